@@ -1,0 +1,105 @@
+#pragma once
+// The run configuration: one TOML file (documented in README.md, examples in data/configs/),
+// every key also settable by a command-line flag. LibTorch-free.
+//
+// [problem] pde, exact | (f, g[, u0]), alpha, beta, t_final, nt
+// [domain]  shape | file, n, seed, nodes, test_n, test_nodes, rescale
+// [rbffd]   order
+// [model]   architecture, depth, width, activation
+// [train]   method, device, precision, optimizer, epochs, lr, ... (see TrainConfig)
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dtpinn::core {
+
+enum class PdeKind { poisson, nonlinear_poisson, heat };
+
+struct ProblemConfig {
+  PdeKind pde = PdeKind::poisson;
+  /// Exact solution u(x, y[, z][, t]) as an expression; when given, f, g and u0 are derived
+  /// from it symbolically and it is the reference for the test error.
+  std::optional<std::string> exact = std::string("1 + sin(pi*x)*cos(pi*y)");
+  std::optional<std::string> f;   ///< right-hand side of the PDE (overrides the derived one)
+  std::optional<std::string> g;   ///< boundary data of alpha du/dn + beta u = g
+  std::optional<std::string> u0;  ///< heat: initial condition u(x, 0)
+  double alpha = 1.0;             ///< Robin coefficient of du/dn (0 gives Dirichlet)
+  double beta = 1.0;              ///< Robin coefficient of u      (0 gives Neumann)
+  double t_final = 1.0;           ///< heat: final time
+  int nt = 24;                    ///< heat: number of time steps (Nt + 1 slices incl. t = 0)
+};
+
+struct DomainConfig {
+  std::string shape = "disk";           ///< analytic shape name (nodegen shape library)
+  std::optional<std::string> file;      ///< or a geometry / point-cloud file to import
+  std::int64_t n = 1663;                ///< target total of interior + boundary nodes
+  std::uint64_t seed = 0;
+  std::optional<std::string> nodes;     ///< use this node CSV instead of generating
+  std::int64_t test_n = 21748;          ///< finer test node set, generated with seed + 1
+  std::optional<std::string> test_nodes;
+  bool rescale = false;                 ///< imported geometry: rescale to the unit box
+};
+
+struct RbffdConfig {
+  int order = 4;  ///< p, 2..6
+};
+
+struct ModelConfig {
+  std::string architecture = "mlp";  ///< mlp | modified_mlp (Wang, Teng & Perdikaris)
+  int depth = 4;                     ///< hidden layers
+  int width = 50;                    ///< neurons per hidden layer
+  std::string activation = "tanh";   ///< tanh | sin | sigmoid | gelu | softplus
+};
+
+struct TrainConfig {
+  std::string method = "dtpinn";      ///< dtpinn | vanilla
+  std::string device = "cpu";         ///< cpu | cuda
+  std::string precision = "fp64";     ///< fp64 | fp32
+  std::string optimizer = "lbfgs";    ///< lbfgs | adam | adam_lbfgs
+  std::int64_t epochs = 5000;         ///< epochs (an L-BFGS epoch is one step of max_iter)
+  double lr = 1.0;                    ///< L-BFGS step (strong Wolfe) or Adam learning rate
+  int max_iter = 20;                  ///< L-BFGS iterations per epoch
+  int history = 100;                  ///< L-BFGS history size
+  std::string line_search = "strong_wolfe";  ///< strong_wolfe | none (fixed step, paper)
+  double adam_lr = 1e-3;
+  std::int64_t adam_epochs = 1000;    ///< adam_lbfgs: Adam epochs before switching
+  double lr_decay = 1.0;              ///< Adam: multiply lr by this every lr_decay_every epochs
+  std::int64_t lr_decay_every = 1000;
+  double time_budget = 0.0;           ///< seconds of training; 0 = no limit
+  double target_error = 0.0;          ///< stop when the test rel. l2 error is below; 0 = off
+  std::int64_t eval_every = 10;       ///< epochs between test-error evaluations
+  std::int64_t log_every = 50;        ///< epochs between progress lines
+  std::uint64_t seed = 0;             ///< network initialisation
+  std::string loss_weights = "fixed"; ///< fixed | annealing (learning-rate annealing, seed 001)
+  std::map<std::string, double> weights;  ///< fixed weights per term: pde, bc, ic
+  double annealing_alpha = 0.9;       ///< moving-average factor of the annealed weights
+  std::int64_t annealing_every = 10;
+};
+
+struct RunConfig {
+  ProblemConfig problem;
+  DomainConfig domain;
+  RbffdConfig rbffd;
+  ModelConfig model;
+  TrainConfig train;
+  std::string source;  ///< where it came from (file path or "default")
+};
+
+/// The default experiment (SPEC.md): unit disk, N = 1663, p = 4, u = 1 + sin(pi x) cos(pi y),
+/// Robin alpha = beta = 1, 4 x 50 tanh, fp64, L-BFGS.
+RunConfig default_config();
+
+/// Parses a TOML file. Throws std::runtime_error "FILE:LINE: message" on unknown keys, wrong
+/// types or values out of range; nothing is trained before the whole file is accepted.
+RunConfig load_config(const std::string& path);
+/// Same, from TOML text (`origin` names it in messages).
+RunConfig parse_config(const std::string& toml_text, const std::string& origin);
+
+/// Writes the full configuration (every key, defaults included) as TOML: saved with each run.
+std::string to_toml(const RunConfig& config);
+
+const char* to_string(PdeKind pde);
+
+}  // namespace dtpinn::core

@@ -1,0 +1,40 @@
+#pragma once
+// The geometry interface every node generator works against: analytic shapes, polygons,
+// parametric curves, CSG differences (holes), and imported closed surfaces all implement it.
+#include <Eigen/Core>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dtpinn::nodegen {
+
+/// Boundary nodes with outward unit normals, one per row (N x dim).
+struct BoundarySample {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> points;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> normals;
+};
+
+class Domain {
+ public:
+  virtual ~Domain() = default;
+  virtual int dim() const = 0;
+  /// Axis-aligned bounding box of the closed domain: lower and upper corner (dim entries each).
+  virtual Eigen::VectorXd bbox_min() const = 0;
+  virtual Eigen::VectorXd bbox_max() const = 0;
+  /// True if p (dim entries) lies strictly inside. Exact for analytic shapes, robust (winding
+  /// number / ray parity with tolerance) for polygons and triangle surfaces.
+  virtual bool contains(const Eigen::Ref<const Eigen::VectorXd>& p) const = 0;
+  /// Boundary nodes at spacing about h, with outward unit normals; deterministic given rng.
+  virtual BoundarySample sample_boundary(double h, std::mt19937_64& rng) const = 0;
+  /// Measure of the domain (area in 2D, volume in 3D) and of its boundary (length / area);
+  /// used to turn a requested total N into a spacing h.
+  virtual double volume() const = 0;
+  virtual double boundary_measure() const = 0;
+  virtual std::string describe() const = 0;
+};
+
+using DomainPtr = std::shared_ptr<const Domain>;
+
+}  // namespace dtpinn::nodegen
