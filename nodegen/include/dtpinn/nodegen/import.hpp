@@ -1,0 +1,49 @@
+#pragma once
+// Turning user geometry files into node sets (CAD import):
+//  1. a full labelled cloud (the dtpinn node CSV, or columns with a kind/label column): used
+//     as is, ghost nodes added if missing;
+//  2. a boundary point cloud (.xyz/.csv/.txt/.ply vertices, 2D or 3D), normals from the file or
+//     estimated (PCA of k nearest neighbours) and oriented outward; interior filled at the
+//     cloud's spacing;
+//  3. a closed triangle surface (.stl/.obj/.ply with faces, 3D) or a closed polyline (2D):
+//     boundary sampled at spacing h, normals from the faces, interior filled.
+#include <dtpinn/nodegen/domain.hpp>
+#include <dtpinn/nodegen/node_set.hpp>
+
+#include <string>
+
+namespace dtpinn::nodegen {
+
+struct ImportOptions {
+  double h = 0.0;          ///< spacing; 0 = from n, or from the cloud's own spacing
+  Index n = 0;             ///< target Ni + Nb when meshing a surface / polyline; 0 = from h
+  bool rescale = false;    ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
+  std::uint64_t seed = 0;
+  bool ghosts = true;
+};
+
+struct ImportReport {
+  std::string kind;            ///< "labelled cloud", "boundary cloud", "surface mesh", "polyline"
+  int dim = 0;
+  Eigen::VectorXd bbox_min, bbox_max;  ///< of the input, before any rescale
+  double scale = 1.0;          ///< factor applied by rescale (1 if none)
+  double spacing = 0.0;        ///< spacing used for the fill
+  bool normals_estimated = false;
+  std::string summary() const; ///< a few lines for the terminal
+};
+
+/// True if `name` looks like a geometry file (known extension or an existing path) rather than
+/// a shape name of the library.
+bool is_geometry_file(const std::string& name);
+
+/// Reads and converts; throws std::runtime_error "FILE:LINE: reason" on bad input (empty
+/// file, NaN or text in numeric columns, wrong column count, open surface, inconsistent
+/// normals, too few points).
+NodeSet import_nodes(const std::string& path, const ImportOptions& options,
+                     ImportReport* report = nullptr);
+
+/// The geometry of a closed surface mesh or polyline file as a Domain (for tests and for
+/// generating test node sets on an imported shape).
+DomainPtr load_domain(const std::string& path, bool rescale = false);
+
+}  // namespace dtpinn::nodegen
