@@ -24,6 +24,7 @@ APT_PACKAGES=(
   libginac-dev         # symbolic derivatives of manufactured solutions
   libmuparser-dev      # fast evaluation of user expressions at nodes
   gnuplot-nox          # PNG plots of solutions, errors and loss curves
+  ccache               # faster rebuilds (CI reuses its cache across clones)
 )
 
 log() { printf '[install] %s\n' "$*"; }
