@@ -32,14 +32,14 @@ struct ProblemConfig {
 };
 
 struct DomainConfig {
-  std::string shape = "disk";           ///< analytic shape name (nodegen shape library)
-  std::optional<std::string> file;      ///< or a geometry / point-cloud file to import
-  std::int64_t n = 1663;                ///< target total of interior + boundary nodes
+  std::string shape = "disk";       ///< analytic shape name (nodegen shape library)
+  std::optional<std::string> file;  ///< or a geometry / point-cloud file to import
+  std::int64_t n = 1663;            ///< target total of interior + boundary nodes
   std::uint64_t seed = 0;
-  std::optional<std::string> nodes;     ///< use this node CSV instead of generating
-  std::int64_t test_n = 21748;          ///< finer test node set, generated with seed + 1
+  std::optional<std::string> nodes;  ///< use this node CSV instead of generating
+  std::int64_t test_n = 21748;       ///< finer test node set, generated with seed + 1
   std::optional<std::string> test_nodes;
-  bool rescale = false;                 ///< imported geometry: rescale to the unit box
+  bool rescale = false;  ///< imported geometry: rescale to the unit box
 };
 
 struct RbffdConfig {
@@ -54,27 +54,27 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string method = "dtpinn";      ///< dtpinn | vanilla
-  std::string device = "cpu";         ///< cpu | cuda
-  std::string precision = "fp64";     ///< fp64 | fp32
-  std::string optimizer = "lbfgs";    ///< lbfgs | adam | adam_lbfgs
-  std::int64_t epochs = 5000;         ///< epochs (an L-BFGS epoch is one step of max_iter)
-  double lr = 1.0;                    ///< L-BFGS step (strong Wolfe) or Adam learning rate
-  int max_iter = 20;                  ///< L-BFGS iterations per epoch
-  int history = 100;                  ///< L-BFGS history size
+  std::string method = "dtpinn";             ///< dtpinn | vanilla
+  std::string device = "cpu";                ///< cpu | cuda
+  std::string precision = "fp64";            ///< fp64 | fp32
+  std::string optimizer = "lbfgs";           ///< lbfgs | adam | adam_lbfgs
+  std::int64_t epochs = 5000;                ///< epochs (an L-BFGS epoch is one step of max_iter)
+  double lr = 1.0;                           ///< L-BFGS step (strong Wolfe) or Adam learning rate
+  int max_iter = 20;                         ///< L-BFGS iterations per epoch
+  int history = 100;                         ///< L-BFGS history size
   std::string line_search = "strong_wolfe";  ///< strong_wolfe | none (fixed step, paper)
   double adam_lr = 1e-3;
-  std::int64_t adam_epochs = 1000;    ///< adam_lbfgs: Adam epochs before switching
-  double lr_decay = 1.0;              ///< Adam: multiply lr by this every lr_decay_every epochs
+  std::int64_t adam_epochs = 1000;  ///< adam_lbfgs: Adam epochs before switching
+  double lr_decay = 1.0;            ///< Adam: multiply lr by this every lr_decay_every epochs
   std::int64_t lr_decay_every = 1000;
-  double time_budget = 0.0;           ///< seconds of training; 0 = no limit
-  double target_error = 0.0;          ///< stop when the test rel. l2 error is below; 0 = off
-  std::int64_t eval_every = 10;       ///< epochs between test-error evaluations
-  std::int64_t log_every = 50;        ///< epochs between progress lines
-  std::uint64_t seed = 0;             ///< network initialisation
-  std::string loss_weights = "fixed"; ///< fixed | annealing (learning-rate annealing, seed 001)
+  double time_budget = 0.0;               ///< seconds of training; 0 = no limit
+  double target_error = 0.0;              ///< stop when the test rel. l2 error is below; 0 = off
+  std::int64_t eval_every = 10;           ///< epochs between test-error evaluations
+  std::int64_t log_every = 50;            ///< epochs between progress lines
+  std::uint64_t seed = 0;                 ///< network initialisation
+  std::string loss_weights = "fixed";     ///< fixed | annealing (learning-rate annealing, seed 001)
   std::map<std::string, double> weights;  ///< fixed weights per term: pde, bc, ic
-  double annealing_alpha = 0.9;       ///< moving-average factor of the annealed weights
+  double annealing_alpha = 0.9;           ///< moving-average factor of the annealed weights
   std::int64_t annealing_every = 10;
 };
 
@@ -91,8 +91,12 @@ struct RunConfig {
 /// Robin alpha = beta = 1, 4 x 50 tanh, fp64, L-BFGS.
 RunConfig default_config();
 
-/// Parses a TOML file. Throws std::runtime_error "FILE:LINE: message" on unknown keys, wrong
-/// types or values out of range; nothing is trained before the whole file is accepted.
+/// Parses a TOML file. Throws std::runtime_error "FILE:LINE:COLUMN: message" on unknown keys,
+/// wrong types, values out of range or expressions that do not parse; nothing is trained before
+/// the whole file is accepted. Keys left out keep their default_config() values, except that
+/// naming any of problem.f, g, u0 without problem.exact means "no exact solution" (the default
+/// exact is dropped). An empty string clears an optional key (exact, f, g, u0, file, nodes,
+/// test_nodes). A given f, g or u0 overrides the one derived from exact.
 RunConfig load_config(const std::string& path);
 /// Same, from TOML text (`origin` names it in messages).
 RunConfig parse_config(const std::string& toml_text, const std::string& origin);
@@ -101,5 +105,32 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin);
 std::string to_toml(const RunConfig& config);
 
 const char* to_string(PdeKind pde);
+/// "poisson" | "nonlinear_poisson" | "heat"; throws std::runtime_error otherwise.
+PdeKind pde_from_string(const std::string& name);
+
+/// Sets one key from the command line, `dotted_key` as in the TOML file ("train.lr",
+/// "problem.exact", "train.weights.bc"), `value` as text (strings unquoted; an empty string
+/// clears an optional key such as problem.exact). Validates like the file parser; throws
+/// std::runtime_error "--set KEY=VALUE: message" (unknown key with a suggestion, wrong type,
+/// out of range).
+void set_option(RunConfig& config, const std::string& dotted_key, const std::string& value);
+/// The current value of a key as text (what to_toml writes, strings unquoted, "" if unset).
+std::string get_option(const RunConfig& config, const std::string& dotted_key);
+
+/// One settable key, for the command line (one flag per key) and the documentation.
+struct ConfigOption {
+  std::string key;            ///< "train.lr"
+  std::string type;           ///< integer | real | boolean | string | table
+  std::string default_value;  ///< in default_config(), as get_option prints it
+  std::string help;           ///< one line
+};
+/// Every key, in file order.
+std::vector<ConfigOption> config_options();
+
+/// Equal in every key (the `source` field is ignored).
+bool operator==(const RunConfig& a, const RunConfig& b);
+inline bool operator!=(const RunConfig& a, const RunConfig& b) {
+  return !(a == b);
+}
 
 }  // namespace dtpinn::core

@@ -5,7 +5,9 @@
 #include <dtpinn/nodegen/domain.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 namespace dtpinn::nodegen {
 
@@ -18,9 +20,9 @@ struct FillOptions {
   /// boundary, for example). Empty means uniform.
   std::function<double(const Eigen::Ref<const Eigen::VectorXd>&)> spacing_factor;
   std::uint64_t seed = 0;
-  int repulsion_steps = 0;        ///< a few steps of node repulsion after the fill
-  bool ghosts = true;             ///< add one ghost node per boundary node
-  double ghost_distance = 1.0;    ///< ghost offset along the normal, in units of local h
+  int repulsion_steps = 0;      ///< a few steps of node repulsion after the fill
+  bool ghosts = true;           ///< add one ghost node per boundary node
+  double ghost_distance = 1.0;  ///< ghost offset along the normal, in units of local h
 };
 
 /// Boundary sample + interior fill + ghosts, in the NodeSet ordering. Throws
@@ -28,12 +30,38 @@ struct FillOptions {
 NodeSet generate_nodes(const Domain& domain, const FillOptions& options);
 
 /// Interior fill around a given boundary sample (CAD imports bring their own boundary nodes).
-/// `h` is the spacing; ghosts per options.
+/// `h` is the spacing; options.h and options.n are ignored, spacing_factor, seed,
+/// repulsion_steps, ghosts and ghost_distance apply. Works for any Domain (only contains(),
+/// the bounding box and dim() are used). Interior nodes keep >= h(x) from every boundary node,
+/// so they stay >= ~h/2 from the boundary surface when the boundary nodes are at spacing <= ~h.
 NodeSet fill_domain(const Domain& domain, const BoundarySample& boundary, double h,
                     const FillOptions& options);
 
 /// Appends one ghost per boundary node at distance factor * (local spacing) along its normal,
 /// replacing any ghosts already there.
 void add_ghost_nodes(NodeSet& nodes, double distance_factor = 1.0);
+
+/// As above, and each ghost is checked to lie outside `domain`: if not, its distance is
+/// halved (up to 6 times; a concave part narrower than the offset) and then it is rejected
+/// with std::runtime_error. `spacing(p)` gives the local h; empty = distance from the
+/// boundary node to its nearest other collocation node.
+void add_ghost_nodes(
+    NodeSet& nodes, const Domain& domain, double distance_factor,
+    const std::function<double(const Eigen::Ref<const Eigen::VectorXd>&)>& spacing = {});
+
+/// Spacing h whose uniform fill gives about n = Ni + Nb nodes (a first guess from the volume
+/// and boundary measure; generate_nodes() refines it by regenerating).
+double spacing_for_count(const Domain& domain, Index n);
+
+/// Optional repulsion steps on the interior nodes (boundary and ghosts fixed); moves that would
+/// leave the domain or come closer than h/2 to a boundary node are dropped. Deterministic.
+void relax_nodes(
+    NodeSet& nodes, const Domain& domain, double h, int steps,
+    const std::function<double(const Eigen::Ref<const Eigen::VectorXd>&)>& spacing_factor = {});
+
+/// One-call convenience: make_shape(shape) (see shapes.hpp) filled with about n nodes
+/// (Ni + Nb within 5%), ghosts added if `ghosts`. Throws std::invalid_argument on an unknown
+/// shape or n < 10.
+NodeSet make_nodes(const std::string& shape, Index n, std::uint64_t seed = 0, bool ghosts = true);
 
 }  // namespace dtpinn::nodegen

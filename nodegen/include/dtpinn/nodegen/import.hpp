@@ -11,6 +11,7 @@
 #include <dtpinn/nodegen/node_set.hpp>
 
 #include <string>
+#include <vector>
 
 namespace dtpinn::nodegen {
 
@@ -20,6 +21,12 @@ struct ImportOptions {
   bool rescale = false;    ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
   std::uint64_t seed = 0;
   bool ghosts = true;
+  /// RBF-FD order the nodes are meant for (0 = no check): the collocation nodes must be at
+  /// least one stencil, 2 * binom(p + 1 + d, d) + 1, else the import fails.
+  int order = 0;
+  /// A 2D point table whose points run in order around a simple closed outline is treated as
+  /// a polyline (way 3); set false to treat every point table as a boundary cloud (way 2).
+  bool detect_polyline = true;
 };
 
 struct ImportReport {
@@ -29,6 +36,10 @@ struct ImportReport {
   double scale = 1.0;          ///< factor applied by rescale (1 if none)
   double spacing = 0.0;        ///< spacing used for the fill
   bool normals_estimated = false;
+  std::string path;            ///< the file read
+  std::string normals_source;  ///< "file", "estimated (PCA + MST orientation)", "faces", ...
+  Index n_interior = 0, n_boundary = 0, n_ghost = 0;
+  std::vector<std::string> notes;  ///< repairs made (faces flipped, vertices welded, ...)
   std::string summary() const; ///< a few lines for the terminal
 };
 

@@ -1,0 +1,133 @@
+// dtpinn nodes: generate (or import) a node set, print its quality, write CSV / PLY / VTK.
+#include "commands.hpp"
+
+#include <dtpinn/nodegen/atomic_file.hpp>
+#include <dtpinn/nodegen/generate.hpp>
+#include <dtpinn/nodegen/import.hpp>
+#include <dtpinn/nodegen/node_io.hpp>
+#include <dtpinn/nodegen/quality.hpp>
+#include <dtpinn/nodegen/shapes.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dtpinn::app {
+namespace {
+
+struct NodesArgs {
+  std::string domain;
+  long long n = 0;
+  double h = 0.0;
+  std::uint64_t seed = 0;
+  bool no_ghosts = false;
+  double ghost_distance = 1.0;
+  int repulsion = 0;
+  std::string format;
+  bool rescale = false;
+  std::vector<std::string> outputs;
+};
+
+// "out/nodes.csv" -> "out/nodes.quality.txt"
+std::string quality_path(const std::string& out) {
+  const std::size_t dot = out.find_last_of('.');
+  const std::size_t slash = out.find_last_of('/');
+  const std::string stem = (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+                               ? out
+                               : out.substr(0, dot);
+  return stem + ".quality.txt";
+}
+
+void run_nodes(const NodesArgs& a) {
+  namespace ng = dtpinn::nodegen;
+  if (a.h == 0.0 && a.n == 0) throw std::invalid_argument("--n N (or --h H) is required");
+  if (a.n != 0 && a.n < 10) throw std::invalid_argument(fmt::format("--n: {} is below 10", a.n));
+  if (a.h < 0.0 || !std::isfinite(a.h)) throw std::invalid_argument("--h: must be > 0");
+  if (a.repulsion < 0) throw std::invalid_argument("--repulsion: must be >= 0");
+  if (!(a.ghost_distance > 0)) throw std::invalid_argument("--ghost-distance: must be > 0");
+  std::vector<ng::NodeFormat> formats;
+  for (const auto& o : a.outputs)
+    formats.push_back(a.format.empty() ? ng::node_format_from_path(o)
+                                       : ng::parse_node_format(a.format));
+
+  ng::NodeSet nodes;
+  ng::DomainPtr domain;
+  std::string source;
+  if (ng::is_geometry_file(a.domain)) {
+    ng::ImportOptions io;
+    io.h = a.h;
+    io.n = a.n;
+    io.rescale = a.rescale;
+    io.seed = a.seed;
+    io.ghosts = !a.no_ghosts;
+    ng::ImportReport rep;
+    nodes = ng::import_nodes(a.domain, io, &rep);
+    source = rep.summary();
+    try {  // a closed surface / polyline also gives a Domain for the fill-distance estimate
+      domain = ng::load_domain(a.domain, a.rescale);
+    } catch (const std::exception&) {
+      domain = nullptr;
+    }
+  } else {
+    if (a.rescale) throw std::invalid_argument("--rescale: only for geometry files");
+    domain = ng::make_shape(a.domain);
+    ng::FillOptions fo;
+    fo.h = a.h;
+    fo.n = a.n;
+    fo.seed = a.seed;
+    fo.ghosts = !a.no_ghosts;
+    fo.ghost_distance = a.ghost_distance;
+    fo.repulsion_steps = a.repulsion;
+    nodes = ng::generate_nodes(*domain, fo);
+    source = "domain: " + domain->describe() + "\n";
+  }
+  const ng::QualityReport q = ng::assess_quality(nodes, domain.get());
+  const std::string report = source + q.to_string();
+  std::fputs(report.c_str(), stdout);
+  for (std::size_t i = 0; i < a.outputs.size(); ++i) {
+    ng::write_nodes(a.outputs[i], nodes, formats[i]);
+    std::printf("wrote %s\n", a.outputs[i].c_str());
+  }
+  // The quality report goes to a sidecar file next to the first output (the CSV stays plain).
+  if (!a.outputs.empty()) {
+    const std::string qp = quality_path(a.outputs.front());
+    ng::AtomicFile f(qp);
+    f.stream() << report << "json: " << q.to_json();
+    f.commit();
+    std::printf("wrote %s\n", qp.c_str());
+  }
+}
+
+}  // namespace
+
+void add_nodes_command(CLI::App& app) {
+  auto args = std::make_shared<NodesArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "nodes", "Generate a quasi-uniform node set (interior, boundary with normals, ghosts)");
+  std::string known;
+  for (const auto& s : dtpinn::nodegen::shape_names()) known += (known.empty() ? "" : ", ") + s;
+  cmd->add_option("--domain", args->domain,
+                  "Shape name (" + known + ") or geometry file (.stl/.obj/.ply/.csv/.xyz)")
+      ->required();
+  cmd->add_option("--n", args->n, "Target number of collocation nodes Ni + Nb (>= 10)");
+  cmd->add_option("--h", args->h, "Target spacing instead of --n");
+  cmd->add_option("--seed", args->seed, "Random seed (same seed -> same nodes)");
+  cmd->add_flag("--no-ghosts", args->no_ghosts, "Do not add ghost nodes");
+  cmd->add_option("--ghost-distance", args->ghost_distance,
+                  "Ghost offset along the normal, in units of the spacing (default 1)");
+  cmd->add_option("--repulsion", args->repulsion, "Repulsion steps after the fill (default 0)");
+  cmd->add_option("--format", args->format, "csv|ply|vtk (default: from each file's extension)")
+      ->check(CLI::IsMember({"csv", "ply", "vtk"}));
+  cmd->add_flag("--rescale", args->rescale, "Rescale a geometry file into the unit box");
+  cmd->add_option("-o,--output", args->outputs,
+                  "Output file(s); repeat for several formats, e.g. -o n.csv -o n.vtk")
+      ->required();
+  cmd->callback([args]() { run_nodes(*args); });
+}
+
+}  // namespace dtpinn::app

@@ -1,0 +1,149 @@
+// dtpinn solve: the classical RBF-FD solution of a steady Poisson problem ([L; B] u = [f; g],
+// sparse LU; Newton for Lap u = exp(u) + f), the reference for every PINN result.
+#include "commands.hpp"
+
+#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/problem.hpp>
+#include <dtpinn/nodegen/atomic_file.hpp>
+#include <dtpinn/nodegen/generate.hpp>
+#include <dtpinn/nodegen/import.hpp>
+#include <dtpinn/nodegen/node_io.hpp>
+#include <dtpinn/rbffd/operators.hpp>
+#include <dtpinn/rbffd/solve.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace dtpinn::app {
+namespace {
+
+struct SolveArgs {
+  std::string config;
+  std::string out;
+  int order = 0;        // 0: from the config
+  long long n = 0;      // 0: from the config
+  int threads = 0;
+};
+
+nodegen::NodeSet load_nodes(const core::DomainConfig& d) {
+  if (d.nodes) return nodegen::read_nodes(*d.nodes);
+  if (d.file) {
+    nodegen::ImportOptions o;
+    o.n = d.n;
+    o.rescale = d.rescale;
+    o.seed = d.seed;
+    o.ghosts = true;
+    return nodegen::import_nodes(*d.file, o);
+  }
+  return nodegen::make_nodes(d.shape, d.n, d.seed, true);
+}
+
+void run_solve(const SolveArgs& a) {
+  core::RunConfig cfg = a.config.empty() ? core::default_config() : core::load_config(a.config);
+  if (a.order != 0) cfg.rbffd.order = a.order;
+  if (a.n != 0) cfg.domain.n = a.n;
+  if (cfg.problem.pde == core::PdeKind::heat)
+    throw std::invalid_argument(fmt::format(
+        "{}: [problem] pde = \"heat\": the classical solve handles steady problems (poisson, "
+        "nonlinear_poisson)",
+        cfg.source));
+  const nodegen::NodeSet nodes = load_nodes(cfg.domain);
+  const core::Problem problem(cfg.problem, nodes.dim);
+
+  rbffd::RbffdParams params;
+  params.order = cfg.rbffd.order;
+  params.threads = a.threads;
+  rbffd::OperatorRequest req;
+  req.robin = rbffd::RobinCoefficients::constant(problem.alpha(), problem.beta());
+  const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
+
+  const auto nc = nodes.n_collocation(), ni = nodes.n_interior, nb = nodes.n_boundary;
+  const nodegen::PointMatrix xc = nodes.points.topRows(nc);
+  const nodegen::PointMatrix xb = nodes.points.middleRows(ni, nb);
+  const nodegen::PointMatrix nbm = nodes.normals.middleRows(ni, nb);
+  const Eigen::VectorXd f = problem.source(xc);
+  const Eigen::VectorXd g = problem.boundary_data(xb, nbm);
+  rbffd::SolveOptions so;
+  so.nonlinear = problem.pde() == core::PdeKind::nonlinear_poisson;
+  const rbffd::SolveResult s = rbffd::solve_poisson(ops.laplacian, ops.boundary, f, g, so);
+  const Eigen::VectorXd u = s.u.head(nc);
+
+  nlohmann::json res;
+  res["method"] = "rbffd";
+  res["pde"] = core::to_string(problem.pde());
+  res["config"] = cfg.source;
+  res["dim"] = nodes.dim;
+  res["n_nodes"] = nc;
+  res["n_interior"] = ni;
+  res["n_boundary"] = nb;
+  res["n_ghost"] = nodes.n_ghost;
+  res["order"] = params.order;
+  res["alpha"] = problem.alpha();
+  res["beta"] = problem.beta();
+  res["assembly_seconds"] = ops.seconds;
+  res["solve_seconds"] = s.seconds;
+  res["residual"] = s.residual;
+  res["newton_iterations"] = s.newton_iterations;
+  std::printf("%s on %lld nodes (Ni = %lld, Nb = %lld, ghosts = %lld), p = %d\n",
+              core::to_string(problem.pde()), static_cast<long long>(nc),
+              static_cast<long long>(ni), static_cast<long long>(nb),
+              static_cast<long long>(nodes.n_ghost), params.order);
+  std::printf("assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
+              s.residual,
+              so.nonlinear ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
+                           : "");
+  Eigen::VectorXd exact;
+  if (problem.has_exact()) {
+    exact = problem.exact(xc);
+    const double rel_l2 = (u - exact).norm() / exact.norm();
+    const double max_err = (u - exact).cwiseAbs().maxCoeff();
+    res["test_rel_l2"] = rel_l2;
+    res["rel_l2"] = rel_l2;
+    res["max_error"] = max_err;
+    std::printf("relative l2 error %.3e, max error %.3e (vs the exact solution at the nodes)\n",
+                rel_l2, max_err);
+  }
+  if (a.out.empty()) return;
+  std::filesystem::create_directories(a.out);
+  const auto path = [&](const char* name) { return (std::filesystem::path(a.out) / name).string(); };
+  {
+    nodegen::AtomicFile file(path("solution.csv"));
+    auto& os = file.stream();
+    os << (nodes.dim == 2 ? "x,y" : "x,y,z") << ",u" << (exact.size() ? ",exact,error" : "") << '\n';
+    for (nodegen::Index i = 0; i < nc; ++i) {
+      for (int c = 0; c < nodes.dim; ++c) os << fmt::format("{},", nodes.points(i, c));
+      os << fmt::format("{}", u[i]);
+      if (exact.size()) os << fmt::format(",{},{}", exact[i], u[i] - exact[i]);
+      os << '\n';
+    }
+    file.commit();
+  }
+  nodegen::AtomicFile file(path("results.json"));
+  file.stream() << res.dump(2) << '\n';
+  file.commit();
+  std::printf("wrote %s, %s\n", path("solution.csv").c_str(), path("results.json").c_str());
+}
+
+}  // namespace
+
+void add_solve_command(CLI::App& app) {
+  auto args = std::make_shared<SolveArgs>();
+  auto* cmd = app.add_subcommand(
+      "solve", "classical RBF-FD sparse solve of a steady Poisson problem (the reference)");
+  cmd->add_option("config", args->config, "run configuration (TOML); default experiment if none")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", args->out, "directory for solution.csv and results.json");
+  cmd->add_option("--order,-p", args->order, "override [rbffd] order")->check(CLI::Range(2, 6));
+  cmd->add_option("--n", args->n, "override [domain] n")->check(CLI::Range(10LL, 100000000LL));
+  cmd->add_option("--threads", args->threads, "OpenMP threads (0: default)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([args] { run_solve(*args); });
+}
+
+}  // namespace dtpinn::app

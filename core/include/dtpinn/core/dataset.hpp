@@ -1,0 +1,72 @@
+#pragma once
+// Everything a training run needs before the network exists (LibTorch-free): the collocation
+// node set (with ghosts), the finer test node set, the RBF-FD operators L and B, the data f, g,
+// u0 on the nodes and the reference solution on the test set. Built once; DT-PINN and the
+// vanilla PINN of a `compare` share it, so both train on the same nodes.
+//
+// Shapes (node ordering of nodegen/node_set.hpp; S = 1 for Poisson, Nt + 1 slices for heat,
+// slice k at t_k = k t_final / Nt):
+//   nodes:  Ni interior, Nb boundary, Nb ghosts          L: (Ni + Nb) x (Ni + 2 Nb)
+//   f:      (Ni + Nb) x S                                 B: Nb x (Ni + 2 Nb)
+//   g:      Nb x S                                        u0: Ni + Nb (heat)
+//   test_points: M x D (D = d, or d + 1 with t last), test_reference: M
+#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/problem.hpp>
+#include <dtpinn/nodegen/node_set.hpp>
+#include <dtpinn/rbffd/csr_matrix.hpp>
+
+#include <Eigen/Core>
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dtpinn::core {
+
+struct Dataset {
+  nodegen::NodeSet nodes;       ///< collocation nodes + ghosts
+  nodegen::NodeSet test_nodes;  ///< test set (no ghosts)
+  std::string test_source;      ///< "generated (seed S)", a file, or "collocation nodes"
+  bool has_operators = false;
+  rbffd::CsrMatrix L, B;
+  double operator_seconds = 0.0;
+
+  std::vector<double> times;  ///< slice times (heat: Nt + 1 values; Poisson: {0})
+  Eigen::MatrixXd f;          ///< (Ni + Nb) x S
+  Eigen::MatrixXd g;          ///< Nb x S
+  Eigen::VectorXd u0;         ///< Ni + Nb (heat), else empty
+
+  nodegen::PointMatrix test_points;  ///< M x D: test nodes (x all slices in test_times)
+  std::vector<double> test_times;    ///< heat: the times the test error is taken at
+  bool has_reference = false;
+  std::string reference_kind;      ///< "exact" | "rbffd solve" | "none"
+  Eigen::VectorXd test_reference;  ///< M values
+
+  Eigen::VectorXd lower, upper;  ///< the network's input box (D entries)
+
+  std::shared_ptr<const Problem> problem;
+
+  int dim() const { return nodes.dim; }
+  int input_dim() const { return nodes.dim + (problem && problem->is_time_dependent() ? 1 : 0); }
+  std::int64_t n_collocation() const { return nodes.n_collocation(); }
+};
+
+struct DatasetOptions {
+  bool operators = true;  ///< assemble L and B (DT-PINN; not needed by the vanilla PINN)
+};
+
+/// Builds the data for `config`, printing a few lines of set-up to `log` (may be null).
+/// Throws std::runtime_error with one clear line on bad input: missing files, bad expressions,
+/// an order p whose stencil is larger than the node count, too few nodes.
+Dataset build_dataset(const RunConfig& config, const DatasetOptions& options = {},
+                      std::ostream* log = nullptr);
+
+/// The node set of `config.domain` (generated, read from domain.nodes or imported from
+/// domain.file), with ghost nodes.
+nodegen::NodeSet make_collocation_nodes(const RunConfig& config, std::ostream* log = nullptr);
+
+/// Throws std::runtime_error if the stencils of order p do not fit in `nodes` (names p, n, N).
+void check_order_fits(const RunConfig& config, const nodegen::NodeSet& nodes);
+
+}  // namespace dtpinn::core

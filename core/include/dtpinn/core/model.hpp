@@ -1,0 +1,64 @@
+#pragma once
+// The PINN network u(x[, t]): an MLP (Xavier-initialised, seeded) or the gated "modified MLP" of
+// Wang, Teng & Perdikaris (2021), with the input normalisation to [-1, 1]^D stored inside the
+// model as buffers (so it travels with the checkpoint).
+//
+// Inputs are [N, D] with D = spatial dim d, or d + 1 for time-dependent problems (t is the last
+// column); the output is [N]. dtype fp64 (default) or fp32; device cpu or cuda.
+#include <dtpinn/core/config.hpp>
+
+#include <ATen/Tensor.h>
+#include <c10/core/Device.h>
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dtpinn::core {
+
+class Network {
+ public:
+  /// `lower`, `upper`: the box (D entries) mapped onto [-1, 1]^D before the first layer (the
+  /// domain's bounding box, and [0, t_final] for time). Throws std::invalid_argument on an
+  /// unknown architecture/activation, depth < 1, width < 1, or an empty box side.
+  Network(const ModelConfig& config, const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
+          c10::ScalarType dtype = c10::kDouble, c10::Device device = c10::kCPU,
+          std::uint64_t seed = 0);
+  ~Network();
+  Network(Network&&) noexcept;
+  Network& operator=(Network&&) noexcept;
+
+  /// u at the rows of x ([N, D], the network's dtype and device): [N], differentiable.
+  at::Tensor forward(const at::Tensor& x) const;
+  /// u at host points (N x D, row-major doubles), without autograd: N values (as doubles).
+  Eigen::VectorXd evaluate(
+      const Eigen::Ref<
+          const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>& x,
+      std::int64_t batch = 65536) const;
+
+  std::vector<at::Tensor> parameters() const;
+  std::int64_t num_parameters() const;
+  int in_dim() const;
+  c10::ScalarType dtype() const;
+  c10::Device device() const;
+  const ModelConfig& config() const;
+  Eigen::VectorXd lower() const;
+  Eigen::VectorXd upper() const;
+
+  /// Weights and normalisation buffers (torch::serialize archive).
+  void save(const std::string& path) const;
+  /// Loads into a network built with the same config and in_dim; throws std::runtime_error
+  /// naming the file on mismatch. The normalisation is restored from the file.
+  void load(const std::string& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// "tanh" -> ok; throws std::invalid_argument listing the choices otherwise.
+void check_activation(const std::string& name);
+
+}  // namespace dtpinn::core

@@ -1,0 +1,810 @@
+// The run configuration: one table of keys (section, name, type, range, help) drives the TOML
+// parser, the command-line setter, the writer and the equality, so a key added here is parsed,
+// settable, written and compared everywhere at once.
+#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/expression.hpp>
+#include <dtpinn/nodegen/shapes.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <variant>
+
+namespace dtpinn::core {
+
+namespace {
+
+using Weights = std::map<std::string, double>;
+/// A key's value; optional strings are "" when unset.
+using Value = std::variant<std::int64_t, double, bool, std::string, Weights>;
+enum class Type { integer, real, boolean, string, table };
+
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::integer:
+      return "integer";
+    case Type::real:
+      return "real";
+    case Type::boolean:
+      return "boolean";
+    case Type::string:
+      return "string";
+    case Type::table:
+      return "table";
+  }
+  return "?";
+}
+
+/// A value outside its range or not among its choices (the caller adds the position and key).
+struct RangeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Key {
+  std::string section;
+  std::string name;
+  Type type;
+  std::string help;
+  std::function<void(RunConfig&, const Value&)> set;  // validates, throws RangeError
+  std::function<Value(const RunConfig&)> get;
+  std::string full() const { return section + "." + name; }
+};
+
+template <class S>
+using Section = S RunConfig::*;
+
+constexpr std::int64_t kMaxInt = std::numeric_limits<int>::max();
+constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+template <class S, class T>
+Key int_key(const char* sec, const char* name, Section<S> s, T S::*m, std::int64_t lo,
+            std::int64_t hi, const char* help) {
+  return Key{sec,
+             name,
+             Type::integer,
+             help,
+             [=](RunConfig& c, const Value& v) {
+               const auto x = std::get<std::int64_t>(v);
+               if (x < lo || x > hi) {
+                 if (hi == kMaxInt64 || hi == kMaxInt)
+                   throw RangeError(fmt::format("must be >= {}, got {}", lo, x));
+                 throw RangeError(fmt::format("must be between {} and {}, got {}", lo, hi, x));
+               }
+               (c.*s).*m = static_cast<T>(x);
+             },
+             [=](const RunConfig& c) -> Value { return static_cast<std::int64_t>((c.*s).*m); }};
+}
+
+/// Real in [lo, hi], or (lo, hi] when lo_open.
+template <class S>
+Key real_key(const char* sec, const char* name, Section<S> s, double S::*m, double lo, double hi,
+             bool lo_open, const char* help) {
+  return Key{
+      sec,
+      name,
+      Type::real,
+      help,
+      [=](RunConfig& c, const Value& v) {
+        const double x = std::get<double>(v);
+        const bool ok = std::isfinite(x) && (lo_open ? x > lo : x >= lo) && x <= hi;
+        if (!ok) {
+          if (!std::isfinite(x)) throw RangeError(fmt::format("must be finite, got {}", x));
+          if (hi == kInf) {
+            if (lo == -kInf) throw RangeError("must be finite");
+            throw RangeError(fmt::format("must be {} {}, got {}", lo_open ? ">" : ">=", lo, x));
+          }
+          throw RangeError(
+              fmt::format("must be in {}{}, {}], got {}", lo_open ? "(" : "[", lo, hi, x));
+        }
+        (c.*s).*m = x;
+      },
+      [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
+}
+
+template <class S>
+Key bool_key(const char* sec, const char* name, Section<S> s, bool S::*m, const char* help) {
+  return Key{sec,
+             name,
+             Type::boolean,
+             help,
+             [=](RunConfig& c, const Value& v) { (c.*s).*m = std::get<bool>(v); },
+             [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
+}
+
+std::string choices_text(const std::vector<std::string>& choices) {
+  std::string out;
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    out += (i ? (i + 1 == choices.size() ? " or " : ", ") : "") + ("\"" + choices[i] + "\"");
+  return out;
+}
+
+template <class S>
+Key enum_key(const char* sec, const char* name, Section<S> s, std::string S::*m,
+             std::vector<std::string> choices, const char* help) {
+  return Key{sec,
+             name,
+             Type::string,
+             help,
+             [=](RunConfig& c, const Value& v) {
+               const auto& x = std::get<std::string>(v);
+               if (std::find(choices.begin(), choices.end(), x) == choices.end())
+                 throw RangeError(fmt::format("must be {}, got \"{}\"", choices_text(choices), x));
+               (c.*s).*m = x;
+             },
+             [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
+}
+
+/// Optional string: "" means not given.
+template <class S>
+Key opt_key(const char* sec, const char* name, Section<S> s, std::optional<std::string> S::*m,
+            const char* help) {
+  return Key{sec,
+             name,
+             Type::string,
+             help,
+             [=](RunConfig& c, const Value& v) {
+               const auto& x = std::get<std::string>(v);
+               if (x.find_first_not_of(" \t\r\n") == std::string::npos) {
+                 ((c.*s).*m).reset();
+               } else {
+                 (c.*s).*m = x;
+               }
+             },
+             [=](const RunConfig& c) -> Value { return ((c.*s).*m).value_or(std::string()); }};
+}
+
+const std::vector<std::string> kWeightTerms = {"pde", "bc", "ic"};
+
+void check_weight(const std::string& term, double w) {
+  if (std::find(kWeightTerms.begin(), kWeightTerms.end(), term) == kWeightTerms.end())
+    throw RangeError(fmt::format("unknown term '{}' (terms: pde, bc, ic)", term));
+  if (!std::isfinite(w) || w < 0)
+    throw RangeError(fmt::format("weight of '{}' must be finite and >= 0, got {}", term, w));
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = [] {
+    std::vector<Key> k;
+    using P = ProblemConfig;
+    using D = DomainConfig;
+    using M = ModelConfig;
+    using T = TrainConfig;
+    const auto pr = &RunConfig::problem;
+    const auto dm = &RunConfig::domain;
+    const auto md = &RunConfig::model;
+    const auto tr = &RunConfig::train;
+    // [problem]
+    k.push_back(
+        Key{"problem", "pde", Type::string,
+            "poisson (Lap u = f) | nonlinear_poisson (Lap u = exp(u) + f) | heat "
+            "(u_t = Lap u + f)",
+            [](RunConfig& c, const Value& v) {
+              try {
+                c.problem.pde = pde_from_string(std::get<std::string>(v));
+              } catch (const std::runtime_error& e) {
+                throw RangeError(e.what());
+              }
+            },
+            [](const RunConfig& c) -> Value { return std::string(to_string(c.problem.pde)); }});
+    k.push_back(opt_key("problem", "exact", pr, &P::exact,
+                        "exact solution u(x, y[, z][, t]); f, g, u0 are derived from it"));
+    k.push_back(
+        opt_key("problem", "f", pr, &P::f, "PDE right-hand side (overrides the derived one)"));
+    k.push_back(opt_key("problem", "g", pr, &P::g,
+                        "boundary data of alpha du/dn + beta u = g (may use nx, ny, nz)"));
+    k.push_back(opt_key("problem", "u0", pr, &P::u0, "heat: initial condition u(x, 0)"));
+    k.push_back(real_key("problem", "alpha", pr, &P::alpha, -kInf, kInf, false,
+                         "Robin coefficient of du/dn (0: Dirichlet)"));
+    k.push_back(real_key("problem", "beta", pr, &P::beta, -kInf, kInf, false,
+                         "Robin coefficient of u (0: Neumann)"));
+    k.push_back(real_key("problem", "t_final", pr, &P::t_final, 0.0, kInf, true,
+                         "heat: final time T (time domain [0, T])"));
+    k.push_back(int_key("problem", "nt", pr, &P::nt, 1, kMaxInt,
+                        "heat: time steps Nt (Nt + 1 slices including t = 0)"));
+    // [domain]
+    k.push_back(Key{"domain", "shape", Type::string,
+                    "analytic shape name (disk, annulus, rectangle, square, lshape, star, "
+                    "disk_with_hole, ball, box)",
+                    [](RunConfig& c, const Value& v) {
+                      const auto& x = std::get<std::string>(v);
+                      const auto names = nodegen::shape_names();
+                      if (std::find(names.begin(), names.end(), x) == names.end()) {
+                        throw RangeError(fmt::format("unknown shape \"{}\" (shapes: {})", x,
+                                                     fmt::join(names, ", ")));
+                      }
+                      c.domain.shape = x;
+                    },
+                    [](const RunConfig& c) -> Value { return c.domain.shape; }});
+    k.push_back(opt_key("domain", "file", dm, &D::file,
+                        "geometry / point-cloud file to import instead of shape"));
+    k.push_back(int_key("domain", "n", dm, &D::n, 10, kMaxInt64,
+                        "target number of interior + boundary nodes"));
+    k.push_back(int_key("domain", "seed", dm, &D::seed, 0, kMaxInt64, "node generation seed"));
+    k.push_back(
+        opt_key("domain", "nodes", dm, &D::nodes, "node CSV to use instead of generating nodes"));
+    k.push_back(int_key("domain", "test_n", dm, &D::test_n, 10, kMaxInt64,
+                        "nodes of the finer test set (generated with seed + 1)"));
+    k.push_back(opt_key("domain", "test_nodes", dm, &D::test_nodes,
+                        "test node CSV to use instead of generating"));
+    k.push_back(bool_key("domain", "rescale", dm, &D::rescale,
+                         "imported geometry: rescale to the unit box"));
+    // [rbffd]
+    k.push_back(int_key("rbffd", "order", &RunConfig::rbffd, &RbffdConfig::order, 2, 6,
+                        "order of accuracy p of the RBF-FD operators"));
+    // [model]
+    k.push_back(enum_key("model", "architecture", md, &M::architecture, {"mlp", "modified_mlp"},
+                         "mlp | modified_mlp (gated MLP of Wang, Teng & Perdikaris)"));
+    k.push_back(int_key("model", "depth", md, &M::depth, 1, kMaxInt, "hidden layers"));
+    k.push_back(int_key("model", "width", md, &M::width, 1, kMaxInt, "neurons per hidden layer"));
+    k.push_back(enum_key("model", "activation", md, &M::activation,
+                         {"tanh", "sin", "sigmoid", "gelu", "softplus"},
+                         "tanh | sin | sigmoid | gelu | softplus"));
+    // [train]
+    k.push_back(enum_key("train", "method", tr, &T::method, {"dtpinn", "vanilla"},
+                         "dtpinn (RBF-FD derivatives) | vanilla (autograd derivatives)"));
+    k.push_back(enum_key("train", "device", tr, &T::device, {"cpu", "cuda"}, "cpu | cuda"));
+    k.push_back(enum_key("train", "precision", tr, &T::precision, {"fp64", "fp32"}, "fp64 | fp32"));
+    k.push_back(enum_key("train", "optimizer", tr, &T::optimizer, {"lbfgs", "adam", "adam_lbfgs"},
+                         "lbfgs | adam | adam_lbfgs (Adam, then L-BFGS)"));
+    k.push_back(int_key("train", "epochs", tr, &T::epochs, 0, kMaxInt64,
+                        "training epochs (an L-BFGS epoch is one step of max_iter iterations)"));
+    k.push_back(real_key("train", "lr", tr, &T::lr, 0.0, kInf, true,
+                         "learning rate: L-BFGS step, or Adam rate when optimizer = adam"));
+    k.push_back(
+        int_key("train", "max_iter", tr, &T::max_iter, 1, kMaxInt, "L-BFGS iterations per epoch"));
+    k.push_back(int_key("train", "history", tr, &T::history, 1, kMaxInt, "L-BFGS history size"));
+    k.push_back(enum_key("train", "line_search", tr, &T::line_search, {"strong_wolfe", "none"},
+                         "strong_wolfe | none (fixed step lr, as in the paper)"));
+    k.push_back(real_key("train", "adam_lr", tr, &T::adam_lr, 0.0, kInf, true,
+                         "adam_lbfgs: Adam learning rate"));
+    k.push_back(int_key("train", "adam_epochs", tr, &T::adam_epochs, 0, kMaxInt64,
+                        "adam_lbfgs: Adam epochs before switching to L-BFGS"));
+    k.push_back(real_key("train", "lr_decay", tr, &T::lr_decay, 0.0, 1.0, true,
+                         "Adam: multiply the rate by this every lr_decay_every epochs"));
+    k.push_back(int_key("train", "lr_decay_every", tr, &T::lr_decay_every, 1, kMaxInt64,
+                        "Adam: epochs between rate decays"));
+    k.push_back(real_key("train", "time_budget", tr, &T::time_budget, 0.0, kInf, false,
+                         "stop after this many seconds of training (0: no limit)"));
+    k.push_back(real_key("train", "target_error", tr, &T::target_error, 0.0, kInf, false,
+                         "stop when the test relative l2 error is below this (0: off)"));
+    k.push_back(int_key("train", "eval_every", tr, &T::eval_every, 1, kMaxInt64,
+                        "epochs between test-error evaluations"));
+    k.push_back(int_key("train", "log_every", tr, &T::log_every, 1, kMaxInt64,
+                        "epochs between progress lines"));
+    k.push_back(
+        int_key("train", "seed", tr, &T::seed, 0, kMaxInt64, "network initialisation seed"));
+    k.push_back(enum_key("train", "loss_weights", tr, &T::loss_weights, {"fixed", "annealing"},
+                         "fixed | annealing (learning-rate annealing of Wang, Teng & Perdikaris)"));
+    k.push_back(Key{"train", "weights", Type::table,
+                    "fixed weights per loss term: { pde = 1.0, bc = 1.0, ic = 1.0 } (missing: 1)",
+                    [](RunConfig& c, const Value& v) {
+                      const auto& w = std::get<Weights>(v);
+                      for (const auto& [term, x] : w) check_weight(term, x);
+                      c.train.weights = w;
+                    },
+                    [](const RunConfig& c) -> Value { return c.train.weights; }});
+    k.push_back(real_key("train", "annealing_alpha", tr, &T::annealing_alpha, 0.0, 1.0, false,
+                         "annealing: moving-average factor in [0, 1]"));
+    k.push_back(int_key("train", "annealing_every", tr, &T::annealing_every, 1, kMaxInt64,
+                        "annealing: epochs between weight updates"));
+    return k;
+  }();
+  return table;
+}
+
+const std::vector<std::string>& sections() {
+  static const std::vector<std::string> s = {"problem", "domain", "rbffd", "model", "train"};
+  return s;
+}
+
+const Key* find_key(const std::string& section, const std::string& name) {
+  for (const auto& k : keys())
+    if (k.section == section && k.name == name) return &k;
+  return nullptr;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+/// "unknown key 'train.lrr' (did you mean 'train.lr'?)"; `section` may be empty (top level).
+std::string unknown_key_message(const std::string& section, const std::string& name) {
+  const std::string full = section.empty() ? name : section + "." + name;
+  std::string best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& k : keys()) {
+    // The same name in another section, or a near miss of the full dotted name.
+    std::size_t d = k.name == name ? 1 : edit_distance(full, k.full());
+    if (section.empty()) d = std::min(d, edit_distance(name, k.name) + 1);
+    if (d < best_d) best_d = d, best = k.full();
+  }
+  for (const auto& s : sections()) {
+    const std::size_t d = edit_distance(full, s);
+    if (d < best_d) best_d = d, best = "[" + s + "]";
+  }
+  std::string msg =
+      section.empty() && std::find(sections().begin(), sections().end(), name) == sections().end()
+          ? fmt::format(
+                "unknown key '{}' (keys belong in a section: [problem], "
+                "[domain], [rbffd], [model], [train])",
+                full)
+          : fmt::format("unknown key '{}'", full);
+  if (best_d <= std::max<std::size_t>(2, full.size() / 3))
+    msg += fmt::format(" (did you mean '{}'?)", best);
+  return msg;
+}
+
+/// "unknown section [trian] (did you mean [train]?)"
+std::string unknown_section_message(const std::string& name) {
+  std::string best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& s : sections()) {
+    const std::size_t d = edit_distance(name, s);
+    if (d < best_d) best_d = d, best = s;
+  }
+  std::string msg = fmt::format("unknown section [{}]", name);
+  if (best_d <= std::max<std::size_t>(2, name.size() / 3))
+    msg += fmt::format(" (did you mean [{}]?)", best);
+  return msg + " (sections: [problem], [domain], [rbffd], [model], [train])";
+}
+
+std::string format_real(double x) {
+  std::string s = fmt::format("{}", x);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // "n": nan, inf
+  return s;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04X}", c);
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string format_weights(const Weights& w) {
+  if (w.empty()) return "{}";
+  std::string out = "{ ";
+  bool first = true;
+  for (const auto& [term, x] : w) {
+    out += (first ? "" : ", ") + term + " = " + format_real(x);
+    first = false;
+  }
+  return out + " }";
+}
+
+/// As written into TOML (strings quoted).
+std::string format_toml(const Value& v) {
+  struct {
+    std::string operator()(std::int64_t x) const { return std::to_string(x); }
+    std::string operator()(double x) const { return format_real(x); }
+    std::string operator()(bool x) const { return x ? "true" : "false"; }
+    std::string operator()(const std::string& x) const { return quote(x); }
+    std::string operator()(const Weights& x) const { return format_weights(x); }
+  } visitor;
+  return std::visit(visitor, v);
+}
+
+/// As shown on the command line (strings bare).
+std::string format_plain(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  return format_toml(v);
+}
+
+std::string position(const std::string& origin, const toml::source_region& src) {
+  return fmt::format("{}:{}:{}", origin, src.begin.line, src.begin.column);
+}
+
+std::string node_type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string:
+      return fmt::format("a string ({})", quote(**n.as_string()));
+    case toml::node_type::integer:
+      return fmt::format("an integer ({})", **n.as_integer());
+    case toml::node_type::floating_point:
+      return fmt::format("a float ({})", format_real(**n.as_floating_point()));
+    case toml::node_type::boolean:
+      return **n.as_boolean() ? "a boolean (true)" : "a boolean (false)";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
+  }
+}
+
+const char* expected_text(Type t) {
+  switch (t) {
+    case Type::integer:
+      return "an integer";
+    case Type::real:
+      return "a number";
+    case Type::boolean:
+      return "true or false";
+    case Type::string:
+      return "a string";
+    case Type::table:
+      return "a table like { pde = 1.0, bc = 1.0 }";
+  }
+  return "?";
+}
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Converts a TOML node to a key's value; throws ConfigError with the position.
+Value convert(const toml::node& n, const Key& key, const std::string& origin) {
+  auto wrong = [&]() {
+    return ConfigError(fmt::format("{}: {}: expected {}, got {}", position(origin, n.source()),
+                                   key.full(), expected_text(key.type), node_type_name(n)));
+  };
+  switch (key.type) {
+    case Type::integer:
+      if (!n.is_integer()) throw wrong();
+      return static_cast<std::int64_t>(**n.as_integer());
+    case Type::real:
+      if (n.is_integer()) return static_cast<double>(**n.as_integer());
+      if (!n.is_floating_point()) throw wrong();
+      return **n.as_floating_point();
+    case Type::boolean:
+      if (!n.is_boolean()) throw wrong();
+      return **n.as_boolean();
+    case Type::string:
+      if (!n.is_string()) throw wrong();
+      return **n.as_string();
+    case Type::table: {
+      if (!n.is_table()) throw wrong();
+      Weights w;
+      for (auto&& [term, x] : *n.as_table()) {
+        const std::string name(term.str());
+        double value = 0;
+        if (x.is_integer()) {
+          value = static_cast<double>(**x.as_integer());
+        } else if (x.is_floating_point()) {
+          value = **x.as_floating_point();
+        } else {
+          throw ConfigError(fmt::format("{}: {}.{}: expected a number, got {}",
+                                        position(origin, x.source()), key.full(), name,
+                                        node_type_name(x)));
+        }
+        try {
+          check_weight(name, value);
+        } catch (const RangeError& e) {
+          throw ConfigError(
+              fmt::format("{}: {}: {}", position(origin, term.source()), key.full(), e.what()));
+        }
+        w[name] = value;
+      }
+      return w;
+    }
+  }
+  throw wrong();
+}
+
+/// Syntax and variable checks of the problem's expressions that do not need the dimension
+/// (which comes from the domain); Problem repeats them and adds the dimension check. Returns
+/// an error message, or "" if fine.
+std::string check_expressions(const ProblemConfig& p, const std::string& key_filter = "",
+                              bool syntax_only = false) {
+  const bool heat = p.pde == PdeKind::heat;
+  struct Item {
+    const char* key;
+    const std::optional<std::string>* text;
+    bool time, normals;
+  };
+  const Item items[] = {{"problem.exact", &p.exact, heat, false},
+                        {"problem.f", &p.f, heat, false},
+                        {"problem.g", &p.g, heat, true},
+                        {"problem.u0", &p.u0, false, false}};
+  for (const auto& it : items) {
+    if (!*it.text || (!key_filter.empty() && key_filter != it.key)) continue;
+    if (!heat && key_filter.empty() && std::string(it.key) == "problem.u0") continue;  // unused
+    try {
+      const Expression e = Expression::parse(**it.text, it.key, expression_variables());
+      if (syntax_only) continue;
+      for (const auto& v : e.variables()) {
+        if (v == "t" && !it.time)
+          return fmt::format("{}: \"{}\" uses t, but {}", it.key, **it.text,
+                             heat ? "the initial condition is at t = 0"
+                                  : fmt::format("pde = \"{}\" is steady", to_string(p.pde)));
+        if (v[0] == 'n' && !it.normals)
+          return fmt::format(
+              "{}: \"{}\" uses {}: the normal components nx, ny, nz are only "
+              "defined in problem.g",
+              it.key, **it.text, v);
+      }
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+  }
+  return "";
+}
+
+std::string missing_data_message(const ProblemConfig& p) {
+  if (p.exact) return "";
+  if (!p.f) return "problem.f is required when problem.exact is not given";
+  if (!p.g) return "problem.g is required when problem.exact is not given";
+  if (p.pde == PdeKind::heat && !p.u0)
+    return "problem.u0 is required when problem.exact is not given";
+  return "";
+}
+
+}  // namespace
+
+const char* to_string(PdeKind pde) {
+  switch (pde) {
+    case PdeKind::poisson:
+      return "poisson";
+    case PdeKind::nonlinear_poisson:
+      return "nonlinear_poisson";
+    case PdeKind::heat:
+      return "heat";
+  }
+  return "?";
+}
+
+PdeKind pde_from_string(const std::string& name) {
+  if (name == "poisson") return PdeKind::poisson;
+  if (name == "nonlinear_poisson") return PdeKind::nonlinear_poisson;
+  if (name == "heat") return PdeKind::heat;
+  throw std::runtime_error(
+      fmt::format("must be \"poisson\", \"nonlinear_poisson\" or \"heat\", got \"{}\"", name));
+}
+
+RunConfig default_config() {
+  RunConfig c;
+  c.source = "default";
+  return c;
+}
+
+RunConfig parse_config(const std::string& toml_text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(
+        fmt::format("{}: TOML syntax error: {}", position(origin, e.source()), e.description()));
+  }
+  RunConfig c = default_config();
+  c.source = origin;
+  std::map<std::string, std::string> where;  // full key -> position, for later checks
+  std::string problem_where = origin;
+  bool exact_named = false, data_named = false;
+
+  for (auto&& [sec_key, sec_node] : root) {
+    const std::string sec(sec_key.str());
+    if (std::find(sections().begin(), sections().end(), sec) == sections().end() ||
+        !sec_node.is_table()) {
+      if (std::find(sections().begin(), sections().end(), sec) != sections().end())
+        throw ConfigError(fmt::format("{}: '{}' must be a section [{}], got {}",
+                                      position(origin, sec_key.source()), sec, sec,
+                                      node_type_name(sec_node)));
+      throw ConfigError(fmt::format(
+          "{}: {}", position(origin, sec_key.source()),
+          sec_node.is_table() ? unknown_section_message(sec) : unknown_key_message("", sec)));
+    }
+    if (sec == "problem") problem_where = position(origin, sec_node.source());
+    for (auto&& [key, node] : *sec_node.as_table()) {
+      const std::string name(key.str());
+      const Key* k = find_key(sec, name);
+      if (!k)
+        throw ConfigError(
+            fmt::format("{}: {}", position(origin, key.source()), unknown_key_message(sec, name)));
+      const Value v = convert(node, *k, origin);
+      try {
+        k->set(c, v);
+      } catch (const RangeError& e) {
+        throw ConfigError(
+            fmt::format("{}: {}: {}", position(origin, node.source()), k->full(), e.what()));
+      }
+      where[k->full()] = position(origin, node.source());
+      if (sec == "problem") {
+        if (name == "exact") exact_named = true;
+        if (name == "f" || name == "g" || name == "u0")
+          data_named = data_named || v != Value(std::string());
+      }
+    }
+  }
+  // A file that gives its own data but no exact solution has none (not the default one).
+  if (data_named && !exact_named) c.problem.exact.reset();
+
+  if (std::string msg = missing_data_message(c.problem); !msg.empty())
+    throw ConfigError(fmt::format("{}: {}", problem_where, msg));
+  if (std::string msg = check_expressions(c.problem); !msg.empty()) {
+    const std::string key = msg.substr(0, msg.find(':'));
+    auto it = where.find(key);
+    throw ConfigError(fmt::format("{}: {}", it != where.end() ? it->second : problem_where, msg));
+  }
+  return c;
+}
+
+RunConfig load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the config file", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the config file", path));
+  return parse_config(text.str(), path);
+}
+
+std::string to_toml(const RunConfig& config) {
+  std::string out =
+      "# dtpinn run configuration: every key (data/configs/poisson_disk.toml "
+      "documents the format).\n";
+  if (!config.source.empty()) out += "# source: " + config.source + "\n";
+  std::string section;
+  for (const auto& k : keys()) {
+    if (k.section != section) {
+      section = k.section;
+      out += "\n[" + section + "]\n";
+    }
+    std::string line = fmt::format("{} = {}", k.name, format_toml(k.get(config)));
+    if (line.size() < 40) line.resize(40, ' ');
+    out += line + "  # " + k.help + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+Value parse_option_value(const Key& k, const std::string& text) {
+  auto bad = [&]() {
+    return RangeError(fmt::format("expected {}, got \"{}\"", expected_text(k.type), text));
+  };
+  switch (k.type) {
+    case Type::integer: {
+      errno = 0;
+      char* end = nullptr;
+      const long long x = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno == ERANGE) throw bad();
+      return static_cast<std::int64_t>(x);
+    }
+    case Type::real: {
+      errno = 0;
+      char* end = nullptr;
+      const double x = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || errno == ERANGE) throw bad();
+      return x;
+    }
+    case Type::boolean:
+      if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+      if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+      throw bad();
+    case Type::string:
+      if (text.size() >= 2 && ((text.front() == '"' && text.back() == '"') ||
+                               (text.front() == '\'' && text.back() == '\'')))
+        return text.substr(1, text.size() - 2);
+      return text;
+    case Type::table: {
+      std::string body = text;
+      if (body.find('{') == std::string::npos) body = "{" + body + "}";
+      try {
+        const toml::table t = toml::parse("v = " + body);
+        return convert(*t.get("v"), k, "--set");
+      } catch (const toml::parse_error&) {
+        throw bad();
+      } catch (const ConfigError& e) {
+        // Drop the "--set:1:5: " position: the caller names the option.
+        std::string msg = e.what();
+        const auto p = msg.find(": ");
+        throw RangeError(p == std::string::npos ? msg : msg.substr(p + 2));
+      }
+    }
+  }
+  throw bad();
+}
+
+}  // namespace
+
+void set_option(RunConfig& config, const std::string& dotted_key, const std::string& value) {
+  const std::string prefix = fmt::format("--set {}={}: ", dotted_key, value);
+  const auto dot = dotted_key.find('.');
+  const std::string section = dot == std::string::npos ? "" : dotted_key.substr(0, dot);
+  std::string name = dot == std::string::npos ? dotted_key : dotted_key.substr(dot + 1);
+  RunConfig updated = config;
+  try {
+    // train.weights.<term> sets one weight.
+    if (section == "train" && name.rfind("weights.", 0) == 0) {
+      const std::string term = name.substr(8);
+      const Key* k = find_key("train", "weights");
+      char* end = nullptr;
+      const double w = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0')
+        throw RangeError(fmt::format("expected a number, got \"{}\"", value));
+      Weights weights = updated.train.weights;
+      weights[term] = w;
+      k->set(updated, weights);
+    } else {
+      const Key* k = section.empty() ? nullptr : find_key(section, name);
+      if (!k) throw RangeError(unknown_key_message(section, section.empty() ? dotted_key : name));
+      k->set(updated, parse_option_value(*k, value));
+      // Syntax only: the cross checks (t in a steady problem, ...) would make the result
+      // depend on the order of the options; Problem makes them.
+      if (section == "problem") {
+        if (std::string msg = check_expressions(updated.problem, k->full(), true); !msg.empty())
+          throw RangeError(msg);
+      }
+    }
+  } catch (const RangeError& e) {
+    throw std::runtime_error(prefix + e.what());
+  }
+  config = std::move(updated);
+}
+
+std::string get_option(const RunConfig& config, const std::string& dotted_key) {
+  const auto dot = dotted_key.find('.');
+  const Key* k = dot == std::string::npos
+                     ? nullptr
+                     : find_key(dotted_key.substr(0, dot), dotted_key.substr(dot + 1));
+  if (!k)
+    throw std::runtime_error(
+        unknown_key_message(dot == std::string::npos ? "" : dotted_key.substr(0, dot),
+                            dot == std::string::npos ? dotted_key : dotted_key.substr(dot + 1)));
+  return format_plain(k->get(config));
+}
+
+std::vector<ConfigOption> config_options() {
+  const RunConfig def = default_config();
+  std::vector<ConfigOption> out;
+  for (const auto& k : keys())
+    out.push_back({k.full(), type_name(k.type), format_plain(k.get(def)), k.help});
+  return out;
+}
+
+bool operator==(const RunConfig& a, const RunConfig& b) {
+  for (const auto& k : keys())
+    if (k.get(a) != k.get(b)) return false;
+  return true;
+}
+
+}  // namespace dtpinn::core

@@ -1,0 +1,254 @@
+// Building the training data: nodes, operators, f/g/u0 and the test reference (no LibTorch).
+#define FMT_HEADER_ONLY  // LibTorch's bundled fmt v12 headers come first on the include path
+#include <dtpinn/core/dataset.hpp>
+#include <dtpinn/nodegen/generate.hpp>
+#include <dtpinn/nodegen/import.hpp>
+#include <dtpinn/nodegen/node_io.hpp>
+#include <dtpinn/nodegen/shapes.hpp>
+#include <dtpinn/rbffd/operators.hpp>
+#include <dtpinn/rbffd/params.hpp>
+#include <dtpinn/rbffd/solve.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ostream>
+#include <stdexcept>
+
+namespace dtpinn::core {
+
+namespace {
+
+using nodegen::NodeSet;
+using nodegen::PointMatrix;
+
+void say(std::ostream* log, const std::string& line) {
+  if (log) *log << line << '\n' << std::flush;
+}
+
+/// The collocation nodes (interior + boundary) of a node set, without its ghosts.
+NodeSet without_ghosts(const NodeSet& n) {
+  NodeSet out;
+  out.dim = n.dim;
+  out.n_interior = n.n_interior;
+  out.n_boundary = n.n_boundary;
+  out.n_ghost = 0;
+  out.points = n.points.topRows(n.n_collocation());
+  out.normals = n.normals.topRows(n.n_collocation());
+  return out;
+}
+
+rbffd::RbffdParams rbffd_params(const RunConfig& c) {
+  rbffd::RbffdParams p;
+  p.order = c.rbffd.order;
+  return p;
+}
+
+/// Nodes of the configured domain at `n` nodes and `seed` (shape name or imported file).
+NodeSet domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, bool ghosts) {
+  if (c.domain.file) {
+    nodegen::ImportOptions o;
+    o.n = n;
+    o.seed = seed;
+    o.rescale = c.domain.rescale;
+    o.ghosts = ghosts;
+    return nodegen::import_nodes(*c.domain.file, o);
+  }
+  return nodegen::make_nodes(c.domain.shape, n, seed, ghosts);
+}
+
+void check_nodes(const NodeSet& n, const std::string& what) {
+  try {
+    n.validate();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: {}", what, e.what()));
+  }
+  if (n.n_interior < 1 || n.n_boundary < 1)
+    throw std::runtime_error(fmt::format("{}: needs interior and boundary nodes (got {} and {})",
+                                         what, n.n_interior, n.n_boundary));
+}
+
+}  // namespace
+
+NodeSet make_collocation_nodes(const RunConfig& c, std::ostream* log) {
+  NodeSet nodes;
+  if (c.domain.nodes) {
+    nodes = nodegen::read_nodes(*c.domain.nodes);
+    if (nodes.n_ghost == 0) nodegen::add_ghost_nodes(nodes);
+    say(log, fmt::format("nodes: {} (read): Ni = {}, Nb = {}, ghosts = {}", *c.domain.nodes,
+                         nodes.n_interior, nodes.n_boundary, nodes.n_ghost));
+  } else {
+    nodes = domain_nodes(c, c.domain.n, c.domain.seed, true);
+    say(log, fmt::format("nodes: {} (seed {}): Ni = {}, Nb = {}, ghosts = {}",
+                         c.domain.file ? *c.domain.file : c.domain.shape, c.domain.seed,
+                         nodes.n_interior, nodes.n_boundary, nodes.n_ghost));
+  }
+  check_nodes(nodes, "collocation nodes");
+  if (nodes.n_ghost != nodes.n_boundary)
+    throw std::runtime_error("collocation nodes: DT-PINN needs one ghost node per boundary node");
+  return nodes;
+}
+
+void check_order_fits(const RunConfig& c, const NodeSet& nodes) {
+  const auto params = rbffd_params(c);
+  try {
+    params.validate();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("rbffd.order: {}", e.what()));
+  }
+  for (int theta : {2, 1}) {
+    const auto rule = rbffd::stencil_rule(params, theta, nodes.dim);
+    if (rule.size > nodes.size())
+      throw std::runtime_error(fmt::format(
+          "rbffd.order = {} needs stencils of {} nodes ({}), but the node set has only {} nodes "
+          "(Ni + 2 Nb): lower the order or use more nodes (domain.n)",
+          c.rbffd.order, rule.size, rule.describe(), nodes.size()));
+  }
+}
+
+Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::ostream* log) {
+  Dataset d;
+  // Problem first: bad expressions are refused before any node is generated.
+  if (!c.domain.file && !c.domain.nodes)
+    d.problem = std::make_shared<Problem>(c.problem, nodegen::make_shape(c.domain.shape)->dim());
+  d.nodes = make_collocation_nodes(c, log);
+  if (!d.problem || d.problem->dim() != d.nodes.dim)
+    d.problem = std::make_shared<Problem>(c.problem, d.nodes.dim);
+  const Problem& P = *d.problem;
+  check_order_fits(c, d.nodes);
+  const auto Ni = d.nodes.n_interior, Nb = d.nodes.n_boundary, Nc = d.nodes.n_collocation();
+  const int dim = d.nodes.dim;
+
+  // Operators.
+  const bool need_reference_solve = !P.has_exact() && !P.is_time_dependent();
+  if (options.operators) {
+    const auto t0 = std::chrono::steady_clock::now();
+    rbffd::OperatorRequest req;
+    req.laplacian = true;
+    req.boundary = true;
+    req.robin = rbffd::RobinCoefficients::constant(P.alpha(), P.beta());
+    auto ops = rbffd::assemble(d.nodes, rbffd_params(c), req);
+    d.L = std::move(ops.laplacian);
+    d.B = std::move(ops.boundary);
+    d.has_operators = true;
+    d.operator_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz) in {:.2f} s",
+                         c.rbffd.order, d.L.rows, d.L.cols, d.L.nnz(), d.B.rows, d.B.cols,
+                         d.B.nnz(), d.operator_seconds));
+  }
+
+  // Data on the nodes, per time slice.
+  if (P.is_time_dependent()) {
+    const int nt = P.nt();
+    for (int k = 0; k <= nt; ++k) d.times.push_back(P.t_final() * k / nt);
+  } else {
+    d.times = {0.0};
+  }
+  const PointMatrix xc = d.nodes.points.topRows(Nc);
+  const PointMatrix xb = d.nodes.points.middleRows(Ni, Nb);
+  const PointMatrix nb = d.nodes.normals.middleRows(Ni, Nb);
+  const auto S = static_cast<Eigen::Index>(d.times.size());
+  d.f.resize(Nc, S);
+  d.g.resize(Nb, S);
+  for (Eigen::Index k = 0; k < S; ++k) {
+    d.f.col(k) = P.source(xc, d.times[k]);
+    d.g.col(k) = P.boundary_data(xb, nb, d.times[k]);
+  }
+  if (P.is_time_dependent()) d.u0 = P.initial(xc);
+  if (!d.f.allFinite() || !d.g.allFinite() || !d.u0.allFinite())
+    throw std::runtime_error(
+        "problem: f, g or u0 is not finite at some node (check the expressions and the domain)");
+
+  // Input box: the collocation nodes' bounding box, and [0, t_final] for time.
+  d.lower.resize(dim + (P.is_time_dependent() ? 1 : 0));
+  d.upper.resize(d.lower.size());
+  for (int j = 0; j < dim; ++j) {
+    d.lower[j] = xc.col(j).minCoeff();
+    d.upper[j] = xc.col(j).maxCoeff();
+  }
+  if (P.is_time_dependent()) {
+    d.lower[dim] = 0.0;
+    d.upper[dim] = P.t_final();
+  }
+
+  // Test set and its reference.
+  const std::uint64_t test_seed = c.domain.seed + 1;
+  NodeSet test_with_ghosts;
+  if (c.domain.test_nodes) {
+    d.test_nodes = without_ghosts(nodegen::read_nodes(*c.domain.test_nodes));
+    d.test_source = *c.domain.test_nodes;
+    if (need_reference_solve) {
+      test_with_ghosts = nodegen::read_nodes(*c.domain.test_nodes);
+      if (test_with_ghosts.n_ghost == 0) nodegen::add_ghost_nodes(test_with_ghosts);
+    }
+  } else if (c.domain.nodes) {
+    // A user-supplied cloud has no generator to draw a finer set from: test on its own
+    // collocation nodes (the paper does so for heat).
+    d.test_nodes = without_ghosts(d.nodes);
+    d.test_source = "collocation nodes";
+    if (need_reference_solve) test_with_ghosts = d.nodes;
+  } else {
+    test_with_ghosts = domain_nodes(c, c.domain.test_n, test_seed, need_reference_solve);
+    d.test_nodes = without_ghosts(test_with_ghosts);
+    d.test_source = fmt::format("generated, n = {}, seed {}", c.domain.test_n, test_seed);
+  }
+  check_nodes(d.test_nodes, "test nodes");
+  if (d.test_nodes.dim != dim)
+    throw std::runtime_error(fmt::format("test nodes are {}D but the collocation nodes are {}D",
+                                         d.test_nodes.dim, dim));
+  const auto M = d.test_nodes.n_collocation();
+  if (P.is_time_dependent()) {
+    // At most 11 slices of the collocation times (always t = 0 and t = t_final).
+    const int nt = P.nt();
+    const int stride = std::max(1, (nt + 9) / 10);
+    for (int k = 0; k <= nt; k += stride) d.test_times.push_back(d.times[k]);
+    if (d.test_times.back() != d.times.back()) d.test_times.push_back(d.times.back());
+  } else {
+    d.test_times = {0.0};
+  }
+  const auto St = static_cast<Eigen::Index>(d.test_times.size());
+  const int D = static_cast<int>(d.lower.size());
+  d.test_points.resize(M * St, D);
+  for (Eigen::Index k = 0; k < St; ++k) {
+    d.test_points.block(k * M, 0, M, dim) = d.test_nodes.points;
+    if (D > dim) d.test_points.block(k * M, dim, M, 1).setConstant(d.test_times[k]);
+  }
+  if (P.has_exact()) {
+    d.test_reference.resize(M * St);
+    for (Eigen::Index k = 0; k < St; ++k)
+      d.test_reference.segment(k * M, M) = P.exact(d.test_nodes.points, d.test_times[k]);
+    d.has_reference = true;
+    d.reference_kind = "exact";
+  } else if (need_reference_solve) {
+    // No exact solution: the classical RBF-FD solve on the test node set is the reference.
+    check_order_fits(c, test_with_ghosts);
+    rbffd::OperatorRequest req;
+    req.robin = rbffd::RobinCoefficients::constant(P.alpha(), P.beta());
+    auto ops = rbffd::assemble(test_with_ghosts, rbffd_params(c), req);
+    const auto tNi = test_with_ghosts.n_interior, tNb = test_with_ghosts.n_boundary;
+    const PointMatrix txb = test_with_ghosts.points.middleRows(tNi, tNb);
+    const PointMatrix tnb = test_with_ghosts.normals.middleRows(tNi, tNb);
+    rbffd::SolveOptions so;
+    so.nonlinear = P.pde() == PdeKind::nonlinear_poisson;
+    auto sol = rbffd::solve_poisson(ops.laplacian, ops.boundary,
+                                    P.source(d.test_nodes.points), P.boundary_data(txb, tnb), so);
+    d.test_reference = sol.u.head(M);
+    d.has_reference = true;
+    d.reference_kind = "rbffd solve";
+    say(log, fmt::format("reference: classical RBF-FD solve on the {} test nodes ({:.2f} s)", M,
+                         sol.seconds));
+  } else {
+    d.reference_kind = "none";
+    say(log, "reference: none (no exact solution for a heat problem): no test error");
+  }
+  if (d.has_reference && !d.test_reference.allFinite())
+    throw std::runtime_error("the reference solution is not finite at some test node");
+  say(log, fmt::format("test set: {} nodes ({}), {} time slice(s), reference: {}", M,
+                       d.test_source, St, d.reference_kind));
+  return d;
+}
+
+}  // namespace dtpinn::core

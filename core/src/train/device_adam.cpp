@@ -1,0 +1,70 @@
+// Adam on the flat buffers with device-side bias correction; see device_adam.hpp.
+#include <dtpinn/core/device_adam.hpp>
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace dtpinn::core {
+
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("DeviceAdamOptions: " + what);
+}
+
+}  // namespace
+
+DeviceAdam::DeviceAdam(FlatParameters& params, DeviceAdamOptions options)
+    : params_(params), options_(options) {
+  require(std::isfinite(options.lr) && options.lr > 0, "lr must be > 0");
+  require(options.beta1 >= 0 && options.beta1 < 1, "beta1 must be in [0, 1)");
+  require(options.beta2 >= 0 && options.beta2 < 1, "beta2 must be in [0, 1)");
+  require(options.eps >= 0, "eps must be >= 0");
+  require(options.weight_decay >= 0, "weight_decay must be >= 0");
+  const auto& x = params_.values();
+  m_ = at::zeros_like(x);
+  v_ = at::zeros_like(x);
+  // The fused kernel wants fp32 / fp64 step counts on the parameters' device.
+  step_ = at::zeros({}, x.options());
+  lr_ = at::full({}, options.lr, x.options());
+}
+
+void DeviceAdam::set_lr(double lr) {
+  require(std::isfinite(lr) && lr > 0, "lr must be > 0");
+  options_.lr = lr;
+  lr_.fill_(lr);
+}
+
+void DeviceAdam::reset() {
+  m_.zero_();
+  v_.zero_();
+  step_.zero_();
+}
+
+void DeviceAdam::step() {
+  const at::NoGradGuard no_grad;
+  if (!params_.grads_aliased()) params_.rebind_grads();
+  const auto& x = params_.values();
+  const auto& g = params_.grads();
+  const auto& o = options_;
+  step_.add_(1);
+  if (o.fused) {
+    at::_fused_adam_({x}, {g}, {m_}, {v_}, {}, {step_}, lr_, o.beta1, o.beta2, o.weight_decay,
+                     o.eps, /*amsgrad=*/false, /*maximize=*/false);
+    return;
+  }
+  const auto grad = o.weight_decay != 0 ? g.add(x, o.weight_decay) : g;
+  const auto bc1 = 1 - at::pow(o.beta1, step_);
+  const auto bc2 = 1 - at::pow(o.beta2, step_);
+  m_.mul_(o.beta1).add_(grad, 1 - o.beta1);
+  v_.mul_(o.beta2).addcmul_(grad, grad, 1 - o.beta2);
+  const auto denom = (v_.sqrt() / bc2.sqrt()).add_(o.eps);
+  // torch's addcdiv_(m, denom, -lr / bc1) evaluates (value * m) / denom; same order here.
+  x.add_((m_ * (-lr_ / bc1)) / denom);
+}
+
+}  // namespace dtpinn::core

@@ -1,0 +1,264 @@
+// Device-resident L-BFGS (compact representation, masked updates); see device_lbfgs.hpp.
+#include <dtpinn/core/device_lbfgs.hpp>
+#include <dtpinn/autodiff/cuda_graph.hpp>
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace dtpinn::core {
+
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("DeviceLbfgsOptions: " + what);
+}
+
+}  // namespace
+
+DeviceLbfgs::DeviceLbfgs(FlatParameters& params, DeviceLbfgsOptions options)
+    : params_(params), options_(options) {
+  require(std::isfinite(options.lr) && options.lr > 0, "lr must be > 0");
+  require(options.history_size >= 1, "history_size must be >= 1");
+  require(options.tolerance_grad >= 0 && options.tolerance_change >= 0,
+          "tolerance_grad and tolerance_change must be >= 0");
+  require(options.line_search_trials >= 1, "line_search_trials must be >= 1");
+  require(options.line_search_shrink > 0 && options.line_search_shrink < 1,
+          "line_search_shrink must be in (0, 1)");
+  require(options.armijo_c1 > 0 && options.armijo_c1 < 1, "armijo_c1 must be in (0, 1)");
+  require(options.check_every >= 1, "check_every must be >= 1");
+  m_ = options.history_size;
+  const auto& x = params_.values();
+  const auto P = params_.numel();
+  const auto opts = x.options();
+  const auto iopts = opts.dtype(at::kLong);
+  w_ = at::zeros({2 * m_, P}, opts);
+  sy_ = at::zeros({m_, m_}, opts);
+  yy_ = at::zeros({m_, m_}, opts);
+  count_ = at::zeros({}, iopts);
+  n_iter_ = at::zeros({}, iopts);
+  gamma_ = at::ones({}, opts);
+  prev_g_ = at::zeros({P}, opts);
+  d_ = at::zeros({P}, opts);
+  t_ = at::zeros({}, opts);
+  lr_ = at::full({}, options.lr, opts);
+  loss_ = at::zeros({}, opts);
+  prev_loss_ = at::zeros({}, opts);
+  stalled_ = at::zeros({}, opts.dtype(at::kBool));
+  ring_ = at::arange(m_, iopts);
+  const auto K = options.line_search_trials;
+  x0_ = at::zeros({P}, opts);
+  trial_f_ = at::zeros({K}, opts);
+  // shrink^k computed on the host in double, then uploaded once.
+  auto host = at::empty({K}, at::TensorOptions().dtype(at::kDouble));
+  double f = 1.0;
+  for (std::int64_t k = 0; k < K; ++k, f *= options.line_search_shrink) {
+    host[k].fill_(f);
+  }
+  factors_ = host.to(opts);
+}
+
+void DeviceLbfgs::set_lr(double lr) {
+  require(std::isfinite(lr) && lr > 0, "lr must be > 0");
+  options_.lr = lr;
+  lr_.fill_(lr);
+}
+
+void DeviceLbfgs::reset() {
+  w_.zero_();
+  sy_.zero_();
+  yy_.zero_();
+  count_.zero_();
+  n_iter_.zero_();
+  gamma_.fill_(1);
+  prev_g_.zero_();
+  d_.zero_();
+  t_.zero_();
+  stalled_.zero_();
+}
+
+void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
+  if (!loss_and_grad) throw std::invalid_argument("DeviceLbfgs::step: empty closure");
+  const at::NoGradGuard no_grad;
+  at::Tensor f;
+  {
+    const at::AutoGradMode enable_grad(true);
+    f = loss_and_grad();
+  }
+  // A closure that replaced .grad() tensors (Module::zero_grad()) breaks the alias: copy back.
+  if (!params_.grads_aliased()) params_.rebind_grads();
+  f = f.detach().reshape({}).to(loss_.scalar_type());
+  const auto& g = params_.grads();
+  const auto& x = params_.values();
+  const auto m = m_;
+  const auto first = n_iter_.eq(0);
+
+  // ---- history update with the pair of the previous step: s = t d, y = g - g_prev ----------
+  const auto s = d_ * t_;
+  const auto y = g - prev_g_;
+  const auto v = at::stack({s, y, g});          // [3, P]
+  const auto G = at::mm(w_, v.t());             // [2m, 3]: old rows against s, y, g
+  const auto Q = at::mm(v.narrow(0, 0, 2), v.t());  // [2, 3]: (s, y) against (s, y, g)
+  const auto sy = Q.select(0, 0).select(0, 1);
+  const auto yy = Q.select(0, 1).select(0, 1);
+  const auto sg = Q.select(0, 0).select(0, 2);
+  const auto yg = Q.select(0, 1).select(0, 2);
+  const auto accept = sy.gt(options_.curvature_eps).logical_and(first.logical_not());
+  const auto head = count_.remainder(m);
+  const auto at_head = ring_.eq(head);  // [m] bool: the slot the new pair replaces
+  const auto Gs = G.select(1, 0), Gy = G.select(1, 1), Gg = G.select(1, 2);
+  const auto s_dot_yj = Gs.narrow(0, m, m);  // y_j . s (old y_j)
+  const auto si_dot_y = Gy.narrow(0, 0, m);  // s_i . y
+  const auto yi_dot_y = Gy.narrow(0, m, m);
+  const auto row_sy = at::where(at_head, sy, s_dot_yj);
+  const auto col_sy = at::where(at_head, sy, si_dot_y);
+  const auto row_yy = at::where(at_head, yy, yi_dot_y);
+  const auto hr = at_head.unsqueeze(1), hc = at_head.unsqueeze(0);
+  const auto sy_new =
+      at::where(hr, row_sy.unsqueeze(0), at::where(hc, col_sy.unsqueeze(1), sy_));
+  const auto yy_new =
+      at::where(hr, row_yy.unsqueeze(0), at::where(hc, row_yy.unsqueeze(1), yy_));
+  sy_.copy_(at::where(accept, sy_new, sy_));
+  yy_.copy_(at::where(accept, yy_new, yy_));
+  const auto Sg_old = Gg.narrow(0, 0, m), Yg_old = Gg.narrow(0, m, m);
+  const auto a = at::where(accept.logical_and(at_head), sg, Sg_old);  // S^T g, ring order
+  const auto b = at::where(accept.logical_and(at_head), yg, Yg_old);  // Y^T g
+  gamma_.copy_(at::where(accept, sy / yy, gamma_));
+  {
+    const auto idx = at::stack({head, head + m});  // rows of s_h and y_h in w_
+    const auto old_rows = w_.index_select(0, idx);
+    w_.index_copy_(0, idx, at::where(accept, v.narrow(0, 0, 2), old_rows));
+  }
+  count_.add_(accept.to(at::kLong));
+
+  // ---- direction by the compact form, in chronological order (oldest first) --------------
+  const auto cnt = count_;
+  const auto head_new = cnt.remainder(m);
+  const auto perm = (ring_ + head_new).remainder(m);  // chronological position j -> ring slot
+  const auto inv = (ring_ - head_new).remainder(m);   // ring slot -> chronological position
+  const auto valid = ring_.lt(at::clamp_max(cnt, m)).index_select(0, perm);  // [m] bool
+  const auto vv = valid.unsqueeze(1).logical_and(valid.unsqueeze(0));
+  const auto SYc = sy_.index_select(0, perm).index_select(1, perm);
+  const auto YYc = yy_.index_select(0, perm).index_select(1, perm);
+  const auto zero = at::zeros({}, x.options());
+  const auto one = at::ones({}, x.options());
+  // Invalid slots: identity rows of R, zero D, zero right-hand sides -> zero coefficients.
+  const auto R = at::where(vv, at::triu(SYc), zero) + at::diag(at::where(valid, zero, one));
+  const auto D = at::where(valid, at::diagonal(SYc), zero);
+  const auto ac = at::where(valid, a.index_select(0, perm), zero).unsqueeze(1);
+  const auto bc = at::where(valid, b.index_select(0, perm), zero).unsqueeze(1);
+  const auto u = at::linalg_solve_triangular(R, ac, /*upper=*/true);  // R^{-1} S^T g
+  const auto rhs = D.unsqueeze(1) * u + gamma_ * (at::mm(at::where(vv, YYc, zero), u) - bc);
+  const auto p1c = at::linalg_solve_triangular(R.t(), rhs, /*upper=*/false);
+  const auto coef = at::cat({p1c.squeeze(1).index_select(0, inv),
+                             (-gamma_) * u.squeeze(1).index_select(0, inv)});  // [2m]
+  const auto Hg = at::addmv(g * gamma_, w_.t(), coef);
+  const auto d = Hg.neg();
+
+  // ---- step length and stopping tests, all on the device ---------------------------------
+  const auto t_first = at::clamp_max(g.abs().sum().reciprocal(), 1.0) * lr_;
+  const auto t = at::where(first, t_first, lr_);
+  const auto gtd = at::dot(g, d);
+  const auto gmax = g.abs().max();
+  const auto no_move = gmax.le(options_.tolerance_grad).logical_or(gtd.gt(-options_.tolerance_change));
+  prev_g_.copy_(g);  // before any trial evaluation overwrites the gradient buffer
+
+  at::Tensor taken;
+  if (options_.mode == DeviceLbfgsOptions::Mode::fixed_step) {
+    taken = at::where(no_move, zero, t);
+    x.add_(d * taken);
+  } else {
+    x0_.copy_(x);
+    const auto alphas = factors_ * t;  // [K]
+    const auto& eval = loss_only ? loss_only : loss_and_grad;
+    for (std::int64_t k = 0; k < options_.line_search_trials; ++k) {
+      x.copy_(x0_);
+      x.add_(d * alphas[k]);
+      at::Tensor fk;
+      if (loss_only) {
+        fk = eval();
+      } else {
+        const at::AutoGradMode enable_grad(true);
+        fk = eval();
+      }
+      trial_f_[k].copy_(fk.detach().reshape({}));
+    }
+    const auto finite = at::isfinite(trial_f_);
+    const auto armijo = trial_f_.le(f + options_.armijo_c1 * alphas * gtd).logical_and(finite);
+    const auto first_ok = at::argmax(armijo.to(at::kInt));  // first (largest) step meeting it
+    const auto masked = at::where(finite, trial_f_, std::numeric_limits<double>::infinity());
+    const auto best = at::argmin(masked);
+    const auto any_ok = armijo.any();
+    const auto pick = at::where(any_ok, first_ok, best);
+    const auto lowers = any_ok.logical_or(masked.index_select(0, best.reshape({1})).squeeze(0).lt(f));
+    taken = at::where(lowers.logical_and(no_move.logical_not()),
+                      alphas.index_select(0, pick.reshape({1})).squeeze(0), zero);
+    x.copy_(x0_);
+    x.add_(d * taken);
+  }
+  const auto step_max = (d * taken).abs().max();
+  const auto small_change = at::abs(f - loss_).lt(options_.tolerance_change).logical_and(first.logical_not());
+  stalled_.copy_(no_move.logical_or(step_max.le(options_.tolerance_change)).logical_or(small_change));
+  d_.copy_(d);
+  t_.copy_(taken);
+  prev_loss_.copy_(loss_);
+  loss_.copy_(f);
+  n_iter_.add_(1);
+}
+
+DeviceLbfgsStatus DeviceLbfgs::status() const {
+  // One transfer of all scalars (a single sync).
+  const auto packed = at::stack({n_iter_.to(at::kDouble), count_.to(at::kDouble),
+                                 loss_.to(at::kDouble), gamma_.to(at::kDouble),
+                                 stalled_.to(at::kDouble)})
+                          .cpu();
+  const auto* p = packed.data_ptr<double>();
+  DeviceLbfgsStatus st;
+  st.iterations = static_cast<std::int64_t>(p[0]);
+  st.pairs = static_cast<std::int64_t>(p[1]);
+  st.loss = p[2];
+  st.gamma = p[3];
+  st.stalled = p[4] != 0;
+  return st;
+}
+
+DeviceLbfgsStatus DeviceLbfgs::run(const Closure& loss_and_grad, std::int64_t max_iterations,
+                                   const Closure& loss_only) {
+  if (max_iterations < 0) throw std::invalid_argument("DeviceLbfgs::run: max_iterations < 0");
+  std::unique_ptr<autodiff::CudaGraphStep> graph;
+  if (options_.use_cuda_graph && params_.values().is_cuda()) {
+    graph = std::make_unique<autodiff::CudaGraphStep>(
+        [this, &loss_and_grad, &loss_only] { step(loss_and_grad, loss_only); }, 1);
+  }
+  DeviceLbfgsStatus st = status();
+  const auto start = st.iterations;
+  std::int64_t done = 0;
+  while (done < max_iterations) {
+    const auto block = std::min(options_.check_every, max_iterations - done);
+    std::int64_t i = 0;
+    while (i < block) {
+      if (graph && graph->captured()) {
+        graph->replay();
+        i += 1;
+      } else if (graph && block - i >= 2) {
+        graph->replay();  // the first replay captures: 1 warm-up step + the captured step
+        i += 2;
+      } else {
+        step(loss_and_grad, loss_only);
+        i += 1;
+      }
+    }
+    st = status();
+    done = st.iterations - start;
+    if (st.stalled) break;
+  }
+  return st;
+}
+
+}  // namespace dtpinn::core

@@ -1,0 +1,214 @@
+// MLP and modified MLP (Wang, Teng & Perdikaris 2021) with built-in input normalisation.
+// LibTorch ships its own fmt (v12) headers ahead of the system fmt on the include path: use them
+// header-only so no libfmt of another version is needed at link time.
+#define FMT_HEADER_ONLY
+#include <dtpinn/core/model.hpp>
+#include <dtpinn/nodegen/atomic_file.hpp>
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace dtpinn::core {
+
+namespace {
+
+using ActFn = at::Tensor (*)(const at::Tensor&);
+
+at::Tensor act_tanh(const at::Tensor& x) { return torch::tanh(x); }
+at::Tensor act_sin(const at::Tensor& x) { return torch::sin(x); }
+at::Tensor act_sigmoid(const at::Tensor& x) { return torch::sigmoid(x); }
+at::Tensor act_gelu(const at::Tensor& x) { return torch::gelu(x); }
+at::Tensor act_softplus(const at::Tensor& x) { return torch::softplus(x); }
+
+ActFn activation_fn(const std::string& name) {
+  if (name == "tanh") return act_tanh;
+  if (name == "sin") return act_sin;
+  if (name == "sigmoid") return act_sigmoid;
+  if (name == "gelu") return act_gelu;
+  if (name == "softplus") return act_softplus;
+  throw std::invalid_argument(fmt::format(
+      "model.activation: unknown activation '{}' (tanh, sin, sigmoid, gelu, softplus)", name));
+}
+
+/// The torch module: normalisation buffers, hidden layers, output layer; for modified_mlp the two
+/// encoders U and V gate every hidden layer after the first: H = (1 - Z) U + Z V.
+struct PinnModule : torch::nn::Module {
+  PinnModule(const ModelConfig& c, int in_dim) : modified(c.architecture == "modified_mlp") {
+    shift = register_buffer("input_shift", torch::zeros({in_dim}, torch::kFloat64));
+    scale = register_buffer("input_scale", torch::ones({in_dim}, torch::kFloat64));
+    for (int i = 0; i < c.depth; ++i)
+      hidden.push_back(register_module(fmt::format("hidden{}", i),
+                                       torch::nn::Linear(i == 0 ? in_dim : c.width, c.width)));
+    if (modified) {
+      enc_u = register_module("encoder_u", torch::nn::Linear(in_dim, c.width));
+      enc_v = register_module("encoder_v", torch::nn::Linear(in_dim, c.width));
+    }
+    out = register_module("output", torch::nn::Linear(c.width, 1));
+    act = activation_fn(c.activation);
+  }
+
+  at::Tensor forward(const at::Tensor& x) {
+    auto z = (x - shift) / scale;
+    if (!modified) {
+      for (auto& l : hidden) z = act(l->forward(z));
+      return out->forward(z).squeeze(-1);
+    }
+    auto U = act(enc_u->forward(z));
+    auto V = act(enc_v->forward(z));
+    auto H = act(hidden[0]->forward(z));
+    for (std::size_t i = 1; i < hidden.size(); ++i) {
+      auto Z = act(hidden[i]->forward(H));
+      H = (1 - Z) * U + Z * V;
+    }
+    return out->forward(H).squeeze(-1);
+  }
+
+  bool modified;
+  ActFn act = act_tanh;
+  at::Tensor shift, scale;
+  std::vector<torch::nn::Linear> hidden;
+  torch::nn::Linear enc_u{nullptr}, enc_v{nullptr}, out{nullptr};
+};
+
+}  // namespace
+
+void check_activation(const std::string& name) { (void)activation_fn(name); }
+
+struct Network::Impl {
+  ModelConfig config;
+  int in_dim = 0;
+  std::shared_ptr<PinnModule> module;
+};
+
+Network::Network(const ModelConfig& config, const Eigen::VectorXd& lower,
+                 const Eigen::VectorXd& upper, c10::ScalarType dtype, c10::Device device,
+                 std::uint64_t seed)
+    : impl_(std::make_unique<Impl>()) {
+  if (config.architecture != "mlp" && config.architecture != "modified_mlp")
+    throw std::invalid_argument(fmt::format(
+        "model.architecture: unknown architecture '{}' (mlp, modified_mlp)", config.architecture));
+  if (config.depth < 1 || config.width < 1)
+    throw std::invalid_argument(fmt::format(
+        "model: depth and width must be >= 1 (got depth {}, width {})", config.depth, config.width));
+  if (config.architecture == "modified_mlp" && config.depth < 2)
+    throw std::invalid_argument("model.depth: modified_mlp needs depth >= 2");
+  check_activation(config.activation);
+  if (dtype != c10::kDouble && dtype != c10::kFloat)
+    throw std::invalid_argument("model: precision must be fp64 or fp32");
+  const int d = static_cast<int>(lower.size());
+  if (d < 1 || upper.size() != d)
+    throw std::invalid_argument("model: normalisation box has inconsistent dimensions");
+  for (int i = 0; i < d; ++i)
+    if (!(upper[i] > lower[i]))
+      throw std::invalid_argument(fmt::format(
+          "model: empty normalisation box along input {} ([{}, {}])", i, lower[i], upper[i]));
+  impl_->config = config;
+  impl_->in_dim = d;
+  // Xavier (Glorot) normal weights and zero biases, from a seeded generator.
+  torch::manual_seed(seed);
+  impl_->module = std::make_shared<PinnModule>(config, d);
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : impl_->module->named_parameters()) {
+      if (p.key().find("weight") != std::string::npos)
+        torch::nn::init::xavier_normal_(p.value());
+      else
+        torch::nn::init::zeros_(p.value());
+    }
+    for (int i = 0; i < d; ++i) {
+      impl_->module->shift[i] = 0.5 * (lower[i] + upper[i]);
+      impl_->module->scale[i] = 0.5 * (upper[i] - lower[i]);
+    }
+  }
+  impl_->module->to(device, dtype);
+}
+
+Network::~Network() = default;
+Network::Network(Network&&) noexcept = default;
+Network& Network::operator=(Network&&) noexcept = default;
+
+at::Tensor Network::forward(const at::Tensor& x) const {
+  if (x.dim() != 2 || x.size(1) != impl_->in_dim)
+    throw std::invalid_argument(fmt::format("Network::forward: expected [N, {}] input, got {} dims",
+                                            impl_->in_dim, x.dim()));
+  return impl_->module->forward(x);
+}
+
+Eigen::VectorXd Network::evaluate(
+    const Eigen::Ref<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>&
+        x,
+    std::int64_t batch) const {
+  if (x.cols() != impl_->in_dim)
+    throw std::invalid_argument(fmt::format(
+        "Network::evaluate: points have {} columns, the model takes {}", x.cols(), impl_->in_dim));
+  torch::NoGradGuard ng;
+  const std::int64_t n = x.rows();
+  Eigen::VectorXd u(n);
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> xc = x;
+  auto all = torch::from_blob(xc.data(), {n, static_cast<std::int64_t>(impl_->in_dim)},
+                              torch::kFloat64);
+  for (std::int64_t b = 0; b < n; b += batch) {
+    const std::int64_t m = std::min(batch, n - b);
+    auto xb = all.narrow(0, b, m).to(device(), dtype());
+    auto ub = impl_->module->forward(xb).to(torch::kCPU, torch::kFloat64).contiguous();
+    std::copy(ub.data_ptr<double>(), ub.data_ptr<double>() + m, u.data() + b);
+  }
+  return u;
+}
+
+std::vector<at::Tensor> Network::parameters() const { return impl_->module->parameters(); }
+
+std::int64_t Network::num_parameters() const {
+  std::int64_t n = 0;
+  for (auto& p : impl_->module->parameters()) n += p.numel();
+  return n;
+}
+
+int Network::in_dim() const { return impl_->in_dim; }
+c10::ScalarType Network::dtype() const { return impl_->module->shift.scalar_type(); }
+c10::Device Network::device() const { return impl_->module->shift.device(); }
+const ModelConfig& Network::config() const { return impl_->config; }
+
+Eigen::VectorXd Network::lower() const {
+  auto s = impl_->module->shift.to(torch::kCPU, torch::kFloat64);
+  auto c = impl_->module->scale.to(torch::kCPU, torch::kFloat64);
+  Eigen::VectorXd v(impl_->in_dim);
+  for (int i = 0; i < impl_->in_dim; ++i) v[i] = s[i].item<double>() - c[i].item<double>();
+  return v;
+}
+
+Eigen::VectorXd Network::upper() const {
+  auto s = impl_->module->shift.to(torch::kCPU, torch::kFloat64);
+  auto c = impl_->module->scale.to(torch::kCPU, torch::kFloat64);
+  Eigen::VectorXd v(impl_->in_dim);
+  for (int i = 0; i < impl_->in_dim; ++i) v[i] = s[i].item<double>() + c[i].item<double>();
+  return v;
+}
+
+void Network::save(const std::string& path) const {
+  torch::serialize::OutputArchive archive;
+  impl_->module->save(archive);
+  nodegen::AtomicFile file(path, /*binary=*/true);
+  archive.save_to(file.stream());
+  file.commit();
+}
+
+void Network::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the model weights", path));
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(in, impl_->module->shift.device());
+    impl_->module->load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(fmt::format("{}: not a matching dtpinn model ({})", path,
+                                         e.what_without_backtrace()));
+  }
+  impl_->module->to(device(), dtype());
+}
+
+}  // namespace dtpinn::core

@@ -1,0 +1,81 @@
+#pragma once
+// Readers (and a few writers) for the geometry files users bring from CAD tools:
+//   .xyz / .csv / .txt  point tables: whitespace, comma or semicolon separated, optional header
+//                       line, '#' comments; columns x y [z] [nx ny [nz]] [kind]
+//   .ply                ASCII, binary_little_endian, binary_big_endian; vertex x y z [nx ny nz],
+//                       faces as a vertex_indices / vertex_index list (polygons fan-triangulated)
+//   .stl                ASCII and binary (told apart by the size the binary header announces)
+//   .obj                v, vn, f (v, v/vt, v//vn, v/vt/vn, negative indices), l (polylines);
+//                       polygons fan-triangulated
+// Small readers of our own: the formats are simple, the error messages must name FILE:LINE,
+// and the library stays free of heavy dependencies (see the README section on CAD import).
+// Every reader throws std::runtime_error with one line "FILE:LINE: reason" (or "FILE: reason"
+// where no line applies, e.g. binary files). Coordinates are returned in the file's own units.
+#include <dtpinn/nodegen/node_set.hpp>
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dtpinn::nodegen {
+
+/// Triangles of a surface: vertices M x 3 (row-major), faces F x 3 vertex indices.
+struct TriangleMesh {
+  Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor> vertices;
+  Eigen::Matrix<std::int64_t, Eigen::Dynamic, 3, Eigen::RowMajor> faces;
+};
+
+/// Points (2D or 3D) with optional per-point normals and node kinds.
+struct PointCloud {
+  int dim = 3;
+  PointMatrix points;            ///< N x dim
+  PointMatrix normals;           ///< N x dim, or 0 rows when the file had none
+  std::vector<NodeKind> kinds;   ///< one per point when a kind/label column was present
+  std::vector<std::int64_t> lines;  ///< 1-based source line per point (text files), for errors
+  bool has_normals() const { return normals.rows() == points.rows() && points.rows() > 0; }
+  bool has_kinds() const { return !kinds.empty(); }
+};
+
+/// What a geometry file holds once read.
+struct GeometryData {
+  enum class Type { cloud, mesh, polyline };
+  Type type = Type::cloud;
+  PointCloud cloud;      ///< type == cloud
+  TriangleMesh mesh;     ///< type == mesh
+  /// type == polyline: closed 2D loops (an outline and possibly holes), each K x 2, in order,
+  /// the first point not repeated at the end.
+  std::vector<PointMatrix> loops;
+};
+
+/// Point table (.xyz/.csv/.txt). Header names understood: x y z nx ny nz kind|label|type
+/// (case-insensitive). Without a header: 2 numbers = x y, 3 = x y z, 4 = x y nx ny,
+/// 6 = x y z nx ny nz; a text column of interior/boundary/ghost words is the kind.
+PointCloud read_point_table(const std::string& path);
+/// PLY: a mesh if it has faces, else a point cloud (2D if every z is 0 and no nz is given).
+GeometryData read_ply(const std::string& path);
+/// STL: always a mesh (vertices not yet welded: three per triangle).
+TriangleMesh read_stl(const std::string& path);
+/// OBJ: a mesh if it has faces, a polyline (2D if z == 0) if it has `l` lines, else a cloud.
+GeometryData read_obj(const std::string& path);
+
+/// Dispatch on the extension (case-insensitive). A 2D point table whose points follow each
+/// other in order around a simple closed outline is returned as a polyline when
+/// `detect_polyline` is set; otherwise as a cloud.
+GeometryData read_geometry(const std::string& path, bool detect_polyline = true);
+
+/// True if the rows of P (K x 2), joined in order and closed, form a simple polygon.
+bool is_simple_polygon(const PointMatrix& P);
+
+/// Writers (through AtomicFile): used by tests and the data/ generators.
+void write_stl(const std::string& path, const TriangleMesh& mesh, bool binary);
+/// PLY mesh; `format` is "ascii", "binary_little_endian" or "binary_big_endian".
+void write_ply_mesh(const std::string& path, const TriangleMesh& mesh,
+                    const std::string& format = "ascii");
+void write_obj(const std::string& path, const TriangleMesh& mesh);
+/// Point table "x y [z] [nx ny [nz]]" separated by `sep`, with an optional header line.
+void write_point_table(const std::string& path, const PointMatrix& points,
+                       const PointMatrix& normals, char sep = ' ', bool header = false);
+
+}  // namespace dtpinn::nodegen

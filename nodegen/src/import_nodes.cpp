@@ -1,0 +1,398 @@
+// import_nodes: the three ways from a geometry file to a node set (see import.hpp).
+#include <dtpinn/nodegen/cloud.hpp>
+#include <dtpinn/nodegen/generate.hpp>
+#include <dtpinn/nodegen/import.hpp>
+#include <dtpinn/nodegen/mesh.hpp>
+#include <dtpinn/nodegen/readers.hpp>
+#include <dtpinn/nodegen/surface_domain.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "cloud_knn.hpp"
+#include "readers_detail.hpp"
+
+namespace dtpinn::nodegen {
+namespace {
+
+constexpr Index kMinBoundaryPoints = 20;
+constexpr Index kDefaultN2 = 2000, kDefaultN3 = 10000;
+
+std::string line_ref(const std::string& path, const PointCloud& c, Index i) {
+  if (i >= 0 && std::size_t(i) < c.lines.size() && c.lines[std::size_t(i)] > 0)
+    return path + ":" + std::to_string(c.lines[std::size_t(i)]);
+  return path + ": point " + std::to_string(i + 1);
+}
+
+Index binom(Index n, Index k) {
+  Index r = 1;
+  for (Index i = 1; i <= k; ++i) r = r * (n - k + i) / i;
+  return r;
+}
+
+/// Stencil size of the Laplacian at order p in dimension d (SPEC: l = p + 1, n = 2 C(l+d,d)+1).
+Index stencil_size(int order, int dim) { return 2 * binom(order + 1 + dim, dim) + 1; }
+
+void check_order(const std::string& path, const NodeSet& ns, int order) {
+  if (order <= 0) return;
+  const Index need = stencil_size(order, ns.dim);
+  if (ns.n_collocation() < need)
+    throw std::runtime_error(fmt::format(
+        "{}: too few nodes for order {}: {} interior + boundary nodes, one stencil needs {}; "
+        "give a denser cloud or a smaller h",
+        path, order, ns.n_collocation(), need));
+}
+
+struct Box {
+  Eigen::VectorXd lo, hi;
+};
+
+Box box_of(const PointMatrix& P) {
+  return {P.colwise().minCoeff().transpose(), P.colwise().maxCoeff().transpose()};
+}
+
+/// Rescale into [0, 1]^d keeping the aspect ratio: p -> (p - lo) * s, s = 1 / max extent.
+double rescale_points(PointMatrix& P, const Box& b) {
+  const double ext = (b.hi - b.lo).maxCoeff();
+  if (!(ext > 0)) return 1.0;
+  const double s = 1.0 / ext;
+  for (Index i = 0; i < P.rows(); ++i) P.row(i) = (P.row(i) - b.lo.transpose()) * s;
+  return s;
+}
+
+/// Duplicate points (closer than 1e-12 of the box diagonal) are an error naming both lines.
+void check_duplicates(const std::string& path, const PointCloud& c) {
+  const Index n = c.points.rows();
+  const Box b = box_of(c.points);
+  const double tol = 1e-12 * std::max((b.hi - b.lo).norm(), 1e-300);
+  cloud_detail::Tree tree(c.points);
+  std::vector<std::uint32_t> idx;
+  std::vector<double> d2;
+  for (Index i = 0; i < n; ++i) {
+    tree.knn(c.points.row(i).data(), 2, idx, d2);
+    for (std::size_t j = 0; j < idx.size(); ++j)
+      if (Index(idx[j]) != i && std::sqrt(d2[j]) <= tol) {
+        const Index first = std::min(i, Index(idx[j])), second = std::max(i, Index(idx[j]));
+        const std::string o = std::size_t(first) < c.lines.size()
+                                  ? "line " + std::to_string(c.lines[std::size_t(first)])
+                                  : "point " + std::to_string(first + 1);
+        throw std::runtime_error(line_ref(path, c, second) + ": duplicate point (same as " + o +
+                                 ")");
+      }
+  }
+}
+
+/// Normals from the file (checked, unit, outward) or estimated; returns oriented unit normals.
+PointMatrix cloud_normals(const std::string& path, const PointCloud& c, ImportReport& rep) {
+  PointMatrix N;
+  if (c.has_normals()) {
+    N = c.normals;
+    for (Index i = 0; i < N.rows(); ++i) {
+      const double l = N.row(i).norm();
+      if (!(l > 1e-12)) throw std::runtime_error(line_ref(path, c, i) + ": zero normal");
+      N.row(i) /= l;
+    }
+    const NormalConsistency chk = check_normals(c.points, N);
+    if (chk.inconsistent > 0 && 2 * chk.across > chk.inconsistent)
+      throw std::runtime_error(fmt::format(
+          "{}: cloud too sparse for the part's thickness: the nearest neighbours of this point "
+          "lie on the opposite wall ({} such points; spacing {:.4g}); sample the boundary "
+          "more densely",
+          line_ref(path, c, chk.first), chk.inconsistent, median_spacing(c.points)));
+    if (chk.inconsistent > 0)
+      throw std::runtime_error(fmt::format(
+          "{}: inconsistent normals: this point's normal points opposite to most of its "
+          "neighbours' ({} such points of {}); fix the normals or drop the normal columns to "
+          "have them estimated",
+          line_ref(path, c, chk.first), chk.inconsistent, c.points.rows()));
+    if (chk.inward) {
+      N *= -1.0;
+      rep.notes.push_back("the file's normals pointed inward: all flipped to point outward");
+    }
+    rep.normals_source = "file";
+    return N;
+  }
+  N = estimate_normals(c.points);
+  orient_normals(c.points, N);
+  rep.normals_estimated = true;
+  rep.normals_source = "estimated (PCA of k nearest, oriented over a minimum spanning tree)";
+  return N;
+}
+
+NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const ImportOptions& opt,
+                       ImportReport& rep) {
+  const int d = c.dim;
+  std::vector<Index> idx[3];
+  for (Index i = 0; i < c.points.rows(); ++i)
+    idx[int(c.kinds[std::size_t(i)])].push_back(i);
+  const Index ni = Index(idx[0].size()), nb = Index(idx[1].size()), ng = Index(idx[2].size());
+  if (nb == 0) throw std::runtime_error(path + ": labelled cloud without boundary nodes");
+  if (ng != 0 && ng != nb)
+    throw std::runtime_error(fmt::format(
+        "{}: {} ghost nodes for {} boundary nodes (need one ghost per boundary node, or none)",
+        path, ng, nb));
+  PointMatrix bn;
+  if (c.has_normals()) {
+    bn.resize(nb, d);
+    for (Index k = 0; k < nb; ++k) {
+      const Index i = idx[1][std::size_t(k)];
+      const double l = c.normals.row(i).norm();
+      if (!(l > 1e-12))
+        throw std::runtime_error(line_ref(path, c, i) + ": boundary node with a zero normal");
+      bn.row(k) = c.normals.row(i) / l;
+    }
+    rep.normals_source = "file";
+  } else {
+    PointMatrix bp(nb, d);
+    for (Index k = 0; k < nb; ++k) bp.row(k) = c.points.row(idx[1][std::size_t(k)]);
+    bn = estimate_normals(bp);
+    orient_normals(bp, bn);
+    rep.normals_estimated = true;
+    rep.normals_source = "estimated for the boundary nodes (PCA + MST orientation)";
+  }
+  NodeSet ns;
+  ns.dim = d;
+  ns.n_interior = ni;
+  ns.n_boundary = nb;
+  const bool keep_ghosts = ng == nb && opt.ghosts;
+  ns.n_ghost = keep_ghosts ? ng : 0;
+  ns.points.resize(ns.size(), d);
+  ns.normals = PointMatrix::Zero(ns.size(), d);
+  Index r = 0;
+  for (Index i : idx[0]) ns.points.row(r++) = c.points.row(i);
+  for (Index k = 0; k < nb; ++k) {
+    ns.points.row(r) = c.points.row(idx[1][std::size_t(k)]);
+    ns.normals.row(r++) = bn.row(k);
+  }
+  if (keep_ghosts)
+    for (Index k = 0; k < ng; ++k) {
+      ns.points.row(r) = c.points.row(idx[2][std::size_t(k)]);
+      ns.normals.row(r++) = bn.row(k);
+    }
+  if (!keep_ghosts && opt.ghosts) {
+    add_ghost_nodes(ns, 1.0);
+    rep.notes.push_back("ghost nodes added (one per boundary node, at the local spacing)");
+  }
+  ns.validate();
+  rep.spacing = median_spacing(ns.points.topRows(ns.n_collocation()));
+  return ns;
+}
+
+FillOptions fill_options(const ImportOptions& opt) {
+  FillOptions f;
+  f.h = opt.h;
+  f.n = opt.n;
+  f.seed = opt.seed;
+  f.ghosts = opt.ghosts;
+  return f;
+}
+
+/// Spacing actually used by a generated set: the median nearest-neighbour distance.
+double used_spacing(const NodeSet& ns) {
+  return median_spacing(ns.points.topRows(ns.n_collocation()));
+}
+
+}  // namespace
+
+std::string ImportReport::summary() const {
+  std::string s = fmt::format("import: {} ({}, {}D)\n", path, kind, dim);
+  std::string box;
+  for (Eigen::Index k = 0; k < bbox_min.size(); ++k)
+    box += fmt::format("{}[{:.6g}, {:.6g}]", k ? " x " : "", bbox_min[k], bbox_max[k]);
+  s += fmt::format("  bounding box {} (file units)\n", box);
+  if (scale != 1.0)
+    s += fmt::format("  rescaled into the unit box: x' = (x - min) * {:.6g}\n", scale);
+  s += fmt::format("  spacing {:.6g}; nodes: {} interior, {} boundary, {} ghost\n", spacing,
+                   n_interior, n_boundary, n_ghost);
+  s += fmt::format("  normals: {}\n", normals_source.empty() ? "n/a" : normals_source);
+  for (const auto& n : notes) s += "  note: " + n + "\n";
+  return s;
+}
+
+bool is_geometry_file(const std::string& name) {
+  static const char* exts[] = {".csv", ".xyz", ".txt", ".ply", ".stl", ".obj"};
+  const std::string e = detail::extension(name);
+  for (const char* x : exts)
+    if (e == x) return true;
+  std::error_code ec;
+  return std::filesystem::exists(name, ec);
+}
+
+NodeSet import_nodes(const std::string& path, const ImportOptions& options, ImportReport* report) {
+  ImportReport rep;
+  rep.path = path;
+  if (!(options.h >= 0) || !std::isfinite(options.h))
+    throw std::invalid_argument("import: h must be >= 0 and finite");
+  if (options.n < 0) throw std::invalid_argument("import: n must be >= 0");
+  {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw std::runtime_error(path + ": no such file");
+  }
+  GeometryData g = read_geometry(path, options.detect_polyline);
+  NodeSet ns;
+  std::mt19937_64 rng(options.seed);
+
+  if (g.type == GeometryData::Type::cloud) {
+    PointCloud& c = g.cloud;
+    rep.dim = c.dim;
+    const Box b = box_of(c.points);
+    rep.bbox_min = b.lo;
+    rep.bbox_max = b.hi;
+    if (options.rescale) rep.scale = rescale_points(c.points, b);
+    if (c.has_kinds()) {
+      rep.kind = "labelled cloud";
+      ns = labelled_cloud(path, c, options, rep);
+    } else {
+      rep.kind = "boundary cloud";
+      if (c.points.rows() < kMinBoundaryPoints)
+        throw std::runtime_error(fmt::format(
+            "{}: too few boundary points ({}): a boundary cloud needs at least {}", path,
+            c.points.rows(), kMinBoundaryPoints));
+      check_duplicates(path, c);
+      const PointMatrix N = cloud_normals(path, c, rep);
+      BoundaryCloudDomain dom(c.points, N, path);
+      const double h = options.h > 0 ? options.h : dom.spacing();
+      if (!(dom.volume() > 0))
+        throw std::runtime_error(path + ": the boundary cloud encloses no volume (normals "
+                                        "inconsistent or the cloud is not closed)");
+      // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
+      const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
+      if (across < 3.0 * h)
+        throw std::runtime_error(fmt::format(
+            "{}: cloud too sparse: spacing {:.4g} against a domain about {:.4g} across; the "
+            "interior fill needs a spacing below a third of that",
+            path, h, across));
+      FillOptions f = fill_options(options);
+      ns = fill_domain(dom, dom.sample_boundary(h, rng), h, f);
+      // A cloud too sparse for its thickness leaves (almost) no room for interior nodes.
+      if (ns.n_interior < std::max<Index>(10, ns.n_boundary / 50))
+        throw std::runtime_error(fmt::format(
+            "{}: cloud too sparse: only {} interior nodes fit at spacing {:.4g} inside {} "
+            "boundary points; sample the boundary more densely",
+            path, ns.n_interior, h, ns.n_boundary));
+      rep.spacing = h;
+      if (options.h > 0 && h > 1.5 * dom.spacing())
+        rep.notes.push_back(fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
+                                        c.points.rows(), ns.n_boundary, h));
+      if (options.n > 0)
+        rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
+    }
+  } else if (g.type == GeometryData::Type::mesh) {
+    rep.kind = "surface mesh";
+    rep.dim = 3;
+    TriangleMesh& m = g.mesh;
+    const Box b = box_of(PointMatrix(m.vertices));
+    rep.bbox_min = b.lo;
+    rep.bbox_max = b.hi;
+    if (options.rescale) {
+      PointMatrix V = m.vertices;
+      rep.scale = rescale_points(V, b);
+      m.vertices = V;
+    }
+    const MeshCheck chk = prepare_closed_mesh(m, path);
+    if (chk.input_vertices != chk.vertices)
+      rep.notes.push_back(fmt::format("{} vertices welded into {}", chk.input_vertices,
+                                      chk.vertices));
+    if (chk.dropped_faces > 0)
+      rep.notes.push_back(fmt::format("{} degenerate faces dropped", chk.dropped_faces));
+    if (chk.flipped_faces > 0)
+      rep.notes.push_back(fmt::format("{} faces flipped for a consistent outward orientation",
+                                      chk.flipped_faces));
+    rep.notes.push_back(fmt::format("{} triangles, {} shell(s), volume {:.6g}, area {:.6g}",
+                                    chk.faces, chk.components, chk.volume, chk.area));
+    TriangleSurfaceDomain dom(m, path);
+    FillOptions f = fill_options(options);
+    if (f.h == 0 && f.n == 0) {
+      f.n = kDefaultN3;
+      rep.notes.push_back(fmt::format("neither h nor n given: n = {}", kDefaultN3));
+    }
+    ns = generate_nodes(dom, f);
+    rep.spacing = f.h > 0 ? f.h : used_spacing(ns);
+    rep.normals_source = "faces (crease-aware smooth normals, crease angle 30 deg)";
+  } else {
+    rep.kind = "polyline";
+    rep.dim = 2;
+    PointMatrix all(0, 2);
+    for (const auto& L : g.loops) {
+      PointMatrix t(all.rows() + L.rows(), 2);
+      t << all, L;
+      all = t;
+    }
+    const Box b = box_of(all);
+    rep.bbox_min = b.lo;
+    rep.bbox_max = b.hi;
+    if (options.rescale)
+      for (auto& L : g.loops) rep.scale = rescale_points(L, b);
+    std::unique_ptr<PolylineDomain> dom;
+    try {
+      dom = std::make_unique<PolylineDomain>(g.loops, path);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+    FillOptions f = fill_options(options);
+    if (f.h == 0 && f.n == 0) {
+      f.n = kDefaultN2;
+      rep.notes.push_back(fmt::format("neither h nor n given: n = {}", kDefaultN2));
+    }
+    ns = generate_nodes(*dom, f);
+    rep.spacing = f.h > 0 ? f.h : used_spacing(ns);
+    rep.normals_source = "outline edges (smooth between corners sharper than 30 deg)";
+    rep.notes.push_back(fmt::format("{} loop(s), {} outline points, area {:.6g}", g.loops.size(),
+                                    all.rows(), dom->volume()));
+  }
+  check_order(path, ns, options.order);
+  rep.n_interior = ns.n_interior;
+  rep.n_boundary = ns.n_boundary;
+  rep.n_ghost = ns.n_ghost;
+  if (report) *report = rep;
+  return ns;
+}
+
+DomainPtr load_domain(const std::string& path, bool rescale) {
+  GeometryData g = read_geometry(path, true);
+  if (g.type == GeometryData::Type::mesh) {
+    TriangleMesh& m = g.mesh;
+    if (rescale) {
+      PointMatrix V = m.vertices;
+      rescale_points(V, box_of(V));
+      m.vertices = V;
+    }
+    prepare_closed_mesh(m, path);
+    return std::make_shared<TriangleSurfaceDomain>(m, path);
+  }
+  if (g.type == GeometryData::Type::polyline) {
+    if (rescale) {
+      PointMatrix all(0, 2);
+      for (const auto& L : g.loops) {
+        PointMatrix t(all.rows() + L.rows(), 2);
+        t << all, L;
+        all = t;
+      }
+      const Box b = box_of(all);
+      for (auto& L : g.loops) rescale_points(L, b);
+    }
+    try {
+      return std::make_shared<PolylineDomain>(g.loops, path);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+  }
+  PointCloud& c = g.cloud;
+  if (c.has_kinds())
+    throw std::runtime_error(path + ": a labelled node cloud is not a geometry (no domain)");
+  if (rescale) rescale_points(c.points, box_of(c.points));
+  if (c.points.rows() < kMinBoundaryPoints)
+    throw std::runtime_error(fmt::format("{}: too few boundary points ({}): need at least {}",
+                                         path, c.points.rows(), kMinBoundaryPoints));
+  check_duplicates(path, c);
+  ImportReport rep;
+  const PointMatrix N = cloud_normals(path, c, rep);
+  return std::make_shared<BoundaryCloudDomain>(c.points, N, path);
+}
+
+}  // namespace dtpinn::nodegen

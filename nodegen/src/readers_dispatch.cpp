@@ -1,0 +1,80 @@
+// read_geometry: picks the reader by extension and, for 2D point tables, tells an ordered
+// outline (a simple closed polygon through the points in file order) from an unordered cloud.
+#include <dtpinn/nodegen/readers.hpp>
+
+#include <algorithm>
+
+#include "readers_detail.hpp"
+
+namespace dtpinn::nodegen {
+namespace {
+
+double cross2(const Eigen::Vector2d& a, const Eigen::Vector2d& b) {
+  return a.x() * b.y() - a.y() * b.x();
+}
+
+/// Proper or touching intersection of segments ab and cd.
+bool segments_intersect(const Eigen::Vector2d& a, const Eigen::Vector2d& b,
+                        const Eigen::Vector2d& c, const Eigen::Vector2d& d) {
+  const double d1 = cross2(b - a, c - a), d2 = cross2(b - a, d - a);
+  const double d3 = cross2(d - c, a - c), d4 = cross2(d - c, b - c);
+  if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)))
+    return true;
+  auto on = [](const Eigen::Vector2d& p, const Eigen::Vector2d& q, const Eigen::Vector2d& r,
+               double cr) {  // r on segment pq, given collinear
+    return cr == 0.0 && std::min(p.x(), q.x()) <= r.x() && r.x() <= std::max(p.x(), q.x()) &&
+           std::min(p.y(), q.y()) <= r.y() && r.y() <= std::max(p.y(), q.y());
+  };
+  return on(a, b, c, d1) || on(a, b, d, d2) || on(c, d, a, d3) || on(c, d, b, d4);
+}
+
+}  // namespace
+
+/// True if the points, joined in order and closed, form a simple polygon (no two
+/// non-adjacent edges meet, no repeated points). O(K^2) with a bounding-box cut.
+bool is_simple_polygon(const PointMatrix& P) {
+  const Eigen::Index n = P.rows();
+  if (n < 3) return false;
+  std::vector<Eigen::Vector2d> p(n);
+  for (Eigen::Index i = 0; i < n; ++i) p[i] = P.row(i).head<2>().transpose();
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (p[i] == p[(i + 1) % n]) return false;
+  // Sort edges by min x to prune pairs quickly.
+  std::vector<Eigen::Index> order(n);
+  for (Eigen::Index i = 0; i < n; ++i) order[i] = i;
+  auto lo = [&](Eigen::Index e) { return std::min(p[e].x(), p[(e + 1) % n].x()); };
+  auto hi = [&](Eigen::Index e) { return std::max(p[e].x(), p[(e + 1) % n].x()); };
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return lo(a) < lo(b); });
+  for (Eigen::Index s = 0; s < n; ++s) {
+    const Eigen::Index e = order[s];
+    for (Eigen::Index t = s + 1; t < n && lo(order[t]) <= hi(e); ++t) {
+      const Eigen::Index f = order[t];
+      if (f == (e + 1) % n || e == (f + 1) % n) continue;  // adjacent edges share a vertex
+      if (segments_intersect(p[e], p[(e + 1) % n], p[f], p[(f + 1) % n])) return false;
+    }
+  }
+  return true;
+}
+
+GeometryData read_geometry(const std::string& path, bool detect_polyline) {
+  const std::string ext = detail::extension(path);
+  GeometryData g;
+  if (ext == ".stl") {
+    g.type = GeometryData::Type::mesh;
+    g.mesh = read_stl(path);
+    return g;
+  }
+  if (ext == ".ply") return read_ply(path);
+  if (ext == ".obj") return read_obj(path);
+  g.type = GeometryData::Type::cloud;
+  g.cloud = read_point_table(path);
+  if (detect_polyline && g.cloud.dim == 2 && !g.cloud.has_normals() && !g.cloud.has_kinds() &&
+      g.cloud.points.rows() <= 50000 && is_simple_polygon(g.cloud.points)) {
+    g.type = GeometryData::Type::polyline;
+    g.loops.push_back(g.cloud.points);
+    g.cloud = PointCloud{};
+  }
+  return g;
+}
+
+}  // namespace dtpinn::nodegen

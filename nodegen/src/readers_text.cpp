@@ -1,0 +1,172 @@
+// Point tables (.xyz / .csv / .txt): one point per line, optional header, optional normals and
+// kind column. Strict: every data line must have the same number of fields, every numeric field
+// must parse completely and be finite; the first offending line is named in the error.
+#include <dtpinn/nodegen/readers.hpp>
+
+#include <array>
+#include <fstream>
+#include <map>
+
+#include "readers_detail.hpp"
+
+namespace dtpinn::nodegen {
+namespace {
+
+using detail::fail;
+
+enum Col { kX, kY, kZ, kNX, kNY, kNZ, kKind, kIgnore };
+
+bool kind_word(const std::string& tok, NodeKind* kind = nullptr) {
+  const std::string t = detail::lower(tok);
+  NodeKind k;
+  if (t == "interior" || t == "i") {
+    k = NodeKind::interior;
+  } else if (t == "boundary" || t == "b") {
+    k = NodeKind::boundary;
+  } else if (t == "ghost" || t == "g") {
+    k = NodeKind::ghost;
+  } else {
+    return false;
+  }
+  if (kind) *kind = k;
+  return true;
+}
+
+Col header_column(const std::string& name) {
+  static const std::map<std::string, Col> names = {
+      {"x", kX},    {"y", kY},       {"z", kZ},        {"nx", kNX},        {"ny", kNY},
+      {"nz", kNZ},  {"kind", kKind}, {"label", kKind}, {"type", kKind},    {"normal_x", kNX},
+      {"normal_y", kNY}, {"normal_z", kNZ}};
+  std::string n = detail::lower(name);
+  // Tolerate quotes and a leading "//" or "#" left by some exporters.
+  while (!n.empty() && (n.front() == '"' || n.front() == '\'' || n.front() == '#' ||
+                        n.front() == '/'))
+    n.erase(n.begin());
+  while (!n.empty() && (n.back() == '"' || n.back() == '\'')) n.pop_back();
+  const auto it = names.find(detail::trim(n));
+  return it == names.end() ? kIgnore : it->second;
+}
+
+bool is_comment(const std::string& t) {
+  return t.empty() || t[0] == '#' || t[0] == '%' || (t.size() > 1 && t[0] == '/' && t[1] == '/');
+}
+
+}  // namespace
+
+PointCloud read_point_table(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(path, 0, "cannot open file");
+
+  std::vector<Col> cols;
+  bool commas = false, have_layout = false;
+  std::vector<std::array<double, 6>> values;
+  std::vector<NodeKind> kinds;
+  std::vector<std::int64_t> lines;
+  std::string line;
+  std::int64_t lineno = 0;
+  int dim = 0;
+  bool has_normals = false, has_kind = false;
+
+  auto set_layout = [&](std::int64_t at) {
+    int npos = 0, nnorm = 0;
+    bool seen[kIgnore] = {};
+    for (Col c : cols) {
+      if (c == kIgnore) continue;
+      if (seen[c]) fail(path, at, "column named twice");
+      seen[c] = true;
+    }
+    if (!seen[kX] || !seen[kY]) fail(path, at, "no x and y columns in the header");
+    npos = seen[kZ] ? 3 : 2;
+    nnorm = int(seen[kNX]) + int(seen[kNY]) + int(seen[kNZ]);
+    if (nnorm != 0 && nnorm != npos)
+      fail(path, at,
+           "normal columns do not match the dimension (need " + std::to_string(npos) + ")");
+    dim = npos;
+    has_normals = nnorm > 0;
+    has_kind = seen[kKind];
+    have_layout = true;
+  };
+
+  while (std::getline(in, line)) {
+    ++lineno;
+    const std::string t = detail::trim(line);
+    if (is_comment(t)) continue;
+    if (!have_layout) {
+      commas = t.find(',') != std::string::npos || t.find(';') != std::string::npos;
+      const auto f = detail::split_fields(t, commas);
+      int numeric = 0, kindcol = -1;
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        double v;
+        if (detail::parse_number(f[i], v)) {
+          ++numeric;
+        } else if (kind_word(f[i]) && kindcol < 0) {
+          kindcol = static_cast<int>(i);
+        }
+      }
+      if (numeric == 0) {  // a header line
+        for (const auto& name : f) cols.push_back(header_column(name));
+        set_layout(lineno);
+        continue;
+      }
+      // No header: infer the meaning from the count of numeric columns.
+      const int n = static_cast<int>(f.size()) - (kindcol >= 0 ? 1 : 0);
+      static const std::map<int, std::vector<Col>> layouts = {
+          {2, {kX, kY}}, {3, {kX, kY, kZ}}, {4, {kX, kY, kNX, kNY}},
+          {6, {kX, kY, kZ, kNX, kNY, kNZ}}};
+      const auto it = layouts.find(n);
+      if (it == layouts.end())
+        fail(path, lineno,
+             "cannot tell what " + std::to_string(f.size()) +
+                 " columns mean; add a header line naming them (x,y,z,nx,ny,nz,kind)");
+      cols = it->second;
+      if (kindcol >= 0) cols.insert(cols.begin() + kindcol, kKind);
+      set_layout(lineno);
+    }
+    const auto f = detail::split_fields(t, commas);
+    if (f.size() != cols.size())
+      fail(path, lineno,
+           "expected " + std::to_string(cols.size()) + " columns, found " +
+               std::to_string(f.size()));
+    std::array<double, 6> row{};
+    NodeKind kind = NodeKind::boundary;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      const Col c = cols[i];
+      if (c == kIgnore) continue;
+      if (c == kKind) {
+        long long k;
+        if (kind_word(f[i], &kind)) continue;
+        if (detail::parse_integer(f[i], k) && k >= 0 && k <= 2) {
+          kind = static_cast<NodeKind>(k);
+          continue;
+        }
+        fail(path, lineno, "kind '" + f[i] + "' is not interior, boundary or ghost");
+      }
+      static const char* names[] = {"x", "y", "z", "nx", "ny", "nz"};
+      row[c] = detail::number_or_fail(f[i], path, lineno,
+                                      std::string("column ") + std::to_string(i + 1) + " (" +
+                                          names[c] + ")");
+    }
+    values.push_back(row);
+    if (has_kind) kinds.push_back(kind);
+    lines.push_back(lineno);
+  }
+  if (lineno == 0) fail(path, 0, "empty file");
+  if (values.empty()) fail(path, lineno, "no data lines (empty point table)");
+
+  PointCloud cloud;
+  cloud.dim = dim;
+  const auto n = static_cast<Eigen::Index>(values.size());
+  cloud.points.resize(n, dim);
+  if (has_normals) cloud.normals.resize(n, dim);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (int d = 0; d < dim; ++d) {
+      cloud.points(i, d) = values[i][d];
+      if (has_normals) cloud.normals(i, d) = values[i][3 + d];
+    }
+  }
+  cloud.kinds = std::move(kinds);
+  cloud.lines = std::move(lines);
+  return cloud;
+}
+
+}  // namespace dtpinn::nodegen

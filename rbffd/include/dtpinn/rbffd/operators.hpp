@@ -1,0 +1,86 @@
+#pragma once
+// Sparse RBF-FD differentiation matrices on a node set (CSR, fp64, 32-bit indices, columns
+// sorted within each row).
+//
+// Node ordering (nodegen/node_set.hpp): interior [0, Ni), boundary [Ni, Ni+Nb), ghost
+// [Ni+Nb, N). Columns always run over all N nodes (N = Ni + 2 Nb with ghosts, Ni + Nb
+// without). Shapes:
+//   Laplacian, d/dx_i, biharmonic:  (Ni + Nb) x N   row i = node i (interior, then boundary)
+//   boundary operator B:            Nb x N          row k = boundary node Ni + k
+//   evaluation at new points:       M x N           row k = point k
+// Stencils are the n nearest nodes (ghosts included) of the evaluation point, n from the
+// paper's rule for the operator's order theta (params.hpp): the Laplacian and B have
+// different stencils. Assembly is parallel over nodes (OpenMP) and deterministic.
+//
+// Errors (std::invalid_argument / std::runtime_error, one line): too few nodes for a stencil,
+// coincident nodes, or a singular stencil, naming the node index, kind and coordinates.
+#include <dtpinn/nodegen/node_set.hpp>
+#include <dtpinn/rbffd/csr_matrix.hpp>
+#include <dtpinn/rbffd/params.hpp>
+#include <dtpinn/rbffd/weights.hpp>
+
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+namespace dtpinn::rbffd {
+
+/// B u = alpha du/dn + beta u on the boundary; alpha and beta hold one value (every boundary
+/// node) or Nb values (boundary node Ni + k uses entry k). alpha = 0: Dirichlet; beta = 0:
+/// Neumann.
+struct RobinCoefficients {
+  Eigen::VectorXd alpha = Eigen::VectorXd::Ones(1);
+  Eigen::VectorXd beta = Eigen::VectorXd::Ones(1);
+  static RobinCoefficients constant(double alpha, double beta);
+};
+
+struct OperatorRequest {
+  bool laplacian = true;
+  bool boundary = true;
+  bool gradient = false;    ///< d/dx, d/dy[, d/dz]
+  bool biharmonic = false;
+  RobinCoefficients robin;
+};
+
+/// What was built, for logs and info.json.
+struct OperatorInfo {
+  std::string name;       ///< "L", "B", "Dx", "Dy", "Dz", "L2"
+  std::int32_t rows = 0, cols = 0;
+  std::int64_t nnz = 0;
+  StencilRule rule;
+  double min_rcond = 1.0; ///< smallest reciprocal condition estimate over its stencils
+};
+
+struct OperatorSet {
+  CsrMatrix laplacian;              ///< (Ni + Nb) x N, if requested
+  CsrMatrix boundary;               ///< Nb x N, if requested
+  std::vector<CsrMatrix> gradient;  ///< dim matrices (Ni + Nb) x N, if requested
+  CsrMatrix biharmonic;             ///< (Ni + Nb) x N, if requested
+  std::vector<OperatorInfo> info;   ///< one entry per matrix built
+  double seconds = 0.0;             ///< wall time of the whole assembly (tree included)
+};
+
+/// Builds the requested operators; one k-d tree, one factorisation per (node, theta) shared
+/// by all operators of that order at that node (B and the gradient share theirs).
+OperatorSet assemble(const nodegen::NodeSet& nodes, const RbffdParams& params,
+                     const OperatorRequest& request = {});
+
+/// Convenience: the Laplacian L, (Ni + Nb) x N.
+CsrMatrix laplacian(const nodegen::NodeSet& nodes, const RbffdParams& params = {});
+/// Convenience: B = alpha n.grad + beta, Nb x N.
+CsrMatrix boundary_operator(const nodegen::NodeSet& nodes, double alpha, double beta,
+                            const RbffdParams& params = {});
+CsrMatrix boundary_operator(const nodegen::NodeSet& nodes, const RobinCoefficients& robin,
+                            const RbffdParams& params = {});
+
+/// The operator `op` evaluated at arbitrary points (M x dim, inside or near the node cloud;
+/// a point may coincide with a node): M x N. op = value gives interpolation to new points.
+/// Stencils centred at each point use the rule for theta = derivative_order(op).
+CsrMatrix evaluation_matrix(const nodegen::NodeSet& nodes, const nodegen::PointMatrix& points,
+                            Derivative op, const RbffdParams& params = {});
+inline CsrMatrix interpolation(const nodegen::NodeSet& nodes, const nodegen::PointMatrix& points,
+                               const RbffdParams& params = {}) {
+  return evaluation_matrix(nodes, points, Derivative::value, params);
+}
+
+}  // namespace dtpinn::rbffd

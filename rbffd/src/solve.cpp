@@ -1,0 +1,111 @@
+// The classical sparse RBF-FD solve. CSR -> Eigen sparse conversion is private to this file
+// (the public sparse format of rbffd/ stays CsrMatrix).
+#include <dtpinn/rbffd/solve.hpp>
+
+#include <Eigen/SparseCore>
+#include <Eigen/SparseLU>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace dtpinn::rbffd {
+
+namespace {
+
+using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
+
+// [L(0:l_rows); B] as an Eigen sparse matrix; `diag` (l_rows values, may be empty) is added to
+// the diagonal of the L rows (the Newton Jacobian's -exp(u)).
+SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B,
+            const Eigen::VectorXd& diag) {
+  std::vector<Eigen::Triplet<double, int>> t;
+  t.reserve(static_cast<std::size_t>(L.row_ptr[l_rows] + B.nnz() + diag.size()));
+  for (std::int32_t r = 0; r < l_rows; ++r)
+    for (std::int32_t k = L.row_ptr[r]; k < L.row_ptr[r + 1]; ++k)
+      t.emplace_back(r, L.col_idx[k], L.values[k]);
+  for (Eigen::Index r = 0; r < diag.size(); ++r) t.emplace_back(static_cast<int>(r), static_cast<int>(r), diag[r]);
+  for (std::int32_t r = 0; r < B.rows; ++r)
+    for (std::int32_t k = B.row_ptr[r]; k < B.row_ptr[r + 1]; ++k)
+      t.emplace_back(l_rows + r, B.col_idx[k], B.values[k]);
+  SpMat a(l_rows + B.rows, L.cols);
+  a.setFromTriplets(t.begin(), t.end());  // sums the added diagonal into L's own entry
+  a.makeCompressed();
+  return a;
+}
+
+}  // namespace
+
+SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::VectorXd& f,
+                          const Eigen::VectorXd& g, const SolveOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (L.cols != B.cols)
+    throw std::invalid_argument(
+        fmt::format("solve: L has {} columns, B {}", L.cols, B.cols));
+  if (f.size() != L.rows || g.size() != B.rows)
+    throw std::invalid_argument(fmt::format(
+        "solve: f has {} values (L rows {}), g {} (B rows {})", f.size(), L.rows, g.size(), B.rows));
+  if (!f.allFinite() || !g.allFinite())
+    throw std::invalid_argument("solve: right-hand side is not finite");
+  SolveResult result;
+  std::int32_t l_rows = L.rows;
+  if (L.rows + B.rows != L.cols) {
+    // No ghost nodes: keep the PDE on interior nodes only (the first Ni = N - Nb rows).
+    if (L.rows != L.cols || B.rows > L.rows)
+      throw std::invalid_argument(fmt::format(
+          "solve: [L; B] is {} x {} and cannot be made square", L.rows + B.rows, L.cols));
+    l_rows = L.cols - B.rows;
+    result.used_boundary_pde_rows = false;
+  }
+  const Eigen::Index n = L.cols;
+  Eigen::VectorXd rhs(n);
+  rhs << f.head(l_rows), g;
+  const double rhs_scale = std::max(1.0, rhs.cwiseAbs().maxCoeff());
+
+  Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
+  auto factor = [&](const SpMat& a) {
+    lu.compute(a);
+    if (lu.info() != Eigen::Success)
+      throw std::runtime_error(
+          fmt::format("solve: sparse LU failed ({}): the RBF-FD system is singular",
+                      lu.lastErrorMessage()));
+  };
+  SpMat a = stack(L, l_rows, B, Eigen::VectorXd());
+  factor(a);
+  Eigen::VectorXd u = lu.solve(rhs);
+  if (!u.allFinite()) throw std::runtime_error("solve: the solution is not finite");
+
+  auto residual_of = [&](const Eigen::VectorXd& x) {
+    Eigen::VectorXd r = a * x - rhs;
+    if (options.nonlinear) r.head(l_rows) -= x.head(l_rows).array().exp().matrix();
+    return r;
+  };
+  if (options.nonlinear) {
+    // Newton on F(u) = [L u - exp(u) - f; B u - g], starting from the linear solution.
+    bool converged = false;
+    for (int it = 1; it <= options.max_newton; ++it) {
+      const Eigen::VectorXd F = residual_of(u);
+      const Eigen::VectorXd ex = u.head(l_rows).array().exp().matrix();
+      factor(stack(L, l_rows, B, -ex));
+      const Eigen::VectorXd du = lu.solve(F);
+      if (!du.allFinite()) throw std::runtime_error("solve: Newton step is not finite");
+      u -= du;
+      result.newton_iterations = it;
+      if (du.cwiseAbs().maxCoeff() <= options.tolerance * (1.0 + u.cwiseAbs().maxCoeff())) {
+        converged = true;
+        break;
+      }
+    }
+    if (!converged)
+      throw std::runtime_error(fmt::format("solve: Newton did not converge in {} iterations",
+                                           options.max_newton));
+  }
+  result.residual = residual_of(u).cwiseAbs().maxCoeff() / rhs_scale;
+  result.u = std::move(u);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+}  // namespace dtpinn::rbffd

@@ -1,0 +1,312 @@
+// PHS + Legendre RBF-FD weights on one stencil (eq. 9-11 of the DT-PINN paper).
+#include <dtpinn/rbffd/weights.hpp>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace dtpinn::rbffd {
+
+int derivative_order(Derivative op) {
+  switch (op) {
+    case Derivative::value: return 0;
+    case Derivative::dx:
+    case Derivative::dy:
+    case Derivative::dz: return 1;
+    case Derivative::laplacian: return 2;
+    case Derivative::biharmonic: return 4;
+  }
+  return 0;
+}
+
+const char* to_string(Derivative op) {
+  switch (op) {
+    case Derivative::value: return "value";
+    case Derivative::dx: return "d/dx";
+    case Derivative::dy: return "d/dy";
+    case Derivative::dz: return "d/dz";
+    case Derivative::laplacian: return "Laplacian";
+    case Derivative::biharmonic: return "biharmonic";
+  }
+  return "?";
+}
+
+namespace {
+
+// r^k for a small non-negative integer k, from r and r^2 (k odd or even), no pow().
+inline double int_pow(double r, double r2, int k) {
+  double v = (k % 2 == 1) ? r : 1.0;
+  for (int e = k / 2; e > 0; --e) v *= r2;
+  return v;
+}
+
+}  // namespace
+
+StencilWeights::StencilWeights(int dim, const StencilRule& rule) : dim_(dim), rule_(rule) {
+  if (dim != 2 && dim != 3) throw std::invalid_argument("rbffd: StencilWeights needs dim 2 or 3");
+  const int l = rule.degree;
+  // Multi-indices of total degree <= l, graded (degree 0 first): the column order of P.
+  if (dim == 2) {
+    for (int t = 0; t <= l; ++t)
+      for (int a = t; a >= 0; --a) exponents_.insert(exponents_.end(), {a, t - a});
+  } else {
+    for (int t = 0; t <= l; ++t)
+      for (int a = t; a >= 0; --a)
+        for (int b = t - a; b >= 0; --b) exponents_.insert(exponents_.end(), {a, b, t - a - b});
+  }
+  const int n = rule.size, np = rule.n_polynomials;
+  if (static_cast<int>(exponents_.size()) != np * dim)
+    throw std::logic_error("rbffd: polynomial count mismatch");
+  local_.resize(n, dim);
+  legendre_.resize(static_cast<Eigen::Index>(n) * dim, l + 1);
+  system_.setZero(n + np, n + np);
+  lu_ = Eigen::PartialPivLU<Eigen::MatrixXd>(n + np);
+  perm_.resize(n);
+
+  // P_k^{(j)}(0) from the differentiated three-term recurrence
+  //   P_{k+1}^{(j)} = ((2k+1)(t P_k^{(j)} + j P_k^{(j-1)}) - k P_{k-1}^{(j)}) / (k+1)  at t = 0.
+  for (int j = 0; j <= 4; ++j) {
+    legendre_at0_[j][0] = (j == 0) ? 1.0 : 0.0;
+    legendre_at0_[j][1] = (j == 1) ? 1.0 : 0.0;  // P_1 = t
+  }
+  for (int k = 1; k < 15; ++k)
+    for (int j = 0; j <= 4; ++j) {
+      const double lower = (j > 0) ? legendre_at0_[j - 1][k] : 0.0;
+      legendre_at0_[j][k + 1] =
+          ((2 * k + 1) * j * lower - k * legendre_at0_[j][k - 1]) / static_cast<double>(k + 1);
+    }
+}
+
+StencilWeights::Status StencilWeights::compute(const double* points, const double* eval,
+                                               const std::vector<Derivative>& ops,
+                                               Eigen::MatrixXd& weights) {
+  const int n = rule_.size, np = rule_.n_polynomials, l = rule_.degree, m = rule_.phs_exponent;
+  const int d = dim_;
+  const int nops = static_cast<int>(ops.size());
+  Status status;
+
+  // Shift to the evaluation point and scale by the stencil radius (unit ball).
+  double r2max = 0.0;
+  for (int j = 0; j < n; ++j) {
+    double r2 = 0.0;
+    for (int c = 0; c < d; ++c) {
+      const double v = points[j * d + c] - eval[c];
+      local_(j, c) = v;
+      r2 += v * v;
+    }
+    r2max = std::max(r2max, r2);
+  }
+  radius_ = std::sqrt(r2max);
+  if (!(radius_ > 0.0) || !std::isfinite(radius_)) {
+    status.ok = false;
+    status.rcond = 0.0;
+    status.reason = "all stencil points coincide";
+    return status;
+  }
+  local_ *= 1.0 / radius_;
+
+  // A_ij = |y_i - y_j|^m (symmetric, zero diagonal).
+  for (int i = 0; i < n; ++i) {
+    system_(i, i) = 0.0;
+    for (int j = i + 1; j < n; ++j) {
+      double r2 = 0.0;
+      for (int c = 0; c < d; ++c) {
+        const double v = local_(i, c) - local_(j, c);
+        r2 += v * v;
+      }
+      const double a = int_pow(std::sqrt(r2), r2, m);
+      system_(i, j) = a;
+      system_(j, i) = a;
+    }
+  }
+  // Legendre values P_k(y_jc), k = 0..l.
+  for (int j = 0; j < n; ++j)
+    for (int c = 0; c < d; ++c) {
+      const double t = local_(j, c);
+      const Eigen::Index row = static_cast<Eigen::Index>(j) * d + c;
+      legendre_(row, 0) = 1.0;
+      if (l >= 1) legendre_(row, 1) = t;
+      for (int k = 1; k < l; ++k)
+        legendre_(row, k + 1) =
+            ((2 * k + 1) * t * legendre_(row, k) - k * legendre_(row, k - 1)) / (k + 1.0);
+    }
+  // P_jk = prod_c P_{a_kc}(y_jc), and its transpose; zero lower-right block.
+  for (int k = 0; k < np; ++k) {
+    const int* a = &exponents_[static_cast<std::size_t>(k) * d];
+    for (int j = 0; j < n; ++j) {
+      double v = 1.0;
+      for (int c = 0; c < d; ++c) v *= legendre_(static_cast<Eigen::Index>(j) * d + c, a[c]);
+      system_(j, n + k) = v;
+      system_(n + k, j) = v;
+    }
+  }
+  system_.bottomRightCorner(np, np).setZero();
+
+  // Right-hand sides: the operator applied to phi(|x - y_j|) and to q_k(x), at x = 0.
+  rhs_.resize(n + np, nops);  // no-op after the first call with the same ops count
+  for (int o = 0; o < nops; ++o) {
+    const Derivative op = ops[o];
+    for (int j = 0; j < n; ++j) {
+      double r2 = 0.0;
+      for (int c = 0; c < d; ++c) r2 += local_(j, c) * local_(j, c);
+      const double r = std::sqrt(r2);
+      double v = 0.0;
+      switch (op) {
+        case Derivative::value: v = int_pow(r, r2, m); break;
+        case Derivative::dx:
+        case Derivative::dy:
+        case Derivative::dz: {
+          const int c = static_cast<int>(op) - static_cast<int>(Derivative::dx);
+          v = -m * int_pow(r, r2, m - 2) * local_(j, c);
+          break;
+        }
+        case Derivative::laplacian: v = m * (m + d - 2) * int_pow(r, r2, m - 2); break;
+        case Derivative::biharmonic:
+          v = static_cast<double>(m * (m + d - 2)) * ((m - 2) * (m + d - 4)) *
+              int_pow(r, r2, m - 4);
+          break;
+      }
+      rhs_(j, o) = v;
+    }
+    for (int k = 0; k < np; ++k) {
+      const int* a = &exponents_[static_cast<std::size_t>(k) * d];
+      auto D = [&](int c, int order) { return legendre_at0_[order][a[c]]; };
+      auto product_except = [&](int skip1, int skip2) {
+        double p = 1.0;
+        for (int c = 0; c < d; ++c)
+          if (c != skip1 && c != skip2) p *= D(c, 0);
+        return p;
+      };
+      double v = 0.0;
+      switch (op) {
+        case Derivative::value: v = product_except(-1, -1); break;
+        case Derivative::dx:
+        case Derivative::dy:
+        case Derivative::dz: {
+          const int c = static_cast<int>(op) - static_cast<int>(Derivative::dx);
+          v = D(c, 1) * product_except(c, -1);
+          break;
+        }
+        case Derivative::laplacian:
+          for (int c = 0; c < d; ++c) v += D(c, 2) * product_except(c, -1);
+          break;
+        case Derivative::biharmonic:
+          for (int c = 0; c < d; ++c) v += D(c, 4) * product_except(c, -1);
+          for (int c = 0; c < d; ++c)
+            for (int e = c + 1; e < d; ++e) v += 2.0 * D(c, 2) * D(e, 2) * product_except(c, e);
+          break;
+      }
+      rhs_(n + k, o) = v;
+    }
+  }
+
+  if (!solve_null_space(status)) {
+    if (!status.ok) return status;  // polynomial block rank-deficient: no fallback can help
+    // Fallback: the whole saddle-point system by LU with partial pivoting.
+    status = Status();
+    lu_.compute(system_);
+    // Singular stencils show up as a tiny LU pivot. The pivot ratio costs O(n); the
+    // Hager-Higham estimate (several triangular solves) only runs when the ratio is suspicious.
+    const auto u_diag = lu_.matrixLU().diagonal().cwiseAbs();
+    status.rcond = u_diag.minCoeff() / u_diag.maxCoeff();
+    if (!(status.rcond >= kSuspiciousPivotRatio)) status.rcond = lu_.rcond();
+    if (!(status.rcond >= kMinRcond)) {
+      status.ok = false;
+      status.reason = "singular stencil (collinear/coplanar or coincident points)";
+      return status;
+    }
+    rhs_ = lu_.solve(rhs_);  // in place: PartialPivLU permutes and substitutes within dst
+  }
+  weights.resize(n, nops);
+  for (int o = 0; o < nops; ++o) {
+    const double scale = std::pow(radius_, -derivative_order(ops[o]));
+    weights.col(o) = rhs_.col(o).head(n) * scale;
+  }
+  if (!weights.allFinite()) {
+    status.ok = false;
+    status.reason = "non-finite weights";
+  }
+  return status;
+}
+
+}  // namespace dtpinn::rbffd
+
+namespace dtpinn::rbffd {
+
+// Null-space method for [A P; P^T 0][w; lambda] = [a; b] (about half the flops of an LU of the
+// whole (n + M) system). Rows of P are pivoted (partial pivoting LU, P = Pi [L1; L2] U) so that
+// the first M permuted nodes carry a nonsingular block P1 = L1 U; every w with P^T w = b is
+//   w = w_p + Z y,  w_p = [P1^{-T} b; 0],  Z = [-X; I],  X = P1^{-T} P2^T = L1^{-T} L2^T,
+// and y solves the k x k system (Z^T A Z) y = Z^T (a - A w_p), k = n - M. PHS r^m are
+// conditionally positive definite of order (m + 1) / 2, so (-1)^((m+1)/2) Z^T A Z is SPD
+// whenever l >= (m - 1) / 2: a Cholesky factorisation. Returns false (status.ok true) when
+// Cholesky fails or is poorly conditioned, so that the caller falls back to the full LU; returns
+// false with status.ok false when P is rank-deficient (no polynomial-exact weights exist).
+bool StencilWeights::solve_null_space(Status& status) {
+  const int n = rule_.size, M = rule_.n_polynomials, k = n - M;
+  const int nops = static_cast<int>(rhs_.cols());
+  // Partial-pivoting LU of the tall P (n x M), in place in pf_.
+  pf_ = system_.topRightCorner(n, M);
+  for (int i = 0; i < n; ++i) perm_[i] = i;
+  double max_pivot = 0.0, min_pivot = std::numeric_limits<double>::infinity();
+  for (int c = 0; c < M; ++c) {
+    Eigen::Index r;
+    const double piv = pf_.col(c).tail(n - c).cwiseAbs().maxCoeff(&r);
+    r += c;
+    max_pivot = std::max(max_pivot, piv);
+    min_pivot = std::min(min_pivot, piv);
+    if (!(piv > 1e-12 * max_pivot)) {
+      status.ok = false;
+      status.rcond = max_pivot > 0.0 ? piv / max_pivot : 0.0;
+      status.reason =
+          "singular stencil: its nodes do not determine the polynomials (collinear, coplanar or "
+          "coincident points)";
+      return false;
+    }
+    if (r != c) {
+      pf_.row(c).swap(pf_.row(r));
+      std::swap(perm_[c], perm_[r]);
+    }
+    pf_.col(c).tail(n - c - 1) /= pf_(c, c);
+    pf_.bottomRightCorner(n - c - 1, M - c - 1).noalias() -=
+        pf_.col(c).tail(n - c - 1) * pf_.row(c).tail(M - c - 1);
+  }
+  // Xt = X^T = L2 L1^{-1} (k x M).
+  xt_ = pf_.bottomRows(k);
+  pf_.topRows(M).triangularView<Eigen::UnitLower>().solveInPlace<Eigen::OnTheRight>(xt_);
+  // A in the pivoted order.
+  ap_ = system_.topLeftCorner(n, n)(perm_, perm_);
+  // AZ = A[:, M:] - A[:, :M] X  (n x k);  G = Z^T A Z = AZ[M:, :] - Xt AZ[:M, :]  (k x k).
+  az_ = ap_.rightCols(k);
+  az_.noalias() -= ap_.leftCols(M) * xt_.transpose();
+  g_ = az_.bottomRows(k);
+  g_.noalias() -= xt_ * az_.topRows(M);
+  const int m = rule_.phs_exponent;
+  const double sign = (((m + 1) / 2) % 2 == 1) ? -1.0 : 1.0;
+  g_ *= sign;
+  llt_.compute(g_);
+  if (llt_.info() != Eigen::Success) return false;
+  const auto ldiag = llt_.matrixLLT().diagonal();
+  const double chol_ratio = ldiag.minCoeff() / ldiag.maxCoeff();
+  if (!(chol_ratio * chol_ratio > 1e-13)) return false;  // let the full LU judge
+  status.rcond = std::min(chol_ratio * chol_ratio, min_pivot / max_pivot);
+
+  // w_p on the pivot rows: w1p = L1^{-T} U^{-T} b.
+  w1_ = rhs_.bottomRows(M);
+  pf_.topRows(M).triangularView<Eigen::Upper>().transpose().solveInPlace(w1_);
+  pf_.topRows(M).triangularView<Eigen::UnitLower>().transpose().solveInPlace(w1_);
+  // c = a - A[:, :M] w1p (pivoted order); reduced right-hand side Z^T c = c[M:] - Xt c[:M].
+  c_ = rhs_.topRows(n)(perm_, Eigen::all);
+  c_.noalias() -= ap_.leftCols(M) * w1_;
+  y_ = c_.bottomRows(k);
+  y_.noalias() -= xt_ * c_.topRows(M);
+  y_ *= sign;
+  llt_.solveInPlace(y_);
+  // w = [w1p - X y; y], unpermuted into the first n rows of rhs_.
+  w1_.noalias() -= xt_.transpose() * y_;
+  for (int i = 0; i < M; ++i) rhs_.row(perm_[i]).head(nops) = w1_.row(i);
+  for (int i = 0; i < k; ++i) rhs_.row(perm_[M + i]).head(nops) = y_.row(i);
+  return true;
+}
+
+}  // namespace dtpinn::rbffd

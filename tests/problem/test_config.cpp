@@ -1,0 +1,307 @@
+// The run configuration: defaults, TOML round trip, the shipped example files, and the error
+// messages for bad files and bad --set options.
+#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/problem.hpp>
+#include <dtpinn/nodegen/shapes.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+
+namespace {
+
+using namespace dtpinn::core;
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string parse_error(const std::string& text) {
+  return error_of([&] { parse_config(text, "run.toml"); });
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
+
+TEST(Config, DefaultIsThePaperExperiment) {
+  const RunConfig c = default_config();
+  EXPECT_EQ(c.problem.pde, PdeKind::poisson);
+  EXPECT_EQ(c.problem.exact.value_or(""), "1 + sin(pi*x)*cos(pi*y)");
+  EXPECT_EQ(c.problem.alpha, 1.0);
+  EXPECT_EQ(c.problem.beta, 1.0);
+  EXPECT_EQ(c.domain.shape, "disk");
+  EXPECT_EQ(c.domain.n, 1663);
+  EXPECT_EQ(c.rbffd.order, 4);
+  EXPECT_EQ(c.model.depth, 4);
+  EXPECT_EQ(c.model.width, 50);
+  EXPECT_EQ(c.model.activation, "tanh");
+  EXPECT_EQ(c.train.precision, "fp64");
+  EXPECT_EQ(c.train.optimizer, "lbfgs");
+  EXPECT_EQ(c.train.line_search, "strong_wolfe");
+  // An empty file is the default experiment too.
+  EXPECT_TRUE(parse_config("", "empty.toml") == c);
+}
+
+TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
+  const RunConfig d = default_config();
+  EXPECT_TRUE(parse_config(to_toml(d), "rt.toml") == d);
+
+  RunConfig c = d;
+  c.problem.pde = PdeKind::heat;
+  c.problem.exact = "1 + sin(pi*x)*cos(pi*y)*sin(pi*t)";
+  c.problem.f = "x*y - t";
+  c.problem.g = "nx*x + ny*y";
+  c.problem.u0 = "1";
+  c.problem.alpha = 0.25;
+  c.problem.beta = -3.5e-7;
+  c.problem.t_final = 2.0;
+  c.problem.nt = 10;
+  c.domain.shape = "star";
+  c.domain.file = "part \"A\".stl";
+  c.domain.n = 4977;
+  c.domain.seed = 42;
+  c.domain.nodes = "C:\\nodes\tfile\n.csv";  // escapes survive
+  c.domain.test_n = 30000;
+  c.domain.test_nodes = "test.csv";
+  c.domain.rescale = true;
+  c.rbffd.order = 6;
+  c.model = {"modified_mlp", 3, 64, "sin"};
+  c.train.method = "vanilla";
+  c.train.device = "cuda";
+  c.train.precision = "fp32";
+  c.train.optimizer = "adam_lbfgs";
+  c.train.epochs = 123;
+  c.train.lr = 0.1;
+  c.train.max_iter = 5;
+  c.train.history = 7;
+  c.train.line_search = "none";
+  c.train.adam_lr = 1.0 / 3.0;  // shortest round-trip printing keeps every bit
+  c.train.adam_epochs = 11;
+  c.train.lr_decay = 0.5;
+  c.train.lr_decay_every = 13;
+  c.train.time_budget = 60.5;
+  c.train.target_error = 1e-4;
+  c.train.eval_every = 3;
+  c.train.log_every = 4;
+  c.train.seed = 9;
+  c.train.loss_weights = "annealing";
+  c.train.weights = {{"pde", 1.0}, {"bc", 10.0}, {"ic", 0.5}};
+  c.train.annealing_alpha = 0.5;
+  c.train.annealing_every = 20;
+  const std::string text = to_toml(c);
+  const RunConfig back = parse_config(text, "rt.toml");
+  EXPECT_TRUE(back == c) << text;
+  EXPECT_FALSE(back == d);
+  EXPECT_EQ(back.train.adam_lr, 1.0 / 3.0);
+
+  // Absent optionals survive as absent.
+  RunConfig n = d;
+  n.problem.exact.reset();
+  n.problem.f = "1";
+  n.problem.g = "0";
+  const RunConfig nb = parse_config(to_toml(n), "rt.toml");
+  EXPECT_TRUE(nb == n) << to_toml(n);
+  EXPECT_FALSE(nb.problem.exact.has_value());
+  EXPECT_FALSE(nb.domain.file.has_value());
+
+  // to_toml writes every key.
+  for (const auto& opt : config_options()) {
+    const std::string name = opt.key.substr(opt.key.find('.') + 1);
+    EXPECT_CONTAINS(text, "\n" + name + " = ");
+  }
+}
+
+TEST(Config, EveryShippedConfigParsesAndBuildsItsProblem) {
+  const std::filesystem::path dir = std::filesystem::path(DTPINN_SOURCE_DIR) / "data/configs";
+  ASSERT_TRUE(std::filesystem::is_directory(dir));
+  std::set<std::string> seen;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    SCOPED_TRACE(entry.path().string());
+    RunConfig c;
+    ASSERT_NO_THROW(c = load_config(entry.path().string()));
+    EXPECT_EQ(c.source, entry.path().string());
+    const int dim = dtpinn::nodegen::make_shape(c.domain.shape)->dim();
+    EXPECT_NO_THROW(Problem(c.problem, dim));
+    seen.insert(entry.path().filename().string());
+  }
+  for (const char* name : {"poisson_disk.toml", "nonlinear_poisson_disk.toml", "heat_disk.toml",
+                           "poisson_star.toml", "poisson_ball.toml"})
+    EXPECT_TRUE(seen.count(name)) << name;
+  // The documented file is exactly the default experiment.
+  EXPECT_TRUE(load_config((dir / "poisson_disk.toml").string()) == default_config());
+  const RunConfig heat = load_config((dir / "heat_disk.toml").string());
+  EXPECT_EQ(heat.problem.pde, PdeKind::heat);
+  EXPECT_EQ(heat.domain.n, 828);
+  EXPECT_EQ(heat.problem.nt, 24);
+}
+
+TEST(Config, UnknownKeysNameFileLineAndSuggest) {
+  std::string msg = parse_error("[train]\nepochs = 10\nlrr = 0.5\n");
+  EXPECT_CONTAINS(msg, "run.toml:3:1: unknown key 'train.lrr' (did you mean 'train.lr'?)");
+  msg = parse_error("[trian]\nlr = 1\n");
+  EXPECT_CONTAINS(msg, "run.toml:1:");
+  EXPECT_CONTAINS(msg, "unknown section [trian] (did you mean [train]?)");
+  msg = parse_error("order = 4\n");
+  EXPECT_CONTAINS(msg, "run.toml:1:1: unknown key 'order'");
+  EXPECT_CONTAINS(msg, "did you mean 'rbffd.order'");
+  msg = parse_error("[model]\norder = 4\n");
+  EXPECT_CONTAINS(msg, "run.toml:2:1: unknown key 'model.order' (did you mean 'rbffd.order'?)");
+  msg = parse_error("[problem.extra]\nx = 1\n");
+  EXPECT_CONTAINS(msg, "unknown key 'problem.extra'");
+  msg = parse_error("[problem]\nexact = \"x\"\nzzzzzz = 1\n");
+  EXPECT_CONTAINS(msg, "run.toml:3:1: unknown key 'problem.zzzzzz'");
+  EXPECT_EQ(msg.find("did you mean"), std::string::npos) << msg;
+}
+
+TEST(Config, WrongTypesAreRefused) {
+  std::string msg = parse_error("[train]\n\nepochs = \"many\"\n");
+  EXPECT_CONTAINS(msg, "run.toml:3:10: train.epochs: expected an integer, got a string (\"many\")");
+  msg = parse_error("[train]\nepochs = 10.0\n");
+  EXPECT_CONTAINS(msg, "run.toml:2:10: train.epochs: expected an integer, got a float");
+  msg = parse_error("[domain]\nrescale = 1\n");
+  EXPECT_CONTAINS(msg, "run.toml:2:11: domain.rescale: expected true or false");
+  msg = parse_error("[problem]\nexact = 3\n");
+  EXPECT_CONTAINS(msg, "run.toml:2:9: problem.exact: expected a string");
+  msg = parse_error("train = 3\n");
+  EXPECT_CONTAINS(msg, "run.toml:1:1: 'train' must be a section [train]");
+  msg = parse_error("[train]\nweights = { pde = \"x\" }\n");
+  EXPECT_CONTAINS(msg, "run.toml:2:");
+  EXPECT_CONTAINS(msg, "train.weights.pde: expected a number");
+  // Integers are fine where a real is expected.
+  EXPECT_EQ(parse_config("[train]\nlr = 2\n", "run.toml").train.lr, 2.0);
+}
+
+TEST(Config, OutOfRangeValuesAreRefused) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"[rbffd]\norder = 7\n", "run.toml:2:9: rbffd.order: must be between 2 and 6, got 7"},
+      {"[rbffd]\norder = 1\n", "rbffd.order: must be between 2 and 6, got 1"},
+      {"[model]\ndepth = 0\n", "run.toml:2:9: model.depth: must be >= 1, got 0"},
+      {"[model]\nwidth = -5\n", "model.width: must be >= 1, got -5"},
+      {"[train]\nepochs = -1\n", "train.epochs: must be >= 0, got -1"},
+      {"[domain]\nn = 9\n", "run.toml:2:5: domain.n: must be >= 10, got 9"},
+      {"[problem]\nnt = 0\n", "problem.nt: must be >= 1, got 0"},
+      {"[problem]\nt_final = 0.0\n", "problem.t_final: must be > 0, got 0"},
+      {"[problem]\nalpha = nan\n", "problem.alpha: must be finite"},
+      {"[train]\nlr = -1\n", "train.lr: must be > 0, got -1"},
+      {"[train]\nlr_decay = 1.5\n", "train.lr_decay: must be in (0, 1], got 1.5"},
+      {"[problem]\npde = \"wave\"\n",
+       "run.toml:2:7: problem.pde: must be \"poisson\", \"nonlinear_poisson\" or \"heat\""},
+      {"[train]\nmethod = \"pinn\"\n",
+       "train.method: must be \"dtpinn\" or \"vanilla\", got \"pinn\""},
+      {"[train]\ndevice = \"gpu\"\n", "train.device: must be \"cpu\" or \"cuda\""},
+      {"[train]\nprecision = \"fp16\"\n", "train.precision: must be \"fp64\" or \"fp32\""},
+      {"[train]\noptimizer = \"sgd\"\n", "train.optimizer: must be \"lbfgs\", \"adam\" or"},
+      {"[model]\nactivation = \"relu\"\n", "model.activation: must be \"tanh\""},
+      {"[model]\narchitecture = \"cnn\"\n", "model.architecture: must be"},
+      {"[train]\nline_search = \"armijo\"\n", "train.line_search: must be"},
+      {"[train]\nloss_weights = \"adaptive\"\n", "train.loss_weights: must be"},
+      {"[train]\nweights = { pde = 1, data = 2 }\n",
+       "run.toml:2:22: train.weights: unknown term 'data' (terms: pde, bc, ic)"},
+      {"[train]\nweights = { bc = -1 }\n", "train.weights: weight of 'bc' must be"},
+      {"[domain]\nshape = \"\"\n", "domain.shape: unknown shape \"\" (shapes: disk,"},
+      {"[domain]\nshape = \"circle\"\n", "run.toml:2:9: domain.shape: unknown shape \"circle\""},
+  };
+  for (const auto& c : cases) EXPECT_CONTAINS(parse_error(c.text), c.expect);
+}
+
+TEST(Config, ProblemDataRulesAndExpressions) {
+  // Data without exact: the default exact is dropped.
+  RunConfig c = parse_config("[problem]\nf = \"1\"\ng = \"0\"\n", "run.toml");
+  EXPECT_FALSE(c.problem.exact.has_value());
+  // ... and f, g are then required.
+  EXPECT_CONTAINS(parse_error("[problem]\nexact = \"\"\n"),
+                  "run.toml:1:1: problem.f is required when problem.exact is not given");
+  EXPECT_CONTAINS(parse_error("[problem]\nf = \"1\"\n"),
+                  "problem.g is required when problem.exact is not given");
+  EXPECT_CONTAINS(parse_error("[problem]\npde = \"heat\"\nf = \"1\"\ng = \"1\"\n"),
+                  "problem.u0 is required when problem.exact is not given");
+  // Both exact and f: both kept (f overrides the derived one in Problem).
+  c = parse_config("[problem]\nexact = \"x\"\nf = \"0\"\n", "run.toml");
+  EXPECT_EQ(c.problem.exact.value_or(""), "x");
+  EXPECT_EQ(c.problem.f.value_or(""), "0");
+  // Expressions are checked with their position.
+  EXPECT_CONTAINS(parse_error("[problem]\n\nexact = \"sin(pi*x\"\n"),
+                  "run.toml:3:9: problem.exact: cannot parse \"sin(pi*x\"");
+  EXPECT_CONTAINS(parse_error("[problem]\nexact = \"q*x\"\n"),
+                  "run.toml:2:9: problem.exact: unknown variable 'q'");
+  EXPECT_CONTAINS(parse_error("[problem]\nexact = \"x*t\"\n"),
+                  "run.toml:2:9: problem.exact: \"x*t\" uses t, but pde = \"poisson\" is steady");
+  EXPECT_CONTAINS(parse_error("[problem]\nexact = \"x\"\nf = \"nx\"\n"),
+                  "run.toml:3:5: problem.f: \"nx\" uses nx");
+  EXPECT_NO_THROW(parse_config("[problem]\nexact = \"x\"\ng = \"nx*x\"\n", "run.toml"));
+}
+
+TEST(Config, SyntaxErrorsAndMissingFiles) {
+  std::string msg = parse_error("[train]\nlr = \n");
+  EXPECT_CONTAINS(msg, "run.toml:2:");
+  EXPECT_CONTAINS(msg, "TOML syntax error");
+  msg = error_of([] { load_config("/nonexistent/run.toml"); });
+  EXPECT_CONTAINS(msg, "/nonexistent/run.toml: cannot open the config file");
+}
+
+TEST(Config, SetOptionValidatesLikeTheFile) {
+  RunConfig c = default_config();
+  set_option(c, "train.lr", "0.5");
+  set_option(c, "rbffd.order", "6");
+  set_option(c, "train.method", "vanilla");
+  set_option(c, "domain.rescale", "true");
+  set_option(c, "problem.exact", "\"1 + x^2\"");
+  set_option(c, "train.weights.bc", "10");
+  set_option(c, "domain.file", "part.stl");
+  EXPECT_EQ(c.train.lr, 0.5);
+  EXPECT_EQ(c.rbffd.order, 6);
+  EXPECT_EQ(c.train.method, "vanilla");
+  EXPECT_TRUE(c.domain.rescale);
+  EXPECT_EQ(c.problem.exact.value_or(""), "1 + x^2");
+  EXPECT_EQ(c.train.weights.at("bc"), 10.0);
+  set_option(c, "train.weights", "pde = 2, ic = 3");
+  EXPECT_EQ(c.train.weights, (std::map<std::string, double>{{"pde", 2.0}, {"ic", 3.0}}));
+  set_option(c, "domain.file", "");
+  EXPECT_FALSE(c.domain.file.has_value());
+  EXPECT_EQ(get_option(c, "train.lr"), "0.5");
+  EXPECT_EQ(get_option(c, "rbffd.order"), "6");
+  EXPECT_EQ(get_option(c, "problem.exact"), "1 + x^2");
+
+  const RunConfig before = c;
+  EXPECT_EQ(error_of([&] { set_option(c, "train.lrx", "3"); }),
+            "--set train.lrx=3: unknown key 'train.lrx' (did you mean 'train.lr'?)");
+  EXPECT_CONTAINS(error_of([&] { set_option(c, "order", "3"); }),
+                  "--set order=3: unknown key 'order'");
+  EXPECT_EQ(error_of([&] { set_option(c, "train.epochs", "ten"); }),
+            "--set train.epochs=ten: expected an integer, got \"ten\"");
+  EXPECT_EQ(error_of([&] { set_option(c, "rbffd.order", "9"); }),
+            "--set rbffd.order=9: must be between 2 and 6, got 9");
+  EXPECT_CONTAINS(error_of([&] { set_option(c, "train.device", "tpu"); }),
+                  "--set train.device=tpu: must be \"cpu\" or \"cuda\"");
+  EXPECT_CONTAINS(error_of([&] { set_option(c, "train.weights.data", "1"); }),
+                  "--set train.weights.data=1: unknown term 'data'");
+  EXPECT_CONTAINS(error_of([&] { set_option(c, "problem.f", "sin(x"); }),
+                  "--set problem.f=sin(x: problem.f: cannot parse \"sin(x\"");
+  EXPECT_CONTAINS(error_of([&] { set_option(c, "domain.rescale", "maybe"); }),
+                  "expected true or false");
+  EXPECT_TRUE(c == before);  // failed options change nothing
+
+  // Every listed option can be set to its own default value.
+  RunConfig d = default_config();
+  for (const auto& opt : config_options()) {
+    SCOPED_TRACE(opt.key);
+    EXPECT_FALSE(opt.help.empty());
+    EXPECT_NO_THROW(set_option(d, opt.key, opt.default_value));
+  }
+  EXPECT_TRUE(d == default_config());
+}
+
+}  // namespace
