@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -271,16 +272,47 @@ struct Row {
 
 int main(int argc, char** argv) {
   bool write = true;
+  bool dry_run = false;
   std::vector<int> sizes = {582, 828, 1663, 2180, 4977, 19638};
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--no-write") == 0) {
       write = false;
+    } else if (std::strcmp(argv[i], "--dry-run") == 0) {
+      dry_run = true;  // host only: build the operators, check and print them, no GPU
     } else if (std::strcmp(argv[i], "--quick") == 0) {
       sizes = {1663, 19638};
     } else {
-      std::cerr << "bench_gpu_spmv: unknown option " << argv[i] << " (--no-write, --quick)\n";
+      std::cerr << "bench_gpu_spmv: unknown option " << argv[i]
+                << " (--no-write, --quick, --dry-run)\n";
       return 2;
     }
+  }
+  if (dry_run) {
+    for (int n : sizes) {
+      int ni = 0, nb = 0;
+      const auto pts = disk_nodes(n, ni, nb);
+      for (int p : {3, 4, 5}) {
+        const int stencil = (p + 3) * (p + 2) + 1;
+        const HostCsr a = stencil_matrix(pts, ni + nb, stencil, 1000u * n + p);
+        // Every row: exactly `stencil` distinct sorted columns, its own node among them.
+        int bad = 0;
+        for (std::int64_t i = 0; i < a.rows; ++i) {
+          const auto b = a.row_ptr[i], e = a.row_ptr[i + 1];
+          bool self = false, sorted = true;
+          for (auto t = b; t < e; ++t) {
+            self |= a.col_idx[t] == i;
+            if (t > b && a.col_idx[t] <= a.col_idx[t - 1]) sorted = false;
+          }
+          bad += (e - b != stencil || !self || !sorted);
+        }
+        std::printf(
+            "N %5d p %d: Ni %5d Nb %4d, L %5lld x %5lld, nnz %7lld, %d nodes/row, %d bad rows\n", n,
+            p, ni, nb, static_cast<long long>(a.rows), static_cast<long long>(a.cols),
+            static_cast<long long>(a.nnz()), stencil, bad);
+        if (bad) return 1;
+      }
+    }
+    return 0;
   }
   if (!k::device_available()) {
     std::cout << k::no_device_reason()

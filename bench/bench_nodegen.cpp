@@ -87,6 +87,8 @@ class Collector : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The machine is shared: record the load so slow medians can be read in context.
+  const std::string load_before = run_cmd("cut -d' ' -f1-3 /proc/loadavg");
   std::string command;
   for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
   for (long n : {582L, 1663L, 19638L, 20000L})
@@ -135,6 +137,8 @@ int main(int argc, char** argv) {
   md += "- git commit: " +
         run_cmd(("git -C " + src + " rev-parse --short HEAD 2>/dev/null").c_str()) +
         " (plus uncommitted work at the time of the run)\n";
+  md += "- load average (1, 5, 15 min) before the run: " + load_before +
+        ", after: " + run_cmd("cut -d' ' -f1-3 /proc/loadavg") + "\n";
   md += "- single thread (the generator does not use threads); Release build\n\n";
   md +=
       "Times are medians over the repetitions (wall clock). `targetN` = generate_nodes with a\n"

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -38,7 +39,7 @@ struct Row {
   std::string shape;
   long n_total, n_colloc;
   int order;
-  double median_s, min_s;
+  double median_s, min_s, cpu_s;
   long nnz_l, nnz_b;
   int n_l, n_b;
   int reps;
@@ -47,25 +48,28 @@ struct Row {
 Row measure(const std::string& shape, const nodegen::NodeSet& nodes, int p, int reps) {
   rbffd::RbffdParams params;
   params.order = p;
-  std::vector<double> t;
+  std::vector<double> t, cpu;
   rbffd::OperatorSet ops;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     ops = rbffd::assemble(nodes, params);
+    cpu.push_back(static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
     t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());
+  std::sort(cpu.begin(), cpu.end());
   Row row{shape, static_cast<long>(nodes.size()), static_cast<long>(nodes.n_collocation()), p,
-          t[t.size() / 2], t.front(), static_cast<long>(ops.laplacian.nnz()),
+          t[t.size() / 2], t.front(), cpu[cpu.size() / 2], static_cast<long>(ops.laplacian.nnz()),
           static_cast<long>(ops.boundary.nnz()), 0, 0, reps};
   for (const auto& info : ops.info) {
     if (info.name == "L") row.n_l = info.rule.size;
     if (info.name == "B") row.n_b = info.rule.size;
   }
-  std::printf("%-5s N=%8ld (Ni+Nb=%8ld) p=%d  n_L=%3d n_B=%3d  median %.4f s  min %.4f s  (%d runs)"
-              "  %.2f us/row\n",
+  std::printf("%-5s N=%8ld (Ni+Nb=%8ld) p=%d  n_L=%3d n_B=%3d  median %.4f s  min %.4f s  "
+              "CPU %.4f s  (%d runs)  %.2f us/row\n",
               shape.c_str(), row.n_total, row.n_colloc, p, row.n_l, row.n_b, row.median_s,
-              row.min_s, reps, 1e6 * row.median_s / row.n_colloc);
+              row.min_s, row.cpu_s, reps, 1e6 * row.median_s / row.n_colloc);
   std::fflush(stdout);
   return row;
 }
@@ -103,6 +107,9 @@ int main(int argc, char** argv) {
   md << "Assembly of the Laplacian L ((Ni+Nb) x N) and the Robin operator B (Nb x N, alpha = beta "
         "= 1) with `rbffd::assemble` (k-d tree, stencils, PHS + Legendre weights, CSR), nodegen "
         "`make_nodes(shape, n, seed 0, ghosts)`. Wall time, median over the runs shown.\n\n";
+  md << "- load average at the end of the run (the machine is shared; wall times include "
+        "waiting for a core): "
+     << shell("cut -d' ' -f1-3 /proc/loadavg") << "\n";
   md << "- machine: `" << shell("uname -a") << "`\n";
   md << "- cpu: " << shell("lscpu | grep 'Model name' | sed 's/.*: *//'") << ", "
      << omp_get_max_threads() << " OpenMP threads (" << shell("nproc") << " cores)\n";
@@ -114,12 +121,12 @@ int main(int argc, char** argv) {
              : " (rbffd/ with uncommitted changes)")
      << "\n\n";
   md << "| shape | N (all nodes) | Ni+Nb | p | n_L | n_B | nnz(L) | nnz(B) | median [s] | min [s] "
-        "| us per row | runs |\n";
-  md << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "| median CPU [s] (all threads) | us per row | runs |\n";
+  md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows)
-    md << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
+    md << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
                       r.shape, r.n_total, r.n_colloc, r.order, r.n_l, r.n_b, r.nnz_l, r.nnz_b,
-                      r.median_s, r.min_s, 1e6 * r.median_s / r.n_colloc, r.reps);
+                      r.median_s, r.min_s, r.cpu_s, 1e6 * r.median_s / r.n_colloc, r.reps);
   std::ofstream(out_path) << md.str();
   std::printf("wrote %s\n", out_path.c_str());
   return 0;

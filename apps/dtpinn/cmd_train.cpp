@@ -1,6 +1,5 @@
 // dtpinn train / compare / eval: train a DT-PINN or a vanilla PINN, compare both on the same
 // nodes, evaluate a trained checkpoint at new points.
-#define FMT_HEADER_ONLY  // LibTorch's bundled fmt v12 headers come first on the include path
 #include "commands.hpp"
 
 #include <dtpinn/core/config.hpp>

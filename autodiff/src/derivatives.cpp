@@ -1,8 +1,5 @@
 // Autograd derivative helpers (vanilla PINN, time derivatives). Each second derivative costs one
 // more backward pass through the graph of the first: d passes for a d-dimensional Laplacian.
-// LibTorch ships its own fmt (v12) headers ahead of the system fmt on the include path: use them
-// header-only so no libfmt of another version is needed at link time.
-#define FMT_HEADER_ONLY
 #include <dtpinn/autodiff/derivatives.hpp>
 
 #include <ATen/ATen.h>

@@ -2,9 +2,6 @@
 // rows) or CUDA (src/cuda/, cuSPARSE), and the custom autograd function y = A u whose backward is
 // A^T g (paper, appendix A.2). The backward is itself the same function on A^T, so the op is
 // differentiable any number of times (not needed by the losses, but it costs nothing).
-// LibTorch ships its own fmt (v12) headers ahead of the system fmt on the include path: use them
-// header-only so no libfmt of another version is needed at link time.
-#define FMT_HEADER_ONLY
 #include "spmv_backend.hpp"
 
 #include <ATen/ATen.h>

@@ -20,8 +20,7 @@ struct BoundaryCloudDomain::Impl {
   int k = 4;
 };
 
-BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals,
-                                         std::string name)
+BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals, std::string name)
     : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
   if (points.rows() < 4 || normals.rows() != points.rows() || normals.cols() != points.cols() ||
@@ -49,18 +48,28 @@ BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals
 }
 
 BoundaryCloudDomain::~BoundaryCloudDomain() = default;
-int BoundaryCloudDomain::dim() const { return int(impl_->points.cols()); }
-Eigen::VectorXd BoundaryCloudDomain::bbox_min() const { return impl_->lo; }
-Eigen::VectorXd BoundaryCloudDomain::bbox_max() const { return impl_->hi; }
-double BoundaryCloudDomain::volume() const { return impl_->volume; }
-double BoundaryCloudDomain::spacing() const { return impl_->spacing; }
+int BoundaryCloudDomain::dim() const {
+  return int(impl_->points.cols());
+}
+Eigen::VectorXd BoundaryCloudDomain::bbox_min() const {
+  return impl_->lo;
+}
+Eigen::VectorXd BoundaryCloudDomain::bbox_max() const {
+  return impl_->hi;
+}
+double BoundaryCloudDomain::volume() const {
+  return impl_->volume;
+}
+double BoundaryCloudDomain::spacing() const {
+  return impl_->spacing;
+}
 double BoundaryCloudDomain::boundary_measure() const {
   const double n = double(impl_->points.rows()), s = impl_->spacing;
   return dim() == 2 ? n * s : n * 0.866 * s * s;
 }
 std::string BoundaryCloudDomain::describe() const {
-  return fmt::format("{} ({} boundary points, spacing {:.4g})", impl_->name,
-                     impl_->points.rows(), impl_->spacing);
+  return fmt::format("{} ({} boundary points, spacing {:.4g})", impl_->name, impl_->points.rows(),
+                     impl_->spacing);
 }
 
 double BoundaryCloudDomain::signed_distance(const Eigen::Ref<const Eigen::VectorXd>& p) const {

@@ -16,14 +16,15 @@ struct Rows {
     return (*m)(Eigen::Index(i), Eigen::Index(k));
   }
   template <class B>
-  bool kdtree_get_bbox(B&) const { return false; }
+  bool kdtree_get_bbox(B&) const {
+    return false;
+  }
 };
 
 class Tree {
  public:
   explicit Tree(const PointMatrix& pts)
-      : rows_{&pts},
-        tree_(int(pts.cols()), rows_, nanoflann::KDTreeSingleIndexAdaptorParams(16)) {
+      : rows_{&pts}, tree_(int(pts.cols()), rows_, nanoflann::KDTreeSingleIndexAdaptorParams(16)) {
     tree_.buildIndex();
   }
   /// k nearest to q (sorted, including q itself when it is a cloud point).

@@ -14,7 +14,9 @@
 namespace dtpinn::nodegen {
 namespace {
 
-int default_k(int dim, int k) { return k > 0 ? k : (dim == 2 ? 8 : 12); }
+int default_k(int dim, int k) {
+  return k > 0 ? k : (dim == 2 ? 8 : 12);
+}
 
 /// Implicit signed distance of p to the surface sampled by (pts, nrm) restricted to `subset`:
 /// inverse-square-distance weighted mean of n_i . (p - x_i) over the k nearest (brute force).

@@ -35,7 +35,9 @@ Index binom(Index n, Index k) {
 }
 
 /// Stencil size of the Laplacian at order p in dimension d (SPEC: l = p + 1, n = 2 C(l+d,d)+1).
-Index stencil_size(int order, int dim) { return 2 * binom(order + 1 + dim, dim) + 1; }
+Index stencil_size(int order, int dim) {
+  return 2 * binom(order + 1 + dim, dim) + 1;
+}
 
 void check_order(const std::string& path, const NodeSet& ns, int order) {
   if (order <= 0) return;
@@ -127,8 +129,7 @@ NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const Impor
                        ImportReport& rep) {
   const int d = c.dim;
   std::vector<Index> idx[3];
-  for (Index i = 0; i < c.points.rows(); ++i)
-    idx[int(c.kinds[std::size_t(i)])].push_back(i);
+  for (Index i = 0; i < c.points.rows(); ++i) idx[int(c.kinds[std::size_t(i)])].push_back(i);
   const Index ni = Index(idx[0].size()), nb = Index(idx[1].size()), ng = Index(idx[2].size());
   if (nb == 0) throw std::runtime_error(path + ": labelled cloud without boundary nodes");
   if (ng != 0 && ng != nb)
@@ -250,16 +251,17 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     } else {
       rep.kind = "boundary cloud";
       if (c.points.rows() < kMinBoundaryPoints)
-        throw std::runtime_error(fmt::format(
-            "{}: too few boundary points ({}): a boundary cloud needs at least {}", path,
-            c.points.rows(), kMinBoundaryPoints));
+        throw std::runtime_error(
+            fmt::format("{}: too few boundary points ({}): a boundary cloud needs at least {}",
+                        path, c.points.rows(), kMinBoundaryPoints));
       check_duplicates(path, c);
       const PointMatrix N = cloud_normals(path, c, rep);
       BoundaryCloudDomain dom(c.points, N, path);
       const double h = options.h > 0 ? options.h : dom.spacing();
       if (!(dom.volume() > 0))
-        throw std::runtime_error(path + ": the boundary cloud encloses no volume (normals "
-                                        "inconsistent or the cloud is not closed)");
+        throw std::runtime_error(path +
+                                 ": the boundary cloud encloses no volume (normals "
+                                 "inconsistent or the cloud is not closed)");
       // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
       const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
       if (across < 3.0 * h)
@@ -277,8 +279,9 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
             path, ns.n_interior, h, ns.n_boundary));
       rep.spacing = h;
       if (options.h > 0 && h > 1.5 * dom.spacing())
-        rep.notes.push_back(fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
-                                        c.points.rows(), ns.n_boundary, h));
+        rep.notes.push_back(
+            fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
+                        c.points.rows(), ns.n_boundary, h));
       if (options.n > 0)
         rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
     }
@@ -296,13 +299,13 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     }
     const MeshCheck chk = prepare_closed_mesh(m, path);
     if (chk.input_vertices != chk.vertices)
-      rep.notes.push_back(fmt::format("{} vertices welded into {}", chk.input_vertices,
-                                      chk.vertices));
+      rep.notes.push_back(
+          fmt::format("{} vertices welded into {}", chk.input_vertices, chk.vertices));
     if (chk.dropped_faces > 0)
       rep.notes.push_back(fmt::format("{} degenerate faces dropped", chk.dropped_faces));
     if (chk.flipped_faces > 0)
-      rep.notes.push_back(fmt::format("{} faces flipped for a consistent outward orientation",
-                                      chk.flipped_faces));
+      rep.notes.push_back(
+          fmt::format("{} faces flipped for a consistent outward orientation", chk.flipped_faces));
     rep.notes.push_back(fmt::format("{} triangles, {} shell(s), volume {:.6g}, area {:.6g}",
                                     chk.faces, chk.components, chk.volume, chk.area));
     TriangleSurfaceDomain dom(m, path);
@@ -387,8 +390,8 @@ DomainPtr load_domain(const std::string& path, bool rescale) {
     throw std::runtime_error(path + ": a labelled node cloud is not a geometry (no domain)");
   if (rescale) rescale_points(c.points, box_of(c.points));
   if (c.points.rows() < kMinBoundaryPoints)
-    throw std::runtime_error(fmt::format("{}: too few boundary points ({}): need at least {}",
-                                         path, c.points.rows(), kMinBoundaryPoints));
+    throw std::runtime_error(fmt::format("{}: too few boundary points ({}): need at least {}", path,
+                                         c.points.rows(), kMinBoundaryPoints));
   check_duplicates(path, c);
   ImportReport rep;
   const PointMatrix N = cloud_normals(path, c, rep);

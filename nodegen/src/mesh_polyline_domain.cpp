@@ -12,7 +12,9 @@ namespace {
 
 using Vec2 = Eigen::Vector2d;
 
-double cross2(const Vec2& a, const Vec2& b) { return a.x() * b.y() - a.y() * b.x(); }
+double cross2(const Vec2& a, const Vec2& b) {
+  return a.x() * b.y() - a.y() * b.x();
+}
 
 bool segments_touch(const Vec2& a, const Vec2& b, const Vec2& c, const Vec2& d) {
   const double d1 = cross2(b - a, c - a), d2 = cross2(b - a, d - a);
@@ -49,7 +51,9 @@ bool inside_loop(const PointMatrix& P, const Vec2& p) {
   return in;
 }
 
-std::string pt(const Vec2& p) { return fmt::format("({:.6g}, {:.6g})", p.x(), p.y()); }
+std::string pt(const Vec2& p) {
+  return fmt::format("({:.6g}, {:.6g})", p.x(), p.y());
+}
 
 }  // namespace
 
@@ -81,8 +85,8 @@ PolylineDomain::PolylineDomain(std::vector<PointMatrix> loops, std::string name,
   std::vector<Edge> edges;
   for (int l = 0; l < int(loops.size()); ++l)
     for (Eigen::Index i = 0; i < loops[l].rows(); ++i)
-      edges.push_back({l, i, loops[l].row(i).transpose(),
-                       loops[l].row((i + 1) % loops[l].rows()).transpose()});
+      edges.push_back(
+          {l, i, loops[l].row(i).transpose(), loops[l].row((i + 1) % loops[l].rows()).transpose()});
   std::sort(edges.begin(), edges.end(), [](const Edge& e, const Edge& f) {
     return std::min(e.a.x(), e.b.x()) < std::min(f.a.x(), f.b.x());
   });

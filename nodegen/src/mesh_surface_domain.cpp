@@ -6,8 +6,8 @@
 #include <dtpinn/nodegen/mesh.hpp>
 #include <dtpinn/nodegen/surface_domain.hpp>
 
-#include <Eigen/Geometry>
 #include <fmt/format.h>
+#include <Eigen/Geometry>
 
 #include <algorithm>
 #include <array>
@@ -75,7 +75,7 @@ struct TriangleSurfaceDomain::Impl {
   TriangleMesh mesh;
   std::string name;
   double crease_cos = 0.0;
-  std::vector<Vec3> face_normal;                 // unit
+  std::vector<Vec3> face_normal;  // unit
   std::vector<double> face_area;
   std::vector<std::array<Vec3, 3>> corner_normal;  // crease-aware smooth normal per corner
   std::vector<std::array<Vec3, 3>> edge_pseudo;    // per face edge (ab, bc, ca)
@@ -152,11 +152,16 @@ struct TriangleSurfaceDomain::Impl {
 
   Vec3 pseudo_normal(int f, const Closest& c) const {
     switch (c.region) {
-      case 0: return face_normal[f];
-      case 1: return edge_pseudo[f][0];
-      case 2: return edge_pseudo[f][1];
-      case 3: return edge_pseudo[f][2];
-      default: return vertex_pseudo[mesh.faces(f, c.region - 4)];
+      case 0:
+        return face_normal[f];
+      case 1:
+        return edge_pseudo[f][0];
+      case 2:
+        return edge_pseudo[f][1];
+      case 3:
+        return edge_pseudo[f][2];
+      default:
+        return vertex_pseudo[mesh.faces(f, c.region - 4)];
     }
   }
 
@@ -229,7 +234,8 @@ TriangleSurfaceDomain::TriangleSurfaceDomain(TriangleMesh mesh, std::string name
       I.edge_pseudo[f][k] = s;
     }
   std::vector<Vec3> centroid(nf);
-  for (int f = 0; f < nf; ++f) centroid[f] = (I.corner(f, 0) + I.corner(f, 1) + I.corner(f, 2)) / 3.0;
+  for (int f = 0; f < nf; ++f)
+    centroid[f] = (I.corner(f, 0) + I.corner(f, 1) + I.corner(f, 2)) / 3.0;
   I.order.resize(nf);
   for (int f = 0; f < nf; ++f) I.order[f] = f;
   I.nodes.reserve(std::size_t(2 * nf / 2 + 16));
@@ -242,11 +248,21 @@ TriangleSurfaceDomain::TriangleSurfaceDomain(TriangleMesh mesh, std::string name
 
 TriangleSurfaceDomain::~TriangleSurfaceDomain() = default;
 
-Eigen::VectorXd TriangleSurfaceDomain::bbox_min() const { return impl_->lo; }
-Eigen::VectorXd TriangleSurfaceDomain::bbox_max() const { return impl_->hi; }
-double TriangleSurfaceDomain::volume() const { return impl_->volume; }
-double TriangleSurfaceDomain::boundary_measure() const { return impl_->area; }
-const TriangleMesh& TriangleSurfaceDomain::mesh() const { return impl_->mesh; }
+Eigen::VectorXd TriangleSurfaceDomain::bbox_min() const {
+  return impl_->lo;
+}
+Eigen::VectorXd TriangleSurfaceDomain::bbox_max() const {
+  return impl_->hi;
+}
+double TriangleSurfaceDomain::volume() const {
+  return impl_->volume;
+}
+double TriangleSurfaceDomain::boundary_measure() const {
+  return impl_->area;
+}
+const TriangleMesh& TriangleSurfaceDomain::mesh() const {
+  return impl_->mesh;
+}
 
 std::string TriangleSurfaceDomain::describe() const {
   return fmt::format("{} ({} triangles, volume {:.6g}, area {:.6g})", impl_->name,

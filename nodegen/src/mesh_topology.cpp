@@ -1,8 +1,8 @@
 // Welding, watertightness, consistent orientation and outward orientation of triangle meshes.
 #include <dtpinn/nodegen/mesh.hpp>
 
-#include <Eigen/Geometry>
 #include <fmt/format.h>
+#include <Eigen/Geometry>
 
 #include <array>
 #include <cmath>
@@ -15,9 +15,13 @@ namespace {
 
 using Vec3 = Eigen::Vector3d;
 
-Vec3 vtx(const TriangleMesh& m, std::int64_t i) { return m.vertices.row(i).transpose(); }
+Vec3 vtx(const TriangleMesh& m, std::int64_t i) {
+  return m.vertices.row(i).transpose();
+}
 
-std::string point_str(const Vec3& p) { return fmt::format("({:.6g}, {:.6g}, {:.6g})", p[0], p[1], p[2]); }
+std::string point_str(const Vec3& p) {
+  return fmt::format("({:.6g}, {:.6g}, {:.6g})", p[0], p[1], p[2]);
+}
 
 struct CellHash {
   std::size_t operator()(const std::array<std::int64_t, 3>& c) const {
@@ -180,9 +184,9 @@ MeshCheck prepare_closed_mesh(TriangleMesh& mesh, const std::string& name) {
           flip[other.face] = want_flip;
           q.push(other.face);
         } else if (bool(flip[other.face]) != want_flip) {
-          throw std::runtime_error(fmt::format(
-              "{}: non-orientable surface (like a Moebius strip) near {}", name,
-              point_str(vtx(mesh, a))));
+          throw std::runtime_error(
+              fmt::format("{}: non-orientable surface (like a Moebius strip) near {}", name,
+                          point_str(vtx(mesh, a))));
         }
       }
     }

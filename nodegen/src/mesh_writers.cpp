@@ -79,14 +79,14 @@ void write_ply_mesh(const std::string& path, const TriangleMesh& mesh, const std
     if (binary) {
       for (int k = 0; k < 3; ++k) put<double>(os, mesh.vertices(i, k), big);
     } else {
-      os << mesh.vertices(i, 0) << ' ' << mesh.vertices(i, 1) << ' ' << mesh.vertices(i, 2)
-         << '\n';
+      os << mesh.vertices(i, 0) << ' ' << mesh.vertices(i, 1) << ' ' << mesh.vertices(i, 2) << '\n';
     }
   }
   for (Eigen::Index f = 0; f < mesh.faces.rows(); ++f) {
     if (binary) {
       put<std::uint8_t>(os, 3, big);
-      for (int k = 0; k < 3; ++k) put<std::int32_t>(os, static_cast<std::int32_t>(mesh.faces(f, k)), big);
+      for (int k = 0; k < 3; ++k)
+        put<std::int32_t>(os, static_cast<std::int32_t>(mesh.faces(f, k)), big);
     } else {
       os << "3 " << mesh.faces(f, 0) << ' ' << mesh.faces(f, 1) << ' ' << mesh.faces(f, 2) << '\n';
     }
@@ -102,8 +102,8 @@ void write_obj(const std::string& path, const TriangleMesh& mesh) {
     os << "v " << mesh.vertices(i, 0) << ' ' << mesh.vertices(i, 1) << ' ' << mesh.vertices(i, 2)
        << '\n';
   for (Eigen::Index f = 0; f < mesh.faces.rows(); ++f)
-    os << "f " << mesh.faces(f, 0) + 1 << ' ' << mesh.faces(f, 1) + 1 << ' '
-       << mesh.faces(f, 2) + 1 << '\n';
+    os << "f " << mesh.faces(f, 0) + 1 << ' ' << mesh.faces(f, 1) + 1 << ' ' << mesh.faces(f, 2) + 1
+       << '\n';
   file.commit();
 }
 

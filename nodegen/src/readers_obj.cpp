@@ -36,8 +36,8 @@ std::vector<std::vector<std::int64_t>> chain_loops(
   }
   for (const auto& [v, nb] : adj)
     if (nb.size() != 2) {
-      std::string at = "(" + std::to_string(vertices(v, 0)) + ", " +
-                       std::to_string(vertices(v, 1)) + ")";
+      std::string at =
+          "(" + std::to_string(vertices(v, 0)) + ", " + std::to_string(vertices(v, 1)) + ")";
       fail(path, 0,
            "polyline is not a set of closed loops: vertex " + std::to_string(v + 1) + " " + at +
                " has " + std::to_string(nb.size()) + " segment(s), need 2");

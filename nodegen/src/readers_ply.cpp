@@ -21,24 +21,41 @@ enum class Scalar { i8, u8, i16, u16, i32, u32, f32, f64 };
 
 bool scalar_type(const std::string& name, Scalar& t) {
   const std::string n = detail::lower(name);
-  if (n == "char" || n == "int8") t = Scalar::i8;
-  else if (n == "uchar" || n == "uint8") t = Scalar::u8;
-  else if (n == "short" || n == "int16") t = Scalar::i16;
-  else if (n == "ushort" || n == "uint16") t = Scalar::u16;
-  else if (n == "int" || n == "int32") t = Scalar::i32;
-  else if (n == "uint" || n == "uint32") t = Scalar::u32;
-  else if (n == "float" || n == "float32") t = Scalar::f32;
-  else if (n == "double" || n == "float64") t = Scalar::f64;
-  else return false;
+  if (n == "char" || n == "int8")
+    t = Scalar::i8;
+  else if (n == "uchar" || n == "uint8")
+    t = Scalar::u8;
+  else if (n == "short" || n == "int16")
+    t = Scalar::i16;
+  else if (n == "ushort" || n == "uint16")
+    t = Scalar::u16;
+  else if (n == "int" || n == "int32")
+    t = Scalar::i32;
+  else if (n == "uint" || n == "uint32")
+    t = Scalar::u32;
+  else if (n == "float" || n == "float32")
+    t = Scalar::f32;
+  else if (n == "double" || n == "float64")
+    t = Scalar::f64;
+  else
+    return false;
   return true;
 }
 
 std::size_t scalar_size(Scalar t) {
   switch (t) {
-    case Scalar::i8: case Scalar::u8: return 1;
-    case Scalar::i16: case Scalar::u16: return 2;
-    case Scalar::i32: case Scalar::u32: case Scalar::f32: return 4;
-    case Scalar::f64: return 8;
+    case Scalar::i8:
+    case Scalar::u8:
+      return 1;
+    case Scalar::i16:
+    case Scalar::u16:
+      return 2;
+    case Scalar::i32:
+    case Scalar::u32:
+    case Scalar::f32:
+      return 4;
+    case Scalar::f64:
+      return 8;
   }
   return 0;
 }
@@ -66,8 +83,7 @@ struct BinaryReader {
 
   double read(Scalar t, const std::string& where) {
     const std::size_t n = scalar_size(t);
-    if (pos + n > data.size())
-      fail(path, 0, "truncated binary PLY: the file ends inside " + where);
+    if (pos + n > data.size()) fail(path, 0, "truncated binary PLY: the file ends inside " + where);
     unsigned char b[8];
     std::memcpy(b, data.data() + pos, n);
     pos += n;
@@ -80,14 +96,46 @@ struct BinaryReader {
     if (big_endian == host_little)
       for (std::size_t i = 0; i < n / 2; ++i) std::swap(b[i], b[n - 1 - i]);
     switch (t) {
-      case Scalar::i8: { std::int8_t v; std::memcpy(&v, b, 1); return v; }
-      case Scalar::u8: { std::uint8_t v; std::memcpy(&v, b, 1); return v; }
-      case Scalar::i16: { std::int16_t v; std::memcpy(&v, b, 2); return v; }
-      case Scalar::u16: { std::uint16_t v; std::memcpy(&v, b, 2); return v; }
-      case Scalar::i32: { std::int32_t v; std::memcpy(&v, b, 4); return v; }
-      case Scalar::u32: { std::uint32_t v; std::memcpy(&v, b, 4); return v; }
-      case Scalar::f32: { float v; std::memcpy(&v, b, 4); return v; }
-      case Scalar::f64: { double v; std::memcpy(&v, b, 8); return v; }
+      case Scalar::i8: {
+        std::int8_t v;
+        std::memcpy(&v, b, 1);
+        return v;
+      }
+      case Scalar::u8: {
+        std::uint8_t v;
+        std::memcpy(&v, b, 1);
+        return v;
+      }
+      case Scalar::i16: {
+        std::int16_t v;
+        std::memcpy(&v, b, 2);
+        return v;
+      }
+      case Scalar::u16: {
+        std::uint16_t v;
+        std::memcpy(&v, b, 2);
+        return v;
+      }
+      case Scalar::i32: {
+        std::int32_t v;
+        std::memcpy(&v, b, 4);
+        return v;
+      }
+      case Scalar::u32: {
+        std::uint32_t v;
+        std::memcpy(&v, b, 4);
+        return v;
+      }
+      case Scalar::f32: {
+        float v;
+        std::memcpy(&v, b, 4);
+        return v;
+      }
+      case Scalar::f64: {
+        double v;
+        std::memcpy(&v, b, 8);
+        return v;
+      }
     }
     return 0.0;
   }
@@ -199,8 +247,8 @@ GeometryData read_ply(const std::string& path) {
       std::int64_t here = 0;
       vals.clear();
       poly.clear();
-      const std::string where = "element '" + e.name + "' " + std::to_string(r + 1) + " of " +
-                                std::to_string(e.count);
+      const std::string where =
+          "element '" + e.name + "' " + std::to_string(r + 1) + " of " + std::to_string(e.count);
       if (ascii) {
         std::string l;
         do {

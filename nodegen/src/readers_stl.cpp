@@ -53,7 +53,8 @@ TriangleMesh read_ascii(const std::string& path, const std::string& data) {
     if (key == "vertex") {
       if (!in_loop) fail(path, lineno, "'vertex' outside an 'outer loop'");
       if (f.size() != 4)
-        fail(path, lineno, "expected 'vertex x y z', found " + std::to_string(f.size()) + " fields");
+        fail(path, lineno,
+             "expected 'vertex x y z', found " + std::to_string(f.size()) + " fields");
       loop.push_back({detail::number_or_fail(f[1], path, lineno, "x"),
                       detail::number_or_fail(f[2], path, lineno, "y"),
                       detail::number_or_fail(f[3], path, lineno, "z")});

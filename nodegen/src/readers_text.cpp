@@ -34,13 +34,13 @@ bool kind_word(const std::string& tok, NodeKind* kind = nullptr) {
 
 Col header_column(const std::string& name) {
   static const std::map<std::string, Col> names = {
-      {"x", kX},    {"y", kY},       {"z", kZ},        {"nx", kNX},        {"ny", kNY},
-      {"nz", kNZ},  {"kind", kKind}, {"label", kKind}, {"type", kKind},    {"normal_x", kNX},
-      {"normal_y", kNY}, {"normal_z", kNZ}};
+      {"x", kX},       {"y", kY},         {"z", kZ},         {"nx", kNX},
+      {"ny", kNY},     {"nz", kNZ},       {"kind", kKind},   {"label", kKind},
+      {"type", kKind}, {"normal_x", kNX}, {"normal_y", kNY}, {"normal_z", kNZ}};
   std::string n = detail::lower(name);
   // Tolerate quotes and a leading "//" or "#" left by some exporters.
-  while (!n.empty() && (n.front() == '"' || n.front() == '\'' || n.front() == '#' ||
-                        n.front() == '/'))
+  while (!n.empty() &&
+         (n.front() == '"' || n.front() == '\'' || n.front() == '#' || n.front() == '/'))
     n.erase(n.begin());
   while (!n.empty() && (n.back() == '"' || n.back() == '\'')) n.pop_back();
   const auto it = names.find(detail::trim(n));
@@ -110,9 +110,10 @@ PointCloud read_point_table(const std::string& path) {
       }
       // No header: infer the meaning from the count of numeric columns.
       const int n = static_cast<int>(f.size()) - (kindcol >= 0 ? 1 : 0);
-      static const std::map<int, std::vector<Col>> layouts = {
-          {2, {kX, kY}}, {3, {kX, kY, kZ}}, {4, {kX, kY, kNX, kNY}},
-          {6, {kX, kY, kZ, kNX, kNY, kNZ}}};
+      static const std::map<int, std::vector<Col>> layouts = {{2, {kX, kY}},
+                                                              {3, {kX, kY, kZ}},
+                                                              {4, {kX, kY, kNX, kNY}},
+                                                              {6, {kX, kY, kZ, kNX, kNY, kNZ}}};
       const auto it = layouts.find(n);
       if (it == layouts.end())
         fail(path, lineno,
@@ -142,9 +143,9 @@ PointCloud read_point_table(const std::string& path) {
         fail(path, lineno, "kind '" + f[i] + "' is not interior, boundary or ghost");
       }
       static const char* names[] = {"x", "y", "z", "nx", "ny", "nz"};
-      row[c] = detail::number_or_fail(f[i], path, lineno,
-                                      std::string("column ") + std::to_string(i + 1) + " (" +
-                                          names[c] + ")");
+      row[c] = detail::number_or_fail(
+          f[i], path, lineno,
+          std::string("column ") + std::to_string(i + 1) + " (" + names[c] + ")");
     }
     values.push_back(row);
     if (has_kind) kinds.push_back(kind);

@@ -141,6 +141,18 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
         }
         for (int j = 0; j < n; ++j)
           for (int c = 0; c < d; ++c) coords[j * d + c] = nodes.points(idx[j], c);
+        // Coincident nodes anywhere in the stencil sit next to each other (equal distances,
+        // ties ordered by index): name them rather than report a singular stencil.
+        bool duplicate = false;
+        for (int j = 1; j < n && !duplicate; ++j)
+          if (dist2[j] == dist2[j - 1] &&
+              std::equal(&coords[j * d], &coords[j * d] + d, &coords[(j - 1) * d])) {
+            const Index a = std::min<Index>(idx[j - 1], idx[j]), b = std::max<Index>(idx[j - 1], idx[j]);
+            local_failure = {r, fmt::format("rbffd: duplicate nodes: {} and node {} coincide",
+                                            node_text(nodes, a), b)};
+            duplicate = true;
+          }
+        if (duplicate) continue;
         const auto status = solver->compute(coords.data(), x, job.ops, weights);
         if (!status.ok) {
           const std::string where = centre >= 0
@@ -148,7 +160,7 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
                                         : fmt::format("point {} (at {})", r, point_text(x, d));
           local_failure = {r, fmt::format("rbffd: {}: {} for {} ({}, rcond {:.3g})", where,
                                           status.reason, job.what, job.rule.describe(),
-                                          status.rcond)};
+                                          std::isfinite(status.rcond) ? status.rcond : 0.0)};
           continue;
         }
         min_rcond = std::min(min_rcond, status.rcond);

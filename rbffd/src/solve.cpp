@@ -65,8 +65,15 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   const double rhs_scale = std::max(1.0, rhs.cwiseAbs().maxCoeff());
 
   Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
+  // Newton Jacobians only change L's diagonal (inside every stencil): one symbolic analysis
+  // (COLAMD ordering) serves every numeric factorisation.
+  bool analysed = false;
   auto factor = [&](const SpMat& a) {
-    lu.compute(a);
+    if (!analysed) {
+      lu.analyzePattern(a);
+      analysed = true;
+    }
+    lu.factorize(a);
     if (lu.info() != Eigen::Success)
       throw std::runtime_error(
           fmt::format("solve: sparse LU failed ({}): the RBF-FD system is singular",

@@ -159,7 +159,7 @@ void compare_with_torch_mlp(const LbfgsCase& c, double* worst_out) {
   const auto st = dev.status();
   EXPECT_EQ(st.iterations, c.iterations);
   EXPECT_GT(st.pairs, std::min<std::int64_t>(c.history, 2));  // the history was used
-  EXPECT_LT(data.loss(net_d).item<double>(), 0.5 * loss0);     // and it trained
+  EXPECT_LT(data.loss(net_d).item<double>(), 0.75 * loss0);  // and it trained
   *worst_out = worst;
 }
 

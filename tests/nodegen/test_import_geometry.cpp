@@ -137,7 +137,8 @@ TEST(ImportMesh, TorusContainsAndBoundaryNormals) {
   double worst = 0.0;
   for (Eigen::Index i = 0; i < b.points.rows(); ++i) {
     const Eigen::Vector3d p = b.points.row(i).transpose();
-    worst = std::max(worst, angle_deg(b.normals.row(i).transpose(), dn::testutil::torus_normal(p, R)));
+    worst =
+        std::max(worst, angle_deg(b.normals.row(i).transpose(), dn::testutil::torus_normal(p, R)));
   }
   RecordProperty("torus_worst_normal_deg", std::to_string(worst));
   EXPECT_LT(worst, 2.0);
@@ -167,8 +168,8 @@ TEST(ImportPolyline, CircleOutlineWithHole) {
   double worst = 0;
   for (Eigen::Index i = 0; i < b.points.rows(); ++i) {
     const Eigen::Vector2d p = b.points.row(i).transpose();
-    const Eigen::Vector2d exact = p.norm() > 0.6 ? Eigen::Vector2d(p.normalized())
-                                                 : Eigen::Vector2d(-p.normalized());
+    const Eigen::Vector2d exact =
+        p.norm() > 0.6 ? Eigen::Vector2d(p.normalized()) : Eigen::Vector2d(-p.normalized());
     worst = std::max(worst, angle_deg(b.normals.row(i).transpose(), exact));
   }
   EXPECT_LT(worst, 0.1);
@@ -211,7 +212,8 @@ TEST(ImportCloud, EstimatedNormals2DEllipseAndAnnulus) {
   EXPECT_LT(worst, 3.0);
   // Annulus: two circles; the inner ones must point to the centre (out of the domain).
   dn::PointMatrix A(400, 2);
-  for (int i = 0; i < 250; ++i) A.row(i) << std::cos(2 * M_PI * i / 250), std::sin(2 * M_PI * i / 250);
+  for (int i = 0; i < 250; ++i)
+    A.row(i) << std::cos(2 * M_PI * i / 250), std::sin(2 * M_PI * i / 250);
   for (int i = 0; i < 150; ++i)
     A.row(250 + i) << 0.5 * std::cos(2 * M_PI * i / 150), 0.5 * std::sin(2 * M_PI * i / 150);
   dn::PointMatrix NA = dn::estimate_normals(A);
@@ -219,7 +221,8 @@ TEST(ImportCloud, EstimatedNormals2DEllipseAndAnnulus) {
   double worst_a = 0;
   for (Eigen::Index i = 0; i < A.rows(); ++i) {
     const Eigen::Vector2d p = A.row(i).transpose();
-    const Eigen::Vector2d e = i < 250 ? Eigen::Vector2d(p.normalized()) : Eigen::Vector2d(-p.normalized());
+    const Eigen::Vector2d e =
+        i < 250 ? Eigen::Vector2d(p.normalized()) : Eigen::Vector2d(-p.normalized());
     worst_a = std::max(worst_a, angle_deg(NA.row(i).transpose(), e));
   }
   EXPECT_LT(worst_a, 3.0);

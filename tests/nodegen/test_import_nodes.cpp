@@ -118,8 +118,8 @@ TEST(ImportNodes, TorusObjInsideAndNormals) {
   double worst = 0;
   for (dn::Index k = ns.boundary_begin(); k < ns.ghost_begin(); ++k) {
     const Eigen::Vector3d p = ns.points.row(k).transpose();
-    worst = std::max(worst,
-                     angle_deg(ns.normals.row(k).transpose(), dn::testutil::torus_normal(p, R)));
+    worst =
+        std::max(worst, angle_deg(ns.normals.row(k).transpose(), dn::testutil::torus_normal(p, R)));
   }
   RecordProperty("torus_import_worst_normal_deg", std::to_string(worst));
   EXPECT_LT(worst, 2.0);
@@ -222,8 +222,10 @@ TEST(ImportNodes, PolylineOutline) {
     const double x = ns.points(k, 0), y = ns.points(k, 1), t = std::atan2(y, x);
     const double r = 1 + 0.3 * std::cos(5 * t), dr = -1.5 * std::sin(5 * t);
     // Tangent d/dt (r cos t, r sin t); outward normal = tangent turned clockwise.
-    const Eigen::Vector2d tan(dr * std::cos(t) - r * std::sin(t), dr * std::sin(t) + r * std::cos(t));
-    worst = std::max(worst, angle_deg(ns.normals.row(k).transpose(), Eigen::Vector2d(tan.y(), -tan.x())));
+    const Eigen::Vector2d tan(dr * std::cos(t) - r * std::sin(t),
+                              dr * std::sin(t) + r * std::cos(t));
+    worst = std::max(worst,
+                     angle_deg(ns.normals.row(k).transpose(), Eigen::Vector2d(tan.y(), -tan.x())));
   }
   RecordProperty("star_polyline_worst_normal_deg", std::to_string(worst));
   EXPECT_LT(worst, 1.0);
@@ -284,4 +286,109 @@ TEST(ImportNodes, IsGeometryFile) {
   EXPECT_FALSE(dn::is_geometry_file("disk"));
   EXPECT_FALSE(dn::is_geometry_file("star"));
   EXPECT_TRUE(dn::is_geometry_file(DTPINN_SOURCE_DIR "/CMakeLists.txt"));
+}
+
+// ---- the shipped examples in data/geometry ------------------------------------------------
+
+namespace {
+const std::string kData = DTPINN_SOURCE_DIR "/data/geometry/";
+}
+
+TEST(ImportData, HexNutStlQualityAndInside) {
+  dn::ImportOptions o;
+  o.n = 4000;
+  dn::ImportReport rep;
+  const dn::NodeSet ns = dn::import_nodes(kData + "hex_nut.stl", o, &rep);
+  EXPECT_NEAR(double(ns.n_collocation()), 4000, 0.05 * 4000);
+  // Analytic nut: hexagon with circumradius 10 (flats at 5 sqrt 3), bore r = 5, 0 < z < 8.
+  for (dn::Index i = 0; i < ns.n_interior; ++i) {
+    const Eigen::Vector3d p = ns.points.row(i).transpose();
+    for (int k = 0; k < 6; ++k) {
+      const double a = M_PI / 6 + k * M_PI / 3;
+      ASSERT_LT(p.x() * std::cos(a) + p.y() * std::sin(a), 5 * std::sqrt(3.0));
+    }
+    ASSERT_GT(std::hypot(p.x(), p.y()), 5.0 * std::cos(M_PI / 48));  // bore polygon, 48 sides
+    ASSERT_GT(p.z(), 0.0);
+    ASSERT_LT(p.z(), 8.0);
+  }
+  // Flat faces keep exact face normals (sharp edges are not smoothed).
+  int top = 0;
+  for (dn::Index k = ns.boundary_begin(); k < ns.ghost_begin(); ++k)
+    if (ns.points(k, 2) > 8.0 - 1e-9 && std::hypot(ns.points(k, 0), ns.points(k, 1)) < 8.0) {
+      ++top;
+      ASSERT_LT(angle_deg(ns.normals.row(k).transpose(), Eigen::Vector3d(0, 0, 1)), 1e-6);
+    }
+  EXPECT_GT(top, 50);
+  const auto dom = dn::load_domain(kData + "hex_nut.stl");
+  const dn::QualityReport q = dn::assess_quality(ns, dom.get());
+  RecordProperty("hex_nut_quality_ratio", std::to_string(q.ratio));
+  EXPECT_LT(q.ratio, 2.5) << q.to_string();
+}
+
+TEST(ImportData, TorusObjRescaled) {
+  dn::ImportOptions o;
+  o.n = 3000;
+  o.rescale = true;
+  dn::ImportReport rep;
+  const dn::NodeSet ns = dn::import_nodes(kData + "torus.obj", o, &rep);
+  EXPECT_NEAR(rep.scale, 1.0 / 80.0, 1e-9);
+  const double R = 30.0 / 80.0, r = 10.0 / 80.0;
+  const Eigen::Vector3d c(0.5, 0.5, r);
+  for (dn::Index i = 0; i < ns.n_interior; ++i) {
+    const Eigen::Vector3d p = ns.points.row(i).transpose() - c;
+    ASSERT_LT(std::hypot(std::hypot(p.x(), p.y()) - R, p.z()), r);
+  }
+  double worst = 0;
+  for (dn::Index k = ns.boundary_begin(); k < ns.ghost_begin(); ++k)
+    worst =
+        std::max(worst, angle_deg(ns.normals.row(k).transpose(),
+                                  dn::testutil::torus_normal(ns.points.row(k).transpose() - c, R)));
+  RecordProperty("torus_data_worst_normal_deg", std::to_string(worst));
+  EXPECT_LT(worst, 2.0);
+  const auto dom = dn::load_domain(kData + "torus.obj", true);
+  EXPECT_LT(dn::assess_quality(ns, dom.get()).ratio, 2.5);
+}
+
+TEST(ImportData, PeanutCloudWithoutNormals) {
+  dn::ImportReport rep;
+  const dn::NodeSet ns = dn::import_nodes(kData + "peanut_cloud.xyz", {}, &rep);
+  EXPECT_TRUE(rep.normals_estimated);
+  EXPECT_EQ(ns.n_boundary, 2000);
+  // Surface |p| = 20 (0.7 + 0.6 (x / |p|)^2): F(p) = |p| - 14 - 12 x^2 / |p|^2 < 0 inside.
+  auto F = [](const Eigen::Vector3d& p) {
+    return p.norm() - 14.0 - 12.0 * p.x() * p.x() / p.squaredNorm();
+  };
+  for (dn::Index i = 0; i < ns.n_interior; ++i) ASSERT_LT(F(ns.points.row(i).transpose()), 0.0);
+  double worst = 0;
+  for (dn::Index k = ns.boundary_begin(); k < ns.ghost_begin(); ++k) {
+    const Eigen::Vector3d p = ns.points.row(k).transpose();
+    Eigen::Vector3d g;
+    for (int a = 0; a < 3; ++a) {
+      Eigen::Vector3d e = Eigen::Vector3d::Zero();
+      e[a] = 1e-6;
+      g[a] = (F(p + e) - F(p - e)) / 2e-6;
+    }
+    worst = std::max(worst, angle_deg(ns.normals.row(k).transpose(), g));
+  }
+  RecordProperty("peanut_worst_normal_deg", std::to_string(worst));
+  EXPECT_LT(worst, 5.0);
+}
+
+TEST(ImportData, Outlines2D) {
+  for (const char* f : {"gear_outline.csv", "gear_with_bore.obj", "naca0012.csv"}) {
+    dn::ImportOptions o;
+    o.n = 1500;
+    dn::ImportReport rep;
+    const dn::NodeSet ns = dn::import_nodes(kData + f, o, &rep);
+    EXPECT_EQ(rep.kind, "polyline") << f;
+    EXPECT_NEAR(double(ns.n_collocation()), 1500, 75) << f;
+    const auto dom = dn::load_domain(kData + f);
+    for (dn::Index i = 0; i < ns.n_interior; ++i)
+      ASSERT_TRUE(dom->contains(ns.points.row(i).transpose()));
+    for (dn::Index k = ns.ghost_begin(); k < ns.size(); ++k)
+      ASSERT_FALSE(dom->contains(ns.points.row(k).transpose())) << f;
+  }
+  // The bore of the gear is a hole: no interior node within r < 5.
+  const dn::NodeSet g = dn::import_nodes(kData + "gear_with_bore.obj", {});
+  for (dn::Index i = 0; i < g.n_interior; ++i) ASSERT_GT(g.points.row(i).norm(), 5.0);
 }

@@ -67,8 +67,7 @@ TEST(ImportReaders, CsvHeaderAndNormals2D) {
 
 TEST(ImportReaders, LabelledNodeCsv) {
   const auto d = scratch_dir();
-  write_text(d + "/n.csv",
-             "x,y,kind,nx,ny\n0,0,interior,0,0\n1,0,boundary,1,0\n1.1,0,ghost,1,0\n");
+  write_text(d + "/n.csv", "x,y,kind,nx,ny\n0,0,interior,0,0\n1,0,boundary,1,0\n1.1,0,ghost,1,0\n");
   const auto c = dn::read_point_table(d + "/n.csv");
   ASSERT_TRUE(c.has_kinds());
   ASSERT_EQ(c.dim, 2);
@@ -76,10 +75,12 @@ TEST(ImportReaders, LabelledNodeCsv) {
   EXPECT_EQ(c.kinds[1], dn::NodeKind::boundary);
   EXPECT_EQ(c.kinds[2], dn::NodeKind::ghost);
   EXPECT_DOUBLE_EQ(c.points(2, 0), 1.1);
-  error_of([&] {
-    write_text(d + "/m.csv", "x,y,kind,nx,ny\n0,0,interior,0,0\n1,0,edge,1,0\n");
-    dn::read_point_table(d + "/m.csv");
-  }, {"m.csv:3:", "kind 'edge'"});
+  error_of(
+      [&] {
+        write_text(d + "/m.csv", "x,y,kind,nx,ny\n0,0,interior,0,0\n1,0,edge,1,0\n");
+        dn::read_point_table(d + "/m.csv");
+      },
+      {"m.csv:3:", "kind 'edge'"});
 }
 
 TEST(ImportReaders, TableBadInput) {
@@ -91,7 +92,8 @@ TEST(ImportReaders, TableBadInput) {
   write_text(d + "/nan.xyz", "0 0 0\n1 1 1\n2 nan 2\n");
   error_of([&] { dn::read_point_table(d + "/nan.xyz"); }, {"nan.xyz:3:", "not finite"});
   write_text(d + "/text.csv", "x,y,z\n0,0,0\n1,abc,1\n");
-  error_of([&] { dn::read_point_table(d + "/text.csv"); }, {"text.csv:3:", "'abc' is not a number"});
+  error_of([&] { dn::read_point_table(d + "/text.csv"); },
+           {"text.csv:3:", "'abc' is not a number"});
   write_text(d + "/cols.xyz", "0 0 0\n1 1 1\n2 2 2\n3 3 3\n4 4\n5 5 5\n");
   error_of([&] { dn::read_point_table(d + "/cols.xyz"); },
            {"cols.xyz:5:", "expected 3 columns, found 2"});

@@ -5,13 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 namespace dtpinn::nodegen::testutil {
 
@@ -30,8 +30,8 @@ class ScratchCleanup : public ::testing::Environment {
   void TearDown() override {
     std::error_code ec;
     const std::string prefix = "dtpinn_import_" + std::to_string(::getpid()) + "_";
-    for (const auto& e : std::filesystem::directory_iterator(
-             std::filesystem::temp_directory_path(), ec))
+    for (const auto& e :
+         std::filesystem::directory_iterator(std::filesystem::temp_directory_path(), ec))
       if (e.path().filename().string().rfind(prefix, 0) == 0)
         std::filesystem::remove_all(e.path(), ec);
   }
@@ -47,14 +47,14 @@ inline void write_text(const std::string& path, const std::string& text) {
 /// outward-oriented faces.
 inline TriangleMesh icosphere(int level, double r = 1.0) {
   const double t = (1.0 + std::sqrt(5.0)) / 2.0;
-  std::vector<Eigen::Vector3d> v = {{-1, t, 0}, {1, t, 0},  {-1, -t, 0}, {1, -t, 0},
-                                    {0, -1, t}, {0, 1, t},  {0, -1, -t}, {0, 1, -t},
-                                    {t, 0, -1}, {t, 0, 1},  {-t, 0, -1}, {-t, 0, 1}};
+  std::vector<Eigen::Vector3d> v = {{-1, t, 0}, {1, t, 0}, {-1, -t, 0}, {1, -t, 0},
+                                    {0, -1, t}, {0, 1, t}, {0, -1, -t}, {0, 1, -t},
+                                    {t, 0, -1}, {t, 0, 1}, {-t, 0, -1}, {-t, 0, 1}};
   for (auto& p : v) p.normalize();
   std::vector<std::array<std::int64_t, 3>> f = {
-      {0, 11, 5}, {0, 5, 1},  {0, 1, 7},   {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
+      {0, 11, 5},  {0, 5, 1},  {0, 1, 7},  {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
       {11, 10, 2}, {10, 7, 6}, {7, 1, 8},  {3, 9, 4},  {3, 4, 2},   {3, 2, 6}, {3, 6, 8},
-      {3, 8, 9},  {4, 9, 5},  {2, 4, 11},  {6, 2, 10}, {8, 6, 7},   {9, 8, 1}};
+      {3, 8, 9},   {4, 9, 5},  {2, 4, 11}, {6, 2, 10}, {8, 6, 7},   {9, 8, 1}};
   for (int l = 0; l < level; ++l) {
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> mid;
     auto midpoint = [&](std::int64_t a, std::int64_t b) {

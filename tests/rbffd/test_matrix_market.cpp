@@ -82,9 +82,13 @@ TEST(MatrixMarket, FailedWriteLeavesNoFile) {
   m.row_ptr = {0, 1};
   m.col_idx = {0};
   m.values = {1.0};
-  const std::string path = temp_path("no_such_dir/x/L.mtx");
+  // The target is an existing directory: the rename fails and nothing is left behind.
+  const std::string path = temp_path("a_directory.mtx");
+  std::filesystem::create_directories(path);
   EXPECT_THROW(write_matrix_market(path, m), std::exception);
-  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_TRUE(std::filesystem::is_directory(path));
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 // Building the training data: nodes, operators, f/g/u0 and the test reference (no LibTorch).
-#define FMT_HEADER_ONLY  // LibTorch's bundled fmt v12 headers come first on the include path
 #include <dtpinn/core/dataset.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>

@@ -1,5 +1,4 @@
 // DT-PINN and vanilla PINN losses (paper eq. 4, 12, 16).
-#define FMT_HEADER_ONLY  // LibTorch's bundled fmt v12 headers come first on the include path
 #include <dtpinn/autodiff/derivatives.hpp>
 #include <dtpinn/autodiff/sparse_operator.hpp>
 #include <dtpinn/core/losses.hpp>

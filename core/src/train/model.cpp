@@ -1,7 +1,4 @@
 // MLP and modified MLP (Wang, Teng & Perdikaris 2021) with built-in input normalisation.
-// LibTorch ships its own fmt (v12) headers ahead of the system fmt on the include path: use them
-// header-only so no libfmt of another version is needed at link time.
-#define FMT_HEADER_ONLY
 #include <dtpinn/core/model.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 

@@ -1,6 +1,5 @@
 // Run folders (results.json, history.csv, checkpoint, VTK, plots), compare, eval. No LibTorch
 // header here: the network is used through its torch-free interface.
-#define FMT_HEADER_ONLY  // LibTorch's bundled fmt v12 headers come first on the include path
 #include <dtpinn/core/run.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 

@@ -1,5 +1,4 @@
 // The training loop: optimisers, loss weights, stop rules, metrics, progress lines.
-#define FMT_HEADER_ONLY  // LibTorch's bundled fmt v12 headers come first on the include path
 #include <dtpinn/core/losses.hpp>
 #include <dtpinn/core/trainer.hpp>
 

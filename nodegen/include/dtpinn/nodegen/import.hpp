@@ -16,9 +16,9 @@
 namespace dtpinn::nodegen {
 
 struct ImportOptions {
-  double h = 0.0;          ///< spacing; 0 = from n, or from the cloud's own spacing
-  Index n = 0;             ///< target Ni + Nb when meshing a surface / polyline; 0 = from h
-  bool rescale = false;    ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
+  double h = 0.0;        ///< spacing; 0 = from n, or from the cloud's own spacing
+  Index n = 0;           ///< target Ni + Nb when meshing a surface / polyline; 0 = from h
+  bool rescale = false;  ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
   std::uint64_t seed = 0;
   bool ghosts = true;
   /// RBF-FD order the nodes are meant for (0 = no check): the collocation nodes must be at
@@ -30,17 +30,17 @@ struct ImportOptions {
 };
 
 struct ImportReport {
-  std::string kind;            ///< "labelled cloud", "boundary cloud", "surface mesh", "polyline"
+  std::string kind;  ///< "labelled cloud", "boundary cloud", "surface mesh", "polyline"
   int dim = 0;
   Eigen::VectorXd bbox_min, bbox_max;  ///< of the input, before any rescale
-  double scale = 1.0;          ///< factor applied by rescale (1 if none)
-  double spacing = 0.0;        ///< spacing used for the fill
+  double scale = 1.0;                  ///< factor applied by rescale (1 if none)
+  double spacing = 0.0;                ///< spacing used for the fill
   bool normals_estimated = false;
   std::string path;            ///< the file read
   std::string normals_source;  ///< "file", "estimated (PCA + MST orientation)", "faces", ...
   Index n_interior = 0, n_boundary = 0, n_ghost = 0;
   std::vector<std::string> notes;  ///< repairs made (faces flipped, vertices welded, ...)
-  std::string summary() const; ///< a few lines for the terminal
+  std::string summary() const;     ///< a few lines for the terminal
 };
 
 /// True if `name` looks like a geometry file (known extension or an existing path) rather than

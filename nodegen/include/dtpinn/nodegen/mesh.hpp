@@ -8,14 +8,14 @@
 namespace dtpinn::nodegen {
 
 struct MeshCheck {
-  Index input_vertices = 0;   ///< before welding
-  Index vertices = 0;         ///< after welding
-  Index faces = 0;            ///< after dropping degenerate faces
-  Index dropped_faces = 0;    ///< faces with a repeated vertex after welding
-  Index flipped_faces = 0;    ///< faces turned to make the orientation consistent / outward
-  int components = 0;         ///< connected shells (an outer shell plus internal voids, ...)
-  double volume = 0.0;        ///< enclosed volume (> 0 once oriented outward)
-  double area = 0.0;          ///< surface area
+  Index input_vertices = 0;  ///< before welding
+  Index vertices = 0;        ///< after welding
+  Index faces = 0;           ///< after dropping degenerate faces
+  Index dropped_faces = 0;   ///< faces with a repeated vertex after welding
+  Index flipped_faces = 0;   ///< faces turned to make the orientation consistent / outward
+  int components = 0;        ///< connected shells (an outer shell plus internal voids, ...)
+  double volume = 0.0;       ///< enclosed volume (> 0 once oriented outward)
+  double area = 0.0;         ///< surface area
 };
 
 /// Merges vertices closer than rel_tol * (bounding-box diagonal) (STL repeats every vertex per

@@ -30,9 +30,9 @@ struct TriangleMesh {
 /// Points (2D or 3D) with optional per-point normals and node kinds.
 struct PointCloud {
   int dim = 3;
-  PointMatrix points;            ///< N x dim
-  PointMatrix normals;           ///< N x dim, or 0 rows when the file had none
-  std::vector<NodeKind> kinds;   ///< one per point when a kind/label column was present
+  PointMatrix points;               ///< N x dim
+  PointMatrix normals;              ///< N x dim, or 0 rows when the file had none
+  std::vector<NodeKind> kinds;      ///< one per point when a kind/label column was present
   std::vector<std::int64_t> lines;  ///< 1-based source line per point (text files), for errors
   bool has_normals() const { return normals.rows() == points.rows() && points.rows() > 0; }
   bool has_kinds() const { return !kinds.empty(); }
@@ -42,8 +42,8 @@ struct PointCloud {
 struct GeometryData {
   enum class Type { cloud, mesh, polyline };
   Type type = Type::cloud;
-  PointCloud cloud;      ///< type == cloud
-  TriangleMesh mesh;     ///< type == mesh
+  PointCloud cloud;   ///< type == cloud
+  TriangleMesh mesh;  ///< type == mesh
   /// type == polyline: closed 2D loops (an outline and possibly holes), each K x 2, in order,
   /// the first point not repeated at the end.
   std::vector<PointMatrix> loops;
