@@ -193,7 +193,7 @@ TEST(Solve, NonlinearNewtonAndNoGhosts) {
     EXPECT_LT(s.residual, 1e-10);
     EXPECT_GE(s.newton_iterations, 2);
     EXPECT_LT(s.newton_iterations, 15);
-    EXPECT_LT(err, 5e-5);
+    EXPECT_LT(err, ghosts ? 5e-5 : 2e-4);  // one-sided boundary stencils without ghosts
   }
 }
 
