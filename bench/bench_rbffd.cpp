@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -59,17 +59,27 @@ Row measure(const std::string& shape, const nodegen::NodeSet& nodes, int p, int 
   }
   std::sort(t.begin(), t.end());
   std::sort(cpu.begin(), cpu.end());
-  Row row{shape, static_cast<long>(nodes.size()), static_cast<long>(nodes.n_collocation()), p,
-          t[t.size() / 2], t.front(), cpu[cpu.size() / 2], static_cast<long>(ops.laplacian.nnz()),
-          static_cast<long>(ops.boundary.nnz()), 0, 0, reps};
+  Row row{shape,
+          static_cast<long>(nodes.size()),
+          static_cast<long>(nodes.n_collocation()),
+          p,
+          t[t.size() / 2],
+          t.front(),
+          cpu[cpu.size() / 2],
+          static_cast<long>(ops.laplacian.nnz()),
+          static_cast<long>(ops.boundary.nnz()),
+          0,
+          0,
+          reps};
   for (const auto& info : ops.info) {
     if (info.name == "L") row.n_l = info.rule.size;
     if (info.name == "B") row.n_b = info.rule.size;
   }
-  std::printf("%-5s N=%8ld (Ni+Nb=%8ld) p=%d  n_L=%3d n_B=%3d  median %.4f s  min %.4f s  "
-              "CPU %.4f s  (%d runs)  %.2f us/row\n",
-              shape.c_str(), row.n_total, row.n_colloc, p, row.n_l, row.n_b, row.median_s,
-              row.min_s, row.cpu_s, reps, 1e6 * row.median_s / row.n_colloc);
+  std::printf(
+      "%-5s N=%8ld (Ni+Nb=%8ld) p=%d  n_L=%3d n_B=%3d  median %.4f s  min %.4f s  "
+      "CPU %.4f s  (%d runs)  %.2f us/row\n",
+      shape.c_str(), row.n_total, row.n_colloc, p, row.n_l, row.n_b, row.median_s, row.min_s,
+      row.cpu_s, reps, 1e6 * row.median_s / row.n_colloc);
   std::fflush(stdout);
   return row;
 }
@@ -83,9 +93,15 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     command += " " + a;
-    if (a == "--quick") quick = true;
-    else if (a == "--out" && i + 1 < argc) { out_path = argv[++i]; command += std::string(" ") + argv[i]; }
-    else { std::fprintf(stderr, "usage: bench_rbffd [--quick] [--out FILE]\n"); return 2; }
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--out" && i + 1 < argc) {
+      out_path = argv[++i];
+      command += std::string(" ") + argv[i];
+    } else {
+      std::fprintf(stderr, "usage: bench_rbffd [--quick] [--out FILE]\n");
+      return 2;
+    }
   }
   std::vector<Row> rows;
   const auto paper = nodegen::make_nodes("disk", 19638, 0, true);
@@ -124,9 +140,10 @@ int main(int argc, char** argv) {
         "| median CPU [s] (all threads) | us per row | runs |\n";
   md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows)
-    md << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
-                      r.shape, r.n_total, r.n_colloc, r.order, r.n_l, r.n_b, r.nnz_l, r.nnz_b,
-                      r.median_s, r.min_s, r.cpu_s, 1e6 * r.median_s / r.n_colloc, r.reps);
+    md << fmt::format(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
+        r.shape, r.n_total, r.n_colloc, r.order, r.n_l, r.n_b, r.nnz_l, r.nnz_b, r.median_s,
+        r.min_s, r.cpu_s, 1e6 * r.median_s / r.n_colloc, r.reps);
   std::ofstream(out_path) << md.str();
   std::printf("wrote %s\n", out_path.c_str());
   return 0;

@@ -46,11 +46,13 @@ void run_operators(const OperatorsArgs& a) {
   const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
 
   std::filesystem::create_directories(a.out);
-  const std::string header =
-      fmt::format("dtpinn operators: nodes {}, order p = {}, alpha = {}, beta = {}\n"
-                  "rows/columns in the node file's order (interior, boundary, ghost)",
-                  a.nodes, a.order, a.alpha, a.beta);
-  auto path = [&](const std::string& name) { return (std::filesystem::path(a.out) / name).string(); };
+  const std::string header = fmt::format(
+      "dtpinn operators: nodes {}, order p = {}, alpha = {}, beta = {}\n"
+      "rows/columns in the node file's order (interior, boundary, ghost)",
+      a.nodes, a.order, a.alpha, a.beta);
+  auto path = [&](const std::string& name) {
+    return (std::filesystem::path(a.out) / name).string();
+  };
   nlohmann::json info;
   info["nodes"] = a.nodes;
   info["dim"] = nodes.dim;
@@ -63,12 +65,18 @@ void run_operators(const OperatorsArgs& a) {
   info["assembly_seconds"] = ops.seconds;
   for (const auto& op : ops.info) {
     const rbffd::CsrMatrix* m = nullptr;
-    if (op.name == "L") m = &ops.laplacian;
-    else if (op.name == "B") m = &ops.boundary;
-    else if (op.name == "L2") m = &ops.biharmonic;
-    else if (op.name == "Dx") m = &ops.gradient.at(0);
-    else if (op.name == "Dy") m = &ops.gradient.at(1);
-    else if (op.name == "Dz") m = &ops.gradient.at(2);
+    if (op.name == "L")
+      m = &ops.laplacian;
+    else if (op.name == "B")
+      m = &ops.boundary;
+    else if (op.name == "L2")
+      m = &ops.biharmonic;
+    else if (op.name == "Dx")
+      m = &ops.gradient.at(0);
+    else if (op.name == "Dy")
+      m = &ops.gradient.at(1);
+    else if (op.name == "Dz")
+      m = &ops.gradient.at(2);
     if (!m) continue;
     rbffd::write_matrix_market(path(op.name + ".mtx"), *m, header);
     info["operators"][op.name] = {{"file", op.name + ".mtx"},

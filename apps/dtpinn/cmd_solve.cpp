@@ -26,8 +26,8 @@ namespace {
 struct SolveArgs {
   std::string config;
   std::string out;
-  int order = 0;        // 0: from the config
-  long long n = 0;      // 0: from the config
+  int order = 0;    // 0: from the config
+  long long n = 0;  // 0: from the config
   int threads = 0;
 };
 
@@ -94,10 +94,10 @@ void run_solve(const SolveArgs& a) {
               core::to_string(problem.pde()), static_cast<long long>(nc),
               static_cast<long long>(ni), static_cast<long long>(nb),
               static_cast<long long>(nodes.n_ghost), params.order);
-  std::printf("assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
-              s.residual,
-              so.nonlinear ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
-                           : "");
+  std::printf(
+      "assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
+      s.residual,
+      so.nonlinear ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str() : "");
   Eigen::VectorXd exact;
   if (problem.has_exact()) {
     exact = problem.exact(xc);
@@ -111,11 +111,14 @@ void run_solve(const SolveArgs& a) {
   }
   if (a.out.empty()) return;
   std::filesystem::create_directories(a.out);
-  const auto path = [&](const char* name) { return (std::filesystem::path(a.out) / name).string(); };
+  const auto path = [&](const char* name) {
+    return (std::filesystem::path(a.out) / name).string();
+  };
   {
     nodegen::AtomicFile file(path("solution.csv"));
     auto& os = file.stream();
-    os << (nodes.dim == 2 ? "x,y" : "x,y,z") << ",u" << (exact.size() ? ",exact,error" : "") << '\n';
+    os << (nodes.dim == 2 ? "x,y" : "x,y,z") << ",u" << (exact.size() ? ",exact,error" : "")
+       << '\n';
     for (nodegen::Index i = 0; i < nc; ++i) {
       for (int c = 0; c < nodes.dim; ++c) os << fmt::format("{},", nodes.points(i, c));
       os << fmt::format("{}", u[i]);

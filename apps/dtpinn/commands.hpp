@@ -10,5 +10,6 @@ void add_nodes_command(CLI::App& app);      // dtpinn nodes
 void add_operators_command(CLI::App& app);  // dtpinn operators
 void add_solve_command(CLI::App& app);      // dtpinn solve
 void add_train_commands(CLI::App& app);     // dtpinn train / compare / eval
+void add_study_command(CLI::App& app);      // dtpinn study
 
 }  // namespace dtpinn::app

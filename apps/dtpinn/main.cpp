@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   dtpinn::app::add_operators_command(app);
   dtpinn::app::add_solve_command(app);
   dtpinn::app::add_train_commands(app);
+  dtpinn::app::add_study_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

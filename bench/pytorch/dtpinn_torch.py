@@ -147,6 +147,9 @@ def vanilla_closure(net, xc, nb_normals, ni, f, g, opt):
     return closure
 
 
+SYNC = lambda: None  # torch.cuda.synchronize on a GPU: a clock is read only after the work ends
+
+
 def time_lbfgs(make_closure, net, lr, repeats):
     opt = torch.optim.LBFGS(net.parameters(), lr=lr, max_iter=20, history_size=100,
                             line_search_fn=None)
@@ -161,8 +164,10 @@ def time_lbfgs(make_closure, net, lr, repeats):
     per_iter = []
     for _ in range(repeats):
         calls[0] = 0
+        SYNC()
         t0 = time.perf_counter()
         opt.step(counted)
+        SYNC()
         per_iter.append((time.perf_counter() - t0) / max(calls[0], 1) * 1e3)
     return statistics.median(per_iter)
 
@@ -175,10 +180,12 @@ def time_adam(make_closure, net, repeats, steps=20):
         opt.step()
     per_step = []
     for _ in range(repeats):
+        SYNC()
         t0 = time.perf_counter()
         for _ in range(steps):
             closure()
             opt.step()
+        SYNC()
         per_step.append((time.perf_counter() - t0) / steps * 1e3)
     return statistics.median(per_step)
 
@@ -189,9 +196,11 @@ def time_closure(make_closure, net, repeats, calls=20):
     closure()
     per = []
     for _ in range(repeats):
+        SYNC()
         t0 = time.perf_counter()
         for _ in range(calls):
             closure()
+        SYNC()
         per.append((time.perf_counter() - t0) / calls * 1e3)
     return statistics.median(per)
 
@@ -204,7 +213,14 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", default="")
     ap.add_argument("--skip-vanilla", action="store_true")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     a = ap.parse_args()
+    global SYNC
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda: no CUDA device visible to torch")
+        SYNC = torch.cuda.synchronize
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     x, n, ni, nb = read_nodes(f"{a.dir}/{a.nodes}")
@@ -214,16 +230,18 @@ def main():
     if L.shape != (ni + nb, N) or B.shape != (nb, N):
         sys.exit(f"{a.dir}: operator shapes {tuple(L.shape)}, {tuple(B.shape)} do not fit "
                  f"Ni={ni}, Nb={nb}, N={N}")
-    Lt, Bt = L.t().coalesce().to_sparse_csr(), B.t().coalesce().to_sparse_csr()
-    L, B = L.to_sparse_csr(), B.to_sparse_csr()
+    Lt, Bt = L.t().coalesce().to_sparse_csr().to(dev), B.t().coalesce().to_sparse_csr().to(dev)
+    L, B = L.to_sparse_csr().to(dev), B.to_sparse_csr().to(dev)
+    x, n = x.to(dev), n.to(dev)
     xc = x[: ni + nb]
     f, _ = rhs(xc, n[: ni + nb])
     _, g = rhs(x[ni: ni + nb], n[ni: ni + nb])
-    res = {"torch": torch.__version__, "threads": torch.get_num_threads(), "N": N,
+    res = {"torch": torch.__version__, "device": str(dev) if dev.type == "cpu" else
+           torch.cuda.get_device_name(dev), "threads": torch.get_num_threads(), "N": N,
            "Ni": ni, "Nb": nb, "P": sum(p.numel() for p in mlp(torch.float64).parameters())}
 
     def dt(dtype):
-        net = mlp(dtype)
+        net = mlp(dtype).to(dev)
         cast = lambda t: t.to(dtype)
         Ls = [m.to(dtype) for m in (L, Lt, B, Bt)]
         return net, (lambda opt: dtpinn_closure(net, cast(x), cast(f), cast(g), *Ls, opt))
@@ -236,7 +254,7 @@ def main():
     res["dtpinn_fp64_adam_step_ms"] = time_adam(mk, net, a.repeats)
     if not a.skip_vanilla:
         for name, dtype in (("fp32", torch.float32), ("fp64", torch.float64)):
-            net = mlp(dtype)
+            net = mlp(dtype).to(dev)
             xcd, nd = xc.to(dtype), n[ni: ni + nb].to(dtype)
             mk = lambda opt, net=net, xcd=xcd, nd=nd, dtype=dtype: vanilla_closure(
                 net, xcd, nd, ni, f.to(dtype), g.to(dtype), opt)

@@ -220,7 +220,7 @@ bool is_geometry_file(const std::string& name) {
   for (const char* x : exts)
     if (e == x) return true;
   std::error_code ec;
-  return std::filesystem::exists(name, ec);
+  return std::filesystem::is_regular_file(name, ec);  // a directory named "disk" is not one
 }
 
 NodeSet import_nodes(const std::string& path, const ImportOptions& options, ImportReport* report) {

@@ -44,14 +44,15 @@ std::string node_text(const NodeSet& nodes, Index i) {
 // Shapes, counts and finiteness; rbffd's own checks (it needs points and boundary normals).
 void check_nodes(const NodeSet& nodes, bool need_normals) {
   if (nodes.dim != 2 && nodes.dim != 3)
-    throw std::invalid_argument(fmt::format("rbffd: node set dimension {} is not 2 or 3", nodes.dim));
+    throw std::invalid_argument(
+        fmt::format("rbffd: node set dimension {} is not 2 or 3", nodes.dim));
   if (nodes.n_interior < 0 || nodes.n_boundary < 0 ||
       (nodes.n_ghost != 0 && nodes.n_ghost != nodes.n_boundary))
     throw std::invalid_argument("rbffd: inconsistent node counts (ghosts must be 0 or Nb)");
   if (nodes.points.rows() != nodes.size() || nodes.points.cols() != nodes.dim)
     throw std::invalid_argument(fmt::format("rbffd: points are {} x {}, expected {} x {}",
-                                            nodes.points.rows(), nodes.points.cols(),
-                                            nodes.size(), nodes.dim));
+                                            nodes.points.rows(), nodes.points.cols(), nodes.size(),
+                                            nodes.dim));
   if (nodes.size() >= std::numeric_limits<std::int32_t>::max())
     throw std::invalid_argument("rbffd: more than 2^31 nodes");
   for (Index i = 0; i < nodes.size(); ++i)
@@ -63,8 +64,9 @@ void check_nodes(const NodeSet& nodes, bool need_normals) {
     for (Index i = nodes.boundary_begin(); i < nodes.ghost_begin(); ++i) {
       const double len = nodes.normals.row(i).norm();
       if (!(std::abs(len - 1.0) < 1e-6))
-        throw std::invalid_argument(fmt::format(
-            "rbffd: {} has a normal of length {} (expected a unit normal)", node_text(nodes, i), len));
+        throw std::invalid_argument(
+            fmt::format("rbffd: {} has a normal of length {} (expected a unit normal)",
+                        node_text(nodes, i), len));
     }
   }
 }
@@ -147,7 +149,8 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
         for (int j = 1; j < n && !duplicate; ++j)
           if (dist2[j] == dist2[j - 1] &&
               std::equal(&coords[j * d], &coords[j * d] + d, &coords[(j - 1) * d])) {
-            const Index a = std::min<Index>(idx[j - 1], idx[j]), b = std::max<Index>(idx[j - 1], idx[j]);
+            const Index a = std::min<Index>(idx[j - 1], idx[j]),
+                        b = std::max<Index>(idx[j - 1], idx[j]);
             local_failure = {r, fmt::format("rbffd: duplicate nodes: {} and node {} coincide",
                                             node_text(nodes, a), b)};
             duplicate = true;
@@ -182,8 +185,7 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
 CsrMatrix empty_rows(Index rows, Index cols, int per_row) {
   const Index nnz = rows * per_row;
   if (nnz >= std::numeric_limits<std::int32_t>::max())
-    throw std::invalid_argument(fmt::format(
-        "rbffd: {} nonzeros do not fit 32-bit indices", nnz));
+    throw std::invalid_argument(fmt::format("rbffd: {} nonzeros do not fit 32-bit indices", nnz));
   CsrMatrix m;
   m.rows = static_cast<std::int32_t>(rows);
   m.cols = static_cast<std::int32_t>(cols);
@@ -206,7 +208,9 @@ OperatorInfo info_of(const std::string& name, const CsrMatrix& m, const StencilR
   return info;
 }
 
-double coefficient(const Eigen::VectorXd& v, Index k) { return v.size() == 1 ? v[0] : v[k]; }
+double coefficient(const Eigen::VectorXd& v, Index k) {
+  return v.size() == 1 ? v[0] : v[k];
+}
 
 }  // namespace
 
@@ -302,14 +306,13 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
     const double rc = run_rows(nodes, tree, job, params.threads);
     if (request.gradient)
       for (int c = 0; c < d; ++c)
-        out.info.push_back(info_of(c == 0 ? "Dx" : (c == 1 ? "Dy" : "Dz"), out.gradient[c],
-                                   job.rule, rc));
+        out.info.push_back(
+            info_of(c == 0 ? "Dx" : (c == 1 ? "Dy" : "Dz"), out.gradient[c], job.rule, rc));
     if (request.boundary) out.info.push_back(info_of("B", out.boundary, job.rule, rc));
   } else if (request.boundary) {
     out.boundary = empty_rows(0, N, 0);
   }
-  out.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 

@@ -16,7 +16,8 @@ Eigen::VectorXd multiply(const CsrMatrix& a, const Eigen::VectorXd& x) {
 #pragma omp parallel for schedule(static)
   for (std::int32_t r = 0; r < a.rows; ++r) {
     double s = 0.0;
-    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) s += a.values[k] * x[a.col_idx[k]];
+    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k)
+      s += a.values[k] * x[a.col_idx[k]];
     y[r] = s;
   }
   return y;
@@ -96,7 +97,8 @@ void check_csr(const CsrMatrix& a) {
 Eigen::MatrixXd to_dense(const CsrMatrix& a) {
   Eigen::MatrixXd m = Eigen::MatrixXd::Zero(a.rows, a.cols);
   for (std::int32_t r = 0; r < a.rows; ++r)
-    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) m(r, a.col_idx[k]) += a.values[k];
+    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k)
+      m(r, a.col_idx[k]) += a.values[k];
   return m;
 }
 

@@ -130,9 +130,11 @@ CsrMatrix read_matrix_market(const std::string& path) {
     if (!parse_int(p, i) || !parse_int(p, j) || !parse_double(p, v) || !only_space(p))
       fail(path, line_no, "expected 'row col value'");
     if (i < 1 || i > rows || j < 1 || j > cols)
-      fail(path, line_no, fmt::format("index ({}, {}) outside the {} x {} matrix", i, j, rows, cols));
+      fail(path, line_no,
+           fmt::format("index ({}, {}) outside the {} x {} matrix", i, j, rows, cols));
     if (!std::isfinite(v)) fail(path, line_no, "value is not finite");
-    entries.push_back({static_cast<std::int32_t>(i - 1), static_cast<std::int32_t>(j - 1), v, line_no});
+    entries.push_back(
+        {static_cast<std::int32_t>(i - 1), static_cast<std::int32_t>(j - 1), v, line_no});
   }
   if (static_cast<long long>(entries.size()) != nnz)
     fail(path, line_no, fmt::format("{} entries found, {} declared", entries.size(), nnz));

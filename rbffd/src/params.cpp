@@ -13,9 +13,9 @@ void RbffdParams::validate() const {
     throw std::invalid_argument(fmt::format("rbffd: order p = {} is out of range 2..6", order));
   if (min_phs_exponent < 1 || min_phs_exponent % 2 == 0 || max_phs_exponent < min_phs_exponent ||
       max_phs_exponent % 2 == 0)
-    throw std::invalid_argument(fmt::format(
-        "rbffd: PHS exponent clamp [{}, {}] must be odd and ordered", min_phs_exponent,
-        max_phs_exponent));
+    throw std::invalid_argument(
+        fmt::format("rbffd: PHS exponent clamp [{}, {}] must be odd and ordered", min_phs_exponent,
+                    max_phs_exponent));
   if (stencil_size < 0)
     throw std::invalid_argument(fmt::format("rbffd: stencil size {} < 0", stencil_size));
   if (threads < 0) throw std::invalid_argument(fmt::format("rbffd: threads {} < 0", threads));
@@ -43,9 +43,9 @@ StencilRule stencil_rule(const RbffdParams& params, int theta, int dim) {
   rule.n_polynomials = polynomial_count(rule.degree, dim);
   rule.size = params.stencil_size > 0 ? params.stencil_size : 2 * rule.n_polynomials + 1;
   if (rule.size <= rule.n_polynomials)
-    throw std::invalid_argument(fmt::format(
-        "rbffd: stencil size {} must exceed the {} polynomials of degree {}", rule.size,
-        rule.n_polynomials, rule.degree));
+    throw std::invalid_argument(
+        fmt::format("rbffd: stencil size {} must exceed the {} polynomials of degree {}", rule.size,
+                    rule.n_polynomials, rule.degree));
   int m = rule.degree % 2 == 1 ? rule.degree : rule.degree - 1;
   rule.phs_exponent = std::min(std::max(m, params.min_phs_exponent), params.max_phs_exponent);
   return rule;

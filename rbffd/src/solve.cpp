@@ -2,9 +2,9 @@
 // (the public sparse format of rbffd/ stays CsrMatrix).
 #include <dtpinn/rbffd/solve.hpp>
 
+#include <fmt/format.h>
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
-#include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
@@ -26,7 +26,8 @@ SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B,
   for (std::int32_t r = 0; r < l_rows; ++r)
     for (std::int32_t k = L.row_ptr[r]; k < L.row_ptr[r + 1]; ++k)
       t.emplace_back(r, L.col_idx[k], L.values[k]);
-  for (Eigen::Index r = 0; r < diag.size(); ++r) t.emplace_back(static_cast<int>(r), static_cast<int>(r), diag[r]);
+  for (Eigen::Index r = 0; r < diag.size(); ++r)
+    t.emplace_back(static_cast<int>(r), static_cast<int>(r), diag[r]);
   for (std::int32_t r = 0; r < B.rows; ++r)
     for (std::int32_t k = B.row_ptr[r]; k < B.row_ptr[r + 1]; ++k)
       t.emplace_back(l_rows + r, B.col_idx[k], B.values[k]);
@@ -42,11 +43,10 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
                           const Eigen::VectorXd& g, const SolveOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   if (L.cols != B.cols)
-    throw std::invalid_argument(
-        fmt::format("solve: L has {} columns, B {}", L.cols, B.cols));
+    throw std::invalid_argument(fmt::format("solve: L has {} columns, B {}", L.cols, B.cols));
   if (f.size() != L.rows || g.size() != B.rows)
-    throw std::invalid_argument(fmt::format(
-        "solve: f has {} values (L rows {}), g {} (B rows {})", f.size(), L.rows, g.size(), B.rows));
+    throw std::invalid_argument(fmt::format("solve: f has {} values (L rows {}), g {} (B rows {})",
+                                            f.size(), L.rows, g.size(), B.rows));
   if (!f.allFinite() || !g.allFinite())
     throw std::invalid_argument("solve: right-hand side is not finite");
   SolveResult result;
@@ -54,8 +54,8 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   if (L.rows + B.rows != L.cols) {
     // No ghost nodes: keep the PDE on interior nodes only (the first Ni = N - Nb rows).
     if (L.rows != L.cols || B.rows > L.rows)
-      throw std::invalid_argument(fmt::format(
-          "solve: [L; B] is {} x {} and cannot be made square", L.rows + B.rows, L.cols));
+      throw std::invalid_argument(fmt::format("solve: [L; B] is {} x {} and cannot be made square",
+                                              L.rows + B.rows, L.cols));
     l_rows = L.cols - B.rows;
     result.used_boundary_pde_rows = false;
   }
@@ -75,9 +75,8 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     }
     lu.factorize(a);
     if (lu.info() != Eigen::Success)
-      throw std::runtime_error(
-          fmt::format("solve: sparse LU failed ({}): the RBF-FD system is singular",
-                      lu.lastErrorMessage()));
+      throw std::runtime_error(fmt::format(
+          "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
   };
   SpMat a = stack(L, l_rows, B, Eigen::VectorXd());
   factor(a);
@@ -106,8 +105,8 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
       }
     }
     if (!converged)
-      throw std::runtime_error(fmt::format("solve: Newton did not converge in {} iterations",
-                                           options.max_newton));
+      throw std::runtime_error(
+          fmt::format("solve: Newton did not converge in {} iterations", options.max_newton));
   }
   result.residual = residual_of(u).cwiseAbs().maxCoeff() / rhs_scale;
   result.u = std::move(u);

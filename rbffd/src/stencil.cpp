@@ -25,8 +25,9 @@ struct RowMajorCloud {
   }
 };
 
-using Tree = nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, RowMajorCloud>,
-                                                 RowMajorCloud, -1, std::uint32_t>;
+using Tree =
+    nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, RowMajorCloud>,
+                                        RowMajorCloud, -1, std::uint32_t>;
 
 }  // namespace
 
@@ -48,8 +49,12 @@ KnnIndex::KnnIndex(const nodegen::PointMatrix& points) {
 
 KnnIndex::~KnnIndex() = default;
 
-int KnnIndex::dim() const { return impl_->cloud.d; }
-nodegen::Index KnnIndex::size() const { return static_cast<nodegen::Index>(impl_->cloud.n); }
+int KnnIndex::dim() const {
+  return impl_->cloud.d;
+}
+nodegen::Index KnnIndex::size() const {
+  return static_cast<nodegen::Index>(impl_->cloud.n);
+}
 
 int KnnIndex::nearest(const double* query, int k, std::int32_t* indices, double* dist2) const {
   nanoflann::KNNResultSet<double, std::int32_t, std::size_t> result(static_cast<std::size_t>(k));

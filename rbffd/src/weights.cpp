@@ -9,24 +9,34 @@ namespace dtpinn::rbffd {
 
 int derivative_order(Derivative op) {
   switch (op) {
-    case Derivative::value: return 0;
+    case Derivative::value:
+      return 0;
     case Derivative::dx:
     case Derivative::dy:
-    case Derivative::dz: return 1;
-    case Derivative::laplacian: return 2;
-    case Derivative::biharmonic: return 4;
+    case Derivative::dz:
+      return 1;
+    case Derivative::laplacian:
+      return 2;
+    case Derivative::biharmonic:
+      return 4;
   }
   return 0;
 }
 
 const char* to_string(Derivative op) {
   switch (op) {
-    case Derivative::value: return "value";
-    case Derivative::dx: return "d/dx";
-    case Derivative::dy: return "d/dy";
-    case Derivative::dz: return "d/dz";
-    case Derivative::laplacian: return "Laplacian";
-    case Derivative::biharmonic: return "biharmonic";
+    case Derivative::value:
+      return "value";
+    case Derivative::dx:
+      return "d/dx";
+    case Derivative::dy:
+      return "d/dy";
+    case Derivative::dz:
+      return "d/dz";
+    case Derivative::laplacian:
+      return "Laplacian";
+    case Derivative::biharmonic:
+      return "biharmonic";
   }
   return "?";
 }
@@ -152,7 +162,9 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
       const double r = std::sqrt(r2);
       double v = 0.0;
       switch (op) {
-        case Derivative::value: v = int_pow(r, r2, m); break;
+        case Derivative::value:
+          v = int_pow(r, r2, m);
+          break;
         case Derivative::dx:
         case Derivative::dy:
         case Derivative::dz: {
@@ -160,7 +172,9 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
           v = -m * int_pow(r, r2, m - 2) * local_(j, c);
           break;
         }
-        case Derivative::laplacian: v = m * (m + d - 2) * int_pow(r, r2, m - 2); break;
+        case Derivative::laplacian:
+          v = m * (m + d - 2) * int_pow(r, r2, m - 2);
+          break;
         case Derivative::biharmonic:
           v = static_cast<double>(m * (m + d - 2)) * ((m - 2) * (m + d - 4)) *
               int_pow(r, r2, m - 4);
@@ -179,7 +193,9 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
       };
       double v = 0.0;
       switch (op) {
-        case Derivative::value: v = product_except(-1, -1); break;
+        case Derivative::value:
+          v = product_except(-1, -1);
+          break;
         case Derivative::dx:
         case Derivative::dy:
         case Derivative::dz: {

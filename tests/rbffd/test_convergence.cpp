@@ -2,11 +2,11 @@
 // unit disk / ball with ghost nodes: the max error of L u (all Ni + Nb rows) and of B u falls
 // like h^p, and the classical solve converges at order ~p. Orders are least-squares slopes of
 // log(err) against log(h) over 4 node sets.
+#include <gtest/gtest.h>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/csr_ops.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 #include <dtpinn/rbffd/solve.hpp>
-#include <gtest/gtest.h>
 
 #include <cmath>
 
@@ -38,8 +38,8 @@ struct Exact {
 constexpr double kAlpha = 1.0, kBeta = 1.0;
 
 struct Errors {
-  double lap, bc, solve;     // relative max-norm errors of L u and B u; relative l2 of the solve
-  double lap_rms, bc_rms;    // relative root-mean-square errors of L u and B u
+  double lap, bc, solve;   // relative max-norm errors of L u and B u; relative l2 of the solve
+  double lap_rms, bc_rms;  // relative root-mean-square errors of L u and B u
 };
 
 Errors errors(const NodeSet& nodes, int p, bool do_solve) {
@@ -100,10 +100,18 @@ void check_orders(int dim, int p, const std::vector<double>& hs, bool do_solve) 
   std::printf("\n");
 }
 
-TEST(Convergence2D, Order2) { check_orders(2, 2, {0.08, 0.056, 0.04, 0.028}, true); }
-TEST(Convergence2D, Order3) { check_orders(2, 3, {0.08, 0.056, 0.04, 0.028}, true); }
-TEST(Convergence2D, Order4) { check_orders(2, 4, {0.08, 0.056, 0.04, 0.028}, true); }
-TEST(Convergence2D, Order5) { check_orders(2, 5, {0.1, 0.07, 0.05, 0.035}, true); }
+TEST(Convergence2D, Order2) {
+  check_orders(2, 2, {0.08, 0.056, 0.04, 0.028}, true);
+}
+TEST(Convergence2D, Order3) {
+  check_orders(2, 3, {0.08, 0.056, 0.04, 0.028}, true);
+}
+TEST(Convergence2D, Order4) {
+  check_orders(2, 4, {0.08, 0.056, 0.04, 0.028}, true);
+}
+TEST(Convergence2D, Order5) {
+  check_orders(2, 5, {0.1, 0.07, 0.05, 0.035}, true);
+}
 
 // 3D: nodegen's unit ball (quasi-uniform), h ~ N^(-1/3); fewer and coarser node sets. At
 // these sizes the max-norm error is set by a few irregular nodes near the sphere and wanders
@@ -135,9 +143,15 @@ void check_orders_ball(int p, const std::vector<long>& ns, bool do_solve) {
   std::printf("\n");
 }
 
-TEST(Convergence3D, Order2) { check_orders_ball(2, {1000, 2000, 4000, 8000}, true); }
-TEST(Convergence3D, Order3) { check_orders_ball(3, {1000, 2000, 4000, 8000}, false); }
-TEST(Convergence3D, Order4) { check_orders_ball(4, {1000, 2000, 4000, 8000}, false); }
+TEST(Convergence3D, Order2) {
+  check_orders_ball(2, {1000, 2000, 4000, 8000}, true);
+}
+TEST(Convergence3D, Order3) {
+  check_orders_ball(3, {1000, 2000, 4000, 8000}, false);
+}
+TEST(Convergence3D, Order4) {
+  check_orders_ball(4, {1000, 2000, 4000, 8000}, false);
+}
 
 // The node generator's disk (nodegen::make_nodes, ghosts on), h ~ N^(-1/2).
 TEST(ConvergenceNodegenDisk, Order4) {
@@ -186,9 +200,10 @@ TEST(Solve, NonlinearNewtonAndNoGhosts) {
     so.nonlinear = true;
     const SolveResult s = solve_poisson(ops.laplacian, ops.boundary, f, g, so);
     const double err = (s.u.head(nc) - u.head(nc)).norm() / u.head(nc).norm();
-    std::printf("nonlinear Poisson, ghosts %d: N %ld, %d Newton iterations, residual %.1e, "
-                "rel l2 error %.2e\n",
-                ghosts, static_cast<long>(nodes.size()), s.newton_iterations, s.residual, err);
+    std::printf(
+        "nonlinear Poisson, ghosts %d: N %ld, %d Newton iterations, residual %.1e, "
+        "rel l2 error %.2e\n",
+        ghosts, static_cast<long>(nodes.size()), s.newton_iterations, s.residual, err);
     EXPECT_EQ(s.used_boundary_pde_rows, ghosts);
     EXPECT_LT(s.residual, 1e-10);
     EXPECT_GE(s.newton_iterations, 2);

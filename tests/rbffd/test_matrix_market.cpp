@@ -1,8 +1,8 @@
 // MatrixMarket round trip is exact; malformed files give FILE:LINE errors.
+#include <gtest/gtest.h>
 #include <dtpinn/rbffd/csr_ops.hpp>
 #include <dtpinn/rbffd/matrix_market.hpp>
 #include <dtpinn/rbffd/operators.hpp>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -54,7 +54,8 @@ TEST(MatrixMarket, BadInputNamesFileAndLine) {
   EXPECT_NE(read_error("%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 1 1\n")
                 .find(":1: symmetry"),
             std::string::npos);
-  EXPECT_NE(read_error("%%MatrixMarket matrix coordinate real general\n% c\n2 2\n").find(":3: expected the size line"),
+  EXPECT_NE(read_error("%%MatrixMarket matrix coordinate real general\n% c\n2 2\n")
+                .find(":3: expected the size line"),
             std::string::npos);
   EXPECT_NE(read_error("%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.0\n3 1 2\n")
                 .find(":4: index (3, 1) outside"),
@@ -87,7 +88,8 @@ TEST(MatrixMarket, FailedWriteLeavesNoFile) {
   std::filesystem::create_directories(path);
   EXPECT_THROW(write_matrix_market(path, m), std::exception);
   EXPECT_TRUE(std::filesystem::is_directory(path));
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
 }
 

@@ -1,9 +1,9 @@
 // Assembled operators: shapes and ordering, sorted columns, exactness on polynomials through
 // the whole pipeline (stencils with ghosts, B with per-node alpha/beta, evaluation at new
 // points), determinism across thread counts, bad input.
+#include <gtest/gtest.h>
 #include <dtpinn/rbffd/csr_ops.hpp>
 #include <dtpinn/rbffd/operators.hpp>
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
@@ -33,7 +33,8 @@ struct Poly {
   }
   double lap(const double* x) const {
     double s = 1.0, t = 0.5, aa = 0.0, bb = 0.0;
-    for (int c = 0; c < d; ++c) s += a[c] * x[c], t -= b[c] * x[c], aa += a[c] * a[c], bb += b[c] * b[c];
+    for (int c = 0; c < d; ++c)
+      s += a[c] * x[c], t -= b[c] * x[c], aa += a[c] * a[c], bb += b[c] * b[c];
     return l * (l - 1) * std::pow(s, l - 2) * aa + (l - 1) * (l - 2) * std::pow(t, l - 3) * bb;
   }
 };
@@ -145,11 +146,12 @@ TEST_P(AssembledExactness, PolynomialsOfDegreeL) {
                             sample(qI, pts));
   Eigen::VectorXd lap_pts(pts.rows());
   for (long i = 0; i < pts.rows(); ++i) lap_pts[i] = qL.lap(pts.row(i).data());
-  const double eE = rel_max(
-      multiply(evaluation_matrix(nodes, pts, Derivative::laplacian, params), uL), lap_pts);
-  std::printf("d=%d p=%d N=%ld relative max errors on polynomials: L %.1e grad %.1e B %.1e "
-              "interp %.1e L@points %.1e\n",
-              d, p, static_cast<long>(nodes.size()), eL, eG, eB, eI, eE);
+  const double eE =
+      rel_max(multiply(evaluation_matrix(nodes, pts, Derivative::laplacian, params), uL), lap_pts);
+  std::printf(
+      "d=%d p=%d N=%ld relative max errors on polynomials: L %.1e grad %.1e B %.1e "
+      "interp %.1e L@points %.1e\n",
+      d, p, static_cast<long>(nodes.size()), eL, eG, eB, eI, eE);
   EXPECT_LT(eL, 1e-10);
   EXPECT_LT(eG, 1e-10);
   EXPECT_LT(eB, 1e-10);
@@ -211,12 +213,14 @@ TEST(OperatorsBadInput, NonFiniteAndBadCoefficients) {
   NodeSet nodes = rbffd_test::disk(0.1);
   OperatorRequest req;
   req.robin.alpha = Eigen::VectorXd::Ones(3);
-  EXPECT_NE(error_of([&] { assemble(nodes, RbffdParams{}, req); }).find("Robin"), std::string::npos);
+  EXPECT_NE(error_of([&] { assemble(nodes, RbffdParams{}, req); }).find("Robin"),
+            std::string::npos);
   nodes.points(5, 1) = std::nan("");
   EXPECT_NE(error_of([&] { assemble(nodes, RbffdParams{}); }).find("node 5"), std::string::npos);
   RbffdParams bad;
   bad.order = 9;
-  EXPECT_NE(error_of([&] { assemble(rbffd_test::disk(0.1), bad); }).find("order"), std::string::npos);
+  EXPECT_NE(error_of([&] { assemble(rbffd_test::disk(0.1), bad); }).find("order"),
+            std::string::npos);
 }
 
 TEST(Csr, TransposeAndStack) {

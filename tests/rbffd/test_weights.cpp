@@ -1,8 +1,8 @@
 // StencilWeights reproduces every polynomial of total degree <= l exactly (to rounding), for
 // every operator, 2D and 3D, p = 2..6, on random scattered stencils away from the origin.
+#include <gtest/gtest.h>
 #include <dtpinn/rbffd/params.hpp>
 #include <dtpinn/rbffd/weights.hpp>
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
@@ -34,7 +34,8 @@ double exact_op(Derivative op, const int* a, const double* x, const double* s, d
   };
   int k[3] = {0, 0, 0};
   switch (op) {
-    case Derivative::value: return term(k);
+    case Derivative::value:
+      return term(k);
     case Derivative::dx:
     case Derivative::dy:
     case Derivative::dz:
@@ -87,7 +88,7 @@ TEST_P(WeightsExactness, ReproducesPolynomialsUpToDegreeL) {
   for (Derivative op : all) {
     const StencilRule rule = stencil_rule(params, derivative_order(op), d);
     StencilWeights solver(d, rule);
-    const double rho = 0.03;                  // stencil radius (domain units)
+    const double rho = 0.03;  // stencil radius (domain units)
     const double centre[3] = {0.4, -0.3, 0.2};
     for (int trial = 0; trial < 2; ++trial) {
       // Random points in the ball of radius rho; trial 0 evaluates at a stencil node (the
@@ -105,8 +106,7 @@ TEST_P(WeightsExactness, ReproducesPolynomialsUpToDegreeL) {
         for (int c = 0; c < d; ++c) pts[j * d + c] = centre[c] + rho * v[c];
       }
       double eval[3];
-      for (int c = 0; c < d; ++c)
-        eval[c] = trial == 0 ? pts[c] : centre[c] + 0.2 * rho * u(rng);
+      for (int c = 0; c < d; ++c) eval[c] = trial == 0 ? pts[c] : centre[c] + 0.2 * rho * u(rng);
       Eigen::MatrixXd w;
       const auto status = solver.compute(pts.data(), eval, {op}, w);
       ASSERT_TRUE(status.ok) << status.reason;
@@ -129,9 +129,9 @@ TEST_P(WeightsExactness, ReproducesPolynomialsUpToDegreeL) {
             const double rel = std::abs(approx - exact) / std::max(scale, std::abs(exact));
             (op == Derivative::biharmonic ? worst_bih : worst) =
                 std::max(op == Derivative::biharmonic ? worst_bih : worst, rel);
-            EXPECT_LT(rel, tolerance) << "op " << to_string(op) << " d " << d << " p " << p
-                                  << " monomial " << a0 << a1 << a2 << " approx " << approx
-                                  << " exact " << exact;
+            EXPECT_LT(rel, tolerance)
+                << "op " << to_string(op) << " d " << d << " p " << p << " monomial " << a0 << a1
+                << a2 << " approx " << approx << " exact " << exact;
           }
       // The polynomial is reproduced but the weights are not a mere polynomial fit: a node
       // evaluation of the value returns that node's value.
@@ -169,10 +169,10 @@ TEST(StencilRule, PaperRules) {
   EXPECT_EQ(L3.n_polynomials, 56);
   EXPECT_EQ(L3.size, 113);
   p.order = 6;
-  EXPECT_EQ(stencil_rule(p, 2, 2).phs_exponent, 7);   // l = 7
-  EXPECT_EQ(stencil_rule(p, 4, 2).phs_exponent, 9);   // l = 9
+  EXPECT_EQ(stencil_rule(p, 2, 2).phs_exponent, 7);  // l = 7
+  EXPECT_EQ(stencil_rule(p, 4, 2).phs_exponent, 9);  // l = 9
   p.order = 5;
-  EXPECT_EQ(stencil_rule(p, 2, 2).phs_exponent, 5);   // l = 6 -> 5
+  EXPECT_EQ(stencil_rule(p, 2, 2).phs_exponent, 5);  // l = 6 -> 5
   p.order = 7;
   EXPECT_THROW(stencil_rule(p, 2, 2), std::invalid_argument);
   p.order = 4;

@@ -16,7 +16,7 @@
 namespace dtpinn::nodegen {
 
 struct ImportOptions {
-  double h = 0.0;        ///< spacing; 0 = from n, or from the cloud's own spacing
+  double h = 0.0;        ///< spacing (units after any rescale); 0 = from n, or the cloud's own
   Index n = 0;           ///< target Ni + Nb when meshing a surface / polyline; 0 = from h
   bool rescale = false;  ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
   std::uint64_t seed = 0;
@@ -43,8 +43,8 @@ struct ImportReport {
   std::string summary() const;     ///< a few lines for the terminal
 };
 
-/// True if `name` looks like a geometry file (known extension or an existing path) rather than
-/// a shape name of the library.
+/// True if `name` looks like a geometry file (extension .csv .xyz .txt .ply .stl .obj, any
+/// case, or an existing regular file) rather than a shape name of the library.
 bool is_geometry_file(const std::string& name);
 
 /// Reads and converts; throws std::runtime_error "FILE:LINE: reason" on bad input (empty

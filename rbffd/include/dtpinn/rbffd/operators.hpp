@@ -37,18 +37,18 @@ struct RobinCoefficients {
 struct OperatorRequest {
   bool laplacian = true;
   bool boundary = true;
-  bool gradient = false;    ///< d/dx, d/dy[, d/dz]
+  bool gradient = false;  ///< d/dx, d/dy[, d/dz]
   bool biharmonic = false;
   RobinCoefficients robin;
 };
 
 /// What was built, for logs and info.json.
 struct OperatorInfo {
-  std::string name;       ///< "L", "B", "Dx", "Dy", "Dz", "L2"
+  std::string name;  ///< "L", "B", "Dx", "Dy", "Dz", "L2"
   std::int32_t rows = 0, cols = 0;
   std::int64_t nnz = 0;
   StencilRule rule;
-  double min_rcond = 1.0; ///< smallest reciprocal condition estimate over its stencils
+  double min_rcond = 1.0;  ///< smallest reciprocal condition estimate over its stencils
 };
 
 struct OperatorSet {

@@ -10,11 +10,11 @@
 namespace dtpinn::rbffd {
 
 struct RbffdParams {
-  int order = 4;               ///< p, the convergence order, 2..6
-  int min_phs_exponent = 5;    ///< lower clamp of m (reference implementation)
-  int max_phs_exponent = 11;   ///< upper clamp of m
-  int stencil_size = 0;        ///< > 0 overrides n for every operator (experiments only)
-  int threads = 0;             ///< OpenMP threads for assembly; 0 = OpenMP default
+  int order = 4;              ///< p, the convergence order, 2..6
+  int min_phs_exponent = 5;   ///< lower clamp of m (reference implementation)
+  int max_phs_exponent = 11;  ///< upper clamp of m
+  int stencil_size = 0;       ///< > 0 overrides n for every operator (experiments only)
+  int threads = 0;            ///< OpenMP threads for assembly; 0 = OpenMP default
 
   /// Throws std::invalid_argument with a one-line reason if out of range.
   void validate() const;
@@ -22,11 +22,11 @@ struct RbffdParams {
 
 /// The stencil an operator of order theta needs at order p in dim dimensions.
 struct StencilRule {
-  int theta = 0;         ///< number of derivatives of the operator
-  int degree = 0;        ///< l, total polynomial degree reproduced exactly
-  int n_polynomials = 0; ///< binom(l + d, d)
-  int size = 0;          ///< n, nodes per stencil
-  int phs_exponent = 0;  ///< m, phi(r) = r^m (odd)
+  int theta = 0;          ///< number of derivatives of the operator
+  int degree = 0;         ///< l, total polynomial degree reproduced exactly
+  int n_polynomials = 0;  ///< binom(l + d, d)
+  int size = 0;           ///< n, nodes per stencil
+  int phs_exponent = 0;   ///< m, phi(r) = r^m (odd)
 
   std::string describe() const;  ///< "theta=2 l=5 n=43 m=5"
 };

@@ -13,15 +13,15 @@
 namespace dtpinn::rbffd {
 
 struct SolveOptions {
-  bool nonlinear = false;     ///< Lap u = exp(u) + f
-  double tolerance = 1e-12;   ///< Newton: stop when max|du| <= tolerance * (1 + max|u|)
+  bool nonlinear = false;    ///< Lap u = exp(u) + f
+  double tolerance = 1e-12;  ///< Newton: stop when max|du| <= tolerance * (1 + max|u|)
   int max_newton = 50;
 };
 
 struct SolveResult {
-  Eigen::VectorXd u;           ///< N values (all nodes, ghosts included), node order
-  double residual = 0.0;       ///< max-norm residual of the solved system / max(1, max|rhs|)
-  int newton_iterations = 0;   ///< 0 for the linear solve
+  Eigen::VectorXd u;          ///< N values (all nodes, ghosts included), node order
+  double residual = 0.0;      ///< max-norm residual of the solved system / max(1, max|rhs|)
+  int newton_iterations = 0;  ///< 0 for the linear solve
   bool used_boundary_pde_rows = true;  ///< false when the PDE rows of boundary nodes were dropped
   double seconds = 0.0;
 };

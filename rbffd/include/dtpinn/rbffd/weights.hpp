@@ -9,8 +9,8 @@
 // right-hand sides). Not thread-safe: use one per thread.
 #include <dtpinn/rbffd/params.hpp>
 
-#include <Eigen/Core>
 #include <Eigen/Cholesky>
+#include <Eigen/Core>
 #include <Eigen/LU>
 #include <vector>
 
@@ -55,11 +55,11 @@ class StencilWeights {
  private:
   int dim_;
   StencilRule rule_;
-  std::vector<int> exponents_;        ///< n_polynomials x dim multi-indices (total degree <= l)
-  Eigen::MatrixXd local_;             ///< n x dim scaled coordinates
-  Eigen::MatrixXd legendre_;          ///< n*dim x (l+1): P_k(local(j, c)) at row j*dim + c
-  Eigen::MatrixXd system_;            ///< (n + M) x (n + M)
-  Eigen::MatrixXd rhs_;               ///< (n + M) x n_ops
+  std::vector<int> exponents_;  ///< n_polynomials x dim multi-indices (total degree <= l)
+  Eigen::MatrixXd local_;       ///< n x dim scaled coordinates
+  Eigen::MatrixXd legendre_;    ///< n*dim x (l+1): P_k(local(j, c)) at row j*dim + c
+  Eigen::MatrixXd system_;      ///< (n + M) x (n + M)
+  Eigen::MatrixXd rhs_;         ///< (n + M) x n_ops
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;  ///< fallback: LU of the whole system
   // Null-space solver workspaces (see solve_null_space in weights.cpp).
   bool solve_null_space(Status& status);

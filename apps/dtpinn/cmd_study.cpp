@@ -1,0 +1,145 @@
+// dtpinn study: the DT-PINN vs autograd-PINN comparison (derivatives vs depth, PINN runs over
+// N, p, methods, problems and seeds) as one command; the logic is core::run_study.
+#include "commands.hpp"
+
+#include <dtpinn/core/study.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dtpinn::app {
+namespace {
+
+struct StudyArgs {
+  bool quick = false;
+  std::string output, device = "cpu", source_dir = ".";
+  std::vector<long long> n;
+  std::vector<int> orders;
+  std::vector<std::string> problems, methods;
+  std::vector<long long> seeds;
+  long long epochs = -1, eval_every = -1, test_n = -1;
+  double time_budget = -1;
+  int max_depth = -1, threads = 0;
+  bool no_derivatives = false, no_pinn = false;
+};
+
+/// The command line as typed (for the results files).
+std::string command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out;
+  std::stringstream s(all);
+  std::string arg;
+  bool first = true;
+  while (std::getline(s, arg, '\0')) {
+    if (first) {
+      const auto slash = arg.find_last_of('/');
+      arg = slash == std::string::npos ? arg : arg.substr(slash + 1);
+      first = false;
+    }
+    const bool plain = arg.find_first_of(" \t'\"$;&|<>()*?") == std::string::npos && !arg.empty();
+    out += (out.empty() ? "" : " ") + (plain ? arg : "'" + arg + "'");
+  }
+  return out.empty() ? "dtpinn study" : out;
+}
+
+void run(const StudyArgs& a) {
+  core::StudyOptions o = a.quick ? core::quick_study_options() : core::full_study_options();
+  o.device = a.device;
+  o.output = a.output;
+  o.source_dir = a.source_dir;
+  o.command = command_line();
+  if (!a.problems.empty()) {
+    std::vector<core::StudyProblem> chosen;
+    for (const auto& name : a.problems) {
+      bool found = false;
+      for (const auto& p : o.problems)
+        if (p.name == name) {
+          chosen.push_back(p);
+          found = true;
+        }
+      if (!found) {
+        // A problem outside the preset: the preset's first sizes and seeds.
+        const auto names = core::study_problem_names();
+        if (std::find(names.begin(), names.end(), name) == names.end())
+          throw std::runtime_error(fmt::format(
+              "--problems: unknown problem '{}' (poisson, nonlinear, heat, star, 3d)", name));
+        auto full = core::full_study_options();
+        for (const auto& p : full.problems)
+          if (p.name == name) {
+            chosen.push_back(p);
+            if (a.quick) {
+              chosen.back().sizes = {p.sizes.front()};
+              chosen.back().seeds = {0};
+            }
+          }
+      }
+    }
+    o.problems = chosen;
+  }
+  if (!a.n.empty())
+    for (auto& p : o.problems) p.sizes.assign(a.n.begin(), a.n.end());
+  if (!a.seeds.empty())
+    for (auto& p : o.problems) {
+      p.seeds.clear();
+      for (auto s : a.seeds) {
+        if (s < 0) throw std::runtime_error(fmt::format("--seeds: {} is negative", s));
+        p.seeds.push_back(static_cast<std::uint64_t>(s));
+      }
+    }
+  if (!a.orders.empty()) o.orders = a.orders;
+  if (!a.methods.empty()) o.methods = a.methods;
+  if (a.epochs >= 0) o.epochs = a.epochs;
+  if (a.time_budget >= 0) o.time_budget = a.time_budget;
+  if (a.eval_every > 0) o.eval_every = a.eval_every;
+  if (a.test_n > 0) o.test_n = a.test_n;
+  if (a.max_depth > 0) o.max_depth = a.max_depth;
+  if (a.eval_every == 0) throw std::runtime_error("--eval-every: must be >= 1");
+  o.threads = a.threads;
+  o.derivatives = !a.no_derivatives;
+  o.pinn = !a.no_pinn;
+  core::run_study(o, &std::cout);
+}
+
+}  // namespace
+
+void add_study_command(CLI::App& app) {
+  auto a = std::make_shared<StudyArgs>();
+  auto* cmd = app.add_subcommand(
+      "study",
+      "DT-PINN vs autograd PINN study: derivative accuracy/cost vs depth, then PINN runs over N, "
+      "p, methods, problems, seeds; writes study.md, study.json and PNG plots");
+  cmd->add_flag("--quick", a->quick,
+                "small preset for a 2-core CPU (a few minutes); default: the full paper study");
+  cmd->add_option("-o,--output", a->output,
+                  "output folder (default bench/results/<machine> under --source-dir)");
+  cmd->add_option("--device", a->device, "cpu | cuda")->capture_default_str();
+  cmd->add_option("--source-dir", a->source_dir,
+                  "repository root: geometry files, git commit, default output")
+      ->capture_default_str();
+  cmd->add_option("--n", a->n, "node counts N (overrides every problem's list)")->delimiter(',');
+  cmd->add_option("--order", a->orders, "RBF-FD orders p, e.g. 2,3,4,5")->delimiter(',');
+  cmd->add_option("--problems", a->problems, "poisson,nonlinear,heat,star,3d")->delimiter(',');
+  cmd->add_option("--methods", a->methods, "dtpinn,vanilla32,vanilla64")->delimiter(',');
+  cmd->add_option("--seeds", a->seeds, "network seeds, e.g. 0,1,2,3,4")->delimiter(',');
+  cmd->add_option("--epochs", a->epochs, "epochs per run (full: 5000, quick: 400)");
+  cmd->add_option("--time-budget", a->time_budget, "training seconds per run, 0 = none");
+  cmd->add_option("--eval-every", a->eval_every, "epochs between test-error evaluations");
+  cmd->add_option("--test-n", a->test_n, "test nodes (2D Poisson; heat and 3D use fewer)");
+  cmd->add_option("--max-depth", a->max_depth, "derivative study: depths 1..D");
+  cmd->add_option("--threads", a->threads, "torch intra-op threads (0 = default)");
+  cmd->add_flag("--no-derivatives", a->no_derivatives, "skip the derivative-vs-depth part");
+  cmd->add_flag("--no-pinn", a->no_pinn, "skip the PINN runs");
+  cmd->callback([a] { run(*a); });
+}
+
+}  // namespace dtpinn::app

@@ -1,0 +1,168 @@
+// `dtpinn train / compare / eval` as a user runs them: a tiny config trains and writes a
+// complete run folder; eval reads it back; bad input is refused with one line, no results.json.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;  // stdout + stderr
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(DTPINN_EXE) + " " + args + " 2>&1";
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+fs::path tmp(const std::string& name) {
+  auto p = fs::path(DTPINN_BINARY_DIR) / "test_cli_train_tmp" / name;
+  fs::remove_all(p);
+  fs::create_directories(p.parent_path());
+  return p;
+}
+
+std::string write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+const char* kTiny = R"(
+[domain]
+shape = "disk"
+n = 250
+test_n = 600
+
+[rbffd]
+order = 3
+
+[model]
+depth = 2
+width = 16
+
+[train]
+epochs = 12
+eval_every = 4
+log_every = 4
+)";
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST(CliTrain, TinyConfigWritesACompleteRunFolder) {
+  const auto dir = tmp("train");
+  const auto cfg = write(dir.parent_path() / "tiny.toml", kTiny);
+  auto r = run("train " + cfg + " --seed 3 -o " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("epoch 12"), std::string::npos) << r.out;
+  for (const char* f : {"results.json", "history.csv", "config.toml", "model.pt",
+                        "checkpoint.json", "solution.vtk"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  EXPECT_FALSE(fs::exists(dir / ("results.json.tmp")));
+  nlohmann::json j;
+  std::ifstream(dir / "results.json") >> j;
+  for (const char* k : {"method", "precision", "device", "pde", "n_nodes", "order", "epochs",
+                        "train_seconds", "seconds_per_epoch", "final_loss", "loss_terms",
+                        "test_rel_l2", "best_test_rel_l2", "epochs_to_best", "seconds_to_best",
+                        "history", "stop_reason", "n_interior", "n_boundary", "n_test"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["method"], "dtpinn");
+  EXPECT_EQ(j["precision"], "fp64");
+  EXPECT_EQ(j["pde"], "poisson");
+  EXPECT_EQ(j["order"], 3);
+  EXPECT_EQ(j["epochs"], 12);
+  EXPECT_EQ(j["stop_reason"], "epochs");
+  EXPECT_EQ(j["n_nodes"].get<int>(), j["n_interior"].get<int>() + j["n_boundary"].get<int>());
+  EXPECT_NEAR(j["n_nodes"].get<double>(), 250, 15);
+  EXPECT_TRUE(j["loss_terms"].contains("pde") && j["loss_terms"].contains("bc"));
+  EXPECT_EQ(j["history"].size(), 4u);  // epochs 0, 4, 8, 12
+  EXPECT_LT(j["test_rel_l2"].get<double>(), j["history"][0]["test_rel_l2"].get<double>());
+  // The config saved with the weights reproduces the run's settings.
+  std::stringstream toml;
+  toml << std::ifstream(dir / "config.toml").rdbuf();
+  EXPECT_NE(toml.str().find("seed = 3"), std::string::npos);
+
+  // eval at a plain x,y CSV
+  const auto pts = write(dir.parent_path() / "pts.csv", "x,y\n0,0\n0.5,0.25\n-0.3,0.7\n");
+  const auto out = (dir.parent_path() / "u.csv").string();
+  auto e = run("eval " + dir.string() + " --points " + pts + " -o " + out);
+  ASSERT_EQ(e.status, 0) << e.out;
+  std::stringstream u;
+  u << std::ifstream(out).rdbuf();
+  EXPECT_EQ(u.str().substr(0, 6), "x,y,u\n");
+  EXPECT_EQ(count_lines(u.str()), 4);
+  // eval: a malformed points file is refused with file:line
+  const auto bad = write(dir.parent_path() / "bad.csv", "x,y\n0,0\n0.5,abc\n");
+  auto eb = run("eval " + dir.string() + " --points " + bad + " -o " + out + ".2");
+  EXPECT_NE(eb.status, 0);
+  EXPECT_NE(eb.out.find("bad.csv:3"), std::string::npos) << eb.out;
+  EXPECT_FALSE(fs::exists(out + ".2"));
+}
+
+TEST(CliTrain, BadInputIsRefusedWithOneLineAndNoResults) {
+  const auto base = tmp("bad");
+  struct Case {
+    std::string args, needle;
+  };
+  const auto unknown = write(base / "unknown.toml", "[train]\nepochz = 3\n");
+  const auto badexpr = write(base / "badexpr.toml", "[problem]\nexact = \"1 + sin(pi*x\"\n");
+  const auto toohigh = write(base / "toohigh.toml", "[domain]\nn = 30\n[rbffd]\norder = 6\n");
+  const Case cases[] = {
+      {"train " + unknown, "epochz"},
+      {"train " + badexpr, "exact"},
+      {"train " + toohigh, "rbffd.order"},
+      {"train --set train.lr=abc", "train.lr"},
+      {"train --device cuda --epochs 1 --n 200 --order 3", "cuda"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    const auto dir = base / ("out" + std::to_string(i++));
+    auto r = run(c.args + " -o " + dir.string());
+    EXPECT_NE(r.status, 0) << c.args;
+    EXPECT_EQ(count_lines(r.out), 1) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(dir / "results.json")) << c.args;
+  }
+  auto m = run("train " + base.string() + "/missing.toml -o " + (base / "m").string());
+  EXPECT_NE(m.status, 0);
+  EXPECT_NE(m.out.find("missing.toml"), std::string::npos) << m.out;
+}
+
+TEST(CliTrain, CompareWritesBothRunsAndATable) {
+  const auto dir = tmp("compare");
+  const auto cfg = write(dir.parent_path() / "tiny_cmp.toml", kTiny);
+  auto r = run("compare " + cfg + " --epochs 6 -o " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("method"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "comparison.json"));
+  EXPECT_TRUE(fs::exists(dir / "dtpinn" / "results.json"));
+  EXPECT_TRUE(fs::exists(dir / "vanilla" / "results.json"));
+  nlohmann::json j;
+  std::ifstream(dir / "comparison.json") >> j;
+  EXPECT_EQ(j["dtpinn"]["precision"], "fp64");
+  EXPECT_EQ(j["vanilla"]["precision"], "fp32");
+  EXPECT_EQ(j["dtpinn"]["epochs"], 6);
+  EXPECT_EQ(j["vanilla"]["epochs"], 6);
+}
