@@ -18,10 +18,11 @@ using dtpinn::rbffd::CsrMatrix;
 
 namespace {
 
-#define DTPINN_REQUIRE_CUDA()                                                       \
-  if (!torch::cuda::is_available())                                                 \
-  GTEST_SKIP() << "no CUDA device: torch::cuda::is_available() is false (LibTorch " \
-               << TORCH_VERSION << ", " << torch::cuda::device_count() << " devices)"
+#define DTPINN_REQUIRE_CUDA()                                                            \
+  if (!torch::cuda::is_available())                                                      \
+  GTEST_SKIP() << "no CUDA device: torch::cuda::is_available() is false (LibTorch "      \
+               << TORCH_VERSION << ", " << static_cast<int>(torch::cuda::device_count()) \
+               << " devices)"
 
 // RBF-FD-like matrix: each row couples a node to its n nearest neighbours in index space on a
 // ring (local, sorted columns), plus wider rows and an empty row; rows x cols like L (more

@@ -101,7 +101,7 @@ void check_orders(int dim, int p, const std::vector<double>& hs, bool do_solve) 
 }
 
 TEST(Convergence2D, Order2) {
-  check_orders(2, 2, {0.08, 0.056, 0.04, 0.028}, true);
+  check_orders(2, 2, {0.06, 0.042, 0.03, 0.021}, true);
 }
 TEST(Convergence2D, Order3) {
   check_orders(2, 3, {0.08, 0.056, 0.04, 0.028}, true);

@@ -192,9 +192,11 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
             torch::NoGradGuard ng;
             (void)net64.forward(xall);
           }));
-          for (const auto& [p, A] : ops)
-            cell(fmt::format("RBF-FD p={}", p))
+          for (const auto& kv : ops) {
+            const autodiff::SparseOperator& A = kv.second;
+            cell(fmt::format("RBF-FD p={}", kv.first))
                 .seconds.push_back(median_seconds(std::max(k, 20), cuda, [&] { (void)A.multiply(u); }));
+          }
         }
         cell("autograd fp64").errors.push_back(0.0);
       }

@@ -1,0 +1,92 @@
+#pragma once
+// Process groups for distributed training, on LibTorch's own c10d: rendezvous through a
+// c10d::TCPStore (rank 0 hosts it), collectives through c10d::ProcessGroupGloo on CPU or
+// c10d::ProcessGroupNCCL on CUDA (when this build has it). No home-made transport.
+//
+// Environment (as torchrun, mpirun wrappers or SLURM scripts set it; read by from_environment):
+//   RANK, WORLD_SIZE, LOCAL_RANK (defaults to RANK), MASTER_ADDR (default 127.0.0.1),
+//   MASTER_PORT (default 29500). OMPI_COMM_WORLD_RANK/SIZE/LOCAL_RANK and SLURM_PROCID/NTASKS/
+//   LOCALID are accepted when RANK/WORLD_SIZE are absent.
+// Timeouts: the store and the process group give up after `timeout_seconds` (a rank that never
+// arrives, or dies, ends the run with a std::runtime_error naming the rank and the address
+// instead of a hang).
+#include <ATen/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dtpinn::core {
+
+struct RunConfig;
+
+/// Options of `dtpinn train --nproc K` and of the process group.
+struct DistributedOptions {
+  int nproc = 1;                         ///< local processes the launcher starts
+  std::string backend = "auto";          ///< auto (gloo on cpu, nccl on cuda) | gloo | nccl
+  std::string master_addr = "127.0.0.1"; ///< launcher: rendezvous address
+  int master_port = 0;                   ///< launcher: 0 picks a free port
+  double timeout_seconds = 60.0;         ///< store, process group and launcher grace period
+  double wall_limit_seconds = 0.0;       ///< launcher: kill every rank after this; 0 = none
+};
+
+/// Where this process sits in the job (from the environment).
+struct DistributedEnv {
+  bool present = false;  ///< a launcher set RANK/WORLD_SIZE (or an MPI/SLURM equivalent)
+  int rank = 0, world_size = 1, local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  /// Reads the variables above; throws std::runtime_error naming a malformed variable.
+  static DistributedEnv from_environment();
+};
+
+/// A process group over all ranks. Collectives are blocking and must be called in the same
+/// order on every rank. World size 1 without a launcher needs no store (allreduce is a no-op),
+/// but a world of size 1 from a launcher goes through the real backend.
+class Communicator {
+ public:
+  /// A single process, no backend (allreduce and barrier do nothing).
+  Communicator();
+  /// Joins the group described by `env` with `backend` ("auto" | "gloo" | "nccl") for tensors on
+  /// `device`. Throws std::runtime_error (one line) when the rendezvous does not complete within
+  /// `timeout_seconds` or the backend is not available in this build.
+  Communicator(const DistributedEnv& env, const std::string& backend, c10::Device device,
+               double timeout_seconds);
+  ~Communicator();
+  Communicator(Communicator&&) noexcept;
+  Communicator& operator=(Communicator&&) noexcept;
+
+  int rank() const;
+  int size() const;
+  const std::string& backend() const;  ///< "none", "gloo" or "nccl"
+
+  /// t <- sum over ranks of t, in place (contiguous tensor on the group's device). The result
+  /// is bitwise identical on every rank.
+  void allreduce_sum(at::Tensor& t);
+  /// Sum of one double over ranks (via a one-element tensor).
+  double allreduce_sum(double v);
+  void barrier();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// True when this build has the NCCL backend (ProcessGroupNCCL) compiled in.
+bool nccl_available();
+
+/// Starts `nproc` copies of argv (argv[0] = executable path) with RANK, WORLD_SIZE,
+/// LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (port: options.master_port, or
+/// a free one) and waits for them. If one fails (non-zero exit or signal), the others are
+/// sent SIGTERM, then SIGKILL after options.timeout_seconds; one line per failed rank goes to
+/// `log`. Returns 0 when all succeeded, else the first failure's exit code (128 + signal for
+/// a signal). `extra_env` ("NAME=value") is added to every child.
+int launch_local(const std::vector<std::string>& argv, const DistributedOptions& options,
+                 std::ostream& log, const std::vector<std::string>& extra_env = {});
+
+/// A TCP port that was free on 127.0.0.1 a moment ago (bind to port 0).
+int free_port();
+
+}  // namespace dtpinn::core

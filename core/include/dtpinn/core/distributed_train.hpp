@@ -1,0 +1,105 @@
+#pragma once
+// Distributed DT-PINN training: rows of L and B split over the ranks (partition.hpp), the
+// network replicated, one allreduce of [flat gradient, loss terms] per loss evaluation.
+//
+// Each rank evaluates the network at its local nodes (owned collocation nodes + halo, heat: at
+// every time slice), and computes its SHARE of each loss term of eq. (12)/(16):
+//   pde_q = sum over its rows r of residual_r^2 / (global row count)
+// so that sum_q pde_q is the single-process mean. The weighted total is backpropagated locally,
+// then the flat gradient and the terms are summed over ranks (Communicator::allreduce_sum):
+// every rank holds the global loss and gradient, bitwise identical, so L-BFGS and Adam take the
+// same steps everywhere. Heat: the space rows are split, every rank keeps all Nt + 1 slices.
+#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/dataset.hpp>
+#include <dtpinn/core/distributed.hpp>
+#include <dtpinn/core/model.hpp>
+#include <dtpinn/core/partition.hpp>
+#include <dtpinn/core/problem.hpp>
+
+#include <ATen/Tensor.h>
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dtpinn::core {
+
+class FlatParameters;
+
+/// One rank's data: its operator rows and the problem data at its rows / local nodes.
+struct LocalProblem {
+  LocalOperators ops;
+  PdeKind pde = PdeKind::poisson;
+  nodegen::PointMatrix points;  ///< ops.columns.size() x d: the local nodes (owned, then halo)
+  Eigen::MatrixXd f;            ///< owned rows x S
+  Eigen::MatrixXd g;            ///< owned boundary rows x S
+  Eigen::VectorXd u0;           ///< owned rows (heat), else empty
+  std::vector<double> times;    ///< heat: the S slice times; Poisson {0}
+};
+
+/// Cuts the rows of `data` (f, g, u0, node coordinates; data.L / data.B are not used) to the
+/// part described by `ops`.
+LocalProblem make_local_problem(const Dataset& data, LocalOperators ops);
+
+/// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc").
+class PartitionedLoss {
+ public:
+  PartitionedLoss(const LocalProblem& local, const Network& net);
+  ~PartitionedLoss();
+  PartitionedLoss(PartitionedLoss&&) noexcept;
+  const std::vector<std::string>& names() const;
+  /// Scalar tensors, differentiable in the network weights, in names() order.
+  std::vector<at::Tensor> terms(const Network& net) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The global objective: loss terms -> weighted total -> backward -> one allreduce.
+class DistributedObjective {
+ public:
+  using TermsFn = std::function<std::vector<at::Tensor>(const Network&)>;
+  /// `weights`: one per term (fixed loss weights). `comm` may be a single-process Communicator.
+  DistributedObjective(Network& net, TermsFn terms, std::vector<double> weights,
+                       Communicator& comm);
+  ~DistributedObjective();
+  /// Zeroes the gradient, evaluates, backpropagates and all-reduces: afterwards every
+  /// parameter's .grad() holds the global gradient and the return value is the global loss.
+  /// `terms` (may be null) receives the global unweighted terms.
+  double evaluate(std::vector<double>* terms = nullptr);
+  /// Makes every rank's weights equal to rank 0's (one allreduce).
+  void broadcast_parameters();
+  FlatParameters& flat();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The loss weights of config.train.weights for these term names (default 1).
+std::vector<double> fixed_loss_weights(const TrainConfig& train,
+                                       const std::vector<std::string>& names);
+
+/// `dtpinn train --nproc K` worker (or a rank started by torchrun/mpirun/SLURM): joins the
+/// group from the environment, builds the nodes and its part of L and B, trains, and on rank 0
+/// writes DIR (model.pt, checkpoint.json, config.toml, history.csv, partition.json,
+/// results.json last; staged in DIR/.partial-<pid>/ and moved only when every rank
+/// succeeded). Returns 0; throws std::runtime_error (one line) on failure, leaving no
+/// results.json. Supports method dtpinn, optimizers lbfgs | adam | adam_lbfgs, fixed weights.
+int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
+                          const std::string& out_dir, std::ostream* log);
+
+/// What `dtpinn train --nproc K` does in the launching process: re-executes this program
+/// (/proc/self/exe with `argv` minus argv[0]) K times through launch_local and returns the
+/// exit code to use (0 on success, else non-zero after one clear line on `log`).
+int launch_distributed_train(int argc, const char* const* argv,
+                             const DistributedOptions& options, std::ostream& log);
+
+/// True in a process started by a launcher (RANK and WORLD_SIZE or an MPI/SLURM equivalent
+/// are set): `dtpinn train` must then run run_distributed_train instead of launching.
+bool in_distributed_worker();
+
+}  // namespace dtpinn::core

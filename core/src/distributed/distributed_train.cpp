@@ -1,0 +1,485 @@
+// Partitioned DT-PINN loss, the all-reduced objective, and the distributed `dtpinn train`.
+#include <dtpinn/autodiff/derivatives.hpp>
+#include <dtpinn/autodiff/sparse_operator.hpp>
+#include <dtpinn/core/distributed_train.hpp>
+#include <dtpinn/core/flat_parameters.hpp>
+#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/nodegen/atomic_file.hpp>
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <ostream>
+#include <stdexcept>
+
+namespace dtpinn::core {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// --- local problem ------------------------------------------------------------------------------
+
+LocalProblem make_local_problem(const Dataset& data, LocalOperators ops) {
+  if (!data.problem) throw std::invalid_argument("make_local_problem: dataset has no problem");
+  LocalProblem p;
+  p.pde = data.problem->pde();
+  p.times = data.times;
+  const auto& nodes = data.nodes;
+  const int d = nodes.dim;
+  const Eigen::Index nl = static_cast<Eigen::Index>(ops.owned.size());
+  const Eigen::Index nb = static_cast<Eigen::Index>(ops.boundary_rows.size());
+  p.points.resize(static_cast<Eigen::Index>(ops.columns.size()), d);
+  for (std::size_t k = 0; k < ops.columns.size(); ++k)
+    p.points.row(static_cast<Eigen::Index>(k)) = nodes.points.row(ops.columns[k]);
+  p.f.resize(nl, data.f.cols());
+  for (Eigen::Index r = 0; r < nl; ++r) p.f.row(r) = data.f.row(ops.owned[r]);
+  p.g.resize(nb, data.g.cols());
+  for (Eigen::Index k = 0; k < nb; ++k)
+    p.g.row(k) = data.g.row(ops.owned[ops.boundary_rows[k]] - nodes.n_interior);
+  if (data.u0.size() > 0) {
+    p.u0.resize(nl);
+    for (Eigen::Index r = 0; r < nl; ++r) p.u0[r] = data.u0[ops.owned[r]];
+  }
+  p.ops = std::move(ops);
+  return p;
+}
+
+// --- partitioned loss ---------------------------------------------------------------------------
+
+namespace {
+
+torch::Tensor to_tensor(const Eigen::MatrixXd& m, const torch::TensorOptions& o) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
+  return torch::from_blob(r.data(), {r.rows(), r.cols()}, torch::kFloat64).to(o, false, true);
+}
+
+}  // namespace
+
+struct PartitionedLoss::Impl {
+  Impl(const LocalProblem& p, const Network& net)
+      : L(p.ops.L, torch::TensorOptions().dtype(net.dtype()).device(net.device())),
+        B(p.ops.B, torch::TensorOptions().dtype(net.dtype()).device(net.device())) {
+    const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
+    pde = p.pde;
+    n_local = static_cast<std::int64_t>(p.ops.columns.size());
+    n_owned = static_cast<std::int64_t>(p.ops.owned.size());
+    inv_l = 1.0 / static_cast<double>(p.ops.global_l_rows);
+    inv_b = p.ops.global_b_rows > 0 ? 1.0 / static_cast<double>(p.ops.global_b_rows) : 0.0;
+    auto x = to_tensor(Eigen::MatrixXd(p.points), o);
+    if (pde == PdeKind::heat) {
+      slices = static_cast<std::int64_t>(p.times.size());
+      std::vector<torch::Tensor> blocks;
+      for (double t : p.times)
+        blocks.push_back(torch::cat({x, torch::full({x.size(0), 1}, t, o)}, 1));
+      xs = torch::cat(blocks, 0);
+      u0 = to_tensor(Eigen::MatrixXd(p.u0), o).view({-1});
+      names = {"ic", "pde", "bc"};
+      inv_s = 1.0 / static_cast<double>(slices);
+    } else {
+      xs = x;
+      names = {"pde", "bc"};
+    }
+    f = to_tensor(p.f, o);
+    g = to_tensor(p.g, o);
+    if (slices == 1) {
+      f = f.squeeze(1);
+      g = g.squeeze(1);
+    }
+  }
+  autodiff::SparseOperator L, B;
+  PdeKind pde = PdeKind::poisson;
+  std::int64_t n_local = 0, n_owned = 0, slices = 1;
+  double inv_l = 0, inv_b = 0, inv_s = 1.0;
+  torch::Tensor xs, f, g, u0;
+  std::vector<std::string> names;
+};
+
+PartitionedLoss::PartitionedLoss(const LocalProblem& local, const Network& net)
+    : impl_(std::make_unique<Impl>(local, net)) {}
+PartitionedLoss::~PartitionedLoss() = default;
+PartitionedLoss::PartitionedLoss(PartitionedLoss&&) noexcept = default;
+const std::vector<std::string>& PartitionedLoss::names() const { return impl_->names; }
+
+std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
+  const auto& s = *impl_;
+  if (s.pde != PdeKind::heat) {
+    auto u = net.forward(s.xs);  // [n_local]: owned nodes first, then the halo
+    auto r = s.L.apply(u) - s.f;
+    if (s.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, s.n_owned));
+    auto b = s.B.apply(u) - s.g;
+    return {r.square().sum() * s.inv_l, b.square().sum() * s.inv_b};
+  }
+  auto x = s.xs.detach().requires_grad_(true);
+  auto u = net.forward(x);  // [S n_local]
+  auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
+  auto ut = autodiff::time_derivative(grad, static_cast<int>(x.size(1)) - 1)
+                .view({s.slices, s.n_local})
+                .narrow(1, 0, s.n_owned)
+                .t();                                    // [n_owned, S]
+  auto U = u.view({s.slices, s.n_local}).t().contiguous();  // [n_local, S]
+  auto ic = s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned);
+  auto r = ut - s.L.apply(U) - s.f;
+  auto b = s.B.apply(U) - s.g;
+  return {ic.square().sum() * s.inv_l, r.square().sum() * (s.inv_l * s.inv_s),
+          b.square().sum() * (s.inv_b * s.inv_s)};
+}
+
+// --- objective ----------------------------------------------------------------------------------
+
+std::vector<double> fixed_loss_weights(const TrainConfig& train,
+                                       const std::vector<std::string>& names) {
+  std::vector<double> w(names.size(), 1.0);
+  for (const auto& [key, value] : train.weights) {
+    auto it = std::find(names.begin(), names.end(), key);
+    if (it == names.end())
+      throw std::runtime_error(fmt::format("train.weights.{}: this problem has no '{}' term", key,
+                                           key));
+    w[it - names.begin()] = value;
+  }
+  return w;
+}
+
+struct DistributedObjective::Impl {
+  Impl(Network& n, TermsFn t, std::vector<double> w, Communicator& c)
+      : net(n), terms(std::move(t)), weights(std::move(w)), comm(c), flat(n.parameters()) {
+    const auto o = flat.values().options();
+    buffer = torch::zeros({flat.numel() + static_cast<std::int64_t>(weights.size()) + 1}, o);
+  }
+  Network& net;
+  TermsFn terms;
+  std::vector<double> weights;
+  Communicator& comm;
+  FlatParameters flat;
+  torch::Tensor buffer;  ///< [P gradient | T terms | total]: one allreduce per evaluation
+};
+
+DistributedObjective::DistributedObjective(Network& net, TermsFn terms,
+                                           std::vector<double> weights, Communicator& comm)
+    : impl_(std::make_unique<Impl>(net, std::move(terms), std::move(weights), comm)) {}
+DistributedObjective::~DistributedObjective() = default;
+FlatParameters& DistributedObjective::flat() { return impl_->flat; }
+
+double DistributedObjective::evaluate(std::vector<double>* terms_out) {
+  auto& s = *impl_;
+  s.flat.rebind_grads();
+  s.flat.zero_grad();
+  auto t = s.terms(s.net);
+  if (t.size() != s.weights.size())
+    throw std::runtime_error("distributed: loss terms and weights differ in number");
+  torch::Tensor total = t[0] * s.weights[0];
+  for (std::size_t i = 1; i < t.size(); ++i) total = total + t[i] * s.weights[i];
+  total.backward();
+  const auto P = s.flat.numel();
+  const auto T = static_cast<std::int64_t>(t.size());
+  s.buffer.narrow(0, 0, P).copy_(s.flat.grads());
+  {
+    torch::NoGradGuard ng;
+    s.buffer.narrow(0, P, T).copy_(torch::stack(t).detach());
+    s.buffer.narrow(0, P + T, 1).copy_(total.detach().view({1}));
+  }
+  s.comm.allreduce_sum(s.buffer);
+  s.flat.grads().copy_(s.buffer.narrow(0, 0, P));
+  auto host = s.buffer.narrow(0, P, T + 1).to(torch::kCPU, torch::kDouble);
+  const double* h = host.data_ptr<double>();
+  if (terms_out) terms_out->assign(h, h + T);
+  return h[T];
+}
+
+void DistributedObjective::broadcast_parameters() {
+  auto& s = *impl_;
+  torch::NoGradGuard ng;
+  auto v = s.flat.clone_values();
+  if (s.comm.rank() != 0) v.zero_();
+  s.comm.allreduce_sum(v);
+  s.flat.copy_from(v);
+}
+
+// --- the distributed run ------------------------------------------------------------------------
+
+bool in_distributed_worker() {
+  auto has = [](const char* n) {
+    const char* v = std::getenv(n);
+    return v && *v;
+  };
+  return (has("RANK") && has("WORLD_SIZE")) ||
+         (has("OMPI_COMM_WORLD_RANK") && has("OMPI_COMM_WORLD_SIZE")) ||
+         (has("SLURM_PROCID") && has("SLURM_NTASKS") && has("DTPINN_DISTRIBUTED"));
+}
+
+int launch_distributed_train(int argc, const char* const* argv, const DistributedOptions& options,
+                             std::ostream& log) {
+  std::vector<std::string> args;
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec);
+  args.push_back(ec ? std::string(argv[0]) : self.string());
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  const int code = launch_local(args, options, log, {"DTPINN_DISTRIBUTED=1"});
+  if (code != 0) log << fmt::format("dtpinn train: distributed run failed (exit code {})\n", code);
+  return code;
+}
+
+namespace {
+
+json partition_json(const Partition& p, const std::vector<std::int64_t>& halo) {
+  return {{"method", p.method},
+          {"parts", p.parts},
+          {"rows", p.rows},
+          {"boundary_rows", p.boundary_rows},
+          {"halo", halo},
+          {"imbalance", p.imbalance()}};
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  nodegen::AtomicFile f(path.string());
+  f.stream() << text;
+  f.commit();
+}
+
+}  // namespace
+
+int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
+                          const std::string& out_dir, std::ostream* log) {
+  const auto env = DistributedEnv::from_environment();
+  const auto& tc = config.train;
+  if (tc.method != "dtpinn")
+    throw std::runtime_error("distributed training supports train.method = dtpinn only");
+  if (tc.loss_weights != "fixed")
+    throw std::runtime_error("distributed training supports train.loss_weights = fixed only");
+  const bool root = env.rank == 0;
+  std::ostream* rlog = root ? log : nullptr;
+  const c10::Device device = tc.device == "cuda"
+                                 ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(
+                                                               env.local_rank))
+                                 : c10::Device(c10::kCPU);
+  // Stage the run folder before anything long, so a bad -o fails at once.
+  fs::path dir(out_dir), stage;
+  if (root) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+      throw std::runtime_error(fmt::format("{}: cannot create the output folder", out_dir));
+    stage = dir / fmt::format(".partial-{}", ::getpid());
+    fs::remove_all(stage, ec);
+    fs::create_directories(stage, ec);
+  }
+  struct StageGuard {
+    fs::path p;
+    bool done = false;
+    ~StageGuard() {
+      std::error_code ec;
+      if (!done && !p.empty()) fs::remove_all(p, ec);
+    }
+  } guard{stage};
+
+  Communicator comm = env.present ? Communicator(env, options.backend, device,
+                                                 options.timeout_seconds)
+                                  : Communicator();
+  if (rlog)
+    *rlog << fmt::format("distributed: {} rank(s), backend {}\n", comm.size(), comm.backend());
+  const auto t_setup = std::chrono::steady_clock::now();
+  DatasetOptions dopt;
+  dopt.operators = false;  // each rank assembles its own rows below
+  Dataset data = build_dataset(config, dopt, rlog);
+  rbffd::RbffdParams params;
+  params.order = config.rbffd.order;
+  const int d = data.dim();
+  const auto part = partition_rcb(data.nodes, comm.size(), rbffd::stencil_rule(params, 2, d).size,
+                                  rbffd::stencil_rule(params, 1, d).size);
+  auto ops = assemble_local(data.nodes, part, comm.rank(), params,
+                            rbffd::RobinCoefficients::constant(data.problem->alpha(),
+                                                               data.problem->beta()));
+  // Halo sizes of every part, for partition.json (one small allreduce).
+  auto halo_t = torch::zeros({comm.size()}, torch::TensorOptions().dtype(torch::kDouble).device(
+                                                device));
+  halo_t[comm.rank()] = static_cast<double>(ops.n_halo);
+  comm.allreduce_sum(halo_t);
+  std::vector<std::int64_t> halo(comm.size());
+  auto halo_h = halo_t.cpu();
+  for (int q = 0; q < comm.size(); ++q) halo[q] = static_cast<std::int64_t>(halo_h[q].item<double>());
+  if (rlog)
+    *rlog << fmt::format("distributed: rank 0 owns {} of {} rows, halo {} (imbalance {:.3f}), "
+                         "local assembly {:.2f} s\n",
+                         ops.owned.size(), ops.global_l_rows, ops.n_halo, part.imbalance(),
+                         ops.seconds);
+  LocalProblem local = make_local_problem(data, std::move(ops));
+  Network net = make_network(config, data);
+  PartitionedLoss loss(local, net);
+  DistributedObjective objective(net, [&loss](const Network& n) { return loss.terms(n); },
+                                 fixed_loss_weights(tc, loss.names()), comm);
+  objective.broadcast_parameters();
+  const double setup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
+
+  // Optimiser (the trainer's settings).
+  const bool fp64 = tc.precision == "fp64";
+  const auto& params_list = objective.flat().parameters();
+  auto make_lbfgs = [&]() {
+    torch::optim::LBFGSOptions o(tc.lr);
+    o.max_iter(tc.max_iter);
+    o.max_eval(tc.max_iter * 5 / 4 + 1);
+    o.history_size(tc.history);
+    o.tolerance_grad(fp64 ? 1e-14 : 1e-9);
+    o.tolerance_change(fp64 ? 1e-18 : 1e-12);
+    if (tc.line_search == "strong_wolfe") o.line_search_fn("strong_wolfe");
+    return std::make_unique<torch::optim::LBFGS>(params_list, o);
+  };
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  bool is_lbfgs = tc.optimizer == "lbfgs";
+  if (is_lbfgs)
+    opt = make_lbfgs();
+  else if (tc.optimizer == "adam" || tc.optimizer == "adam_lbfgs")
+    opt = std::make_unique<torch::optim::Adam>(params_list, torch::optim::AdamOptions(tc.adam_lr));
+  else
+    throw std::runtime_error(fmt::format("train.optimizer: unknown optimizer '{}'", tc.optimizer));
+  std::vector<double> terms;
+  auto closure = [&]() -> torch::Tensor {
+    const double v = objective.evaluate(&terms);
+    return torch::full({}, v, torch::kDouble);
+  };
+
+  json history = json::array();
+  std::string csv = "epoch,seconds,loss";
+  for (const auto& n : loss.names()) csv += "," + n;
+  csv += ",test_rel_l2\n";
+  double train_seconds = 0.0, best = -1.0, seconds_to_best = 0.0, last_error = -1.0;
+  double final_loss = 0.0;
+  std::int64_t epoch = 0, epochs_to_best = 0;
+  std::string stop_reason = "epochs";
+  double adam_lr = tc.adam_lr;
+  for (epoch = 1; epoch <= tc.epochs; ++epoch) {
+    if (tc.optimizer == "adam_lbfgs" && !is_lbfgs && epoch > tc.adam_epochs) {
+      opt = make_lbfgs();
+      is_lbfgs = true;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    double lv;
+    if (is_lbfgs) {
+      lv = opt->step(closure).item<double>();
+    } else {
+      lv = closure().item<double>();
+      opt->step();
+      if (tc.lr_decay != 1.0 && epoch % tc.lr_decay_every == 0) {
+        adam_lr *= tc.lr_decay;
+        for (auto& group : opt->param_groups())
+          static_cast<torch::optim::AdamOptions&>(group.options()).lr(adam_lr);
+      }
+    }
+    train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!std::isfinite(lv))
+      throw std::runtime_error(fmt::format("training diverged at epoch {}: the loss is {}", epoch,
+                                           lv));
+    final_loss = lv;
+    const bool eval = epoch % std::max<std::int64_t>(tc.eval_every, 1) == 0 || epoch == tc.epochs;
+    // The test error is computed on rank 0 and shared, so every rank takes the same stop decision.
+    double err = -1.0;
+    if (eval) err = comm.allreduce_sum(root && data.has_reference ? test_error(net, data) : 0.0);
+    if (eval && data.has_reference) {
+      last_error = err;
+      if (best < 0 || err < best) {
+        best = err;
+        epochs_to_best = epoch;
+        seconds_to_best = train_seconds;
+      }
+    }
+    if (eval) {
+      history.push_back({{"epoch", epoch},
+                         {"seconds", train_seconds},
+                         {"loss", lv},
+                         {"terms", terms},
+                         {"test_rel_l2", data.has_reference ? err : -1.0}});
+      csv += fmt::format("{},{:.6g},{:.17g}", epoch, train_seconds, lv);
+      for (double t : terms) csv += fmt::format(",{:.17g}", t);
+      csv += fmt::format(",{:.17g}\n", data.has_reference ? err : -1.0);
+    }
+    if (rlog && tc.log_every > 0 && (epoch % tc.log_every == 0 || epoch == 1))
+      *rlog << fmt::format("[dist x{}] epoch {} loss {:.4e} err {:.3e} {:.3f} s/epoch\n",
+                           comm.size(), epoch, lv, last_error, train_seconds / epoch);
+    // Every rank reads the same clock decision from rank 0.
+    const bool over_time = tc.time_budget > 0 && train_seconds >= tc.time_budget;
+    const double stop =
+        comm.allreduce_sum(root && (over_time || (tc.target_error > 0 && eval && err >= 0 &&
+                                                  err <= tc.target_error))
+                               ? 1.0
+                               : 0.0);
+    if (stop > 0) {
+      stop_reason = over_time ? "time_budget" : "target_error";
+      break;
+    }
+  }
+  if (epoch > tc.epochs) epoch = tc.epochs;
+  comm.barrier();  // every rank finished training: only now is the run complete
+
+  if (root) {
+    net.save((stage / "model.pt").string());
+    std::vector<double> lo(net.lower().data(), net.lower().data() + net.in_dim());
+    std::vector<double> hi(net.upper().data(), net.upper().data() + net.in_dim());
+    json ck = {{"format", "dtpinn-checkpoint-1"},
+               {"weights", "model.pt"},
+               {"config", "config.toml"},
+               {"in_dim", net.in_dim()},
+               {"dim", data.dim()},
+               {"time_dependent", data.problem->is_time_dependent()},
+               {"t_final", data.problem->t_final()},
+               {"precision", tc.precision},
+               {"architecture", config.model.architecture},
+               {"depth", config.model.depth},
+               {"width", config.model.width},
+               {"activation", config.model.activation},
+               {"input_lower", lo},
+               {"input_upper", hi}};
+    write_text(stage / "checkpoint.json", ck.dump(2) + "\n");
+    write_text(stage / "config.toml", to_toml(config));
+    write_text(stage / "history.csv", csv);
+    write_text(stage / "partition.json", partition_json(part, halo).dump(2) + "\n");
+    json loss_terms = json::object();
+    for (std::size_t i = 0; i < terms.size(); ++i) loss_terms[loss.names()[i]] = terms[i];
+    json r = {{"method", "dtpinn"},
+              {"precision", tc.precision},
+              {"device", tc.device},
+              {"pde", to_string(data.problem->pde())},
+              {"optimizer", tc.optimizer},
+              {"n_nodes", data.nodes.size()},
+              {"n_interior", data.nodes.n_interior},
+              {"n_boundary", data.nodes.n_boundary},
+              {"order", config.rbffd.order},
+              {"epochs", epoch},
+              {"train_seconds", train_seconds},
+              {"seconds_per_epoch", epoch > 0 ? train_seconds / epoch : 0.0},
+              {"setup_seconds", setup_seconds},
+              {"final_loss", final_loss},
+              {"loss_terms", loss_terms},
+              {"test_rel_l2", last_error},
+              {"best_test_rel_l2", best},
+              {"epochs_to_best", epochs_to_best},
+              {"seconds_to_best", seconds_to_best},
+              {"stop_reason", stop_reason},
+              {"distributed",
+               {{"world_size", comm.size()},
+                {"backend", comm.backend()},
+                {"partition", partition_json(part, halo)}}},
+              {"history", history}};
+    write_text(stage / "results.json", r.dump(2) + "\n");
+    // Move into DIR, results.json last: its presence means the folder is complete.
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(stage)) files.push_back(e.path());
+    std::stable_partition(files.begin(), files.end(),
+                          [](const fs::path& p) { return p.filename() != "results.json"; });
+    for (const auto& f : files) fs::rename(f, dir / f.filename());
+    fs::remove_all(stage);
+    guard.done = true;
+    if (rlog)
+      *rlog << fmt::format("distributed: {} epochs, loss {:.4e}, test rel l2 {:.3e}; wrote {}\n",
+                           epoch, final_loss, last_error, out_dir);
+  }
+  return 0;
+}
+
+}  // namespace dtpinn::core
