@@ -15,6 +15,13 @@ std::shared_ptr<CudaSpmvState> make_cuda_state(const CsrTensors& a, const CsrTen
 /// out = A u (transpose = false) or A^T u (transpose = true) on LibTorch's current CUDA
 /// stream; no host synchronisation.
 void spmv_cuda(CudaSpmvState& state, bool transpose, const at::Tensor& u, at::Tensor& out);
+/// Addition (gpu): the fused DT-PINN residual in one pass over A (kernels::FusedResidual), on
+/// the current stream, no host sync: r = A u - f (f undefined: f = 0) and out = scale * sum(r^2)
+/// written into the 0-dim tensor `out`. u [cols] or [cols, k]; f and r [rows] or [rows, k]; all
+/// contiguous, the operator's dtype and device. r is what backward needs: d out/du =
+/// 2 scale A^T r. The first call allocates a small partial-sum buffer (warm up before capture).
+void residual_sq_cuda(CudaSpmvState& state, const at::Tensor& u, const at::Tensor& f,
+                      at::Tensor& r, at::Tensor& out, double scale);
 #endif
 
 }  // namespace dtpinn::autodiff::detail

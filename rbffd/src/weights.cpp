@@ -68,7 +68,7 @@ StencilWeights::StencilWeights(int dim, const StencilRule& rule) : dim_(dim), ru
   if (static_cast<int>(exponents_.size()) != np * dim)
     throw std::logic_error("rbffd: polynomial count mismatch");
   local_.resize(n, dim);
-  legendre_.resize(static_cast<Eigen::Index>(n) * dim, l + 1);
+  legendre_.resize(n, static_cast<Eigen::Index>(dim) * (l + 1));
   system_.setZero(n + np, n + np);
   lu_ = Eigen::PartialPivLU<Eigen::MatrixXd>(n + np);
   perm_.resize(n);
@@ -85,6 +85,51 @@ StencilWeights::StencilWeights(int dim, const StencilRule& rule) : dim_(dim), ru
       legendre_at0_[j][k + 1] =
           ((2 * k + 1) * j * lower - k * legendre_at0_[j][k - 1]) / static_cast<double>(k + 1);
     }
+}
+
+void StencilWeights::fill_polynomials(Eigen::MatrixXd& p) const {
+  const int n = rule_.size, np = rule_.n_polynomials, d = dim_;
+  p.resize(n, np);  // no-op after the first stencil
+  const int w = rule_.degree + 1;
+  for (int k = 0; k < np; ++k) {
+    const int* a = &exponents_[static_cast<std::size_t>(k) * d];
+    // prod_c P_{a_c}(y_c), left to right (as the scalar 1 * P * P [* P]).
+    p.col(k) = legendre_.col(a[0]).cwiseProduct(legendre_.col(w + a[1]));
+    if (d == 3) p.col(k).array() *= legendre_.col(2 * w + a[2]).array();
+  }
+}
+
+void StencilWeights::fill_phs(const Eigen::MatrixXd& y, Eigen::MatrixXd& a) {
+  // A_ij = |y_i - y_j|^m: symmetric with a zero diagonal. The strict lower triangle is built
+  // column by column with array operations (vectorised sqrt), then mirrored. Same operations
+  // in the same order as a scalar r^m = r * (r^2)^((m-1)/2), so the values do not depend on
+  // the vector width.
+  const int n = static_cast<int>(y.rows()), d = dim_, m = rule_.phs_exponent;
+  a.resize(n, n);
+  tmp_.resize(n);
+  for (int j = 0; j < n; ++j) {
+    const int len = n - j - 1;
+    a(j, j) = 0.0;
+    if (len == 0) continue;
+    auto r2 = tmp_.head(len);
+    r2 = (y.col(0).segment(j + 1, len).array() - y(j, 0)).square();
+    for (int c = 1; c < d; ++c) r2 += (y.col(c).segment(j + 1, len).array() - y(j, c)).square();
+    auto out = a.col(j).segment(j + 1, len).array();
+    out = r2.sqrt();
+    for (int e = m / 2; e > 0; --e) out *= r2;
+  }
+  for (int j = 1; j < n; ++j)
+    for (int i = 0; i < j; ++i) a(i, j) = a(j, i);
+}
+
+void StencilWeights::build_full_system() {
+  const int n = rule_.size, np = rule_.n_polynomials;
+  fill_phs(local_, phs_);
+  fill_polynomials(pf_);
+  system_.topLeftCorner(n, n) = phs_;
+  system_.topRightCorner(n, np) = pf_;
+  system_.bottomLeftCorner(np, n) = pf_.transpose();
+  system_.bottomRightCorner(np, np).setZero();
 }
 
 StencilWeights::Status StencilWeights::compute(const double* points, const double* eval,
@@ -115,42 +160,21 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
   }
   local_ *= 1.0 / radius_;
 
-  // A_ij = |y_i - y_j|^m (symmetric, zero diagonal).
-  for (int i = 0; i < n; ++i) {
-    system_(i, i) = 0.0;
-    for (int j = i + 1; j < n; ++j) {
-      double r2 = 0.0;
-      for (int c = 0; c < d; ++c) {
-        const double v = local_(i, c) - local_(j, c);
-        r2 += v * v;
-      }
-      const double a = int_pow(std::sqrt(r2), r2, m);
-      system_(i, j) = a;
-      system_(j, i) = a;
-    }
+  // Legendre values P_k(y_c), k = 0..l: column c * (l + 1) + k, one row per stencil node.
+  for (int c = 0; c < d; ++c) {
+    const Eigen::Index base = static_cast<Eigen::Index>(c) * (l + 1);
+    const auto t = local_.col(c).array();
+    legendre_.col(base).setOnes();
+    if (l >= 1) legendre_.col(base + 1) = local_.col(c);
+    for (int k = 1; k < l; ++k)
+      legendre_.col(base + k + 1).array() =
+          ((2 * k + 1) * t * legendre_.col(base + k).array() -
+           k * legendre_.col(base + k - 1).array()) /
+          (k + 1.0);
   }
-  // Legendre values P_k(y_jc), k = 0..l.
-  for (int j = 0; j < n; ++j)
-    for (int c = 0; c < d; ++c) {
-      const double t = local_(j, c);
-      const Eigen::Index row = static_cast<Eigen::Index>(j) * d + c;
-      legendre_(row, 0) = 1.0;
-      if (l >= 1) legendre_(row, 1) = t;
-      for (int k = 1; k < l; ++k)
-        legendre_(row, k + 1) =
-            ((2 * k + 1) * t * legendre_(row, k) - k * legendre_(row, k - 1)) / (k + 1.0);
-    }
-  // P_jk = prod_c P_{a_kc}(y_jc), and its transpose; zero lower-right block.
-  for (int k = 0; k < np; ++k) {
-    const int* a = &exponents_[static_cast<std::size_t>(k) * d];
-    for (int j = 0; j < n; ++j) {
-      double v = 1.0;
-      for (int c = 0; c < d; ++c) v *= legendre_(static_cast<Eigen::Index>(j) * d + c, a[c]);
-      system_(j, n + k) = v;
-      system_(n + k, j) = v;
-    }
-  }
-  system_.bottomRightCorner(np, np).setZero();
+  // P_jk = prod_c P_{a_kc}(y_jc), straight into the null-space workspace (n x M). The full
+  // saddle-point matrix is only built if the null-space method has to fall back to LU.
+  fill_polynomials(pf_);
 
   // Right-hand sides: the operator applied to phi(|x - y_j|) and to q_k(x), at x = 0.
   rhs_.resize(n + np, nops);  // no-op after the first call with the same ops count
@@ -220,6 +244,7 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
     if (!status.ok) return status;  // polynomial block rank-deficient: no fallback can help
     // Fallback: the whole saddle-point system by LU with partial pivoting.
     status = Status();
+    build_full_system();
     lu_.compute(system_);
     // Singular stencils show up as a tiny LU pivot. The pivot ratio costs O(n); the
     // Hager-Higham estimate (several triangular solves) only runs when the ratio is suspicious.
@@ -261,8 +286,7 @@ namespace dtpinn::rbffd {
 bool StencilWeights::solve_null_space(Status& status) {
   const int n = rule_.size, M = rule_.n_polynomials, k = n - M;
   const int nops = static_cast<int>(rhs_.cols());
-  // Partial-pivoting LU of the tall P (n x M), in place in pf_.
-  pf_ = system_.topRightCorner(n, M);
+  // Partial-pivoting LU of the tall P (n x M), in place in pf_ (filled by compute()).
   for (int i = 0; i < n; ++i) perm_[i] = i;
   double max_pivot = 0.0, min_pivot = std::numeric_limits<double>::infinity();
   for (int c = 0; c < M; ++c) {
@@ -290,16 +314,21 @@ bool StencilWeights::solve_null_space(Status& status) {
   // Xt = X^T = L2 L1^{-1} (k x M).
   xt_ = pf_.bottomRows(k);
   pf_.topRows(M).triangularView<Eigen::UnitLower>().solveInPlace<Eigen::OnTheRight>(xt_);
-  // A in the pivoted order.
-  ap_ = system_.topLeftCorner(n, n)(perm_, perm_);
+  // A in the pivoted order, built directly from the permuted coordinates.
+  lp_ = local_(perm_, Eigen::all);
+  fill_phs(lp_, ap_);
   // AZ = A[:, M:] - A[:, :M] X  (n x k);  G = Z^T A Z = AZ[M:, :] - Xt AZ[:M, :]  (k x k).
   az_ = ap_.rightCols(k);
   az_.noalias() -= ap_.leftCols(M) * xt_.transpose();
-  g_ = az_.bottomRows(k);
-  g_.noalias() -= xt_ * az_.topRows(M);
+  // G is symmetric and LLT reads its lower triangle only: half the product's flops.
   const int m = rule_.phs_exponent;
   const double sign = (((m + 1) / 2) % 2 == 1) ? -1.0 : 1.0;
-  g_ *= sign;
+  g_.resize(k, k);
+  g_.triangularView<Eigen::Lower>() = sign * az_.bottomRows(k);
+  if (sign > 0)
+    g_.triangularView<Eigen::Lower>() -= xt_ * az_.topRows(M);
+  else
+    g_.triangularView<Eigen::Lower>() += xt_ * az_.topRows(M);
   llt_.compute(g_);
   if (llt_.info() != Eigen::Success) return false;
   const auto ldiag = llt_.matrixLLT().diagonal();

@@ -7,8 +7,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #ifdef DTPINN_HAVE_CUDA
+#include "../../autodiff/src/spmv_backend.hpp"  // the private back end: fused residual
+
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -122,6 +125,31 @@ TEST(CudaSparseOperator, RunsOnANonDefaultStream) {
   }
   stream.synchronize();
   EXPECT_LE(rel(y, cpu.multiply(u)), 1e-12);
+}
+#endif
+
+#ifdef DTPINN_HAVE_CUDA
+TEST(CudaSparseOperator, FusedResidualMatchesCpu) {
+  DTPINN_REQUIRE_CUDA();
+  namespace detail = dtpinn::autodiff::detail;
+  const CsrMatrix m = stencil_csr(2500, 2700, 57, 12);
+  for (auto dtype : {torch::kDouble, torch::kFloat}) {
+    const double tol = dtype == torch::kDouble ? 1e-12 : 1e-5;
+    const SparseOperator cpu(m, torch::TensorOptions().dtype(dtype));
+    const SparseOperator gpu(m, torch::TensorOptions().dtype(dtype).device(torch::kCUDA));
+    auto state = detail::make_cuda_state(gpu.matrix(), gpu.transpose());
+    for (std::int64_t k : {0, 3}) {
+      const auto u = k == 0 ? torch::randn({m.cols}, dtype) : torch::randn({m.cols, k}, dtype);
+      const auto f = k == 0 ? torch::randn({m.rows}, dtype) : torch::randn({m.rows, k}, dtype);
+      const auto ref_r = cpu.multiply(u) - f;
+      const double ref = ref_r.to(torch::kDouble).square().mean().item<double>();
+      auto r = torch::full(ref_r.sizes(), std::nan(""), ref_r.options().device(torch::kCUDA));
+      auto out = torch::full({}, std::nan(""), r.options());
+      detail::residual_sq_cuda(*state, u.cuda(), f.cuda(), r, out, 1.0 / ref_r.numel());
+      EXPECT_LE(rel(r, ref_r), tol) << "r, k = " << k;
+      EXPECT_LE(std::abs(out.item<double>() - ref), tol * ref) << "mean r^2, k = " << k;
+    }
+  }
 }
 #endif
 

@@ -4,11 +4,13 @@
 // training step that uses them can be captured in a CUDA graph.
 #include "../spmv_backend.hpp"
 
+#include <dtpinn/kernels/csr_kernels.hpp>
 #include <dtpinn/kernels/csr_operator.hpp>
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -61,6 +63,8 @@ struct CudaSpmvState {
   CsrTensors a, at;
   c10::Device device;
   kernels::CsrOperator op_a, op_at;
+  kernels::CsrView view_a;
+  std::unique_ptr<kernels::FusedResidual> fused;  // made on first residual_sq_cuda
   // A CsrOperator is single-threaded; autograd may run backward on its own device thread.
   std::mutex mutex;
 
@@ -69,7 +73,8 @@ struct CudaSpmvState {
         at(at_),
         device(a_.values.device()),
         op_a(view_of(a_, "A")),
-        op_at(view_of(at_, "A^T")) {}
+        op_at(view_of(at_, "A^T")),
+        view_a(view_of(a_, "A")) {}
 };
 
 std::shared_ptr<CudaSpmvState> make_cuda_state(const CsrTensors& a, const CsrTensors& at) {
@@ -113,6 +118,40 @@ void spmv_cuda(CudaSpmvState& state, bool transpose, const at::Tensor& u, at::Te
   } else {
     op.spmm(u.data_ptr(), out.data_ptr(), k, kernels::DenseLayout::row_major, stream);
   }
+}
+
+void residual_sq_cuda(CudaSpmvState& state, const at::Tensor& u, const at::Tensor& f, at::Tensor& r,
+                      at::Tensor& out, double scale) {
+  const std::string who = "SparseOperator residual (CUDA): ";
+  const CsrTensors& m = state.a;
+  const auto dtype = m.values.scalar_type();
+  const auto ok = [&](const at::Tensor& t) {
+    return t.defined() && t.is_cuda() && t.device() == state.device && t.is_contiguous() &&
+           t.scalar_type() == dtype;
+  };
+  if (!ok(u) || !ok(r) || !ok(out) || (f.defined() && !ok(f))) {
+    throw std::invalid_argument(who +
+                                "u, f, r and out must be contiguous tensors of the "
+                                "operator's dtype on " +
+                                state.device.str());
+  }
+  const std::int64_t k = u.dim() == 1 ? 1 : u.size(1);
+  const bool shapes = (u.dim() == 1 || u.dim() == 2) && u.size(0) == m.cols && r.dim() == u.dim() &&
+                      r.size(0) == m.rows && r.numel() == m.rows * k &&
+                      (!f.defined() || f.sizes() == r.sizes()) && out.numel() == 1;
+  if (!shapes || k < 1) {
+    const std::string c = std::to_string(m.cols), n = std::to_string(m.rows);
+    throw std::invalid_argument(who + "need u [" + c + "] or [" + c + ", k >= 1], f and r [" + n +
+                                "] or [" + n + ", k], out with one element");
+  }
+  const c10::cuda::CUDAGuard guard(state.device);
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream(state.device.index()).stream();
+  const std::lock_guard<std::mutex> lock(state.mutex);
+  if (!state.fused) {
+    state.fused = std::make_unique<kernels::FusedResidual>(m.rows, kernel_dtype(dtype));
+  }
+  state.fused->run(state.view_a, u.data_ptr(), f.defined() ? f.data_ptr() : nullptr, r.data_ptr(),
+                   out.data_ptr(), k, scale, stream);
 }
 
 }  // namespace dtpinn::autodiff::detail

@@ -5,12 +5,16 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -18,49 +22,100 @@
 
 namespace dtpinn::core {
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
+
+// POSIX file-system helpers. Not std::filesystem: libtorch.so exports its own copies of
+// std::filesystem functions, and its remove_all(path, error_code&) crashes when it wins the
+// symbol lookup (seen with LibTorch 2.11 + GCC 12).
+bool is_directory(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool path_exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string join(const std::string& a, const std::string& b) {
+  return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
+}
+
+/// mkdir -p; throws naming the folder on failure.
+void make_directories(const std::string& dir) {
+  std::string cur;
+  std::size_t pos = 0;
+  while (pos <= dir.size()) {
+    const auto next = dir.find('/', pos);
+    cur = dir.substr(0, next == std::string::npos ? dir.size() : next);
+    if (!cur.empty() && !is_directory(cur) && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
+      throw std::runtime_error(fmt::format("{}: cannot create the output folder ({})", dir,
+                                           std::strerror(errno)));
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  if (!is_directory(dir))
+    throw std::runtime_error(fmt::format("{}: cannot create the output folder (not a folder)", dir));
+}
+
+std::vector<std::string> list_directory(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path);
+}
+
+/// rm -rf of a folder we created ourselves.
+void remove_tree(const std::string& dir) {
+  if (path_exists(dir)) ::nftw(dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /// Files are written into DIR/.partial-<pid>/ and moved into DIR by commit(), results.json
 /// last; destroyed without commit(), the partial folder is removed.
 class RunFolder {
  public:
   explicit RunFolder(const std::string& dir) : dir_(dir) {
-    std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (ec || !fs::is_directory(dir_))
-      throw std::runtime_error(fmt::format("{}: cannot create the output folder ({})", dir,
-                                           ec ? ec.message() : "not a folder"));
-    stage_ = dir_ / fmt::format(".partial-{}", ::getpid());
-    fs::remove_all(stage_, ec);
-    fs::create_directories(stage_, ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot write here ({})", dir, ec.message()));
+    make_directories(dir_);
+    stage_ = join(dir_, fmt::format(".partial-{}", ::getpid()));
+    remove_tree(stage_);
+    make_directories(stage_);
   }
   ~RunFolder() {
-    std::error_code ec;
-    if (!done_) fs::remove_all(stage_, ec);
+    if (!done_) remove_tree(stage_);
   }
   RunFolder(const RunFolder&) = delete;
   RunFolder& operator=(const RunFolder&) = delete;
 
-  std::string path(const std::string& name) const { return (stage_ / name).string(); }
-  const fs::path& stage() const { return stage_; }
+  std::string path(const std::string& name) const { return join(stage_, name); }
+  const std::string& stage() const { return stage_; }
 
   void commit() {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(stage_)) files.push_back(e.path());
+    auto files = list_directory(stage_);
     // results.json last: its presence means the run folder is complete.
     std::stable_partition(files.begin(), files.end(),
-                          [](const fs::path& p) { return p.filename() != "results.json"; });
-    for (const auto& f : files) fs::rename(f, dir_ / f.filename());
-    fs::remove_all(stage_);
+                          [](const std::string& f) { return f != "results.json"; });
+    for (const auto& f : files)
+      if (std::rename(join(stage_, f).c_str(), join(dir_, f).c_str()) != 0)
+        throw std::runtime_error(fmt::format("{}: cannot move {} into place ({})", dir_, f,
+                                             std::strerror(errno)));
+    remove_tree(stage_);
     done_ = true;
   }
 
  private:
-  fs::path dir_, stage_;
+  std::string dir_, stage_;
   bool done_ = false;
 };
 
@@ -79,7 +134,7 @@ std::string shell_quote(const std::string& s) {
 }
 
 /// Runs gnuplot on `script` inside `folder`; one warning line (once per process) if missing.
-void run_gnuplot(const fs::path& folder, const std::string& script, std::ostream* log) {
+void run_gnuplot(const std::string& folder, const std::string& script, std::ostream* log) {
   static const bool available = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
   static bool warned = false;
   if (!available) {
@@ -89,7 +144,7 @@ void run_gnuplot(const fs::path& folder, const std::string& script, std::ostream
     return;
   }
   const std::string cmd = fmt::format("cd {} && gnuplot {} >/dev/null 2>&1",
-                                      shell_quote(folder.string()), shell_quote(script));
+                                      shell_quote(folder), shell_quote(script));
   if (std::system(cmd.c_str()) != 0 && log)
     *log << "warning: gnuplot failed on " << script << " (the script is kept)\n";
 }
@@ -318,14 +373,9 @@ TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostr
   const Dataset& d = shared ? *shared : local;
   Network net = make_network(config, d);
   // The folder must be creatable before we spend time training.
-  const bool existed = fs::exists(dir);
-  {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot create the output folder ({})", dir,
-                                                 ec.message()));
-    fs::remove(fs::path(dir) / "results.json", ec);  // a stale one would claim this run
-  }
+  const bool existed = path_exists(dir);
+  make_directories(dir);
+  std::remove(join(dir, "results.json").c_str());  // a stale one would claim this run
   try {
     TrainOptions to;
     to.log = log;
@@ -342,8 +392,7 @@ TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostr
                           r.epochs_to_best, r.seconds_to_best, r.stop_reason, dir);
     return r;
   } catch (...) {
-    std::error_code ec;
-    if (!existed && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    if (!existed && list_directory(dir).empty()) ::rmdir(dir.c_str());
     throw;
   }
 }
@@ -388,8 +437,8 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
   // Refuse bad precisions/devices for both before training either.
   (void)make_network(dc, d);
   (void)make_network(vc, d);
-  c.dtpinn = run_train(dc, (fs::path(dir) / "dtpinn").string(), log, &d);
-  c.vanilla = run_train(vc, (fs::path(dir) / "vanilla").string(), log, &d);
+  c.dtpinn = run_train(dc, join(dir, "dtpinn"), log, &d);
+  c.vanilla = run_train(vc, join(dir, "vanilla"), log, &d);
 
   if (c.dtpinn.best_test_rel_l2 > 0 && c.vanilla.best_test_rel_l2 > 0) {
     c.common_error = std::max(c.dtpinn.best_test_rel_l2, c.vanilla.best_test_rel_l2);
@@ -457,7 +506,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
 // ---- checkpoints and eval -------------------------------------------------------------------
 
 Network load_checkpoint(const std::string& dir, RunConfig* config) {
-  const fs::path meta = fs::path(dir) / "checkpoint.json";
+  const std::string meta = join(dir, "checkpoint.json");
   std::ifstream in(meta);
   if (!in)
     throw std::runtime_error(fmt::format(
@@ -476,14 +525,14 @@ Network load_checkpoint(const std::string& dir, RunConfig* config) {
     Eigen::VectorXd L = Eigen::Map<const Eigen::VectorXd>(lo.data(), static_cast<Eigen::Index>(lo.size()));
     Eigen::VectorXd U = Eigen::Map<const Eigen::VectorXd>(hi.data(), static_cast<Eigen::Index>(hi.size()));
     Network net(m, L, U, prec == "fp32" ? c10::kFloat : c10::kDouble, c10::kCPU, 0);
-    net.load((fs::path(dir) / j.value("weights", "model.pt")).string());
-    if (config) *config = load_config((fs::path(dir) / j.value("config", "config.toml")).string());
+    net.load(join(dir, j.value("weights", "model.pt")));
+    if (config) *config = load_config(join(dir, j.value("config", "config.toml")));
     return net;
   } catch (const json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: bad checkpoint description ({})", meta.string(),
+    throw std::runtime_error(fmt::format("{}: bad checkpoint description ({})", meta,
                                          e.what()));
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(fmt::format("{}: {}", meta.string(), e.what()));
+    throw std::runtime_error(fmt::format("{}: {}", meta, e.what()));
   }
 }
 
@@ -517,7 +566,7 @@ bool parse_double(const std::string& s, double& v) {
 
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
                                  const std::string& out_file, double time) {
-  std::ifstream cj(fs::path(dir) / "checkpoint.json");
+  std::ifstream cj(join(dir, "checkpoint.json"));
   Network net = load_checkpoint(dir);
   json meta;
   cj >> meta;

@@ -7,7 +7,8 @@
 //
 // The transpose A^T is not applied by this class: store A^T as its own CSR matrix (transpose
 // SpMV of a CSR matrix is slow) and give it its own CsrOperator.
-// Not thread-safe: one operator is used from one host thread at a time.
+// Not thread-safe: one operator is used from one host thread at a time, and on one stream at a
+// time (its cached work buffer is shared by all applies; use one operator per concurrent stream).
 #include <dtpinn/kernels/csr.hpp>
 
 #include <cuda_runtime_api.h>

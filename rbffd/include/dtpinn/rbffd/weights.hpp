@@ -57,14 +57,18 @@ class StencilWeights {
   StencilRule rule_;
   std::vector<int> exponents_;  ///< n_polynomials x dim multi-indices (total degree <= l)
   Eigen::MatrixXd local_;       ///< n x dim scaled coordinates
-  Eigen::MatrixXd legendre_;    ///< n*dim x (l+1): P_k(local(j, c)) at row j*dim + c
+  Eigen::MatrixXd legendre_;    ///< n x dim*(l+1): P_k(local(j, c)) at (j, c*(l+1) + k)
   Eigen::MatrixXd system_;      ///< (n + M) x (n + M)
   Eigen::MatrixXd rhs_;         ///< (n + M) x n_ops
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;  ///< fallback: LU of the whole system
   // Null-space solver workspaces (see solve_null_space in weights.cpp).
   bool solve_null_space(Status& status);
+  void fill_polynomials(Eigen::MatrixXd& p) const;               ///< P (n x M) from legendre_
+  void fill_phs(const Eigen::MatrixXd& y, Eigen::MatrixXd& a);  ///< A_ij = |y_i - y_j|^m
+  void build_full_system();                                      ///< system_ for the LU fallback
   std::vector<int> perm_;
-  Eigen::MatrixXd pf_, xt_, ap_, az_, g_, w1_, c_, y_;
+  Eigen::MatrixXd pf_, xt_, ap_, az_, g_, w1_, c_, y_, lp_, phs_;
+  Eigen::ArrayXd tmp_;
   Eigen::LLT<Eigen::MatrixXd> llt_;
   double legendre_at0_[5][16] = {};  ///< P_k^{(j)}(0), j = 0..4, k <= 15
   double radius_ = 0.0;
