@@ -232,6 +232,58 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
                       }, repeats)});
     }
   }
+  {  // the optimisers alone: a cheap closure (gradient of a diagonal quadratic, P = 7851, with
+     // curvatures 1e-3 ... 1, so 100+ iterations do not converge), history m = 100 filled first
+    auto net_t = make_mlp();
+    auto net_d = make_mlp();
+    dtpinn::core::FlatParameters flat_t(*net_t), flat_d(*net_d);
+    const auto P = flat_t.numel();
+    const auto curv = torch::logspace(-3, 0, P, 10.0, flat_t.values().options());
+    auto quad = [&](dtpinn::core::FlatParameters& fp) {
+      return [&fp, &curv] {
+        const auto& x = fp.values();
+        fp.grads().copy_(curv * x);
+        return 0.5 * (curv * x * x).sum();
+      };
+    };
+    torch::optim::LBFGS opt_t(
+        net_t->parameters(),
+        torch::optim::LBFGSOptions(0.04).max_iter(kIters).history_size(100).tolerance_grad(1e-300)
+            .tolerance_change(1e-300));
+    int calls = 0;
+    auto qt = quad(flat_t);
+    auto closure_t = [&] {
+      ++calls;
+      return qt();
+    };
+    for (int e = 0; e < 6; ++e) opt_t.step(closure_t);
+    rows.push_back({"optimiser alone: torch::optim::LBFGS (m 100 full), per iteration",
+                    time_blocks([&] {
+                      calls = 0;
+                      opt_t.step(closure_t);
+                      return calls;
+                    }, repeats)});
+    dtpinn::core::DeviceLbfgsOptions o;
+    o.lr = 0.04;
+    o.history_size = 100;
+    o.tolerance_grad = o.tolerance_change = 1e-300;
+    dtpinn::core::DeviceLbfgs opt_d(flat_d, o);
+    auto qd = quad(flat_d);
+    for (int i = 0; i < 6 * kIters; ++i) opt_d.step(qd);
+    rows.push_back({"optimiser alone: DeviceLbfgs (m 100 full), per iteration", time_blocks([&] {
+                      for (int i = 0; i < kIters; ++i) opt_d.step(qd);
+                      return kIters;
+                    }, repeats)});
+    if (g_device.is_cuda()) {
+      dtpinn::autodiff::CudaGraphStep graph([&] { opt_d.step(qd); }, 1);
+      graph.replay();
+      rows.push_back({"optimiser alone: DeviceLbfgs, CUDA graph, per iteration",
+                      time_blocks([&] {
+                        for (int i = 0; i < kIters; ++i) graph.replay();
+                        return kIters;
+                      }, repeats)});
+    }
+  }
   {  // torch::optim::Adam
     auto net = make_mlp();
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <stdexcept>
 
@@ -214,14 +215,20 @@ bool in_distributed_worker() {
          (has("SLURM_PROCID") && has("SLURM_NTASKS") && has("DTPINN_DISTRIBUTED"));
 }
 
-int launch_distributed_train(int argc, const char* const* argv, const DistributedOptions& options,
-                             std::ostream& log) {
+int launch_distributed_train(const DistributedOptions& options, std::ostream& log,
+                             const std::string& out_dir) {
   std::vector<std::string> args;
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(cmdline, arg, '\0')) args.push_back(arg);
   std::error_code ec;
   const auto self = fs::read_symlink("/proc/self/exe", ec);
-  args.push_back(ec ? std::string(argv[0]) : self.string());
-  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-  const int code = launch_local(args, options, log, {"DTPINN_DISTRIBUTED=1"});
+  if (args.empty() || ec)
+    throw std::runtime_error("distributed: cannot read this process's command line");
+  args[0] = self.string();
+  const int code = launch_local(args, options, log,
+                                {"DTPINN_DISTRIBUTED=1", fmt::format("DTPINN_RUN_ID={}", ::getpid())});
+  if (code != 0) fs::remove_all(fs::path(out_dir) / fmt::format(".partial-dist-{}", ::getpid()), ec);
   if (code != 0) log << fmt::format("dtpinn train: distributed run failed (exit code {})\n", code);
   return code;
 }
@@ -266,7 +273,10 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir))
       throw std::runtime_error(fmt::format("{}: cannot create the output folder", out_dir));
-    stage = dir / fmt::format(".partial-{}", ::getpid());
+    // Named after the launcher (DTPINN_RUN_ID) when there is one, so it can clean up.
+    const char* run_id = std::getenv("DTPINN_RUN_ID");
+    stage = dir / fmt::format(".partial-dist-{}", run_id && *run_id ? std::string(run_id)
+                                                                     : std::to_string(::getpid()));
     fs::remove_all(stage, ec);
     fs::create_directories(stage, ec);
   }

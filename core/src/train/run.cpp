@@ -240,8 +240,9 @@ std::string history_csv(const TrainResult& r) {
 }
 
 json checkpoint_json(const RunConfig& c, const Dataset& d, const Network& net) {
-  std::vector<double> lo(net.lower().data(), net.lower().data() + net.in_dim());
-  std::vector<double> hi(net.upper().data(), net.upper().data() + net.in_dim());
+  const Eigen::VectorXd lower = net.lower(), upper = net.upper();
+  const std::vector<double> lo(lower.data(), lower.data() + lower.size());
+  const std::vector<double> hi(upper.data(), upper.data() + upper.size());
   return {{"format", "dtpinn-checkpoint-1"},
           {"weights", "model.pt"},
           {"config", "config.toml"},

@@ -133,8 +133,10 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
       rbffd::RbffdParams params;
       params.order = p;
       rbffd::OperatorRequest req;
-      req.laplacian = !bih;
-      req.boundary = false;
+      // L and B are always requested: assemble() with boundary = false corrupted the heap
+      // here (rbffd at commit 30cd272); the extra B costs little.
+      req.laplacian = true;
+      req.boundary = true;
       req.biharmonic = bih;
       try {
         auto set = rbffd::assemble(nodes, params, req);

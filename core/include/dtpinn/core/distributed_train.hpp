@@ -92,11 +92,13 @@ std::vector<double> fixed_loss_weights(const TrainConfig& train,
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
                           const std::string& out_dir, std::ostream* log);
 
-/// What `dtpinn train --nproc K` does in the launching process: re-executes this program
-/// (/proc/self/exe with `argv` minus argv[0]) K times through launch_local and returns the
-/// exit code to use (0 on success, else non-zero after one clear line on `log`).
-int launch_distributed_train(int argc, const char* const* argv,
-                             const DistributedOptions& options, std::ostream& log);
+/// What `dtpinn train --nproc K` does in the launching process: re-executes this very command
+/// line (/proc/self/exe, /proc/self/cmdline) K times through launch_local, and returns 0 when
+/// every rank succeeded, else a non-zero code after one clear line per failed rank on `log`.
+/// On failure the staging folder of rank 0 in `out_dir` is removed too (a rank killed by the
+/// launcher cannot clean up after itself), so `out_dir` never holds a partial run.
+int launch_distributed_train(const DistributedOptions& options, std::ostream& log,
+                             const std::string& out_dir);
 
 /// True in a process started by a launcher (RANK and WORLD_SIZE or an MPI/SLURM equivalent
 /// are set): `dtpinn train` must then run run_distributed_train instead of launching.
