@@ -175,13 +175,16 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
   {  // closure alone
     auto net = make_mlp();
     dtpinn::core::FlatParameters flat(*net);
-    rows.push_back({"closure alone (forward + SpMV + loss + backward)", time_blocks([&] {
-                      for (int i = 0; i < kIters; ++i) {
-                        flat.zero_grad();
-                        p.loss(net).backward();
-                      }
-                      return kIters;
-                    }, repeats)});
+    rows.push_back({"closure alone (forward + SpMV + loss + backward)",
+                    time_blocks(
+                        [&] {
+                          for (int i = 0; i < kIters; ++i) {
+                            flat.zero_grad();
+                            p.loss(net).backward();
+                          }
+                          return kIters;
+                        },
+                        repeats)});
   }
   {  // torch::optim::LBFGS, the paper's settings
     auto net = make_mlp();
@@ -197,11 +200,13 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
     };
     for (int e = 0; e < 5; ++e) opt.step(closure);  // fill part of the history
     rows.push_back({"torch::optim::LBFGS (lr 0.04, max_iter 20, m 100), per iteration",
-                    time_blocks([&] {
-                      calls = 0;
-                      opt.step(closure);
-                      return calls;
-                    }, repeats)});
+                    time_blocks(
+                        [&] {
+                          calls = 0;
+                          opt.step(closure);
+                          return calls;
+                        },
+                        repeats)});
     *final_loss_torch = p.loss(net).item<double>();
   }
   {  // DeviceLbfgs, same settings
@@ -218,18 +223,24 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
       return l;
     };
     for (int i = 0; i < 5 * kIters; ++i) opt.step(closure);
-    rows.push_back({"DeviceLbfgs fixed step (lr 0.04, m 100), per iteration", time_blocks([&] {
-                      for (int i = 0; i < kIters; ++i) opt.step(closure);
-                      return kIters;
-                    }, repeats)});
+    rows.push_back({"DeviceLbfgs fixed step (lr 0.04, m 100), per iteration",
+                    time_blocks(
+                        [&] {
+                          for (int i = 0; i < kIters; ++i) opt.step(closure);
+                          return kIters;
+                        },
+                        repeats)});
     *final_loss_dev = p.loss(net).item<double>();
     if (g_device.is_cuda()) {
       dtpinn::autodiff::CudaGraphStep graph([&] { opt.step(closure); }, 1);
       graph.replay();
-      rows.push_back({"DeviceLbfgs fixed step, CUDA graph, per iteration", time_blocks([&] {
-                        for (int i = 0; i < kIters; ++i) graph.replay();
-                        return kIters;
-                      }, repeats)});
+      rows.push_back({"DeviceLbfgs fixed step, CUDA graph, per iteration",
+                      time_blocks(
+                          [&] {
+                            for (int i = 0; i < kIters; ++i) graph.replay();
+                            return kIters;
+                          },
+                          repeats)});
     }
   }
   {  // the optimisers alone: a cheap closure (gradient of a diagonal quadratic, P = 7851, with
@@ -246,10 +257,11 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
         return 0.5 * (curv * x * x).sum();
       };
     };
-    torch::optim::LBFGS opt_t(
-        net_t->parameters(),
-        torch::optim::LBFGSOptions(0.04).max_iter(kIters).history_size(100).tolerance_grad(1e-300)
-            .tolerance_change(1e-300));
+    torch::optim::LBFGS opt_t(net_t->parameters(), torch::optim::LBFGSOptions(0.04)
+                                                       .max_iter(kIters)
+                                                       .history_size(100)
+                                                       .tolerance_grad(1e-300)
+                                                       .tolerance_change(1e-300));
     int calls = 0;
     auto qt = quad(flat_t);
     auto closure_t = [&] {
@@ -258,11 +270,13 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
     };
     for (int e = 0; e < 6; ++e) opt_t.step(closure_t);
     rows.push_back({"optimiser alone: torch::optim::LBFGS (m 100 full), per iteration",
-                    time_blocks([&] {
-                      calls = 0;
-                      opt_t.step(closure_t);
-                      return calls;
-                    }, repeats)});
+                    time_blocks(
+                        [&] {
+                          calls = 0;
+                          opt_t.step(closure_t);
+                          return calls;
+                        },
+                        repeats)});
     dtpinn::core::DeviceLbfgsOptions o;
     o.lr = 0.04;
     o.history_size = 100;
@@ -270,31 +284,39 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
     dtpinn::core::DeviceLbfgs opt_d(flat_d, o);
     auto qd = quad(flat_d);
     for (int i = 0; i < 6 * kIters; ++i) opt_d.step(qd);
-    rows.push_back({"optimiser alone: DeviceLbfgs (m 100 full), per iteration", time_blocks([&] {
-                      for (int i = 0; i < kIters; ++i) opt_d.step(qd);
-                      return kIters;
-                    }, repeats)});
+    rows.push_back({"optimiser alone: DeviceLbfgs (m 100 full), per iteration",
+                    time_blocks(
+                        [&] {
+                          for (int i = 0; i < kIters; ++i) opt_d.step(qd);
+                          return kIters;
+                        },
+                        repeats)});
     if (g_device.is_cuda()) {
       dtpinn::autodiff::CudaGraphStep graph([&] { opt_d.step(qd); }, 1);
       graph.replay();
       rows.push_back({"optimiser alone: DeviceLbfgs, CUDA graph, per iteration",
-                      time_blocks([&] {
-                        for (int i = 0; i < kIters; ++i) graph.replay();
-                        return kIters;
-                      }, repeats)});
+                      time_blocks(
+                          [&] {
+                            for (int i = 0; i < kIters; ++i) graph.replay();
+                            return kIters;
+                          },
+                          repeats)});
     }
   }
   {  // torch::optim::Adam
     auto net = make_mlp();
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
-    rows.push_back({"torch::optim::Adam, per step (closure + update)", time_blocks([&] {
-                      for (int i = 0; i < kIters; ++i) {
-                        opt.zero_grad();
-                        p.loss(net).backward();
-                        opt.step();
-                      }
-                      return kIters;
-                    }, repeats)});
+    rows.push_back(
+        {"torch::optim::Adam, per step (closure + update)", time_blocks(
+                                                                [&] {
+                                                                  for (int i = 0; i < kIters; ++i) {
+                                                                    opt.zero_grad();
+                                                                    p.loss(net).backward();
+                                                                    opt.step();
+                                                                  }
+                                                                  return kIters;
+                                                                },
+                                                                repeats)});
   }
   for (const bool fused : {false, true}) {
     auto net = make_mlp();
@@ -308,21 +330,25 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
       p.loss(net).backward();
       opt.step();
     };
-    rows.push_back({std::string("DeviceAdam") + (fused ? " fused" : "") +
-                        ", per step (closure + update)",
-                    time_blocks([&] {
-                      for (int i = 0; i < kIters; ++i) one_step();
-                      return kIters;
-                    }, repeats)});
+    rows.push_back(
+        {std::string("DeviceAdam") + (fused ? " fused" : "") + ", per step (closure + update)",
+         time_blocks(
+             [&] {
+               for (int i = 0; i < kIters; ++i) one_step();
+               return kIters;
+             },
+             repeats)});
     if (g_device.is_cuda()) {
       dtpinn::autodiff::CudaGraphStep graph(one_step, 1);
       graph.replay();
       rows.push_back({std::string("DeviceAdam") + (fused ? " fused" : "") +
                           ", CUDA graph, per step (closure + update)",
-                      time_blocks([&] {
-                        for (int i = 0; i < kIters; ++i) graph.replay();
-                        return kIters;
-                      }, repeats)});
+                      time_blocks(
+                          [&] {
+                            for (int i = 0; i < kIters; ++i) graph.replay();
+                            return kIters;
+                          },
+                          repeats)});
     }
   }
   return rows;
@@ -406,7 +432,8 @@ int main(int argc, char** argv) {
   std::ostringstream md;
   const auto date = shell("date -u '+%Y-%m-%d %H:%M UTC'");
   const auto commit = shell(std::string("git -C ") + DTPINN_SOURCE_DIR + " rev-parse --short HEAD");
-  const auto dirty = shell(std::string("git -C ") + DTPINN_SOURCE_DIR + " status --porcelain | wc -l");
+  const auto dirty =
+      shell(std::string("git -C ") + DTPINN_SOURCE_DIR + " status --porcelain | wc -l");
   const std::string device_name =
       g_device.is_cuda() ? shell("nvidia-smi --query-gpu=name --format=csv,noheader | head -1")
                          : std::string("CPU");
@@ -425,9 +452,9 @@ int main(int argc, char** argv) {
      << " blocks of 20 iterations after warm-up; ms per iteration / step, closure included\n\n";
 
   for (const auto n : sizes) {
-    const auto dir = (std::filesystem::temp_directory_path() /
-                      ("dtpinn_bench_optim_" + std::to_string(n)))
-                         .string();
+    const auto dir =
+        (std::filesystem::temp_directory_path() / ("dtpinn_bench_optim_" + std::to_string(n)))
+            .string();
     std::printf("N ~ %lld: building nodes and operators in %s\n", static_cast<long long>(n),
                 dir.c_str());
     const auto prob = make_problem(n, dir);
@@ -467,10 +494,13 @@ int main(int argc, char** argv) {
     }
     const std::vector<std::pair<std::string, std::string>> py_rows{
         {"dtpinn_fp64_closure_ms", "closure alone (forward + SpMV + loss + backward)"},
-        {"dtpinn_fp64_lbfgs_iter_ms", "DT-PINN torch.optim.LBFGS (lr 0.04, max_iter 20, m 100), per iteration"},
+        {"dtpinn_fp64_lbfgs_iter_ms",
+         "DT-PINN torch.optim.LBFGS (lr 0.04, max_iter 20, m 100), per iteration"},
         {"dtpinn_fp64_adam_step_ms", "DT-PINN torch.optim.Adam, per step (closure + update)"},
-        {"vanilla_fp32_lbfgs_iter_ms", "vanilla PINN fp32, torch.optim.LBFGS (lr 0.2), per iteration"},
-        {"vanilla_fp64_lbfgs_iter_ms", "vanilla PINN fp64, torch.optim.LBFGS (lr 0.2), per iteration"}};
+        {"vanilla_fp32_lbfgs_iter_ms",
+         "vanilla PINN fp32, torch.optim.LBFGS (lr 0.2), per iteration"},
+        {"vanilla_fp64_lbfgs_iter_ms",
+         "vanilla PINN fp64, torch.optim.LBFGS (lr 0.2), per iteration"}};
     for (const auto& [key, label] : py_rows) {
       if (!py.count(key)) continue;
       char buf[64];

@@ -6,13 +6,16 @@
 //   build/bench/bench_rbffd [--quick] [--out FILE]
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/operators.hpp>
+#include <dtpinn/rbffd/solve.hpp>
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -84,6 +87,57 @@ Row measure(const std::string& shape, const nodegen::NodeSet& nodes, int p, int 
   return row;
 }
 
+struct SolveRow {
+  std::string shape;
+  long n_total;
+  int order;
+  std::string method;
+  double wall_s, cpu_s, residual, max_err;
+};
+
+double process_cpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Classical solve of [L; B] u = [L u*; B u*] for u* = 1 + sin(pi x) cos(pi y) [sin(pi z + 0.3)]
+// (discrete data: the solve must return u* on the collocation nodes to solver accuracy).
+SolveRow measure_solve(const std::string& shape, const nodegen::NodeSet& nodes, int p,
+                       rbffd::LinearSolver solver) {
+  rbffd::RbffdParams params;
+  params.order = p;
+  const auto ops = rbffd::assemble(nodes, params);
+  Eigen::VectorXd u(nodes.size());
+  for (Eigen::Index i = 0; i < nodes.size(); ++i) {
+    const auto x = nodes.points.row(i);
+    u[i] = 1.0 + std::sin(M_PI * x[0]) * std::cos(M_PI * x[1]) *
+                     (nodes.dim == 3 ? std::sin(M_PI * x[2] + 0.3) : 1.0);
+  }
+  auto apply = [&](const rbffd::CsrMatrix& m) {
+    Eigen::VectorXd y = Eigen::VectorXd::Zero(m.rows);
+    for (std::int32_t r = 0; r < m.rows; ++r)
+      for (std::int32_t k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k)
+        y[r] += m.values[k] * u[m.col_idx[k]];
+    return y;
+  };
+  rbffd::SolveOptions opt;
+  opt.linear_solver = solver;
+  const double c0 = process_cpu();
+  const auto s = rbffd::solve_poisson(ops.laplacian, ops.boundary, apply(ops.laplacian),
+                                      apply(ops.boundary), opt);
+  SolveRow row{shape,      static_cast<long>(nodes.size()),
+               p,          s.method,
+               s.seconds,  process_cpu() - c0,
+               s.residual, (s.u - u).head(nodes.n_collocation()).cwiseAbs().maxCoeff()};
+  std::printf("solve %-5s N=%8ld p=%d  %-40s wall %.3f s  CPU %.3f s  residual %.1e\n",
+              shape.c_str(), row.n_total, p, row.method.c_str(), row.wall_s, row.cpu_s,
+              row.residual);
+  std::fflush(stdout);
+  return row;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,11 +172,25 @@ int main(int argc, char** argv) {
     for (int p = 2; p <= 4; ++p) rows.push_back(measure("ball", ball, p, 3));
   }
 
+  std::vector<SolveRow> solves;
+  {
+    using rbffd::LinearSolver;
+    const auto ball3k = nodegen::make_nodes("ball", 3000, 0, true);
+    solves.push_back(measure_solve("ball", ball3k, 3, LinearSolver::direct));
+    solves.push_back(measure_solve("ball", ball3k, 3, LinearSolver::automatic));
+    const auto ball8k = nodegen::make_nodes("ball", 8000, 0, true);
+    if (!quick) solves.push_back(measure_solve("ball", ball8k, 4, LinearSolver::direct));
+    solves.push_back(measure_solve("ball", ball8k, 4, LinearSolver::automatic));
+    solves.push_back(measure_solve("disk", paper, 4, LinearSolver::direct));
+    solves.push_back(measure_solve("disk", paper, 4, LinearSolver::automatic));
+  }
+
   std::ostringstream md;
   md << "# RBF-FD assembly (L + B) timings\n\n";
   md << "Assembly of the Laplacian L ((Ni+Nb) x N) and the Robin operator B (Nb x N, alpha = beta "
         "= 1) with `rbffd::assemble` (k-d tree, stencils, PHS + Legendre weights, CSR), nodegen "
-        "`make_nodes(shape, n, seed 0, ghosts)`. Wall time, median over the runs shown.\n\n";
+        "`make_nodes(shape, n, seed 0, ghosts)`. Wall time, median over the runs shown; CPU time "
+        "(std::clock, all threads) is the load-independent number on this shared machine.\n\n";
   md << "- load average at the end of the run (the machine is shared; wall times include "
         "waiting for a core): "
      << shell("cut -d' ' -f1-3 /proc/loadavg") << "\n";
@@ -144,6 +212,16 @@ int main(int argc, char** argv) {
         "| {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
         r.shape, r.n_total, r.n_colloc, r.order, r.n_l, r.n_b, r.nnz_l, r.nnz_b, r.median_s,
         r.min_s, r.cpu_s, 1e6 * r.median_s / r.n_colloc, r.reps);
+  md << "\n## Classical solve ([L; B] u = [f; g], square with ghosts)\n\n"
+        "`rbffd::solve_poisson` on the system assembled above (time excludes assembly), data "
+        "f = L u*, g = B u* for u* = 1 + sin(pi x) cos(pi y) [sin(pi z + 0.3)]; max err = max "
+        "|u - u*| over Ni + Nb nodes (solver accuracy, not discretisation error). Wall time "
+        "includes waiting for a core on the loaded machine; CPU is process CPU time.\n\n";
+  md << "| shape | N (all nodes) | p | solver | wall [s] | CPU [s] | residual | max err |\n";
+  md << "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : solves)
+    md << fmt::format("| {} | {} | {} | {} | {:.3f} | {:.3f} | {:.1e} | {:.1e} |\n", r.shape,
+                      r.n_total, r.order, r.method, r.wall_s, r.cpu_s, r.residual, r.max_err);
   std::ofstream(out_path) << md.str();
   std::printf("wrote %s\n", out_path.c_str());
   return 0;

@@ -4,6 +4,7 @@
 
 #include <dtpinn/core/config.hpp>
 #include <dtpinn/core/run.hpp>
+#include <dtpinn/core/trainer.hpp>
 
 #include <fmt/format.h>
 
@@ -32,6 +33,7 @@ struct TrainArgs {
   std::vector<std::string> sets;
   std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";
+  int threads = 0;
 };
 
 core::RunConfig make_config(const TrainArgs& a) {
@@ -74,6 +76,10 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
   cmd->add_option("--n", a->n, "number of collocation nodes Ni + Nb (domain.n)");
   cmd->add_option("--order", a->order, "RBF-FD order p (rbffd.order)");
   cmd->add_option("--seed", a->seed, "network initialisation seed (train.seed)");
+  cmd->add_option("--threads", a->threads,
+                  "CPU threads for LibTorch and the SpMV (default: all cores; 1 is faster on a "
+                  "busy machine)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--set", a->sets, "KEY=VALUE for any config key, e.g. --set train.lr=0.5")
       ->take_all();
   // Every config key is also a flag: --train.lr 0.5, --problem.exact "x*y", ...
@@ -102,6 +108,7 @@ void add_train_commands(CLI::App& app) {
     add_common_flags(cmd, a, true);
     cmd->callback([a] {
       const auto c = make_config(*a);
+      core::set_threads(a->threads);
       core::run_train(c, a->output, &std::cout);
     });
   }
@@ -116,6 +123,7 @@ void add_train_commands(CLI::App& app) {
                     "fp32 (default, as in the paper) | fp64");
     cmd->callback([a] {
       const auto c = make_config(*a);
+      core::set_threads(a->threads);
       core::CompareOptions o;
       o.dtpinn_precision = a->dtpinn_precision;
       o.vanilla_precision = a->vanilla_precision;

@@ -3,6 +3,7 @@
 #include <dtpinn/rbffd/solve.hpp>
 
 #include <fmt/format.h>
+#include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
 
@@ -49,6 +50,11 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
                                             f.size(), L.rows, g.size(), B.rows));
   if (!f.allFinite() || !g.allFinite())
     throw std::invalid_argument("solve: right-hand side is not finite");
+  if (!(options.iterative_tolerance > 0.0) || options.max_iterations < 1 ||
+      !(options.ilut_drop_tolerance >= 0.0) || options.ilut_fill_factor < 1)
+    throw std::invalid_argument(
+        "solve: iterative_tolerance, max_iterations, ilut_fill_factor must be > 0 and "
+        "ilut_drop_tolerance >= 0");
   SolveResult result;
   std::int32_t l_rows = L.rows;
   if (L.rows + B.rows != L.cols) {
@@ -79,8 +85,40 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
           "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
   };
   SpMat a = stack(L, l_rows, B, Eigen::VectorXd());
-  factor(a);
-  Eigen::VectorXd u = lu.solve(rhs);
+  Eigen::VectorXd u;
+  const bool try_iterative =
+      !options.nonlinear &&
+      (options.linear_solver == LinearSolver::iterative ||
+       (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size));
+  std::string fallback_reason;
+  if (try_iterative) {
+    Eigen::BiCGSTAB<SpMat, Eigen::IncompleteLUT<double, int>> it;
+    it.preconditioner().setDroptol(options.ilut_drop_tolerance);
+    it.preconditioner().setFillfactor(options.ilut_fill_factor);
+    it.setTolerance(options.iterative_tolerance);
+    it.setMaxIterations(options.max_iterations);
+    it.compute(a);
+    if (it.info() == Eigen::Success) {
+      u = it.solve(rhs);
+      if (it.info() == Eigen::Success && u.allFinite()) {
+        result.iterations = static_cast<int>(it.iterations());
+        result.method = fmt::format("BiCGSTAB + ILUT ({} iterations)", result.iterations);
+      } else {
+        fallback_reason =
+            fmt::format("BiCGSTAB did not converge in {} iterations (residual {:.2e})",
+                        it.iterations(), it.error());
+        u.resize(0);
+      }
+    } else {
+      fallback_reason = "the incomplete LU failed";
+    }
+  }
+  if (u.size() == 0) {
+    factor(a);
+    u = lu.solve(rhs);
+    result.method = fallback_reason.empty() ? std::string("SparseLU (COLAMD)")
+                                            : "SparseLU (COLAMD) after " + fallback_reason;
+  }
   if (!u.allFinite()) throw std::runtime_error("solve: the solution is not finite");
 
   auto residual_of = [&](const Eigen::VectorXd& x) {

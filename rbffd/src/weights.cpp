@@ -167,10 +167,9 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
     legendre_.col(base).setOnes();
     if (l >= 1) legendre_.col(base + 1) = local_.col(c);
     for (int k = 1; k < l; ++k)
-      legendre_.col(base + k + 1).array() =
-          ((2 * k + 1) * t * legendre_.col(base + k).array() -
-           k * legendre_.col(base + k - 1).array()) /
-          (k + 1.0);
+      legendre_.col(base + k + 1).array() = ((2 * k + 1) * t * legendre_.col(base + k).array() -
+                                             k * legendre_.col(base + k - 1).array()) /
+                                            (k + 1.0);
   }
   // P_jk = prod_c P_{a_kc}(y_jc), straight into the null-space workspace (n x M). The full
   // saddle-point matrix is only built if the null-space method has to fall back to LU.

@@ -7,6 +7,7 @@
 #include <dtpinn/core/run.hpp>
 #include <dtpinn/core/trainer.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

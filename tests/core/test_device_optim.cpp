@@ -78,10 +78,10 @@ TEST(FlatParameters, ParametersAndGradientsAliasTheFlatBuffers) {
   EXPECT_TRUE(flat.grads_aliased());
   EXPECT_GT(flat.grads().abs().max().item<double>(), 0);
   EXPECT_LT(rel_dev(flat.grads(), flat_of([&] {
-              std::vector<torch::Tensor> g;
-              for (auto& p : ref->parameters()) g.push_back(p.grad());
-              return g;
-            }())),
+                      std::vector<torch::Tensor> g;
+                      for (auto& p : ref->parameters()) g.push_back(p.grad());
+                      return g;
+                    }())),
             1e-14);
   for (const auto& item : net->named_parameters()) {
     const auto* pg = item.value().grad().data_ptr<double>();
@@ -128,8 +128,8 @@ void compare_with_torch_mlp(const LbfgsCase& c, double* worst_out) {
   auto net_t = make_mlp(3);
   auto net_d = make_mlp(3);
   const FitData data;
-  torch::optim::LBFGS torch_opt(net_t->parameters(),
-                                torch::optim::LBFGSOptions(c.lr).max_iter(1).history_size(c.history));
+  torch::optim::LBFGS torch_opt(
+      net_t->parameters(), torch::optim::LBFGSOptions(c.lr).max_iter(1).history_size(c.history));
   FlatParameters flat(*net_d);
   DeviceLbfgsOptions o;
   o.lr = c.lr;
@@ -159,7 +159,7 @@ void compare_with_torch_mlp(const LbfgsCase& c, double* worst_out) {
   const auto st = dev.status();
   EXPECT_EQ(st.iterations, c.iterations);
   EXPECT_GT(st.pairs, std::min<std::int64_t>(c.history, 2));  // the history was used
-  EXPECT_LT(data.loss(net_d).item<double>(), 0.75 * loss0);  // and it trained
+  EXPECT_LT(data.loss(net_d).item<double>(), 0.75 * loss0);   // and it trained
   *worst_out = worst;
 }
 
@@ -178,9 +178,8 @@ TEST(DeviceLbfgs, FixedStepMatchesTorchLbfgsWhenHistoryWraps) {
 
 /// A nonconvex double well: pairs with y^T s <= 1e-10 occur and must be skipped like torch does.
 torch::Tensor double_well(const torch::Tensor& x) {
-  return ((x * x - 1).pow(2) * 0.25).sum() + 0.3 * (x.narrow(0, 0, x.size(0) - 1) *
-                                                     x.narrow(0, 1, x.size(0) - 1))
-                                                        .sum();
+  return ((x * x - 1).pow(2) * 0.25).sum() +
+         0.3 * (x.narrow(0, 0, x.size(0) - 1) * x.narrow(0, 1, x.size(0) - 1)).sum();
 }
 
 TEST(DeviceLbfgs, MatchesTorchWithMaxIter20AndSkippedPairs) {
@@ -333,9 +332,15 @@ void compare_adam(bool fused, double weight_decay) {
               fused ? " fused" : "", weight_decay, worst);
 }
 
-TEST(DeviceAdam, MatchesTorchAdam) { compare_adam(false, 0); }
-TEST(DeviceAdam, MatchesTorchAdamWithWeightDecay) { compare_adam(false, 1e-2); }
-TEST(DeviceAdam, FusedKernelMatchesTorchAdam) { compare_adam(true, 0); }
+TEST(DeviceAdam, MatchesTorchAdam) {
+  compare_adam(false, 0);
+}
+TEST(DeviceAdam, MatchesTorchAdamWithWeightDecay) {
+  compare_adam(false, 1e-2);
+}
+TEST(DeviceAdam, FusedKernelMatchesTorchAdam) {
+  compare_adam(true, 0);
+}
 
 TEST(DeviceAdam, SetLrTakesEffect) {
   auto x = torch::ones({4}, torch::kFloat64).requires_grad_();

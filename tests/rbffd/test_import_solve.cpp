@@ -144,11 +144,11 @@ TEST(ImportSolve, ImportedSphereMatchesAnalyticBall) {
   const NodeSet imported = dtpinn::nodegen::import_nodes(stl, opt);
   const NodeSet ball = dtpinn::nodegen::make_nodes("ball", n, 0, true);
   const SolveError ei = poisson_error(imported, p), eb = poisson_error(ball, p);
-  std::printf("p=%d n=%ld: ball Ni=%ld Nb=%ld rel l2 %.3e | imported sphere Ni=%ld Nb=%ld "
-              "rel l2 %.3e (residuals %.1e, %.1e)\n",
-              p, static_cast<long>(n), static_cast<long>(eb.ni), static_cast<long>(eb.nb),
-              eb.rel_l2, static_cast<long>(ei.ni), static_cast<long>(ei.nb), ei.rel_l2,
-              eb.residual, ei.residual);
+  std::printf(
+      "p=%d n=%ld: ball Ni=%ld Nb=%ld rel l2 %.3e | imported sphere Ni=%ld Nb=%ld "
+      "rel l2 %.3e (residuals %.1e, %.1e)\n",
+      p, static_cast<long>(n), static_cast<long>(eb.ni), static_cast<long>(eb.nb), eb.rel_l2,
+      static_cast<long>(ei.ni), static_cast<long>(ei.nb), ei.rel_l2, eb.residual, ei.residual);
   // Both sets have about n collocation nodes, so the same error is expected.
   EXPECT_NEAR(static_cast<double>(ei.ni + ei.nb), static_cast<double>(eb.ni + eb.nb), 0.1 * n);
   EXPECT_LT(ei.rel_l2, 1.5 * eb.rel_l2);
@@ -176,8 +176,8 @@ TEST(ImportSolve, ShippedTorusAndHexNut) {
     const NodeSet nodes = dtpinn::nodegen::import_nodes(data_file(c.file), opt);
     const SolveError e = poisson_error(nodes, p);
     std::printf("%s p=%d n=%ld: Ni=%ld Nb=%ld rel l2 %.3e (residual %.1e)\n", c.file, p,
-                static_cast<long>(c.n), static_cast<long>(e.ni), static_cast<long>(e.nb),
-                e.rel_l2, e.residual);
+                static_cast<long>(c.n), static_cast<long>(e.ni), static_cast<long>(e.nb), e.rel_l2,
+                e.residual);
     EXPECT_TRUE(std::isfinite(e.rel_l2)) << c.file;
     EXPECT_LT(e.rel_l2, c.bound) << c.file;
     EXPECT_LT(e.residual, 1e-8) << c.file;

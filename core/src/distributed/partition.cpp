@@ -258,7 +258,7 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
   std::vector<std::int32_t> halo;
   for (const auto* m : {&L, &B})
     for (auto c : m->col_idx)
-      if (local[c] < 0) {
+      if (local[c] == -1) {
         local[c] = -2;
         halo.push_back(c);
       }

@@ -1,6 +1,6 @@
 // Device-resident L-BFGS (compact representation, masked updates); see device_lbfgs.hpp.
-#include <dtpinn/core/device_lbfgs.hpp>
 #include <dtpinn/autodiff/cuda_graph.hpp>
+#include <dtpinn/core/device_lbfgs.hpp>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -102,8 +102,8 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   // ---- history update with the pair of the previous step: s = t d, y = g - g_prev ----------
   const auto s = d_ * t_;
   const auto y = g - prev_g_;
-  const auto v = at::stack({s, y, g});          // [3, P]
-  const auto G = at::mm(w_, v.t());             // [2m, 3]: old rows against s, y, g
+  const auto v = at::stack({s, y, g});              // [3, P]
+  const auto G = at::mm(w_, v.t());                 // [2m, 3]: old rows against s, y, g
   const auto Q = at::mm(v.narrow(0, 0, 2), v.t());  // [2, 3]: (s, y) against (s, y, g)
   const auto sy = Q.select(0, 0).select(0, 1);
   const auto yy = Q.select(0, 1).select(0, 1);
@@ -120,10 +120,8 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   const auto col_sy = at::where(at_head, sy, si_dot_y);
   const auto row_yy = at::where(at_head, yy, yi_dot_y);
   const auto hr = at_head.unsqueeze(1), hc = at_head.unsqueeze(0);
-  const auto sy_new =
-      at::where(hr, row_sy.unsqueeze(0), at::where(hc, col_sy.unsqueeze(1), sy_));
-  const auto yy_new =
-      at::where(hr, row_yy.unsqueeze(0), at::where(hc, row_yy.unsqueeze(1), yy_));
+  const auto sy_new = at::where(hr, row_sy.unsqueeze(0), at::where(hc, col_sy.unsqueeze(1), sy_));
+  const auto yy_new = at::where(hr, row_yy.unsqueeze(0), at::where(hc, row_yy.unsqueeze(1), yy_));
   sy_.copy_(at::where(accept, sy_new, sy_));
   yy_.copy_(at::where(accept, yy_new, yy_));
   const auto Sg_old = Gg.narrow(0, 0, m), Yg_old = Gg.narrow(0, m, m);
@@ -166,7 +164,8 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   const auto t = at::where(first, t_first, lr_);
   const auto gtd = at::dot(g, d);
   const auto gmax = g.abs().max();
-  const auto no_move = gmax.le(options_.tolerance_grad).logical_or(gtd.gt(-options_.tolerance_change));
+  const auto no_move =
+      gmax.le(options_.tolerance_grad).logical_or(gtd.gt(-options_.tolerance_change));
   prev_g_.copy_(g);  // before any trial evaluation overwrites the gradient buffer
 
   at::Tensor taken;
@@ -196,15 +195,18 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
     const auto best = at::argmin(masked);
     const auto any_ok = armijo.any();
     const auto pick = at::where(any_ok, first_ok, best);
-    const auto lowers = any_ok.logical_or(masked.index_select(0, best.reshape({1})).squeeze(0).lt(f));
+    const auto lowers =
+        any_ok.logical_or(masked.index_select(0, best.reshape({1})).squeeze(0).lt(f));
     taken = at::where(lowers.logical_and(no_move.logical_not()),
                       alphas.index_select(0, pick.reshape({1})).squeeze(0), zero);
     x.copy_(x0_);
     x.add_(d * taken);
   }
   const auto step_max = (d * taken).abs().max();
-  const auto small_change = at::abs(f - loss_).lt(options_.tolerance_change).logical_and(first.logical_not());
-  stalled_.copy_(no_move.logical_or(step_max.le(options_.tolerance_change)).logical_or(small_change));
+  const auto small_change =
+      at::abs(f - loss_).lt(options_.tolerance_change).logical_and(first.logical_not());
+  stalled_.copy_(
+      no_move.logical_or(step_max.le(options_.tolerance_change)).logical_or(small_change));
   d_.copy_(d);
   t_.copy_(taken);
   prev_loss_.copy_(loss_);
@@ -212,12 +214,20 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   n_iter_.add_(1);
 }
 
+DeviceLbfgs::~DeviceLbfgs() = default;
+
+void DeviceLbfgs::reset_graph() {
+  graph_.reset();
+  graph_closure_ = {};
+  graph_loss_only_ = {};
+}
+
 DeviceLbfgsStatus DeviceLbfgs::status() const {
   // One transfer of all scalars (a single sync).
-  const auto packed = at::stack({n_iter_.to(at::kDouble), count_.to(at::kDouble),
-                                 loss_.to(at::kDouble), gamma_.to(at::kDouble),
-                                 stalled_.to(at::kDouble)})
-                          .cpu();
+  const auto packed =
+      at::stack({n_iter_.to(at::kDouble), count_.to(at::kDouble), loss_.to(at::kDouble),
+                 gamma_.to(at::kDouble), stalled_.to(at::kDouble)})
+          .cpu();
   const auto* p = packed.data_ptr<double>();
   DeviceLbfgsStatus st;
   st.iterations = static_cast<std::int64_t>(p[0]);
@@ -231,11 +241,13 @@ DeviceLbfgsStatus DeviceLbfgs::status() const {
 DeviceLbfgsStatus DeviceLbfgs::run(const Closure& loss_and_grad, std::int64_t max_iterations,
                                    const Closure& loss_only) {
   if (max_iterations < 0) throw std::invalid_argument("DeviceLbfgs::run: max_iterations < 0");
-  std::unique_ptr<autodiff::CudaGraphStep> graph;
-  if (options_.use_cuda_graph && params_.values().is_cuda()) {
-    graph = std::make_unique<autodiff::CudaGraphStep>(
-        [this, &loss_and_grad, &loss_only] { step(loss_and_grad, loss_only); }, 1);
+  if (options_.use_cuda_graph && params_.values().is_cuda() && !graph_) {
+    graph_closure_ = loss_and_grad;
+    graph_loss_only_ = loss_only;
+    graph_ = std::make_shared<autodiff::CudaGraphStep>(
+        [this] { step(graph_closure_, graph_loss_only_); }, 1);
   }
+  autodiff::CudaGraphStep* graph = graph_.get();
   DeviceLbfgsStatus st = status();
   const auto start = st.iterations;
   std::int64_t done = 0;

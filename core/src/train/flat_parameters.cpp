@@ -73,7 +73,9 @@ void FlatParameters::copy_from(const at::Tensor& flat) {
   values_.copy_(flat.reshape({-1}));
 }
 
-at::Tensor FlatParameters::clone_values() const { return values_.clone(); }
+at::Tensor FlatParameters::clone_values() const {
+  return values_.clone();
+}
 
 bool FlatParameters::grads_aliased() const {
   for (std::size_t i = 0; i < params_.size(); ++i) {

@@ -146,6 +146,10 @@ double test_error(const Network& net, const Dataset& data) {
   return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
 }
 
+void set_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
 Network make_network(const RunConfig& config, const Dataset& data) {
   const auto& t = config.train;
   c10::ScalarType dtype;
@@ -268,6 +272,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   std::int64_t epoch = 0;
   double last_log_time = 0.0;
   std::int64_t last_log_epoch = 0;
+  auto last_log_wall = Clock::now();
   while (epoch < tc.epochs) {
     ++epoch;
     clock.start();
@@ -327,8 +332,11 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
       const bool target_hit = tc.target_error > 0 && h.test_rel_l2 >= 0 &&
                               h.test_rel_l2 < tc.target_error;
       if (target_hit) r.stop_reason = "target_error";
-      const bool log_now =
-          tc.log_every > 0 && (epoch - last_log_epoch >= tc.log_every || last || target_hit);
+      // Every log_every epochs, but also at least every 10 s of wall time when epochs are slow.
+      const double since_log =
+          std::chrono::duration<double>(Clock::now() - last_log_wall).count();
+      const bool log_now = tc.log_every > 0 && (epoch - last_log_epoch >= tc.log_every || last ||
+                                                target_hit || since_log >= 10.0);
       if (log_now) {
         const double rate = (epoch - last_log_epoch) /
                             std::max(1e-9, clock.seconds() - last_log_time);
@@ -344,6 +352,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                         clock.seconds(), last || target_hit ? "0s" : fmt_duration(eta)));
         last_log_epoch = epoch;
         last_log_time = clock.seconds();
+        last_log_wall = Clock::now();
       }
       if (target_hit) break;
     }

@@ -45,6 +45,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+
+namespace dtpinn::autodiff {
+class CudaGraphStep;
+}
 
 namespace dtpinn::core {
 
@@ -98,7 +103,10 @@ class DeviceLbfgs {
   void step(const Closure& loss_and_grad, const Closure& loss_only = {});
 
   /// Runs up to max_iterations steps, reading status() every check_every iterations and stopping
-  /// early when stalled. Returns the last status.
+  /// early when stalled. Returns the last status. With use_cuda_graph (CUDA tensors), the first
+  /// call captures step(closure) once (1 warm-up + 1 captured step) and every later call replays
+  /// that graph: the closures of the FIRST run() call are the ones replayed (they are copied and
+  /// kept); call reset_graph() after changing them or any shape.
   DeviceLbfgsStatus run(const Closure& loss_and_grad, std::int64_t max_iterations,
                         const Closure& loss_only = {});
 
@@ -113,6 +121,11 @@ class DeviceLbfgs {
   void set_lr(double lr);
   /// Forgets the history (next step is a first step again).
   void reset();
+  /// Drops the captured graph of run() (the next run() captures again).
+  void reset_graph();
+  ~DeviceLbfgs();
+  DeviceLbfgs(const DeviceLbfgs&) = delete;  // the captured graph points at this object
+  DeviceLbfgs& operator=(const DeviceLbfgs&) = delete;
   const DeviceLbfgsOptions& options() const { return options_; }
 
  private:
@@ -136,6 +149,8 @@ class DeviceLbfgs {
   at::Tensor x0_;       // [P] line search: start point
   at::Tensor trial_f_;  // [K] line search: trial losses
   at::Tensor factors_;  // [K] shrink^k
+  Closure graph_closure_, graph_loss_only_;
+  std::shared_ptr<autodiff::CudaGraphStep> graph_;
 };
 
 }  // namespace dtpinn::core

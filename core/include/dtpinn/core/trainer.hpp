@@ -61,6 +61,9 @@ double test_error(const Network& net, const Dataset& data);
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options = {});
 
+/// Intra-op threads of LibTorch and of the SpMV kernel (0 = leave the default: all cores).
+void set_threads(int threads);
+
 /// A network for `config` on `data` (dtype from train.precision, device from train.device,
 /// seed from train.seed). Throws std::runtime_error for cuda without a CUDA device.
 Network make_network(const RunConfig& config, const Dataset& data);
