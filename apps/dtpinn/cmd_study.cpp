@@ -104,7 +104,7 @@ void run(const StudyArgs& a) {
   if (a.test_n > 0) o.test_n = a.test_n;
   if (a.max_depth > 0) o.max_depth = a.max_depth;
   if (a.eval_every == 0) throw std::runtime_error("--eval-every: must be >= 1");
-  o.threads = a.threads;
+  if (a.threads > 0) o.threads = a.threads;
   o.derivatives = !a.no_derivatives;
   o.pinn = !a.no_pinn;
   core::run_study(o, &std::cout);
@@ -136,7 +136,7 @@ void add_study_command(CLI::App& app) {
   cmd->add_option("--eval-every", a->eval_every, "epochs between test-error evaluations");
   cmd->add_option("--test-n", a->test_n, "test nodes (2D Poisson; heat and 3D use fewer)");
   cmd->add_option("--max-depth", a->max_depth, "derivative study: depths 1..D");
-  cmd->add_option("--threads", a->threads, "torch intra-op threads (0 = default)");
+  cmd->add_option("--threads", a->threads, "torch intra-op threads (quick: 1, full: the torch default)");
   cmd->add_flag("--no-derivatives", a->no_derivatives, "skip the derivative-vs-depth part");
   cmd->add_flag("--no-pinn", a->no_pinn, "skip the PINN runs");
   cmd->callback([a] { run(*a); });

@@ -288,10 +288,21 @@ bool StencilWeights::solve_null_space(Status& status) {
   // Partial-pivoting LU of the tall P (n x M), in place in pf_ (filled by compute()).
   for (int i = 0; i < n; ++i) perm_[i] = i;
   double max_pivot = 0.0, min_pivot = std::numeric_limits<double>::infinity();
+  // Plain loops on the column-major storage: the blocks are small (n x M <= ~120 x 60) and
+  // Eigen's block expressions cost more in bookkeeping than in flops here.
+  double* const P = pf_.data();
+  const Eigen::Index ld = pf_.outerStride();
   for (int c = 0; c < M; ++c) {
-    Eigen::Index r;
-    const double piv = pf_.col(c).tail(n - c).cwiseAbs().maxCoeff(&r);
-    r += c;
+    double* const colc = P + c * ld;
+    int r = c;
+    double piv = std::abs(colc[c]);
+    for (int i = c + 1; i < n; ++i) {
+      const double v = std::abs(colc[i]);
+      if (v > piv) {  // first maximum, as Eigen's maxCoeff
+        piv = v;
+        r = i;
+      }
+    }
     max_pivot = std::max(max_pivot, piv);
     min_pivot = std::min(min_pivot, piv);
     if (!(piv > 1e-12 * max_pivot)) {
@@ -303,12 +314,16 @@ bool StencilWeights::solve_null_space(Status& status) {
       return false;
     }
     if (r != c) {
-      pf_.row(c).swap(pf_.row(r));
+      for (int j = 0; j < M; ++j) std::swap(P[c + j * ld], P[r + j * ld]);
       std::swap(perm_[c], perm_[r]);
     }
-    pf_.col(c).tail(n - c - 1) /= pf_(c, c);
-    pf_.bottomRightCorner(n - c - 1, M - c - 1).noalias() -=
-        pf_.col(c).tail(n - c - 1) * pf_.row(c).tail(M - c - 1);
+    const double d = colc[c];
+    for (int i = c + 1; i < n; ++i) colc[i] /= d;
+    for (int j = c + 1; j < M; ++j) {
+      double* const colj = P + j * ld;
+      const double u = colj[c];
+      for (int i = c + 1; i < n; ++i) colj[i] -= colc[i] * u;
+    }
   }
   // Xt = X^T = L2 L1^{-1} (k x M).
   xt_ = pf_.bottomRows(k);

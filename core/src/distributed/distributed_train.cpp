@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <ftw.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,20 @@ namespace dtpinn::core {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+
+namespace {
+
+// std::filesystem::remove_all is NOT used: the PyPI libtorch.so exports its own copy of
+// std::filesystem::remove_all, which the dynamic linker binds first and which crashes (jumps to
+// a null address) on this toolchain. POSIX nftw does the same, without the interposition.
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path);
+}
+void remove_tree(const fs::path& p) {
+  if (!p.empty()) ::nftw(p.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+}  // namespace
 
 // --- local problem ------------------------------------------------------------------------------
 
@@ -228,7 +243,7 @@ int launch_distributed_train(const DistributedOptions& options, std::ostream& lo
   args[0] = self.string();
   const int code = launch_local(args, options, log,
                                 {"DTPINN_DISTRIBUTED=1", fmt::format("DTPINN_RUN_ID={}", ::getpid())});
-  if (code != 0) fs::remove_all(fs::path(out_dir) / fmt::format(".partial-dist-{}", ::getpid()), ec);
+  if (code != 0) remove_tree(fs::path(out_dir) / fmt::format(".partial-dist-{}", ::getpid()));
   if (code != 0) log << fmt::format("dtpinn train: distributed run failed (exit code {})\n", code);
   return code;
 }
@@ -277,15 +292,14 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     const char* run_id = std::getenv("DTPINN_RUN_ID");
     stage = dir / fmt::format(".partial-dist-{}", run_id && *run_id ? std::string(run_id)
                                                                      : std::to_string(::getpid()));
-    fs::remove_all(stage, ec);
+    remove_tree(stage);
     fs::create_directories(stage, ec);
   }
   struct StageGuard {
     fs::path p;
     bool done = false;
     ~StageGuard() {
-      std::error_code ec;
-      if (!done && !p.empty()) fs::remove_all(p, ec);
+      if (!done) remove_tree(p);
     }
   } guard{stage};
 
@@ -429,8 +443,10 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
 
   if (root) {
     net.save((stage / "model.pt").string());
-    std::vector<double> lo(net.lower().data(), net.lower().data() + net.in_dim());
-    std::vector<double> hi(net.upper().data(), net.upper().data() + net.in_dim());
+    // lower()/upper() return temporaries: copy each once (never mix two temporaries' pointers).
+    const Eigen::VectorXd lower = net.lower(), upper = net.upper();
+    const std::vector<double> lo(lower.data(), lower.data() + lower.size());
+    const std::vector<double> hi(upper.data(), upper.data() + upper.size());
     json ck = {{"format", "dtpinn-checkpoint-1"},
                {"weights", "model.pt"},
                {"config", "config.toml"},
@@ -483,7 +499,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     std::stable_partition(files.begin(), files.end(),
                           [](const fs::path& p) { return p.filename() != "results.json"; });
     for (const auto& f : files) fs::rename(f, dir / f.filename());
-    fs::remove_all(stage);
+    remove_tree(stage);
     guard.done = true;
     if (rlog)
       *rlog << fmt::format("distributed: {} epochs, loss {:.4e}, test rel l2 {:.3e}; wrote {}\n",

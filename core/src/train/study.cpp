@@ -311,7 +311,7 @@ std::string gp_header(const Stamp& st, const std::string& png, const std::string
   return fmt::format(
       "# {}\n# command: {}\n# machine: {} ({}{}), date {}, commit {}\n"
       "set terminal png size 960,640\nset output '{}'\nset title \"{}\"\nset grid\n"
-      "set key outside right\nset label 99 \"{}\" at screen 0.01,0.015 font ',8'\n",
+      "set key outside right\nset bmargin 5\nset label 99 \"{}\" at screen 0.01,0.015 font ',8'\n",
       png, st.command, st.machine, st.cpu, st.gpu.empty() ? "" : ", " + st.gpu, st.date, st.commit,
       png, title, st.line());
 }
@@ -738,13 +738,13 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
                  gp_header(st, base + "_error.png",
                            fmt::format("{} of a random tanh MLP: rel. error vs fp64 autograd, N = {}", op, n)) +
                      "set xlabel 'depth (hidden layers)'\nset ylabel 'relative l2 error'\nset "
-                     "logscale y\nset format y '%.0e'\nset xrange [0.5:*]\nplot " +
+                     "logscale y\nset format y '%.0e'\nset offsets 0.3, 0.3, 0, 0\nplot " +
                      pe + "\n");
       write_text(out / (base + "_time.gp"),
                  gp_header(st, base + "_time.png",
                            fmt::format("{}: time per application, N = {}", op, n)) +
                      "set xlabel 'depth (hidden layers)'\nset ylabel 'milliseconds'\nset logscale "
-                     "y\nset xrange [0.5:*]\nplot " +
+                     "y\nset offsets 0.3, 0.3, 0, 0\nplot " +
                      pt + "\n");
       run_gnuplot(out, base + "_error.gp", log);
       run_gnuplot(out, base + "_time.gp", log);

@@ -127,6 +127,9 @@ StudyOptions quick_study_options() {
   o.time_budget = 20.0;
   o.eval_every = 5;
   o.test_n = 8000;
+  // One torch thread: on a 2-core machine shared with other work, two intra-op threads meet
+  // at a barrier per operation and a small step slowed down ~30x (measured at load 8).
+  o.threads = 1;
   return o;
 }
 

@@ -78,7 +78,7 @@ struct StudyOptions {
   double time_budget = 0.0;   ///< seconds per run, 0 = none
   std::int64_t eval_every = 10;
   std::int64_t test_n = 21748;  ///< test nodes (2D); 3D and heat use fewer (see study.cpp)
-  int threads = 0;              ///< torch intra-op threads, 0 = default
+  int threads = 0;              ///< torch intra-op threads, 0 = torch default (quick: 1)
 };
 
 /// The presets: full (paper sizes, p = 2..5, three methods, five problems, 5000 epochs, five
