@@ -3,7 +3,9 @@ dtpinn_configure() {
   local root="$1" build="$2"
   local launcher=()
   if command -v ccache >/dev/null 2>&1; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+    # base_dir makes cache entries independent of where the clone lives (CI clones afresh).
+    launcher=("-DCMAKE_CXX_COMPILER_LAUNCHER=env;CCACHE_BASEDIR=$root;ccache"
+              "-DCMAKE_CUDA_COMPILER_LAUNCHER=env;CCACHE_BASEDIR=$root;ccache")
   fi
   if [ ! -f "$build/CMakeCache.txt" ]; then
     echo "[configure] cmake -S $root -B $build"
