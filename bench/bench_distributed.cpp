@@ -58,7 +58,9 @@ std::string shell(const std::string& cmd) {
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
 }
-std::string self_exe() { return fs::read_symlink("/proc/self/exe").string(); }
+std::string self_exe() {
+  return fs::read_symlink("/proc/self/exe").string();
+}
 
 // Child: one part of a P-way split of a ball of n nodes. Prints one line of numbers.
 int assembly_child(std::int64_t n, int parts, int order) {
@@ -69,18 +71,18 @@ int assembly_child(std::int64_t n, int parts, int order) {
   rbffd::RbffdParams params;
   params.order = order;
   params.threads = 1;
-  const auto nl = rbffd::stencil_rule(params, 2, 3).size, nb = rbffd::stencil_rule(params, 1, 3).size;
+  const auto nl = rbffd::stencil_rule(params, 2, 3).size,
+             nb = rbffd::stencil_rule(params, 1, 3).size;
   t = Clock::now();
   auto part = core::partition_rcb(nodes, parts, nl, nb);
   const double t_part = since(t);
-  auto ops = core::assemble_local(nodes, part, 0, params,
-                                  rbffd::RobinCoefficients::constant(1.0, 1.0));
+  auto ops =
+      core::assemble_local(nodes, part, 0, params, rbffd::RobinCoefficients::constant(1.0, 1.0));
   std::printf("RESULT %lld %lld %d %d %.4f %.4f %.4f %lld %lld %lld %lld %.1f %.1f\n",
               static_cast<long long>(nodes.size()), static_cast<long long>(nodes.n_collocation()),
               parts, order, t_gen, t_part, ops.seconds, static_cast<long long>(ops.L.rows),
-              static_cast<long long>(ops.L.nnz() + ops.B.nnz()),
-              static_cast<long long>(ops.n_halo), static_cast<long long>(ops.columns.size()),
-              rss_nodes, peak_rss_mib());
+              static_cast<long long>(ops.L.nnz() + ops.B.nnz()), static_cast<long long>(ops.n_halo),
+              static_cast<long long>(ops.columns.size()), rss_nodes, peak_rss_mib());
   return 0;
 }
 
@@ -106,8 +108,8 @@ int scaling_worker(std::int64_t n, int evals) {
   auto local = core::make_local_problem(data, std::move(ops));
   auto net = core::make_network(c, data);
   core::PartitionedLoss loss(local, net);
-  core::DistributedObjective obj(net, [&](const core::Network& m) { return loss.terms(m); },
-                                 {1.0, 1.0}, comm);
+  core::DistributedObjective obj(
+      net, [&](const core::Network& m) { return loss.terms(m); }, {1.0, 1.0}, comm);
   obj.broadcast_parameters();
   for (int k = 0; k < 3; ++k) obj.evaluate();
   std::vector<double> te, ta;
@@ -128,8 +130,8 @@ int scaling_worker(std::int64_t n, int evals) {
   if (comm.rank() == 0) {
     std::ofstream o(std::getenv("DTPINN_BENCH_OUT"));
     o << fmt::format("{} {} {} {:.6f} {:.6f} {:.4f}\n", data.nodes.size(),
-                     data.nodes.n_collocation(), comm.size(), te[te.size() / 2],
-                     ta[ta.size() / 2], asm_max / comm.size());
+                     data.nodes.n_collocation(), comm.size(), te[te.size() / 2], ta[ta.size() / 2],
+                     asm_max / comm.size());
   }
   comm.barrier();
   return 0;
@@ -186,8 +188,8 @@ int main(int argc, char** argv) {
     if (max_n >= 10000000) cases.push_back({10000000, 128, 2});
   }
   for (const auto& c : cases) {
-    const std::string cmd = fmt::format("{} --assembly-child {} {} {} 2>&1", self_exe(), c[0],
-                                        c[1], c[2]);
+    const std::string cmd =
+        fmt::format("{} --assembly-child {} {} {} 2>&1", self_exe(), c[0], c[1], c[2]);
     std::cout << "running: " << cmd << std::endl;
     const std::string out = shell(cmd);
     const auto pos = out.find("RESULT ");
@@ -212,8 +214,8 @@ int main(int argc, char** argv) {
         "alone (P + 3 doubles), 1 thread per process, rank 0's clock.\n\n"
         "| N (all) | Ni+Nb | processes | eval [ms] | allreduce [ms] | speed-up | local assembly "
         "per rank [s] |\n|---|---|---|---|---|---|---|\n";
-  const std::vector<std::int64_t> sizes = quick ? std::vector<std::int64_t>{5000}
-                                                : std::vector<std::int64_t>{20000, 80000};
+  const std::vector<std::int64_t> sizes =
+      quick ? std::vector<std::int64_t>{5000} : std::vector<std::int64_t>{20000, 80000};
   for (auto n : sizes) {
     double base = 0;
     for (int P : {1, 2}) {
@@ -221,11 +223,11 @@ int main(int argc, char** argv) {
       core::DistributedOptions o;
       o.nproc = P;
       o.wall_limit_seconds = 600;
-      const int code = core::launch_local(
-          {self_exe()}, o, std::cerr,
-          {fmt::format("DTPINN_BENCH_WORKER={}", n),
-           fmt::format("DTPINN_BENCH_EVALS={}", quick ? 10 : 30),
-           "DTPINN_BENCH_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
+      const int code =
+          core::launch_local({self_exe()}, o, std::cerr,
+                             {fmt::format("DTPINN_BENCH_WORKER={}", n),
+                              fmt::format("DTPINN_BENCH_EVALS={}", quick ? 10 : 20),
+                              "DTPINN_BENCH_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
       std::ifstream in(out);
       std::int64_t nn = 0, nc = 0;
       int p = 0;

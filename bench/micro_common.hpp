@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -85,12 +86,14 @@ inline int run_micro(int argc, char** argv, const std::string& name, const std::
   benchmark::RunSpecifiedBenchmarks(&rep);
   benchmark::Shutdown();
   const std::string load = core::machine_info(false).load;
+  const char* omp = std::getenv("OMP_NUM_THREADS");
 
   std::string body = fmt::format(
       "## {}\n\n{}\n\n- command: `{}`\n- machine: `{}`: {}, {} logical CPUs\n- uname: `{}`\n"
-      "- date: {}\n- git commit: {}\n- load average before: {}; after: {}\n\n",
+      "- date: {}\n- git commit: {}\n- OMP_NUM_THREADS: {}\n- load average before: {}; after: "
+      "{}\n\n",
       name, what, cmd, mi.slug, mi.cpu_model, mi.cpu_cores, mi.uname, core::utc_now(),
-      core::git_commit(DTPINN_SOURCE_DIR), mi.load, load);
+      core::git_commit(DTPINN_SOURCE_DIR), omp ? omp : "(unset)", mi.load, load);
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : rep.rows)
     rows.push_back({"`" + r.name + "`", fmt::format("{:.4g}", r.real), fmt::format("{:.4g}", r.cpu),

@@ -25,6 +25,8 @@ APT_PACKAGES=(
   libmuparser-dev      # fast evaluation of user expressions at nodes
   gnuplot-nox          # PNG plots of solutions, errors and loss curves
   ccache               # faster rebuilds (CI reuses its cache across clones)
+  libgloo-dev          # headers only: torch's ProcessGroupGloo.hpp includes gloo headers the
+                       # torch wheel does not ship (distributed training, issue 12)
 )
 
 log() { printf '[install] %s\n' "$*"; }

@@ -37,8 +37,8 @@ struct TrainArgs {
 };
 
 core::RunConfig make_config(const TrainArgs& a) {
-  core::RunConfig c = a.config_file.empty() ? core::default_config()
-                                            : core::load_config(a.config_file);
+  core::RunConfig c =
+      a.config_file.empty() ? core::default_config() : core::load_config(a.config_file);
   for (const auto& [k, v] : a.keyed) core::set_option(c, k, v);
   for (const auto& s : a.sets) {
     const auto eq = s.find('=');
@@ -50,7 +50,8 @@ core::RunConfig make_config(const TrainArgs& a) {
   if (!a.device.empty()) core::set_option(c, "train.device", a.device);
   if (!a.precision.empty()) core::set_option(c, "train.precision", a.precision);
   if (a.epochs >= 0) core::set_option(c, "train.epochs", std::to_string(a.epochs));
-  if (a.time_budget >= 0) core::set_option(c, "train.time_budget", fmt::format("{}", a.time_budget));
+  if (a.time_budget >= 0)
+    core::set_option(c, "train.time_budget", fmt::format("{}", a.time_budget));
   if (a.target_error >= 0)
     core::set_option(c, "train.target_error", fmt::format("{}", a.target_error));
   if (a.n >= 0) core::set_option(c, "domain.n", std::to_string(a.n));
@@ -70,7 +71,8 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
   }
   cmd->add_option("--device", a->device, "cpu | cuda (train.device)");
   cmd->add_option("--epochs", a->epochs, "epochs (train.epochs)");
-  cmd->add_option("--time-budget", a->time_budget, "seconds of training, 0 = none (train.time_budget)");
+  cmd->add_option("--time-budget", a->time_budget,
+                  "seconds of training, 0 = none (train.time_budget)");
   cmd->add_option("--target-error", a->target_error,
                   "stop below this test rel. l2 error, 0 = off (train.target_error)");
   cmd->add_option("--n", a->n, "number of collocation nodes Ni + Nb (domain.n)");
@@ -103,8 +105,9 @@ void add_train_commands(CLI::App& app) {
   {
     auto a = std::make_shared<TrainArgs>();
     auto* cmd = app.add_subcommand(
-        "train", "train a DT-PINN (RBF-FD derivatives) or a vanilla autograd PINN; writes "
-                 "results.json, history.csv, the checkpoint, VTK and plots to -o DIR");
+        "train",
+        "train a DT-PINN (RBF-FD derivatives) or a vanilla autograd PINN; writes "
+        "results.json, history.csv, the checkpoint, VTK and plots to -o DIR");
     add_common_flags(cmd, a, true);
     cmd->callback([a] {
       const auto c = make_config(*a);
@@ -114,9 +117,10 @@ void add_train_commands(CLI::App& app) {
   }
   {
     auto a = std::make_shared<TrainArgs>();
-    auto* cmd = app.add_subcommand(
-        "compare", "train DT-PINN and the vanilla PINN on the same nodes, seed and budget; "
-                   "prints a table, writes DIR/comparison.json, DIR/dtpinn/, DIR/vanilla/");
+    auto* cmd =
+        app.add_subcommand("compare",
+                           "train DT-PINN and the vanilla PINN on the same nodes, seed and budget; "
+                           "prints a table, writes DIR/comparison.json, DIR/dtpinn/, DIR/vanilla/");
     add_common_flags(cmd, a, false);
     cmd->add_option("--dtpinn-precision", a->dtpinn_precision, "fp64 (default) | fp32");
     cmd->add_option("--vanilla-precision", a->vanilla_precision,
@@ -142,8 +146,7 @@ void add_train_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "eval", "evaluate a trained checkpoint (a train run folder) at the points of a CSV file");
     cmd->add_option("dir", a->dir, "run folder of `dtpinn train`")->required();
-    cmd->add_option("--points", a->points,
-                    "node CSV (x,y[,z],kind,...) or plain x,y[,z][,t] CSV")
+    cmd->add_option("--points", a->points, "node CSV (x,y[,z],kind,...) or plain x,y[,z][,t] CSV")
         ->required();
     cmd->add_option("-o,--output", a->output, "output CSV x,y[,z][,t],u")->required();
     cmd->add_option("--t", a->t, "heat: time for points without a t column (default t_final)");

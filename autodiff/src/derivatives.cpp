@@ -12,8 +12,7 @@
 namespace dtpinn::autodiff {
 
 at::Tensor input_gradient(const at::Tensor& u, const at::Tensor& x, bool create_graph) {
-  if (!x.requires_grad())
-    throw std::invalid_argument("input_gradient: x must require grad");
+  if (!x.requires_grad()) throw std::invalid_argument("input_gradient: x must require grad");
   if (u.numel() != x.size(0))
     throw std::invalid_argument(
         fmt::format("input_gradient: u has {} entries, x has {} rows", u.numel(), x.size(0)));

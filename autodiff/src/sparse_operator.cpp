@@ -75,7 +75,7 @@ CsrTensors upload(const rbffd::CsrMatrix& m, const c10::TensorOptions& options) 
   const auto f64 = at::TensorOptions().dtype(at::kDouble);
   // from_blob does not copy; .to() / clone() below makes owned device copies.
   auto rp = at::from_blob(const_cast<std::int32_t*>(m.row_ptr.data()),
-                             {static_cast<std::int64_t>(m.row_ptr.size())}, i32);
+                          {static_cast<std::int64_t>(m.row_ptr.size())}, i32);
   auto ci = at::from_blob(const_cast<std::int32_t*>(m.col_idx.data()), {m.nnz()}, i32);
   auto va = at::from_blob(const_cast<double*>(m.values.data()), {m.nnz()}, f64);
   const auto dev = options.device();
@@ -86,18 +86,19 @@ CsrTensors upload(const rbffd::CsrMatrix& m, const c10::TensorOptions& options) 
 }
 
 void check_input(const CsrTensors& a, const at::Tensor& u, const char* what) {
-  if (!u.defined()) throw std::invalid_argument(fmt::format("SparseOperator::{}: undefined input", what));
+  if (!u.defined())
+    throw std::invalid_argument(fmt::format("SparseOperator::{}: undefined input", what));
   if (u.dim() != 1 && u.dim() != 2)
     throw std::invalid_argument(fmt::format(
         "SparseOperator::{}: input must be [cols] or [cols, k], got {} dimensions", what, u.dim()));
   if (u.size(0) != a.cols)
-    throw std::invalid_argument(fmt::format(
-        "SparseOperator::{}: input has {} rows, the operator has {} columns", what, u.size(0),
-        a.cols));
+    throw std::invalid_argument(
+        fmt::format("SparseOperator::{}: input has {} rows, the operator has {} columns", what,
+                    u.size(0), a.cols));
   if (u.scalar_type() != a.values.scalar_type())
-    throw std::invalid_argument(fmt::format("SparseOperator::{}: input dtype {} but operator dtype {}",
-                                            what, c10::toString(u.scalar_type()),
-                                            c10::toString(a.values.scalar_type())));
+    throw std::invalid_argument(
+        fmt::format("SparseOperator::{}: input dtype {} but operator dtype {}", what,
+                    c10::toString(u.scalar_type()), c10::toString(a.values.scalar_type())));
   if (u.device() != a.values.device())
     throw std::invalid_argument(fmt::format("SparseOperator::{}: input on {} but operator on {}",
                                             what, u.device().str(), a.values.device().str()));
@@ -109,8 +110,8 @@ at::Tensor spmv(SparseOperator::Backend& b, bool transpose, const at::Tensor& u_
   check_input(m, u_in, transpose ? "multiply_transpose" : "multiply");
   at::NoGradGuard no_grad;
   const at::Tensor u = u_in.contiguous();
-  at::Tensor out = u.dim() == 1 ? at::empty({m.rows}, u.options())
-                                : at::empty({m.rows, u.size(1)}, u.options());
+  at::Tensor out =
+      u.dim() == 1 ? at::empty({m.rows}, u.options()) : at::empty({m.rows, u.size(1)}, u.options());
   if (u.is_cpu()) {
     detail::spmv_cpu(m, u, out);
     return out;
@@ -142,8 +143,8 @@ struct SpmvFunction : torch::autograd::Function<SpmvFunction> {
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad) {
-    auto holder = c10::static_intrusive_pointer_cast<BackendHolder>(
-        ctx->saved_data["holder"].toCapsule());
+    auto holder =
+        c10::static_intrusive_pointer_cast<BackendHolder>(ctx->saved_data["holder"].toCapsule());
     const bool transpose = ctx->saved_data["transpose"].toBool();
     // d(A u)/du^T g = A^T g: the same function on the other stored matrix.
     at::Tensor g = SpmvFunction::apply(grad[0], holder, !transpose);
@@ -171,18 +172,18 @@ void spmv_cpu_typed(const CsrTensors& a, const at::Tensor& u, at::Tensor& out) {
     });
     return;
   }
-  at::parallel_for(0, a.rows, std::max<std::int64_t>(1, grain / k), [&](std::int64_t r0,
-                                                                          std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) {
-      T* yr = y + r * k;
-      for (std::int64_t c = 0; c < k; ++c) yr[c] = 0;
-      for (std::int32_t j = rp[r]; j < rp[r + 1]; ++j) {
-        const T w = va[j];
-        const T* xr = x + static_cast<std::int64_t>(ci[j]) * k;
-        for (std::int64_t c = 0; c < k; ++c) yr[c] += w * xr[c];
-      }
-    }
-  });
+  at::parallel_for(0, a.rows, std::max<std::int64_t>(1, grain / k),
+                   [&](std::int64_t r0, std::int64_t r1) {
+                     for (std::int64_t r = r0; r < r1; ++r) {
+                       T* yr = y + r * k;
+                       for (std::int64_t c = 0; c < k; ++c) yr[c] = 0;
+                       for (std::int32_t j = rp[r]; j < rp[r + 1]; ++j) {
+                         const T w = va[j];
+                         const T* xr = x + static_cast<std::int64_t>(ci[j]) * k;
+                         for (std::int64_t c = 0; c < k; ++c) yr[c] += w * xr[c];
+                       }
+                     }
+                   });
 }
 
 }  // namespace
@@ -207,8 +208,8 @@ SparseOperator::SparseOperator(const rbffd::CsrMatrix& a, const c10::TensorOptio
   check_csr(a);
   const auto st = options.dtype().toScalarType();
   if (st != at::kDouble && st != at::kFloat)
-    throw std::invalid_argument(fmt::format("SparseOperator: unsupported dtype {} (fp64 or fp32)",
-                                            c10::toString(st)));
+    throw std::invalid_argument(
+        fmt::format("SparseOperator: unsupported dtype {} (fp64 or fp32)", c10::toString(st)));
   a_ = upload(a, options);
   at_ = upload(transpose_csr(a), options);
   backend_ = std::make_shared<Backend>();
@@ -220,7 +221,9 @@ SparseOperator::~SparseOperator() = default;
 SparseOperator::SparseOperator(SparseOperator&&) noexcept = default;
 SparseOperator& SparseOperator::operator=(SparseOperator&&) noexcept = default;
 
-at::Tensor SparseOperator::multiply(const at::Tensor& u) const { return spmv(*backend_, false, u); }
+at::Tensor SparseOperator::multiply(const at::Tensor& u) const {
+  return spmv(*backend_, false, u);
+}
 
 at::Tensor SparseOperator::multiply_transpose(const at::Tensor& g) const {
   return spmv(*backend_, true, g);

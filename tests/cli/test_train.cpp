@@ -19,8 +19,10 @@ struct Run {
   std::string out;  // stdout + stderr
 };
 
-Run run(const std::string& args) {
-  const std::string cmd = std::string(DTPINN_EXE) + " " + args + " 2>&1";
+/// stdout + stderr, or stderr only (set-up progress lines go to stdout, the error to stderr).
+Run run(const std::string& args, bool stderr_only = false) {
+  const std::string cmd =
+      std::string(DTPINN_EXE) + " " + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
   Run r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -79,16 +81,32 @@ TEST(CliTrain, TinyConfigWritesACompleteRunFolder) {
   auto r = run("train " + cfg + " --seed 3 -o " + dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("epoch 12"), std::string::npos) << r.out;
-  for (const char* f : {"results.json", "history.csv", "config.toml", "model.pt",
-                        "checkpoint.json", "solution.vtk"})
+  for (const char* f : {"results.json", "history.csv", "config.toml", "model.pt", "checkpoint.json",
+                        "solution.vtk"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   EXPECT_FALSE(fs::exists(dir / ("results.json.tmp")));
   nlohmann::json j;
   std::ifstream(dir / "results.json") >> j;
-  for (const char* k : {"method", "precision", "device", "pde", "n_nodes", "order", "epochs",
-                        "train_seconds", "seconds_per_epoch", "final_loss", "loss_terms",
-                        "test_rel_l2", "best_test_rel_l2", "epochs_to_best", "seconds_to_best",
-                        "history", "stop_reason", "n_interior", "n_boundary", "n_test"})
+  for (const char* k : {"method",
+                        "precision",
+                        "device",
+                        "pde",
+                        "n_nodes",
+                        "order",
+                        "epochs",
+                        "train_seconds",
+                        "seconds_per_epoch",
+                        "final_loss",
+                        "loss_terms",
+                        "test_rel_l2",
+                        "best_test_rel_l2",
+                        "epochs_to_best",
+                        "seconds_to_best",
+                        "history",
+                        "stop_reason",
+                        "n_interior",
+                        "n_boundary",
+                        "n_test"})
     EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["method"], "dtpinn");
   EXPECT_EQ(j["precision"], "fp64");
@@ -141,7 +159,7 @@ TEST(CliTrain, BadInputIsRefusedWithOneLineAndNoResults) {
   int i = 0;
   for (const auto& c : cases) {
     const auto dir = base / ("out" + std::to_string(i++));
-    auto r = run(c.args + " -o " + dir.string());
+    auto r = run(c.args + " -o " + dir.string(), /*stderr_only=*/true);
     EXPECT_NE(r.status, 0) << c.args;
     EXPECT_EQ(count_lines(r.out), 1) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;

@@ -115,7 +115,9 @@ core::ModelConfig small_model(int depth = 2, int width = 8) {
   return m;
 }
 
-double mean_sq(const Eigen::VectorXd& v) { return v.squaredNorm() / static_cast<double>(v.size()); }
+double mean_sq(const Eigen::VectorXd& v) {
+  return v.squaredNorm() / static_cast<double>(v.size());
+}
 
 RunConfig small_run(const std::string& method, int n = 300, int order = 3) {
   RunConfig c = core::default_config();
@@ -177,12 +179,12 @@ TEST(Network, ArchitecturesActivationsAndErrors) {
   m.architecture = "resnet";
   EXPECT_THROW(Network(m, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1)), std::invalid_argument);
   // Same seed, same weights; another seed, other weights.
-  Network s1(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble,
-             c10::kCPU, 5);
-  Network s2(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble,
-             c10::kCPU, 5);
-  Network s3(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble,
-             c10::kCPU, 6);
+  Network s1(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble, c10::kCPU,
+             5);
+  Network s2(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble, c10::kCPU,
+             5);
+  Network s3(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble, c10::kCPU,
+             6);
   auto x = torch::rand({5, 2}, f64);
   EXPECT_TRUE(torch::equal(s1.forward(x), s2.forward(x)));
   EXPECT_FALSE(torch::equal(s1.forward(x), s3.forward(x)));
@@ -258,7 +260,9 @@ TEST(Loss, VanillaTermsMatchFiniteDifferences) {
           (eval(h, 0, 0) + eval(-h, 0, 0) + eval(0, h, 0) + eval(0, -h, 0) - 4 * u) / (h * h);
       Eigen::VectorXd r = lap - d.f.col(static_cast<Eigen::Index>(k));
       if (pde == core::PdeKind::nonlinear_poisson) r -= u.array().exp().matrix();
-      if (heat) r = (eval(0, 0, h) - eval(0, 0, -h)) / (2 * h) - lap - d.f.col(static_cast<Eigen::Index>(k));
+      if (heat)
+        r = (eval(0, 0, h) - eval(0, 0, -h)) / (2 * h) - lap -
+            d.f.col(static_cast<Eigen::Index>(k));
       pde_sum += r.squaredNorm();
       // boundary nodes 3, 4 with normals (1, 0), (0, 1); alpha = beta = 1 (default problem)
       const Eigen::Vector2d bu(ux[3] + u[3], uy[4] + u[4]);

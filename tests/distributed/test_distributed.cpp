@@ -4,8 +4,8 @@
 //
 // The worker processes are this test executable itself, re-executed by core::launch_local with
 // DTPINN_DIST_TEST_WORKER=<scenario> and --gtest_filter=DistributedWorker.RunScenario, which runs
-// the scenario and exits, rank 0 writing its numbers to DTPINN_DIST_TEST_OUT. Every launch has a hard wall
-// limit, so a broken run can never hang CI.
+// the scenario and exits, rank 0 writing its numbers to DTPINN_DIST_TEST_OUT. Every launch has a
+// hard wall limit, so a broken run can never hang CI.
 #include <dtpinn/core/dataset.hpp>
 #include <dtpinn/core/distributed.hpp>
 #include <dtpinn/core/distributed_train.hpp>
@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <ftw.h>
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -26,8 +28,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <ftw.h>
-#include <unistd.h>
 
 using namespace dtpinn;
 namespace fs = std::filesystem;
@@ -60,8 +60,8 @@ struct Trace {
   std::vector<double> terms, grad, trajectory, final_weights;
 };
 
-Trace run_trace(core::Network& net, core::DistributedObjective::TermsFn terms,
-                std::size_t n_terms, core::Communicator& comm) {
+Trace run_trace(core::Network& net, core::DistributedObjective::TermsFn terms, std::size_t n_terms,
+                core::Communicator& comm) {
   core::DistributedObjective obj(net, std::move(terms), std::vector<double>(n_terms, 1.0), comm);
   obj.broadcast_parameters();
   Trace t;
@@ -141,8 +141,8 @@ int worker_main(const std::string& scenario, const std::string& out) {
   auto local = core::make_local_problem(data, std::move(ops));
   auto net = core::make_network(c, data);
   core::PartitionedLoss loss(local, net);
-  auto trace = run_trace(net, [&](const core::Network& n) { return loss.terms(n); },
-                         loss.names().size(), comm);
+  auto trace = run_trace(
+      net, [&](const core::Network& n) { return loss.terms(n); }, loss.names().size(), comm);
   if (comm.rank() == 0) {
     std::ofstream o(out);
     o.precision(17);
@@ -180,7 +180,9 @@ namespace {
 // --- parent side --------------------------------------------------------------------------------
 
 // Not std::filesystem::remove_all: libtorch.so exports a copy of it that crashes here.
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path);
+}
 
 fs::path tmp_dir(const std::string& name) {
   auto p = fs::path(DTPINN_BINARY_DIR) / "test_distributed_tmp" / name;
@@ -198,10 +200,10 @@ int launch(const std::string& scenario, int nproc, const fs::path& out, std::str
   std::ostringstream log;
   std::error_code ec;
   const auto self = fs::read_symlink("/proc/self/exe", ec).string();
-  const int code = core::launch_local({self, "--gtest_filter=DistributedWorker.RunScenario"}, o, log,
-                                      {"DTPINN_DIST_TEST_WORKER=" + scenario,
-                                       "DTPINN_DIST_TEST_OUT=" + out.string(),
-                                       "OMP_NUM_THREADS=1"});
+  const int code =
+      core::launch_local({self, "--gtest_filter=DistributedWorker.RunScenario"}, o, log,
+                         {"DTPINN_DIST_TEST_WORKER=" + scenario,
+                          "DTPINN_DIST_TEST_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
   if (log_text) *log_text = log.str();
   return code;
 }
@@ -212,8 +214,8 @@ Trace single_process_reference(const std::string& scenario) {
   auto net = core::make_network(c, data);
   auto loss = core::make_loss("dtpinn", data, net);
   core::Communicator none;
-  return run_trace(net, [&](const core::Network& n) { return loss->terms(n); },
-                   loss->names().size(), none);
+  return run_trace(
+      net, [&](const core::Network& n) { return loss->terms(n); }, loss->names().size(), none);
 }
 
 double rel(const std::vector<double>& a, const std::vector<double>& b) {
@@ -256,10 +258,10 @@ void check_scenario(const std::string& scenario) {
     EXPECT_LT(et, 1e-8) << P << " processes";
     const double ew = rel(t.final_weights, ref.final_weights);
     EXPECT_LT(ew, 1e-8) << P << " processes";
-    std::cout << fmt::format("[{} P={}] loss rel {:.2e}, grad rel {:.2e}, trajectory max rel "
-                             "{:.2e} over {} evals, weights rel {:.2e}\n",
-                             scenario, P, std::abs(t.loss - ref.loss) / ref.loss, eg, et,
-                             t.trajectory.size(), ew);
+    std::cout << fmt::format(
+        "[{} P={}] loss rel {:.2e}, grad rel {:.2e}, trajectory max rel "
+        "{:.2e} over {} evals, weights rel {:.2e}\n",
+        scenario, P, std::abs(t.loss - ref.loss) / ref.loss, eg, et, t.trajectory.size(), ew);
   }
 }
 
@@ -329,9 +331,15 @@ TEST(Partition, LocalRowsEqualGlobalRows) {
   }
 }
 
-TEST(Distributed, PoissonMatchesSingleProcess) { check_scenario("poisson"); }
-TEST(Distributed, NonlinearPoissonMatchesSingleProcess) { check_scenario("nonlinear"); }
-TEST(Distributed, HeatMatchesSingleProcess) { check_scenario("heat"); }
+TEST(Distributed, PoissonMatchesSingleProcess) {
+  check_scenario("poisson");
+}
+TEST(Distributed, NonlinearPoissonMatchesSingleProcess) {
+  check_scenario("nonlinear");
+}
+TEST(Distributed, HeatMatchesSingleProcess) {
+  check_scenario("heat");
+}
 
 TEST(Distributed, DeadRankEndsTheRunQuickly) {
   for (const char* s : {"die", "die_late"}) {

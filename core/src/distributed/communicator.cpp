@@ -32,9 +32,10 @@ int env_int(const char* name, int fallback, bool* found = nullptr) {
   char* end = nullptr;
   const long x = std::strtol(v, &end, 10);
   if (*end != '\0' || x < 0 || x > 1000000)
-    throw std::runtime_error(fmt::format("distributed: environment variable {}={} is not a "
-                                         "non-negative integer",
-                                         name, v));
+    throw std::runtime_error(
+        fmt::format("distributed: environment variable {}={} is not a "
+                    "non-negative integer",
+                    name, v));
   return static_cast<int>(x);
 }
 
@@ -44,10 +45,10 @@ DistributedEnv DistributedEnv::from_environment() {
   DistributedEnv e;
   bool has_rank = false, has_size = false;
   // torchrun / our launcher, then Open MPI, then SLURM.
-  const char* names[3][3] = {{"RANK", "WORLD_SIZE", "LOCAL_RANK"},
-                             {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
-                              "OMPI_COMM_WORLD_LOCAL_RANK"},
-                             {"SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID"}};
+  const char* names[3][3] = {
+      {"RANK", "WORLD_SIZE", "LOCAL_RANK"},
+      {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK"},
+      {"SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID"}};
   for (const auto& n : names) {
     e.rank = env_int(n[0], 0, &has_rank);
     e.world_size = env_int(n[1], 1, &has_size);
@@ -68,8 +69,8 @@ DistributedEnv DistributedEnv::from_environment() {
   if (const char* a = std::getenv("MASTER_ADDR"); a && *a) e.master_addr = a;
   e.master_port = env_int("MASTER_PORT", 29500);
   if (e.master_port < 1 || e.master_port > 65535)
-    throw std::runtime_error(fmt::format("distributed: MASTER_PORT={} is not a TCP port",
-                                         e.master_port));
+    throw std::runtime_error(
+        fmt::format("distributed: MASTER_PORT={} is not a TCP port", e.master_port));
   return e;
 }
 
@@ -96,8 +97,9 @@ Communicator::Communicator(const DistributedEnv& env, const std::string& backend
     throw std::runtime_error(
         fmt::format("distributed: unknown backend '{}' (choose auto, gloo or nccl)", backend));
   if (kind == "gloo" && device.is_cuda())
-    throw std::runtime_error("distributed: the gloo backend here reduces CPU tensors only; "
-                             "use --backend nccl (or auto) with --device cuda");
+    throw std::runtime_error(
+        "distributed: the gloo backend here reduces CPU tensors only; "
+        "use --backend nccl (or auto) with --device cuda");
   s.backend = kind;
   const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1e3));
   try {
@@ -111,13 +113,12 @@ Communicator::Communicator(const DistributedEnv& env, const std::string& backend
     if (kind == "gloo") {
       auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
       // Loopback for a single host, else the address that reaches the master's network.
-      opts->devices.push_back(
-          env.master_addr == "127.0.0.1" || env.master_addr == "localhost"
-              ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-              : c10d::ProcessGroupGloo::createDefaultDevice());
+      opts->devices.push_back(env.master_addr == "127.0.0.1" || env.master_addr == "localhost"
+                                  ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                  : c10d::ProcessGroupGloo::createDefaultDevice());
       opts->threads = 1;
-      s.group = c10::make_intrusive<c10d::ProcessGroupGloo>(s.store, env.rank, env.world_size,
-                                                            opts);
+      s.group =
+          c10::make_intrusive<c10d::ProcessGroupGloo>(s.store, env.rank, env.world_size, opts);
     } else {
       s.group = make_nccl_backend(s.store, env.rank, env.world_size, timeout_seconds);
     }
@@ -134,9 +135,15 @@ Communicator::~Communicator() = default;
 Communicator::Communicator(Communicator&&) noexcept = default;
 Communicator& Communicator::operator=(Communicator&&) noexcept = default;
 
-int Communicator::rank() const { return impl_->rank; }
-int Communicator::size() const { return impl_->size; }
-const std::string& Communicator::backend() const { return impl_->backend; }
+int Communicator::rank() const {
+  return impl_->rank;
+}
+int Communicator::size() const {
+  return impl_->size;
+}
+const std::string& Communicator::backend() const {
+  return impl_->backend;
+}
 
 void Communicator::allreduce_sum(at::Tensor& t) {
   if (!impl_->group) return;
@@ -146,9 +153,9 @@ void Communicator::allreduce_sum(at::Tensor& t) {
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    throw std::runtime_error(fmt::format(
-        "distributed: rank {}: allreduce failed (another rank died or timed out): {}",
-        impl_->rank, what));
+    throw std::runtime_error(
+        fmt::format("distributed: rank {}: allreduce failed (another rank died or timed out): {}",
+                    impl_->rank, what));
   }
 }
 

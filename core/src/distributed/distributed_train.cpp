@@ -9,9 +9,9 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <ftw.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -122,7 +122,9 @@ PartitionedLoss::PartitionedLoss(const LocalProblem& local, const Network& net)
     : impl_(std::make_unique<Impl>(local, net)) {}
 PartitionedLoss::~PartitionedLoss() = default;
 PartitionedLoss::PartitionedLoss(PartitionedLoss&&) noexcept = default;
-const std::vector<std::string>& PartitionedLoss::names() const { return impl_->names; }
+const std::vector<std::string>& PartitionedLoss::names() const {
+  return impl_->names;
+}
 
 std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
   const auto& s = *impl_;
@@ -139,7 +141,7 @@ std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
   auto ut = autodiff::time_derivative(grad, static_cast<int>(x.size(1)) - 1)
                 .view({s.slices, s.n_local})
                 .narrow(1, 0, s.n_owned)
-                .t();                                    // [n_owned, S]
+                .t();                                       // [n_owned, S]
   auto U = u.view({s.slices, s.n_local}).t().contiguous();  // [n_local, S]
   auto ic = s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned);
   auto r = ut - s.L.apply(U) - s.f;
@@ -156,8 +158,8 @@ std::vector<double> fixed_loss_weights(const TrainConfig& train,
   for (const auto& [key, value] : train.weights) {
     auto it = std::find(names.begin(), names.end(), key);
     if (it == names.end())
-      throw std::runtime_error(fmt::format("train.weights.{}: this problem has no '{}' term", key,
-                                           key));
+      throw std::runtime_error(
+          fmt::format("train.weights.{}: this problem has no '{}' term", key, key));
     w[it - names.begin()] = value;
   }
   return w;
@@ -177,11 +179,13 @@ struct DistributedObjective::Impl {
   torch::Tensor buffer;  ///< [P gradient | T terms | total]: one allreduce per evaluation
 };
 
-DistributedObjective::DistributedObjective(Network& net, TermsFn terms,
-                                           std::vector<double> weights, Communicator& comm)
+DistributedObjective::DistributedObjective(Network& net, TermsFn terms, std::vector<double> weights,
+                                           Communicator& comm)
     : impl_(std::make_unique<Impl>(net, std::move(terms), std::move(weights), comm)) {}
 DistributedObjective::~DistributedObjective() = default;
-FlatParameters& DistributedObjective::flat() { return impl_->flat; }
+FlatParameters& DistributedObjective::flat() {
+  return impl_->flat;
+}
 
 double DistributedObjective::evaluate(std::vector<double>* terms_out) {
   auto& s = *impl_;
@@ -241,8 +245,8 @@ int launch_distributed_train(const DistributedOptions& options, std::ostream& lo
   if (args.empty() || ec)
     throw std::runtime_error("distributed: cannot read this process's command line");
   args[0] = self.string();
-  const int code = launch_local(args, options, log,
-                                {"DTPINN_DISTRIBUTED=1", fmt::format("DTPINN_RUN_ID={}", ::getpid())});
+  const int code = launch_local(
+      args, options, log, {"DTPINN_DISTRIBUTED=1", fmt::format("DTPINN_RUN_ID={}", ::getpid())});
   if (code != 0) remove_tree(fs::path(out_dir) / fmt::format(".partial-dist-{}", ::getpid()));
   if (code != 0) log << fmt::format("dtpinn train: distributed run failed (exit code {})\n", code);
   return code;
@@ -251,12 +255,9 @@ int launch_distributed_train(const DistributedOptions& options, std::ostream& lo
 namespace {
 
 json partition_json(const Partition& p, const std::vector<std::int64_t>& halo) {
-  return {{"method", p.method},
-          {"parts", p.parts},
-          {"rows", p.rows},
-          {"boundary_rows", p.boundary_rows},
-          {"halo", halo},
-          {"imbalance", p.imbalance()}};
+  return {{"method", p.method}, {"parts", p.parts},
+          {"rows", p.rows},     {"boundary_rows", p.boundary_rows},
+          {"halo", halo},       {"imbalance", p.imbalance()}};
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -277,10 +278,29 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     throw std::runtime_error("distributed training supports train.loss_weights = fixed only");
   const bool root = env.rank == 0;
   std::ostream* rlog = root ? log : nullptr;
-  const c10::Device device = tc.device == "cuda"
-                                 ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(
-                                                               env.local_rank))
-                                 : c10::Device(c10::kCPU);
+  // One GPU per process: make_network() places the network on cuda:0, so each rank is shown
+  // only its own GPU (entry LOCAL_RANK of CUDA_VISIBLE_DEVICES, or GPU LOCAL_RANK). This must
+  // happen before anything initialises CUDA in this process.
+  if (tc.device == "cuda" && env.present && env.world_size > 1) {
+    const char* vis = std::getenv("CUDA_VISIBLE_DEVICES");
+    std::vector<std::string> ids;
+    std::string cur;
+    for (const char* q = vis ? vis : "";; ++q) {
+      if (*q == ',' || *q == '\0') {
+        if (!cur.empty()) ids.push_back(cur);
+        cur.clear();
+        if (*q == '\0') break;
+      } else {
+        cur += *q;
+      }
+    }
+    const std::string mine = ids.empty()
+                                 ? std::to_string(env.local_rank)
+                                 : ids[static_cast<std::size_t>(env.local_rank) % ids.size()];
+    ::setenv("CUDA_VISIBLE_DEVICES", mine.c_str(), 1);
+  }
+  const c10::Device device =
+      tc.device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
   // Stage the run folder before anything long, so a bad -o fails at once.
   fs::path dir(out_dir), stage;
   if (root) {
@@ -290,8 +310,8 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
       throw std::runtime_error(fmt::format("{}: cannot create the output folder", out_dir));
     // Named after the launcher (DTPINN_RUN_ID) when there is one, so it can clean up.
     const char* run_id = std::getenv("DTPINN_RUN_ID");
-    stage = dir / fmt::format(".partial-dist-{}", run_id && *run_id ? std::string(run_id)
-                                                                     : std::to_string(::getpid()));
+    stage = dir / fmt::format(".partial-dist-{}",
+                              run_id && *run_id ? std::string(run_id) : std::to_string(::getpid()));
     remove_tree(stage);
     fs::create_directories(stage, ec);
   }
@@ -303,9 +323,9 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     }
   } guard{stage};
 
-  Communicator comm = env.present ? Communicator(env, options.backend, device,
-                                                 options.timeout_seconds)
-                                  : Communicator();
+  Communicator comm = env.present
+                          ? Communicator(env, options.backend, device, options.timeout_seconds)
+                          : Communicator();
   if (rlog)
     *rlog << fmt::format("distributed: {} rank(s), backend {}\n", comm.size(), comm.backend());
   const auto t_setup = std::chrono::steady_clock::now();
@@ -317,27 +337,29 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   const int d = data.dim();
   const auto part = partition_rcb(data.nodes, comm.size(), rbffd::stencil_rule(params, 2, d).size,
                                   rbffd::stencil_rule(params, 1, d).size);
-  auto ops = assemble_local(data.nodes, part, comm.rank(), params,
-                            rbffd::RobinCoefficients::constant(data.problem->alpha(),
-                                                               data.problem->beta()));
+  auto ops = assemble_local(
+      data.nodes, part, comm.rank(), params,
+      rbffd::RobinCoefficients::constant(data.problem->alpha(), data.problem->beta()));
   // Halo sizes of every part, for partition.json (one small allreduce).
-  auto halo_t = torch::zeros({comm.size()}, torch::TensorOptions().dtype(torch::kDouble).device(
-                                                device));
+  auto halo_t =
+      torch::zeros({comm.size()}, torch::TensorOptions().dtype(torch::kDouble).device(device));
   halo_t[comm.rank()] = static_cast<double>(ops.n_halo);
   comm.allreduce_sum(halo_t);
   std::vector<std::int64_t> halo(comm.size());
   auto halo_h = halo_t.cpu();
-  for (int q = 0; q < comm.size(); ++q) halo[q] = static_cast<std::int64_t>(halo_h[q].item<double>());
+  for (int q = 0; q < comm.size(); ++q)
+    halo[q] = static_cast<std::int64_t>(halo_h[q].item<double>());
   if (rlog)
-    *rlog << fmt::format("distributed: rank 0 owns {} of {} rows, halo {} (imbalance {:.3f}), "
-                         "local assembly {:.2f} s\n",
-                         ops.owned.size(), ops.global_l_rows, ops.n_halo, part.imbalance(),
-                         ops.seconds);
+    *rlog << fmt::format(
+        "distributed: rank 0 owns {} of {} rows, halo {} (imbalance {:.3f}), "
+        "local assembly {:.2f} s\n",
+        ops.owned.size(), ops.global_l_rows, ops.n_halo, part.imbalance(), ops.seconds);
   LocalProblem local = make_local_problem(data, std::move(ops));
   Network net = make_network(config, data);
   PartitionedLoss loss(local, net);
-  DistributedObjective objective(net, [&loss](const Network& n) { return loss.terms(n); },
-                                 fixed_loss_weights(tc, loss.names()), comm);
+  DistributedObjective objective(
+      net, [&loss](const Network& n) { return loss.terms(n); },
+      fixed_loss_weights(tc, loss.names()), comm);
   objective.broadcast_parameters();
   const double setup_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
@@ -363,9 +385,13 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     opt = std::make_unique<torch::optim::Adam>(params_list, torch::optim::AdamOptions(tc.adam_lr));
   else
     throw std::runtime_error(fmt::format("train.optimizer: unknown optimizer '{}'", tc.optimizer));
-  std::vector<double> terms;
+  // `terms` holds the terms at the first evaluation of a step: the point whose loss the step
+  // returns (as the single-process trainer logs it).
+  std::vector<double> terms, scratch;
+  bool first_of_step = true;
   auto closure = [&]() -> torch::Tensor {
-    const double v = objective.evaluate(&terms);
+    const double v = objective.evaluate(first_of_step ? &terms : &scratch);
+    first_of_step = false;
     return torch::full({}, v, torch::kDouble);
   };
 
@@ -384,6 +410,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
       is_lbfgs = true;
     }
     const auto t0 = std::chrono::steady_clock::now();
+    first_of_step = true;
     double lv;
     if (is_lbfgs) {
       lv = opt->step(closure).item<double>();
@@ -398,8 +425,8 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     }
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!std::isfinite(lv))
-      throw std::runtime_error(fmt::format("training diverged at epoch {}: the loss is {}", epoch,
-                                           lv));
+      throw std::runtime_error(
+          fmt::format("training diverged at epoch {}: the loss is {}", epoch, lv));
     final_loss = lv;
     const bool eval = epoch % std::max<std::int64_t>(tc.eval_every, 1) == 0 || epoch == tc.epochs;
     // The test error is computed on rank 0 and shared, so every rank takes the same stop decision.
@@ -428,11 +455,10 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
                            comm.size(), epoch, lv, last_error, train_seconds / epoch);
     // Every rank reads the same clock decision from rank 0.
     const bool over_time = tc.time_budget > 0 && train_seconds >= tc.time_budget;
-    const double stop =
-        comm.allreduce_sum(root && (over_time || (tc.target_error > 0 && eval && err >= 0 &&
-                                                  err <= tc.target_error))
-                               ? 1.0
-                               : 0.0);
+    const double stop = comm.allreduce_sum(
+        root && (over_time || (tc.target_error > 0 && eval && err >= 0 && err <= tc.target_error))
+            ? 1.0
+            : 0.0);
     if (stop > 0) {
       stop_reason = over_time ? "time_budget" : "target_error";
       break;

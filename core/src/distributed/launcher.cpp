@@ -48,8 +48,8 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
   const int n = options.nproc;
 
   // Environment of every child: ours minus the variables we set, plus them.
-  const char* ours[] = {"RANK=",       "WORLD_SIZE=",  "LOCAL_RANK=", "LOCAL_WORLD_SIZE=",
-                        "MASTER_ADDR=", "MASTER_PORT="};
+  const char* ours[] = {
+      "RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
   std::vector<std::string> base;
   for (char** e = environ; *e; ++e) {
     bool skip = false;
@@ -92,9 +92,9 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
   bool terminating = false;
   auto deadline = std::chrono::steady_clock::time_point::max();
   const bool limited = options.wall_limit_seconds > 0;
-  const auto wall_end = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<std::int64_t>(
-                            (limited ? options.wall_limit_seconds : 0.0) * 1e3));
+  const auto wall_end =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(
+                                             (limited ? options.wall_limit_seconds : 0.0) * 1e3));
   while (running > 0) {
     int status = 0;
     if (limited && !terminating && std::chrono::steady_clock::now() > wall_end) {
@@ -143,8 +143,8 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
       for (int q = 0; q < n; ++q)
         if (pids[q] > 0) ::kill(pids[q], SIGTERM);
       deadline = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(static_cast<int>(
-                     std::min(options.timeout_seconds, 10.0) * 1e3));
+                 std::chrono::milliseconds(
+                     static_cast<int>(std::min(options.timeout_seconds, 10.0) * 1e3));
     }
   }
   return first_code;

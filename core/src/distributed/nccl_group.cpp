@@ -29,8 +29,9 @@ c10::intrusive_ptr<c10d::Backend> make_nccl_backend(const c10::intrusive_ptr<c10
   return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, opts);
 #else
   (void)store, (void)rank, (void)size, (void)timeout_seconds;
-  throw std::runtime_error("the NCCL backend is not built in (configure with CUDA and NCCL "
-                           "headers; see cmake/DtpinnDistributed.cmake)");
+  throw std::runtime_error(
+      "the NCCL backend is not built in (configure with CUDA and NCCL "
+      "headers; see cmake/DtpinnDistributed.cmake)");
 #endif
 }
 

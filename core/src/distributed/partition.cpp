@@ -68,9 +68,8 @@ void bisect(const NodeSet& nodes, const std::vector<double>& weight, std::vector
 Partition partition_rcb(const NodeSet& nodes, int parts, int l_stencil, int b_stencil) {
   const Index nc = nodes.n_collocation();
   if (parts < 1 || parts > nc)
-    throw std::invalid_argument(
-        fmt::format("partition: {} parts for {} collocation nodes (need 1 <= parts <= {})", parts,
-                    nc, nc));
+    throw std::invalid_argument(fmt::format(
+        "partition: {} parts for {} collocation nodes (need 1 <= parts <= {})", parts, nc, nc));
   if (nodes.points.rows() < nc || nodes.points.cols() != nodes.dim)
     throw std::invalid_argument("partition: node coordinates missing");
   std::vector<double> weight(nc);
@@ -122,12 +121,17 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
                   const std::vector<std::int32_t>& centres, int threads, Sink&& sink) {
   const int n = rule.size, d = nodes.dim;
   if (nodes.size() < n)
-    throw std::invalid_argument(fmt::format(
-        "partition: stencils of {} nodes ({}) but the node set has only {}", n, rule.describe(),
-        nodes.size()));
+    throw std::invalid_argument(
+        fmt::format("partition: stencils of {} nodes ({}) but the node set has only {}", n,
+                    rule.describe(), nodes.size()));
   std::string failure;
   Index failed_row = std::numeric_limits<Index>::max();
   const Index rows = static_cast<Index>(centres.size());
+  // Eigen parallelises its GEMMs with OpenMP unless it runs inside an ACTIVE parallel region;
+  // a one-thread region is not active, and the nested teams then cost far more than the small
+  // stencil products (measured 10x slower). The stencils are the parallel loop: Eigen runs serial.
+  const int eigen_threads = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
 #pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
   {
     rbffd::StencilWeights solver(d, rule);
@@ -152,9 +156,9 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
         for (int c = 0; c < d; ++c) coords[j * d + c] = nodes.points(idx[j], c);
       const auto status = solver.compute(coords.data(), x, ops, w);
       if (!status.ok) {
-        local_failure = fmt::format("partition: node {} ({}): {} ({})", node,
-                                    nodegen::to_string(nodes.kind(node)), status.reason,
-                                    rule.describe());
+        local_failure =
+            fmt::format("partition: node {} ({}): {} ({})", node,
+                        nodegen::to_string(nodes.kind(node)), status.reason, rule.describe());
         local_row = r;
         continue;
       }
@@ -169,6 +173,7 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
       failure = local_failure;
     }
   }
+  Eigen::setNbThreads(eigen_threads);
   if (!failure.empty()) throw std::runtime_error(failure);
 }
 

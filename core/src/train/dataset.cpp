@@ -196,8 +196,8 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
   }
   check_nodes(d.test_nodes, "test nodes");
   if (d.test_nodes.dim != dim)
-    throw std::runtime_error(fmt::format("test nodes are {}D but the collocation nodes are {}D",
-                                         d.test_nodes.dim, dim));
+    throw std::runtime_error(
+        fmt::format("test nodes are {}D but the collocation nodes are {}D", d.test_nodes.dim, dim));
   const auto M = d.test_nodes.n_collocation();
   if (P.is_time_dependent()) {
     // At most 11 slices of the collocation times (always t = 0 and t = t_final).
@@ -232,8 +232,8 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
     const PointMatrix tnb = test_with_ghosts.normals.middleRows(tNi, tNb);
     rbffd::SolveOptions so;
     so.nonlinear = P.pde() == PdeKind::nonlinear_poisson;
-    auto sol = rbffd::solve_poisson(ops.laplacian, ops.boundary,
-                                    P.source(d.test_nodes.points), P.boundary_data(txb, tnb), so);
+    auto sol = rbffd::solve_poisson(ops.laplacian, ops.boundary, P.source(d.test_nodes.points),
+                                    P.boundary_data(txb, tnb), so);
     d.test_reference = sol.u.head(M);
     d.has_reference = true;
     d.reference_kind = "rbffd solve";
@@ -245,8 +245,8 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
   }
   if (d.has_reference && !d.test_reference.allFinite())
     throw std::runtime_error("the reference solution is not finite at some test node");
-  say(log, fmt::format("test set: {} nodes ({}), {} time slice(s), reference: {}", M,
-                       d.test_source, St, d.reference_kind));
+  say(log, fmt::format("test set: {} nodes ({}), {} time slice(s), reference: {}", M, d.test_source,
+                       St, d.reference_kind));
   return d;
 }
 

@@ -16,7 +16,8 @@ namespace {
 using autodiff::SparseOperator;
 
 torch::Tensor points_tensor(const nodegen::PointMatrix& c, const torch::TensorOptions& o) {
-  return torch::from_blob(const_cast<double*>(c.data()), {c.rows(), c.cols()}, torch::kFloat64).to(o, false, true);
+  return torch::from_blob(const_cast<double*>(c.data()), {c.rows(), c.cols()}, torch::kFloat64)
+      .to(o, false, true);
 }
 
 /// Column-major Eigen (rows x S) -> tensor [rows, S] (or [rows] when S == 1 and squeeze).
@@ -26,7 +27,8 @@ torch::Tensor matrix_tensor(const Eigen::MatrixXd& m, const torch::TensorOptions
 }
 
 torch::Tensor vector_tensor(const Eigen::VectorXd& c, const torch::TensorOptions& o) {
-  return torch::from_blob(const_cast<double*>(c.data()), {c.size()}, torch::kFloat64).to(o, false, true);
+  return torch::from_blob(const_cast<double*>(c.data()), {c.size()}, torch::kFloat64)
+      .to(o, false, true);
 }
 
 /// Inputs [S * N, d + 1]: slice k is the block of rows [k N, (k + 1) N) at time times[k].
@@ -75,15 +77,15 @@ class DtPinnLoss : public Loss {
     }
     // Heat: one forward pass over all slices; u_t by autograd in the t column.
     auto x = x_.detach().requires_grad_(true);
-    auto u = net.forward(x);                                          // [S N]
+    auto u = net.forward(x);                                            // [S N]
     auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);  // [S N, d + 1]
     auto ut = autodiff::time_derivative(grad, static_cast<int>(x.size(1)) - 1)
                   .view({slices_, n_})
                   .narrow(1, 0, nc_)
-                  .t();                                  // [Nc, S]
-    auto U = u.view({slices_, n_}).t().contiguous();     // [N, S]: one column per slice
-    auto lu = L_.apply(U);                               // [Nc, S]
-    auto bu = B_.apply(U);                               // [Nb, S]
+                  .t();                               // [Nc, S]
+    auto U = u.view({slices_, n_}).t().contiguous();  // [N, S]: one column per slice
+    auto lu = L_.apply(U);                            // [Nc, S]
+    auto bu = B_.apply(U);                            // [Nb, S]
     auto ic = u0_ - U.select(1, 0).narrow(0, 0, nc_);
     auto r = ut - lu - f_;
     auto b = bu - g_;

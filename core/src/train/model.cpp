@@ -15,11 +15,21 @@ namespace {
 
 using ActFn = at::Tensor (*)(const at::Tensor&);
 
-at::Tensor act_tanh(const at::Tensor& x) { return torch::tanh(x); }
-at::Tensor act_sin(const at::Tensor& x) { return torch::sin(x); }
-at::Tensor act_sigmoid(const at::Tensor& x) { return torch::sigmoid(x); }
-at::Tensor act_gelu(const at::Tensor& x) { return torch::gelu(x); }
-at::Tensor act_softplus(const at::Tensor& x) { return torch::softplus(x); }
+at::Tensor act_tanh(const at::Tensor& x) {
+  return torch::tanh(x);
+}
+at::Tensor act_sin(const at::Tensor& x) {
+  return torch::sin(x);
+}
+at::Tensor act_sigmoid(const at::Tensor& x) {
+  return torch::sigmoid(x);
+}
+at::Tensor act_gelu(const at::Tensor& x) {
+  return torch::gelu(x);
+}
+at::Tensor act_softplus(const at::Tensor& x) {
+  return torch::softplus(x);
+}
 
 ActFn activation_fn(const std::string& name) {
   if (name == "tanh") return act_tanh;
@@ -73,7 +83,9 @@ struct PinnModule : torch::nn::Module {
 
 }  // namespace
 
-void check_activation(const std::string& name) { (void)activation_fn(name); }
+void check_activation(const std::string& name) {
+  (void)activation_fn(name);
+}
 
 struct Network::Impl {
   ModelConfig config;
@@ -89,8 +101,9 @@ Network::Network(const ModelConfig& config, const Eigen::VectorXd& lower,
     throw std::invalid_argument(fmt::format(
         "model.architecture: unknown architecture '{}' (mlp, modified_mlp)", config.architecture));
   if (config.depth < 1 || config.width < 1)
-    throw std::invalid_argument(fmt::format(
-        "model: depth and width must be >= 1 (got depth {}, width {})", config.depth, config.width));
+    throw std::invalid_argument(
+        fmt::format("model: depth and width must be >= 1 (got depth {}, width {})", config.depth,
+                    config.width));
   if (config.architecture == "modified_mlp" && config.depth < 2)
     throw std::invalid_argument("model.depth: modified_mlp needs depth >= 2");
   check_activation(config.activation);
@@ -146,8 +159,8 @@ Eigen::VectorXd Network::evaluate(
   const std::int64_t n = x.rows();
   Eigen::VectorXd u(n);
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> xc = x;
-  auto all = torch::from_blob(xc.data(), {n, static_cast<std::int64_t>(impl_->in_dim)},
-                              torch::kFloat64);
+  auto all =
+      torch::from_blob(xc.data(), {n, static_cast<std::int64_t>(impl_->in_dim)}, torch::kFloat64);
   for (std::int64_t b = 0; b < n; b += batch) {
     const std::int64_t m = std::min(batch, n - b);
     auto xb = all.narrow(0, b, m).to(device(), dtype());
@@ -157,7 +170,9 @@ Eigen::VectorXd Network::evaluate(
   return u;
 }
 
-std::vector<at::Tensor> Network::parameters() const { return impl_->module->parameters(); }
+std::vector<at::Tensor> Network::parameters() const {
+  return impl_->module->parameters();
+}
 
 std::int64_t Network::num_parameters() const {
   std::int64_t n = 0;
@@ -165,10 +180,18 @@ std::int64_t Network::num_parameters() const {
   return n;
 }
 
-int Network::in_dim() const { return impl_->in_dim; }
-c10::ScalarType Network::dtype() const { return impl_->module->shift.scalar_type(); }
-c10::Device Network::device() const { return impl_->module->shift.device(); }
-const ModelConfig& Network::config() const { return impl_->config; }
+int Network::in_dim() const {
+  return impl_->in_dim;
+}
+c10::ScalarType Network::dtype() const {
+  return impl_->module->shift.scalar_type();
+}
+c10::Device Network::device() const {
+  return impl_->module->shift.device();
+}
+const ModelConfig& Network::config() const {
+  return impl_->config;
+}
 
 Eigen::VectorXd Network::lower() const {
   auto s = impl_->module->shift.to(torch::kCPU, torch::kFloat64);
@@ -202,8 +225,8 @@ void Network::load(const std::string& path) {
     archive.load_from(in, impl_->module->shift.device());
     impl_->module->load(archive);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(fmt::format("{}: not a matching dtpinn model ({})", path,
-                                         e.what_without_backtrace()));
+    throw std::runtime_error(
+        fmt::format("{}: not a matching dtpinn model ({})", path, e.what_without_backtrace()));
   }
   impl_->module->to(device(), dtype());
 }

@@ -3,18 +3,18 @@
 #include <dtpinn/core/run.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <dirent.h>
+#include <fmt/format.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -51,13 +51,14 @@ void make_directories(const std::string& dir) {
     const auto next = dir.find('/', pos);
     cur = dir.substr(0, next == std::string::npos ? dir.size() : next);
     if (!cur.empty() && !is_directory(cur) && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
-      throw std::runtime_error(fmt::format("{}: cannot create the output folder ({})", dir,
-                                           std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("{}: cannot create the output folder ({})", dir, std::strerror(errno)));
     if (next == std::string::npos) break;
     pos = next + 1;
   }
   if (!is_directory(dir))
-    throw std::runtime_error(fmt::format("{}: cannot create the output folder (not a folder)", dir));
+    throw std::runtime_error(
+        fmt::format("{}: cannot create the output folder (not a folder)", dir));
 }
 
 std::vector<std::string> list_directory(const std::string& dir) {
@@ -108,8 +109,8 @@ class RunFolder {
                           [](const std::string& f) { return f != "results.json"; });
     for (const auto& f : files)
       if (std::rename(join(stage_, f).c_str(), join(dir_, f).c_str()) != 0)
-        throw std::runtime_error(fmt::format("{}: cannot move {} into place ({})", dir_, f,
-                                             std::strerror(errno)));
+        throw std::runtime_error(
+            fmt::format("{}: cannot move {} into place ({})", dir_, f, std::strerror(errno)));
     remove_tree(stage_);
     done_ = true;
   }
@@ -125,7 +126,9 @@ void write_text(const std::string& path, const std::string& text) {
   f.commit();
 }
 
-json num_or_null(double v) { return v >= 0 && std::isfinite(v) ? json(v) : json(nullptr); }
+json num_or_null(double v) {
+  return v >= 0 && std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
@@ -143,8 +146,8 @@ void run_gnuplot(const std::string& folder, const std::string& script, std::ostr
     warned = true;
     return;
   }
-  const std::string cmd = fmt::format("cd {} && gnuplot {} >/dev/null 2>&1",
-                                      shell_quote(folder), shell_quote(script));
+  const std::string cmd =
+      fmt::format("cd {} && gnuplot {} >/dev/null 2>&1", shell_quote(folder), shell_quote(script));
   if (std::system(cmd.c_str()) != 0 && log)
     *log << "warning: gnuplot failed on " << script << " (the script is kept)\n";
 }
@@ -187,8 +190,8 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
       {"n_test", r.n_test},
       {"order", r.order},
       {"dim", d.dim()},
-      {"domain", c.domain.file ? *c.domain.file
-                               : (c.domain.nodes ? *c.domain.nodes : c.domain.shape)},
+      {"domain",
+       c.domain.file ? *c.domain.file : (c.domain.nodes ? *c.domain.nodes : c.domain.shape)},
       {"architecture", c.model.architecture},
       {"depth", c.model.depth},
       {"width", c.model.width},
@@ -275,10 +278,9 @@ void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std
     nodegen::AtomicFile f(folder.path("solution.vtk"));
     auto& o = f.stream();
     o << "# vtk DataFile Version 3.0\n"
-      << fmt::format("dtpinn solution on {} test nodes{}\n", M,
-                     d.problem->is_time_dependent()
-                         ? fmt::format(" at t = {}", d.test_times.back())
-                         : "")
+      << fmt::format(
+             "dtpinn solution on {} test nodes{}\n", M,
+             d.problem->is_time_dependent() ? fmt::format(" at t = {}", d.test_times.back()) : "")
       << "ASCII\nDATASET POLYDATA\n"
       << fmt::format("POINTS {} double\n", M);
     for (Eigen::Index i = 0; i < M; ++i)
@@ -302,7 +304,8 @@ void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std
     nodegen::AtomicFile f(folder.path("solution.dat"));
     f.stream() << (dim > 2 ? "# x y z u reference abs_error\n" : "# x y u reference abs_error\n");
     for (Eigen::Index i = 0; i < M; ++i) {
-      for (int j = 0; j < dim; ++j) f.stream() << fmt::format("{:.10g} ", d.test_nodes.points(i, j));
+      for (int j = 0; j < dim; ++j)
+        f.stream() << fmt::format("{:.10g} ", d.test_nodes.points(i, j));
       f.stream() << fmt::format("{:.12g} {:.12g} {:.6e}\n", u[i], ref[i], err[i]);
     }
     f.commit();
@@ -310,12 +313,14 @@ void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std
   const std::string when =
       d.problem->is_time_dependent() ? fmt::format(" at t = {}", d.test_times.back()) : "";
   const std::string uc = dim > 2 ? "4" : "3", ec = dim > 2 ? "6" : "5";
-  const std::string plot = dim > 2 ? "splot 'solution.dat' using 1:2:3:" : "plot 'solution.dat' using 1:2:";
-  write_text(folder.path("solution.gp"),
-             fmt::format("set terminal png size 900,760\nset output 'solution.png'\n"
-                         "set title 'u (test nodes{})'\nset size ratio -1\nset palette rgb 33,13,10\n"
-                         "unset key\n{}{} with points pt 7 ps 0.4 palette\n",
-                         when, plot, uc));
+  const std::string plot =
+      dim > 2 ? "splot 'solution.dat' using 1:2:3:" : "plot 'solution.dat' using 1:2:";
+  write_text(
+      folder.path("solution.gp"),
+      fmt::format("set terminal png size 900,760\nset output 'solution.png'\n"
+                  "set title 'u (test nodes{})'\nset size ratio -1\nset palette rgb 33,13,10\n"
+                  "unset key\n{}{} with points pt 7 ps 0.4 palette\n",
+                  when, plot, uc));
   if (d.has_reference)
     write_text(folder.path("error.gp"),
                fmt::format("set terminal png size 900,760\nset output 'error.png'\n"
@@ -331,13 +336,14 @@ void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std
 void write_loss_plot(RunFolder& folder, const TrainResult& r, std::ostream* log) {
   std::string plots;
   for (std::size_t i = 0; i < r.term_names.size(); ++i)
-    plots += fmt::format("{}'history.csv' using 1:{} with lines lw 2 title '{}'",
-                         i ? ", " : "", 4 + i, r.term_names[i]);
+    plots += fmt::format("{}'history.csv' using 1:{} with lines lw 2 title '{}'", i ? ", " : "",
+                         4 + i, r.term_names[i]);
   plots += ", 'history.csv' using 1:3 with lines lw 2 dt 2 title 'weighted total'";
   const std::size_t err_col = 4 + 3 * r.term_names.size();
-  plots += fmt::format(", 'history.csv' using 1:{} with linespoints pt 7 ps 0.5 lw 2 title "
-                       "'test rel. l2 error'",
-                       err_col);
+  plots += fmt::format(
+      ", 'history.csv' using 1:{} with linespoints pt 7 ps 0.5 lw 2 title "
+      "'test rel. l2 error'",
+      err_col);
   write_text(folder.path("loss.gp"),
              fmt::format("set terminal png size 1000,650\nset output 'loss.png'\n"
                          "set datafile separator ','\nset key autotitle columnhead\n"
@@ -384,13 +390,13 @@ TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostr
     TrainResult r = train(config, d, net, to);
     write_run(dir, config, d, net, r, log);
     if (log)
-      *log << fmt::format("[{}] done: {} epochs in {:.1f} s ({:.3f} s/epoch), test error {}, best "
-                          "{} at epoch {} ({:.1f} s), stop: {}; results in {}\n",
-                          to.label, r.epochs, r.train_seconds, r.seconds_per_epoch,
-                          r.test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.test_rel_l2) : "n/a",
-                          r.best_test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.best_test_rel_l2)
-                                                  : "n/a",
-                          r.epochs_to_best, r.seconds_to_best, r.stop_reason, dir);
+      *log << fmt::format(
+          "[{}] done: {} epochs in {:.1f} s ({:.3f} s/epoch), test error {}, best "
+          "{} at epoch {} ({:.1f} s), stop: {}; results in {}\n",
+          to.label, r.epochs, r.train_seconds, r.seconds_per_epoch,
+          r.test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.test_rel_l2) : "n/a",
+          r.best_test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.best_test_rel_l2) : "n/a",
+          r.epochs_to_best, r.seconds_to_best, r.stop_reason, dir);
     return r;
   } catch (...) {
     if (!existed && list_directory(dir).empty()) ::rmdir(dir.c_str());
@@ -405,8 +411,8 @@ std::string format_comparison(const CompareResult& c) {
   o << fmt::format("{:<8} {:<5} {:>7} {:>9} {:>9} {:>11} {:>11} {:>9} {:>10}\n", "method", "prec",
                    "epochs", "seconds", "s/epoch", "final err", "best err", "t(best)", "stop");
   for (const TrainResult* r : {&c.dtpinn, &c.vanilla})
-    o << fmt::format("{:<8} {:<5} {:>7} {:>9.1f} {:>9.4f} {:>11} {:>11} {:>9} {:>10}\n",
-                     r->method, r->precision, r->epochs, r->train_seconds, r->seconds_per_epoch,
+    o << fmt::format("{:<8} {:<5} {:>7} {:>9.1f} {:>9.4f} {:>11} {:>11} {:>9} {:>10}\n", r->method,
+                     r->precision, r->epochs, r->train_seconds, r->seconds_per_epoch,
                      e(r->test_rel_l2), e(r->best_test_rel_l2), s(r->seconds_to_best),
                      r->stop_reason);
   if (c.common_error > 0) {
@@ -489,14 +495,15 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
     }
     f.commit();
   }
-  write_text(folder.path("compare.gp"),
-             fmt::format("set terminal png size 1000,650\nset output 'compare.png'\n"
-                         "set title 'test relative l2 error vs training time'\n"
-                         "set xlabel 'training seconds'\nset ylabel 'test rel. l2 error'\n"
-                         "set logscale y\nset format y '%.0e'\nset grid\n"
-                         "plot 'compare.dat' index 0 using 1:3 with lines lw 2 title 'DT-PINN {}', "
-                         "'compare.dat' index 1 using 1:3 with lines lw 2 title 'vanilla PINN {}'\n",
-                         c.dtpinn.precision, c.vanilla.precision));
+  write_text(
+      folder.path("compare.gp"),
+      fmt::format("set terminal png size 1000,650\nset output 'compare.png'\n"
+                  "set title 'test relative l2 error vs training time'\n"
+                  "set xlabel 'training seconds'\nset ylabel 'test rel. l2 error'\n"
+                  "set logscale y\nset format y '%.0e'\nset grid\n"
+                  "plot 'compare.dat' index 0 using 1:3 with lines lw 2 title 'DT-PINN {}', "
+                  "'compare.dat' index 1 using 1:3 with lines lw 2 title 'vanilla PINN {}'\n",
+                  c.dtpinn.precision, c.vanilla.precision));
   run_gnuplot(folder.stage(), "compare.gp", log);
   write_text(folder.path("comparison.json"), j.dump(2) + "\n");
   folder.commit();
@@ -523,15 +530,16 @@ Network load_checkpoint(const std::string& dir, RunConfig* config) {
     const auto lo = j.at("input_lower").get<std::vector<double>>();
     const auto hi = j.at("input_upper").get<std::vector<double>>();
     const std::string prec = j.at("precision").get<std::string>();
-    Eigen::VectorXd L = Eigen::Map<const Eigen::VectorXd>(lo.data(), static_cast<Eigen::Index>(lo.size()));
-    Eigen::VectorXd U = Eigen::Map<const Eigen::VectorXd>(hi.data(), static_cast<Eigen::Index>(hi.size()));
+    Eigen::VectorXd L =
+        Eigen::Map<const Eigen::VectorXd>(lo.data(), static_cast<Eigen::Index>(lo.size()));
+    Eigen::VectorXd U =
+        Eigen::Map<const Eigen::VectorXd>(hi.data(), static_cast<Eigen::Index>(hi.size()));
     Network net(m, L, U, prec == "fp32" ? c10::kFloat : c10::kDouble, c10::kCPU, 0);
     net.load(join(dir, j.value("weights", "model.pt")));
     if (config) *config = load_config(join(dir, j.value("config", "config.toml")));
     return net;
   } catch (const json::exception& e) {
-    throw std::runtime_error(fmt::format("{}: bad checkpoint description ({})", meta,
-                                         e.what()));
+    throw std::runtime_error(fmt::format("{}: bad checkpoint description ({})", meta, e.what()));
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(fmt::format("{}: {}", meta, e.what()));
   }
@@ -598,8 +606,8 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
         for (int j = 0; j < dim; ++j) {
           auto it = std::find(f.begin(), f.end(), names[j]);
           if (it == f.end())
-            throw std::runtime_error(fmt::format("{}:{}: header has no '{}' column", points_file,
-                                                 lineno, names[j]));
+            throw std::runtime_error(
+                fmt::format("{}:{}: header has no '{}' column", points_file, lineno, names[j]));
           cols.push_back(static_cast<int>(it - f.begin()));
         }
         auto it = std::find(f.begin(), f.end(), "t");
@@ -615,20 +623,22 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
       ncols = f.size();
     }
     if (f.size() != ncols)
-      throw std::runtime_error(fmt::format("{}:{}: {} columns, expected {}", points_file, lineno,
-                                           f.size(), ncols));
+      throw std::runtime_error(
+          fmt::format("{}:{}: {} columns, expected {}", points_file, lineno, f.size(), ncols));
     std::vector<double> row;
     for (int c : cols) {
       double v;
       if (!parse_double(f[static_cast<std::size_t>(c)], v) || !std::isfinite(v))
         throw std::runtime_error(fmt::format("{}:{}: column {} is not a finite number ('{}')",
-                                             points_file, lineno, c + 1, f[static_cast<std::size_t>(c)]));
+                                             points_file, lineno, c + 1,
+                                             f[static_cast<std::size_t>(c)]));
       row.push_back(v);
     }
     if (timed) {
       double t = t_default;
       if (t_col >= 0 && (!parse_double(f[static_cast<std::size_t>(t_col)], t) || !std::isfinite(t)))
-        throw std::runtime_error(fmt::format("{}:{}: t is not a finite number", points_file, lineno));
+        throw std::runtime_error(
+            fmt::format("{}:{}: t is not a finite number", points_file, lineno));
       row.push_back(t);
     }
     rows.push_back(std::move(row));
@@ -636,7 +646,8 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
   if (rows.empty()) throw std::runtime_error(fmt::format("{}: no points", points_file));
   nodegen::PointMatrix x(static_cast<Eigen::Index>(rows.size()), net.in_dim());
   for (std::size_t i = 0; i < rows.size(); ++i)
-    for (int j = 0; j < net.in_dim(); ++j) x(static_cast<Eigen::Index>(i), j) = rows[i][static_cast<std::size_t>(j)];
+    for (int j = 0; j < net.in_dim(); ++j)
+      x(static_cast<Eigen::Index>(i), j) = rows[i][static_cast<std::size_t>(j)];
   const Eigen::VectorXd u = net.evaluate(x);
   nodegen::AtomicFile out(out_file);
   const char* names[] = {"x", "y", "z"};

@@ -118,9 +118,9 @@ StudyOptions quick_study_options() {
   o.biharmonic_n = 1663;
   o.derivative_repeats = 3;
   o.timing_repeats = 3;
-  o.problems = {{"poisson", {582, 1663}, {0, 1}},
-                {"nonlinear", {828}, {0}},
-                {"heat", {582}, {0}}};
+  // Heat is left out: at Nt = 24 one epoch took ~7 s here (DT-PINN, N = 582), so a 20 s budget
+  // gives 3 epochs and says nothing; add it with --problems heat and a larger --time-budget.
+  o.problems = {{"poisson", {582, 1663}, {0, 1}}, {"nonlinear", {828}, {0}}};
   o.orders = {2, 3, 4};
   o.methods = {"dtpinn", "vanilla32"};
   o.epochs = 400;

@@ -44,7 +44,8 @@ class TrainClock {
 std::string fmt_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   if (s < 60) return fmt::format("{:.0f}s", s);
-  if (s < 3600) return fmt::format("{}m{:02d}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  if (s < 3600)
+    return fmt::format("{}m{:02d}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
   return fmt::format("{}h{:02d}m", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
 }
 
@@ -94,8 +95,8 @@ void check_train_config(const TrainConfig& t) {
     throw std::runtime_error(fmt::format(
         "train.line_search: unknown line search '{}' (strong_wolfe, none)", t.line_search));
   if (t.loss_weights != "fixed" && t.loss_weights != "annealing")
-    throw std::runtime_error(fmt::format(
-        "train.loss_weights: unknown scheme '{}' (fixed, annealing)", t.loss_weights));
+    throw std::runtime_error(
+        fmt::format("train.loss_weights: unknown scheme '{}' (fixed, annealing)", t.loss_weights));
   if (t.epochs < 0) throw std::runtime_error("train.epochs: must be >= 0");
   if (!(t.lr > 0)) throw std::runtime_error("train.lr: must be > 0");
   if (!(t.adam_lr > 0)) throw std::runtime_error("train.adam_lr: must be > 0");
@@ -172,7 +173,8 @@ Network make_network(const RunConfig& config, const Dataset& data) {
 #endif
     device = c10::Device(c10::kCUDA, 0);
   } else if (t.device != "cpu") {
-    throw std::runtime_error(fmt::format("train.device: unknown device '{}' (cpu, cuda)", t.device));
+    throw std::runtime_error(
+        fmt::format("train.device: unknown device '{}' (cpu, cuda)", t.device));
   }
   try {
     return Network(config.model, data.lower, data.upper, dtype, device, t.seed);
@@ -241,10 +243,10 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
     h.grad_norms = gradient_norms(terms, params);
     h.test_rel_l2 = test_error(net, data);
     if (!std::isfinite(h.loss))
-      throw std::runtime_error(fmt::format(
-          "training diverged at epoch {}: the loss is {} (try a smaller train.lr, or "
-          "train.line_search = \"strong_wolfe\")",
-          epoch, h.loss));
+      throw std::runtime_error(
+          fmt::format("training diverged at epoch {}: the loss is {} (try a smaller train.lr, or "
+                      "train.line_search = \"strong_wolfe\")",
+                      epoch, h.loss));
     if (h.test_rel_l2 >= 0 && (best < 0 || h.test_rel_l2 < best)) {
       best = h.test_rel_l2;
       r.best_test_rel_l2 = best;
@@ -320,32 +322,32 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
     const double lv = step_loss.item<double>();
     clock.stop();
     if (!std::isfinite(lv))
-      throw std::runtime_error(fmt::format(
-          "training diverged at epoch {}: the loss is {} (try a smaller train.lr, or "
-          "train.line_search = \"strong_wolfe\")",
-          epoch, lv));
+      throw std::runtime_error(
+          fmt::format("training diverged at epoch {}: the loss is {} (try a smaller train.lr, or "
+                      "train.line_search = \"strong_wolfe\")",
+                      epoch, lv));
 
     const bool budget_hit = tc.time_budget > 0 && clock.seconds() >= tc.time_budget;
     const bool last = epoch == tc.epochs || budget_hit;
     if (epoch % tc.eval_every == 0 || last) {
       const auto& h = record(epoch);
-      const bool target_hit = tc.target_error > 0 && h.test_rel_l2 >= 0 &&
-                              h.test_rel_l2 < tc.target_error;
+      const bool target_hit =
+          tc.target_error > 0 && h.test_rel_l2 >= 0 && h.test_rel_l2 < tc.target_error;
       if (target_hit) r.stop_reason = "target_error";
       // Every log_every epochs, but also at least every 10 s of wall time when epochs are slow.
-      const double since_log =
-          std::chrono::duration<double>(Clock::now() - last_log_wall).count();
+      const double since_log = std::chrono::duration<double>(Clock::now() - last_log_wall).count();
       const bool log_now = tc.log_every > 0 && (epoch - last_log_epoch >= tc.log_every || last ||
                                                 target_hit || since_log >= 10.0);
       if (log_now) {
-        const double rate = (epoch - last_log_epoch) /
-                            std::max(1e-9, clock.seconds() - last_log_time);
+        const double rate =
+            (epoch - last_log_epoch) / std::max(1e-9, clock.seconds() - last_log_time);
         double eta = (tc.epochs - epoch) / std::max(rate, 1e-9);
         if (tc.time_budget > 0) eta = std::min(eta, tc.time_budget - clock.seconds());
         std::string terms;
         for (std::size_t i = 0; i < names.size(); ++i)
           terms += fmt::format("{}{} {:.2e}", i ? ", " : "", names[i], h.terms[i]);
-        say(fmt::format("[{}] epoch {}: loss {:.3e} ({}), test error {}, {:.1f} epochs/s, {:.1f}s, "
+        say(
+            fmt::format("[{}] epoch {}: loss {:.3e} ({}), test error {}, {:.1f} epochs/s, {:.1f}s, "
                         "ETA {}",
                         label, epoch, h.loss, terms,
                         h.test_rel_l2 >= 0 ? fmt::format("{:.3e}", h.test_rel_l2) : "n/a", rate,

@@ -24,12 +24,12 @@ struct RunConfig;
 
 /// Options of `dtpinn train --nproc K` and of the process group.
 struct DistributedOptions {
-  int nproc = 1;                         ///< local processes the launcher starts
-  std::string backend = "auto";          ///< auto (gloo on cpu, nccl on cuda) | gloo | nccl
-  std::string master_addr = "127.0.0.1"; ///< launcher: rendezvous address
-  int master_port = 0;                   ///< launcher: 0 picks a free port
-  double timeout_seconds = 60.0;         ///< store, process group and launcher grace period
-  double wall_limit_seconds = 0.0;       ///< launcher: kill every rank after this; 0 = none
+  int nproc = 1;                          ///< local processes the launcher starts
+  std::string backend = "auto";           ///< auto (gloo on cpu, nccl on cuda) | gloo | nccl
+  std::string master_addr = "127.0.0.1";  ///< launcher: rendezvous address
+  int master_port = 0;                    ///< launcher: 0 picks a free port
+  double timeout_seconds = 60.0;          ///< store, process group and launcher grace period
+  double wall_limit_seconds = 0.0;        ///< launcher: kill every rank after this; 0 = none
 };
 
 /// Where this process sits in the job (from the environment).

@@ -1,0 +1,16 @@
+# deriv_laplacian_error.png
+# command: dtpinn study --quick
+# machine: cpu-2core-amd-epyc (AMD EPYC, 2 logical CPUs), date 2026-11-22 22:10:54 UTC, commit 79fcc9c
+set terminal png size 960,640
+set output 'deriv_laplacian_error.png'
+set title "laplacian of a random tanh MLP: rel. error vs fp64 autograd, N = 4980"
+set grid
+set key outside right
+set bmargin 5
+set label 99 "cpu-2core-amd-epyc | 2026-11-22 22:10:54 UTC | AMD EPYC, 2 logical CPUs | commit 79fcc9c" at screen 0.01,0.015 font ',8'
+set xlabel 'depth (hidden layers)'
+set ylabel 'relative l2 error'
+set logscale y
+set format y '%.0e'
+set offsets 0.3, 0.3, 0, 0
+plot 'deriv_laplacian_error.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 title 'RBF-FD p=2', 'deriv_laplacian_error.dat' index 1 using 1:2:3:4 with yerrorlines lw 2 title 'RBF-FD p=3', 'deriv_laplacian_error.dat' index 2 using 1:2:3:4 with yerrorlines lw 2 title 'RBF-FD p=4', 'deriv_laplacian_error.dat' index 3 using 1:2:3:4 with yerrorlines lw 2 title 'autograd fp32'
