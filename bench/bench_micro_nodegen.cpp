@@ -16,7 +16,11 @@ void BM_make_nodes_disk(benchmark::State& state) {
   }
   state.counters["N"] = static_cast<double>(made);
 }
-BENCHMARK(BM_make_nodes_disk)->Arg(582)->Arg(1663)->Arg(4977)->Arg(19638)
+BENCHMARK(BM_make_nodes_disk)
+    ->Arg(582)
+    ->Arg(1663)
+    ->Arg(4977)
+    ->Arg(19638)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace {
 const dtpinn::nodegen::NodeSet& disk(std::int64_t n) {
   static std::map<std::int64_t, dtpinn::nodegen::NodeSet> cache;
   auto it = cache.find(n);
-  if (it == cache.end()) it = cache.emplace(n, dtpinn::nodegen::make_nodes("disk", n, 0, true)).first;
+  if (it == cache.end())
+    it = cache.emplace(n, dtpinn::nodegen::make_nodes("disk", n, 0, true)).first;
   return it->second;
 }
 
@@ -32,8 +33,13 @@ void BM_assemble_L_B(benchmark::State& state) {
   state.counters["nnz"] = static_cast<double>(nnz);
 }
 BENCHMARK(BM_assemble_L_B)
-    ->Args({582, 4})->Args({1663, 4})->Args({4977, 4})->Args({19638, 4})
-    ->Args({4977, 2})->Args({4977, 3})->Args({4977, 5})
+    ->Args({582, 4})
+    ->Args({1663, 4})
+    ->Args({4977, 4})
+    ->Args({19638, 4})
+    ->Args({4977, 2})
+    ->Args({4977, 3})
+    ->Args({4977, 5})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

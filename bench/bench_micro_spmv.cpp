@@ -33,7 +33,8 @@ const dtpinn::autodiff::SparseOperator& laplacian(std::int64_t n) {
 void BM_spmv(benchmark::State& state) {
   const auto& L = laplacian(state.range(0));
   const auto k = state.range(1);
-  auto u = k == 1 ? torch::randn({L.cols()}, torch::kFloat64) : torch::randn({L.cols(), k}, torch::kFloat64);
+  auto u = k == 1 ? torch::randn({L.cols()}, torch::kFloat64)
+                  : torch::randn({L.cols(), k}, torch::kFloat64);
   for (auto _ : state) {
     auto y = L.multiply(u);
     benchmark::DoNotOptimize(y.data_ptr());
@@ -45,7 +46,8 @@ void BM_spmv(benchmark::State& state) {
 void BM_spmv_transpose(benchmark::State& state) {
   const auto& L = laplacian(state.range(0));
   const auto k = state.range(1);
-  auto g = k == 1 ? torch::randn({L.rows()}, torch::kFloat64) : torch::randn({L.rows(), k}, torch::kFloat64);
+  auto g = k == 1 ? torch::randn({L.rows()}, torch::kFloat64)
+                  : torch::randn({L.rows(), k}, torch::kFloat64);
   for (auto _ : state) {
     auto y = L.multiply_transpose(g);
     benchmark::DoNotOptimize(y.data_ptr());
@@ -54,8 +56,12 @@ void BM_spmv_transpose(benchmark::State& state) {
 }
 
 #define DTPINN_SPMV_ARGS \
-  ->Args({1663, 1})->Args({4977, 1})->Args({19638, 1})->Args({828, 25})->Args({4977, 25}) \
-  ->Unit(benchmark::kMicrosecond)
+  ->Args({1663, 1})      \
+      ->Args({4977, 1})  \
+      ->Args({19638, 1}) \
+      ->Args({828, 25})  \
+      ->Args({4977, 25}) \
+      ->Unit(benchmark::kMicrosecond)
 BENCHMARK(BM_spmv) DTPINN_SPMV_ARGS;
 BENCHMARK(BM_spmv_transpose) DTPINN_SPMV_ARGS;
 

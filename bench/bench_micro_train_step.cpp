@@ -53,12 +53,33 @@ void step(benchmark::State& state, const std::string& method, const std::string&
   state.counters["N"] = static_cast<double>(d.n_collocation());
 }
 
-void BM_step_dtpinn_fp64(benchmark::State& s) { step(s, "dtpinn", "fp64"); }
-void BM_step_vanilla_fp32(benchmark::State& s) { step(s, "vanilla", "fp32"); }
-void BM_step_vanilla_fp64(benchmark::State& s) { step(s, "vanilla", "fp64"); }
-BENCHMARK(BM_step_dtpinn_fp64)->Arg(582)->Arg(1663)->Arg(4977)->Arg(19638)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_step_vanilla_fp32)->Arg(582)->Arg(1663)->Arg(4977)->Arg(19638)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_step_vanilla_fp64)->Arg(582)->Arg(1663)->Arg(4977)->Arg(19638)->Unit(benchmark::kMillisecond);
+void BM_step_dtpinn_fp64(benchmark::State& s) {
+  step(s, "dtpinn", "fp64");
+}
+void BM_step_vanilla_fp32(benchmark::State& s) {
+  step(s, "vanilla", "fp32");
+}
+void BM_step_vanilla_fp64(benchmark::State& s) {
+  step(s, "vanilla", "fp64");
+}
+BENCHMARK(BM_step_dtpinn_fp64)
+    ->Arg(582)
+    ->Arg(1663)
+    ->Arg(4977)
+    ->Arg(19638)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_step_vanilla_fp32)
+    ->Arg(582)
+    ->Arg(1663)
+    ->Arg(4977)
+    ->Arg(19638)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_step_vanilla_fp64)
+    ->Arg(582)
+    ->Arg(1663)
+    ->Arg(4977)
+    ->Arg(19638)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -33,7 +33,8 @@ class MedianCollector : public benchmark::ConsoleReporter {
     for (const auto& r : runs)
       if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
         rows.push_back({r.run_name.str(), r.GetAdjustedRealTime(), r.GetAdjustedCPUTime(),
-                        benchmark::GetTimeUnitString(r.time_unit), static_cast<int>(r.repetitions)});
+                        benchmark::GetTimeUnitString(r.time_unit),
+                        static_cast<int>(r.repetitions)});
     ConsoleReporter::ReportRuns(runs);
   }
 };
@@ -54,8 +55,10 @@ inline void write_section(const std::string& path, const std::string& name,
     if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   if (text.empty())
-    text = "# Micro-benchmarks (Google Benchmark, medians)\n\nEach section is written by the "
-           "program it names (bench/" "bench_micro_*.cpp, binaries in build/bench/).\n\n";
+    text =
+        "# Micro-benchmarks (Google Benchmark, medians)\n\nEach section is written by the "
+        "program it names (bench/"
+        "bench_micro_*.cpp, binaries in build/bench/).\n\n";
   const std::string section = begin + "\n" + body + end + "\n";
   const auto b = text.find(begin), e = text.find(end);
   if (b != std::string::npos && e != std::string::npos && e > b)
@@ -98,8 +101,8 @@ inline int run_micro(int argc, char** argv, const std::string& name, const std::
   for (const auto& r : rep.rows)
     rows.push_back({"`" + r.name + "`", fmt::format("{:.4g}", r.real), fmt::format("{:.4g}", r.cpu),
                     r.unit, std::to_string(r.repetitions)});
-  body += core::markdown_table({"benchmark", "median real", "median CPU", "unit", "repetitions"},
-                               rows);
+  body +=
+      core::markdown_table({"benchmark", "median real", "median CPU", "unit", "repetitions"}, rows);
   const std::string dir = std::string(DTPINN_SOURCE_DIR) + "/bench/results";
   std::filesystem::create_directories(dir);
   const std::string path = dir + "/micro_" + mi.slug + ".md";

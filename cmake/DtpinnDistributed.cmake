@@ -8,14 +8,8 @@
 # touches gloo types through shared_ptr only, so the older gloo snapshot of the headers is
 # ABI-safe for what we call. Without the headers the target is simply not built.
 #
-# Use (core/CMakeLists.txt, after dtpinn_core):
-#   include(DtpinnDistributed)
-#   dtpinn_add_distributed()
-# tests/CMakeLists.txt:  if(TARGET dtpinn_distributed) dtpinn_test(test_distributed ...) endif()
-# bench_dist*.cpp executables get dtpinn_distributed linked at the end of configuration.
-#
-# Stand-alone (before the lead's integration): configure with
-#   -DCMAKE_PROJECT_INCLUDE=<src>/cmake/DtpinnDistributed.cmake -DDTPINN_DISTRIBUTED_STANDALONE=ON
+# Called from core/CMakeLists.txt after dtpinn_core; tests/ and bench/ build test_distributed
+# and bench_dist* only when the target exists.
 
 function(dtpinn_add_distributed)
   if(TARGET dtpinn_distributed OR NOT DTPINN_WITH_TORCH)
@@ -60,45 +54,4 @@ function(dtpinn_add_distributed)
   else()
     message(STATUS "dtpinn: distributed training with gloo")
   endif()
-  if(NOT DTPINN_DISTRIBUTED_STANDALONE)
-    cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL _dtpinn_distributed_finish)
-  endif()
 endfunction()
-
-# Links the bench_dist* executables (bench/CMakeLists.txt globbed them with dtpinn_core only)
-# and, stand-alone, creates test_distributed.
-function(_dtpinn_distributed_finish)
-  if(NOT TARGET dtpinn_distributed)
-    return()
-  endif()
-  file(GLOB _benches ${PROJECT_SOURCE_DIR}/bench/bench_dist*.cpp)
-  foreach(src ${_benches})
-    get_filename_component(name ${src} NAME_WE)
-    if(TARGET ${name})
-      target_link_libraries(${name} PRIVATE dtpinn_distributed)
-    endif()
-  endforeach()
-  if(NOT TARGET test_distributed AND DTPINN_BUILD_TESTS AND COMMAND dtpinn_test)
-    file(GLOB _t ${PROJECT_SOURCE_DIR}/tests/distributed/*.cpp)
-    if(_t)
-      add_executable(test_distributed ${_t})
-      target_link_libraries(test_distributed PRIVATE dtpinn_distributed GTest::gtest
-                                                     GTest::gtest_main fmt::fmt)
-      target_compile_definitions(test_distributed PRIVATE
-        DTPINN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" DTPINN_BINARY_DIR="${PROJECT_BINARY_DIR}")
-      set_target_properties(test_distributed PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                                                        ${PROJECT_BINARY_DIR}/tests)
-      gtest_discover_tests(test_distributed DISCOVERY_TIMEOUT 120 PROPERTIES TIMEOUT 300)
-    endif()
-  endif()
-endfunction()
-
-function(_dtpinn_distributed_standalone)
-  dtpinn_add_distributed()
-  _dtpinn_distributed_finish()
-endfunction()
-
-if(DTPINN_DISTRIBUTED_STANDALONE AND NOT _DTPINN_DISTRIBUTED_DEFERRED)
-  set(_DTPINN_DISTRIBUTED_DEFERRED ON)
-  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _dtpinn_distributed_standalone)
-endif()

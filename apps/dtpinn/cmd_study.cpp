@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -136,7 +136,8 @@ void add_study_command(CLI::App& app) {
   cmd->add_option("--eval-every", a->eval_every, "epochs between test-error evaluations");
   cmd->add_option("--test-n", a->test_n, "test nodes (2D Poisson; heat and 3D use fewer)");
   cmd->add_option("--max-depth", a->max_depth, "derivative study: depths 1..D");
-  cmd->add_option("--threads", a->threads, "torch intra-op threads (quick: 1, full: the torch default)");
+  cmd->add_option("--threads", a->threads,
+                  "torch intra-op threads (quick: 1, full: the torch default)");
   cmd->add_flag("--no-derivatives", a->no_derivatives, "skip the derivative-vs-depth part");
   cmd->add_flag("--no-pinn", a->no_pinn, "skip the PINN runs");
   cmd->callback([a] { run(*a); });

@@ -5,6 +5,9 @@
 #include <dtpinn/core/config.hpp>
 #include <dtpinn/core/run.hpp>
 #include <dtpinn/core/trainer.hpp>
+#ifdef DTPINN_HAVE_DISTRIBUTED
+#include <dtpinn/core/distributed_train.hpp>
+#endif
 
 #include <fmt/format.h>
 
@@ -34,6 +37,9 @@ struct TrainArgs {
   std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";
   int threads = 0;
+  int nproc = 1;                // train: local processes (row-partitioned, c10d)
+  std::string backend = "auto";  // gloo | nccl | auto (from the device)
+  double dist_timeout = 60;     // seconds for rendezvous and collectives
 };
 
 core::RunConfig make_config(const TrainArgs& a) {
@@ -109,9 +115,33 @@ void add_train_commands(CLI::App& app) {
         "train a DT-PINN (RBF-FD derivatives) or a vanilla autograd PINN; writes "
         "results.json, history.csv, the checkpoint, VTK and plots to -o DIR");
     add_common_flags(cmd, a, true);
+#ifdef DTPINN_HAVE_DISTRIBUTED
+    cmd->add_option("--nproc", a->nproc,
+                    "local processes, each owning a block of rows of L and B (c10d)")
+        ->check(CLI::Range(1, 1024));
+    cmd->add_option("--backend", a->backend, "distributed backend: auto | gloo | nccl")
+        ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+    cmd->add_option("--dist-timeout", a->dist_timeout,
+                    "seconds to wait for a rendezvous or a collective before failing");
+#endif
     cmd->callback([a] {
       const auto c = make_config(*a);
       core::set_threads(a->threads);
+#ifdef DTPINN_HAVE_DISTRIBUTED
+      if (a->nproc > 1 || core::in_distributed_worker()) {
+        core::DistributedOptions d;
+        d.nproc = a->nproc;
+        d.backend = a->backend;
+        d.timeout_seconds = a->dist_timeout;
+        if (core::in_distributed_worker()) {
+          core::run_distributed_train(c, d, a->output, &std::cout);
+        } else if (core::launch_distributed_train(d, std::cerr, a->output) != 0) {
+          throw std::runtime_error(fmt::format(
+              "--nproc {}: distributed run failed; nothing written to {}", a->nproc, a->output));
+        }
+        return;
+      }
+#endif
       core::run_train(c, a->output, &std::cout);
     });
   }

@@ -98,7 +98,8 @@ TEST(Study, TinyEndToEnd) {
   StudyOptions o = quick_study_options();
   // A fresh folder per process; no fs::remove_all: in this link it resolves to a libtorch copy
   // of the symbol that crashes.
-  o.output = (fs::temp_directory_path() / ("dtpinn_study_tiny_" + std::to_string(::getpid()))).string();
+  o.output =
+      (fs::temp_directory_path() / ("dtpinn_study_tiny_" + std::to_string(::getpid()))).string();
   o.source_dir = DTPINN_SOURCE_DIR;
   o.command = "test_core TinyEndToEnd";
   o.max_depth = 2;

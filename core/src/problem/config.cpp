@@ -260,14 +260,14 @@ const std::vector<Key>& keys() {
     k.push_back(int_key("train", "epochs", tr, &T::epochs, 0, kMaxInt64,
                         "training epochs (an L-BFGS epoch is one step of max_iter iterations)"));
     k.push_back(real_key("train", "lr", tr, &T::lr, 0.0, kInf, true,
-                         "learning rate: L-BFGS step, or Adam rate when optimizer = adam"));
+                         "L-BFGS step length (Adam uses adam_lr)"));
     k.push_back(
         int_key("train", "max_iter", tr, &T::max_iter, 1, kMaxInt, "L-BFGS iterations per epoch"));
     k.push_back(int_key("train", "history", tr, &T::history, 1, kMaxInt, "L-BFGS history size"));
     k.push_back(enum_key("train", "line_search", tr, &T::line_search, {"strong_wolfe", "none"},
                          "strong_wolfe | none (fixed step lr, as in the paper)"));
     k.push_back(real_key("train", "adam_lr", tr, &T::adam_lr, 0.0, kInf, true,
-                         "adam_lbfgs: Adam learning rate"));
+                         "Adam learning rate (optimizer = adam or adam_lbfgs)"));
     k.push_back(int_key("train", "adam_epochs", tr, &T::adam_epochs, 0, kMaxInt64,
                         "adam_lbfgs: Adam epochs before switching to L-BFGS"));
     k.push_back(real_key("train", "lr_decay", tr, &T::lr_decay, 0.0, 1.0, true,

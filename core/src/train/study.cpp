@@ -39,7 +39,9 @@ void say(std::ostream* log, const std::string& line) {
   if (log) *log << line << '\n' << std::flush;
 }
 
-json num(double v) { return v >= 0 && std::isfinite(v) ? json(v) : json(nullptr); }
+json num(double v) {
+  return v >= 0 && std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 void write_text(const fs::path& path, const std::string& text) {
   nodegen::AtomicFile f(path.string());
@@ -123,7 +125,8 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
     const std::int64_t n = bih ? o.biharmonic_n : o.derivative_n;
     const auto nodes = nodegen::make_nodes("disk", n, 0, true);
     const auto Nc = nodes.n_collocation();
-    meta[op] = {{"n_nodes", Nc}, {"n_interior", nodes.n_interior}, {"n_boundary", nodes.n_boundary}};
+    meta[op] = {
+        {"n_nodes", Nc}, {"n_interior", nodes.n_interior}, {"n_boundary", nodes.n_boundary}};
     say(log, fmt::format("[study] derivatives: {} on {} disk nodes (+{} ghosts), depth 1..{}, {} "
                          "networks per depth",
                          op, Nc, nodes.n_ghost, o.max_depth, o.derivative_repeats));
@@ -133,8 +136,8 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
       rbffd::RbffdParams params;
       params.order = p;
       rbffd::OperatorRequest req;
-      // L and B are always requested: assemble() with boundary = false corrupted the heap
-      // here (rbffd at commit 30cd272); the extra B costs little.
+      // L and B as build_dataset requests them (B is cheap and unused here), plus the
+      // biharmonic when asked for.
       req.laplacian = true;
       req.boundary = true;
       req.biharmonic = bih;
@@ -186,10 +189,12 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
           cell(fmt::format("RBF-FD p={}", p)).errors.push_back(rel_l2(A.multiply(u), ref));
         if (r == 0) {  // timing on the first network of each depth
           const int k = o.timing_repeats;
-          cell("autograd fp64").seconds.push_back(
-              median_seconds(k, cuda, [&] { (void)autograd_operator(net64, xc, bih); }));
-          cell("autograd fp32").seconds.push_back(
-              median_seconds(k, cuda, [&] { (void)autograd_operator(net32, xc32, bih); }));
+          cell("autograd fp64").seconds.push_back(median_seconds(k, cuda, [&] {
+            (void)autograd_operator(net64, xc, bih);
+          }));
+          cell("autograd fp32").seconds.push_back(median_seconds(k, cuda, [&] {
+            (void)autograd_operator(net32, xc32, bih);
+          }));
           cell("forward fp64 (all nodes)").seconds.push_back(median_seconds(k, cuda, [&] {
             torch::NoGradGuard ng;
             (void)net64.forward(xall);
@@ -197,7 +202,8 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
           for (const auto& kv : ops) {
             const autodiff::SparseOperator& A = kv.second;
             cell(fmt::format("RBF-FD p={}", kv.first))
-                .seconds.push_back(median_seconds(std::max(k, 20), cuda, [&] { (void)A.multiply(u); }));
+                .seconds.push_back(
+                    median_seconds(std::max(k, 20), cuda, [&] { (void)A.multiply(u); }));
           }
         }
         cell("autograd fp64").errors.push_back(0.0);
@@ -365,8 +371,8 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   if (o.threads > 0) torch::set_num_threads(o.threads);
 
   const MachineInfo mi = machine_info(o.device == "cuda");
-  const fs::path out = o.output.empty() ? fs::path(o.source_dir) / "bench/results" / mi.slug
-                                        : fs::path(o.output);
+  const fs::path out =
+      o.output.empty() ? fs::path(o.source_dir) / "bench/results" / mi.slug : fs::path(o.output);
   fs::create_directories(out);
   Stamp st;
   st.command = o.command;
@@ -380,7 +386,8 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   say(log, fmt::format("[study] output {}; machine {} ({}); {}; commit {}", out.string(), mi.slug,
                        st.cpu, mi.load, st.commit));
   const auto t_start = Clock::now();
-  const c10::Device device = o.device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  const c10::Device device =
+      o.device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
 
   // Part 1.
   json deriv_meta = json::object();
@@ -491,29 +498,47 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
     for (const auto& v : runs)
       if (v.ok && v.method == "vanilla" && v.label == method_label(vanilla_ref) &&
           v.problem == d.problem && v.n_nodes == d.n_nodes && v.seed == d.seed) {
-        Speed s{d.problem, d.n_nodes, d.order, d.seed, speedup_at_equal_error(d.hist, v.hist),
-                d.r.best_test_rel_l2, v.r.best_test_rel_l2, d.r.epochs_to_best, v.r.epochs_to_best};
+        Speed s{d.problem,
+                d.n_nodes,
+                d.order,
+                d.seed,
+                speedup_at_equal_error(d.hist, v.hist),
+                d.r.best_test_rel_l2,
+                v.r.best_test_rel_l2,
+                d.r.epochs_to_best,
+                v.r.epochs_to_best};
         speeds.push_back(s);
       }
   }
 
   // ---- study.json ----
   json j;
-  j["meta"] = {{"command", st.command},      {"machine", st.machine},   {"cpu", st.cpu},
-               {"gpu", st.gpu},              {"uname", st.uname},       {"date", st.date},
-               {"commit", st.commit},        {"load_start", st.load_start},
-               {"load_end", st.load_end},    {"device", o.device},      {"quick", o.quick},
-               {"epochs", o.epochs},         {"time_budget", o.time_budget},
-               {"eval_every", o.eval_every}, {"total_seconds", total_seconds},
+  j["meta"] = {{"command", st.command},
+               {"machine", st.machine},
+               {"cpu", st.cpu},
+               {"gpu", st.gpu},
+               {"uname", st.uname},
+               {"date", st.date},
+               {"commit", st.commit},
+               {"load_start", st.load_start},
+               {"load_end", st.load_end},
+               {"device", o.device},
+               {"quick", o.quick},
+               {"epochs", o.epochs},
+               {"time_budget", o.time_budget},
+               {"eval_every", o.eval_every},
+               {"total_seconds", total_seconds},
                {"speedup_definition",
                 "e* = max(best DT-PINN error, best vanilla error); speedup = t_vanilla(e*) / "
                 "t_dtpinn(e*), times on the training clock read from each run's history"},
                {"vanilla_reference", vanilla_ref.empty() ? "" : method_label(vanilla_ref)}};
   j["derivatives"] = {{"nodes", deriv_meta}, {"cells", json::array()}};
   for (const auto& c : deriv)
-    j["derivatives"]["cells"].push_back(
-        {{"op", c.op}, {"method", c.method}, {"depth", c.depth}, {"errors", c.errors},
-         {"seconds", c.seconds}});
+    j["derivatives"]["cells"].push_back({{"op", c.op},
+                                         {"method", c.method},
+                                         {"depth", c.depth},
+                                         {"errors", c.errors},
+                                         {"seconds", c.seconds}});
   j["runs"] = json::array();
   for (const auto& r : runs) {
     json h = json::array();
@@ -557,25 +582,26 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   // ---- study.md ----
   std::string md;
   md += "# DT-PINN vs vanilla PINN study\n\n";
-  md += fmt::format("- command: `{}`\n- machine: `{}`: {}{}\n- uname: `{}`\n- date: {}\n- git "
-                    "commit: {}\n- load average at start: {}; at end: {}\n- total wall time: "
-                    "{:.0f} s\n- device: {}; epochs per run: {}; time budget per run: {}; test "
-                    "error every {} epochs\n\n",
-                    st.command, st.machine, st.cpu, st.gpu.empty() ? "" : "; GPU " + st.gpu,
-                    st.uname, st.date, st.commit, st.load_start, st.load_end, total_seconds,
-                    o.device, o.epochs,
-                    o.time_budget > 0 ? fmt::format("{:g} s", o.time_budget) : "none",
-                    o.eval_every);
-  md += "Times are the engine's training clock (optimiser steps only; test-error evaluation and "
-        "logging excluded). One epoch = one L-BFGS step (up to 20 iterations, strong Wolfe), the "
-        "engine's defaults for both methods. Cells with several seeds read `median [min, max]`.\n\n";
+  md += fmt::format(
+      "- command: `{}`\n- machine: `{}`: {}{}\n- uname: `{}`\n- date: {}\n- git "
+      "commit: {}\n- load average at start: {}; at end: {}\n- total wall time: "
+      "{:.0f} s\n- device: {}; epochs per run: {}; time budget per run: {}; test "
+      "error every {} epochs\n\n",
+      st.command, st.machine, st.cpu, st.gpu.empty() ? "" : "; GPU " + st.gpu, st.uname, st.date,
+      st.commit, st.load_start, st.load_end, total_seconds, o.device, o.epochs,
+      o.time_budget > 0 ? fmt::format("{:g} s", o.time_budget) : "none", o.eval_every);
+  md +=
+      "Times are the engine's training clock (optimiser steps only; test-error evaluation and "
+      "logging excluded). One epoch = one L-BFGS step (up to 20 iterations, strong Wolfe), the "
+      "engine's defaults for both methods. Cells with several seeds read `median [min, max]`.\n\n";
   if (!deriv.empty()) {
     md += "## 1. Derivatives of a random tanh MLP (width 50) vs depth (paper Fig. 2, Fig. 7)\n\n";
-    md += "Relative l2 error against fp64 autograd over the Ni + Nb collocation nodes of the unit "
-          "disk (median [min, max] over the random networks), and seconds per application "
-          "(median of repeats, first network of each depth). Autograd time = forward + the "
-          "derivative passes at the Ni + Nb nodes; RBF-FD time = the SpMV `L u` alone (the "
-          "network forward at all Ni + 2 Nb nodes is listed separately).\n\n";
+    md +=
+        "Relative l2 error against fp64 autograd over the Ni + Nb collocation nodes of the unit "
+        "disk (median [min, max] over the random networks), and seconds per application "
+        "(median of repeats, first network of each depth). Autograd time = forward + the "
+        "derivative passes at the Ni + Nb nodes; RBF-FD time = the SpMV `L u` alone (the "
+        "network forward at all Ni + 2 Nb nodes is listed separately).\n\n";
     for (const std::string op : {"laplacian", "biharmonic"}) {
       std::vector<std::string> methods;
       for (const auto& c : deriv)
@@ -614,11 +640,13 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   }
   if (!runs.empty()) {
     md += "## 2. PINN runs\n\n";
-    md += "Per (problem, N, method, p) over the seeds: final and best test relative l2 error, "
-          "epochs and seconds to the best error, seconds per epoch.\n\n";
+    md +=
+        "Per (problem, N, method, p) over the seeds: final and best test relative l2 error, "
+        "epochs and seconds to the best error, seconds per epoch.\n\n";
     std::vector<std::string> probs;
     for (const auto& g : groups)
-      if (std::find(probs.begin(), probs.end(), g.problem) == probs.end()) probs.push_back(g.problem);
+      if (std::find(probs.begin(), probs.end(), g.problem) == probs.end())
+        probs.push_back(g.problem);
     for (const auto& pname : probs) {
       md += fmt::format("### {}\n\n", pname);
       std::vector<std::vector<std::string>> rows;
@@ -631,10 +659,12 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
              fmt::format("{}{}", g.runs.size(), failed ? fmt::format(" ({} failed)", failed) : ""),
              format_spread(collect(g, [](const RunRecord& r) { return r.r.test_rel_l2; })),
              format_spread(collect(g, [](const RunRecord& r) { return r.r.best_test_rel_l2; })),
-             format_spread(collect(g, [](const RunRecord& r) { return double(r.r.epochs_to_best); }),
+             format_spread(
+                 collect(g, [](const RunRecord& r) { return double(r.r.epochs_to_best); }), false),
+             format_spread(collect(g, [](const RunRecord& r) { return r.r.seconds_to_best; }),
                            false),
-             format_spread(collect(g, [](const RunRecord& r) { return r.r.seconds_to_best; }), false),
-             format_spread(collect(g, [](const RunRecord& r) { return double(r.r.epochs); }), false),
+             format_spread(collect(g, [](const RunRecord& r) { return double(r.r.epochs); }),
+                           false),
              format_spread(collect(g, [](const RunRecord& r) { return r.r.seconds_per_epoch; }),
                            false)});
       }
@@ -675,16 +705,18 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
           ed.push_back(double(s->dt_epochs_best));
           ev.push_back(double(s->va_epochs_best));
         }
-        rows.push_back({std::get<0>(k), std::to_string(std::get<1>(k)), std::to_string(std::get<2>(k)),
-                        std::to_string(v.size()), format_spread(spread(e)),
-                        format_spread(spread(td), false), format_spread(spread(tv), false),
-                        format_spread(spread(sp), false), format_spread(spread(ratio), false),
-                        format_spread(spread(ed), false), format_spread(spread(ev), false)});
+        rows.push_back({std::get<0>(k), std::to_string(std::get<1>(k)),
+                        std::to_string(std::get<2>(k)), std::to_string(v.size()),
+                        format_spread(spread(e)), format_spread(spread(td), false),
+                        format_spread(spread(tv), false), format_spread(spread(sp), false),
+                        format_spread(spread(ratio), false), format_spread(spread(ed), false),
+                        format_spread(spread(ev), false)});
       }
-      md += markdown_table({"problem", "N", "p", "seeds", "e*", "t DT-PINN (s)", "t vanilla (s)",
-                            "speed-up", "best ratio", "epochs to best DT", "epochs to best vanilla"},
-                           rows) +
-            "\n";
+      md +=
+          markdown_table({"problem", "N", "p", "seeds", "e*", "t DT-PINN (s)", "t vanilla (s)",
+                          "speed-up", "best ratio", "epochs to best DT", "epochs to best vanilla"},
+                         rows) +
+          "\n";
     }
     int failed = 0;
     for (const auto& r : runs)
@@ -698,8 +730,9 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
       md += "\n";
     }
   }
-  md += "Raw numbers (every run's history): `study.json`. Plots: gnuplot scripts `*.gp` with data "
-        "`*.dat` next to the PNGs.\n";
+  md +=
+      "Raw numbers (every run's history): `study.json`. Plots: gnuplot scripts `*.gp` with data "
+      "`*.dat` next to the PNGs.\n";
   write_text(out / "study.md", md);
 
   // ---- plots ----
@@ -728,18 +761,21 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
       write_text(out / (base + "_time.dat"), dat_text(tim, "depth milliseconds"));
       std::string pe, pt;
       for (std::size_t i = 0; i < err.size(); ++i)
-        pe += fmt::format("{}'{}_error.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
-                          i ? ", " : "", base, i, err[i].title);
+        pe +=
+            fmt::format("{}'{}_error.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
+                        i ? ", " : "", base, i, err[i].title);
       for (std::size_t i = 0; i < tim.size(); ++i)
         pt += fmt::format("{}'{}_time.dat' index {} using 1:2 with linespoints lw 2 title '{}'",
                           i ? ", " : "", base, i, tim[i].title);
       const auto n = deriv_meta[op]["n_nodes"].get<std::int64_t>();
-      write_text(out / (base + "_error.gp"),
-                 gp_header(st, base + "_error.png",
-                           fmt::format("{} of a random tanh MLP: rel. error vs fp64 autograd, N = {}", op, n)) +
-                     "set xlabel 'depth (hidden layers)'\nset ylabel 'relative l2 error'\nset "
-                     "logscale y\nset format y '%.0e'\nset offsets 0.3, 0.3, 0, 0\nplot " +
-                     pe + "\n");
+      write_text(
+          out / (base + "_error.gp"),
+          gp_header(
+              st, base + "_error.png",
+              fmt::format("{} of a random tanh MLP: rel. error vs fp64 autograd, N = {}", op, n)) +
+              "set xlabel 'depth (hidden layers)'\nset ylabel 'relative l2 error'\nset "
+              "logscale y\nset format y '%.0e'\nset offsets 0.3, 0.3, 0, 0\nplot " +
+              pe + "\n");
       write_text(out / (base + "_time.gp"),
                  gp_header(st, base + "_time.png",
                            fmt::format("{}: time per application, N = {}", op, n)) +
@@ -753,7 +789,8 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   if (!runs.empty()) {
     std::vector<std::string> probs;
     for (const auto& g : groups)
-      if (std::find(probs.begin(), probs.end(), g.problem) == probs.end()) probs.push_back(g.problem);
+      if (std::find(probs.begin(), probs.end(), g.problem) == probs.end())
+        probs.push_back(g.problem);
     for (const auto& pname : probs) {
       // Series: one per (method, p), x = N.
       std::vector<std::string> labels;
@@ -783,22 +820,27 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
       write_text(out / (pname + "_time.dat"), dat_text(ts, "N seconds_to_best_median min max"));
       std::string pe, pt;
       for (std::size_t i = 0; i < es.size(); ++i) {
-        pe += fmt::format("{}'{}_error.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
-                          i ? ", " : "", pname, i, es[i].title);
+        pe +=
+            fmt::format("{}'{}_error.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
+                        i ? ", " : "", pname, i, es[i].title);
         pt += fmt::format("{}'{}_time.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
                           i ? ", " : "", pname, i, ts[i].title);
       }
-      const std::string xr = "set logscale x\nset xrange [*:*]\nset offsets graph 0.05, graph 0.05, 0, 0\n";
+      const std::string xr =
+          "set logscale x\nset xrange [*:*]\nset offsets graph 0.05, graph 0.05, 0, 0\n";
       write_text(out / (pname + "_error.gp"),
                  gp_header(st, pname + "_error.png", pname + ": best test relative l2 error vs N") +
-                     xr + "set xlabel 'N (interior + boundary nodes)'\nset ylabel 'best test rel. l2 "
-                          "error'\nset logscale y\nset format y '%.0e'\nplot " +
+                     xr +
+                     "set xlabel 'N (interior + boundary nodes)'\nset ylabel 'best test rel. l2 "
+                     "error'\nset logscale y\nset format y '%.0e'\nplot " +
                      pe + "\n");
-      write_text(out / (pname + "_time.gp"),
-                 gp_header(st, pname + "_time.png", pname + ": training seconds to the best error vs N") +
-                     xr + "set xlabel 'N (interior + boundary nodes)'\nset ylabel 'seconds to best "
-                          "error'\nset logscale y\nplot " +
-                     pt + "\n");
+      write_text(
+          out / (pname + "_time.gp"),
+          gp_header(st, pname + "_time.png", pname + ": training seconds to the best error vs N") +
+              xr +
+              "set xlabel 'N (interior + boundary nodes)'\nset ylabel 'seconds to best "
+              "error'\nset logscale y\nplot " +
+              pt + "\n");
       run_gnuplot(out, pname + "_error.gp", log);
       run_gnuplot(out, pname + "_time.gp", log);
       // Speed-up vs N per p.
@@ -818,14 +860,17 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
         write_text(out / (pname + "_speedup.dat"), dat_text(ss, "N speedup_median min max"));
         std::string ps;
         for (std::size_t i = 0; i < ss.size(); ++i)
-          ps += fmt::format("{}'{}_speedup.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
-                            i ? ", " : "", pname, i, ss[i].title);
+          ps += fmt::format(
+              "{}'{}_speedup.dat' index {} using 1:2:3:4 with yerrorlines lw 2 title '{}'",
+              i ? ", " : "", pname, i, ss[i].title);
         write_text(out / (pname + "_speedup.gp"),
                    gp_header(st, pname + "_speedup.png",
                              pname + ": speed-up of DT-PINN over " + method_label(vanilla_ref) +
                                  " at equal error") +
-                       xr + "set xlabel 'N (interior + boundary nodes)'\nset ylabel 't_vanilla(e*) / "
-                            "t_dtpinn(e*)'\nset yrange [0:*]\nplot " +
+                       xr +
+                       "set xlabel 'N (interior + boundary nodes)'\nset ylabel 't(vanilla, e*) / "
+                       "t(DT-PINN, e*)'\n"
+                       "set yrange [0:*]\nplot " +
                        ps + ", 1 with lines dt 2 lc 'black' title 'parity'\n");
         run_gnuplot(out, pname + "_speedup.gp", log);
       }

@@ -63,8 +63,7 @@ MachineInfo machine_info(bool for_cuda) {
   const auto colon = model.find(':');
   m.cpu_model = colon == std::string::npos ? "unknown CPU" : trim(model.substr(colon + 1));
   m.cpu_cores = static_cast<int>(std::thread::hardware_concurrency());
-  m.gpu_model =
-      capture("nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1");
+  m.gpu_model = capture("nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1");
   m.uname = capture("uname -a 2>/dev/null");
   const std::string up = capture("uptime 2>/dev/null");
   const auto la = up.find("load average");
@@ -104,7 +103,7 @@ StudyOptions full_study_options() {
   const std::vector<std::uint64_t> five = {0, 1, 2, 3, 4};
   o.problems = {{"poisson", disk, five},
                 {"nonlinear", disk, five},
-                {"heat", {828}, five},  // the paper's heat runs: N = 828, Nt = 24
+                {"heat", {828}, five},              // the paper's heat runs: N = 828, Nt = 24
                 {"star", {2180, 4977, 8767}, {0}},  // the paper: a single seed
                 {"3d", {4000, 8000, 16000}, {0}}};
   return o;
@@ -159,8 +158,9 @@ EqualErrorSpeedup speedup_at_equal_error(const ErrorHistory& dtpinn, const Error
 }
 
 Spread spread(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !(x >= 0) || !std::isfinite(x); }),
-          v.end());
+  v.erase(
+      std::remove_if(v.begin(), v.end(), [](double x) { return !(x >= 0) || !std::isfinite(x); }),
+      v.end());
   Spread s;
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
@@ -191,8 +191,8 @@ std::string markdown_table(const std::vector<std::string>& headers,
   out += "\n";
   for (std::size_t r = 0; r < rows.size(); ++r) {
     if (rows[r].size() != headers.size())
-      throw std::invalid_argument(fmt::format("markdown_table: row {} has {} cells, expected {}",
-                                              r, rows[r].size(), headers.size()));
+      throw std::invalid_argument(fmt::format("markdown_table: row {} has {} cells, expected {}", r,
+                                              rows[r].size(), headers.size()));
     out += "|";
     for (const auto& c : rows[r]) out += " " + c + " |";
     out += "\n";

@@ -57,9 +57,9 @@ std::vector<std::string> study_problem_names();
 struct StudyOptions {
   bool quick = false;
   std::string device = "cpu";
-  std::string output;  ///< folder; empty = bench/results/<machine slug>
+  std::string output;            ///< folder; empty = bench/results/<machine slug>
   std::string source_dir = ".";  ///< repository root (geometry files, git commit)
-  std::string command;  ///< the command line, recorded in every file
+  std::string command;           ///< the command line, recorded in every file
   // Part 1.
   bool derivatives = true;
   int max_depth = 8;
@@ -75,7 +75,7 @@ struct StudyOptions {
   /// vanilla in the list.
   std::vector<std::string> methods = {"dtpinn", "vanilla32", "vanilla64"};
   std::int64_t epochs = 5000;
-  double time_budget = 0.0;   ///< seconds per run, 0 = none
+  double time_budget = 0.0;  ///< seconds per run, 0 = none
   std::int64_t eval_every = 10;
   std::int64_t test_n = 21748;  ///< test nodes (2D); 3D and heat use fewer (see study.cpp)
   int threads = 0;              ///< torch intra-op threads, 0 = torch default (quick: 1)
