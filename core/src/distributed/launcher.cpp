@@ -95,6 +95,8 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
   const auto wall_end =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(
                                              (limited ? options.wall_limit_seconds : 0.0) * 1e3));
+  bool collecting = false;
+  auto collect_end = std::chrono::steady_clock::time_point::max();
   while (running > 0) {
     int status = 0;
     if (limited && !terminating && std::chrono::steady_clock::now() > wall_end) {
@@ -105,7 +107,20 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
       for (int q = 0; q < n; ++q)
         if (pids[q] > 0) ::kill(pids[q], SIGKILL);
     }
-    const pid_t pid = ::waitpid(-1, &status, (terminating || limited) ? WNOHANG : 0);
+    // A rank that dies makes its peers fail at their next collective, and a peer may be reaped
+    // first: after the first failure, collect the exits of a short window before stopping the
+    // others, so the log names every rank that failed on its own.
+    if (collecting && std::chrono::steady_clock::now() > collect_end) {
+      collecting = false;
+      terminating = true;
+      for (int q = 0; q < n; ++q)
+        if (pids[q] > 0) ::kill(pids[q], SIGTERM);
+      deadline = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(
+                     static_cast<int>(std::min(options.timeout_seconds, 10.0) * 1e3));
+    }
+    const pid_t pid =
+        ::waitpid(-1, &status, (terminating || collecting || limited) ? WNOHANG : 0);
     if (pid < 0) {
       if (errno == EINTR) continue;
       break;
@@ -131,7 +146,7 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
     else if (WIFSIGNALED(status))
       code = 128 + WTERMSIG(status);
     if (code != 0 && !terminating) {
-      first_code = code;
+      if (!collecting) first_code = code;
       log << (WIFSIGNALED(status)
                   ? fmt::format("distributed: rank {} of {} was killed by signal {} ({}); "
                                 "stopping the other ranks\n",
@@ -139,12 +154,10 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
                   : fmt::format("distributed: rank {} of {} failed with exit code {}; stopping "
                                 "the other ranks\n",
                                 rank, n, code));
-      terminating = true;
-      for (int q = 0; q < n; ++q)
-        if (pids[q] > 0) ::kill(pids[q], SIGTERM);
-      deadline = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(
-                     static_cast<int>(std::min(options.timeout_seconds, 10.0) * 1e3));
+      if (!collecting) {
+        collecting = true;
+        collect_end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
     }
   }
   return first_code;
