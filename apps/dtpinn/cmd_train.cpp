@@ -37,9 +37,9 @@ struct TrainArgs {
   std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";
   int threads = 0;
-  int nproc = 1;                // train: local processes (row-partitioned, c10d)
+  int nproc = 1;                 // train: local processes (row-partitioned, c10d)
   std::string backend = "auto";  // gloo | nccl | auto (from the device)
-  double dist_timeout = 60;     // seconds for rendezvous and collectives
+  double dist_timeout = 60;      // seconds for rendezvous and collectives
 };
 
 core::RunConfig make_config(const TrainArgs& a) {

@@ -20,8 +20,8 @@ void spmv_cuda(CudaSpmvState& state, bool transpose, const at::Tensor& u, at::Te
 /// written into the 0-dim tensor `out`. u [cols] or [cols, k]; f and r [rows] or [rows, k]; all
 /// contiguous, the operator's dtype and device. r is what backward needs: d out/du =
 /// 2 scale A^T r. The first call allocates a small partial-sum buffer (warm up before capture).
-void residual_sq_cuda(CudaSpmvState& state, const at::Tensor& u, const at::Tensor& f,
-                      at::Tensor& r, at::Tensor& out, double scale);
+void residual_sq_cuda(CudaSpmvState& state, const at::Tensor& u, const at::Tensor& f, at::Tensor& r,
+                      at::Tensor& out, double scale);
 #endif
 
 }  // namespace dtpinn::autodiff::detail

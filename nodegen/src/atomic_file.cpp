@@ -1,10 +1,10 @@
 #include <dtpinn/nodegen/atomic_file.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
-#include <unistd.h>
 
 namespace dtpinn::nodegen {
 

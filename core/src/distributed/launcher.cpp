@@ -119,8 +119,7 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
                  std::chrono::milliseconds(
                      static_cast<int>(std::min(options.timeout_seconds, 10.0) * 1e3));
     }
-    const pid_t pid =
-        ::waitpid(-1, &status, (terminating || collecting || limited) ? WNOHANG : 0);
+    const pid_t pid = ::waitpid(-1, &status, (terminating || collecting || limited) ? WNOHANG : 0);
     if (pid < 0) {
       if (errno == EINTR) continue;
       break;

@@ -54,25 +54,25 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string method = "dtpinn";             ///< dtpinn | vanilla
-  std::string device = "cpu";                ///< cpu | cuda
-  std::string precision = "fp64";            ///< fp64 | fp32
-  std::string optimizer = "lbfgs";           ///< lbfgs | adam | adam_lbfgs
-  std::int64_t epochs = 5000;                ///< epochs (an L-BFGS epoch is one step of max_iter)
-  double lr = 1.0;  ///< L-BFGS step length (strong Wolfe or fixed); Adam uses adam_lr
-  int max_iter = 20;                         ///< L-BFGS iterations per epoch
-  int history = 100;                         ///< L-BFGS history size
+  std::string method = "dtpinn";    ///< dtpinn | vanilla
+  std::string device = "cpu";       ///< cpu | cuda
+  std::string precision = "fp64";   ///< fp64 | fp32
+  std::string optimizer = "lbfgs";  ///< lbfgs | adam | adam_lbfgs
+  std::int64_t epochs = 5000;       ///< epochs (an L-BFGS epoch is one step of max_iter)
+  double lr = 1.0;    ///< L-BFGS step length (strong Wolfe or fixed); Adam uses adam_lr
+  int max_iter = 20;  ///< L-BFGS iterations per epoch
+  int history = 100;  ///< L-BFGS history size
   std::string line_search = "strong_wolfe";  ///< strong_wolfe | none (fixed step, paper)
   double adam_lr = 1e-3;
   std::int64_t adam_epochs = 1000;  ///< adam_lbfgs: Adam epochs before switching
   double lr_decay = 1.0;            ///< Adam: multiply lr by this every lr_decay_every epochs
   std::int64_t lr_decay_every = 1000;
-  double time_budget = 60.0;  ///< seconds of training per method; 0 = no limit. The default
-                              ///< keeps the main job (`dtpinn compare`) to ~2 min on 2 cores
-  double target_error = 0.0;              ///< stop when the test rel. l2 error is below; 0 = off
-  std::int64_t eval_every = 10;           ///< epochs between test-error evaluations
-  std::int64_t log_every = 50;            ///< epochs between progress lines
-  std::uint64_t seed = 0;                 ///< network initialisation
+  double time_budget = 60.0;     ///< seconds of training per method; 0 = no limit. The default
+                                 ///< keeps the main job (`dtpinn compare`) to ~2 min on 2 cores
+  double target_error = 0.0;     ///< stop when the test rel. l2 error is below; 0 = off
+  std::int64_t eval_every = 10;  ///< epochs between test-error evaluations
+  std::int64_t log_every = 50;   ///< epochs between progress lines
+  std::uint64_t seed = 0;        ///< network initialisation
   std::string loss_weights = "fixed";     ///< fixed | annealing (learning-rate annealing, seed 001)
   std::map<std::string, double> weights;  ///< fixed weights per term: pde, bc, ic
   double annealing_alpha = 0.9;           ///< moving-average factor of the annealed weights

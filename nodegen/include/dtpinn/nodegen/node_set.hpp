@@ -24,13 +24,13 @@ enum class NodeKind : std::uint8_t { interior = 0, boundary = 1, ghost = 2 };
 const char* to_string(NodeKind kind);
 
 struct NodeSet {
-  int dim = 2;              ///< spatial dimension, 2 or 3
-  PointMatrix points;       ///< N x dim, ordered as described above
-  PointMatrix normals;      ///< N x dim outward unit normals; zero rows for interior nodes,
-                            ///< a ghost carries the normal of its boundary node
-  Index n_interior = 0;     ///< Ni
-  Index n_boundary = 0;     ///< Nb
-  Index n_ghost = 0;        ///< Ng, 0 or Nb
+  int dim = 2;           ///< spatial dimension, 2 or 3
+  PointMatrix points;    ///< N x dim, ordered as described above
+  PointMatrix normals;   ///< N x dim outward unit normals; zero rows for interior nodes,
+                         ///< a ghost carries the normal of its boundary node
+  Index n_interior = 0;  ///< Ni
+  Index n_boundary = 0;  ///< Nb
+  Index n_ghost = 0;     ///< Ng, 0 or Nb
 
   Index size() const { return n_interior + n_boundary + n_ghost; }
   /// Ni + Nb: the nodes where the PDE or the boundary condition is imposed (rows of L).
