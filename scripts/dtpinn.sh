@@ -8,7 +8,7 @@ build="${DTPINN_BUILD_DIR:-$root/build}"
 bash "$root/scripts/install.sh" >&2
 source "$root/scripts/configure.sh"
 dtpinn_configure "$root" "$build" >&2
-echo "[dtpinn.sh] building dtpinn (first time: ~5 min on 2 cores)" >&2
+echo "[dtpinn.sh] building dtpinn (the first time takes ~10 min on 2 cores)" >&2
 cmake --build "$build" --target dtpinn -j"${DTPINN_JOBS:-$(nproc)}" >"$build.build.log" 2>&1 ||
   { tail -40 "$build.build.log" >&2; exit 1; }
 exec "$build/dtpinn" "$@"
