@@ -367,20 +367,10 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   // Optimiser (the trainer's settings).
   const bool fp64 = tc.precision == "fp64";
   const auto& params_list = objective.flat().parameters();
-  auto make_lbfgs = [&]() {
-    torch::optim::LBFGSOptions o(tc.lr);
-    o.max_iter(tc.max_iter);
-    o.max_eval(tc.max_iter * 5 / 4 + 1);
-    o.history_size(tc.history);
-    o.tolerance_grad(fp64 ? 1e-14 : 1e-9);
-    o.tolerance_change(fp64 ? 1e-18 : 1e-12);
-    if (tc.line_search == "strong_wolfe") o.line_search_fn("strong_wolfe");
-    return std::make_unique<torch::optim::LBFGS>(params_list, o);
-  };
   std::unique_ptr<torch::optim::Optimizer> opt;
   bool is_lbfgs = tc.optimizer == "lbfgs";
   if (is_lbfgs)
-    opt = make_lbfgs();
+    opt = make_lbfgs(tc, params_list, fp64);
   else if (tc.optimizer == "adam" || tc.optimizer == "adam_lbfgs")
     opt = std::make_unique<torch::optim::Adam>(params_list, torch::optim::AdamOptions(tc.adam_lr));
   else
@@ -406,7 +396,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   double adam_lr = tc.adam_lr;
   for (epoch = 1; epoch <= tc.epochs; ++epoch) {
     if (tc.optimizer == "adam_lbfgs" && !is_lbfgs && epoch > tc.adam_epochs) {
-      opt = make_lbfgs();
+      opt = make_lbfgs(tc, params_list, fp64);
       is_lbfgs = true;
     }
     const auto t0 = std::chrono::steady_clock::now();

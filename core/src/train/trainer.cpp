@@ -111,21 +111,6 @@ void check_train_config(const TrainConfig& t) {
   if (!(t.target_error >= 0)) throw std::runtime_error("train.target_error: must be >= 0");
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
-                                                    const std::vector<at::Tensor>& params,
-                                                    bool fp64) {
-  torch::optim::LBFGSOptions o(t.lr);
-  o.max_iter(t.max_iter);
-  o.max_eval(t.max_iter * 5 / 4 + 1);
-  o.history_size(t.history);
-  // Tighter than PyTorch's defaults (1e-7, 1e-9), which end the inner iterations early once
-  // the loss is ~1e-8: fp64 DT-PINN keeps improving well below that.
-  o.tolerance_grad(fp64 ? 1e-14 : 1e-9);
-  o.tolerance_change(fp64 ? 1e-18 : 1e-12);
-  if (t.line_search == "strong_wolfe") o.line_search_fn("strong_wolfe");
-  return std::make_unique<torch::optim::LBFGS>(params, o);
-}
-
 }  // namespace
 
 double TrainResult::seconds_to_error(double e) const {
@@ -149,6 +134,21 @@ double test_error(const Network& net, const Dataset& data) {
 
 void set_threads(int threads) {
   if (threads > 0) torch::set_num_threads(threads);
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
+                                                    const std::vector<at::Tensor>& params,
+                                                    bool fp64) {
+  torch::optim::LBFGSOptions o(t.lr);
+  o.max_iter(t.max_iter);
+  o.max_eval(t.max_iter * 5 / 4 + 1);
+  o.history_size(t.history);
+  // Tighter than PyTorch's defaults (1e-7, 1e-9), which end the inner iterations early once
+  // the loss is ~1e-8: fp64 DT-PINN keeps improving well below that.
+  o.tolerance_grad(fp64 ? 1e-14 : 1e-9);
+  o.tolerance_change(fp64 ? 1e-18 : 1e-12);
+  if (t.line_search == "strong_wolfe") o.line_search_fn("strong_wolfe");
+  return std::make_unique<torch::optim::LBFGS>(params, o);
 }
 
 Network make_network(const RunConfig& config, const Dataset& data) {

@@ -12,8 +12,13 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace torch::optim {
+class Optimizer;
+}
 
 namespace dtpinn::core {
 
@@ -67,5 +72,11 @@ void set_threads(int threads);
 /// A network for `config` on `data` (dtype from train.precision, device from train.device,
 /// seed from train.seed). Throws std::runtime_error for cuda without a CUDA device.
 Network make_network(const RunConfig& config, const Dataset& data);
+
+/// LibTorch's L-BFGS with the trainer's settings (lr, max_iter, history, line search, and
+/// tolerances tight enough for fp64), shared by the single-process and distributed trainers.
+std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
+                                                    const std::vector<at::Tensor>& params,
+                                                    bool fp64);
 
 }  // namespace dtpinn::core
