@@ -96,10 +96,16 @@ void run(const StudyArgs& a) {
         p.seeds.push_back(static_cast<std::uint64_t>(s));
       }
     }
-  if (!a.orders.empty()) o.orders = a.orders;
+  if (!a.orders.empty()) {
+    o.orders = a.orders;
+    for (auto& p : o.problems) p.orders.clear();
+  }
   if (!a.methods.empty()) o.methods = a.methods;
   if (a.epochs >= 0) o.epochs = a.epochs;
-  if (a.time_budget >= 0) o.time_budget = a.time_budget;
+  if (a.time_budget >= 0) {
+    o.time_budget = a.time_budget;
+    for (auto& p : o.problems) p.time_budget = -1.0;
+  }
   if (a.eval_every > 0) o.eval_every = a.eval_every;
   if (a.test_n > 0) o.test_n = a.test_n;
   if (a.max_depth > 0) o.max_depth = a.max_depth;

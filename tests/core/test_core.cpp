@@ -190,6 +190,38 @@ TEST(Network, ArchitecturesActivationsAndErrors) {
   EXPECT_FALSE(torch::equal(s1.forward(x), s3.forward(x)));
 }
 
+TEST(Network, TangentDerivativeMatchesAutograd) {
+  // forward_with_derivative (forward-mode tangent, or the autograd fallback for gelu) against
+  // autograd's input gradient: the values, and the weight gradient of a loss built from them.
+  for (const char* act : {"tanh", "sin", "sigmoid", "gelu", "softplus"})
+    for (const char* arch : {"mlp", "modified_mlp"}) {
+      auto m = small_model(3, 12);
+      m.activation = act;
+      m.architecture = arch;
+      Network net(m, Eigen::Vector3d(-1, -2, 0), Eigen::Vector3d(1, 2, 0.5), c10::kDouble,
+                  c10::kCPU, 4);
+      auto x = torch::rand({11, 3}, f64);
+      for (int col : {0, 2}) {
+        auto [u, du] = net.forward_with_derivative(x, col);
+        auto xr = x.clone().requires_grad_(true);
+        auto ur = net.forward(xr);
+        auto dr = autodiff::input_gradient(ur, xr).select(1, col);
+        const double scale = dr.abs().max().item<double>();
+        EXPECT_LT((u - ur).abs().max().item<double>(), 1e-14) << act << " " << arch;
+        EXPECT_LT((du - dr).abs().max().item<double>(), 1e-13 * scale) << act << " " << arch;
+        auto params = net.parameters();
+        auto g1 = torch::autograd::grad({(du * du).sum() + u.sum()}, params);
+        auto g2 = torch::autograd::grad({(dr * dr).sum() + ur.sum()}, params);
+        for (std::size_t i = 0; i < g1.size(); ++i)
+          EXPECT_LT((g1[i] - g2[i]).abs().max().item<double>(),
+                    1e-12 * (1 + g2[i].abs().max().item<double>()))
+              << act << " " << arch << " parameter " << i;
+      }
+    }
+  Network net(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1));
+  EXPECT_THROW(net.forward_with_derivative(torch::rand({3, 2}, f64), 2), std::invalid_argument);
+}
+
 TEST(Loss, DtPinnPoissonTermsMatchHandComputed) {
   for (auto pde : {core::PdeKind::poisson, core::PdeKind::nonlinear_poisson}) {
     Dataset d = tiny_dataset(pde);
@@ -403,6 +435,56 @@ TEST(Training, Fp32DtPinnAdamAnnealingAndAdamLbfgs) {
     cc.train.weights["ic"] = 1.0;  // no such term for Poisson
     Network net2 = core::make_network(cc, d);
     EXPECT_THROW(core::train(cc, d, net2), std::runtime_error);
+  }
+}
+
+TEST(Training, DeviceOptimisersMatchLibTorchInTheTrainer) {
+  // train.optimizer = device_adam / device_lbfgs (flat buffers, no host sync in an epoch) give
+  // the trajectory of LibTorch's Adam / fixed-step L-BFGS through the whole training loop.
+  RunConfig c = small_run("dtpinn");
+  Dataset d = core::build_dataset(c);
+  auto run = [&](RunConfig cc) {
+    Network net = core::make_network(cc, d);
+    return core::train(cc, d, net);
+  };
+  auto rel = [](double a, double b) { return std::abs(a - b) / std::abs(b); };
+  {
+    auto cc = c;
+    cc.train.epochs = 100;
+    cc.train.adam_lr = 1e-2;
+    cc.train.lr_decay = 0.5;
+    cc.train.lr_decay_every = 50;
+    cc.train.optimizer = "adam";
+    auto ref = run(cc);
+    cc.train.optimizer = "device_adam";
+    auto dev = run(cc);
+    EXPECT_LT(rel(dev.final_loss, ref.final_loss), 1e-10);
+    EXPECT_LT(rel(dev.test_rel_l2, ref.test_rel_l2), 1e-10);
+    EXPECT_LT(dev.test_rel_l2, 0.5 * dev.history.front().test_rel_l2);
+  }
+  {
+    auto cc = c;
+    cc.train.epochs = 3;  // 60 iterations
+    cc.train.line_search = "none";
+    cc.train.lr = 0.04;
+    cc.train.optimizer = "lbfgs";
+    auto ref = run(cc);
+    cc.train.optimizer = "device_lbfgs";
+    auto dev = run(cc);
+    EXPECT_LT(rel(dev.final_loss, ref.final_loss), 1e-8);
+    EXPECT_LT(rel(dev.test_rel_l2, ref.test_rel_l2), 1e-8);
+    EXPECT_LT(dev.final_loss, 0.1 * dev.history.front().loss);
+  }
+  {
+    // The on-device Armijo line search (line_search = strong_wolfe maps to it), with annealing.
+    auto cc = c;
+    cc.train.epochs = 20;
+    cc.train.optimizer = "device_lbfgs";
+    cc.train.loss_weights = "annealing";
+    cc.train.annealing_every = 5;
+    auto r = run(cc);
+    EXPECT_LT(r.best_test_rel_l2, 0.1 * r.history.front().test_rel_l2);
+    EXPECT_NE(r.final_weights[1], 1.0);
   }
 }
 

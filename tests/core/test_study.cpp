@@ -80,6 +80,11 @@ TEST(Study, PresetsNameKnownProblems) {
   EXPECT_EQ(full.problems.front().sizes.size(), 9u);
   EXPECT_EQ(full.orders, (std::vector<int>{2, 3, 4, 5}));
   EXPECT_EQ(full.epochs, 5000);
+  // The quick study covers every problem of the paper too (heat with a longer budget).
+  const auto quick = quick_study_options();
+  EXPECT_EQ(quick.problems.size(), names.size());
+  for (const auto& p : quick.problems)
+    if (p.name == "heat") EXPECT_GT(p.time_budget, quick.time_budget);
 }
 
 TEST(Study, RejectsBadOptionsBeforeWork) {
@@ -89,6 +94,9 @@ TEST(Study, RejectsBadOptionsBeforeWork) {
   EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
   o = quick_study_options();
   o.orders = {7};
+  EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
+  o = quick_study_options();
+  o.problems.back().orders = {1};
   EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(o.output) / "study.json"));
 }

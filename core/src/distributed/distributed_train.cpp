@@ -135,14 +135,10 @@ std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
     auto b = s.B.apply(u) - s.g;
     return {r.square().sum() * s.inv_l, b.square().sum() * s.inv_b};
   }
-  auto x = s.xs.detach().requires_grad_(true);
-  auto u = net.forward(x);  // [S n_local]
-  auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
-  auto ut = autodiff::time_derivative(grad, static_cast<int>(x.size(1)) - 1)
-                .view({s.slices, s.n_local})
-                .narrow(1, 0, s.n_owned)
-                .t();                                       // [n_owned, S]
-  auto U = u.view({s.slices, s.n_local}).t().contiguous();  // [n_local, S]
+  // u_t by forward-mode tangent propagation, as the single-process DT-PINN loss by default.
+  auto [u, dudt] = net.forward_with_derivative(s.xs, static_cast<int>(s.xs.size(1)) - 1);
+  auto ut = dudt.view({s.slices, s.n_local}).narrow(1, 0, s.n_owned).t();  // [n_owned, S]
+  auto U = u.view({s.slices, s.n_local}).t().contiguous();                 // [n_local, S]
   auto ic = s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned);
   auto r = ut - s.L.apply(U) - s.f;
   auto b = s.B.apply(U) - s.g;

@@ -255,8 +255,13 @@ const std::vector<Key>& keys() {
                          "dtpinn (RBF-FD derivatives) | vanilla (autograd derivatives)"));
     k.push_back(enum_key("train", "device", tr, &T::device, {"cpu", "cuda"}, "cpu | cuda"));
     k.push_back(enum_key("train", "precision", tr, &T::precision, {"fp64", "fp32"}, "fp64 | fp32"));
-    k.push_back(enum_key("train", "optimizer", tr, &T::optimizer, {"lbfgs", "adam", "adam_lbfgs"},
-                         "lbfgs | adam | adam_lbfgs (Adam, then L-BFGS)"));
+    k.push_back(enum_key("train", "optimizer", tr, &T::optimizer,
+                         {"lbfgs", "adam", "adam_lbfgs", "device_lbfgs", "device_adam"},
+                         "lbfgs | adam | adam_lbfgs (Adam, then L-BFGS) | device_lbfgs | "
+                         "device_adam (flat-buffer optimisers with no host sync in a step)"));
+    k.push_back(bool_key("train", "cuda_graph", tr, &T::cuda_graph,
+                         "device_lbfgs / device_adam on cuda: capture one iteration in a CUDA "
+                         "graph and replay it"));
     k.push_back(int_key("train", "epochs", tr, &T::epochs, 0, kMaxInt64,
                         "training epochs (an L-BFGS epoch is one step of max_iter iterations)"));
     k.push_back(real_key("train", "lr", tr, &T::lr, 0.0, kInf, true,
@@ -266,6 +271,10 @@ const std::vector<Key>& keys() {
     k.push_back(int_key("train", "history", tr, &T::history, 1, kMaxInt, "L-BFGS history size"));
     k.push_back(enum_key("train", "line_search", tr, &T::line_search, {"strong_wolfe", "none"},
                          "strong_wolfe | none (fixed step lr, as in the paper)"));
+    k.push_back(enum_key("train", "time_derivative", tr, &T::time_derivative,
+                         {"tangent", "autograd"},
+                         "heat, DT-PINN: u_t by forward-mode tangent propagation (tangent) or by "
+                         "autograd's double backward (autograd, as in the paper)"));
     k.push_back(real_key("train", "adam_lr", tr, &T::adam_lr, 0.0, kInf, true,
                          "Adam learning rate (optimizer = adam or adam_lbfgs)"));
     k.push_back(int_key("train", "adam_epochs", tr, &T::adam_epochs, 0, kMaxInt64,

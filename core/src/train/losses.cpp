@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <stdexcept>
+#include <tuple>
 
 namespace dtpinn::core {
 
@@ -41,9 +42,10 @@ torch::Tensor space_time(const torch::Tensor& x, const std::vector<double>& time
 
 class DtPinnLoss : public Loss {
  public:
-  DtPinnLoss(const Dataset& d, const Network& net)
+  DtPinnLoss(const Dataset& d, const Network& net, bool tangent)
       : L_(d.L, torch::TensorOptions().dtype(net.dtype()).device(net.device())),
-        B_(d.B, torch::TensorOptions().dtype(net.dtype()).device(net.device())) {
+        B_(d.B, torch::TensorOptions().dtype(net.dtype()).device(net.device())),
+        tangent_(tangent) {
     const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
     pde_ = d.problem->pde();
     nc_ = d.n_collocation();
@@ -75,17 +77,21 @@ class DtPinnLoss : public Loss {
       auto b = B_.apply(u) - g_;
       return {r.square().mean(), b.square().mean()};
     }
-    // Heat: one forward pass over all slices; u_t by autograd in the t column.
-    auto x = x_.detach().requires_grad_(true);
-    auto u = net.forward(x);                                            // [S N]
-    auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);  // [S N, d + 1]
-    auto ut = autodiff::time_derivative(grad, static_cast<int>(x.size(1)) - 1)
-                  .view({slices_, n_})
-                  .narrow(1, 0, nc_)
-                  .t();                               // [Nc, S]
-    auto U = u.view({slices_, n_}).t().contiguous();  // [N, S]: one column per slice
-    auto lu = L_.apply(U);                            // [Nc, S]
-    auto bu = B_.apply(U);                            // [Nb, S]
+    // Heat: one forward pass over all slices, u_t in the t column (tangent or autograd).
+    const int t_col = static_cast<int>(x_.size(1)) - 1;
+    at::Tensor u, dudt;
+    if (tangent_) {
+      std::tie(u, dudt) = net.forward_with_derivative(x_, t_col);  // [S N] each
+    } else {
+      auto x = x_.detach().requires_grad_(true);
+      u = net.forward(x);
+      dudt =
+          autodiff::time_derivative(autodiff::input_gradient(u, x, /*create_graph=*/true), t_col);
+    }
+    auto ut = dudt.view({slices_, n_}).narrow(1, 0, nc_).t();  // [Nc, S]
+    auto U = u.view({slices_, n_}).t().contiguous();           // [N, S]: one column per slice
+    auto lu = L_.apply(U);                                     // [Nc, S]
+    auto bu = B_.apply(U);                                     // [Nb, S]
     auto ic = u0_ - U.select(1, 0).narrow(0, 0, nc_);
     auto r = ut - lu - f_;
     auto b = bu - g_;
@@ -94,6 +100,7 @@ class DtPinnLoss : public Loss {
 
  private:
   SparseOperator L_, B_;
+  bool tangent_ = true;
   PdeKind pde_;
   std::int64_t nc_ = 0, n_ = 0, slices_ = 1;
   torch::Tensor x_, f_, g_, u0_;
@@ -160,15 +167,18 @@ class VanillaLoss : public Loss {
 
 }  // namespace
 
-std::unique_ptr<Loss> make_loss(const std::string& method, const Dataset& data,
-                                const Network& net) {
+std::unique_ptr<Loss> make_loss(const std::string& method, const Dataset& data, const Network& net,
+                                const std::string& time_derivative) {
+  if (time_derivative != "tangent" && time_derivative != "autograd")
+    throw std::invalid_argument(fmt::format(
+        "train.time_derivative: unknown choice '{}' (tangent, autograd)", time_derivative));
   if (net.in_dim() != data.input_dim())
     throw std::invalid_argument(fmt::format("loss: the network takes {} inputs, the problem has {}",
                                             net.in_dim(), data.input_dim()));
   if (method == "dtpinn") {
     if (!data.has_operators)
       throw std::invalid_argument("loss: DT-PINN needs the RBF-FD operators L and B");
-    return std::make_unique<DtPinnLoss>(data, net);
+    return std::make_unique<DtPinnLoss>(data, net, time_derivative == "tangent");
   }
   if (method == "vanilla") return std::make_unique<VanillaLoss>(data, net);
   throw std::invalid_argument(

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <tuple>
 
 namespace dtpinn::core {
 
@@ -29,6 +30,31 @@ at::Tensor act_gelu(const at::Tensor& x) {
 }
 at::Tensor act_softplus(const at::Tensor& x) {
   return torch::softplus(x);
+}
+
+/// act'(z) from z and a = act(z); nullptr when it has no cheap closed form (gelu), in which case
+/// derivatives fall back to autograd.
+using ActDerivFn = at::Tensor (*)(const at::Tensor& z, const at::Tensor& a);
+
+at::Tensor dtanh(const at::Tensor&, const at::Tensor& a) {
+  return 1 - a * a;
+}
+at::Tensor dsin(const at::Tensor& z, const at::Tensor&) {
+  return torch::cos(z);
+}
+at::Tensor dsigmoid(const at::Tensor&, const at::Tensor& a) {
+  return a * (1 - a);
+}
+at::Tensor dsoftplus(const at::Tensor& z, const at::Tensor&) {
+  return torch::sigmoid(z);
+}
+
+ActDerivFn activation_derivative(const std::string& name) {
+  if (name == "tanh") return dtanh;
+  if (name == "sin") return dsin;
+  if (name == "sigmoid") return dsigmoid;
+  if (name == "softplus") return dsoftplus;
+  return nullptr;
 }
 
 ActFn activation_fn(const std::string& name) {
@@ -56,6 +82,45 @@ struct PinnModule : torch::nn::Module {
     }
     out = register_module("output", torch::nn::Linear(c.width, 1));
     act = activation_fn(c.activation);
+    dact = activation_derivative(c.activation);
+  }
+
+  /// One layer and its tangent: a = act(W h + b), da = act'(.) * (dh W^T).
+  std::pair<at::Tensor, at::Tensor> layer(torch::nn::Linear l, const at::Tensor& h,
+                                          const at::Tensor& dh) {
+    auto z = l->forward(h);
+    auto a = act(z);
+    return {a, dact(z, a) * torch::matmul(dh, l->weight.t())};
+  }
+  /// First layer: the input tangent is the constant e_c / scale_c, so d(W x + b) = W[:, c] /
+  /// scale_c for every row (broadcast), no matmul.
+  std::pair<at::Tensor, at::Tensor> first_layer(torch::nn::Linear l, const at::Tensor& x0,
+                                                int column) {
+    auto z = l->forward(x0);
+    auto a = act(z);
+    return {a, dact(z, a) * (l->weight.select(1, column) / scale[column])};
+  }
+
+  /// u and du/dx_column by forward-mode (tangent) propagation through the layers: about twice
+  /// a forward pass, and a single reverse pass differentiates both in the weights, instead of
+  /// the double backward that autograd's create_graph needs. Requires dact.
+  std::pair<at::Tensor, at::Tensor> forward_tangent(const at::Tensor& x, int column) {
+    auto z0 = (x - shift) / scale;
+    if (!modified) {
+      auto [a, da] = first_layer(hidden[0], z0, column);
+      for (std::size_t i = 1; i < hidden.size(); ++i) std::tie(a, da) = layer(hidden[i], a, da);
+      return {out->forward(a).squeeze(-1), torch::matmul(da, out->weight.t()).squeeze(-1)};
+    }
+    auto [U, dU] = first_layer(enc_u, z0, column);
+    auto [V, dV] = first_layer(enc_v, z0, column);
+    auto [H, dH] = first_layer(hidden[0], z0, column);
+    auto VU = V - U, dVU = dV - dU;
+    for (std::size_t i = 1; i < hidden.size(); ++i) {
+      auto [Z, dZ] = layer(hidden[i], H, dH);
+      H = U + Z * VU;  // = (1 - Z) U + Z V
+      dH = dU + dZ * VU + Z * dVU;
+    }
+    return {out->forward(H).squeeze(-1), torch::matmul(dH, out->weight.t()).squeeze(-1)};
   }
 
   at::Tensor forward(const at::Tensor& x) {
@@ -76,6 +141,7 @@ struct PinnModule : torch::nn::Module {
 
   bool modified;
   ActFn act = act_tanh;
+  ActDerivFn dact = dtanh;
   at::Tensor shift, scale;
   std::vector<torch::nn::Linear> hidden;
   torch::nn::Linear enc_u{nullptr}, enc_v{nullptr}, out{nullptr};
@@ -146,6 +212,24 @@ at::Tensor Network::forward(const at::Tensor& x) const {
     throw std::invalid_argument(fmt::format("Network::forward: expected [N, {}] input, got {} dims",
                                             impl_->in_dim, x.dim()));
   return impl_->module->forward(x);
+}
+
+std::pair<at::Tensor, at::Tensor> Network::forward_with_derivative(const at::Tensor& x,
+                                                                   int column) const {
+  if (x.dim() != 2 || x.size(1) != impl_->in_dim)
+    throw std::invalid_argument(
+        fmt::format("Network::forward_with_derivative: expected [N, {}] input, got {} dims",
+                    impl_->in_dim, x.dim()));
+  if (column < 0 || column >= impl_->in_dim)
+    throw std::invalid_argument(fmt::format(
+        "Network::forward_with_derivative: column {} out of range [0, {})", column, impl_->in_dim));
+  if (impl_->module->dact) return impl_->module->forward_tangent(x, column);
+  // No closed-form act' (gelu): autograd with create_graph, as the vanilla PINN does.
+  auto xr = x.detach().requires_grad_(true);
+  auto u = impl_->module->forward(xr);
+  auto g = torch::autograd::grad({u}, {xr}, {torch::ones_like(u)}, /*retain_graph=*/true,
+                                 /*create_graph=*/true)[0];
+  return {u, g.select(1, column)};
 }
 
 Eigen::VectorXd Network::evaluate(

@@ -362,6 +362,8 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
           "--problems: unknown problem '{}' (poisson, nonlinear, heat, star, 3d)", p.name));
     for (auto n : p.sizes)
       if (n < 50) throw std::runtime_error(fmt::format("--n: {} nodes is too few (>= 50)", n));
+    for (int q : p.orders)
+      if (q < 2 || q > 6) throw std::runtime_error(fmt::format("--order: {} is not in 2..6", q));
   }
   if (o.epochs < 1) throw std::runtime_error("--epochs: must be >= 1");
   if (!(o.time_budget >= 0)) throw std::runtime_error("--time-budget: must be >= 0");
@@ -404,7 +406,9 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
     for (const auto& prob : o.problems) {
       for (auto n : prob.sizes) {
         RunConfig base = problem_config(prob.name, n, o);
-        base.rbffd.order = with_dtpinn ? *std::min_element(o.orders.begin(), o.orders.end()) : 2;
+        const std::vector<int>& orders = prob.orders.empty() ? o.orders : prob.orders;
+        if (prob.time_budget >= 0) base.train.time_budget = prob.time_budget;
+        base.rbffd.order = with_dtpinn ? *std::min_element(orders.begin(), orders.end()) : 2;
         Dataset d;
         try {
           DatasetOptions dopt;
@@ -419,7 +423,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
                              d.reference_kind));
         std::map<int, std::pair<rbffd::CsrMatrix, rbffd::CsrMatrix>> ops;
         if (with_dtpinn)
-          for (int p : o.orders) {
+          for (int p : orders) {
             rbffd::RbffdParams params;
             params.order = p;
             rbffd::OperatorRequest req;

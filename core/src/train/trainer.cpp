@@ -1,4 +1,8 @@
 // The training loop: optimisers, loss weights, stop rules, metrics, progress lines.
+#include <dtpinn/autodiff/cuda_graph.hpp>
+#include <dtpinn/core/device_adam.hpp>
+#include <dtpinn/core/device_lbfgs.hpp>
+#include <dtpinn/core/flat_parameters.hpp>
 #include <dtpinn/core/losses.hpp>
 #include <dtpinn/core/trainer.hpp>
 
@@ -72,6 +76,102 @@ torch::Tensor weighted_sum(const std::vector<at::Tensor>& terms, const std::vect
   return total;
 }
 
+/// The same with the weights as a device tensor [T]: a captured CUDA graph reads them from
+/// device memory at every replay, so annealing can change them between replays.
+torch::Tensor weighted_sum(const std::vector<at::Tensor>& terms, const torch::Tensor& w) {
+  torch::Tensor total = terms[0] * w[0];
+  for (std::size_t i = 1; i < terms.size(); ++i) total = total + terms[i] * w[i];
+  return total;
+}
+
+/// The flat-buffer optimisers (device_lbfgs / device_adam) and their closures. One epoch is
+/// max_iter L-BFGS iterations (as for LibTorch's L-BFGS) or one Adam step; nothing inside an
+/// epoch reads a scalar back to the host, and on cuda (train.cuda_graph) each iteration is one
+/// CUDA graph replay.
+class DeviceOptimiser {
+ public:
+  DeviceOptimiser(const TrainConfig& t, const Loss& loss, const Network& net,
+                  const std::vector<at::Tensor>& params, const std::vector<double>& w,
+                  bool loss_only_without_autograd)
+      : t_(t), loss_(loss), net_(net), flat_(params) {
+    const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
+    w_ = torch::tensor(w, torch::TensorOptions().dtype(torch::kFloat64)).to(o);
+    last_loss_ = torch::zeros({}, o);
+    const bool graphs = t.cuda_graph && net.device().is_cuda();
+    const bool fp64 = net.dtype() == c10::kDouble;
+    if (t.optimizer == "device_lbfgs") {
+      DeviceLbfgsOptions lo;
+      lo.lr = t.lr;
+      lo.history_size = t.history;
+      // The same tolerances as make_lbfgs (LibTorch's defaults stop fp64 DT-PINN too early).
+      lo.tolerance_grad = fp64 ? 1e-14 : 1e-9;
+      lo.tolerance_change = fp64 ? 1e-18 : 1e-12;
+      lo.mode = t.line_search == "none" ? DeviceLbfgsOptions::Mode::fixed_step
+                                        : DeviceLbfgsOptions::Mode::line_search;
+      lo.check_every = t.max_iter;
+      lo.use_cuda_graph = graphs;
+      lbfgs_ = std::make_unique<DeviceLbfgs>(flat_, lo);
+      // Trial points of the line search need the loss only: without autograd when the loss
+      // itself needs no input derivatives (DT-PINN), else the full closure.
+      if (loss_only_without_autograd)
+        loss_only_ = [this] {
+          torch::NoGradGuard ng;
+          return weighted_sum(loss_.terms(net_), w_);
+        };
+    } else {
+      DeviceAdamOptions ao;
+      ao.lr = t.adam_lr;
+      adam_ = std::make_unique<DeviceAdam>(flat_, ao);
+      if (graphs)
+        graph_ = std::make_unique<autodiff::CudaGraphStep>([this] {
+          last_loss_.copy_(closure());
+          adam_->step();
+        });
+    }
+  }
+
+  /// One epoch; returns the loss at its start as a device scalar (read it when needed).
+  const torch::Tensor& epoch() {
+    if (lbfgs_) {
+      lbfgs_->run([this] { return closure(); }, t_.max_iter, loss_only_);
+      return lbfgs_->loss();
+    }
+    if (graph_) {
+      graph_->replay();
+    } else {
+      last_loss_.copy_(closure());
+      adam_->step();
+    }
+    return last_loss_;
+  }
+
+  /// New loss weights (annealing): a device write, valid for a captured graph too.
+  void set_weights(const std::vector<double>& w) {
+    w_.copy_(torch::tensor(w, torch::TensorOptions().dtype(torch::kFloat64)));
+  }
+  void set_adam_lr(double lr) {
+    if (adam_) adam_->set_lr(lr);
+  }
+
+ private:
+  torch::Tensor closure() {
+    flat_.zero_grad();
+    auto total = weighted_sum(loss_.terms(net_), w_);
+    total.backward();
+    return total.detach();
+  }
+
+  const TrainConfig& t_;
+  const Loss& loss_;
+  const Network& net_;
+  FlatParameters flat_;
+  torch::Tensor w_, last_loss_;
+  std::unique_ptr<DeviceLbfgs> lbfgs_;
+  std::unique_ptr<DeviceAdam> adam_;
+  std::unique_ptr<autodiff::CudaGraphStep> graph_;
+  DeviceLbfgs::Closure loss_only_;
+};
+
 /// ||d term_i / d theta||_2 for each term (one backward pass per term).
 std::vector<double> gradient_norms(const std::vector<at::Tensor>& terms,
                                    const std::vector<at::Tensor>& params) {
@@ -88,9 +188,12 @@ std::vector<double> gradient_norms(const std::vector<at::Tensor>& terms,
 }
 
 void check_train_config(const TrainConfig& t) {
-  if (t.optimizer != "lbfgs" && t.optimizer != "adam" && t.optimizer != "adam_lbfgs")
+  if (t.optimizer != "lbfgs" && t.optimizer != "adam" && t.optimizer != "adam_lbfgs" &&
+      t.optimizer != "device_lbfgs" && t.optimizer != "device_adam")
     throw std::runtime_error(fmt::format(
-        "train.optimizer: unknown optimizer '{}' (lbfgs, adam, adam_lbfgs)", t.optimizer));
+        "train.optimizer: unknown optimizer '{}' (lbfgs, adam, adam_lbfgs, device_lbfgs, "
+        "device_adam)",
+        t.optimizer));
   if (t.line_search != "strong_wolfe" && t.line_search != "none")
     throw std::runtime_error(fmt::format(
         "train.line_search: unknown line search '{}' (strong_wolfe, none)", t.line_search));
@@ -188,7 +291,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   const auto& tc = config.train;
   check_train_config(tc);
   const auto setup_t0 = Clock::now();
-  auto loss = make_loss(tc.method, data, net);
+  auto loss = make_loss(tc.method, data, net, tc.time_derivative);
   const auto& names = loss->names();
   std::vector<double> w = initial_weights(tc, names);
   const auto params = net.parameters();
@@ -213,10 +316,16 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   r.term_names = names;
 
   std::unique_ptr<torch::optim::Optimizer> opt;
+  std::unique_ptr<DeviceOptimiser> device_opt;
   bool is_lbfgs = false;
   if (tc.optimizer == "lbfgs") {
     opt = make_lbfgs(tc, params, fp64);
     is_lbfgs = true;
+  } else if (tc.optimizer == "device_lbfgs" || tc.optimizer == "device_adam") {
+    const bool no_input_derivatives =
+        tc.method == "dtpinn" &&
+        (data.problem->pde() != PdeKind::heat || tc.time_derivative == "tangent");
+    device_opt = std::make_unique<DeviceOptimiser>(tc, *loss, net, params, w, no_input_derivatives);
   } else {
     opt = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(tc.adam_lr));
   }
@@ -306,9 +415,16 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
         if (std::isfinite(hat) && mean > 0)
           w[i] = (1.0 - tc.annealing_alpha) * w[i] + tc.annealing_alpha * hat;
       }
+      if (device_opt) device_opt->set_weights(w);
     }
     torch::Tensor step_loss;
-    if (is_lbfgs) {
+    if (device_opt) {
+      step_loss = device_opt->epoch();
+      if (tc.lr_decay != 1.0 && epoch % tc.lr_decay_every == 0) {
+        adam_lr *= tc.lr_decay;
+        device_opt->set_adam_lr(adam_lr);
+      }
+    } else if (is_lbfgs) {
       step_loss = opt->step(closure);
     } else {
       step_loss = closure();
@@ -319,7 +435,9 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
           static_cast<torch::optim::AdamOptions&>(group.options()).lr(adam_lr);
       }
     }
-    const double lv = step_loss.item<double>();
+    const bool eval_now = epoch % tc.eval_every == 0;
+    // The device optimisers' loss is read only when the epoch is evaluated (a host sync).
+    const double lv = device_opt && !eval_now ? 0.0 : step_loss.item<double>();
     clock.stop();
     if (!std::isfinite(lv))
       throw std::runtime_error(

@@ -54,15 +54,23 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string method = "dtpinn";    ///< dtpinn | vanilla
-  std::string device = "cpu";       ///< cpu | cuda
-  std::string precision = "fp64";   ///< fp64 | fp32
-  std::string optimizer = "lbfgs";  ///< lbfgs | adam | adam_lbfgs
-  std::int64_t epochs = 5000;       ///< epochs (an L-BFGS epoch is one step of max_iter)
-  double lr = 1.0;    ///< L-BFGS step length (strong Wolfe or fixed); Adam uses adam_lr
-  int max_iter = 20;  ///< L-BFGS iterations per epoch
-  int history = 100;  ///< L-BFGS history size
+  std::string method = "dtpinn";   ///< dtpinn | vanilla
+  std::string device = "cpu";      ///< cpu | cuda
+  std::string precision = "fp64";  ///< fp64 | fp32
+  /// lbfgs | adam | adam_lbfgs (LibTorch's optimisers) | device_lbfgs | device_adam (the
+  /// flat-buffer optimisers of device_lbfgs.hpp / device_adam.hpp: no host sync inside an epoch;
+  /// device_lbfgs uses its on-device Armijo search for line_search = strong_wolfe)
+  std::string optimizer = "lbfgs";
+  bool cuda_graph = true;      ///< device_* optimisers on cuda: one CUDA graph per iteration
+  std::int64_t epochs = 5000;  ///< epochs (an L-BFGS epoch is one step of max_iter)
+  double lr = 1.0;             ///< L-BFGS step length (strong Wolfe or fixed); Adam uses adam_lr
+  int max_iter = 20;           ///< L-BFGS iterations per epoch
+  int history = 100;           ///< L-BFGS history size
   std::string line_search = "strong_wolfe";  ///< strong_wolfe | none (fixed step, paper)
+  /// heat, DT-PINN: u_t by forward-mode tangent propagation through the network ("tangent",
+  /// about half the cost) or by autograd's double backward ("autograd", the paper's way). The
+  /// vanilla PINN always takes u_t from the autograd gradient it needs anyway.
+  std::string time_derivative = "tangent";
   double adam_lr = 1e-3;
   std::int64_t adam_epochs = 1000;  ///< adam_lbfgs: Adam epochs before switching
   double lr_decay = 1.0;            ///< Adam: multiply lr by this every lr_decay_every epochs

@@ -37,7 +37,9 @@ class Loss {
 };
 
 /// method "dtpinn" (needs data.has_operators) or "vanilla"; tensors are made on the network's
-/// device and dtype. Throws std::invalid_argument for an unknown method.
-std::unique_ptr<Loss> make_loss(const std::string& method, const Dataset& data, const Network& net);
+/// device and dtype. `time_derivative` (heat, DT-PINN): "tangent" (forward mode) or "autograd".
+/// Throws std::invalid_argument for an unknown method or time derivative.
+std::unique_ptr<Loss> make_loss(const std::string& method, const Dataset& data, const Network& net,
+                                const std::string& time_derivative = "tangent");
 
 }  // namespace dtpinn::core

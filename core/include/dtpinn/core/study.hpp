@@ -51,6 +51,11 @@ struct StudyProblem {
   std::string name;
   std::vector<std::int64_t> sizes;  ///< node counts N (default list of the mode)
   std::vector<std::uint64_t> seeds;
+  /// DT-PINN orders for this problem; empty: StudyOptions::orders.
+  std::vector<int> orders = {};
+  /// Seconds per run for this problem; < 0: StudyOptions::time_budget (the quick preset gives
+  /// heat, whose epochs cost ~20x a Poisson epoch, a longer budget).
+  double time_budget = -1.0;
 };
 std::vector<std::string> study_problem_names();
 
