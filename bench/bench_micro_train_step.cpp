@@ -19,25 +19,38 @@ namespace {
 
 using namespace dtpinn::core;
 
-const Dataset& data(std::int64_t n) {
-  static std::map<std::int64_t, std::unique_ptr<Dataset>> cache;
-  auto it = cache.find(n);
-  if (it == cache.end()) {
-    RunConfig c = default_config();
-    c.domain.n = n;
-    c.domain.test_n = 200;  // the test set plays no part in a step
-    it = cache.emplace(n, std::make_unique<Dataset>(build_dataset(c))).first;
+/// The default experiment at N nodes, or (heat) the paper's heat problem with Nt = 24.
+RunConfig config(std::int64_t n, bool heat) {
+  RunConfig c = default_config();
+  c.domain.n = n;
+  c.domain.test_n = 200;  // the test set plays no part in a step
+  if (heat) {
+    c.problem.pde = PdeKind::heat;
+    c.problem.exact = "1 + sin(pi*x)*cos(pi*y)*sin(pi*t)";
+    c.problem.nt = 24;
   }
+  return c;
+}
+
+const Dataset& data(std::int64_t n, bool heat = false) {
+  static std::map<std::pair<std::int64_t, bool>, std::unique_ptr<Dataset>> cache;
+  auto it = cache.find({n, heat});
+  if (it == cache.end())
+    it = cache
+             .emplace(std::make_pair(n, heat),
+                      std::make_unique<Dataset>(build_dataset(config(n, heat))))
+             .first;
   return *it->second;
 }
 
-void step(benchmark::State& state, const std::string& method, const std::string& precision) {
-  const Dataset& d = data(state.range(0));
-  RunConfig c = default_config();
+void step(benchmark::State& state, const std::string& method, const std::string& precision,
+          bool heat = false, const std::string& time_derivative = "tangent") {
+  const Dataset& d = data(state.range(0), heat);
+  RunConfig c = config(state.range(0), heat);
   c.train.method = method;
   c.train.precision = precision;
   Network net = make_network(c, d);
-  auto loss = make_loss(method, d, net);
+  auto loss = make_loss(method, d, net, time_derivative);
   const auto params = net.parameters();
   auto once = [&] {
     for (auto& p : params)
@@ -62,6 +75,21 @@ void BM_step_vanilla_fp32(benchmark::State& s) {
 void BM_step_vanilla_fp64(benchmark::State& s) {
   step(s, "vanilla", "fp64");
 }
+// Heat (N = 828, Nt = 24: 25 slices, 20 700 space-time points): u_t by forward-mode tangent or
+// by autograd's double backward for DT-PINN; the vanilla PINN's u_t comes with its gradient.
+void BM_heat_dtpinn_fp64_tangent(benchmark::State& s) {
+  step(s, "dtpinn", "fp64", true, "tangent");
+}
+void BM_heat_dtpinn_fp64_autograd(benchmark::State& s) {
+  step(s, "dtpinn", "fp64", true, "autograd");
+}
+void BM_heat_vanilla_fp32(benchmark::State& s) {
+  step(s, "vanilla", "fp32", true);
+}
+BENCHMARK(BM_heat_dtpinn_fp64_tangent)->Arg(828)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_heat_dtpinn_fp64_autograd)->Arg(828)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_heat_vanilla_fp32)->Arg(828)->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_step_dtpinn_fp64)
     ->Arg(582)
     ->Arg(1663)
@@ -87,6 +115,8 @@ int main(int argc, char** argv) {
   return dtpinn::bench::run_micro(
       argc, argv, "bench_micro_train_step",
       "One loss evaluation + backward in the weights (one L-BFGS closure call), linear Poisson, "
-      "unit disk, p = 4, 4 x 50 tanh, CPU; argument = target N. DT-PINN: network at Ni + 2 Nb "
+      "unit disk, p = 4, 4 x 50 tanh, CPU; argument = target N. BM_heat_*: the heat equation, N "
+      "= 828, Nt = 24 (20 700 space-time points), u_t by tangent or autograd. DT-PINN: network at "
+      "Ni + 2 Nb "
       "nodes + SpMV L u, B u; vanilla: Lap u and du/dn by autograd (create_graph) at Ni + Nb.");
 }

@@ -39,6 +39,7 @@ struct TrainArgs {
   int threads = 0;
   int nproc = 1;                 // train: local processes (row-partitioned, c10d)
   std::string backend = "auto";  // gloo | nccl | auto (from the device)
+  int time_parts = 1;            // train --nproc, heat: groups of time slices
   double dist_timeout = 60;      // seconds for rendezvous and collectives
 };
 
@@ -119,6 +120,10 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--nproc", a->nproc,
                     "local processes, each owning a block of rows of L and B (c10d)")
         ->check(CLI::Range(1, 1024));
+    cmd->add_option("--time-parts", a->time_parts,
+                    "heat with --nproc: split the time slices into this many groups too (must "
+                    "divide --nproc; the rest split the space rows)")
+        ->check(CLI::Range(1, 1024));
     cmd->add_option("--backend", a->backend, "distributed backend: auto | gloo | nccl")
         ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
     cmd->add_option("--dist-timeout", a->dist_timeout,
@@ -132,6 +137,7 @@ void add_train_commands(CLI::App& app) {
         core::DistributedOptions d;
         d.nproc = a->nproc;
         d.backend = a->backend;
+        d.time_parts = a->time_parts;
         d.timeout_seconds = a->dist_timeout;
         if (core::in_distributed_worker()) {
           core::run_distributed_train(c, d, a->output, &std::cout);

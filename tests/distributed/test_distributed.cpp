@@ -44,7 +44,7 @@ core::RunConfig small_config(const std::string& scenario) {
   c.train.seed = 7;
   if (scenario == "nonlinear") {
     c.problem.pde = core::PdeKind::nonlinear_poisson;
-  } else if (scenario == "heat") {
+  } else if (scenario == "heat" || scenario == "heat_time" || scenario == "heat_mixed") {
     c.problem.pde = core::PdeKind::heat;
     c.problem.exact = "exp(-t)*sin(pi*x)*cos(pi*y)";
     c.problem.nt = 4;
@@ -134,11 +134,17 @@ int worker_main(const std::string& scenario, const std::string& out) {
   rbffd::RbffdParams params;
   params.order = c.rbffd.order;
   params.threads = 1;
-  auto part = core::partition_rcb(data.nodes, comm.size());
+  // heat_time: every rank a block of time slices, all space rows; heat_mixed: 2 time parts,
+  // the rest split the space rows; otherwise space rows only.
+  const int time_parts = scenario == "heat_time" ? comm.size() : (scenario == "heat_mixed" ? 2 : 1);
+  const int space_parts = comm.size() / time_parts;
+  auto part = core::partition_rcb(data.nodes, space_parts);
   auto ops = core::assemble_local(
-      data.nodes, part, comm.rank(), params,
+      data.nodes, part, comm.rank() / time_parts, params,
       rbffd::RobinCoefficients::constant(data.problem->alpha(), data.problem->beta()));
-  auto local = core::make_local_problem(data, std::move(ops));
+  const auto slices = core::split_slices(static_cast<std::int64_t>(data.times.size()), time_parts,
+                                         comm.rank() % time_parts);
+  auto local = core::make_local_problem(data, std::move(ops), slices);
   auto net = core::make_network(c, data);
   core::PartitionedLoss loss(local, net);
   auto trace = run_trace(
@@ -227,12 +233,12 @@ double rel(const std::vector<double>& a, const std::vector<double>& b) {
   return std::sqrt(num / den);
 }
 
-void check_scenario(const std::string& scenario) {
+void check_scenario(const std::string& scenario, const std::vector<int>& procs = {1, 2, 3}) {
   at::set_num_threads(1);
   const Trace ref = single_process_reference(scenario);
   ASSERT_GE(ref.trajectory.size(), 20u);
   ASSERT_LT(ref.trajectory.back(), 0.5 * ref.trajectory.front());  // L-BFGS made progress
-  for (int P : {1, 2, 3}) {
+  for (int P : procs) {
     const auto out = tmp_dir(scenario + "_" + std::to_string(P) + ".txt");
     std::string log;
     ASSERT_EQ(launch(scenario, P, out, &log), 0) << log;
@@ -339,6 +345,26 @@ TEST(Distributed, NonlinearPoissonMatchesSingleProcess) {
 }
 TEST(Distributed, HeatMatchesSingleProcess) {
   check_scenario("heat");
+}
+TEST(Distributed, HeatSplitTimeSlicesMatchesSingleProcess) {
+  // 5 slices in 1, 2, 3 blocks (only the first block has the initial condition), all space rows
+  // on every rank; then 2 space parts x 2 time blocks on 4 processes.
+  check_scenario("heat_time");
+  check_scenario("heat_mixed", {4});
+}
+TEST(Partition, SplitSlicesIsContiguousAndBalanced) {
+  for (int parts = 1; parts <= 7; ++parts) {
+    std::int64_t next = 0;
+    for (int q = 0; q < parts; ++q) {
+      const auto r = core::split_slices(7, parts, q);
+      EXPECT_EQ(r.begin, next);
+      EXPECT_TRUE(r.count == 7 / parts || r.count == 7 / parts + 1);
+      next = r.begin + r.count;
+    }
+    EXPECT_EQ(next, 7);
+  }
+  EXPECT_THROW(core::split_slices(3, 4, 0), std::invalid_argument);
+  EXPECT_THROW(core::split_slices(3, 2, 2), std::invalid_argument);
 }
 
 TEST(Distributed, DeadRankEndsTheRunQuickly) {

@@ -43,11 +43,20 @@ void remove_tree(const fs::path& p) {
 
 // --- local problem ------------------------------------------------------------------------------
 
-LocalProblem make_local_problem(const Dataset& data, LocalOperators ops) {
+LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRange slices) {
   if (!data.problem) throw std::invalid_argument("make_local_problem: dataset has no problem");
   LocalProblem p;
   p.pde = data.problem->pde();
-  p.times = data.times;
+  const auto S = static_cast<std::int64_t>(data.times.size());
+  if (slices.count < 0) slices.count = S - slices.begin;
+  if (slices.begin < 0 || slices.count < 1 || slices.begin + slices.count > S)
+    throw std::invalid_argument(
+        fmt::format("make_local_problem: slices [{}, {}) outside the {} time slices", slices.begin,
+                    slices.begin + slices.count, S));
+  p.times.assign(data.times.begin() + slices.begin,
+                 data.times.begin() + slices.begin + slices.count);
+  p.first_slice = slices.begin;
+  p.global_slices = S;
   const auto& nodes = data.nodes;
   const int d = nodes.dim;
   const Eigen::Index nl = static_cast<Eigen::Index>(ops.owned.size());
@@ -55,11 +64,13 @@ LocalProblem make_local_problem(const Dataset& data, LocalOperators ops) {
   p.points.resize(static_cast<Eigen::Index>(ops.columns.size()), d);
   for (std::size_t k = 0; k < ops.columns.size(); ++k)
     p.points.row(static_cast<Eigen::Index>(k)) = nodes.points.row(ops.columns[k]);
-  p.f.resize(nl, data.f.cols());
-  for (Eigen::Index r = 0; r < nl; ++r) p.f.row(r) = data.f.row(ops.owned[r]);
-  p.g.resize(nb, data.g.cols());
+  const auto c0 = static_cast<Eigen::Index>(slices.begin);
+  const auto nc = static_cast<Eigen::Index>(slices.count);
+  p.f.resize(nl, nc);
+  for (Eigen::Index r = 0; r < nl; ++r) p.f.row(r) = data.f.row(ops.owned[r]).segment(c0, nc);
+  p.g.resize(nb, nc);
   for (Eigen::Index k = 0; k < nb; ++k)
-    p.g.row(k) = data.g.row(ops.owned[ops.boundary_rows[k]] - nodes.n_interior);
+    p.g.row(k) = data.g.row(ops.owned[ops.boundary_rows[k]] - nodes.n_interior).segment(c0, nc);
   if (data.u0.size() > 0) {
     p.u0.resize(nl);
     for (Eigen::Index r = 0; r < nl; ++r) p.u0[r] = data.u0[ops.owned[r]];
@@ -98,14 +109,15 @@ struct PartitionedLoss::Impl {
       xs = torch::cat(blocks, 0);
       u0 = to_tensor(Eigen::MatrixXd(p.u0), o).view({-1});
       names = {"ic", "pde", "bc"};
-      inv_s = 1.0 / static_cast<double>(slices);
+      inv_s = 1.0 / static_cast<double>(p.global_slices);
+      has_ic = p.first_slice == 0;
     } else {
       xs = x;
       names = {"pde", "bc"};
     }
     f = to_tensor(p.f, o);
     g = to_tensor(p.g, o);
-    if (slices == 1) {
+    if (pde != PdeKind::heat) {  // heat keeps [rows, S] even for a block of one slice
       f = f.squeeze(1);
       g = g.squeeze(1);
     }
@@ -114,6 +126,7 @@ struct PartitionedLoss::Impl {
   PdeKind pde = PdeKind::poisson;
   std::int64_t n_local = 0, n_owned = 0, slices = 1;
   double inv_l = 0, inv_b = 0, inv_s = 1.0;
+  bool has_ic = true;  // heat: this rank holds slice 0
   torch::Tensor xs, f, g, u0;
   std::vector<std::string> names;
 };
@@ -139,11 +152,11 @@ std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
   auto [u, dudt] = net.forward_with_derivative(s.xs, static_cast<int>(s.xs.size(1)) - 1);
   auto ut = dudt.view({s.slices, s.n_local}).narrow(1, 0, s.n_owned).t();  // [n_owned, S]
   auto U = u.view({s.slices, s.n_local}).t().contiguous();                 // [n_local, S]
-  auto ic = s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned);
   auto r = ut - s.L.apply(U) - s.f;
   auto b = s.B.apply(U) - s.g;
-  return {ic.square().sum() * s.inv_l, r.square().sum() * (s.inv_l * s.inv_s),
-          b.square().sum() * (s.inv_b * s.inv_s)};
+  auto ic = s.has_ic ? (s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned)).square().sum() * s.inv_l
+                     : torch::zeros({}, r.options());
+  return {ic, r.square().sum() * (s.inv_l * s.inv_s), b.square().sum() * (s.inv_b * s.inv_s)};
 }
 
 // --- objective ----------------------------------------------------------------------------------
@@ -250,10 +263,14 @@ int launch_distributed_train(const DistributedOptions& options, std::ostream& lo
 
 namespace {
 
-json partition_json(const Partition& p, const std::vector<std::int64_t>& halo) {
-  return {{"method", p.method}, {"parts", p.parts},
-          {"rows", p.rows},     {"boundary_rows", p.boundary_rows},
-          {"halo", halo},       {"imbalance", p.imbalance()}};
+json partition_json(const Partition& p, const std::vector<std::int64_t>& halo, int time_parts) {
+  return {{"method", p.method},
+          {"parts", p.parts},
+          {"time_parts", time_parts},
+          {"rows", p.rows},
+          {"boundary_rows", p.boundary_rows},
+          {"halo", halo},
+          {"imbalance", p.imbalance()}};
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -331,26 +348,46 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   rbffd::RbffdParams params;
   params.order = config.rbffd.order;
   const int d = data.dim();
-  const auto part = partition_rcb(data.nodes, comm.size(), rbffd::stencil_rule(params, 2, d).size,
+  // Space parts x time parts (heat); rank r: space part r / Pt, slice block r % Pt.
+  const int time_parts = options.time_parts;
+  if (time_parts < 1 || comm.size() % time_parts != 0)
+    throw std::runtime_error(
+        fmt::format("--time-parts {}: must be >= 1 and divide the number of processes ({})",
+                    time_parts, comm.size()));
+  if (time_parts > 1 && data.problem->pde() != PdeKind::heat)
+    throw std::runtime_error("--time-parts: only the heat equation has time slices to split");
+  if (time_parts > static_cast<int>(data.times.size()))
+    throw std::runtime_error(fmt::format("--time-parts {}: more parts than the {} time slices",
+                                         time_parts, data.times.size()));
+  const int space_parts = comm.size() / time_parts;
+  const int space_part = comm.rank() / time_parts, time_part = comm.rank() % time_parts;
+  const SliceRange slices =
+      split_slices(static_cast<std::int64_t>(data.times.size()), time_parts, time_part);
+  const auto part = partition_rcb(data.nodes, space_parts, rbffd::stencil_rule(params, 2, d).size,
                                   rbffd::stencil_rule(params, 1, d).size);
   auto ops = assemble_local(
-      data.nodes, part, comm.rank(), params,
+      data.nodes, part, space_part, params,
       rbffd::RobinCoefficients::constant(data.problem->alpha(), data.problem->beta()));
-  // Halo sizes of every part, for partition.json (one small allreduce).
+  // Halo sizes of every space part, for partition.json (one small allreduce).
   auto halo_t =
-      torch::zeros({comm.size()}, torch::TensorOptions().dtype(torch::kDouble).device(device));
-  halo_t[comm.rank()] = static_cast<double>(ops.n_halo);
+      torch::zeros({space_parts}, torch::TensorOptions().dtype(torch::kDouble).device(device));
+  if (time_part == 0) halo_t[space_part] = static_cast<double>(ops.n_halo);
   comm.allreduce_sum(halo_t);
-  std::vector<std::int64_t> halo(comm.size());
+  std::vector<std::int64_t> halo(space_parts);
   auto halo_h = halo_t.cpu();
-  for (int q = 0; q < comm.size(); ++q)
+  for (int q = 0; q < space_parts; ++q)
     halo[q] = static_cast<std::int64_t>(halo_h[q].item<double>());
+  if (rlog && time_parts > 1)
+    *rlog << fmt::format(
+        "distributed: {} space part(s) x {} time part(s); rank 0 has slices "
+        "[{}, {}) of {}\n",
+        space_parts, time_parts, slices.begin, slices.begin + slices.count, data.times.size());
   if (rlog)
     *rlog << fmt::format(
         "distributed: rank 0 owns {} of {} rows, halo {} (imbalance {:.3f}), "
         "local assembly {:.2f} s\n",
         ops.owned.size(), ops.global_l_rows, ops.n_halo, part.imbalance(), ops.seconds);
-  LocalProblem local = make_local_problem(data, std::move(ops));
+  LocalProblem local = make_local_problem(data, std::move(ops), slices);
   Network net = make_network(config, data);
   PartitionedLoss loss(local, net);
   DistributedObjective objective(
@@ -437,8 +474,10 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
       csv += fmt::format(",{:.17g}\n", data.has_reference ? err : -1.0);
     }
     if (rlog && tc.log_every > 0 && (epoch % tc.log_every == 0 || epoch == 1))
-      *rlog << fmt::format("[dist x{}] epoch {} loss {:.4e} err {:.3e} {:.3f} s/epoch\n",
-                           comm.size(), epoch, lv, last_error, train_seconds / epoch);
+      *rlog << fmt::format("[dist x{}] epoch {} loss {:.4e} test error {} {:.3f} s/epoch\n",
+                           comm.size(), epoch, lv,
+                           last_error >= 0 ? fmt::format("{:.3e}", last_error) : std::string("n/a"),
+                           train_seconds / epoch);
     // Every rank reads the same clock decision from rank 0.
     const bool over_time = tc.time_budget > 0 && train_seconds >= tc.time_budget;
     const double stop = comm.allreduce_sum(
@@ -476,7 +515,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     write_text(stage / "checkpoint.json", ck.dump(2) + "\n");
     write_text(stage / "config.toml", to_toml(config));
     write_text(stage / "history.csv", csv);
-    write_text(stage / "partition.json", partition_json(part, halo).dump(2) + "\n");
+    write_text(stage / "partition.json", partition_json(part, halo, time_parts).dump(2) + "\n");
     json loss_terms = json::object();
     for (std::size_t i = 0; i < terms.size(); ++i) loss_terms[loss.names()[i]] = terms[i];
     json r = {{"method", "dtpinn"},
@@ -502,7 +541,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
               {"distributed",
                {{"world_size", comm.size()},
                 {"backend", comm.backend()},
-                {"partition", partition_json(part, halo)}}},
+                {"partition", partition_json(part, halo, time_parts)}}},
               {"history", history}};
     write_text(stage / "results.json", r.dump(2) + "\n");
     // Move into DIR, results.json last: its presence means the folder is complete.

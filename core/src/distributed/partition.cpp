@@ -293,4 +293,17 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
   return out;
 }
 
+SliceRange split_slices(std::int64_t slices, int parts, int part) {
+  if (parts < 1 || parts > slices)
+    throw std::invalid_argument(fmt::format(
+        "time parts: {} parts for {} time slices (need 1 <= parts <= slices)", parts, slices));
+  if (part < 0 || part >= parts)
+    throw std::invalid_argument(fmt::format("time parts: part {} of {}", part, parts));
+  const std::int64_t base = slices / parts, extra = slices % parts;
+  SliceRange r;
+  r.begin = part * base + std::min<std::int64_t>(part, extra);
+  r.count = base + (part < extra ? 1 : 0);
+  return r;
+}
+
 }  // namespace dtpinn::core

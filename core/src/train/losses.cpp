@@ -63,7 +63,7 @@ class DtPinnLoss : public Loss {
     }
     f_ = matrix_tensor(d.f, o);  // [Nc, S]
     g_ = matrix_tensor(d.g, o);  // [Nb, S]
-    if (slices_ == 1) {
+    if (pde_ != PdeKind::heat) {
       f_ = f_.squeeze(1);
       g_ = g_.squeeze(1);
     }

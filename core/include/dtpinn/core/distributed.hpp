@@ -30,6 +30,8 @@ struct DistributedOptions {
   int master_port = 0;                    ///< launcher: 0 picks a free port
   double timeout_seconds = 60.0;          ///< store, process group and launcher grace period
   double wall_limit_seconds = 0.0;        ///< launcher: kill every rank after this; 0 = none
+  /// Heat: groups of time slices; the world is (world / time_parts) space parts x time_parts.
+  int time_parts = 1;
 };
 
 /// Where this process sits in the job (from the environment).

@@ -8,7 +8,10 @@
 // so that sum_q pde_q is the single-process mean. The weighted total is backpropagated locally,
 // then the flat gradient and the terms are summed over ranks (Communicator::allreduce_sum):
 // every rank holds the global loss and gradient, bitwise identical, so L-BFGS and Adam take the
-// same steps everywhere. Heat: the space rows are split, every rank keeps all Nt + 1 slices.
+// same steps everywhere. Heat: the space rows are split into P_s parts and the Nt + 1 time
+// slices into P_t contiguous blocks (DistributedOptions::time_parts), world size P_s x P_t;
+// rank r holds space part r / P_t and slice block r % P_t (only the block with t = 0 has an
+// initial-condition share).
 #include <dtpinn/core/config.hpp>
 #include <dtpinn/core/dataset.hpp>
 #include <dtpinn/core/distributed.hpp>
@@ -32,16 +35,18 @@ class FlatParameters;
 struct LocalProblem {
   LocalOperators ops;
   PdeKind pde = PdeKind::poisson;
-  nodegen::PointMatrix points;  ///< ops.columns.size() x d: the local nodes (owned, then halo)
-  Eigen::MatrixXd f;            ///< owned rows x S
-  Eigen::MatrixXd g;            ///< owned boundary rows x S
-  Eigen::VectorXd u0;           ///< owned rows (heat), else empty
-  std::vector<double> times;    ///< heat: the S slice times; Poisson {0}
+  nodegen::PointMatrix points;     ///< ops.columns.size() x d: the local nodes (owned, then halo)
+  Eigen::MatrixXd f;               ///< owned rows x S
+  Eigen::MatrixXd g;               ///< owned boundary rows x S
+  Eigen::VectorXd u0;              ///< owned rows (heat), else empty
+  std::vector<double> times;       ///< heat: this rank's slice times; Poisson {0}
+  std::int64_t first_slice = 0;    ///< global index of times[0]
+  std::int64_t global_slices = 1;  ///< S of the whole problem (the loss normalisation)
 };
 
 /// Cuts the rows of `data` (f, g, u0, node coordinates; data.L / data.B are not used) to the
-/// part described by `ops`.
-LocalProblem make_local_problem(const Dataset& data, LocalOperators ops);
+/// part described by `ops`, and (heat) the time slices to `slices` (f and g columns, times).
+LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRange slices = {});
 
 /// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc").
 class PartitionedLoss {
@@ -88,7 +93,8 @@ std::vector<double> fixed_loss_weights(const TrainConfig& train,
 /// writes DIR (model.pt, checkpoint.json, config.toml, history.csv, partition.json,
 /// results.json last; staged in DIR/.partial-<pid>/ and moved only when every rank
 /// succeeded). Returns 0; throws std::runtime_error (one line) on failure, leaving no
-/// results.json. Supports method dtpinn, optimizers lbfgs | adam | adam_lbfgs, fixed weights.
+/// results.json. Supports method dtpinn, optimizers lbfgs | adam | adam_lbfgs, fixed weights;
+/// heat may split its time slices too (options.time_parts must divide the world size).
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
                           const std::string& out_dir, std::ostream* log);
 

@@ -72,6 +72,17 @@ LocalOperators assemble_local(const nodegen::NodeSet& nodes, const Partition& pa
                               const rbffd::RbffdParams& params,
                               const rbffd::RobinCoefficients& robin);
 
+/// A contiguous block of time slices [begin, begin + count) of the heat equation's S slices.
+struct SliceRange {
+  std::int64_t begin = 0;
+  std::int64_t count = -1;  ///< -1: all slices from begin
+};
+
+/// Time part `part` of `parts` over `slices` slices: contiguous blocks whose sizes differ by at
+/// most one (the earlier parts get the extra slice). Throws std::invalid_argument when parts is
+/// not in [1, slices] or part not in [0, parts).
+SliceRange split_slices(std::int64_t slices, int parts, int part);
+
 /// Rows `rows` (global row indices, any order) of a global CSR matrix, columns unchanged: the
 /// reference the tests compare assemble_local against.
 rbffd::CsrMatrix select_rows(const rbffd::CsrMatrix& a, const std::vector<std::int32_t>& rows);
