@@ -1,0 +1,17 @@
+# star_speedup.png
+# command: dtpinn study --quick
+# machine: cpu-2core-amd-epyc (AMD EPYC, 2 logical CPUs), date 2026-11-22 23:54:00 UTC, commit 13dfec2-dirty (uncommitted changes)
+set terminal png size 960,640
+set output 'star_speedup.png'
+set title "star: speed-up of DT-PINN over vanilla fp32 at equal error"
+set grid
+set key outside right
+set bmargin 5
+set label 99 "cpu-2core-amd-epyc | 2026-11-22 23:54:00 UTC | AMD EPYC, 2 logical CPUs | commit 13dfec2-dirty (uncommitted changes)" at screen 0.01,0.015 font ',8'
+set logscale x
+set xrange [*:*]
+set offsets graph 0.05, graph 0.05, 0, 0
+set xlabel 'N (interior + boundary nodes)'
+set ylabel 't(vanilla, e*) / t(DT-PINN, e*)'
+set yrange [0:*]
+plot 'star_speedup.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 title 'p=4', 1 with lines dt 2 lc 'black' title 'parity'
