@@ -63,10 +63,11 @@ int main(int argc, char** argv) {
     cpu_b.push_back(cpu_seconds() - c1);
   }
   std::printf(
-      "%s N=%ld (Ni+Nb=%ld) p=%d threads=%d: L+B median wall %.4f s, CPU %.4f s (min CPU %.4f); "
+      "%s N=%ld (Ni+Nb=%ld) p=%d threads=%d: L+B median wall %.4f s (min %.4f), CPU %.4f s (min "
+      "%.4f); "
       "L alone CPU %.4f, B alone CPU %.4f; checksum %.17g\n",
       shape.c_str(), static_cast<long>(nodes.size()), static_cast<long>(nodes.n_collocation()), p,
-      threads, median(wall), median(cpu), *std::min_element(cpu.begin(), cpu.end()), median(cpu_l),
-      median(cpu_b), checksum);
+      threads, median(wall), *std::min_element(wall.begin(), wall.end()), median(cpu),
+      *std::min_element(cpu.begin(), cpu.end()), median(cpu_l), median(cpu_b), checksum);
   return 0;
 }

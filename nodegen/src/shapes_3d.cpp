@@ -20,7 +20,10 @@ BoundarySample to_sample(const std::vector<Eigen::Vector3d>& p,
   s.normals.resize(Eigen::Index(p.size()), 3);
   for (std::size_t i = 0; i < p.size(); ++i) {
     s.points.row(Eigen::Index(i)) = p[i].transpose();
-    s.normals.row(Eigen::Index(i)) = n[i].normalized().transpose();
+    // Component-wise: GCC 12 flags Eigen's AVX path for a normalized() temporary with a false
+    // -Warray-bounds.
+    const double len = n[i].norm();
+    s.normals.row(Eigen::Index(i)) << n[i].x() / len, n[i].y() / len, n[i].z() / len;
   }
   return s;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -109,6 +110,7 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
     std::unique_ptr<StencilWeights> solver;
     std::vector<std::int32_t> idx(n), sorted(n);
     std::vector<int> perm(n);
+    std::vector<std::uint64_t> keys(n);
     std::vector<double> dist2(n), coords(static_cast<std::size_t>(n) * d);
     Eigen::MatrixXd weights(n, job.ops.size());
     try {
@@ -116,9 +118,11 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
     } catch (const std::exception& e) {
       local_failure = {-1, e.what()};
     }
-#pragma omp for schedule(static)
+    // Dynamic chunks of 64 rows (~1 ms): a thread that loses its core on a shared machine
+    // does not hold up the others. Monotonic: each thread's rows increase, so after a failure
+    // the rest of its rows are skipped and the smallest failing row is reported.
+#pragma omp for schedule(monotonic : dynamic, 64)
     for (Index r = 0; r < job.n_rows; ++r) {
-      // Static schedule: a thread's rows increase, so after a failure the rest are skipped.
       if (!solver || local_failure.row < r) continue;
       try {
         const double* x = job.eval(r);
@@ -167,9 +171,15 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
           continue;
         }
         min_rcond = std::min(min_rcond, status.rcond);
-        std::iota(perm.begin(), perm.end(), 0);
-        std::sort(perm.begin(), perm.end(), [&](int a, int b) { return idx[a] < idx[b]; });
-        for (int q = 0; q < n; ++q) sorted[q] = idx[perm[q]];
+        // Columns in increasing order: sort (index, position) pairs packed into one integer
+        // key (indices are distinct, so the order is total), cheaper than an indirect sort.
+        for (int j = 0; j < n; ++j)
+          keys[j] = (static_cast<std::uint64_t>(idx[j]) << 32) | static_cast<std::uint32_t>(j);
+        std::sort(keys.begin(), keys.end());
+        for (int q = 0; q < n; ++q) {
+          sorted[q] = static_cast<std::int32_t>(keys[q] >> 32);
+          perm[q] = static_cast<int>(keys[q] & 0xffffffffu);
+        }
         job.sink(r, sorted.data(), perm.data(), weights, centre_pos);
       } catch (const std::exception& e) {
         local_failure = {r, e.what()};

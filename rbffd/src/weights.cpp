@@ -99,32 +99,52 @@ void StencilWeights::fill_polynomials(Eigen::MatrixXd& p) const {
   }
 }
 
-void StencilWeights::fill_phs(const Eigen::MatrixXd& y, Eigen::MatrixXd& a) {
-  // A_ij = |y_i - y_j|^m: symmetric with a zero diagonal. The strict lower triangle is built
-  // column by column with array operations (vectorised sqrt), then mirrored. Same operations
-  // in the same order as a scalar r^m = r * (r^2)^((m-1)/2), so the values do not depend on
-  // the vector width.
+void StencilWeights::fill_phs(const Eigen::MatrixXd& y, int first, int count, Eigen::MatrixXd& a) {
+  // a(i, j) = |y_{first+i} - y_{first+j}|^m, (n - first) x count: A[:, :count] for first = 0,
+  // A[first:, first:] for count = n - first. Built by whole columns of one fused array
+  // expression (vectorised sqrt, one pass over memory).
+  // Whole columns rather than a triangle plus a mirror: the mirror is a scalar strided copy
+  // that costs as much as the AVX2 arithmetic it saves. (y_i - y_j)^2 == (y_j - y_i)^2
+  // exactly, so A is exactly symmetric with an exactly zero diagonal. r^m = sqrt(r^2) * r^2 *
+  // ... * r^2 (left to right), the same operations in the same order as a scalar loop, so the
+  // values do not depend on the vector width.
   const int n = static_cast<int>(y.rows()), d = dim_, m = rule_.phs_exponent;
-  a.resize(n, n);
-  tmp_.resize(n);
-  for (int j = 0; j < n; ++j) {
-    const int len = n - j - 1;
-    a(j, j) = 0.0;
-    if (len == 0) continue;
-    auto r2 = tmp_.head(len);
-    r2 = (y.col(0).segment(j + 1, len).array() - y(j, 0)).square();
-    for (int c = 1; c < d; ++c) r2 += (y.col(c).segment(j + 1, len).array() - y(j, c)).square();
-    auto out = a.col(j).segment(j + 1, len).array();
-    out = r2.sqrt();
-    for (int e = m / 2; e > 0; --e) out *= r2;
+  const int rows = n - first;
+  a.resize(rows, count);
+  tmp_.resize(rows);
+  for (int j = 0; j < count; ++j) {
+    const int jj = first + j;
+    auto r2 = tmp_.head(rows);
+    const auto yc = [&](int c) { return y.col(c).tail(rows).array(); };
+    if (d == 2)
+      r2 = (yc(0) - y(jj, 0)).square() + (yc(1) - y(jj, 1)).square();
+    else
+      r2 = (yc(0) - y(jj, 0)).square() + (yc(1) - y(jj, 1)).square() + (yc(2) - y(jj, 2)).square();
+    auto out = a.col(j).array();
+    switch (m / 2) {  // m is odd (params.cpp)
+      case 0:
+        out = r2.sqrt();
+        break;
+      case 1:
+        out = r2.sqrt() * r2;
+        break;
+      case 2:
+        out = r2.sqrt() * r2 * r2;
+        break;
+      case 3:
+        out = r2.sqrt() * r2 * r2 * r2;
+        break;
+      default:
+        out = r2.sqrt() * r2 * r2 * r2 * r2;
+        for (int e = m / 2 - 4; e > 0; --e) out *= r2;
+        break;
+    }
   }
-  for (int j = 1; j < n; ++j)
-    for (int i = 0; i < j; ++i) a(i, j) = a(j, i);
 }
 
 void StencilWeights::build_full_system() {
   const int n = rule_.size, np = rule_.n_polynomials;
-  fill_phs(local_, phs_);
+  fill_phs(local_, 0, n, phs_);
   fill_polynomials(pf_);
   system_.topLeftCorner(n, n) = phs_;
   system_.topRightCorner(n, np) = pf_;
@@ -289,20 +309,18 @@ bool StencilWeights::solve_null_space(Status& status) {
   for (int i = 0; i < n; ++i) perm_[i] = i;
   double max_pivot = 0.0, min_pivot = std::numeric_limits<double>::infinity();
   // Plain loops on the column-major storage: the blocks are small (n x M <= ~120 x 60) and
-  // Eigen's block expressions cost more in bookkeeping than in flops here.
+  // Eigen's block expressions cost more in bookkeeping than in flops here. (Eigen's blocked
+  // partial_lu_impl and a zero-padded, aligned variant of the update were measured: no faster.)
   double* const P = pf_.data();
   const Eigen::Index ld = pf_.outerStride();
   for (int c = 0; c < M; ++c) {
     double* const colc = P + c * ld;
+    // Pivot: the first row of maximal |P_ic|, i >= c. The maximum is a vectorised reduction;
+    // finding its (first) row is then a short scan with a predictable branch, instead of one
+    // long compare-and-select dependency chain.
+    const double piv = Eigen::Map<const Eigen::ArrayXd>(colc + c, n - c).abs().maxCoeff();
     int r = c;
-    double piv = std::abs(colc[c]);
-    for (int i = c + 1; i < n; ++i) {
-      const double v = std::abs(colc[i]);
-      if (v > piv) {  // first maximum, as Eigen's maxCoeff
-        piv = v;
-        r = i;
-      }
-    }
+    while (r < n - 1 && std::abs(colc[r]) != piv) ++r;  // bounded even if piv is NaN
     max_pivot = std::max(max_pivot, piv);
     min_pivot = std::min(min_pivot, piv);
     if (!(piv > 1e-12 * max_pivot)) {
@@ -318,7 +336,8 @@ bool StencilWeights::solve_null_space(Status& status) {
       std::swap(perm_[c], perm_[r]);
     }
     const double d = colc[c];
-    for (int i = c + 1; i < n; ++i) colc[i] /= d;
+    const double inv = 1.0 / d;  // a multiply per row, not a division
+    for (int i = c + 1; i < n; ++i) colc[i] *= inv;
     for (int j = c + 1; j < M; ++j) {
       double* const colj = P + j * ld;
       const double u = colj[c];
@@ -326,23 +345,34 @@ bool StencilWeights::solve_null_space(Status& status) {
     }
   }
   // Xt = X^T = L2 L1^{-1} (k x M).
-  xt_ = pf_.bottomRows(k);
+  xt_ = pf_.middleRows(M, k);
   pf_.topRows(M).triangularView<Eigen::UnitLower>().solveInPlace<Eigen::OnTheRight>(xt_);
-  // A in the pivoted order, built directly from the permuted coordinates.
+  // The blocks of A (pivoted order, from the permuted coordinates) that the reduced system
+  // needs: A1 = A[:, :M] (n x M) and A22 = A[M:, M:] (k x k); A12 = A21^T is never formed.
+  // With X = Xt^T:  Z^T A Z = A22 - A21 X - X^T A12 + X^T A11 X = A22 - W V^T, where
+  //   T = (A12 - A11 X)^T = A21 - Xt A11   (k x M; A11 is symmetric),
+  //   W = [A21 | Xt],  V = [Xt | T]          (k x 2M).
+  // 2kM^2 + 2k^2 M flops (G's lower triangle only) and n M + k^2 PHS values, against
+  // 2nMk + k^2 M and n^2 for forming A Z.
   lp_ = local_(perm_, Eigen::all);
-  fill_phs(lp_, ap_);
-  // AZ = A[:, M:] - A[:, :M] X  (n x k);  G = Z^T A Z = AZ[M:, :] - Xt AZ[:M, :]  (k x k).
-  az_ = ap_.rightCols(k);
-  az_.noalias() -= ap_.leftCols(M) * xt_.transpose();
-  // G is symmetric and LLT reads its lower triangle only: half the product's flops.
+  fill_phs(lp_, 0, M, ap_);
+  fill_phs(lp_, M, k, a22_);
+  wv_.resize(k, 4 * M);  // [W | V]
+  wv_.middleCols(0, M) = ap_.bottomRows(k);
+  wv_.middleCols(M, M) = xt_;
+  wv_.middleCols(2 * M, M) = xt_;
+  wv_.middleCols(3 * M, M) = ap_.bottomRows(k);
+  wv_.middleCols(3 * M, M).noalias() -= xt_ * ap_.topRows(M);
+  // LLT reads G's lower triangle only: half the product's flops. The sign makes G positive
+  // definite (PHS r^m are conditionally positive definite of order (m + 1) / 2).
   const int m = rule_.phs_exponent;
   const double sign = (((m + 1) / 2) % 2 == 1) ? -1.0 : 1.0;
   g_.resize(k, k);
-  g_.triangularView<Eigen::Lower>() = sign * az_.bottomRows(k);
+  g_.triangularView<Eigen::Lower>() = sign * a22_;
   if (sign > 0)
-    g_.triangularView<Eigen::Lower>() -= xt_ * az_.topRows(M);
+    g_.triangularView<Eigen::Lower>() -= wv_.leftCols(2 * M) * wv_.rightCols(2 * M).transpose();
   else
-    g_.triangularView<Eigen::Lower>() += xt_ * az_.topRows(M);
+    g_.triangularView<Eigen::Lower>() += wv_.leftCols(2 * M) * wv_.rightCols(2 * M).transpose();
   llt_.compute(g_);
   if (llt_.info() != Eigen::Success) return false;
   const auto ldiag = llt_.matrixLLT().diagonal();
@@ -350,21 +380,36 @@ bool StencilWeights::solve_null_space(Status& status) {
   if (!(chol_ratio * chol_ratio > 1e-13)) return false;  // let the full LU judge
   status.rcond = std::min(chol_ratio * chol_ratio, min_pivot / max_pivot);
 
-  // w_p on the pivot rows: w1p = L1^{-T} U^{-T} b.
-  w1_ = rhs_.bottomRows(M);
-  pf_.topRows(M).triangularView<Eigen::Upper>().transpose().solveInPlace(w1_);
-  pf_.topRows(M).triangularView<Eigen::UnitLower>().transpose().solveInPlace(w1_);
-  // c = a - A[:, :M] w1p (pivoted order); reduced right-hand side Z^T c = c[M:] - Xt c[:M].
-  c_ = rhs_.topRows(n)(perm_, Eigen::all);
-  c_.noalias() -= ap_.leftCols(M) * w1_;
-  y_ = c_.bottomRows(k);
-  y_.noalias() -= xt_ * c_.topRows(M);
-  y_ *= sign;
-  llt_.solveInPlace(y_);
-  // w = [w1p - X y; y], unpermuted into the first n rows of rhs_.
-  w1_.noalias() -= xt_.transpose() * y_;
-  for (int i = 0; i < M; ++i) rhs_.row(perm_[i]).head(nops) = w1_.row(i);
-  for (int i = 0; i < k; ++i) rhs_.row(perm_[M + i]).head(nops) = y_.row(i);
+  // The right-hand sides, on Maps of the workspaces: a single operator (the common case: L)
+  // goes through Eigen's vector kernels (triangular solve and GEMV), which cost a fraction of
+  // the general matrix paths at these sizes.
+  w1_.resize(M, nops);
+  c_.resize(n, nops);
+  y_.resize(k, nops);
+  auto solve_rhs = [&](auto w1, auto c, auto y) {
+    // w_p on the pivot rows: w1p = L1^{-T} U^{-T} b.
+    w1 = rhs_.bottomRows(M);
+    pf_.topRows(M).triangularView<Eigen::Upper>().transpose().solveInPlace(w1);
+    pf_.topRows(M).triangularView<Eigen::UnitLower>().transpose().solveInPlace(w1);
+    // c = a - A[:, :M] w1p (pivoted order); reduced right-hand side Z^T c = c[M:] - Xt c[:M].
+    for (int i = 0; i < n; ++i) c.row(i) = rhs_.row(perm_[i]).head(nops);
+    c.noalias() -= ap_ * w1;
+    y = c.bottomRows(k);
+    y.noalias() -= xt_ * c.topRows(M);
+    y *= sign;
+    llt_.solveInPlace(y);
+    // w = [w1p - X y; y], unpermuted into the first n rows of rhs_.
+    w1.noalias() -= xt_.transpose() * y;
+    for (int i = 0; i < M; ++i) rhs_.row(perm_[i]).head(nops) = w1.row(i);
+    for (int i = 0; i < k; ++i) rhs_.row(perm_[M + i]).head(nops) = y.row(i);
+  };
+  if (nops == 1)
+    solve_rhs(Eigen::Map<Eigen::VectorXd>(w1_.data(), M), Eigen::Map<Eigen::VectorXd>(c_.data(), n),
+              Eigen::Map<Eigen::VectorXd>(y_.data(), k));
+  else
+    solve_rhs(Eigen::Map<Eigen::MatrixXd>(w1_.data(), M, nops),
+              Eigen::Map<Eigen::MatrixXd>(c_.data(), n, nops),
+              Eigen::Map<Eigen::MatrixXd>(y_.data(), k, nops));
   return true;
 }
 

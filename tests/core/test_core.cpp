@@ -99,11 +99,15 @@ Dataset tiny_dataset(core::PdeKind pde) {
   if (pde == core::PdeKind::heat) {
     d.u0.resize(5);
     d.u0 << 1.0, 0.9, 1.1, 0.8, 1.2;
-    d.lower = Eigen::Vector3d(-1, -1, 0);
-    d.upper = Eigen::Vector3d(1, 1, 0.6);
+    d.lower.resize(3);
+    d.upper.resize(3);
+    d.lower << -1, -1, 0;
+    d.upper << 1, 1, 0.6;
   } else {
-    d.lower = Eigen::Vector2d(-1, -1);
-    d.upper = Eigen::Vector2d(1, 1);
+    d.lower.resize(2);
+    d.upper.resize(2);
+    d.lower << -1, -1;
+    d.upper << 1, 1;
   }
   return d;
 }

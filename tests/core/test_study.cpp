@@ -84,7 +84,9 @@ TEST(Study, PresetsNameKnownProblems) {
   const auto quick = quick_study_options();
   EXPECT_EQ(quick.problems.size(), names.size());
   for (const auto& p : quick.problems)
-    if (p.name == "heat") EXPECT_GT(p.time_budget, quick.time_budget);
+    if (p.name == "heat") {
+      EXPECT_GT(p.time_budget, quick.time_budget);
+    }
 }
 
 TEST(Study, RejectsBadOptionsBeforeWork) {

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <ftw.h>
 #include <unistd.h>
@@ -44,7 +45,8 @@ core::RunConfig small_config(const std::string& scenario) {
   c.train.seed = 7;
   if (scenario == "nonlinear") {
     c.problem.pde = core::PdeKind::nonlinear_poisson;
-  } else if (scenario == "heat" || scenario == "heat_time" || scenario == "heat_mixed") {
+  } else if (scenario == "heat" || scenario == "heat_time" || scenario == "heat_mixed" ||
+             scenario == "vanilla_heat") {
     c.problem.pde = core::PdeKind::heat;
     c.problem.exact = "exp(-t)*sin(pi*x)*cos(pi*y)";
     c.problem.nt = 4;
@@ -117,6 +119,17 @@ int worker_main(const std::string& scenario, const std::string& out) {
     comm.barrier();
     return 0;
   }
+  if (scenario == "train_annealing") {
+    auto c = small_config("poisson");
+    c.train.epochs = 4;
+    c.train.max_iter = 5;
+    c.train.eval_every = 1;
+    c.train.log_every = 0;
+    c.train.loss_weights = "annealing";
+    c.train.annealing_every = 2;
+    core::DistributedOptions opts;
+    return core::run_distributed_train(c, opts, out, nullptr);
+  }
   if (scenario == "train") {
     auto c = small_config("poisson");
     c.train.epochs = 3;
@@ -138,15 +151,17 @@ int worker_main(const std::string& scenario, const std::string& out) {
   // the rest split the space rows; otherwise space rows only.
   const int time_parts = scenario == "heat_time" ? comm.size() : (scenario == "heat_mixed" ? 2 : 1);
   const int space_parts = comm.size() / time_parts;
+  const bool vanilla = scenario.rfind("vanilla", 0) == 0;
   auto part = core::partition_rcb(data.nodes, space_parts);
-  auto ops = core::assemble_local(
-      data.nodes, part, comm.rank() / time_parts, params,
-      rbffd::RobinCoefficients::constant(data.problem->alpha(), data.problem->beta()));
+  auto ops = vanilla ? core::local_rows(data.nodes, part, comm.rank() / time_parts)
+                     : core::assemble_local(data.nodes, part, comm.rank() / time_parts, params,
+                                            rbffd::RobinCoefficients::constant(
+                                                data.problem->alpha(), data.problem->beta()));
   const auto slices = core::split_slices(static_cast<std::int64_t>(data.times.size()), time_parts,
                                          comm.rank() % time_parts);
   auto local = core::make_local_problem(data, std::move(ops), slices);
   auto net = core::make_network(c, data);
-  core::PartitionedLoss loss(local, net);
+  core::PartitionedLoss loss(local, net, vanilla ? "vanilla" : "dtpinn");
   auto trace = run_trace(
       net, [&](const core::Network& n) { return loss.terms(n); }, loss.names().size(), comm);
   if (comm.rank() == 0) {
@@ -218,7 +233,7 @@ Trace single_process_reference(const std::string& scenario) {
   const auto c = small_config(scenario);
   auto data = core::build_dataset(c);  // the whole L and B
   auto net = core::make_network(c, data);
-  auto loss = core::make_loss("dtpinn", data, net);
+  auto loss = core::make_loss(scenario.rfind("vanilla", 0) == 0 ? "vanilla" : "dtpinn", data, net);
   core::Communicator none;
   return run_trace(
       net, [&](const core::Network& n) { return loss->terms(n); }, loss->names().size(), none);
@@ -352,6 +367,36 @@ TEST(Distributed, HeatSplitTimeSlicesMatchesSingleProcess) {
   check_scenario("heat_time");
   check_scenario("heat_mixed", {4});
 }
+TEST(Distributed, VanillaMatchesSingleProcess) {
+  // The autograd PINN split by rows: each rank evaluates Lap u, du/dn (and u_t) at its own
+  // nodes only; Poisson, and heat.
+  check_scenario("vanilla");
+  check_scenario("vanilla_heat", {2});
+}
+
+TEST(Distributed, AnnealedWeightsAgreeAcrossWorldSizes) {
+  // Learning-rate annealing from the all-reduced per-term gradients: the same weights and the
+  // same loss with 1 and 2 processes (the weights move away from 1).
+  auto read = [](const fs::path& dir) {
+    std::ifstream in(dir / "results.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return nlohmann::json::parse(ss.str());
+  };
+  std::string log;
+  const auto d1 = tmp_dir("anneal1"), d2 = tmp_dir("anneal2");
+  ASSERT_EQ(launch("train_annealing", 1, d1, &log), 0) << log;
+  ASSERT_EQ(launch("train_annealing", 2, d2, &log), 0) << log;
+  const auto r1 = read(d1), r2 = read(d2);
+  const double w1 = r1["final_weights"]["bc"].get<double>();
+  const double w2 = r2["final_weights"]["bc"].get<double>();
+  EXPECT_NE(w1, 1.0);
+  EXPECT_NEAR(w2, w1, 1e-8 * std::abs(w1));
+  const double l1 = r1["final_loss"].get<double>(), l2 = r2["final_loss"].get<double>();
+  EXPECT_NEAR(l2, l1, 1e-6 * std::abs(l1));
+  EXPECT_EQ(r2["method"], "dtpinn");
+}
+
 TEST(Partition, SplitSlicesIsContiguousAndBalanced) {
   for (int parts = 1; parts <= 7; ++parts) {
     std::int64_t next = 0;

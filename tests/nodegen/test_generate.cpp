@@ -191,7 +191,8 @@ class ImplicitEllipse : public Domain {
     for (int i = 0; i < n; ++i) {  // equal angle steps: not uniform, still a valid boundary
       const double t = 2 * std::acos(-1.0) * i / n;
       s.points.row(i) << 2 * std::cos(t), std::sin(t);
-      s.normals.row(i) = Eigen::RowVector2d(std::cos(t) / 2, std::sin(t)).normalized();
+      const double nx = std::cos(t) / 2, ny = std::sin(t), len = std::hypot(nx, ny);
+      s.normals.row(i) << nx / len, ny / len;
     }
     return s;
   }

@@ -126,7 +126,9 @@ inline void ellipsoid_cloud(int n, double a, double b, double c, PointMatrix& P,
     const double z = 1.0 - (2.0 * i + 1.0) / n, rho = std::sqrt(1 - z * z);
     const Eigen::Vector3d u(rho * std::cos(golden * i), rho * std::sin(golden * i), z);
     P.row(i) << a * u.x(), b * u.y(), c * u.z();
-    N.row(i) = Eigen::Vector3d(u.x() / a, u.y() / b, u.z() / c).normalized().transpose();
+    const double nx = u.x() / a, ny = u.y() / b, nz = u.z() / c;
+    const double len = std::sqrt(nx * nx + ny * ny + nz * nz);
+    N.row(i) << nx / len, ny / len, nz / len;
   }
 }
 

@@ -203,7 +203,7 @@ TEST(Config, OutOfRangeValuesAreRefused) {
        "train.method: must be \"dtpinn\" or \"vanilla\", got \"pinn\""},
       {"[train]\ndevice = \"gpu\"\n", "train.device: must be \"cpu\" or \"cuda\""},
       {"[train]\nprecision = \"fp16\"\n", "train.precision: must be \"fp64\" or \"fp32\""},
-      {"[train]\noptimizer = \"sgd\"\n", "train.optimizer: must be \"lbfgs\", \"adam\" or"},
+      {"[train]\noptimizer = \"sgd\"\n", "train.optimizer: must be \"lbfgs\", \"adam\", \"adam_lbfgs\""},
       {"[model]\nactivation = \"relu\"\n", "model.activation: must be \"tanh\""},
       {"[model]\narchitecture = \"cnn\"\n", "model.architecture: must be"},
       {"[train]\nline_search = \"armijo\"\n", "train.line_search: must be"},

@@ -1,7 +1,8 @@
 // Convergence of the assembled operators on u = 1 + sin(pi x) cos(pi y) [cos(pi z)] in the
-// unit disk / ball with ghost nodes: the max error of L u (all Ni + Nb rows) and of B u falls
-// like h^p, and the classical solve converges at order ~p. Orders are least-squares slopes of
-// log(err) against log(h) over 4 node sets.
+// unit disk / ball with ghost nodes: the max error of L u and of B u falls like h^p (2D: all
+// Ni + Nb rows of L; 3D: the interior rows of L at order p, the boundary layer more loosely,
+// see check_orders_ball), and the classical solve converges at order ~p. Orders are
+// least-squares slopes of log(err) against log(h) over 4 node sets.
 #include <gtest/gtest.h>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/csr_ops.hpp>
@@ -17,12 +18,10 @@ using rbffd_test::NodeSet;
 
 namespace {
 
-// u = 1 + sin(k x) cos(k y) [cos(k z)], k = pi in 2D (the paper's solution). In 3D the
-// affordable node counts (N <= 10^4, ~20 nodes per diameter) are pre-asymptotic for k = pi
-// (observed orders 1.7 / 2.3 / 3.2 for p = 2 / 3 / 4), so the ball uses k = pi / 2.
+// u = 1 + sin(k x) cos(k y) [cos(k z)], k = pi: the paper's solution, extended to 3D.
 struct Exact {
   int d;
-  double k = d == 3 ? M_PI / 2 : M_PI;
+  double k = M_PI;
   double u(const double* x) const {
     return 1.0 + std::sin(k * x[0]) * std::cos(k * x[1]) * (d == 3 ? std::cos(k * x[2]) : 1.0);
   }
@@ -40,6 +39,7 @@ constexpr double kAlpha = 1.0, kBeta = 1.0;
 struct Errors {
   double lap, bc, solve;   // relative max-norm errors of L u and B u; relative l2 of the solve
   double lap_rms, bc_rms;  // relative root-mean-square errors of L u and B u
+  double lap_interior;     // relative max-norm error of L u over the interior rows
 };
 
 Errors errors(const NodeSet& nodes, int p, bool do_solve) {
@@ -66,6 +66,7 @@ Errors errors(const NodeSet& nodes, int p, bool do_solve) {
   e.lap = (Lu - f).cwiseAbs().maxCoeff() / f.cwiseAbs().maxCoeff();
   e.bc = (Bu - g).cwiseAbs().maxCoeff() / g.cwiseAbs().maxCoeff();
   e.lap_rms = (Lu - f).norm() / f.norm();
+  e.lap_interior = (Lu - f).head(nodes.n_interior).cwiseAbs().maxCoeff() / f.cwiseAbs().maxCoeff();
   e.bc_rms = (Bu - g).norm() / g.norm();
   e.solve = 0.0;
   if (do_solve) {
@@ -113,30 +114,57 @@ TEST(Convergence2D, Order5) {
   check_orders(2, 5, {0.1, 0.07, 0.05, 0.035}, true);
 }
 
-// 3D: nodegen's unit ball (quasi-uniform), h ~ N^(-1/3); fewer and coarser node sets. At
-// these sizes the max-norm error is set by a few irregular nodes near the sphere and wanders
-// (printed), so the 3D orders are fitted to the relative l2 (RMS) errors over all rows.
+// 3D: nodegen's unit ball (quasi-uniform, ghosts on), h ~ Nc^(-1/3), k = pi, max-norm errors
+// fitted over 4 node counts (N = 2000..16000 requested). The criterion (observed
+// order within 0.5 of p, p = 2..5) is asserted on the max error of L u over the INTERIOR
+// rows. The boundary layer (L at the Nb boundary nodes, whose stencils hold ~20 ghosts and
+// ~25 boundary nodes out of 71..169, and B) is pre-asymptotic at these N in 3D: its max error
+// is set by the worst few boundary stencils and wanders from one N to the next. Measured
+// (least-squares orders over 4 node counts), max norm of L over interior rows / all rows / B:
+//   N = 2000..16000 (this test, 17 s):  p=2 1.87 / 1.87 / 2.24   p=3 2.85 / 2.14 / 3.28
+//                                       p=4 3.92 / 3.26 / 3.20   p=5 5.00 / 4.58 / 3.93
+// and max norm of L over all rows / of B on larger sets:
+//   p=3, N = 4000..32000:   2.01 / 3.27  (boundary rows of L stay ~2x the interior error)
+//   p=4, N = 8000..64000:   3.94 / 3.24  (72883 nodes, 7 s for the largest alone)
+//   p=5, N = 4000..32000:   4.96 / 4.75  (38084 nodes, 9 s for the largest alone)
+// Meeting p - 0.5 on all rows would take ~70k-node sets at p = 4 and 5 (~40 s more) and
+// still fail at p = 3 and for B at p = 4, so those max-norm orders are asserted > p - 1.5
+// and printed; the relative l2 errors over all rows, boundary rows included, are asserted
+// within [p - 0.5, p + 1].
 void check_orders_ball(int p, const std::vector<long>& ns, bool do_solve) {
-  std::vector<double> hs, el, eb, es;
+  std::vector<double> hs, el, eli, eb, elr, ebr, es;
   for (long n : ns) {
     const NodeSet nodes = dtpinn::nodegen::make_nodes("ball", n, 3, true);
     const Errors e = errors(nodes, p, do_solve);
     hs.push_back(std::cbrt(1.0 / static_cast<double>(nodes.n_collocation())));
-    el.push_back(e.lap_rms);
-    eb.push_back(e.bc_rms);
+    el.push_back(e.lap);
+    eli.push_back(e.lap_interior);
+    eb.push_back(e.bc);
+    elr.push_back(e.lap_rms);
+    ebr.push_back(e.bc_rms);
     es.push_back(e.solve);
-    std::printf("ball p=%d N=%ld  max: L %.3e  B %.3e  rms: L %.3e  B %.3e  solve %.3e\n", p,
-                static_cast<long>(nodes.size()), e.lap, e.bc, e.lap_rms, e.bc_rms, e.solve);
+    std::printf(
+        "ball p=%d N=%ld  max: L interior %.3e  L %.3e  B %.3e  rms: L %.3e  B %.3e  solve "
+        "%.3e\n",
+        p, static_cast<long>(nodes.size()), e.lap_interior, e.lap, e.bc, e.lap_rms, e.bc_rms,
+        e.solve);
   }
-  const double ol = rbffd_test::fitted_order(hs, el), ob = rbffd_test::fitted_order(hs, eb);
-  std::printf("ball p=%d observed order (rms): L %.2f  B %.2f", p, ol, ob);
-  // Coarse 3D sets converge at p or slightly faster (pre-asymptotic): [p - 0.5, p + 1].
-  EXPECT_GT(ol, p - 0.5) << "Laplacian, ball, p " << p;
-  EXPECT_LT(ol, p + 1.0) << "Laplacian, ball, p " << p;
-  EXPECT_GT(ob, p - 0.5) << "boundary operator, ball, p " << p;
-  EXPECT_LT(ob, p + 1.0) << "boundary operator, ball, p " << p;
+  using rbffd_test::fitted_order;
+  const double oli = fitted_order(hs, eli), ol = fitted_order(hs, el), ob = fitted_order(hs, eb),
+               olr = fitted_order(hs, elr), obr = fitted_order(hs, ebr);
+  std::printf(
+      "ball p=%d observed orders: max L interior %.2f | max L %.2f  max B %.2f | rms L %.2f  rms "
+      "B %.2f",
+      p, oli, ol, ob, olr, obr);
+  EXPECT_NEAR(oli, p, 0.5) << "Laplacian (interior rows, max norm), ball, p " << p;
+  EXPECT_GT(ol, p - 1.5) << "Laplacian (all rows, max norm), ball, p " << p;
+  EXPECT_GT(ob, p - 1.5) << "boundary operator (max norm), ball, p " << p;
+  for (double o : {olr, obr}) {
+    EXPECT_GT(o, p - 0.5) << "relative l2 error, ball, p " << p;
+    EXPECT_LT(o, p + 1.0) << "relative l2 error, ball, p " << p;
+  }
   if (do_solve) {
-    const double os = rbffd_test::fitted_order(hs, es);
+    const double os = fitted_order(hs, es);
     std::printf("  solve %.2f", os);
     EXPECT_GT(os, p - 0.5) << "classical solve, ball, p " << p;
   }
@@ -144,13 +172,16 @@ void check_orders_ball(int p, const std::vector<long>& ns, bool do_solve) {
 }
 
 TEST(Convergence3D, Order2) {
-  check_orders_ball(2, {1000, 2000, 4000, 8000}, true);
+  check_orders_ball(2, {2000, 4000, 8000, 16000}, true);
 }
 TEST(Convergence3D, Order3) {
-  check_orders_ball(3, {1000, 2000, 4000, 8000}, false);
+  check_orders_ball(3, {2000, 4000, 8000, 16000}, false);
 }
 TEST(Convergence3D, Order4) {
-  check_orders_ball(4, {1000, 2000, 4000, 8000}, false);
+  check_orders_ball(4, {2000, 4000, 8000, 16000}, false);
+}
+TEST(Convergence3D, Order5) {
+  check_orders_ball(5, {2000, 4000, 8000, 16000}, false);
 }
 
 // The node generator's disk (nodegen::make_nodes, ghosts on), h ~ N^(-1/2).

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
@@ -75,6 +76,11 @@ LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRa
     p.u0.resize(nl);
     for (Eigen::Index r = 0; r < nl; ++r) p.u0[r] = data.u0[ops.owned[r]];
   }
+  p.normals.resize(nb, d);
+  for (Eigen::Index k = 0; k < nb; ++k)
+    p.normals.row(k) = nodes.normals.row(ops.owned[ops.boundary_rows[k]]);
+  p.alpha = data.problem->alpha();
+  p.beta = data.problem->beta();
   p.ops = std::move(ops);
   return p;
 }
@@ -91,16 +97,23 @@ torch::Tensor to_tensor(const Eigen::MatrixXd& m, const torch::TensorOptions& o)
 }  // namespace
 
 struct PartitionedLoss::Impl {
-  Impl(const LocalProblem& p, const Network& net)
-      : L(p.ops.L, torch::TensorOptions().dtype(net.dtype()).device(net.device())),
-        B(p.ops.B, torch::TensorOptions().dtype(net.dtype()).device(net.device())) {
+  Impl(const LocalProblem& p, const Network& net, bool vanilla_method) : vanilla(vanilla_method) {
     const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
+    if (!vanilla) {
+      L.emplace(p.ops.L, o);
+      B.emplace(p.ops.B, o);
+    }
     pde = p.pde;
-    n_local = static_cast<std::int64_t>(p.ops.columns.size());
+    dim = static_cast<int>(p.points.cols());
+    alpha = p.alpha;
+    beta = p.beta;
+    // The vanilla PINN evaluates the network at its owned nodes only (the first local columns).
+    n_local = vanilla ? static_cast<std::int64_t>(p.ops.owned.size())
+                      : static_cast<std::int64_t>(p.ops.columns.size());
     n_owned = static_cast<std::int64_t>(p.ops.owned.size());
     inv_l = 1.0 / static_cast<double>(p.ops.global_l_rows);
     inv_b = p.ops.global_b_rows > 0 ? 1.0 / static_cast<double>(p.ops.global_b_rows) : 0.0;
-    auto x = to_tensor(Eigen::MatrixXd(p.points), o);
+    auto x = to_tensor(Eigen::MatrixXd(p.points.topRows(n_local)), o);
     if (pde == PdeKind::heat) {
       slices = static_cast<std::int64_t>(p.times.size());
       std::vector<torch::Tensor> blocks;
@@ -117,13 +130,27 @@ struct PartitionedLoss::Impl {
     }
     f = to_tensor(p.f, o);
     g = to_tensor(p.g, o);
+    if (vanilla) {
+      // Slice-major flat vectors matching xs: [S n_owned] and [S n_b].
+      fv = f.t().contiguous().view({-1});
+      gv = g.t().contiguous().view({-1});
+      normals = to_tensor(Eigen::MatrixXd(p.normals), o).repeat({slices, 1});
+      std::vector<std::int64_t> rows(p.ops.boundary_rows.begin(), p.ops.boundary_rows.end());
+      brows = torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong).device(o.device()));
+    }
     if (pde != PdeKind::heat) {  // heat keeps [rows, S] even for a block of one slice
       f = f.squeeze(1);
       g = g.squeeze(1);
     }
   }
-  autodiff::SparseOperator L, B;
+  std::vector<at::Tensor> vanilla_terms(const Network& net) const;
+
+  bool vanilla = false;
+  std::optional<autodiff::SparseOperator> L, B;
   PdeKind pde = PdeKind::poisson;
+  int dim = 2;
+  double alpha = 1.0, beta = 1.0;
+  torch::Tensor fv, gv, normals, brows;  // vanilla
   std::int64_t n_local = 0, n_owned = 0, slices = 1;
   double inv_l = 0, inv_b = 0, inv_s = 1.0;
   bool has_ic = true;  // heat: this rank holds slice 0
@@ -131,8 +158,35 @@ struct PartitionedLoss::Impl {
   std::vector<std::string> names;
 };
 
-PartitionedLoss::PartitionedLoss(const LocalProblem& local, const Network& net)
-    : impl_(std::make_unique<Impl>(local, net)) {}
+PartitionedLoss::PartitionedLoss(const LocalProblem& local, const Network& net,
+                                 const std::string& method)
+    : impl_(std::make_unique<Impl>(local, net, method == "vanilla")) {
+  if (method != "dtpinn" && method != "vanilla")
+    throw std::invalid_argument(
+        fmt::format("train.method: unknown method '{}' (dtpinn, vanilla)", method));
+}
+
+std::vector<at::Tensor> PartitionedLoss::Impl::vanilla_terms(const Network& net) const {
+  // As core's VanillaLoss, on the owned rows, each term's share normalised by global counts.
+  auto x = xs.detach().requires_grad_(true);
+  auto u = net.forward(x);  // [S n_owned]
+  auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
+  auto lap = autodiff::laplacian(grad, x, dim, true);
+  const auto nb = brows.numel();
+  auto ub = u.view({slices, n_owned}).index_select(1, brows).reshape({-1});
+  auto gb = grad.view({slices, n_owned, -1}).index_select(1, brows).reshape({slices * nb, -1});
+  auto b = alpha * autodiff::normal_derivative(gb, normals) + beta * ub - gv;
+  auto bc = b.square().sum() * (inv_b * inv_s);
+  if (pde != PdeKind::heat) {
+    auto r = lap - fv;
+    if (pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u);
+    return {r.square().sum() * inv_l, bc};
+  }
+  auto r = autodiff::time_derivative(grad, dim) - lap - fv;
+  auto ic = has_ic ? (u0 - u.narrow(0, 0, n_owned)).square().sum() * inv_l
+                   : torch::zeros({}, r.options());
+  return {ic, r.square().sum() * (inv_l * inv_s), bc};
+}
 PartitionedLoss::~PartitionedLoss() = default;
 PartitionedLoss::PartitionedLoss(PartitionedLoss&&) noexcept = default;
 const std::vector<std::string>& PartitionedLoss::names() const {
@@ -141,19 +195,20 @@ const std::vector<std::string>& PartitionedLoss::names() const {
 
 std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
   const auto& s = *impl_;
+  if (s.vanilla) return s.vanilla_terms(net);
   if (s.pde != PdeKind::heat) {
     auto u = net.forward(s.xs);  // [n_local]: owned nodes first, then the halo
-    auto r = s.L.apply(u) - s.f;
+    auto r = s.L->apply(u) - s.f;
     if (s.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, s.n_owned));
-    auto b = s.B.apply(u) - s.g;
+    auto b = s.B->apply(u) - s.g;
     return {r.square().sum() * s.inv_l, b.square().sum() * s.inv_b};
   }
   // u_t by forward-mode tangent propagation, as the single-process DT-PINN loss by default.
   auto [u, dudt] = net.forward_with_derivative(s.xs, static_cast<int>(s.xs.size(1)) - 1);
   auto ut = dudt.view({s.slices, s.n_local}).narrow(1, 0, s.n_owned).t();  // [n_owned, S]
   auto U = u.view({s.slices, s.n_local}).t().contiguous();                 // [n_local, S]
-  auto r = ut - s.L.apply(U) - s.f;
-  auto b = s.B.apply(U) - s.g;
+  auto r = ut - s.L->apply(U) - s.f;
+  auto b = s.B->apply(U) - s.g;
   auto ic = s.has_ic ? (s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned)).square().sum() * s.inv_l
                      : torch::zeros({}, r.options());
   return {ic, r.square().sum() * (s.inv_l * s.inv_s), b.square().sum() * (s.inv_b * s.inv_s)};
@@ -222,6 +277,32 @@ double DistributedObjective::evaluate(std::vector<double>* terms_out) {
   return h[T];
 }
 
+void DistributedObjective::set_weights(const std::vector<double>& weights) {
+  if (weights.size() != impl_->weights.size())
+    throw std::invalid_argument("distributed: loss weights differ in number from the terms");
+  impl_->weights = weights;
+}
+
+at::Tensor DistributedObjective::term_gradients() {
+  auto& s = *impl_;
+  auto t = s.terms(s.net);
+  const auto& params = s.flat.parameters();
+  const auto P = s.flat.numel();
+  auto G = torch::zeros({static_cast<std::int64_t>(t.size()), P}, s.flat.values().options());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    auto g = torch::autograd::grad({t[i]}, params, {}, /*retain_graph=*/true, false,
+                                   /*allow_unused=*/true);
+    torch::NoGradGuard ng;
+    for (std::size_t j = 0; j < g.size(); ++j)
+      if (g[j].defined())
+        G[static_cast<std::int64_t>(i)]
+            .narrow(0, s.flat.offset(j), g[j].numel())
+            .copy_(g[j].reshape({-1}));
+  }
+  s.comm.allreduce_sum(G);
+  return G;
+}
+
 void DistributedObjective::broadcast_parameters() {
   auto& s = *impl_;
   torch::NoGradGuard ng;
@@ -285,10 +366,13 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
                           const std::string& out_dir, std::ostream* log) {
   const auto env = DistributedEnv::from_environment();
   const auto& tc = config.train;
-  if (tc.method != "dtpinn")
-    throw std::runtime_error("distributed training supports train.method = dtpinn only");
-  if (tc.loss_weights != "fixed")
-    throw std::runtime_error("distributed training supports train.loss_weights = fixed only");
+  if (tc.method != "dtpinn" && tc.method != "vanilla")
+    throw std::runtime_error(
+        fmt::format("train.method: unknown method '{}' (dtpinn, vanilla)", tc.method));
+  if (tc.loss_weights != "fixed" && tc.loss_weights != "annealing")
+    throw std::runtime_error(
+        fmt::format("train.loss_weights: unknown scheme '{}' (fixed, annealing)", tc.loss_weights));
+  const bool vanilla = tc.method == "vanilla";
   const bool root = env.rank == 0;
   std::ostream* rlog = root ? log : nullptr;
   // One GPU per process: make_network() places the network on cuda:0, so each rank is shown
@@ -363,11 +447,16 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   const int space_part = comm.rank() / time_parts, time_part = comm.rank() % time_parts;
   const SliceRange slices =
       split_slices(static_cast<std::int64_t>(data.times.size()), time_parts, time_part);
-  const auto part = partition_rcb(data.nodes, space_parts, rbffd::stencil_rule(params, 2, d).size,
-                                  rbffd::stencil_rule(params, 1, d).size);
-  auto ops = assemble_local(
-      data.nodes, part, space_part, params,
-      rbffd::RobinCoefficients::constant(data.problem->alpha(), data.problem->beta()));
+  // The vanilla PINN's work per node is the same everywhere (no stencils) and it needs no
+  // operator rows, only its own nodes.
+  const auto part =
+      vanilla ? partition_rcb(data.nodes, space_parts)
+              : partition_rcb(data.nodes, space_parts, rbffd::stencil_rule(params, 2, d).size,
+                              rbffd::stencil_rule(params, 1, d).size);
+  auto ops = vanilla ? local_rows(data.nodes, part, space_part)
+                     : assemble_local(data.nodes, part, space_part, params,
+                                      rbffd::RobinCoefficients::constant(data.problem->alpha(),
+                                                                         data.problem->beta()));
   // Halo sizes of every space part, for partition.json (one small allreduce).
   auto halo_t =
       torch::zeros({space_parts}, torch::TensorOptions().dtype(torch::kDouble).device(device));
@@ -389,10 +478,13 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
         ops.owned.size(), ops.global_l_rows, ops.n_halo, part.imbalance(), ops.seconds);
   LocalProblem local = make_local_problem(data, std::move(ops), slices);
   Network net = make_network(config, data);
-  PartitionedLoss loss(local, net);
+  PartitionedLoss loss(local, net, tc.method);
+  std::vector<double> weights = fixed_loss_weights(tc, loss.names());
   DistributedObjective objective(
-      net, [&loss](const Network& n) { return loss.terms(n); },
-      fixed_loss_weights(tc, loss.names()), comm);
+      net, [&loss](const Network& n) { return loss.terms(n); }, weights, comm);
+  const auto& names = loss.names();
+  const auto pde_index =
+      static_cast<std::size_t>(std::find(names.begin(), names.end(), "pde") - names.begin());
   objective.broadcast_parameters();
   const double setup_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count();
@@ -433,6 +525,21 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
       is_lbfgs = true;
     }
     const auto t0 = std::chrono::steady_clock::now();
+    // Learning-rate annealing (as the single-process trainer): lambda_i <- (1 - a) lambda_i +
+    // a max|g_pde| / mean|g_i| from the GLOBAL per-term gradients, so every rank agrees.
+    if (tc.loss_weights == "annealing" && pde_index < names.size() &&
+        (epoch - 1) % tc.annealing_every == 0) {
+      auto G = objective.term_gradients().to(torch::kCPU, torch::kDouble);
+      const double gmax = G[static_cast<std::int64_t>(pde_index)].abs().max().item<double>();
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i == pde_index) continue;
+        const double mean = G[static_cast<std::int64_t>(i)].abs().mean().item<double>();
+        const double hat = gmax / (mean + 1e-300);
+        if (std::isfinite(hat) && mean > 0)
+          weights[i] = (1.0 - tc.annealing_alpha) * weights[i] + tc.annealing_alpha * hat;
+      }
+      objective.set_weights(weights);
+    }
     first_of_step = true;
     double lv;
     if (is_lbfgs) {
@@ -468,6 +575,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
                          {"seconds", train_seconds},
                          {"loss", lv},
                          {"terms", terms},
+                         {"weights", weights},
                          {"test_rel_l2", data.has_reference ? err : -1.0}});
       csv += fmt::format("{},{:.6g},{:.17g}", epoch, train_seconds, lv);
       for (double t : terms) csv += fmt::format(",{:.17g}", t);
@@ -518,7 +626,9 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     write_text(stage / "partition.json", partition_json(part, halo, time_parts).dump(2) + "\n");
     json loss_terms = json::object();
     for (std::size_t i = 0; i < terms.size(); ++i) loss_terms[loss.names()[i]] = terms[i];
-    json r = {{"method", "dtpinn"},
+    json final_weights = json::object();
+    for (std::size_t i = 0; i < weights.size(); ++i) final_weights[names[i]] = weights[i];
+    json r = {{"method", tc.method},
               {"precision", tc.precision},
               {"device", tc.device},
               {"pde", to_string(data.problem->pde())},
@@ -527,6 +637,8 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
               {"n_interior", data.nodes.n_interior},
               {"n_boundary", data.nodes.n_boundary},
               {"order", config.rbffd.order},
+              {"loss_weights", tc.loss_weights},
+              {"final_weights", final_weights},
               {"epochs", epoch},
               {"train_seconds", train_seconds},
               {"seconds_per_epoch", epoch > 0 ? train_seconds / epoch : 0.0},

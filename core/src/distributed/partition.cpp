@@ -293,6 +293,34 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
   return out;
 }
 
+LocalOperators local_rows(const nodegen::NodeSet& nodes, const Partition& partition, int part) {
+  const auto nc = nodes.n_interior + nodes.n_boundary;
+  if (static_cast<std::int64_t>(partition.owner.size()) != nc)
+    throw std::invalid_argument("local_rows: the partition does not match the nodes");
+  if (part < 0 || part >= partition.parts)
+    throw std::invalid_argument(fmt::format("local_rows: part {} of {}", part, partition.parts));
+  LocalOperators out;
+  out.part = part;
+  out.parts = partition.parts;
+  for (std::int32_t i = 0; i < static_cast<std::int32_t>(nc); ++i)
+    if (partition.owner[i] == part) {
+      if (i >= nodes.n_interior)
+        out.boundary_rows.push_back(static_cast<std::int32_t>(out.owned.size()));
+      out.owned.push_back(i);
+    }
+  out.columns = out.owned;
+  out.global_l_rows = nc;
+  out.global_b_rows = nodes.n_boundary;
+  const auto n = static_cast<std::int32_t>(out.columns.size());
+  out.L.rows = n;
+  out.L.cols = n;
+  out.L.row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
+  out.B.rows = static_cast<std::int32_t>(out.boundary_rows.size());
+  out.B.cols = n;
+  out.B.row_ptr.assign(out.boundary_rows.size() + 1, 0);
+  return out;
+}
+
 SliceRange split_slices(std::int64_t slices, int parts, int part) {
   if (parts < 1 || parts > slices)
     throw std::invalid_argument(fmt::format(

@@ -40,6 +40,8 @@ struct LocalProblem {
   Eigen::MatrixXd g;               ///< owned boundary rows x S
   Eigen::VectorXd u0;              ///< owned rows (heat), else empty
   std::vector<double> times;       ///< heat: this rank's slice times; Poisson {0}
+  nodegen::PointMatrix normals;    ///< owned boundary rows x d (the vanilla PINN's du/dn)
+  double alpha = 1.0, beta = 1.0;  ///< Robin coefficients
   std::int64_t first_slice = 0;    ///< global index of times[0]
   std::int64_t global_slices = 1;  ///< S of the whole problem (the loss normalisation)
 };
@@ -48,10 +50,13 @@ struct LocalProblem {
 /// part described by `ops`, and (heat) the time slices to `slices` (f and g columns, times).
 LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRange slices = {});
 
-/// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc").
+/// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc"). `method`
+/// "dtpinn" (L u, B u on owned + halo nodes) or "vanilla" (autograd derivatives at the owned
+/// nodes only: local.ops needs no operator rows, see local_rows()).
 class PartitionedLoss {
  public:
-  PartitionedLoss(const LocalProblem& local, const Network& net);
+  PartitionedLoss(const LocalProblem& local, const Network& net,
+                  const std::string& method = "dtpinn");
   ~PartitionedLoss();
   PartitionedLoss(PartitionedLoss&&) noexcept;
   const std::vector<std::string>& names() const;
@@ -75,6 +80,11 @@ class DistributedObjective {
   /// parameter's .grad() holds the global gradient and the return value is the global loss.
   /// `terms` (may be null) receives the global unweighted terms.
   double evaluate(std::vector<double>* terms = nullptr);
+  /// New loss weights (learning-rate annealing); must be equal on every rank.
+  void set_weights(const std::vector<double>& weights);
+  /// Global gradient of each term separately, [T, P] (T backward passes, one allreduce):
+  /// what learning-rate annealing reads.
+  at::Tensor term_gradients();
   /// Makes every rank's weights equal to rank 0's (one allreduce).
   void broadcast_parameters();
   FlatParameters& flat();
@@ -93,7 +103,8 @@ std::vector<double> fixed_loss_weights(const TrainConfig& train,
 /// writes DIR (model.pt, checkpoint.json, config.toml, history.csv, partition.json,
 /// results.json last; staged in DIR/.partial-<pid>/ and moved only when every rank
 /// succeeded). Returns 0; throws std::runtime_error (one line) on failure, leaving no
-/// results.json. Supports method dtpinn, optimizers lbfgs | adam | adam_lbfgs, fixed weights;
+/// results.json. Supports methods dtpinn and vanilla, optimizers lbfgs | adam | adam_lbfgs,
+/// fixed or annealed loss weights;
 /// heat may split its time slices too (options.time_parts must divide the world size).
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
                           const std::string& out_dir, std::ostream* log);

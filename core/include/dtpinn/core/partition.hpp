@@ -83,6 +83,10 @@ struct SliceRange {
 /// not in [1, slices] or part not in [0, parts).
 SliceRange split_slices(std::int64_t slices, int parts, int part);
 
+/// Part `part`'s rows without any operator (the vanilla PINN): owned, boundary_rows, columns =
+/// owned (no halo: autograd needs no neighbours), L and B empty, the global row counts set.
+LocalOperators local_rows(const nodegen::NodeSet& nodes, const Partition& partition, int part);
+
 /// Rows `rows` (global row indices, any order) of a global CSR matrix, columns unchanged: the
 /// reference the tests compare assemble_local against.
 rbffd::CsrMatrix select_rows(const rbffd::CsrMatrix& a, const std::vector<std::int32_t>& rows);

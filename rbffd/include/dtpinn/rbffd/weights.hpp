@@ -63,11 +63,12 @@ class StencilWeights {
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;  ///< fallback: LU of the whole system
   // Null-space solver workspaces (see solve_null_space in weights.cpp).
   bool solve_null_space(Status& status);
-  void fill_polynomials(Eigen::MatrixXd& p) const;              ///< P (n x M) from legendre_
-  void fill_phs(const Eigen::MatrixXd& y, Eigen::MatrixXd& a);  ///< A_ij = |y_i - y_j|^m
-  void build_full_system();                                     ///< system_ for the LU fallback
+  void fill_polynomials(Eigen::MatrixXd& p) const;  ///< P (n x M) from legendre_
+  /// a(i, j) = |y_{first+i} - y_{first+j}|^m: (n - first) x count, n = y.rows().
+  void fill_phs(const Eigen::MatrixXd& y, int first, int count, Eigen::MatrixXd& a);
+  void build_full_system();  ///< system_ for the LU fallback
   std::vector<int> perm_;
-  Eigen::MatrixXd pf_, xt_, ap_, az_, g_, w1_, c_, y_, lp_, phs_;
+  Eigen::MatrixXd pf_, xt_, ap_, a22_, wv_, g_, w1_, c_, y_, lp_, phs_;
   Eigen::ArrayXd tmp_;
   Eigen::LLT<Eigen::MatrixXd> llt_;
   double legendre_at0_[5][16] = {};  ///< P_k^{(j)}(0), j = 0..4, k <= 15
