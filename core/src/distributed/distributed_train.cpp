@@ -1,8 +1,8 @@
 // Partitioned DT-PINN loss, the all-reduced objective, and the distributed `dtpinn train`.
-#include <dtpinn/autodiff/derivatives.hpp>
 #include <dtpinn/autodiff/sparse_operator.hpp>
 #include <dtpinn/core/distributed_train.hpp>
 #include <dtpinn/core/flat_parameters.hpp>
+#include <dtpinn/core/losses.hpp>
 #include <dtpinn/core/trainer.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
@@ -96,65 +96,59 @@ torch::Tensor to_tensor(const Eigen::MatrixXd& m, const torch::TensorOptions& o)
 
 }  // namespace
 
+// This rank's block of rows with the loss normalised by the GLOBAL counts (losses.hpp).
 struct PartitionedLoss::Impl {
   Impl(const LocalProblem& p, const Network& net, bool vanilla_method) : vanilla(vanilla_method) {
     const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
-    if (!vanilla) {
-      L.emplace(p.ops.L, o);
-      B.emplace(p.ops.B, o);
-    }
-    pde = p.pde;
-    dim = static_cast<int>(p.points.cols());
-    alpha = p.alpha;
-    beta = p.beta;
+    auto& b = block;
+    b.pde = p.pde;
+    b.rows = static_cast<std::int64_t>(p.ops.owned.size());
     // The vanilla PINN evaluates the network at its owned nodes only (the first local columns).
-    n_local = vanilla ? static_cast<std::int64_t>(p.ops.owned.size())
-                      : static_cast<std::int64_t>(p.ops.columns.size());
-    n_owned = static_cast<std::int64_t>(p.ops.owned.size());
-    inv_l = 1.0 / static_cast<double>(p.ops.global_l_rows);
-    inv_b = p.ops.global_b_rows > 0 ? 1.0 / static_cast<double>(p.ops.global_b_rows) : 0.0;
-    auto x = to_tensor(Eigen::MatrixXd(p.points.topRows(n_local)), o);
-    if (pde == PdeKind::heat) {
-      slices = static_cast<std::int64_t>(p.times.size());
+    b.nodes = vanilla ? b.rows : static_cast<std::int64_t>(p.ops.columns.size());
+    const double inv_l = 1.0 / static_cast<double>(p.ops.global_l_rows);
+    const double inv_b =
+        p.ops.global_b_rows > 0 ? 1.0 / static_cast<double>(p.ops.global_b_rows) : 0.0;
+    const double inv_s = 1.0 / static_cast<double>(p.global_slices);
+    b.pde_scale = inv_l * inv_s;
+    b.bc_scale = inv_b * inv_s;
+    b.ic_scale = p.first_slice == 0 ? inv_l : 0.0;
+    auto x = to_tensor(Eigen::MatrixXd(p.points.topRows(b.nodes)), o);
+    if (b.pde == PdeKind::heat) {
+      b.slices = static_cast<std::int64_t>(p.times.size());
       std::vector<torch::Tensor> blocks;
       for (double t : p.times)
         blocks.push_back(torch::cat({x, torch::full({x.size(0), 1}, t, o)}, 1));
-      xs = torch::cat(blocks, 0);
-      u0 = to_tensor(Eigen::MatrixXd(p.u0), o).view({-1});
-      names = {"ic", "pde", "bc"};
-      inv_s = 1.0 / static_cast<double>(p.global_slices);
-      has_ic = p.first_slice == 0;
+      b.x = torch::cat(blocks, 0);
+      b.u0 = to_tensor(Eigen::MatrixXd(p.u0), o).view({-1});
     } else {
-      xs = x;
-      names = {"pde", "bc"};
+      b.x = x;
     }
-    f = to_tensor(p.f, o);
-    g = to_tensor(p.g, o);
+    names = loss_term_names(b.pde);
+    auto f = to_tensor(p.f, o), g = to_tensor(p.g, o);  // [rows, S], [nb, S]
     if (vanilla) {
-      // Slice-major flat vectors matching xs: [S n_owned] and [S n_b].
-      fv = f.t().contiguous().view({-1});
-      gv = g.t().contiguous().view({-1});
-      normals = to_tensor(Eigen::MatrixXd(p.normals), o).repeat({slices, 1});
+      b.dim = static_cast<int>(p.points.cols());
+      b.alpha = p.alpha;
+      b.beta = p.beta;
+      b.f = f.t().contiguous().view({-1});  // slice-major, matching x
+      b.g = g.t().contiguous().view({-1});
+      b.normals = to_tensor(Eigen::MatrixXd(p.normals), o).repeat({b.slices, 1});
       std::vector<std::int64_t> rows(p.ops.boundary_rows.begin(), p.ops.boundary_rows.end());
-      brows = torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong).device(o.device()));
-    }
-    if (pde != PdeKind::heat) {  // heat keeps [rows, S] even for a block of one slice
-      f = f.squeeze(1);
-      g = g.squeeze(1);
+      b.boundary_rows =
+          torch::tensor(rows, torch::TensorOptions().dtype(torch::kLong).device(o.device()));
+    } else {
+      L.emplace(p.ops.L, o);
+      B.emplace(p.ops.B, o);
+      b.L = &*L;
+      b.B = &*B;
+      // Heat keeps [rows, S] even for a block of one slice.
+      b.f = b.pde == PdeKind::heat ? f : f.squeeze(1);
+      b.g = b.pde == PdeKind::heat ? g : g.squeeze(1);
     }
   }
-  std::vector<at::Tensor> vanilla_terms(const Network& net) const;
 
   bool vanilla = false;
   std::optional<autodiff::SparseOperator> L, B;
-  PdeKind pde = PdeKind::poisson;
-  int dim = 2;
-  double alpha = 1.0, beta = 1.0;
-  torch::Tensor fv, gv, normals, brows;  // vanilla
-  std::int64_t n_local = 0, n_owned = 0, slices = 1;
-  double inv_l = 0, inv_b = 0, inv_s = 1.0;
-  bool has_ic = true;  // heat: this rank holds slice 0
-  torch::Tensor xs, f, g, u0;
+  LossBlock block;
   std::vector<std::string> names;
 };
 
@@ -165,69 +159,18 @@ PartitionedLoss::PartitionedLoss(const LocalProblem& local, const Network& net,
     throw std::invalid_argument(
         fmt::format("train.method: unknown method '{}' (dtpinn, vanilla)", method));
 }
-
-std::vector<at::Tensor> PartitionedLoss::Impl::vanilla_terms(const Network& net) const {
-  // As core's VanillaLoss, on the owned rows, each term's share normalised by global counts.
-  auto x = xs.detach().requires_grad_(true);
-  auto u = net.forward(x);  // [S n_owned]
-  auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
-  auto lap = autodiff::laplacian(grad, x, dim, true);
-  const auto nb = brows.numel();
-  auto ub = u.view({slices, n_owned}).index_select(1, brows).reshape({-1});
-  auto gb = grad.view({slices, n_owned, -1}).index_select(1, brows).reshape({slices * nb, -1});
-  auto b = alpha * autodiff::normal_derivative(gb, normals) + beta * ub - gv;
-  auto bc = b.square().sum() * (inv_b * inv_s);
-  if (pde != PdeKind::heat) {
-    auto r = lap - fv;
-    if (pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u);
-    return {r.square().sum() * inv_l, bc};
-  }
-  auto r = autodiff::time_derivative(grad, dim) - lap - fv;
-  auto ic = has_ic ? (u0 - u.narrow(0, 0, n_owned)).square().sum() * inv_l
-                   : torch::zeros({}, r.options());
-  return {ic, r.square().sum() * (inv_l * inv_s), bc};
-}
 PartitionedLoss::~PartitionedLoss() = default;
 PartitionedLoss::PartitionedLoss(PartitionedLoss&&) noexcept = default;
+
 const std::vector<std::string>& PartitionedLoss::names() const {
   return impl_->names;
 }
 
 std::vector<at::Tensor> PartitionedLoss::terms(const Network& net) const {
-  const auto& s = *impl_;
-  if (s.vanilla) return s.vanilla_terms(net);
-  if (s.pde != PdeKind::heat) {
-    auto u = net.forward(s.xs);  // [n_local]: owned nodes first, then the halo
-    auto r = s.L->apply(u) - s.f;
-    if (s.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, s.n_owned));
-    auto b = s.B->apply(u) - s.g;
-    return {r.square().sum() * s.inv_l, b.square().sum() * s.inv_b};
-  }
-  // u_t by forward-mode tangent propagation, as the single-process DT-PINN loss by default.
-  auto [u, dudt] = net.forward_with_derivative(s.xs, static_cast<int>(s.xs.size(1)) - 1);
-  auto ut = dudt.view({s.slices, s.n_local}).narrow(1, 0, s.n_owned).t();  // [n_owned, S]
-  auto U = u.view({s.slices, s.n_local}).t().contiguous();                 // [n_local, S]
-  auto r = ut - s.L->apply(U) - s.f;
-  auto b = s.B->apply(U) - s.g;
-  auto ic = s.has_ic ? (s.u0 - U.select(1, 0).narrow(0, 0, s.n_owned)).square().sum() * s.inv_l
-                     : torch::zeros({}, r.options());
-  return {ic, r.square().sum() * (s.inv_l * s.inv_s), b.square().sum() * (s.inv_b * s.inv_s)};
+  return impl_->vanilla ? vanilla_terms(net, impl_->block) : dtpinn_terms(net, impl_->block);
 }
 
 // --- objective ----------------------------------------------------------------------------------
-
-std::vector<double> fixed_loss_weights(const TrainConfig& train,
-                                       const std::vector<std::string>& names) {
-  std::vector<double> w(names.size(), 1.0);
-  for (const auto& [key, value] : train.weights) {
-    auto it = std::find(names.begin(), names.end(), key);
-    if (it == names.end())
-      throw std::runtime_error(
-          fmt::format("train.weights.{}: this problem has no '{}' term", key, key));
-    w[it - names.begin()] = value;
-  }
-  return w;
-}
 
 struct DistributedObjective::Impl {
   Impl(Network& n, TermsFn t, std::vector<double> w, Communicator& c)
@@ -479,7 +422,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   LocalProblem local = make_local_problem(data, std::move(ops), slices);
   Network net = make_network(config, data);
   PartitionedLoss loss(local, net, tc.method);
-  std::vector<double> weights = fixed_loss_weights(tc, loss.names());
+  std::vector<double> weights = initial_loss_weights(tc, loss.names());
   DistributedObjective objective(
       net, [&loss](const Network& n) { return loss.terms(n); }, weights, comm);
   const auto& names = loss.names();
@@ -530,14 +473,12 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     if (tc.loss_weights == "annealing" && pde_index < names.size() &&
         (epoch - 1) % tc.annealing_every == 0) {
       auto G = objective.term_gradients().to(torch::kCPU, torch::kDouble);
-      const double gmax = G[static_cast<std::int64_t>(pde_index)].abs().max().item<double>();
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        if (i == pde_index) continue;
-        const double mean = G[static_cast<std::int64_t>(i)].abs().mean().item<double>();
-        const double hat = gmax / (mean + 1e-300);
-        if (std::isfinite(hat) && mean > 0)
-          weights[i] = (1.0 - tc.annealing_alpha) * weights[i] + tc.annealing_alpha * hat;
-      }
+      std::vector<double> mean_abs(names.size());
+      for (std::size_t i = 0; i < names.size(); ++i)
+        mean_abs[i] = G[static_cast<std::int64_t>(i)].abs().mean().item<double>();
+      anneal_loss_weights(weights, pde_index,
+                          G[static_cast<std::int64_t>(pde_index)].abs().max().item<double>(),
+                          mean_abs, tc.annealing_alpha);
       objective.set_weights(weights);
     }
     first_of_step = true;

@@ -40,132 +40,142 @@ torch::Tensor space_time(const torch::Tensor& x, const std::vector<double>& time
   return torch::cat(blocks, 0);
 }
 
+/// Node i's boundary rows as block rows: [ni, ni + nb).
+torch::Tensor boundary_range(std::int64_t ni, std::int64_t nb, const torch::TensorOptions& o) {
+  return torch::arange(ni, ni + nb, torch::TensorOptions().dtype(torch::kLong).device(o.device()));
+}
+
+/// The whole problem as one block: scales 1 / (rows S), 1 / (Nb S), 1 / rows give the means.
+LossBlock whole_block(const Dataset& d, const torch::TensorOptions& o) {
+  LossBlock b;
+  b.pde = d.problem->pde();
+  b.slices = b.pde == PdeKind::heat ? static_cast<std::int64_t>(d.times.size()) : 1;
+  b.rows = d.n_collocation();
+  const auto S = static_cast<double>(b.slices);
+  b.pde_scale = 1.0 / (static_cast<double>(b.rows) * S);
+  b.bc_scale = 1.0 / (static_cast<double>(d.nodes.n_boundary) * S);
+  b.ic_scale = 1.0 / static_cast<double>(b.rows);
+  if (b.pde == PdeKind::heat) b.u0 = vector_tensor(d.u0, o);
+  return b;
+}
+
 class DtPinnLoss : public Loss {
  public:
+  DtPinnLoss(const DtPinnLoss&) = delete;  // the block points at L_ and B_
+  DtPinnLoss& operator=(const DtPinnLoss&) = delete;
   DtPinnLoss(const Dataset& d, const Network& net, bool tangent)
       : L_(d.L, torch::TensorOptions().dtype(net.dtype()).device(net.device())),
-        B_(d.B, torch::TensorOptions().dtype(net.dtype()).device(net.device())),
-        tangent_(tangent) {
+        B_(d.B, torch::TensorOptions().dtype(net.dtype()).device(net.device())) {
     const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
-    pde_ = d.problem->pde();
-    nc_ = d.n_collocation();
-    n_ = d.nodes.size();
+    b_ = whole_block(d, o);
+    b_.nodes = d.nodes.size();  // interior, boundary, ghost
     auto x = points_tensor(d.nodes.points, o);
-    if (pde_ == PdeKind::heat) {
-      x_ = space_time(x, d.times).requires_grad_(false);
-      slices_ = static_cast<std::int64_t>(d.times.size());
-      u0_ = vector_tensor(d.u0, o);
-      names_ = {"ic", "pde", "bc"};
-    } else {
-      x_ = x;
-      slices_ = 1;
-      names_ = {"pde", "bc"};
+    b_.x = b_.pde == PdeKind::heat ? space_time(x, d.times) : x;
+    b_.f = matrix_tensor(d.f, o);  // [Nc, S]
+    b_.g = matrix_tensor(d.g, o);  // [Nb, S]
+    if (b_.pde != PdeKind::heat) {
+      b_.f = b_.f.squeeze(1);
+      b_.g = b_.g.squeeze(1);
     }
-    f_ = matrix_tensor(d.f, o);  // [Nc, S]
-    g_ = matrix_tensor(d.g, o);  // [Nb, S]
-    if (pde_ != PdeKind::heat) {
-      f_ = f_.squeeze(1);
-      g_ = g_.squeeze(1);
-    }
+    b_.L = &L_;
+    b_.B = &B_;
+    b_.tangent = tangent;
+    names_ = loss_term_names(b_.pde);
   }
 
-  std::vector<at::Tensor> terms(const Network& net) const override {
-    if (pde_ != PdeKind::heat) {
-      auto u = net.forward(x_);  // [N]: interior, boundary, ghost
-      auto r = L_.apply(u) - f_;
-      if (pde_ == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, nc_));
-      auto b = B_.apply(u) - g_;
-      return {r.square().mean(), b.square().mean()};
-    }
-    // Heat: one forward pass over all slices, u_t in the t column (tangent or autograd).
-    const int t_col = static_cast<int>(x_.size(1)) - 1;
-    at::Tensor u, dudt;
-    if (tangent_) {
-      std::tie(u, dudt) = net.forward_with_derivative(x_, t_col);  // [S N] each
-    } else {
-      auto x = x_.detach().requires_grad_(true);
-      u = net.forward(x);
-      dudt =
-          autodiff::time_derivative(autodiff::input_gradient(u, x, /*create_graph=*/true), t_col);
-    }
-    auto ut = dudt.view({slices_, n_}).narrow(1, 0, nc_).t();  // [Nc, S]
-    auto U = u.view({slices_, n_}).t().contiguous();           // [N, S]: one column per slice
-    auto lu = L_.apply(U);                                     // [Nc, S]
-    auto bu = B_.apply(U);                                     // [Nb, S]
-    auto ic = u0_ - U.select(1, 0).narrow(0, 0, nc_);
-    auto r = ut - lu - f_;
-    auto b = bu - g_;
-    return {ic.square().mean(), r.square().mean(), b.square().mean()};
-  }
+  std::vector<at::Tensor> terms(const Network& net) const override { return dtpinn_terms(net, b_); }
 
  private:
   SparseOperator L_, B_;
-  bool tangent_ = true;
-  PdeKind pde_;
-  std::int64_t nc_ = 0, n_ = 0, slices_ = 1;
-  torch::Tensor x_, f_, g_, u0_;
+  LossBlock b_;
 };
 
 class VanillaLoss : public Loss {
  public:
   VanillaLoss(const Dataset& d, const Network& net) {
     const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
-    pde_ = d.problem->pde();
-    dim_ = d.dim();
-    nc_ = d.n_collocation();
-    ni_ = d.nodes.n_interior;
-    nb_ = d.nodes.n_boundary;
-    alpha_ = d.problem->alpha();
-    beta_ = d.problem->beta();
-    auto x = points_tensor(d.nodes.points.topRows(nc_), o);
-    normals_ = points_tensor(d.nodes.normals.middleRows(ni_, nb_), o);
-    if (pde_ == PdeKind::heat) {
-      slices_ = static_cast<std::int64_t>(d.times.size());
-      x_ = space_time(x, d.times);
-      u0_ = vector_tensor(d.u0, o);
-      names_ = {"ic", "pde", "bc"};
-      normals_ = normals_.repeat({slices_, 1});  // per slice, [S Nb, d]
-    } else {
-      x_ = x;
-      names_ = {"pde", "bc"};
-    }
-    // f as [S, Nc] flattened in slice-major order, matching x_.
-    f_ = matrix_tensor(d.f, o).t().contiguous().view({-1});
-    g_ = matrix_tensor(d.g, o).t().contiguous().view({-1});
+    b_ = whole_block(d, o);
+    b_.nodes = b_.rows;  // the collocation nodes only: no ghosts
+    b_.dim = d.dim();
+    b_.alpha = d.problem->alpha();
+    b_.beta = d.problem->beta();
+    const auto ni = d.nodes.n_interior, nb = d.nodes.n_boundary;
+    auto x = points_tensor(d.nodes.points.topRows(b_.rows), o);
+    b_.x = b_.pde == PdeKind::heat ? space_time(x, d.times) : x;
+    b_.normals = points_tensor(d.nodes.normals.middleRows(ni, nb), o).repeat({b_.slices, 1});
+    b_.boundary_rows = boundary_range(ni, nb, o);
+    // f, g as [S, rows] flattened in slice-major order, matching x.
+    b_.f = matrix_tensor(d.f, o).t().contiguous().view({-1});
+    b_.g = matrix_tensor(d.g, o).t().contiguous().view({-1});
+    names_ = loss_term_names(b_.pde);
   }
 
   std::vector<at::Tensor> terms(const Network& net) const override {
-    auto x = x_.detach().requires_grad_(true);
-    auto u = net.forward(x);  // [S Nc]
-    auto grad = autodiff::input_gradient(u, x, true);
-    auto lap = autodiff::laplacian(grad, x, dim_, true);
-    // Boundary rows of every slice: [S, Nc] -> [S, Nb].
-    auto sel_b = [&](const torch::Tensor& t) {
-      return t.view({slices_, nc_}).narrow(1, ni_, nb_).reshape({-1});
-    };
-    auto gb = grad.view({slices_, nc_, -1}).narrow(1, ni_, nb_).reshape({slices_ * nb_, -1});
-    auto bu = alpha_ * autodiff::normal_derivative(gb, normals_) + beta_ * sel_b(u);
-    auto b = bu - g_;
-    if (pde_ != PdeKind::heat) {
-      auto r = lap - f_;
-      if (pde_ == PdeKind::nonlinear_poisson) r = r - torch::exp(u);
-      return {r.square().mean(), b.square().mean()};
-    }
-    auto ut = autodiff::time_derivative(grad, dim_);
-    auto r = ut - lap - f_;
-    auto ic = u0_ - u.narrow(0, 0, nc_);
-    return {ic.square().mean(), r.square().mean(), b.square().mean()};
+    return vanilla_terms(net, b_);
   }
 
  private:
-  PdeKind pde_;
-  int dim_ = 2;
-  std::int64_t nc_ = 0, ni_ = 0, nb_ = 0, slices_ = 1;
-  double alpha_ = 1, beta_ = 1;
-  torch::Tensor x_, normals_, f_, g_, u0_;
+  LossBlock b_;
 };
 
 }  // namespace
+
+std::vector<std::string> loss_term_names(PdeKind pde) {
+  if (pde == PdeKind::heat) return {"ic", "pde", "bc"};
+  return {"pde", "bc"};
+}
+
+std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
+  if (b.pde != PdeKind::heat) {
+    auto u = net.forward(b.x);  // [nodes]: the block's rows first
+    auto r = b.L->apply(u) - b.f;
+    if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, b.rows));
+    auto e = b.B->apply(u) - b.g;
+    return {r.square().sum() * b.pde_scale, e.square().sum() * b.bc_scale};
+  }
+  // Heat: one forward pass over all slices, u_t in the t column (tangent or autograd).
+  const int t_col = static_cast<int>(b.x.size(1)) - 1;
+  at::Tensor u, dudt;
+  if (b.tangent) {
+    std::tie(u, dudt) = net.forward_with_derivative(b.x, t_col);  // [S nodes] each
+  } else {
+    auto x = b.x.detach().requires_grad_(true);
+    u = net.forward(x);
+    dudt = autodiff::time_derivative(autodiff::input_gradient(u, x, /*create_graph=*/true), t_col);
+  }
+  auto ut = dudt.view({b.slices, b.nodes}).narrow(1, 0, b.rows).t();  // [rows, S]
+  auto U = u.view({b.slices, b.nodes}).t().contiguous();  // [nodes, S]: a column per slice
+  auto r = ut - b.L->apply(U) - b.f;
+  auto e = b.B->apply(U) - b.g;
+  auto ic = b.ic_scale != 0
+                ? (b.u0 - U.select(1, 0).narrow(0, 0, b.rows)).square().sum() * b.ic_scale
+                : torch::zeros({}, r.options());
+  return {ic, r.square().sum() * b.pde_scale, e.square().sum() * b.bc_scale};
+}
+
+std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
+  auto x = b.x.detach().requires_grad_(true);
+  auto u = net.forward(x);  // [S rows]
+  auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
+  auto lap = autodiff::laplacian(grad, x, b.dim, true);
+  // The boundary rows of every slice: [S, rows] -> [S nb].
+  const auto nb = b.boundary_rows.numel();
+  auto ub = u.view({b.slices, b.rows}).index_select(1, b.boundary_rows).reshape({-1});
+  auto gb = grad.view({b.slices, b.rows, -1})
+                .index_select(1, b.boundary_rows)
+                .reshape({b.slices * nb, -1});
+  auto e = b.alpha * autodiff::normal_derivative(gb, b.normals) + b.beta * ub - b.g;
+  auto bc = e.square().sum() * b.bc_scale;
+  if (b.pde != PdeKind::heat) {
+    auto r = lap - b.f;
+    if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u);
+    return {r.square().sum() * b.pde_scale, bc};
+  }
+  auto r = autodiff::time_derivative(grad, b.dim) - lap - b.f;
+  auto ic = b.ic_scale != 0 ? (b.u0 - u.narrow(0, 0, b.rows)).square().sum() * b.ic_scale
+                            : torch::zeros({}, r.options());
+  return {ic, r.square().sum() * b.pde_scale, bc};
+}
 
 std::unique_ptr<Loss> make_loss(const std::string& method, const Dataset& data, const Network& net,
                                 const std::string& time_derivative) {

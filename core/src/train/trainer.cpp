@@ -53,23 +53,6 @@ std::string fmt_duration(double s) {
   return fmt::format("{}h{:02d}m", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
 }
 
-std::vector<double> initial_weights(const TrainConfig& t, const std::vector<std::string>& names) {
-  std::vector<double> w(names.size(), 1.0);
-  for (const auto& [key, value] : t.weights) {
-    auto it = std::find(names.begin(), names.end(), key);
-    if (it == names.end()) {
-      std::string list;
-      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      throw std::runtime_error(fmt::format(
-          "train.weights.{}: this problem has no '{}' loss term (terms: {})", key, key, list));
-    }
-    if (!(value >= 0) || !std::isfinite(value))
-      throw std::runtime_error(fmt::format("train.weights.{}: must be >= 0 (got {})", key, value));
-    w[static_cast<std::size_t>(it - names.begin())] = value;
-  }
-  return w;
-}
-
 torch::Tensor weighted_sum(const std::vector<at::Tensor>& terms, const std::vector<double>& w) {
   torch::Tensor total = terms[0] * w[0];
   for (std::size_t i = 1; i < terms.size(); ++i) total = total + terms[i] * w[i];
@@ -216,6 +199,34 @@ void check_train_config(const TrainConfig& t) {
 
 }  // namespace
 
+std::vector<double> initial_loss_weights(const TrainConfig& t,
+                                         const std::vector<std::string>& names) {
+  std::vector<double> w(names.size(), 1.0);
+  for (const auto& [key, value] : t.weights) {
+    auto it = std::find(names.begin(), names.end(), key);
+    if (it == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw std::runtime_error(fmt::format(
+          "train.weights.{}: this problem has no '{}' loss term (terms: {})", key, key, list));
+    }
+    if (!(value >= 0) || !std::isfinite(value))
+      throw std::runtime_error(fmt::format("train.weights.{}: must be >= 0 (got {})", key, value));
+    w[static_cast<std::size_t>(it - names.begin())] = value;
+  }
+  return w;
+}
+
+void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double max_abs_pde,
+                         const std::vector<double>& mean_abs, double alpha) {
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (i == pde_index) continue;
+    const double mean = mean_abs.at(i);
+    const double hat = max_abs_pde / (mean + 1e-300);
+    if (std::isfinite(hat) && mean > 0) w[i] = (1.0 - alpha) * w[i] + alpha * hat;
+  }
+}
+
 double TrainResult::seconds_to_error(double e) const {
   for (const auto& h : history)
     if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.seconds;
@@ -293,7 +304,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   const auto setup_t0 = Clock::now();
   auto loss = make_loss(tc.method, data, net, tc.time_derivative);
   const auto& names = loss->names();
-  std::vector<double> w = initial_weights(tc, names);
+  std::vector<double> w = initial_loss_weights(tc, names);
   const auto params = net.parameters();
   const bool fp64 = net.dtype() == c10::kDouble;
   const bool cuda = net.device().is_cuda();
@@ -400,6 +411,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
       double gmax = 0.0;
       for (const auto& g : gp)
         if (g.defined()) gmax = std::max(gmax, g.abs().max().item<double>());
+      std::vector<double> mean_abs(terms.size(), 0.0);
       for (std::size_t i = 0; i < terms.size(); ++i) {
         if (i == pde_index) continue;
         auto gi = torch::autograd::grad({terms[i]}, params, {}, true, false, true);
@@ -410,11 +422,9 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
             sum += g.abs().sum().item<double>();
             count += g.numel();
           }
-        const double mean = count > 0 ? sum / static_cast<double>(count) : 0.0;
-        const double hat = gmax / (mean + 1e-300);
-        if (std::isfinite(hat) && mean > 0)
-          w[i] = (1.0 - tc.annealing_alpha) * w[i] + tc.annealing_alpha * hat;
+        mean_abs[i] = count > 0 ? sum / static_cast<double>(count) : 0.0;
       }
+      anneal_loss_weights(w, pde_index, gmax, mean_abs, tc.annealing_alpha);
       if (device_opt) device_opt->set_weights(w);
     }
     torch::Tensor step_loss;

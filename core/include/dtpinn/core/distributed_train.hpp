@@ -94,10 +94,6 @@ class DistributedObjective {
   std::unique_ptr<Impl> impl_;
 };
 
-/// The loss weights of config.train.weights for these term names (default 1).
-std::vector<double> fixed_loss_weights(const TrainConfig& train,
-                                       const std::vector<std::string>& names);
-
 /// `dtpinn train --nproc K` worker (or a rank started by torchrun/mpirun/SLURM): joins the
 /// group from the environment, builds the nodes and its part of L and B, trains, and on rank 0
 /// writes DIR (model.pt, checkpoint.json, config.toml, history.csv, partition.json,

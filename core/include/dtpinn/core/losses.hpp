@@ -9,7 +9,8 @@
 //   heat:               ic  = mean((u0 - u(., 0))^2) over Ni + Nb,
 //                       pde = mean((u_t - L u - f)^2) over (Nt + 1)(Ni + Nb),
 //                       bc  = mean((B u - g)^2) over (Nt + 1) Nb,
-//                       u_t by autograd in the t input; L and B applied to all Nt + 1 slices
+//                       u_t in the t input (forward-mode tangent, or autograd); L and B applied
+//                       to all Nt + 1 slices
 //                       at once as one multi-column SpMV ([N, Nt + 1]).
 // Vanilla PINN: the same terms with Lap u, du/dn and u_t by autograd (create_graph) at the
 // Ni + Nb collocation nodes (no ghosts).
@@ -18,11 +19,50 @@
 
 #include <ATen/Tensor.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+namespace dtpinn::autodiff {
+class SparseOperator;
+}
+
 namespace dtpinn::core {
+
+/// The tensors of one block of collocation rows: all of them for a single process, one rank's
+/// share when distributed (distributed_train.hpp). Every term is a SUM of squares over the
+/// block times its scale, so with scales 1 / (global count) the blocks' terms add up to the
+/// global means above. Tensors on the network's device and dtype.
+struct LossBlock {
+  PdeKind pde = PdeKind::poisson;
+  std::int64_t slices = 1;  ///< S: time slices in x (heat), else 1
+  std::int64_t rows = 0;    ///< collocation rows of the block (the first `rows` nodes)
+  std::int64_t nodes = 0;   ///< nodes per slice in x (DT-PINN: rows, then halo / ghosts)
+  at::Tensor x;             ///< [S nodes, D] network inputs, slice-major
+  /// DT-PINN: [rows, S] and [nb, S] (heat) or [rows] and [nb]; vanilla: [S rows] and [S nb],
+  /// slice-major.
+  at::Tensor f, g;
+  at::Tensor u0;  ///< heat: [rows]
+  /// Factors of the sums of squares; ic_scale = 0 when the block holds no t = 0 slice.
+  double pde_scale = 1, bc_scale = 1, ic_scale = 1;
+  // DT-PINN: the block's rows of L and B (columns = the x nodes), u_t by tangent or autograd.
+  const autodiff::SparseOperator* L = nullptr;
+  const autodiff::SparseOperator* B = nullptr;
+  bool tangent = true;
+  // Vanilla: Robin data at the block's boundary rows.
+  int dim = 2;  ///< spatial dimension d
+  double alpha = 1, beta = 1;
+  at::Tensor normals;        ///< [S nb, d]
+  at::Tensor boundary_rows;  ///< int64 [nb]: block rows of the boundary nodes
+};
+
+/// The DT-PINN terms of a block ("pde", "bc" or heat "ic", "pde", "bc").
+std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& block);
+/// The vanilla (autograd) PINN terms of a block, same names.
+std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& block);
+/// {"pde", "bc"} or, for heat, {"ic", "pde", "bc"}.
+std::vector<std::string> loss_term_names(PdeKind pde);
 
 class Loss {
  public:

@@ -66,6 +66,18 @@ double test_error(const Network& net, const Dataset& data);
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options = {});
 
+/// The fixed loss weights of train.weights for these term names (missing: 1). Throws
+/// std::runtime_error naming a term the problem does not have or a negative weight.
+std::vector<double> initial_loss_weights(const TrainConfig& t,
+                                         const std::vector<std::string>& names);
+
+/// One learning-rate-annealing update (Wang, Teng & Perdikaris, seed 001), shared by the
+/// single-process and distributed trainers: w_i <- (1 - a) w_i + a max|g_pde| / mean|g_i| for
+/// every term i but pde, from max_abs_pde = max |d L_pde / d theta| and mean_abs[i] =
+/// mean |d L_i / d theta|; a term whose mean is 0 (or whose ratio is not finite) keeps its weight.
+void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double max_abs_pde,
+                         const std::vector<double>& mean_abs, double alpha);
+
 /// Intra-op threads of LibTorch and of the SpMV kernel (0 = leave the default: all cores).
 void set_threads(int threads);
 
