@@ -44,7 +44,7 @@ struct Row {
   int order;
   double median_s, min_s, cpu_s;
   long nnz_l, nnz_b;
-  int n_l, n_b;
+  int n_l, n_lb, n_b;  // L's stencil size at interior / boundary nodes, B's (boundary)
   int reps;
 };
 
@@ -73,16 +73,17 @@ Row measure(const std::string& shape, const nodegen::NodeSet& nodes, int p, int 
           static_cast<long>(ops.boundary.nnz()),
           0,
           0,
+          0,
           reps};
   for (const auto& info : ops.info) {
-    if (info.name == "L") row.n_l = info.rule.size;
-    if (info.name == "B") row.n_b = info.rule.size;
+    if (info.name == "L") row.n_l = info.rule.size, row.n_lb = info.rule.boundary_size;
+    if (info.name == "B") row.n_b = info.rule.boundary_size;
   }
   std::printf(
-      "%-5s N=%8ld (Ni+Nb=%8ld) p=%d  n_L=%3d n_B=%3d  median %.4f s  min %.4f s  "
+      "%-5s N=%8ld (Ni+Nb=%8ld) p=%d  n_L=%3d/%3d n_B=%3d  median %.4f s  min %.4f s  "
       "CPU %.4f s  (%d runs)  %.2f us/row\n",
-      shape.c_str(), row.n_total, row.n_colloc, p, row.n_l, row.n_b, row.median_s, row.min_s,
-      row.cpu_s, reps, 1e6 * row.median_s / row.n_colloc);
+      shape.c_str(), row.n_total, row.n_colloc, p, row.n_l, row.n_lb, row.n_b, row.median_s,
+      row.min_s, row.cpu_s, reps, 1e6 * row.median_s / row.n_colloc);
   std::fflush(stdout);
   return row;
 }
@@ -211,13 +212,15 @@ int main(int argc, char** argv) {
              ? ""
              : " (rbffd/ with uncommitted changes)")
      << "\n\n";
+  md << "n_L: stencil size of L at interior / boundary nodes; n_B: of B (boundary nodes; "
+        "rbffd/params.hpp: larger boundary stencils in 3D).\n\n";
   md << "| shape | N (all nodes) | Ni+Nb | p | n_L | n_B | nnz(L) | nnz(B) | median [s] | min [s] "
         "| median CPU [s] (all threads) | us per row | runs |\n";
   md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows)
     md << fmt::format(
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
-        r.shape, r.n_total, r.n_colloc, r.order, r.n_l, r.n_b, r.nnz_l, r.nnz_b, r.median_s,
+        "| {} | {} | {} | {} | {} / {} | {} | {} | {} | {:.4f} | {:.4f} | {:.4f} | {:.2f} | {} |\n",
+        r.shape, r.n_total, r.n_colloc, r.order, r.n_l, r.n_lb, r.n_b, r.nnz_l, r.nnz_b, r.median_s,
         r.min_s, r.cpu_s, 1e6 * r.median_s / r.n_colloc, r.reps);
   md << "\n## Classical solve ([L; B] u = [f; g], square with ghosts)\n\n"
         "`rbffd::solve_poisson` on the system assembled above (time excludes assembly), data "
@@ -260,7 +263,11 @@ int main(int argc, char** argv) {
         "dropped: Eigen's blocked partial_lu_impl on the tall P, a zero-padded aligned LU "
         "update, lazy (coefficient-based) products, a heap or a buffered k-nearest result set, "
         "a radius-bounded search and a uniform-grid search instead of the k-d tree (all slower "
-        "or equal).\n";
+        "or equal).\n"
+        "- 2026-11-23 (this table): 3D rows centred at boundary nodes use stencils of "
+        "ceil(2.5 binom(l + 3, 3)) + 1 nodes instead of 2 binom(l + 3, 3) + 1, and 3D ghosts sit "
+        "at 0.5 h (the max-norm orders of the boundary rows, rbffd/params.hpp): the ball rows "
+        "cost more (2D unchanged).\n";
   nodegen::AtomicFile file(out_path);
   file.stream() << md.str();
   file.commit();

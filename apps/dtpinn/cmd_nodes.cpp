@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -26,7 +27,7 @@ struct NodesArgs {
   double h = 0.0;
   std::uint64_t seed = 0;
   bool no_ghosts = false;
-  double ghost_distance = 1.0;
+  double ghost_distance = std::numeric_limits<double>::quiet_NaN();  // unset: the default
   int repulsion = 0;
   std::string format;
   bool rescale = false;
@@ -49,7 +50,9 @@ void run_nodes(const NodesArgs& a) {
   if (a.n != 0 && a.n < 10) throw std::invalid_argument(fmt::format("--n: {} is below 10", a.n));
   if (a.h < 0.0 || !std::isfinite(a.h)) throw std::invalid_argument("--h: must be > 0");
   if (a.repulsion < 0) throw std::invalid_argument("--repulsion: must be >= 0");
-  if (!(a.ghost_distance > 0)) throw std::invalid_argument("--ghost-distance: must be > 0");
+  const bool default_ghosts = std::isnan(a.ghost_distance);
+  if (!default_ghosts && (!(a.ghost_distance > 0) || !std::isfinite(a.ghost_distance)))
+    throw std::invalid_argument("--ghost-distance: must be > 0");
   std::vector<ng::NodeFormat> formats;
   for (const auto& o : a.outputs)
     formats.push_back(a.format.empty() ? ng::node_format_from_path(o)
@@ -65,6 +68,7 @@ void run_nodes(const NodesArgs& a) {
     io.rescale = a.rescale;
     io.seed = a.seed;
     io.ghosts = !a.no_ghosts;
+    io.ghost_distance = default_ghosts ? 0.0 : a.ghost_distance;
     ng::ImportReport rep;
     nodes = ng::import_nodes(a.domain, io, &rep);
     source = rep.summary();
@@ -81,7 +85,7 @@ void run_nodes(const NodesArgs& a) {
     fo.n = a.n;
     fo.seed = a.seed;
     fo.ghosts = !a.no_ghosts;
-    fo.ghost_distance = a.ghost_distance;
+    fo.ghost_distance = default_ghosts ? 0.0 : a.ghost_distance;
     fo.repulsion_steps = a.repulsion;
     nodes = ng::generate_nodes(*domain, fo);
     source = "domain: " + domain->describe() + "\n";
@@ -119,7 +123,8 @@ void add_nodes_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Random seed (same seed -> same nodes)");
   cmd->add_flag("--no-ghosts", args->no_ghosts, "Do not add ghost nodes");
   cmd->add_option("--ghost-distance", args->ghost_distance,
-                  "Ghost offset along the normal, in units of the spacing (default 1)");
+                  "Ghost offset along the normal, in units of the spacing (default 1 in 2D, "
+                  "0.5 in 3D)");
   cmd->add_option("--repulsion", args->repulsion, "Repulsion steps after the fill (default 0)");
   cmd->add_option("--format", args->format, "csv|ply|vtk (default: from each file's extension)")
       ->check(CLI::IsMember({"csv", "ply", "vtk"}));

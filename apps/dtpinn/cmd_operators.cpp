@@ -84,6 +84,7 @@ void run_operators(const OperatorsArgs& a) {
                                   {"cols", op.cols},
                                   {"nnz", op.nnz},
                                   {"stencil_size", op.rule.size},
+                                  {"boundary_stencil_size", op.rule.boundary_size},
                                   {"polynomial_degree", op.rule.degree},
                                   {"phs_exponent", op.rule.phs_exponent},
                                   {"theta", op.rule.theta},

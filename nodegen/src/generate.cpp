@@ -115,8 +115,8 @@ void check_options(const FillOptions& o) {
   if (!(o.h >= 0) || !std::isfinite(o.h))
     throw std::invalid_argument("node generation: h must be a finite number >= 0");
   if (o.repulsion_steps < 0) throw std::invalid_argument("node generation: repulsion steps < 0");
-  if (!(o.ghost_distance > 0) || !std::isfinite(o.ghost_distance))
-    throw std::invalid_argument("node generation: ghost distance must be > 0");
+  if (!(o.ghost_distance >= 0) || !std::isfinite(o.ghost_distance))
+    throw std::invalid_argument("node generation: ghost distance must be > 0 (or 0: default)");
 }
 
 }  // namespace
@@ -280,9 +280,22 @@ void resize_for_ghosts(NodeSet& ns) {
 
 }  // namespace
 
+double default_ghost_distance(int dim) {
+  return dim == 3 ? 0.5 : 1.0;
+}
+
+namespace {
+
+double ghost_factor(double distance_factor, int dim) {
+  if (!(distance_factor >= 0) || !std::isfinite(distance_factor))
+    throw std::invalid_argument("add_ghost_nodes: distance factor must be > 0 (or 0: default)");
+  return distance_factor == 0.0 ? default_ghost_distance(dim) : distance_factor;
+}
+
+}  // namespace
+
 void add_ghost_nodes(NodeSet& nodes, double distance_factor) {
-  if (!(distance_factor > 0) || !std::isfinite(distance_factor))
-    throw std::invalid_argument("add_ghost_nodes: distance factor must be > 0");
+  distance_factor = ghost_factor(distance_factor, nodes.dim);
   if (nodes.n_boundary == 0) throw std::invalid_argument("add_ghost_nodes: no boundary nodes");
   const auto h = boundary_spacing(nodes);
   resize_for_ghosts(nodes);
@@ -296,8 +309,7 @@ void add_ghost_nodes(NodeSet& nodes, double distance_factor) {
 
 void add_ghost_nodes(NodeSet& nodes, const Domain& domain, double distance_factor,
                      const SpacingFn& spacing) {
-  if (!(distance_factor > 0) || !std::isfinite(distance_factor))
-    throw std::invalid_argument("add_ghost_nodes: distance factor must be > 0");
+  distance_factor = ghost_factor(distance_factor, nodes.dim);
   if (nodes.n_boundary == 0) throw std::invalid_argument("add_ghost_nodes: no boundary nodes");
   if (domain.dim() != nodes.dim) throw std::invalid_argument("add_ghost_nodes: dimension mismatch");
   std::vector<double> h;

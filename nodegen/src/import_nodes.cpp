@@ -175,8 +175,10 @@ NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const Impor
       ns.normals.row(r++) = bn.row(k);
     }
   if (!keep_ghosts && opt.ghosts) {
-    add_ghost_nodes(ns, 1.0);
-    rep.notes.push_back("ghost nodes added (one per boundary node, at the local spacing)");
+    add_ghost_nodes(ns, opt.ghost_distance);
+    rep.notes.push_back(
+        fmt::format("ghost nodes added (one per boundary node, {:g} x the local spacing out)",
+                    opt.ghost_distance > 0 ? opt.ghost_distance : default_ghost_distance(ns.dim)));
   }
   ns.validate();
   rep.spacing = median_spacing(ns.points.topRows(ns.n_collocation()));
@@ -189,6 +191,7 @@ FillOptions fill_options(const ImportOptions& opt) {
   f.n = opt.n;
   f.seed = opt.seed;
   f.ghosts = opt.ghosts;
+  f.ghost_distance = opt.ghost_distance;
   return f;
 }
 

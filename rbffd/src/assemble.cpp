@@ -1,6 +1,7 @@
 // Assembly of the RBF-FD operators: kNN stencils, one factorisation per (node, theta), rows
-// written straight into preallocated CSR arrays (every row of an operator has the same stencil
-// size, so row_ptr is known up front and the parallel loop needs no synchronisation).
+// written straight into preallocated CSR arrays (a row's stencil size depends only on whether
+// it is centred at a boundary node, so row_ptr is known up front and the parallel loop needs no
+// synchronisation).
 #include <dtpinn/rbffd/operators.hpp>
 #include <dtpinn/rbffd/stencil.hpp>
 
@@ -91,13 +92,23 @@ struct Failure {
   std::string message;
 };
 
+bool is_boundary_node(const NodeSet& nodes, Index i) {
+  return i >= nodes.n_interior && i < nodes.n_collocation();
+}
+
 // Runs a RowJob over all rows; returns the smallest reciprocal condition estimate.
 double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, int threads) {
-  const int n = job.rule.size;
-  if (nodes.size() < n)
+  bool any_boundary = false;
+  for (Index r = 0; r < job.n_rows && !any_boundary; ++r)
+    any_boundary = is_boundary_node(nodes, job.centre(r));
+  const int n_max = any_boundary ? std::max(job.rule.size, job.rule.boundary_size) : job.rule.size;
+  if (nodes.size() < n_max)
     throw std::invalid_argument(fmt::format(
         "rbffd: {} at order p needs stencils of {} nodes ({}) but the node set has only {}",
-        job.what, n, job.rule.describe(), nodes.size()));
+        job.what, n_max, job.rule.describe(), nodes.size()));
+  StencilRule boundary_rule = job.rule;
+  boundary_rule.size = job.rule.boundary_size;
+  const bool two_sizes = any_boundary && boundary_rule.size != job.rule.size;
   Failure failure;
   double min_rcond = 1.0;
   const int d = nodes.dim;
@@ -105,16 +116,19 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
 
 #pragma omp parallel num_threads(n_threads) reduction(min : min_rcond)
   {
-    // Per-thread workspaces: nothing is allocated inside the row loop.
+    // Per-thread workspaces (one solver and weight matrix per stencil size): nothing is
+    // allocated inside the row loop.
     Failure local_failure;
-    std::unique_ptr<StencilWeights> solver;
-    std::vector<std::int32_t> idx(n), sorted(n);
-    std::vector<int> perm(n);
-    std::vector<std::uint64_t> keys(n);
-    std::vector<double> dist2(n), coords(static_cast<std::size_t>(n) * d);
-    Eigen::MatrixXd weights(n, job.ops.size());
+    std::unique_ptr<StencilWeights> solver, boundary_solver;
+    std::vector<std::int32_t> idx(n_max), sorted(n_max);
+    std::vector<int> perm(n_max);
+    std::vector<std::uint64_t> keys(n_max);
+    std::vector<double> dist2(n_max), coords(static_cast<std::size_t>(n_max) * d);
+    const auto n_ops = static_cast<Eigen::Index>(job.ops.size());
+    Eigen::MatrixXd weights(job.rule.size, n_ops), boundary_weights(boundary_rule.size, n_ops);
     try {
       solver = std::make_unique<StencilWeights>(d, job.rule);
+      if (two_sizes) boundary_solver = std::make_unique<StencilWeights>(d, boundary_rule);
     } catch (const std::exception& e) {
       local_failure = {-1, e.what()};
     }
@@ -126,8 +140,12 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
       if (!solver || local_failure.row < r) continue;
       try {
         const double* x = job.eval(r);
-        tree.nearest(x, n, idx.data(), dist2.data());
         const Index centre = job.centre(r);
+        const bool boundary_row = two_sizes && is_boundary_node(nodes, centre);
+        StencilWeights& row_solver = boundary_row ? *boundary_solver : *solver;
+        Eigen::MatrixXd& row_weights = boundary_row ? boundary_weights : weights;
+        const int n = boundary_row ? boundary_rule.size : job.rule.size;
+        tree.nearest(x, n, idx.data(), dist2.data());
         int centre_pos = -1;
         if (centre >= 0) {
           // A node's nearest neighbour is itself; a second node at distance ~0 is a duplicate.
@@ -160,13 +178,13 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
             duplicate = true;
           }
         if (duplicate) continue;
-        const auto status = solver->compute(coords.data(), x, job.ops, weights);
+        const auto status = row_solver.compute(coords.data(), x, job.ops, row_weights);
         if (!status.ok) {
           const std::string where = centre >= 0
                                         ? node_text(nodes, centre)
                                         : fmt::format("point {} (at {})", r, point_text(x, d));
           local_failure = {r, fmt::format("rbffd: {}: {} for {} ({}, rcond {:.3g})", where,
-                                          status.reason, job.what, job.rule.describe(),
+                                          status.reason, job.what, row_solver.rule().describe(),
                                           std::isfinite(status.rcond) ? status.rcond : 0.0)};
           continue;
         }
@@ -175,12 +193,12 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
         // key (indices are distinct, so the order is total), cheaper than an indirect sort.
         for (int j = 0; j < n; ++j)
           keys[j] = (static_cast<std::uint64_t>(idx[j]) << 32) | static_cast<std::uint32_t>(j);
-        std::sort(keys.begin(), keys.end());
+        std::sort(keys.begin(), keys.begin() + n);
         for (int q = 0; q < n; ++q) {
           sorted[q] = static_cast<std::int32_t>(keys[q] >> 32);
           perm[q] = static_cast<int>(keys[q] & 0xffffffffu);
         }
-        job.sink(r, sorted.data(), perm.data(), weights, centre_pos);
+        job.sink(r, sorted.data(), perm.data(), row_weights, centre_pos);
       } catch (const std::exception& e) {
         local_failure = {r, e.what()};
       }
@@ -192,15 +210,19 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
   return min_rcond;
 }
 
-CsrMatrix empty_rows(Index rows, Index cols, int per_row) {
-  const Index nnz = rows * per_row;
+// CSR arrays for `rows` rows: rows [0, split) of `head` entries, the rest of `tail`.
+CsrMatrix empty_rows(Index rows, Index cols, int head, Index split, int tail) {
+  split = std::min(split, rows);
+  const Index nnz = split * head + (rows - split) * tail;
   if (nnz >= std::numeric_limits<std::int32_t>::max())
     throw std::invalid_argument(fmt::format("rbffd: {} nonzeros do not fit 32-bit indices", nnz));
   CsrMatrix m;
   m.rows = static_cast<std::int32_t>(rows);
   m.cols = static_cast<std::int32_t>(cols);
   m.row_ptr.resize(rows + 1);
-  for (Index r = 0; r <= rows; ++r) m.row_ptr[r] = static_cast<std::int32_t>(r * per_row);
+  for (Index r = 0; r <= rows; ++r)
+    m.row_ptr[r] =
+        static_cast<std::int32_t>(std::min(r, split) * head + std::max<Index>(r - split, 0) * tail);
   m.col_idx.resize(nnz);
   m.values.resize(nnz);
   return m;
@@ -268,7 +290,7 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
       job.centre = same_node;
       job.what = which == 0 ? "the Laplacian" : "the biharmonic";
       CsrMatrix& m = which == 0 ? out.laplacian : out.biharmonic;
-      m = empty_rows(Nc, N, job.rule.size);
+      m = empty_rows(Nc, N, job.rule.size, Ni, job.rule.boundary_size);
       job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
         write_row(m, r, s, p, w, 0, 1.0);
       };
@@ -289,8 +311,9 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
     job.centre = [first](Index r) { return first + r; };
     job.what = request.gradient ? "the gradient" : "the boundary operator";
     if (request.gradient)
-      for (int c = 0; c < d; ++c) out.gradient.push_back(empty_rows(Nc, N, job.rule.size));
-    if (request.boundary) out.boundary = empty_rows(Nb, N, job.rule.size);
+      for (int c = 0; c < d; ++c)
+        out.gradient.push_back(empty_rows(Nc, N, job.rule.size, Ni, job.rule.boundary_size));
+    if (request.boundary) out.boundary = empty_rows(Nb, N, job.rule.boundary_size, Nb, 0);
     const auto& robin = request.robin;
     job.sink = [&, first](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w,
                           int centre_pos) {
@@ -320,7 +343,7 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
             info_of(c == 0 ? "Dx" : (c == 1 ? "Dy" : "Dz"), out.gradient[c], job.rule, rc));
     if (request.boundary) out.info.push_back(info_of("B", out.boundary, job.rule, rc));
   } else if (request.boundary) {
-    out.boundary = empty_rows(0, N, 0);
+    out.boundary = empty_rows(0, N, 0, 0, 0);
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
@@ -367,7 +390,7 @@ CsrMatrix evaluation_matrix(const NodeSet& nodes, const PointMatrix& points, Der
   job.eval = [&](Index r) { return points.row(r).data(); };
   job.centre = [](Index) { return Index{-1}; };
   job.what = fmt::format("the {} at new points", to_string(op));
-  CsrMatrix m = empty_rows(points.rows(), nodes.size(), job.rule.size);
+  CsrMatrix m = empty_rows(points.rows(), nodes.size(), job.rule.size, points.rows(), 0);
   job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
     const std::int32_t begin = m.row_ptr[r];
     for (int q = 0; q < job.rule.size; ++q) {

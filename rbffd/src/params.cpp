@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace dtpinn::rbffd {
@@ -18,6 +19,10 @@ void RbffdParams::validate() const {
                     max_phs_exponent));
   if (stencil_size < 0)
     throw std::invalid_argument(fmt::format("rbffd: stencil size {} < 0", stencil_size));
+  if (!std::isfinite(boundary_stencil_factor) ||
+      (boundary_stencil_factor != 0.0 && !(boundary_stencil_factor >= 1.0)))
+    throw std::invalid_argument(fmt::format(
+        "rbffd: boundary stencil factor {} must be >= 1 (or 0: default)", boundary_stencil_factor));
   if (threads < 0) throw std::invalid_argument(fmt::format("rbffd: threads {} < 0", threads));
 }
 
@@ -42,16 +47,28 @@ StencilRule stencil_rule(const RbffdParams& params, int theta, int dim) {
                     params.order, theta));
   rule.n_polynomials = polynomial_count(rule.degree, dim);
   rule.size = params.stencil_size > 0 ? params.stencil_size : 2 * rule.n_polynomials + 1;
-  if (rule.size <= rule.n_polynomials)
+  const double f = params.boundary_stencil_factor > 0 ? params.boundary_stencil_factor
+                                                      : default_boundary_stencil_factor(dim);
+  rule.boundary_size = params.stencil_size > 0
+                           ? params.stencil_size
+                           : static_cast<int>(std::ceil(f * rule.n_polynomials - 1e-9)) + 1;
+  if (std::min(rule.size, rule.boundary_size) <= rule.n_polynomials)
     throw std::invalid_argument(
-        fmt::format("rbffd: stencil size {} must exceed the {} polynomials of degree {}", rule.size,
-                    rule.n_polynomials, rule.degree));
+        fmt::format("rbffd: stencil size {} must exceed the {} polynomials of degree {}",
+                    std::min(rule.size, rule.boundary_size), rule.n_polynomials, rule.degree));
   int m = rule.degree % 2 == 1 ? rule.degree : rule.degree - 1;
   rule.phs_exponent = std::min(std::max(m, params.min_phs_exponent), params.max_phs_exponent);
   return rule;
 }
 
+double default_boundary_stencil_factor(int dim) {
+  return dim == 3 ? 2.5 : 2.0;
+}
+
 std::string StencilRule::describe() const {
+  if (boundary_size != size)
+    return fmt::format("theta={} l={} n={} n_b={} m={}", theta, degree, size, boundary_size,
+                       phs_exponent);
   return fmt::format("theta={} l={} n={} m={}", theta, degree, size, phs_exponent);
 }
 

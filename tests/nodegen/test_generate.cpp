@@ -217,6 +217,37 @@ TEST(Generate, FillDomainWorksForAnyDomain) {
   check_node_set(*ball, nb, 0, "ball via fill_domain");
 }
 
+// Default ghost offset: 1.0 h in 2D, 0.5 h in 3D (generate.hpp); an explicit factor wins.
+TEST(Generate, DefaultGhostDistanceDependsOnDimension) {
+  EXPECT_EQ(default_ghost_distance(2), 1.0);
+  EXPECT_EQ(default_ghost_distance(3), 0.5);
+  for (const std::string shape : {"disk", "ball"}) {
+    FillOptions o;
+    o.n = 1500;
+    o.seed = 4;
+    const NodeSet by_default = generate_nodes(*make_shape(shape), o);
+    o.ghost_distance = 1.0;
+    const NodeSet at_one = generate_nodes(*make_shape(shape), o);
+    ASSERT_EQ(by_default.n_boundary, at_one.n_boundary);
+    const double expect = default_ghost_distance(by_default.dim);
+    for (Index k = 0; k < by_default.n_boundary; k += 7) {
+      const Index b = by_default.boundary_begin() + k, g = by_default.ghost_begin() + k;
+      ASSERT_TRUE(by_default.points.row(b).isApprox(at_one.points.row(b)));
+      const double off = (by_default.points.row(g) - by_default.points.row(b)).norm();
+      const double off1 = (at_one.points.row(g) - at_one.points.row(b)).norm();
+      EXPECT_NEAR(off, expect * off1, 1e-12) << shape << " boundary node " << k;
+    }
+  }
+  NodeSet ns = make_nodes("ball", 1500, 4, false);
+  add_ghost_nodes(ns);  // no domain: the local spacing, times the 3D default
+  const QualityReport q = assess_quality(ns);
+  EXPECT_NEAR(q.ghost_min_distance, 0.5 * q.nn_min, 0.2 * q.nn_min);
+  FillOptions bad;
+  bad.n = 500;
+  bad.ghost_distance = -1.0;
+  EXPECT_THROW(generate_nodes(*make_shape("disk"), bad), std::invalid_argument);
+}
+
 TEST(Generate, GhostsWithoutDomainUseLocalSpacing) {
   NodeSet ns = make_nodes("square", 1000, 0, false);
   EXPECT_EQ(ns.n_ghost, 0);

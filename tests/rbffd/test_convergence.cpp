@@ -1,8 +1,7 @@
 // Convergence of the assembled operators on u = 1 + sin(pi x) cos(pi y) [cos(pi z)] in the
-// unit disk / ball with ghost nodes: the max error of L u and of B u falls like h^p (2D: all
-// Ni + Nb rows of L; 3D: the interior rows of L at order p, the boundary layer more loosely,
-// see check_orders_ball), and the classical solve converges at order ~p. Orders are
-// least-squares slopes of log(err) against log(h) over 4 node sets.
+// unit disk / ball with ghost nodes: the max error of L u (all Ni + Nb rows) and of B u falls
+// like h^p, and the classical solve converges at order ~p. Orders are least-squares slopes of
+// log(err) against log(h) over 4 (2D) or 7 (3D, see check_orders_ball) node sets.
 #include <gtest/gtest.h>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/csr_ops.hpp>
@@ -114,26 +113,21 @@ TEST(Convergence2D, Order5) {
   check_orders(2, 5, {0.1, 0.07, 0.05, 0.035}, true);
 }
 
-// 3D: nodegen's unit ball (quasi-uniform, ghosts on), h ~ Nc^(-1/3), k = pi, max-norm errors
-// fitted over 4 node counts (N = 2000..16000 requested). The criterion (observed
-// order within 0.5 of p, p = 2..5) is asserted on the max error of L u over the INTERIOR
-// rows. The boundary layer (L at the Nb boundary nodes, whose stencils hold ~20 ghosts and
-// ~25 boundary nodes out of 71..169, and B) is pre-asymptotic at these N in 3D: its max error
-// is set by the worst few boundary stencils and wanders from one N to the next. Measured
-// (least-squares orders over 4 node counts), max norm of L over interior rows / all rows / B:
-//   N = 2000..16000 (this test, 17 s):  p=2 1.87 / 1.87 / 2.24   p=3 2.85 / 2.14 / 3.28
-//                                       p=4 3.92 / 3.26 / 3.20   p=5 5.00 / 4.58 / 3.93
-// and max norm of L over all rows / of B on larger sets:
-//   p=3, N = 4000..32000:   2.01 / 3.27  (boundary rows of L stay ~2x the interior error)
-//   p=4, N = 8000..64000:   3.94 / 3.24  (72883 nodes, 7 s for the largest alone)
-//   p=5, N = 4000..32000:   4.96 / 4.75  (38084 nodes, 9 s for the largest alone)
-// Meeting p - 0.5 on all rows would take ~70k-node sets at p = 4 and 5 (~40 s more) and
-// still fail at p = 3 and for B at p = 4, so those max-norm orders are asserted > p - 1.5
-// and printed; the relative l2 errors over all rows, boundary rows included, are asserted
-// within [p - 0.5, p + 1].
-void check_orders_ball(int p, const std::vector<long>& ns, bool do_solve) {
+// 3D: nodegen's unit ball (quasi-uniform, ghosts at nodegen's 3D default of 0.5 h), h ~
+// Nc^(-1/3), k = pi, max-norm errors over all rows of L (interior and boundary) and of B,
+// least-squares orders over 7 node counts (N = 2000..16000 requested, a factor sqrt(2) apart:
+// in 3D a doubling of h costs 8x the nodes, and 4 counts leave the fit at the mercy of one
+// boundary stencil). Orders of the max error over the boundary rows of L / of B, measured
+// with seeds 1, 2, 3 (a throw-away sweep; this test uses seed 3):
+//   p=2 2.07 1.82 2.03 / 2.06 1.94 1.98    p=3 2.96 2.87 2.93 / 3.43 3.28 3.14
+//   p=4 3.97 3.99 3.86 / 3.82 3.96 4.18    p=5 4.71 5.17 5.17 / 4.61 4.71 4.95
+// and this test prints, over all rows of L / for B: 1.88 / 1.98, 3.15 / 3.14, 3.97 / 4.18,
+// 4.81 / 4.95 (17 s on 2 cores). With the paper's rule in 3D (ghosts at 1.0 h, boundary
+// stencils of 2 x binom(l + 3, 3) + 1 nodes) the same sweep gave L boundary rows 2.15-2.79 at
+// p = 3 and 2.57-3.38 at p = 4, and B 3.31-3.87 at p = 4 (see params.hpp).
+void check_orders_ball(int p, bool do_solve) {
   std::vector<double> hs, el, eli, eb, elr, ebr, es;
-  for (long n : ns) {
+  for (long n : {2000, 2800, 4000, 5700, 8000, 11300, 16000}) {
     const NodeSet nodes = dtpinn::nodegen::make_nodes("ball", n, 3, true);
     const Errors e = errors(nodes, p, do_solve);
     hs.push_back(std::cbrt(1.0 / static_cast<double>(nodes.n_collocation())));
@@ -157,8 +151,8 @@ void check_orders_ball(int p, const std::vector<long>& ns, bool do_solve) {
       "B %.2f",
       p, oli, ol, ob, olr, obr);
   EXPECT_NEAR(oli, p, 0.5) << "Laplacian (interior rows, max norm), ball, p " << p;
-  EXPECT_GT(ol, p - 1.5) << "Laplacian (all rows, max norm), ball, p " << p;
-  EXPECT_GT(ob, p - 1.5) << "boundary operator (max norm), ball, p " << p;
+  EXPECT_NEAR(ol, p, 0.5) << "Laplacian (all rows, max norm), ball, p " << p;
+  EXPECT_NEAR(ob, p, 0.5) << "boundary operator (max norm), ball, p " << p;
   for (double o : {olr, obr}) {
     EXPECT_GT(o, p - 0.5) << "relative l2 error, ball, p " << p;
     EXPECT_LT(o, p + 1.0) << "relative l2 error, ball, p " << p;
@@ -172,16 +166,16 @@ void check_orders_ball(int p, const std::vector<long>& ns, bool do_solve) {
 }
 
 TEST(Convergence3D, Order2) {
-  check_orders_ball(2, {2000, 4000, 8000, 16000}, true);
+  check_orders_ball(2, true);
 }
 TEST(Convergence3D, Order3) {
-  check_orders_ball(3, {2000, 4000, 8000, 16000}, false);
+  check_orders_ball(3, false);
 }
 TEST(Convergence3D, Order4) {
-  check_orders_ball(4, {2000, 4000, 8000, 16000}, false);
+  check_orders_ball(4, false);
 }
 TEST(Convergence3D, Order5) {
-  check_orders_ball(5, {2000, 4000, 8000, 16000}, false);
+  check_orders_ball(5, false);
 }
 
 // The node generator's disk (nodegen::make_nodes, ghosts on), h ~ N^(-1/2).

@@ -85,6 +85,44 @@ TEST(Operators, ShapesOrderingAndSortedColumns) {
   EXPECT_EQ(ops.info.back().name, "B");
 }
 
+// 3D: rows centred at boundary nodes (L's last Nb rows, B, the gradient's last Nb rows) have
+// the larger boundary stencil, and are still exact on polynomials of the rule's degree.
+TEST(Operators, BoundaryRowsHaveTheBoundaryStencil3D) {
+  const NodeSet nodes = rbffd_test::ball(0.14);
+  RbffdParams params;
+  params.order = 3;
+  OperatorRequest req;
+  req.gradient = true;
+  req.robin = RobinCoefficients::constant(0.7, 1.3);
+  const OperatorSet ops = assemble(nodes, params, req);
+  const StencilRule rl = stencil_rule(params, 2, 3), rb = stencil_rule(params, 1, 3);
+  ASSERT_GT(rl.boundary_size, rl.size);
+  const long Ni = nodes.n_interior, Nc = nodes.n_collocation();
+  for (long r = 0; r < Nc; ++r) {
+    const int len = ops.laplacian.row_ptr[r + 1] - ops.laplacian.row_ptr[r];
+    ASSERT_EQ(len, r < Ni ? rl.size : rl.boundary_size) << "L row " << r;
+    const int glen = ops.gradient[2].row_ptr[r + 1] - ops.gradient[2].row_ptr[r];
+    ASSERT_EQ(glen, r < Ni ? rb.size : rb.boundary_size) << "Dz row " << r;
+  }
+  EXPECT_EQ(ops.boundary.nnz(), nodes.n_boundary * rb.boundary_size);
+  for (const CsrMatrix* m : {&ops.laplacian, &ops.boundary, &ops.gradient[0]}) check_csr(*m);
+  const Poly qL{3, rl.degree}, qB{3, rb.degree};
+  const Eigen::VectorXd Lu = multiply(ops.laplacian, sample(qL, nodes.points));
+  const Eigen::VectorXd Bu = multiply(ops.boundary, sample(qB, nodes.points));
+  Eigen::VectorXd lap(Nc), bc(nodes.n_boundary);
+  for (long i = 0; i < Nc; ++i) lap[i] = qL.lap(nodes.points.row(i).data());
+  for (long k = 0; k < nodes.n_boundary; ++k) {
+    const double* x = nodes.points.row(Ni + k).data();
+    double g[3];
+    qB.grad(x, g);
+    double dn = 0.0;
+    for (int c = 0; c < 3; ++c) dn += g[c] * nodes.normals(Ni + k, c);
+    bc[k] = 0.7 * dn + 1.3 * qB.u(x);
+  }
+  EXPECT_LT(rel_max(Lu, lap), 1e-10);
+  EXPECT_LT(rel_max(Bu, bc), 1e-10);
+}
+
 TEST(Operators, DeterministicAcrossThreadCounts) {
   const NodeSet nodes = rbffd_test::disk(0.08, true, 7);
   RbffdParams one, two;

@@ -179,6 +179,32 @@ TEST(StencilRule, PaperRules) {
   EXPECT_THROW(stencil_rule(p, 2, 4), std::invalid_argument);
 }
 
+// Boundary rows: n_b = n in 2D (the paper), ceil(2.5 * binom(l + 3, 3)) + 1 in 3D; the factor
+// and the experiments' override apply to both.
+TEST(StencilRule, BoundaryStencilSize) {
+  RbffdParams p;
+  p.order = 4;
+  EXPECT_EQ(stencil_rule(p, 2, 2).boundary_size, 43);
+  EXPECT_EQ(stencil_rule(p, 1, 2).boundary_size, 31);
+  EXPECT_EQ(stencil_rule(p, 2, 3).boundary_size, 141);  // 2.5 * 56 + 1
+  EXPECT_EQ(stencil_rule(p, 1, 3).boundary_size, 89);   // ceil(2.5 * 35) + 1
+  p.order = 3;
+  EXPECT_EQ(stencil_rule(p, 2, 3).boundary_size, 89);
+  EXPECT_EQ(stencil_rule(p, 1, 3).boundary_size, 51);  // 2.5 * 20 + 1
+  p.boundary_stencil_factor = 2.0;                     // the paper's rule in 3D
+  EXPECT_EQ(stencil_rule(p, 2, 3).boundary_size, stencil_rule(p, 2, 3).size);
+  p.boundary_stencil_factor = 3.0;
+  EXPECT_EQ(stencil_rule(p, 2, 2).boundary_size, 46);  // 3 * 15 + 1
+  p.stencil_size = 60;
+  EXPECT_EQ(stencil_rule(p, 2, 3).size, 60);
+  EXPECT_EQ(stencil_rule(p, 2, 3).boundary_size, 60);
+  p.stencil_size = 0;
+  for (double bad : {0.5, -1.0, std::nan("")}) {
+    p.boundary_stencil_factor = bad;
+    EXPECT_THROW(stencil_rule(p, 2, 3), std::invalid_argument) << bad;
+  }
+}
+
 TEST(StencilWeights, CollinearStencilIsRejected) {
   RbffdParams params;
   const StencilRule rule = stencil_rule(params, 2, 2);

@@ -112,18 +112,29 @@ rbffd::CsrMatrix select_rows(const rbffd::CsrMatrix& a, const std::vector<std::i
 
 namespace {
 
+// Stencil size of the row centred at `node`: rule.boundary_size at boundary nodes, as in
+// rbffd::assemble.
+int row_size(const NodeSet& nodes, const rbffd::StencilRule& rule, Index node) {
+  const bool boundary = node >= nodes.n_interior && node < nodes.n_collocation();
+  return boundary ? rule.boundary_size : rule.size;
+}
+
 // Rows of one operator family at the given centre nodes, as rbffd::assemble computes them
-// (n nearest nodes incl. the centre, weights from StencilWeights, columns sorted). `sink`
-// receives (row, sorted global columns, perm, weights, centre position).
+// (n or n_b nearest nodes incl. the centre, weights from StencilWeights, columns sorted).
+// `sink` receives (row, sorted global columns, perm, weights); the row has w.rows() entries.
 template <class Sink>
 void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd::StencilRule& rule,
                   const std::vector<rbffd::Derivative>& ops,
                   const std::vector<std::int32_t>& centres, int threads, Sink&& sink) {
-  const int n = rule.size, d = nodes.dim;
-  if (nodes.size() < n)
+  const int d = nodes.dim;
+  int n_max = 0;
+  for (auto c : centres) n_max = std::max(n_max, row_size(nodes, rule, c));
+  if (nodes.size() < n_max)
     throw std::invalid_argument(
-        fmt::format("partition: stencils of {} nodes ({}) but the node set has only {}", n,
+        fmt::format("partition: stencils of {} nodes ({}) but the node set has only {}", n_max,
                     rule.describe(), nodes.size()));
+  rbffd::StencilRule boundary_rule = rule;
+  boundary_rule.size = rule.boundary_size;
   std::string failure;
   Index failed_row = std::numeric_limits<Index>::max();
   const Index rows = static_cast<Index>(centres.size());
@@ -134,11 +145,11 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
   Eigen::setNbThreads(1);
 #pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
   {
-    rbffd::StencilWeights solver(d, rule);
-    std::vector<std::int32_t> idx(n), sorted(n);
-    std::vector<int> perm(n);
-    std::vector<double> dist2(n), coords(static_cast<std::size_t>(n) * d);
-    Eigen::MatrixXd w(n, ops.size());
+    rbffd::StencilWeights solver(d, rule), boundary_solver(d, boundary_rule);
+    std::vector<std::int32_t> idx(n_max), sorted(n_max);
+    std::vector<int> perm(n_max);
+    std::vector<double> dist2(n_max), coords(static_cast<std::size_t>(n_max) * d);
+    Eigen::MatrixXd w(rule.size, ops.size()), wb(boundary_rule.size, ops.size());
     std::string local_failure;
     Index local_row = std::numeric_limits<Index>::max();
 #pragma omp for schedule(static)
@@ -146,6 +157,8 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
       if (!local_failure.empty()) continue;
       const Index node = centres[r];
       const double* x = nodes.points.row(node).data();
+      const int n = row_size(nodes, rule, node);
+      const bool boundary_row = n != rule.size;
       tree.nearest(x, n, idx.data(), dist2.data());
       if (idx[0] != node) {
         local_failure = fmt::format("partition: node {}: duplicate nodes in its stencil", node);
@@ -154,7 +167,9 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
       }
       for (int j = 0; j < n; ++j)
         for (int c = 0; c < d; ++c) coords[j * d + c] = nodes.points(idx[j], c);
-      const auto status = solver.compute(coords.data(), x, ops, w);
+      Eigen::MatrixXd& weights = boundary_row ? wb : w;
+      const auto status =
+          (boundary_row ? boundary_solver : solver).compute(coords.data(), x, ops, weights);
       if (!status.ok) {
         local_failure =
             fmt::format("partition: node {} ({}): {} ({})", node,
@@ -162,10 +177,10 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
         local_row = r;
         continue;
       }
-      std::iota(perm.begin(), perm.end(), 0);
-      std::sort(perm.begin(), perm.end(), [&](int a, int b) { return idx[a] < idx[b]; });
+      std::iota(perm.begin(), perm.begin() + n, 0);
+      std::sort(perm.begin(), perm.begin() + n, [&](int a, int b) { return idx[a] < idx[b]; });
       for (int q = 0; q < n; ++q) sorted[q] = idx[perm[q]];
-      sink(r, sorted.data(), perm.data(), w);
+      sink(r, sorted.data(), perm.data(), weights);
     }
 #pragma omp critical(dtpinn_partition_failure)
     if (local_row < failed_row) {
@@ -220,13 +235,15 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
   rbffd::CsrMatrix& L = out.L;
   L.rows = static_cast<std::int32_t>(nl);
   L.row_ptr.resize(nl + 1);
-  for (Index r = 0; r <= nl; ++r) L.row_ptr[r] = static_cast<std::int32_t>(r * rule_l.size);
-  L.col_idx.resize(nl * rule_l.size);
-  L.values.resize(nl * rule_l.size);
+  L.row_ptr[0] = 0;
+  for (Index r = 0; r < nl; ++r)
+    L.row_ptr[r + 1] = L.row_ptr[r] + row_size(nodes, rule_l, out.owned[r]);
+  L.col_idx.resize(L.row_ptr[nl]);
+  L.values.resize(L.row_ptr[nl]);
   stencil_rows(nodes, tree, rule_l, {rbffd::Derivative::laplacian}, out.owned, params.threads,
                [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w) {
                  const Index b = L.row_ptr[r];
-                 for (int q = 0; q < rule_l.size; ++q) {
+                 for (int q = 0; q < w.rows(); ++q) {
                    L.col_idx[b + q] = s[q];
                    L.values[b + q] = w(p[q], 0);
                  }
@@ -234,9 +251,10 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
   rbffd::CsrMatrix& B = out.B;
   B.rows = static_cast<std::int32_t>(nbl);
   B.row_ptr.resize(nbl + 1);
-  for (Index r = 0; r <= nbl; ++r) B.row_ptr[r] = static_cast<std::int32_t>(r * rule_b.size);
-  B.col_idx.resize(nbl * rule_b.size);
-  B.values.resize(nbl * rule_b.size);
+  for (Index r = 0; r <= nbl; ++r)
+    B.row_ptr[r] = static_cast<std::int32_t>(r * rule_b.boundary_size);
+  B.col_idx.resize(nbl * rule_b.boundary_size);
+  B.values.resize(nbl * rule_b.boundary_size);
   std::vector<rbffd::Derivative> grad_ops = {rbffd::Derivative::dx, rbffd::Derivative::dy};
   if (d == 3) grad_ops.push_back(rbffd::Derivative::dz);
   auto coef = [](const Eigen::VectorXd& v, Index k) { return v.size() == 1 ? v[0] : v[k]; };
@@ -245,7 +263,7 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
                  const Index node = boundary_nodes[r], k = node - ni;
                  const double alpha = coef(robin.alpha, k), beta = coef(robin.beta, k);
                  const Index b = B.row_ptr[r];
-                 for (int q = 0; q < rule_b.size; ++q) {
+                 for (int q = 0; q < w.rows(); ++q) {
                    const int j = p[q];
                    double v = 0.0;
                    for (int c = 0; c < d; ++c) v += nodes.normals(node, c) * w(j, c);

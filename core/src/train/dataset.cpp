@@ -99,11 +99,12 @@ void check_order_fits(const RunConfig& c, const NodeSet& nodes) {
   }
   for (int theta : {2, 1}) {
     const auto rule = rbffd::stencil_rule(params, theta, nodes.dim);
-    if (rule.size > nodes.size())
+    const int need = std::max(rule.size, nodes.n_boundary > 0 ? rule.boundary_size : 0);
+    if (need > nodes.size())
       throw std::runtime_error(fmt::format(
           "rbffd.order = {} needs stencils of {} nodes ({}), but the node set has only {} nodes "
           "(Ni + 2 Nb): lower the order or use more nodes (domain.n)",
-          c.rbffd.order, rule.size, rule.describe(), nodes.size()));
+          c.rbffd.order, need, rule.describe(), nodes.size()));
   }
 }
 

@@ -21,6 +21,8 @@ struct ImportOptions {
   bool rescale = false;  ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
   std::uint64_t seed = 0;
   bool ghosts = true;
+  /// Ghost offset along the normal in units of local h; 0 = default_ghost_distance(d).
+  double ghost_distance = 0.0;
   /// RBF-FD order the nodes are meant for (0 = no check): the collocation nodes must be at
   /// least one stencil, 2 * binom(p + 1 + d, d) + 1, else the import fails.
   int order = 0;

@@ -10,7 +10,9 @@
 //   evaluation at new points:       M x N           row k = point k
 // Stencils are the n nearest nodes (ghosts included) of the evaluation point, n from the
 // paper's rule for the operator's order theta (params.hpp): the Laplacian and B have
-// different stencils. Assembly is parallel over nodes (OpenMP) and deterministic.
+// different stencils. Rows centred at a boundary node have n_b entries (= n in 2D, larger in
+// 3D, params.hpp), all other rows n. Assembly is parallel over nodes (OpenMP) and
+// deterministic.
 //
 // Errors (std::invalid_argument / std::runtime_error, one line): too few nodes for a stencil,
 // coincident nodes, or a singular stencil, naming the node index, kind and coordinates.
