@@ -250,6 +250,9 @@ const std::vector<Key>& keys() {
     k.push_back(enum_key("model", "activation", md, &M::activation,
                          {"tanh", "sin", "sigmoid", "gelu", "softplus"},
                          "tanh | sin | sigmoid | gelu | softplus"));
+    k.push_back(enum_key("model", "cpu_kernel", md, &M::cpu_kernel, {"fused", "torch"},
+                         "fused (one fused CPU kernel for a tanh MLP's forward and weight "
+                         "gradient, DT-PINN fp64) | torch (LibTorch's layers)"));
     // [train]
     k.push_back(enum_key("train", "method", tr, &T::method, {"dtpinn", "vanilla"},
                          "dtpinn (RBF-FD derivatives) | vanilla (autograd derivatives)"));

@@ -127,7 +127,7 @@ std::vector<std::string> loss_term_names(PdeKind pde) {
 
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
   if (b.pde != PdeKind::heat) {
-    auto u = net.forward(b.x);  // [nodes]: the block's rows first
+    auto u = net.forward_in_weights(b.x);  // [nodes]: the block's rows first
     auto r = b.L->apply(u) - b.f;
     if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, b.rows));
     auto e = b.B->apply(u) - b.g;

@@ -1,4 +1,5 @@
 // MLP and modified MLP (Wang, Teng & Perdikaris 2021) with built-in input normalisation.
+#include <dtpinn/core/fused_mlp.hpp>
 #include <dtpinn/core/model.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
@@ -83,6 +84,7 @@ struct PinnModule : torch::nn::Module {
     out = register_module("output", torch::nn::Linear(c.width, 1));
     act = activation_fn(c.activation);
     dact = activation_derivative(c.activation);
+    fused = c.cpu_kernel == "fused" && c.activation == "tanh";
   }
 
   /// One layer and its tangent: a = act(W h + b), da = act'(.) * (dh W^T).
@@ -123,6 +125,20 @@ struct PinnModule : torch::nn::Module {
     return {out->forward(H).squeeze(-1), torch::matmul(dH, out->weight.t()).squeeze(-1)};
   }
 
+  /// The fused CPU kernel where it applies (plain tanh MLP, fp64 CPU, x constant), else
+  /// forward().
+  at::Tensor forward_in_weights(const at::Tensor& x) {
+    if (fused && !modified && !x.requires_grad()) {
+      auto z = ((x - shift) / scale).contiguous();
+      std::vector<at::Tensor> w, b;
+      for (auto& l : hidden) w.push_back(l->weight), b.push_back(l->bias);
+      w.push_back(out->weight);
+      b.push_back(out->bias);
+      if (fused_mlp_applicable(z, w, b)) return fused_tanh_mlp(z, w, b);
+    }
+    return forward(x);
+  }
+
   at::Tensor forward(const at::Tensor& x) {
     auto z = (x - shift) / scale;
     if (!modified) {
@@ -140,6 +156,7 @@ struct PinnModule : torch::nn::Module {
   }
 
   bool modified;
+  bool fused = false;  ///< forward_in_weights may use the fused CPU kernel
   ActFn act = act_tanh;
   ActDerivFn dact = dtanh;
   at::Tensor shift, scale;
@@ -212,6 +229,13 @@ at::Tensor Network::forward(const at::Tensor& x) const {
     throw std::invalid_argument(fmt::format("Network::forward: expected [N, {}] input, got {} dims",
                                             impl_->in_dim, x.dim()));
   return impl_->module->forward(x);
+}
+
+at::Tensor Network::forward_in_weights(const at::Tensor& x) const {
+  if (x.dim() != 2 || x.size(1) != impl_->in_dim)
+    throw std::invalid_argument(fmt::format(
+        "Network::forward_in_weights: expected [N, {}] input, got {} dims", impl_->in_dim, x.dim()));
+  return impl_->module->forward_in_weights(x);
 }
 
 std::pair<at::Tensor, at::Tensor> Network::forward_with_derivative(const at::Tensor& x,

@@ -51,6 +51,9 @@ struct ModelConfig {
   int depth = 4;                     ///< hidden layers
   int width = 50;                    ///< neurons per hidden layer
   std::string activation = "tanh";   ///< tanh | sin | sigmoid | gelu | softplus
+  /// fused | torch: how a plain tanh MLP runs on the CPU in fp64 where only weight gradients
+  /// are needed (the DT-PINN loss): the fused kernel of fused_mlp.hpp, or LibTorch's layers.
+  std::string cpu_kernel = "fused";
 };
 
 struct TrainConfig {

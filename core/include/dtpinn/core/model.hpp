@@ -33,6 +33,11 @@ class Network {
 
   /// u at the rows of x ([N, D], the network's dtype and device): [N], differentiable.
   at::Tensor forward(const at::Tensor& x) const;
+  /// u as forward(x), differentiable in the weights only (x must not require grad, and the
+  /// result admits no double backward): what the DT-PINN loss needs. A plain tanh MLP in fp64
+  /// on the CPU runs the fused kernel of fused_mlp.hpp (model.cpu_kernel = fused), any other
+  /// network forward(x).
+  at::Tensor forward_in_weights(const at::Tensor& x) const;
   /// u and du/dx_column at the rows of x ([N, D]): two [N] tensors, both differentiable in the
   /// weights. Forward-mode (tangent) propagation for the closed-form activations (tanh, sin,
   /// sigmoid, softplus): about half the cost of autograd's double backward; gelu falls back to
