@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -20,7 +21,36 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("DeviceLbfgsOptions: " + what);
 }
 
+// [2m, P] history against [3, P] rows (s, y, g): [2m, 3]. On the CPU in fp64, three Eigen
+// GEMVs over the row-major history: each streams the 12.6 MB history of m = 100, P = 7851 at
+// memory bandwidth (0.25 ms), where LibTorch's CPU mm for this shape takes 2.2 ms (measured on
+// the 2-core EPYC, one thread). Elsewhere (CUDA, fp32) one mm.
+at::Tensor history_products(const at::Tensor& w, const at::Tensor& v) {
+  if (!w.device().is_cpu() || w.scalar_type() != at::kDouble || !w.is_contiguous() ||
+      !v.is_contiguous())
+    return at::mm(w, v.t());
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> W(w.data_ptr<double>(), w.size(0), w.size(1));
+  const Eigen::Map<const RowMajor> V(v.data_ptr<double>(), v.size(0), v.size(1));
+  at::Tensor out = at::empty({w.size(0), v.size(0)}, w.options());
+  Eigen::Map<RowMajor> G(out.data_ptr<double>(), w.size(0), v.size(0));
+  for (Eigen::Index c = 0; c < V.rows(); ++c) G.col(c).noalias() = W * V.row(c).transpose();
+  return out;
+}
+
 }  // namespace
+
+// The host path: step() above, statement for statement, with host control flow in place of the
+// masks (reading a CPU scalar costs nothing). The compact form is solved on the k <= m valid
+// pairs only (the tensor path pads them to m with identity rows: the same numbers).
+struct DeviceLbfgs::HostWork {
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::VectorXd s, y, d, x0, coef, a, b;  // [P] and [2m] / [m]
+  Eigen::MatrixXd G;                        // [2m, 3]
+  Eigen::MatrixXd R, YYc;                   // [k, k], k valid pairs (k = m after m steps)
+  Eigen::VectorXd D, ac, bc, u, rhs, p1;    // [k]
+  std::vector<std::int64_t> slot;           // chronological position -> ring slot
+};
 
 DeviceLbfgs::DeviceLbfgs(FlatParameters& params, DeviceLbfgsOptions options)
     : params_(params), options_(options) {
@@ -62,6 +92,10 @@ DeviceLbfgs::DeviceLbfgs(FlatParameters& params, DeviceLbfgsOptions options)
     host[k].fill_(f);
   }
   factors_ = host.to(opts);
+  if (options.host_algebra && x.device().is_cpu() && x.scalar_type() == at::kDouble) {
+    host_ = std::make_unique<HostWork>();
+    host_->G.resize(2 * m_, 3);
+  }
 }
 
 void DeviceLbfgs::set_lr(double lr) {
@@ -94,6 +128,7 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   // A closure that replaced .grad() tensors (Module::zero_grad()) breaks the alias: copy back.
   if (!params_.grads_aliased()) params_.rebind_grads();
   f = f.detach().reshape({}).to(loss_.scalar_type());
+  if (host_) return step_host(f, loss_and_grad, loss_only);
   const auto& g = params_.grads();
   const auto& x = params_.values();
   const auto m = m_;
@@ -103,7 +138,7 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   const auto s = d_ * t_;
   const auto y = g - prev_g_;
   const auto v = at::stack({s, y, g});              // [3, P]
-  const auto G = at::mm(w_, v.t());                 // [2m, 3]: old rows against s, y, g
+  const auto G = history_products(w_, v);           // [2m, 3]: old rows against s, y, g
   const auto Q = at::mm(v.narrow(0, 0, 2), v.t());  // [2, 3]: (s, y) against (s, y, g)
   const auto sy = Q.select(0, 0).select(0, 1);
   const auto yy = Q.select(0, 1).select(0, 1);
@@ -212,6 +247,135 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   prev_loss_.copy_(loss_);
   loss_.copy_(f);
   n_iter_.add_(1);
+}
+
+// The host path (see HostWork above).
+void DeviceLbfgs::step_host(const at::Tensor& f_t, const Closure& loss_and_grad,
+                            const Closure& loss_only) {
+  using RowMajor = HostWork::RowMajor;
+  using Vec = Eigen::Map<Eigen::VectorXd>;
+  HostWork& h = *host_;
+  const std::int64_t m = m_, P = params_.numel();
+  const double f = f_t.item<double>();
+  Vec g(params_.grads().data_ptr<double>(), P), x(params_.values().data_ptr<double>(), P);
+  Vec prev_g(prev_g_.data_ptr<double>(), P), d_old(d_.data_ptr<double>(), P);
+  Eigen::Map<RowMajor> W(w_.data_ptr<double>(), 2 * m, P);
+  Eigen::Map<RowMajor> SY(sy_.data_ptr<double>(), m, m), YY(yy_.data_ptr<double>(), m, m);
+  std::int64_t& count = *count_.data_ptr<std::int64_t>();
+  std::int64_t& n_iter = *n_iter_.data_ptr<std::int64_t>();
+  double& gamma = *gamma_.data_ptr<double>();
+  double& t_last = *t_.data_ptr<double>();
+  const double lr = lr_.item<double>();
+  const bool first = n_iter == 0;
+
+  // ---- history update with the pair of the previous step: s = t d, y = g - g_prev ----------
+  h.s.noalias() = d_old * t_last;
+  h.y.noalias() = g - prev_g;
+  h.G.col(0).noalias() = W * h.s;  // three GEMVs: the history is streamed 3x from cache,
+  h.G.col(1).noalias() = W * h.y;  // still ~4x faster than LibTorch's mm for this shape
+  h.G.col(2).noalias() = W * g;
+  const double sy = h.s.dot(h.y), yy = h.y.squaredNorm(), sg = h.s.dot(g), yg = h.y.dot(g);
+  const bool accept = sy > options_.curvature_eps && !first;
+  const std::int64_t head = count % m;
+  h.a = h.G.col(2).head(m);  // S^T g, ring order (old rows)
+  h.b = h.G.col(2).tail(m);  // Y^T g
+  if (accept) {
+    for (std::int64_t j = 0; j < m; ++j) {
+      SY(head, j) = j == head ? sy : h.G(m + j, 0);  // s . y_j
+      YY(head, j) = j == head ? yy : h.G(m + j, 1);  // y . y_j
+    }
+    for (std::int64_t i = 0; i < m; ++i) {
+      if (i == head) continue;
+      SY(i, head) = h.G(i, 1);  // s_i . y
+      YY(i, head) = YY(head, i);
+    }
+    h.a[head] = sg;
+    h.b[head] = yg;
+    gamma = sy / yy;
+    W.row(head) = h.s.transpose();
+    W.row(m + head) = h.y.transpose();
+    ++count;
+  }
+
+  // ---- direction by the compact form over the k valid pairs, oldest first ------------------
+  const std::int64_t k = std::min(count, m), head_new = count % m;
+  auto& slot = h.slot;
+  slot.resize(static_cast<std::size_t>(k));
+  for (std::int64_t j = 0; j < k; ++j) slot[j] = (m - k + j + head_new) % m;
+  h.R.setZero(k, k);
+  h.YYc.resize(k, k);
+  h.D.resize(k);
+  h.ac.resize(k);
+  h.bc.resize(k);
+  for (std::int64_t i = 0; i < k; ++i) {
+    for (std::int64_t j = 0; j < k; ++j) {
+      if (j >= i) h.R(i, j) = SY(slot[i], slot[j]);
+      h.YYc(i, j) = YY(slot[i], slot[j]);
+    }
+    h.D[i] = SY(slot[i], slot[i]);
+    h.ac[i] = h.a[slot[i]];
+    h.bc[i] = h.b[slot[i]];
+  }
+  h.u = h.R.triangularView<Eigen::Upper>().solve(h.ac);  // R^{-1} S^T g
+  h.rhs.noalias() = h.YYc * h.u;
+  h.rhs = h.D.cwiseProduct(h.u) + gamma * (h.rhs - h.bc);
+  h.p1 = h.R.transpose().triangularView<Eigen::Lower>().solve(h.rhs);
+  h.coef.setZero(2 * m);
+  for (std::int64_t j = 0; j < k; ++j) {
+    h.coef[slot[j]] = h.p1[j];
+    h.coef[m + slot[j]] = -gamma * h.u[j];
+  }
+  h.d.noalias() = W.transpose() * h.coef;
+  h.d = -(h.d + g * gamma);  // d = -H g, H g = gamma g + S p1 + gamma Y p2
+
+  // ---- step length and stopping tests ------------------------------------------------------
+  const double t = first ? std::min(1.0 / g.cwiseAbs().sum(), 1.0) * lr : lr;
+  const double gtd = g.dot(h.d), gmax = g.cwiseAbs().maxCoeff();
+  const bool no_move = gmax <= options_.tolerance_grad || gtd > -options_.tolerance_change;
+  prev_g = g;  // before any trial evaluation overwrites the gradient buffer
+  double taken = 0.0;
+  if (options_.mode == DeviceLbfgsOptions::Mode::fixed_step) {
+    taken = no_move ? 0.0 : t;
+    x += h.d * taken;
+  } else {
+    h.x0 = x;
+    const std::int64_t K = options_.line_search_trials;
+    const double* factors = factors_.data_ptr<double>();
+    double* trial = trial_f_.data_ptr<double>();
+    const auto& eval = loss_only ? loss_only : loss_and_grad;
+    for (std::int64_t j = 0; j < K; ++j) {
+      x = h.x0 + h.d * (factors[j] * t);
+      at::Tensor fk;
+      if (loss_only) {
+        fk = eval();
+      } else {
+        const at::AutoGradMode enable_grad(true);
+        fk = eval();
+      }
+      trial[j] = fk.detach().item<double>();
+    }
+    std::int64_t first_ok = -1, best = 0;
+    double best_f = std::numeric_limits<double>::infinity();
+    for (std::int64_t j = 0; j < K; ++j) {
+      const double a = factors[j] * t;
+      if (!std::isfinite(trial[j])) continue;
+      if (first_ok < 0 && trial[j] <= f + options_.armijo_c1 * a * gtd) first_ok = j;
+      if (trial[j] < best_f) best_f = trial[j], best = j;
+    }
+    const std::int64_t pick = first_ok >= 0 ? first_ok : best;
+    const bool lowers = first_ok >= 0 || best_f < f;
+    taken = lowers && !no_move ? factors[pick] * t : 0.0;
+    x = h.x0 + h.d * taken;
+  }
+  const double step_max = (h.d * taken).cwiseAbs().maxCoeff();
+  const double loss_before = loss_.item<double>();
+  const bool small_change = std::abs(f - loss_before) < options_.tolerance_change && !first;
+  stalled_.fill_(no_move || step_max <= options_.tolerance_change || small_change);
+  d_old = h.d;
+  t_last = taken;
+  prev_loss_.fill_(loss_before);
+  loss_.fill_(f);
+  ++n_iter;
 }
 
 DeviceLbfgs::~DeviceLbfgs() = default;
