@@ -1,13 +1,13 @@
 # 3d_error.png
-# command: dtpinn study --quick
-# machine: cpu-2core-amd-epyc (AMD EPYC, 2 logical CPUs), date 2026-11-22 23:54:00 UTC, commit 13dfec2-dirty (uncommitted changes)
+# command: dtpinn study --quick --source-dir /work/main
+# machine: cpu-2core-amd-epyc (AMD EPYC, 2 logical CPUs), date 2026-11-23 02:19:41 UTC, commit fccd7f9-dirty (uncommitted changes)
 set terminal png size 960,640
 set output '3d_error.png'
 set title "3d: best test relative l2 error vs N"
 set grid
 set key outside right
 set bmargin 5
-set label 99 "cpu-2core-amd-epyc | 2026-11-22 23:54:00 UTC | AMD EPYC, 2 logical CPUs | commit 13dfec2-dirty (uncommitted changes)" at screen 0.01,0.015 font ',8'
+set label 99 "cpu-2core-amd-epyc | 2026-11-23 02:19:41 UTC | AMD EPYC, 2 logical CPUs | commit fccd7f9-dirty (uncommitted changes)" at screen 0.01,0.015 font ',8'
 set logscale x
 set xrange [*:*]
 set offsets graph 0.05, graph 0.05, 0, 0
