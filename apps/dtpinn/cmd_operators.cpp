@@ -28,6 +28,7 @@ struct OperatorsArgs {
   bool gradient = false;
   bool biharmonic = false;
   int threads = 0;
+  double boundary_stencil_factor = 0.0;  // 0: rbffd's default for the dimension
   std::string out;
 };
 
@@ -38,6 +39,12 @@ void run_operators(const OperatorsArgs& a) {
   rbffd::RbffdParams params;
   params.order = a.order;
   params.threads = a.threads;
+  params.boundary_stencil_factor = a.boundary_stencil_factor;
+  try {
+    params.validate();
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("--boundary-stencil-factor: {}", e.what()));
+  }
   rbffd::OperatorRequest req;
   req.gradient = a.gradient;
   req.biharmonic = a.biharmonic;
@@ -118,6 +125,9 @@ void add_operators_command(CLI::App& app) {
   cmd->add_flag("--biharmonic", args->biharmonic, "also write L2.mtx (biharmonic)");
   cmd->add_option("--threads", args->threads, "OpenMP threads (0: default)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--boundary-stencil-factor", args->boundary_stencil_factor,
+                  "f: stencils at boundary nodes have ceil(f binom(l+d,d)) + 1 nodes (default 2 "
+                  "in 2D = the paper's rule, 2.5 in 3D)");
   cmd->add_option("-o,--output", args->out, "output directory")->required();
   cmd->callback([args] { run_operators(*args); });
 }

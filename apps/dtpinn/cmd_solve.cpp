@@ -3,6 +3,7 @@
 #include "commands.hpp"
 
 #include <dtpinn/core/config.hpp>
+#include <dtpinn/core/dataset.hpp>
 #include <dtpinn/core/problem.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
@@ -31,19 +32,6 @@ struct SolveArgs {
   int threads = 0;
 };
 
-nodegen::NodeSet load_nodes(const core::DomainConfig& d) {
-  if (d.nodes) return nodegen::read_nodes(*d.nodes);
-  if (d.file) {
-    nodegen::ImportOptions o;
-    o.n = d.n;
-    o.rescale = d.rescale;
-    o.seed = d.seed;
-    o.ghosts = true;
-    return nodegen::import_nodes(*d.file, o);
-  }
-  return nodegen::make_nodes(d.shape, d.n, d.seed, true);
-}
-
 void run_solve(const SolveArgs& a) {
   core::RunConfig cfg = a.config.empty() ? core::default_config() : core::load_config(a.config);
   if (a.order != 0) cfg.rbffd.order = a.order;
@@ -53,11 +41,10 @@ void run_solve(const SolveArgs& a) {
         "{}: [problem] pde = \"heat\": the classical solve handles steady problems (poisson, "
         "nonlinear_poisson)",
         cfg.source));
-  const nodegen::NodeSet nodes = load_nodes(cfg.domain);
+  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg);
   const core::Problem problem(cfg.problem, nodes.dim);
 
-  rbffd::RbffdParams params;
-  params.order = cfg.rbffd.order;
+  rbffd::RbffdParams params = core::rbffd_params(cfg);
   params.threads = a.threads;
   rbffd::OperatorRequest req;
   req.robin = rbffd::RobinCoefficients::constant(problem.alpha(), problem.beta());

@@ -326,6 +326,40 @@ TEST(Dataset, RefusesOrderTooHighForTheNodes) {
   }
 }
 
+// rbffd.boundary_stencil_factor and domain.ghost_distance reach the nodes and operators: in 3D
+// the defaults (2.5, 0.5 h) and the paper's rule (2, 1 h); a factor below 1 is refused.
+TEST(Dataset, BoundaryStencilFactorAndGhostDistanceKeys) {
+  RunConfig c = small_run("dtpinn", 900, 3);
+  c.domain.shape = "ball";
+  c.problem.exact = "1 + sin(pi*x)*cos(pi*y)*z";
+  c.domain.test_n = 500;
+  auto boundary_row_length = [](const Dataset& d) {
+    const auto r = d.nodes.n_interior;  // the first boundary row of L
+    return d.L.row_ptr[r + 1] - d.L.row_ptr[r];
+  };
+  auto ghost_offset = [](const Dataset& d) {
+    const auto k = 0;
+    return (d.nodes.points.row(d.nodes.ghost_begin() + k) -
+            d.nodes.points.row(d.nodes.boundary_begin() + k))
+        .norm();
+  };
+  const Dataset by_default = core::build_dataset(c);
+  EXPECT_EQ(boundary_row_length(by_default), 89);  // ceil(2.5 * 35) + 1
+  EXPECT_EQ(by_default.L.row_ptr[1] - by_default.L.row_ptr[0], 71);
+  c.rbffd.boundary_stencil_factor = 2.0;
+  c.domain.ghost_distance = 1.0;
+  const Dataset paper = core::build_dataset(c);
+  EXPECT_EQ(boundary_row_length(paper), 71);
+  EXPECT_NEAR(ghost_offset(paper), 2.0 * ghost_offset(by_default), 1e-12);
+  c.rbffd.boundary_stencil_factor = 0.5;
+  try {
+    core::build_dataset(c);
+    FAIL() << "boundary_stencil_factor 0.5 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("boundary stencil factor"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Dataset, DefaultShapesAndData) {
   RunConfig c = small_run("dtpinn");
   Dataset d = core::build_dataset(c);

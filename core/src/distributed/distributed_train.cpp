@@ -372,8 +372,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   DatasetOptions dopt;
   dopt.operators = false;  // each rank assembles its own rows below
   Dataset data = build_dataset(config, dopt, rlog);
-  rbffd::RbffdParams params;
-  params.order = config.rbffd.order;
+  const rbffd::RbffdParams params = rbffd_params(config);
   const int d = data.dim();
   // Space parts x time parts (heat); rank r: space part r / Pt, slice block r % Pt.
   const int time_parts = options.time_parts;

@@ -239,9 +239,16 @@ const std::vector<Key>& keys() {
                         "test node CSV to use instead of generating"));
     k.push_back(bool_key("domain", "rescale", dm, &D::rescale,
                          "imported geometry: rescale to the unit box"));
+    k.push_back(real_key("domain", "ghost_distance", dm, &D::ghost_distance, 0, kInf, false,
+                         "ghost offset along the normal in local spacings; 0 = the default "
+                         "(1 in 2D, 0.5 in 3D)"));
     // [rbffd]
     k.push_back(int_key("rbffd", "order", &RunConfig::rbffd, &RbffdConfig::order, 2, 6,
                         "order of accuracy p of the RBF-FD operators"));
+    k.push_back(real_key("rbffd", "boundary_stencil_factor", &RunConfig::rbffd,
+                         &RbffdConfig::boundary_stencil_factor, 0, kInf, false,
+                         "stencils at boundary nodes have ceil(f binom(l+d, d)) + 1 nodes, f >= 1; "
+                         "0 = the default (2 in 2D = the paper's rule, 2.5 in 3D)"));
     // [model]
     k.push_back(enum_key("model", "architecture", md, &M::architecture, {"mlp", "modified_mlp"},
                          "mlp | modified_mlp (gated MLP of Wang, Teng & Perdikaris)"));

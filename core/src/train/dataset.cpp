@@ -39,12 +39,6 @@ NodeSet without_ghosts(const NodeSet& n) {
   return out;
 }
 
-rbffd::RbffdParams rbffd_params(const RunConfig& c) {
-  rbffd::RbffdParams p;
-  p.order = c.rbffd.order;
-  return p;
-}
-
 /// Nodes of the configured domain at `n` nodes and `seed` (shape name or imported file).
 NodeSet domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, bool ghosts) {
   if (c.domain.file) {
@@ -53,9 +47,15 @@ NodeSet domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, boo
     o.seed = seed;
     o.rescale = c.domain.rescale;
     o.ghosts = ghosts;
+    o.ghost_distance = c.domain.ghost_distance;
     return nodegen::import_nodes(*c.domain.file, o);
   }
-  return nodegen::make_nodes(c.domain.shape, n, seed, ghosts);
+  nodegen::FillOptions o;  // as nodegen::make_nodes, with the configured ghost offset
+  o.n = n;
+  o.seed = seed;
+  o.ghosts = ghosts;
+  o.ghost_distance = c.domain.ghost_distance;
+  return nodegen::generate_nodes(*nodegen::make_shape(c.domain.shape), o);
 }
 
 void check_nodes(const NodeSet& n, const std::string& what) {
@@ -71,11 +71,18 @@ void check_nodes(const NodeSet& n, const std::string& what) {
 
 }  // namespace
 
+rbffd::RbffdParams rbffd_params(const RunConfig& c) {
+  rbffd::RbffdParams p;
+  p.order = c.rbffd.order;
+  p.boundary_stencil_factor = c.rbffd.boundary_stencil_factor;
+  return p;
+}
+
 NodeSet make_collocation_nodes(const RunConfig& c, std::ostream* log) {
   NodeSet nodes;
   if (c.domain.nodes) {
     nodes = nodegen::read_nodes(*c.domain.nodes);
-    if (nodes.n_ghost == 0) nodegen::add_ghost_nodes(nodes);
+    if (nodes.n_ghost == 0) nodegen::add_ghost_nodes(nodes, c.domain.ghost_distance);
     say(log, fmt::format("nodes: {} (read): Ni = {}, Nb = {}, ghosts = {}", *c.domain.nodes,
                          nodes.n_interior, nodes.n_boundary, nodes.n_ghost));
   } else {
@@ -95,7 +102,7 @@ void check_order_fits(const RunConfig& c, const NodeSet& nodes) {
   try {
     params.validate();
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("rbffd.order: {}", e.what()));
+    throw std::runtime_error(fmt::format("config [rbffd]: {}", e.what()));
   }
   for (int theta : {2, 1}) {
     const auto rule = rbffd::stencil_rule(params, theta, nodes.dim);
@@ -182,7 +189,8 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
     d.test_source = *c.domain.test_nodes;
     if (need_reference_solve) {
       test_with_ghosts = nodegen::read_nodes(*c.domain.test_nodes);
-      if (test_with_ghosts.n_ghost == 0) nodegen::add_ghost_nodes(test_with_ghosts);
+      if (test_with_ghosts.n_ghost == 0)
+        nodegen::add_ghost_nodes(test_with_ghosts, c.domain.ghost_distance);
     }
   } else if (c.domain.nodes) {
     // A user-supplied cloud has no generator to draw a finer set from: test on its own

@@ -424,7 +424,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
         std::map<int, std::pair<rbffd::CsrMatrix, rbffd::CsrMatrix>> ops;
         if (with_dtpinn)
           for (int p : orders) {
-            rbffd::RbffdParams params;
+            rbffd::RbffdParams params = rbffd_params(base);
             params.order = p;
             rbffd::OperatorRequest req;
             req.robin = rbffd::RobinCoefficients::constant(d.problem->alpha(), d.problem->beta());

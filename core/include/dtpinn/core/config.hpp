@@ -40,10 +40,16 @@ struct DomainConfig {
   std::int64_t test_n = 21748;       ///< finer test node set, generated with seed + 1
   std::optional<std::string> test_nodes;
   bool rescale = false;  ///< imported geometry: rescale to the unit box
+  /// Ghost offset along the normal in local spacings; 0 = nodegen's default for the dimension
+  /// (1 in 2D, 0.5 in 3D).
+  double ghost_distance = 0.0;
 };
 
 struct RbffdConfig {
   int order = 4;  ///< p, 2..6
+  /// f of the boundary stencils, ceil(f binom(l + d, d)) + 1 nodes (rbffd/params.hpp); 0 = the
+  /// default for the dimension (2 in 2D, the paper's rule; 2.5 in 3D), else >= 1.
+  double boundary_stencil_factor = 0.0;
 };
 
 struct ModelConfig {

@@ -14,6 +14,7 @@
 #include <dtpinn/core/problem.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
+#include <dtpinn/rbffd/params.hpp>
 
 #include <Eigen/Core>
 
@@ -65,6 +66,9 @@ Dataset build_dataset(const RunConfig& config, const DatasetOptions& options = {
 /// The node set of `config.domain` (generated, read from domain.nodes or imported from
 /// domain.file), with ghost nodes.
 nodegen::NodeSet make_collocation_nodes(const RunConfig& config, std::ostream* log = nullptr);
+
+/// The RBF-FD parameters of `config.rbffd` (order, boundary stencil factor).
+rbffd::RbffdParams rbffd_params(const RunConfig& config);
 
 /// Throws std::runtime_error if the stencils of order p do not fit in `nodes` (names p, n, N).
 void check_order_fits(const RunConfig& config, const nodegen::NodeSet& nodes);
