@@ -21,6 +21,15 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("DeviceLbfgsOptions: " + what);
 }
 
+// The loss at a line-search trial point: loss_only if given, else the full closure (which needs
+// grad mode for its backward; step() runs under NoGradGuard).
+at::Tensor trial_loss(const DeviceLbfgs::Closure& loss_and_grad,
+                      const DeviceLbfgs::Closure& loss_only) {
+  if (loss_only) return loss_only().detach();
+  const at::AutoGradMode enable_grad(true);
+  return loss_and_grad().detach();
+}
+
 // [2m, P] history against [3, P] rows (s, y, g): [2m, 3]. On the CPU in fp64, three Eigen
 // GEMVs over the row-major history: each streams the 12.6 MB history of m = 100, P = 7851 at
 // memory bandwidth (0.25 ms), where LibTorch's CPU mm for this shape takes 2.2 ms (measured on
@@ -210,18 +219,10 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   } else {
     x0_.copy_(x);
     const auto alphas = factors_ * t;  // [K]
-    const auto& eval = loss_only ? loss_only : loss_and_grad;
     for (std::int64_t k = 0; k < options_.line_search_trials; ++k) {
       x.copy_(x0_);
       x.add_(d * alphas[k]);
-      at::Tensor fk;
-      if (loss_only) {
-        fk = eval();
-      } else {
-        const at::AutoGradMode enable_grad(true);
-        fk = eval();
-      }
-      trial_f_[k].copy_(fk.detach().reshape({}));
+      trial_f_[k].copy_(trial_loss(loss_and_grad, loss_only).reshape({}));
     }
     const auto finite = at::isfinite(trial_f_);
     const auto armijo = trial_f_.le(f + options_.armijo_c1 * alphas * gtd).logical_and(finite);
@@ -342,17 +343,9 @@ void DeviceLbfgs::step_host(const at::Tensor& f_t, const Closure& loss_and_grad,
     const std::int64_t K = options_.line_search_trials;
     const double* factors = factors_.data_ptr<double>();
     double* trial = trial_f_.data_ptr<double>();
-    const auto& eval = loss_only ? loss_only : loss_and_grad;
     for (std::int64_t j = 0; j < K; ++j) {
       x = h.x0 + h.d * (factors[j] * t);
-      at::Tensor fk;
-      if (loss_only) {
-        fk = eval();
-      } else {
-        const at::AutoGradMode enable_grad(true);
-        fk = eval();
-      }
-      trial[j] = fk.detach().item<double>();
+      trial[j] = trial_loss(loss_and_grad, loss_only).item<double>();
     }
     std::int64_t first_ok = -1, best = 0;
     double best_f = std::numeric_limits<double>::infinity();
