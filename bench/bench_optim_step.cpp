@@ -182,20 +182,61 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
                          double* final_loss_torch) {
   std::vector<Row> rows;
   const int kIters = 20;
-  {  // closure alone
+  // The DT-PINN loss with the network through LibTorch's layers, or through the engine's fused
+  // CPU kernel (core/fused_mlp.hpp).
+  auto loss_of = [&p](torch::nn::Sequential& net, bool fused) {
+    return fused ? p.loss_fused(net) : p.loss(net);
+  };
+  auto closure_alone = [&](bool fused) {
     auto net = make_mlp();
     dtpinn::core::FlatParameters flat(*net);
-    rows.push_back({"closure alone (forward + SpMV + loss + backward)",
-                    time_blocks(
-                        [&] {
-                          for (int i = 0; i < kIters; ++i) {
-                            flat.zero_grad();
-                            p.loss(net).backward();
-                          }
-                          return kIters;
-                        },
-                        repeats)});
-  }
+    return time_blocks(
+        [&] {
+          for (int i = 0; i < kIters; ++i) {
+            flat.zero_grad();
+            loss_of(net, fused).backward();
+          }
+          return kIters;
+        },
+        repeats);
+  };
+  // DeviceLbfgs (fixed step, lr 0.04, m 100) after 5 epochs of history; also graph-captured on
+  // CUDA. Returns the loss after the timed iterations.
+  auto device_lbfgs = [&](bool fused, const std::string& label) {
+    auto net = make_mlp();
+    dtpinn::core::FlatParameters flat(*net);
+    dtpinn::core::DeviceLbfgsOptions o;
+    o.lr = 0.04;
+    o.history_size = 100;
+    dtpinn::core::DeviceLbfgs opt(flat, o);
+    auto closure = [&] {
+      flat.zero_grad();
+      auto l = loss_of(net, fused);
+      l.backward();
+      return l;
+    };
+    for (int i = 0; i < 5 * kIters; ++i) opt.step(closure);
+    rows.push_back({label, time_blocks(
+                               [&] {
+                                 for (int i = 0; i < kIters; ++i) opt.step(closure);
+                                 return kIters;
+                               },
+                               repeats)});
+    const double loss = p.loss(net).item<double>();
+    if (g_device.is_cuda()) {
+      dtpinn::autodiff::CudaGraphStep graph([&] { opt.step(closure); }, 1);
+      graph.replay();
+      rows.push_back({"DeviceLbfgs fixed step, CUDA graph, per iteration",
+                      time_blocks(
+                          [&] {
+                            for (int i = 0; i < kIters; ++i) graph.replay();
+                            return kIters;
+                          },
+                          repeats)});
+    }
+    return loss;
+  };
+  rows.push_back({"closure alone (forward + SpMV + loss + backward)", closure_alone(false)});
   {  // torch::optim::LBFGS, the paper's settings
     auto net = make_mlp();
     torch::optim::LBFGS opt(net->parameters(),
@@ -219,70 +260,10 @@ std::vector<Row> run_cpp(const Problem& p, int repeats, double* final_loss_dev,
                         repeats)});
     *final_loss_torch = p.loss(net).item<double>();
   }
-  {  // DeviceLbfgs, same settings
-    auto net = make_mlp();
-    dtpinn::core::FlatParameters flat(*net);
-    dtpinn::core::DeviceLbfgsOptions o;
-    o.lr = 0.04;
-    o.history_size = 100;
-    dtpinn::core::DeviceLbfgs opt(flat, o);
-    auto closure = [&] {
-      flat.zero_grad();
-      auto l = p.loss(net);
-      l.backward();
-      return l;
-    };
-    for (int i = 0; i < 5 * kIters; ++i) opt.step(closure);
-    rows.push_back({"DeviceLbfgs fixed step (lr 0.04, m 100), per iteration",
-                    time_blocks(
-                        [&] {
-                          for (int i = 0; i < kIters; ++i) opt.step(closure);
-                          return kIters;
-                        },
-                        repeats)});
-    *final_loss_dev = p.loss(net).item<double>();
-    if (g_device.is_cuda()) {
-      dtpinn::autodiff::CudaGraphStep graph([&] { opt.step(closure); }, 1);
-      graph.replay();
-      rows.push_back({"DeviceLbfgs fixed step, CUDA graph, per iteration",
-                      time_blocks(
-                          [&] {
-                            for (int i = 0; i < kIters; ++i) graph.replay();
-                            return kIters;
-                          },
-                          repeats)});
-    }
-  }
-  if (!g_device.is_cuda()) {  // the engine's fused CPU kernel for the MLP (core/fused_mlp.hpp)
-    auto net = make_mlp();
-    dtpinn::core::FlatParameters flat(*net);
-    rows.push_back({"closure alone, fused MLP kernel", time_blocks(
-                                                           [&] {
-                                                             for (int i = 0; i < kIters; ++i) {
-                                                               flat.zero_grad();
-                                                               p.loss_fused(net).backward();
-                                                             }
-                                                             return kIters;
-                                                           },
-                                                           repeats)});
-    dtpinn::core::DeviceLbfgsOptions o;
-    o.lr = 0.04;
-    o.history_size = 100;
-    dtpinn::core::DeviceLbfgs opt(flat, o);
-    auto closure = [&] {
-      flat.zero_grad();
-      auto l = p.loss_fused(net);
-      l.backward();
-      return l;
-    };
-    for (int i = 0; i < 5 * kIters; ++i) opt.step(closure);
-    rows.push_back({"DeviceLbfgs fixed step + fused MLP kernel, per iteration",
-                    time_blocks(
-                        [&] {
-                          for (int i = 0; i < kIters; ++i) opt.step(closure);
-                          return kIters;
-                        },
-                        repeats)});
+  *final_loss_dev = device_lbfgs(false, "DeviceLbfgs fixed step (lr 0.04, m 100), per iteration");
+  if (!g_device.is_cuda()) {
+    rows.push_back({"closure alone, fused MLP kernel", closure_alone(true)});
+    device_lbfgs(true, "DeviceLbfgs fixed step + fused MLP kernel, per iteration");
   }
   {  // the optimisers alone: a cheap closure (gradient of a diagonal quadratic, P = 7851, with
      // curvatures 1e-3 ... 1, so 100+ iterations do not converge), history m = 100 filled first

@@ -382,12 +382,14 @@ void relax_nodes(NodeSet& ns, const Domain& domain, double h, int steps, const S
   }
 }
 
-NodeSet make_nodes(const std::string& shape, Index n, std::uint64_t seed, bool ghosts) {
+NodeSet make_nodes(const std::string& shape, Index n, std::uint64_t seed, bool ghosts,
+                   double ghost_distance) {
   const DomainPtr dom = make_shape(shape);
   FillOptions o;
   o.n = n;
   o.seed = seed;
   o.ghosts = ghosts;
+  o.ghost_distance = ghost_distance;
   return generate_nodes(*dom, o);
 }
 

@@ -92,15 +92,11 @@ struct Failure {
   std::string message;
 };
 
-bool is_boundary_node(const NodeSet& nodes, Index i) {
-  return i >= nodes.n_interior && i < nodes.n_collocation();
-}
-
 // Runs a RowJob over all rows; returns the smallest reciprocal condition estimate.
 double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, int threads) {
   bool any_boundary = false;
   for (Index r = 0; r < job.n_rows && !any_boundary; ++r)
-    any_boundary = is_boundary_node(nodes, job.centre(r));
+    any_boundary = stencil_size_at(job.rule, nodes, job.centre(r)) != job.rule.size;
   const int n_max = any_boundary ? std::max(job.rule.size, job.rule.boundary_size) : job.rule.size;
   if (nodes.size() < n_max)
     throw std::invalid_argument(fmt::format(
@@ -141,7 +137,8 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
       try {
         const double* x = job.eval(r);
         const Index centre = job.centre(r);
-        const bool boundary_row = two_sizes && is_boundary_node(nodes, centre);
+        const bool boundary_row =
+            two_sizes && stencil_size_at(job.rule, nodes, centre) != job.rule.size;
         StencilWeights& row_solver = boundary_row ? *boundary_solver : *solver;
         Eigen::MatrixXd& row_weights = boundary_row ? boundary_weights : weights;
         const int n = boundary_row ? boundary_rule.size : job.rule.size;
@@ -245,6 +242,11 @@ double coefficient(const Eigen::VectorXd& v, Index k) {
 }
 
 }  // namespace
+
+int stencil_size_at(const StencilRule& rule, const NodeSet& nodes, Index node) {
+  const bool boundary = node >= nodes.n_interior && node < nodes.n_collocation();
+  return boundary ? rule.boundary_size : rule.size;
+}
 
 OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
                      const OperatorRequest& request) {

@@ -119,23 +119,17 @@ int worker_main(const std::string& scenario, const std::string& out) {
     comm.barrier();
     return 0;
   }
-  if (scenario == "train_annealing") {
-    auto c = small_config("poisson");
-    c.train.epochs = 4;
-    c.train.max_iter = 5;
-    c.train.eval_every = 1;
-    c.train.log_every = 0;
-    c.train.loss_weights = "annealing";
-    c.train.annealing_every = 2;
-    core::DistributedOptions opts;
-    return core::run_distributed_train(c, opts, out, nullptr);
-  }
-  if (scenario == "train") {
+  if (scenario == "train" || scenario == "train_annealing") {
     auto c = small_config("poisson");
     c.train.epochs = 3;
     c.train.max_iter = 5;
     c.train.eval_every = 1;
     c.train.log_every = 0;
+    if (scenario == "train_annealing") {
+      c.train.epochs = 4;
+      c.train.loss_weights = "annealing";
+      c.train.annealing_every = 2;
+    }
     core::DistributedOptions opts;
     return core::run_distributed_train(c, opts, out, nullptr);
   }

@@ -112,13 +112,6 @@ rbffd::CsrMatrix select_rows(const rbffd::CsrMatrix& a, const std::vector<std::i
 
 namespace {
 
-// Stencil size of the row centred at `node`: rule.boundary_size at boundary nodes, as in
-// rbffd::assemble.
-int row_size(const NodeSet& nodes, const rbffd::StencilRule& rule, Index node) {
-  const bool boundary = node >= nodes.n_interior && node < nodes.n_collocation();
-  return boundary ? rule.boundary_size : rule.size;
-}
-
 // Rows of one operator family at the given centre nodes, as rbffd::assemble computes them
 // (n or n_b nearest nodes incl. the centre, weights from StencilWeights, columns sorted).
 // `sink` receives (row, sorted global columns, perm, weights); the row has w.rows() entries.
@@ -128,7 +121,7 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
                   const std::vector<std::int32_t>& centres, int threads, Sink&& sink) {
   const int d = nodes.dim;
   int n_max = 0;
-  for (auto c : centres) n_max = std::max(n_max, row_size(nodes, rule, c));
+  for (auto c : centres) n_max = std::max(n_max, rbffd::stencil_size_at(rule, nodes, c));
   if (nodes.size() < n_max)
     throw std::invalid_argument(
         fmt::format("partition: stencils of {} nodes ({}) but the node set has only {}", n_max,
@@ -157,7 +150,7 @@ void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd
       if (!local_failure.empty()) continue;
       const Index node = centres[r];
       const double* x = nodes.points.row(node).data();
-      const int n = row_size(nodes, rule, node);
+      const int n = rbffd::stencil_size_at(rule, nodes, node);
       const bool boundary_row = n != rule.size;
       tree.nearest(x, n, idx.data(), dist2.data());
       if (idx[0] != node) {
@@ -237,7 +230,7 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
   L.row_ptr.resize(nl + 1);
   L.row_ptr[0] = 0;
   for (Index r = 0; r < nl; ++r)
-    L.row_ptr[r + 1] = L.row_ptr[r] + row_size(nodes, rule_l, out.owned[r]);
+    L.row_ptr[r + 1] = L.row_ptr[r] + rbffd::stencil_size_at(rule_l, nodes, out.owned[r]);
   L.col_idx.resize(L.row_ptr[nl]);
   L.values.resize(L.row_ptr[nl]);
   stencil_rows(nodes, tree, rule_l, {rbffd::Derivative::laplacian}, out.owned, params.threads,

@@ -50,12 +50,7 @@ NodeSet domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, boo
     o.ghost_distance = c.domain.ghost_distance;
     return nodegen::import_nodes(*c.domain.file, o);
   }
-  nodegen::FillOptions o;  // as nodegen::make_nodes, with the configured ghost offset
-  o.n = n;
-  o.seed = seed;
-  o.ghosts = ghosts;
-  o.ghost_distance = c.domain.ghost_distance;
-  return nodegen::generate_nodes(*nodegen::make_shape(c.domain.shape), o);
+  return nodegen::make_nodes(c.domain.shape, n, seed, ghosts, c.domain.ghost_distance);
 }
 
 void check_nodes(const NodeSet& n, const std::string& what) {

@@ -67,8 +67,10 @@ void relax_nodes(
     const std::function<double(const Eigen::Ref<const Eigen::VectorXd>&)>& spacing_factor = {});
 
 /// One-call convenience: make_shape(shape) (see shapes.hpp) filled with about n nodes
-/// (Ni + Nb within 5%), ghosts added if `ghosts`. Throws std::invalid_argument on an unknown
+/// (Ni + Nb within 5%), ghosts added if `ghosts` at ghost_distance local spacings (0: the
+/// default for the dimension). Throws std::invalid_argument on an unknown
 /// shape or n < 10.
-NodeSet make_nodes(const std::string& shape, Index n, std::uint64_t seed = 0, bool ghosts = true);
+NodeSet make_nodes(const std::string& shape, Index n, std::uint64_t seed = 0, bool ghosts = true,
+                   double ghost_distance = 0.0);
 
 }  // namespace dtpinn::nodegen

@@ -67,6 +67,10 @@ struct OperatorSet {
 OperatorSet assemble(const nodegen::NodeSet& nodes, const RbffdParams& params,
                      const OperatorRequest& request = {});
 
+/// Nodes in the stencil of the row centred at `node` (an index into `nodes`, or -1 for a new
+/// point): rule.boundary_size at a boundary node, rule.size anywhere else.
+int stencil_size_at(const StencilRule& rule, const nodegen::NodeSet& nodes, nodegen::Index node);
+
 /// Convenience: the Laplacian L, (Ni + Nb) x N.
 CsrMatrix laplacian(const nodegen::NodeSet& nodes, const RbffdParams& params = {});
 /// Convenience: B = alpha n.grad + beta, Nb x N.
