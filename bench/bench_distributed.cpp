@@ -7,12 +7,12 @@
 //     allreduce alone.
 // Writes bench/results/distributed_cpu.md. Usage:
 //   bench_distributed [--quick] [--max-n N]      (default max N = 1e6 in 3D)
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/distributed.hpp>
-#include <dtpinn/core/distributed_train.hpp>
-#include <dtpinn/core/flat_parameters.hpp>
-#include <dtpinn/core/partition.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/distributed/communicator.hpp>
+#include <dtpinn/core/distributed/train.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
+#include <dtpinn/core/distributed/partition.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/params.hpp>
 
@@ -90,7 +90,7 @@ int assembly_child(std::int64_t n, int parts, int order) {
 int scaling_worker(std::int64_t n, int evals) {
   at::set_num_threads(1);
   const auto env = core::DistributedEnv::from_environment();
-  core::Communicator comm(env, "gloo", c10::kCPU, 120.0);
+  core::Communicator comm(env, core::Backend::gloo, c10::kCPU, 120.0);
   auto c = core::default_config();
   c.domain.n = n;
   c.domain.test_n = 1000;
@@ -107,17 +107,17 @@ int scaling_worker(std::int64_t n, int evals) {
   const double t_asm = since(t);
   auto local = core::make_local_problem(data, std::move(ops));
   auto net = core::make_network(c, data);
-  core::PartitionedLoss loss(local, net);
+  auto loss = core::make_partitioned_loss(local, net);
   core::DistributedObjective obj(
-      net, [&](const core::Network& m) { return loss.terms(m); }, {1.0, 1.0}, comm);
+      net, loss->names(), [&](const core::Network& m) { return loss->terms(m); }, comm, false);
   obj.broadcast_parameters();
-  for (int k = 0; k < 3; ++k) obj.evaluate();
+  for (int k = 0; k < 3; ++k) obj.closure();
   std::vector<double> te, ta;
   auto buf = torch::zeros({obj.flat().numel() + 3}, torch::kDouble);
   for (int k = 0; k < evals; ++k) {
     comm.barrier();
     t = Clock::now();
-    obj.evaluate();
+    obj.closure().item<double>();  // the host read a LibTorch optimiser makes
     te.push_back(since(t));
     comm.barrier();
     t = Clock::now();

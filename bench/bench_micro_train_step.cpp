@@ -4,11 +4,11 @@
 // Medians go to bench/results/micro_<machine>.md.
 #include "micro_common.hpp"
 
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/losses.hpp>
-#include <dtpinn/core/model.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 
 #include <torch/torch.h>
 
@@ -43,8 +43,8 @@ const Dataset& data(std::int64_t n, bool heat = false) {
   return *it->second;
 }
 
-void step(benchmark::State& state, const std::string& method, const std::string& precision,
-          bool heat = false, const std::string& time_derivative = "tangent") {
+void step(benchmark::State& state, Method method, Precision precision, bool heat = false,
+          TimeDerivative time_derivative = TimeDerivative::tangent) {
   const Dataset& d = data(state.range(0), heat);
   RunConfig c = config(state.range(0), heat);
   c.train.method = method;
@@ -67,24 +67,24 @@ void step(benchmark::State& state, const std::string& method, const std::string&
 }
 
 void BM_step_dtpinn_fp64(benchmark::State& s) {
-  step(s, "dtpinn", "fp64");
+  step(s, Method::dtpinn, Precision::fp64);
 }
 void BM_step_vanilla_fp32(benchmark::State& s) {
-  step(s, "vanilla", "fp32");
+  step(s, Method::vanilla, Precision::fp32);
 }
 void BM_step_vanilla_fp64(benchmark::State& s) {
-  step(s, "vanilla", "fp64");
+  step(s, Method::vanilla, Precision::fp64);
 }
 // Heat (N = 828, Nt = 24: 25 slices, 20 700 space-time points): u_t by forward-mode tangent or
 // by autograd's double backward for DT-PINN; the vanilla PINN's u_t comes with its gradient.
 void BM_heat_dtpinn_fp64_tangent(benchmark::State& s) {
-  step(s, "dtpinn", "fp64", true, "tangent");
+  step(s, Method::dtpinn, Precision::fp64, true, TimeDerivative::tangent);
 }
 void BM_heat_dtpinn_fp64_autograd(benchmark::State& s) {
-  step(s, "dtpinn", "fp64", true, "autograd");
+  step(s, Method::dtpinn, Precision::fp64, true, TimeDerivative::autograd);
 }
 void BM_heat_vanilla_fp32(benchmark::State& s) {
-  step(s, "vanilla", "fp32", true);
+  step(s, Method::vanilla, Precision::fp32, true);
 }
 BENCHMARK(BM_heat_dtpinn_fp64_tangent)->Arg(828)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_heat_dtpinn_fp64_autograd)->Arg(828)->Unit(benchmark::kMillisecond);

@@ -15,10 +15,10 @@
 // (one L-BFGS epoch); every iteration includes its closure (forward + SpMV + loss + backward).
 #include <dtpinn/autodiff/cuda_graph.hpp>
 #include <dtpinn/autodiff/sparse_operator.hpp>
-#include <dtpinn/core/device_adam.hpp>
-#include <dtpinn/core/device_lbfgs.hpp>
-#include <dtpinn/core/flat_parameters.hpp>
-#include <dtpinn/core/fused_mlp.hpp>
+#include <dtpinn/core/training/device_adam.hpp>
+#include <dtpinn/core/training/device_lbfgs.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
+#include <dtpinn/core/training/fused_mlp.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/node_io.hpp>

@@ -2,7 +2,7 @@
 // the manufactured u = 1 + sin(pi x) cos(pi y) [sin(pi z + 0.3)] on nodegen's disk / ball.
 //
 //   build/bench/bench_rbffd_solve [shape=ball] [n=8000] [p=4]
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 #include <dtpinn/rbffd/solve.hpp>

@@ -3,7 +3,7 @@
 // repetitions (default 5, aggregates only) and writes the medians as one section of
 // bench/results/micro_<machine>.md (each program owns its section, between markers, so the
 // programs can run in any order). Header-only, included by exactly one .cpp per executable.
-#include <dtpinn/core/study.hpp>
+#include <dtpinn/lab/study.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
 #include <benchmark/benchmark.h>
@@ -84,19 +84,19 @@ inline int run_micro(int argc, char** argv, const std::string& name, const std::
   const std::string cmd = command_line(argc, argv);
   benchmark::Initialize(&ac, av.data());
   if (benchmark::ReportUnrecognizedArguments(ac, av.data())) return 1;
-  const auto mi = core::machine_info(false);
+  const auto mi = lab::machine_info(false);
   MedianCollector rep;
   benchmark::RunSpecifiedBenchmarks(&rep);
   benchmark::Shutdown();
-  const std::string load = core::machine_info(false).load;
+  const std::string load = lab::machine_info(false).load;
   const char* omp = std::getenv("OMP_NUM_THREADS");
 
   std::string body = fmt::format(
       "## {}\n\n{}\n\n- command: `{}`\n- machine: `{}`: {}, {} logical CPUs\n- uname: `{}`\n"
       "- date: {}\n- git commit: {}\n- OMP_NUM_THREADS: {}\n- load average before: {}; after: "
       "{}\n\n",
-      name, what, cmd, mi.slug, mi.cpu_model, mi.cpu_cores, mi.uname, core::utc_now(),
-      core::git_commit(DTPINN_SOURCE_DIR), omp ? omp : "(unset)", mi.load, load);
+      name, what, cmd, mi.slug, mi.cpu_model, mi.cpu_cores, mi.uname, lab::utc_now(),
+      lab::git_commit(DTPINN_SOURCE_DIR), omp ? omp : "(unset)", mi.load, load);
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : rep.rows)
     rows.push_back({"`" + r.name + "`", fmt::format("{:.4g}", r.real), fmt::format("{:.4g}", r.cpu),

@@ -2,9 +2,9 @@
 // sparse LU; Newton for Lap u = exp(u) + f), the reference for every PINN result.
 #include "commands.hpp"
 
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>

@@ -1,8 +1,9 @@
 // dtpinn study: the DT-PINN vs autograd-PINN comparison (derivatives vs depth, PINN runs over
-// N, p, methods, problems and seeds) as one command; the logic is core::run_study.
+// N, p, methods, problems and seeds) as one command; the logic is lab::run_study.
 #include "commands.hpp"
 
-#include <dtpinn/core/study.hpp>
+#include <dtpinn/core/problem/options.hpp>
+#include <dtpinn/lab/study.hpp>
 
 #include <fmt/format.h>
 
@@ -53,13 +54,17 @@ std::string command_line() {
 }
 
 void run(const StudyArgs& a) {
-  core::StudyOptions o = a.quick ? core::quick_study_options() : core::full_study_options();
-  o.device = a.device;
+  lab::StudyOptions o = a.quick ? lab::quick_study_options() : lab::full_study_options();
+  try {
+    o.device = core::parse_option<core::DeviceKind>(a.device);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("--device: {}", e.what()));
+  }
   o.output = a.output;
   o.source_dir = a.source_dir;
   o.command = command_line();
   if (!a.problems.empty()) {
-    std::vector<core::StudyProblem> chosen;
+    std::vector<lab::StudyProblem> chosen;
     for (const auto& name : a.problems) {
       bool found = false;
       for (const auto& p : o.problems)
@@ -69,11 +74,11 @@ void run(const StudyArgs& a) {
         }
       if (!found) {
         // A problem outside the preset: the preset's first sizes and seeds.
-        const auto names = core::study_problem_names();
+        const auto names = lab::study_problem_names();
         if (std::find(names.begin(), names.end(), name) == names.end())
           throw std::runtime_error(fmt::format(
               "--problems: unknown problem '{}' (poisson, nonlinear, heat, star, 3d)", name));
-        auto full = core::full_study_options();
+        auto full = lab::full_study_options();
         for (const auto& p : full.problems)
           if (p.name == name) {
             chosen.push_back(p);
@@ -113,7 +118,7 @@ void run(const StudyArgs& a) {
   if (a.threads > 0) o.threads = a.threads;
   o.derivatives = !a.no_derivatives;
   o.pinn = !a.no_pinn;
-  core::run_study(o, &std::cout);
+  lab::run_study(o, &std::cout);
 }
 
 }  // namespace

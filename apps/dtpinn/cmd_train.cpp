@@ -2,11 +2,12 @@
 // nodes, evaluate a trained checkpoint at new points.
 #include "commands.hpp"
 
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/run.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/lab/gnuplot.hpp>
 #ifdef DTPINN_HAVE_DISTRIBUTED
-#include <dtpinn/core/distributed_train.hpp>
+#include <dtpinn/core/distributed/train.hpp>
 #endif
 
 #include <fmt/format.h>
@@ -35,7 +36,7 @@ struct TrainArgs {
   long long seed = -1;
   std::vector<std::string> sets;
   std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
-  std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";
+  std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";  // parsed by the table
   int threads = 0;
   int nproc = 1;                 // train: local processes (row-partitioned, c10d)
   std::string backend = "auto";  // gloo | nccl | auto (from the device)
@@ -65,6 +66,16 @@ core::RunConfig make_config(const TrainArgs& a) {
   if (a.order >= 0) core::set_option(c, "rbffd.order", std::to_string(a.order));
   if (a.seed >= 0) core::set_option(c, "train.seed", std::to_string(a.seed));
   return c;
+}
+
+/// A flag's value as one of the options of options.hpp; "FLAG: must be ..." otherwise.
+template <class E>
+E parse_choice(const char* flag, const std::string& value) {
+  try {
+    return core::parse_option<E>(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
+  }
 }
 
 void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool with_method) {
@@ -124,8 +135,8 @@ void add_train_commands(CLI::App& app) {
                     "heat with --nproc: split the time slices into this many groups too (must "
                     "divide --nproc; the rest split the space rows)")
         ->check(CLI::Range(1, 1024));
-    cmd->add_option("--backend", a->backend, "distributed backend: auto | gloo | nccl")
-        ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+    cmd->add_option("--backend", a->backend,
+                    "distributed backend: " + core::option_list<core::Backend>());
     cmd->add_option("--dist-timeout", a->dist_timeout,
                     "seconds to wait for a rendezvous or a collective before failing");
 #endif
@@ -136,11 +147,11 @@ void add_train_commands(CLI::App& app) {
       if (a->nproc > 1 || core::in_distributed_worker()) {
         core::DistributedOptions d;
         d.nproc = a->nproc;
-        d.backend = a->backend;
+        d.backend = parse_choice<core::Backend>("--backend", a->backend);
         d.time_parts = a->time_parts;
         d.timeout_seconds = a->dist_timeout;
         if (core::in_distributed_worker()) {
-          core::run_distributed_train(c, d, a->output, &std::cout);
+          core::run_distributed_train(c, d, a->output, &std::cout, lab::render_plot);
         } else if (core::launch_distributed_train(d, std::cerr, a->output) != 0) {
           throw std::runtime_error(fmt::format(
               "--nproc {}: distributed run failed; nothing written to {}", a->nproc, a->output));
@@ -148,7 +159,7 @@ void add_train_commands(CLI::App& app) {
         return;
       }
 #endif
-      core::run_train(c, a->output, &std::cout);
+      core::run_train(c, a->output, &std::cout, nullptr, lab::render_plot);
     });
   }
   {
@@ -165,11 +176,9 @@ void add_train_commands(CLI::App& app) {
       const auto c = make_config(*a);
       core::set_threads(a->threads);
       core::CompareOptions o;
-      o.dtpinn_precision = a->dtpinn_precision;
-      o.vanilla_precision = a->vanilla_precision;
-      for (const auto* p : {&o.dtpinn_precision, &o.vanilla_precision})
-        if (*p != "fp64" && *p != "fp32")
-          throw std::runtime_error(fmt::format("precision '{}': expected fp64 or fp32", *p));
+      o.dtpinn_precision = parse_choice<core::Precision>("--dtpinn-precision", a->dtpinn_precision);
+      o.vanilla_precision = parse_choice<core::Precision>("--vanilla-precision", a->vanilla_precision);
+      o.plot = lab::render_plot;
       core::run_compare(c, a->output, o, &std::cout);
     });
   }

@@ -1,7 +1,13 @@
 #include <dtpinn/nodegen/atomic_file.hpp>
 
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -36,6 +42,64 @@ void AtomicFile::commit() {
   std::filesystem::rename(tmp_path_, path_, ec);
   if (ec) throw std::runtime_error(path_ + ": cannot rename into place: " + ec.message());
   committed_ = true;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.stream() << text;
+  f.commit();
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string join_path(const std::string& a, const std::string& b) {
+  return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
+}
+
+void make_directories(const std::string& dir) {
+  std::size_t pos = 0;
+  while (pos <= dir.size()) {
+    const auto next = dir.find('/', pos);
+    const std::string cur = dir.substr(0, next == std::string::npos ? dir.size() : next);
+    if (!cur.empty() && !is_directory(cur) && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
+      throw std::runtime_error(dir + ": cannot create the output folder (" +
+                               std::strerror(errno) + ")");
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  if (!is_directory(dir))
+    throw std::runtime_error(dir + ": cannot create the output folder (not a folder)");
+}
+
+std::vector<std::string> list_directory(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path);
+}
+}  // namespace
+
+void remove_tree(const std::string& path) {
+  if (path_exists(path)) ::nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 }  // namespace dtpinn::nodegen

@@ -1,11 +1,11 @@
 // core/: the network (autograd Laplacian vs analytic), the loss terms vs hand-computed values,
 // short training runs that must lower the error, checkpoints that reload bit for bit.
 #include <dtpinn/autodiff/derivatives.hpp>
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/losses.hpp>
-#include <dtpinn/core/model.hpp>
-#include <dtpinn/core/run.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -130,7 +130,7 @@ RunConfig small_run(const std::string& method, int n = 300, int order = 3) {
   c.rbffd.order = order;
   c.model.depth = 2;
   c.model.width = 20;
-  c.train.method = method;
+  c.train.method = core::parse_option<core::Method>(method);
   c.train.eval_every = 5;
   c.train.log_every = 1000000;  // quiet (log is null anyway)
   c.source = "test";
@@ -160,27 +160,28 @@ TEST(Network, AutogradLaplacianMatchesAnalyticOneLayer) {
 }
 
 TEST(Network, ArchitecturesActivationsAndErrors) {
-  for (const char* act : {"tanh", "sin", "sigmoid", "gelu", "softplus"})
-    for (const char* arch : {"mlp", "modified_mlp"}) {
+  for (const auto& act : core::option_table<core::Activation>())
+    for (const auto& arch : core::option_table<core::Architecture>()) {
       auto m = small_model(3, 10);
-      m.activation = act;
-      m.architecture = arch;
+      m.activation = act.value;
+      m.architecture = arch.value;
       Network net(m, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble, c10::kCPU, 0);
       auto u = net.forward(torch::rand({7, 2}, f64));
       EXPECT_EQ(u.sizes(), (std::vector<std::int64_t>{7}));
-      EXPECT_TRUE(torch::isfinite(u).all().item<bool>()) << act << " " << arch;
+      EXPECT_TRUE(torch::isfinite(u).all().item<bool>()) << act.name << " " << arch.name;
     }
   auto m = small_model();
   // modified MLP has the two encoders on top of the MLP's layers
   auto mm = m;
-  mm.architecture = "modified_mlp";
+  mm.architecture = core::Architecture::modified_mlp;
   Network a(m, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1));
   Network b(mm, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1));
   EXPECT_EQ(b.num_parameters() - a.num_parameters(), 2 * (2 * 8 + 8));
-  m.activation = "relu6";
-  EXPECT_THROW(Network(m, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1)), std::invalid_argument);
+  // Names outside the option tables never reach a network: the config refuses them.
+  EXPECT_THROW(core::parse_option<core::Activation>("relu6"), std::invalid_argument);
+  EXPECT_THROW(core::parse_option<core::Architecture>("resnet"), std::invalid_argument);
   m = small_model();
-  m.architecture = "resnet";
+  m.depth = 0;
   EXPECT_THROW(Network(m, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1)), std::invalid_argument);
   // Same seed, same weights; another seed, other weights.
   Network s1(small_model(), Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble, c10::kCPU,
@@ -200,8 +201,8 @@ TEST(Network, TangentDerivativeMatchesAutograd) {
   for (const char* act : {"tanh", "sin", "sigmoid", "gelu", "softplus"})
     for (const char* arch : {"mlp", "modified_mlp"}) {
       auto m = small_model(3, 12);
-      m.activation = act;
-      m.architecture = arch;
+      m.activation = core::parse_option<core::Activation>(act);
+      m.architecture = core::parse_option<core::Architecture>(arch);
       Network net(m, Eigen::Vector3d(-1, -2, 0), Eigen::Vector3d(1, 2, 0.5), c10::kDouble,
                   c10::kCPU, 4);
       auto x = torch::rand({11, 3}, f64);
@@ -230,7 +231,7 @@ TEST(Loss, DtPinnPoissonTermsMatchHandComputed) {
   for (auto pde : {core::PdeKind::poisson, core::PdeKind::nonlinear_poisson}) {
     Dataset d = tiny_dataset(pde);
     Network net(small_model(), d.lower, d.upper, c10::kDouble, c10::kCPU, 1);
-    auto loss = core::make_loss("dtpinn", d, net);
+    auto loss = core::make_loss(core::Method::dtpinn, d, net);
     ASSERT_EQ(loss->names(), (std::vector<std::string>{"pde", "bc"}));
     auto terms = loss->terms(net);
     const Eigen::VectorXd u = net.evaluate(d.nodes.points);  // all 7 nodes
@@ -245,7 +246,7 @@ TEST(Loss, DtPinnPoissonTermsMatchHandComputed) {
 TEST(Loss, DtPinnHeatTermsMatchHandComputed) {
   Dataset d = tiny_dataset(core::PdeKind::heat);
   Network net(small_model(), d.lower, d.upper, c10::kDouble, c10::kCPU, 2);
-  auto loss = core::make_loss("dtpinn", d, net);
+  auto loss = core::make_loss(core::Method::dtpinn, d, net);
   ASSERT_EQ(loss->names(), (std::vector<std::string>{"ic", "pde", "bc"}));
   auto terms = loss->terms(net);
   // By hand: per slice, u_t by central differences in t, L and B applied slice by slice.
@@ -276,7 +277,7 @@ TEST(Loss, VanillaTermsMatchFiniteDifferences) {
     Dataset d = tiny_dataset(pde);
     const bool heat = pde == core::PdeKind::heat;
     Network net(small_model(), d.lower, d.upper, c10::kDouble, c10::kCPU, 4);
-    auto loss = core::make_loss("vanilla", d, net);
+    auto loss = core::make_loss(core::Method::vanilla, d, net);
     auto terms = loss->terms(net);
     const double h = 1e-4;
     double pde_sum = 0, bc_sum = 0, ic = 0;
@@ -397,7 +398,7 @@ TEST(Training, FixedStepLbfgsIsReproducible) {
   // (LibTorch's strong-Wolfe line search is not bitwise reproducible run to run.)
   RunConfig c = small_run("dtpinn");
   c.train.epochs = 10;
-  c.train.line_search = "none";
+  c.train.line_search = core::LineSearch::none;
   c.train.lr = 0.04;
   Dataset d = core::build_dataset(c);
   Network n1 = core::make_network(c, d), n2 = core::make_network(c, d);
@@ -410,7 +411,7 @@ TEST(Training, FixedStepLbfgsIsReproducible) {
 
 TEST(Training, VanillaFp32AndTargetError) {
   RunConfig c = small_run("vanilla");
-  c.train.precision = "fp32";
+  c.train.precision = core::Precision::fp32;
   c.train.epochs = 200;
   c.train.target_error = 5e-2;
   Dataset d = core::build_dataset(c, {/*operators=*/false});
@@ -427,7 +428,7 @@ TEST(Training, Fp32DtPinnAdamAnnealingAndAdamLbfgs) {
   Dataset d = core::build_dataset(c);
   {
     auto cc = c;
-    cc.train.precision = "fp32";
+    cc.train.precision = core::Precision::fp32;
     cc.train.epochs = 10;
     Network net = core::make_network(cc, d);
     auto r = core::train(cc, d, net);
@@ -435,7 +436,7 @@ TEST(Training, Fp32DtPinnAdamAnnealingAndAdamLbfgs) {
   }
   {
     auto cc = c;
-    cc.train.optimizer = "adam";
+    cc.train.optimizer = core::Optimizer::adam;
     cc.train.adam_lr = 1e-2;
     cc.train.lr_decay = 0.5;
     cc.train.lr_decay_every = 50;
@@ -449,7 +450,7 @@ TEST(Training, Fp32DtPinnAdamAnnealingAndAdamLbfgs) {
     // pde weight stays 1; per-term gradient norms are logged; training still converges.
     auto cc = c;
     cc.train.epochs = 20;
-    cc.train.loss_weights = "annealing";
+    cc.train.loss_weights = core::LossWeighting::annealing;
     cc.train.annealing_every = 5;
     Network net = core::make_network(cc, d);
     auto r = core::train(cc, d, net);
@@ -462,7 +463,7 @@ TEST(Training, Fp32DtPinnAdamAnnealingAndAdamLbfgs) {
   }
   {
     auto cc = c;
-    cc.train.optimizer = "adam_lbfgs";
+    cc.train.optimizer = core::Optimizer::adam_lbfgs;
     cc.train.adam_epochs = 10;
     cc.train.epochs = 20;
     cc.train.weights["bc"] = 2.0;
@@ -492,9 +493,9 @@ TEST(Training, DeviceOptimisersMatchLibTorchInTheTrainer) {
     cc.train.adam_lr = 1e-2;
     cc.train.lr_decay = 0.5;
     cc.train.lr_decay_every = 50;
-    cc.train.optimizer = "adam";
+    cc.train.optimizer = core::Optimizer::adam;
     auto ref = run(cc);
-    cc.train.optimizer = "device_adam";
+    cc.train.optimizer = core::Optimizer::device_adam;
     auto dev = run(cc);
     EXPECT_LT(rel(dev.final_loss, ref.final_loss), 1e-10);
     EXPECT_LT(rel(dev.test_rel_l2, ref.test_rel_l2), 1e-10);
@@ -503,11 +504,11 @@ TEST(Training, DeviceOptimisersMatchLibTorchInTheTrainer) {
   {
     auto cc = c;
     cc.train.epochs = 3;  // 60 iterations
-    cc.train.line_search = "none";
+    cc.train.line_search = core::LineSearch::none;
     cc.train.lr = 0.04;
-    cc.train.optimizer = "lbfgs";
+    cc.train.optimizer = core::Optimizer::lbfgs;
     auto ref = run(cc);
-    cc.train.optimizer = "device_lbfgs";
+    cc.train.optimizer = core::Optimizer::device_lbfgs;
     auto dev = run(cc);
     EXPECT_LT(rel(dev.final_loss, ref.final_loss), 1e-8);
     EXPECT_LT(rel(dev.test_rel_l2, ref.test_rel_l2), 1e-8);
@@ -517,8 +518,8 @@ TEST(Training, DeviceOptimisersMatchLibTorchInTheTrainer) {
     // The on-device Armijo line search (line_search = strong_wolfe maps to it), with annealing.
     auto cc = c;
     cc.train.epochs = 20;
-    cc.train.optimizer = "device_lbfgs";
-    cc.train.loss_weights = "annealing";
+    cc.train.optimizer = core::Optimizer::device_lbfgs;
+    cc.train.loss_weights = core::LossWeighting::annealing;
     cc.train.annealing_every = 5;
     auto r = run(cc);
     EXPECT_LT(r.best_test_rel_l2, 0.1 * r.history.front().test_rel_l2);
@@ -538,7 +539,7 @@ TEST(Training, HeatAndNonlinearSmoke) {
     c.train.epochs = 15;
     Dataset d = core::build_dataset(c);
     for (const char* method : {"dtpinn", "vanilla"}) {
-      c.train.method = method;
+      c.train.method = core::parse_option<core::Method>(method);
       Network net = core::make_network(c, d);
       auto r = core::train(c, d, net);
       EXPECT_LT(r.best_test_rel_l2, 0.5 * r.history.front().test_rel_l2)
@@ -595,7 +596,7 @@ TEST(Checkpoint, FailedRunLeavesNoResults) {
   RunConfig c = small_run("dtpinn");
   c.train.epochs = 5;
   c.train.lr = 1e6;  // a fixed huge step diverges
-  c.train.line_search = "none";
+  c.train.line_search = core::LineSearch::none;
   const std::string dir = tmp_dir("diverge");
   EXPECT_THROW(core::run_train(c, dir, nullptr), std::runtime_error);
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir) / "results.json"));

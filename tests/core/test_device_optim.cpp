@@ -2,9 +2,9 @@
 // LibTorch's own torch::optim::LBFGS / Adam, the device line search, and (on a GPU) a
 // CUDA-graph-captured run against an uncaptured one.
 #include <dtpinn/autodiff/cuda_graph.hpp>
-#include <dtpinn/core/device_adam.hpp>
-#include <dtpinn/core/device_lbfgs.hpp>
-#include <dtpinn/core/flat_parameters.hpp>
+#include <dtpinn/core/training/device_adam.hpp>
+#include <dtpinn/core/training/device_lbfgs.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
 
 #include <torch/torch.h>
 

@@ -3,12 +3,12 @@
 // input dimensions, node counts (blocks of 256 plus a remainder) and thread counts; where it
 // does not apply, Network::forward_in_weights falls back to forward(); the DT-PINN loss and a
 // short L-BFGS run agree between the two kernels.
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/fused_mlp.hpp>
-#include <dtpinn/core/losses.hpp>
-#include <dtpinn/core/model.hpp>
-#include <dtpinn/core/run.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/fused_mlp.hpp>
+#include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -25,11 +25,11 @@ namespace {
 
 const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
 
-core::ModelConfig model(int depth, int width, const std::string& kernel) {
+core::ModelConfig model(int depth, int width, const std::string& kernel) {  // "fused" | "torch"
   core::ModelConfig m;
   m.depth = depth;
   m.width = width;
-  m.cpu_kernel = kernel;
+  m.cpu_kernel = core::parse_option<core::CpuKernel>(kernel);
   return m;
 }
 
@@ -119,8 +119,8 @@ TEST(FusedMlp, FallsBackWhereItDoesNotApply) {
   }
   for (const std::string variant : {"sin", "modified"}) {
     auto m = model(2, 10, "fused");
-    if (variant == "sin") m.activation = "sin";
-    if (variant == "modified") m.architecture = "modified_mlp";
+    if (variant == "sin") m.activation = core::Activation::sin;
+    if (variant == "modified") m.architecture = core::Architecture::modified_mlp;
     Network net(m, lo, hi, c10::kDouble, c10::kCPU, 1);
     EXPECT_TRUE(torch::equal(net.forward_in_weights(x), net.forward(x))) << variant;
   }
@@ -154,9 +154,9 @@ TEST(FusedMlp, DtPinnLossAndTrainingAgreeWithLibTorch) {
   const core::Dataset d = core::build_dataset(c);
   std::vector<double> first, final_loss;
   for (const std::string kernel : {"fused", "torch"}) {
-    c.model.cpu_kernel = kernel;
+    c.model.cpu_kernel = core::parse_option<core::CpuKernel>(kernel);
     Network net = core::make_network(c, d);
-    auto loss = core::make_loss("dtpinn", d, net);
+    auto loss = core::make_loss(core::Method::dtpinn, d, net);
     auto terms = loss->terms(net);
     if (kernel == "fused") {
       first = {terms[0].item<double>(), terms[1].item<double>()};

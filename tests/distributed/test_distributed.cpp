@@ -6,13 +6,14 @@
 // DTPINN_DIST_TEST_WORKER=<scenario> and --gtest_filter=DistributedWorker.RunScenario, which runs
 // the scenario and exits, rank 0 writing its numbers to DTPINN_DIST_TEST_OUT. Every launch has a
 // hard wall limit, so a broken run can never hang CI.
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/distributed.hpp>
-#include <dtpinn/core/distributed_train.hpp>
-#include <dtpinn/core/flat_parameters.hpp>
-#include <dtpinn/core/losses.hpp>
-#include <dtpinn/core/partition.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/distributed/communicator.hpp>
+#include <dtpinn/core/distributed/train.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
+#include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/distributed/partition.hpp>
+#include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 
 #include <fmt/format.h>
@@ -28,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 using namespace dtpinn;
@@ -55,6 +57,17 @@ core::RunConfig small_config(const std::string& scenario) {
   return c;
 }
 
+/// A short training run of each kind (3 epochs of 5 L-BFGS iterations, every epoch evaluated).
+core::RunConfig run_config(const std::string& kind) {
+  auto c = small_config(kind == "vanilla" ? "poisson" : kind);
+  if (kind == "vanilla") c.train.method = core::Method::vanilla;
+  c.train.epochs = 3;
+  c.train.max_iter = 5;
+  c.train.eval_every = 1;
+  c.train.time_budget = 0;
+  return c;
+}
+
 /// Loss, terms, gradient at the initial weights, then the losses of every evaluation of one
 /// L-BFGS step of 20 iterations (strong Wolfe) and the final weights.
 struct Trace {
@@ -62,12 +75,15 @@ struct Trace {
   std::vector<double> terms, grad, trajectory, final_weights;
 };
 
-Trace run_trace(core::Network& net, core::DistributedObjective::TermsFn terms, std::size_t n_terms,
+Trace run_trace(core::Network& net, const core::Loss& loss, bool input_derivatives,
                 core::Communicator& comm) {
-  core::DistributedObjective obj(net, std::move(terms), std::vector<double>(n_terms, 1.0), comm);
+  core::DistributedObjective obj(
+      net, loss.names(), [&](const core::Network& n) { return loss.terms(n); }, comm,
+      input_derivatives);
   obj.broadcast_parameters();
   Trace t;
-  t.loss = obj.evaluate(&t.terms);
+  t.terms = obj.term_gradients().terms;
+  t.loss = obj.closure().item<double>();
   auto g = obj.flat().grads().contiguous();
   t.grad.assign(g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
   torch::optim::LBFGSOptions o(1.0);
@@ -79,9 +95,9 @@ Trace run_trace(core::Network& net, core::DistributedObjective::TermsFn terms, s
   o.line_search_fn("strong_wolfe");
   torch::optim::LBFGS lbfgs(obj.flat().parameters(), o);
   lbfgs.step([&]() {
-    const double v = obj.evaluate();
-    t.trajectory.push_back(v);
-    return torch::full({}, v, torch::kDouble);
+    auto v = obj.closure();
+    t.trajectory.push_back(v.item<double>());
+    return v;
   });
   auto w = obj.flat().values().contiguous();
   t.final_weights.assign(w.data_ptr<double>(), w.data_ptr<double>() + w.numel());
@@ -108,33 +124,36 @@ int worker_main(const std::string& scenario, const std::string& out) {
   const auto env = core::DistributedEnv::from_environment();
   if (scenario == "die") {
     if (env.rank == 1) std::_Exit(3);  // rank 1 dies before the rendezvous
-    core::Communicator comm(env, "gloo", c10::kCPU, 60.0);
+    core::Communicator comm(env, core::Backend::gloo, c10::kCPU, 60.0);
     comm.barrier();
     return 0;
   }
   if (scenario == "die_late") {
-    core::Communicator comm(env, "gloo", c10::kCPU, 60.0);
+    core::Communicator comm(env, core::Backend::gloo, c10::kCPU, 60.0);
     comm.barrier();
     if (env.rank == 1) std::_Exit(5);  // rank 1 dies during training; rank 0 waits in allreduce
     comm.barrier();
     return 0;
+  }
+  if (scenario.rfind("run_", 0) == 0) {  // run_poisson, run_nonlinear, run_heat, run_vanilla
+    core::DistributedOptions opts;
+    return core::run_distributed_train(run_config(scenario.substr(4)), opts, out, nullptr);
   }
   if (scenario == "train" || scenario == "train_annealing") {
     auto c = small_config("poisson");
     c.train.epochs = 3;
     c.train.max_iter = 5;
     c.train.eval_every = 1;
-    c.train.log_every = 0;
     if (scenario == "train_annealing") {
       c.train.epochs = 4;
-      c.train.loss_weights = "annealing";
+      c.train.loss_weights = core::LossWeighting::annealing;
       c.train.annealing_every = 2;
     }
     core::DistributedOptions opts;
     return core::run_distributed_train(c, opts, out, nullptr);
   }
   const auto c = small_config(scenario);
-  core::Communicator comm(env, "gloo", c10::kCPU, 60.0);
+  core::Communicator comm(env, core::Backend::gloo, c10::kCPU, 60.0);
   core::DatasetOptions dopt;
   dopt.operators = false;
   auto data = core::build_dataset(c, dopt);
@@ -155,9 +174,9 @@ int worker_main(const std::string& scenario, const std::string& out) {
                                          comm.rank() % time_parts);
   auto local = core::make_local_problem(data, std::move(ops), slices);
   auto net = core::make_network(c, data);
-  core::PartitionedLoss loss(local, net, vanilla ? "vanilla" : "dtpinn");
-  auto trace = run_trace(
-      net, [&](const core::Network& n) { return loss.terms(n); }, loss.names().size(), comm);
+  auto loss = core::make_partitioned_loss(local, net,
+                                          vanilla ? core::Method::vanilla : core::Method::dtpinn);
+  auto trace = run_trace(net, *loss, vanilla, comm);
   if (comm.rank() == 0) {
     std::ofstream o(out);
     o.precision(17);
@@ -227,10 +246,11 @@ Trace single_process_reference(const std::string& scenario) {
   const auto c = small_config(scenario);
   auto data = core::build_dataset(c);  // the whole L and B
   auto net = core::make_network(c, data);
-  auto loss = core::make_loss(scenario.rfind("vanilla", 0) == 0 ? "vanilla" : "dtpinn", data, net);
+  const bool vanilla = scenario.rfind("vanilla", 0) == 0;
+  auto loss =
+      core::make_loss(vanilla ? core::Method::vanilla : core::Method::dtpinn, data, net);
   core::Communicator none;
-  return run_trace(
-      net, [&](const core::Network& n) { return loss->terms(n); }, loss->names().size(), none);
+  return run_trace(net, *loss, vanilla, none);
 }
 
 double rel(const std::vector<double>& a, const std::vector<double>& b) {
@@ -427,7 +447,7 @@ TEST(Distributed, RendezvousTimeoutIsAClearError) {
   env.master_port = core::free_port();
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    core::Communicator comm(env, "gloo", c10::kCPU, 2.0);
+    core::Communicator comm(env, core::Backend::gloo, c10::kCPU, 2.0);
     FAIL() << "expected a timeout";
   } catch (const std::runtime_error& e) {
     const std::string m = e.what();
@@ -450,4 +470,89 @@ TEST(Distributed, TrainRunWritesOneCompleteFolder) {
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_NE(ss.str().find("\"parts\": 2"), std::string::npos) << ss.str();
+}
+
+namespace {
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str());
+}
+
+std::string first_line(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::set<std::string> keys_of(const nlohmann::json& j) {
+  std::set<std::string> k;
+  for (const auto& [key, value] : j.items()) k.insert(key);
+  return k;
+}
+
+/// The weighted loss of the network saved in `dir`, evaluated afresh on one process.
+double fresh_loss(const core::RunConfig& c, const fs::path& dir) {
+  core::RunConfig saved;
+  core::Network net = core::load_checkpoint(dir.string(), &saved);
+  EXPECT_TRUE(saved == c) << dir;
+  auto data = core::build_dataset(c);
+  auto loss = core::make_loss(c.train.method, data, net, c.train.time_derivative);
+  const auto j = read_json(dir / "results.json");
+  const auto terms = loss->terms(net);
+  double total = 0;
+  for (std::size_t i = 0; i < terms.size(); ++i)
+    total += j["loss_weights"][loss->names()[i]].get<double>() * terms[i].item<double>();
+  return total;
+}
+
+void check_run_schema(const std::string& kind) {
+  at::set_num_threads(1);
+  const auto c = run_config(kind);
+  const auto one = tmp_dir("schema_" + kind + "_single");
+  core::run_train(c, one.string(), nullptr);
+  const auto ref = read_json(one / "results.json");
+  const double ref_fresh = fresh_loss(c, one);
+  EXPECT_NEAR(ref["final_loss"].get<double>(), ref_fresh, 1e-12 * ref_fresh) << kind;
+  for (int P : {1, 2, 3}) {
+    const auto dir = tmp_dir("schema_" + kind + "_" + std::to_string(P));
+    std::string log;
+    ASSERT_EQ(launch("run_" + kind, P, dir, &log), 0) << log;
+    auto r = read_json(dir / "results.json");
+    ASSERT_TRUE(r.contains("distributed")) << kind << " P=" << P;
+    EXPECT_EQ(r["distributed"]["world_size"].get<int>(), P);
+    r.erase("distributed");  // the one block a distributed run adds
+    EXPECT_EQ(keys_of(r), keys_of(ref)) << kind << " P=" << P;
+    ASSERT_EQ(r["history"].size(), ref["history"].size()) << kind << " P=" << P;
+    for (std::size_t k = 0; k < r["history"].size(); ++k)
+      EXPECT_EQ(keys_of(r["history"][k]), keys_of(ref["history"][k])) << kind << " P=" << P;
+    EXPECT_EQ(keys_of(r["loss_terms"]), keys_of(ref["loss_terms"])) << kind;
+    EXPECT_EQ(first_line(dir / "history.csv"), first_line(one / "history.csv")) << kind;
+    EXPECT_TRUE(fs::exists(dir / "partition.json"));
+    // The reported loss is the loss of the saved weights...
+    const double fresh = fresh_loss(c, dir);
+    EXPECT_NEAR(r["final_loss"].get<double>(), fresh, 1e-12 * fresh) << kind << " P=" << P;
+    // ... and the run follows the one-process run (same steps up to the rounding of the sums).
+    EXPECT_NEAR(r["final_loss"].get<double>(), ref["final_loss"].get<double>(),
+                1e-6 * ref["final_loss"].get<double>())
+        << kind << " P=" << P;
+  }
+}
+
+}  // namespace
+
+TEST(DistributedRun, PoissonWritesTheOneProcessSchema) {
+  check_run_schema("poisson");
+}
+TEST(DistributedRun, NonlinearWritesTheOneProcessSchema) {
+  check_run_schema("nonlinear");
+}
+TEST(DistributedRun, HeatWritesTheOneProcessSchema) {
+  check_run_schema("heat");
+}
+TEST(DistributedRun, VanillaWritesTheOneProcessSchema) {
+  check_run_schema("vanilla");
 }

@@ -1,7 +1,7 @@
 // The run configuration: defaults, TOML round trip, the shipped example files, and the error
 // messages for bad files and bad --set options.
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include <gtest/gtest.h>
@@ -42,10 +42,10 @@ TEST(Config, DefaultIsThePaperExperiment) {
   EXPECT_EQ(c.rbffd.order, 4);
   EXPECT_EQ(c.model.depth, 4);
   EXPECT_EQ(c.model.width, 50);
-  EXPECT_EQ(c.model.activation, "tanh");
-  EXPECT_EQ(c.train.precision, "fp64");
-  EXPECT_EQ(c.train.optimizer, "lbfgs");
-  EXPECT_EQ(c.train.line_search, "strong_wolfe");
+  EXPECT_EQ(c.model.activation, Activation::tanh);
+  EXPECT_EQ(c.train.precision, Precision::fp64);
+  EXPECT_EQ(c.train.optimizer, Optimizer::lbfgs);
+  EXPECT_EQ(c.train.line_search, LineSearch::strong_wolfe);
   // An empty file is the default experiment too.
   EXPECT_TRUE(parse_config("", "empty.toml") == c);
 }
@@ -73,16 +73,16 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.domain.test_nodes = "test.csv";
   c.domain.rescale = true;
   c.rbffd.order = 6;
-  c.model = {"modified_mlp", 3, 64, "sin"};
-  c.train.method = "vanilla";
-  c.train.device = "cuda";
-  c.train.precision = "fp32";
-  c.train.optimizer = "adam_lbfgs";
+  c.model = {Architecture::modified_mlp, 3, 64, Activation::sin};
+  c.train.method = Method::vanilla;
+  c.train.device = DeviceKind::cuda;
+  c.train.precision = Precision::fp32;
+  c.train.optimizer = Optimizer::adam_lbfgs;
   c.train.epochs = 123;
   c.train.lr = 0.1;
   c.train.max_iter = 5;
   c.train.history = 7;
-  c.train.line_search = "none";
+  c.train.line_search = LineSearch::none;
   c.train.adam_lr = 1.0 / 3.0;  // shortest round-trip printing keeps every bit
   c.train.adam_epochs = 11;
   c.train.lr_decay = 0.5;
@@ -92,7 +92,7 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.train.eval_every = 3;
   c.train.log_every = 4;
   c.train.seed = 9;
-  c.train.loss_weights = "annealing";
+  c.train.loss_weights = LossWeighting::annealing;
   c.train.weights = {{"pde", 1.0}, {"bc", 10.0}, {"ic", 0.5}};
   c.train.annealing_alpha = 0.5;
   c.train.annealing_every = 20;
@@ -263,7 +263,7 @@ TEST(Config, SetOptionValidatesLikeTheFile) {
   set_option(c, "domain.file", "part.stl");
   EXPECT_EQ(c.train.lr, 0.5);
   EXPECT_EQ(c.rbffd.order, 6);
-  EXPECT_EQ(c.train.method, "vanilla");
+  EXPECT_EQ(c.train.method, Method::vanilla);
   EXPECT_TRUE(c.domain.rescale);
   EXPECT_EQ(c.problem.exact.value_or(""), "1 + x^2");
   EXPECT_EQ(c.train.weights.at("bc"), 10.0);

@@ -1,6 +1,6 @@
 // Expressions: parsing, symbolic derivatives, muParser evaluation against GiNaC's reference,
 // and the error messages a user sees.
-#include <dtpinn/core/expression.hpp>
+#include <dtpinn/core/problem/expression.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Problems: f, g, u0 derived from an exact solution equal the hand-derived formulas.
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 //    within a factor 1.5 (and both are small in absolute terms).
 // 2. data/geometry/torus.obj and hex_nut.stl (rescaled to the unit box): error below a bound
 //    measured once with a margin (the nut is a genus-1 part with sharp edges).
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/readers.hpp>

@@ -6,7 +6,7 @@
 // c10d API is used here: the static device factory, Options (a vector of shared_ptr and an int)
 // and the ProcessGroupGloo constructor, collectives through the Backend vtable; no gloo type is
 // touched other than through a shared_ptr, so the gloo snapshot of the headers does not matter.
-#include <dtpinn/core/distributed.hpp>
+#include <dtpinn/core/distributed/communicator.hpp>
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -84,23 +84,20 @@ struct Communicator::Impl {
 
 Communicator::Communicator() : impl_(std::make_unique<Impl>()) {}
 
-Communicator::Communicator(const DistributedEnv& env, const std::string& backend,
-                           c10::Device device, double timeout_seconds)
+Communicator::Communicator(const DistributedEnv& env, Backend backend, c10::Device device,
+                           double timeout_seconds)
     : impl_(std::make_unique<Impl>()) {
   auto& s = *impl_;
   s.rank = env.rank;
   s.size = env.world_size;
   s.device = device;
-  std::string kind = backend;
-  if (kind == "auto") kind = device.is_cuda() ? "nccl" : "gloo";
-  if (kind != "gloo" && kind != "nccl")
-    throw std::runtime_error(
-        fmt::format("distributed: unknown backend '{}' (choose auto, gloo or nccl)", backend));
-  if (kind == "gloo" && device.is_cuda())
+  const Backend kind =
+      backend == Backend::automatic ? (device.is_cuda() ? Backend::nccl : Backend::gloo) : backend;
+  if (kind == Backend::gloo && device.is_cuda())
     throw std::runtime_error(
         "distributed: the gloo backend here reduces CPU tensors only; "
         "use --backend nccl (or auto) with --device cuda");
-  s.backend = kind;
+  s.backend = to_string(kind);
   const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1e3));
   try {
     c10d::TCPStoreOptions so;
@@ -110,7 +107,7 @@ Communicator::Communicator(const DistributedEnv& env, const std::string& backend
     so.waitWorkers = true;
     so.timeout = timeout;
     s.store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
-    if (kind == "gloo") {
+    if (kind == Backend::gloo) {
       auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
       // Loopback for a single host, else the address that reaches the master's network.
       opts->devices.push_back(env.master_addr == "127.0.0.1" || env.master_addr == "localhost"
@@ -127,7 +124,8 @@ Communicator::Communicator(const DistributedEnv& env, const std::string& backend
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
     throw std::runtime_error(fmt::format(
         "distributed: rank {} of {} could not join the {} group at {}:{} within {:g} s: {}",
-        env.rank, env.world_size, kind, env.master_addr, env.master_port, timeout_seconds, what));
+        env.rank, env.world_size, to_string(kind), env.master_addr, env.master_port,
+        timeout_seconds, what));
   }
 }
 
@@ -143,6 +141,10 @@ int Communicator::size() const {
 }
 const std::string& Communicator::backend() const {
   return impl_->backend;
+}
+
+bool Communicator::uses_nccl() const {
+  return impl_->backend == to_string(Backend::nccl);
 }
 
 void Communicator::allreduce_sum(at::Tensor& t) {

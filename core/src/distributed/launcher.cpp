@@ -1,6 +1,6 @@
 // Local launcher: fork/exec K copies of a command with the torchrun variables set, wait for
 // them, and end the others when one fails (no hang, one line per failure).
-#include <dtpinn/core/distributed.hpp>
+#include <dtpinn/core/distributed/communicator.hpp>
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // Recursive coordinate bisection of the collocation nodes and per-part row assembly.
-#include <dtpinn/core/partition.hpp>
+#include <dtpinn/core/distributed/partition.hpp>
 #include <dtpinn/rbffd/stencil.hpp>
 #include <dtpinn/rbffd/weights.hpp>
 

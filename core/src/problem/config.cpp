@@ -1,8 +1,8 @@
 // The run configuration: one table of keys (section, name, type, range, help) drives the TOML
 // parser, the command-line setter, the writer and the equality, so a key added here is parsed,
 // settable, written and compared everywhere at once.
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/expression.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/expression.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include <fmt/format.h>
@@ -122,27 +122,22 @@ Key bool_key(const char* sec, const char* name, Section<S> s, bool S::*m, const 
              [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
 }
 
-std::string choices_text(const std::vector<std::string>& choices) {
-  std::string out;
-  for (std::size_t i = 0; i < choices.size(); ++i)
-    out += (i ? (i + 1 == choices.size() ? " or " : ", ") : "") + ("\"" + choices[i] + "\"");
-  return out;
-}
-
-template <class S>
-Key enum_key(const char* sec, const char* name, Section<S> s, std::string S::*m,
-             std::vector<std::string> choices, const char* help) {
+/// A choice of one of the enums of options.hpp: the names come from its table, so the file, the
+/// command line and every message accept and list the same words.
+template <class S, class E>
+Key enum_key(const char* sec, const char* name, Section<S> s, E S::*m, const char* help) {
   return Key{sec,
              name,
              Type::string,
              help,
              [=](RunConfig& c, const Value& v) {
-               const auto& x = std::get<std::string>(v);
-               if (std::find(choices.begin(), choices.end(), x) == choices.end())
-                 throw RangeError(fmt::format("must be {}, got \"{}\"", choices_text(choices), x));
-               (c.*s).*m = x;
+               try {
+                 (c.*s).*m = parse_option<E>(std::get<std::string>(v));
+               } catch (const std::invalid_argument& e) {
+                 throw RangeError(e.what());
+               }
              },
-             [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
+             [=](const RunConfig& c) -> Value { return std::string(to_string((c.*s).*m)); }};
 }
 
 /// Optional string: "" means not given.
@@ -185,18 +180,9 @@ const std::vector<Key>& keys() {
     const auto md = &RunConfig::model;
     const auto tr = &RunConfig::train;
     // [problem]
-    k.push_back(
-        Key{"problem", "pde", Type::string,
-            "poisson (Lap u = f) | nonlinear_poisson (Lap u = exp(u) + f) | heat "
-            "(u_t = Lap u + f)",
-            [](RunConfig& c, const Value& v) {
-              try {
-                c.problem.pde = pde_from_string(std::get<std::string>(v));
-              } catch (const std::runtime_error& e) {
-                throw RangeError(e.what());
-              }
-            },
-            [](const RunConfig& c) -> Value { return std::string(to_string(c.problem.pde)); }});
+    k.push_back(enum_key("problem", "pde", pr, &P::pde,
+                         "poisson (Lap u = f) | nonlinear_poisson (Lap u = exp(u) + f) | heat "
+                         "(u_t = Lap u + f)"));
     k.push_back(opt_key("problem", "exact", pr, &P::exact,
                         "exact solution u(x, y[, z][, t]); f, g, u0 are derived from it"));
     k.push_back(
@@ -250,23 +236,21 @@ const std::vector<Key>& keys() {
                          "stencils at boundary nodes have ceil(f binom(l+d, d)) + 1 nodes, f >= 1; "
                          "0 = the default (2 in 2D = the paper's rule, 2.5 in 3D)"));
     // [model]
-    k.push_back(enum_key("model", "architecture", md, &M::architecture, {"mlp", "modified_mlp"},
+    k.push_back(enum_key("model", "architecture", md, &M::architecture,
                          "mlp | modified_mlp (gated MLP of Wang, Teng & Perdikaris)"));
     k.push_back(int_key("model", "depth", md, &M::depth, 1, kMaxInt, "hidden layers"));
     k.push_back(int_key("model", "width", md, &M::width, 1, kMaxInt, "neurons per hidden layer"));
     k.push_back(enum_key("model", "activation", md, &M::activation,
-                         {"tanh", "sin", "sigmoid", "gelu", "softplus"},
                          "tanh | sin | sigmoid | gelu | softplus"));
-    k.push_back(enum_key("model", "cpu_kernel", md, &M::cpu_kernel, {"fused", "torch"},
+    k.push_back(enum_key("model", "cpu_kernel", md, &M::cpu_kernel,
                          "fused (one fused CPU kernel for a tanh MLP's forward and weight "
                          "gradient, DT-PINN fp64) | torch (LibTorch's layers)"));
     // [train]
-    k.push_back(enum_key("train", "method", tr, &T::method, {"dtpinn", "vanilla"},
+    k.push_back(enum_key("train", "method", tr, &T::method,
                          "dtpinn (RBF-FD derivatives) | vanilla (autograd derivatives)"));
-    k.push_back(enum_key("train", "device", tr, &T::device, {"cpu", "cuda"}, "cpu | cuda"));
-    k.push_back(enum_key("train", "precision", tr, &T::precision, {"fp64", "fp32"}, "fp64 | fp32"));
+    k.push_back(enum_key("train", "device", tr, &T::device, "cpu | cuda"));
+    k.push_back(enum_key("train", "precision", tr, &T::precision, "fp64 | fp32"));
     k.push_back(enum_key("train", "optimizer", tr, &T::optimizer,
-                         {"lbfgs", "adam", "adam_lbfgs", "device_lbfgs", "device_adam"},
                          "lbfgs | adam | adam_lbfgs (Adam, then L-BFGS) | device_lbfgs | "
                          "device_adam (flat-buffer optimisers with no host sync in a step)"));
     k.push_back(bool_key("train", "cuda_graph", tr, &T::cuda_graph,
@@ -279,10 +263,9 @@ const std::vector<Key>& keys() {
     k.push_back(
         int_key("train", "max_iter", tr, &T::max_iter, 1, kMaxInt, "L-BFGS iterations per epoch"));
     k.push_back(int_key("train", "history", tr, &T::history, 1, kMaxInt, "L-BFGS history size"));
-    k.push_back(enum_key("train", "line_search", tr, &T::line_search, {"strong_wolfe", "none"},
+    k.push_back(enum_key("train", "line_search", tr, &T::line_search,
                          "strong_wolfe | none (fixed step lr, as in the paper)"));
     k.push_back(enum_key("train", "time_derivative", tr, &T::time_derivative,
-                         {"tangent", "autograd"},
                          "heat, DT-PINN: u_t by forward-mode tangent propagation (tangent) or by "
                          "autograd's double backward (autograd, as in the paper)"));
     k.push_back(real_key("train", "adam_lr", tr, &T::adam_lr, 0.0, kInf, true,
@@ -303,7 +286,7 @@ const std::vector<Key>& keys() {
                         "epochs between progress lines"));
     k.push_back(
         int_key("train", "seed", tr, &T::seed, 0, kMaxInt64, "network initialisation seed"));
-    k.push_back(enum_key("train", "loss_weights", tr, &T::loss_weights, {"fixed", "annealing"},
+    k.push_back(enum_key("train", "loss_weights", tr, &T::loss_weights,
                          "fixed | annealing (learning-rate annealing of Wang, Teng & Perdikaris)"));
     k.push_back(Key{"train", "weights", Type::table,
                     "fixed weights per loss term: { pde = 1.0, bc = 1.0, ic = 1.0 } (missing: 1)",
@@ -600,26 +583,6 @@ std::string missing_data_message(const ProblemConfig& p) {
 
 }  // namespace
 
-const char* to_string(PdeKind pde) {
-  switch (pde) {
-    case PdeKind::poisson:
-      return "poisson";
-    case PdeKind::nonlinear_poisson:
-      return "nonlinear_poisson";
-    case PdeKind::heat:
-      return "heat";
-  }
-  return "?";
-}
-
-PdeKind pde_from_string(const std::string& name) {
-  if (name == "poisson") return PdeKind::poisson;
-  if (name == "nonlinear_poisson") return PdeKind::nonlinear_poisson;
-  if (name == "heat") return PdeKind::heat;
-  throw std::runtime_error(
-      fmt::format("must be \"poisson\", \"nonlinear_poisson\" or \"heat\", got \"{}\"", name));
-}
-
 RunConfig default_config() {
   RunConfig c;
   c.source = "default";
@@ -818,6 +781,19 @@ std::vector<ConfigOption> config_options() {
   for (const auto& k : keys())
     out.push_back({k.full(), type_name(k.type), format_plain(k.get(def)), k.help});
   return out;
+}
+
+void validate_config(const RunConfig& config) {
+  // Every key's value goes through the setter that the file and the command line use: one set
+  // of ranges and choices, wherever the config came from.
+  for (const auto& k : keys()) {
+    RunConfig scratch = config;
+    try {
+      k.set(scratch, k.get(config));
+    } catch (const RangeError& e) {
+      throw std::runtime_error(fmt::format("{}: {}", k.full(), e.what()));
+    }
+  }
 }
 
 bool operator==(const RunConfig& a, const RunConfig& b) {

@@ -5,7 +5,7 @@
 // printed once into muParser's syntax (fully parenthesised, so no precedence subtleties of
 // unary minus and ^ can change its meaning) and evaluated from muParser's bytecode, with one
 // parser per OpenMP thread. GiNaC stays the reference (evaluate_reference) in the tests.
-#include <dtpinn/core/expression.hpp>
+#include <dtpinn/core/problem/expression.hpp>
 
 #include <fmt/format.h>
 #include <ginac/ginac.h>

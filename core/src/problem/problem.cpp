@@ -1,7 +1,7 @@
 // The PDE problem: expressions for f, g, u0 given by the user or derived from the exact
 // solution by symbolic differentiation (manufactured solutions).
-#include <dtpinn/core/expression.hpp>
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/expression.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 
 #include <fmt/format.h>
 

@@ -4,6 +4,7 @@
 // commit(), the temporary is removed. Used by every writer in dtpinn ("no partial output").
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace dtpinn::nodegen {
 
@@ -25,5 +26,24 @@ class AtomicFile {
   std::ofstream out_;
   bool committed_ = false;
 };
+
+/// `text` into `path` through an AtomicFile.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+// Folder helpers for run folders, POSIX underneath. Not std::filesystem: the PyPI libtorch.so
+// exports its own copies of std::filesystem functions, and its remove_all crashes when it wins
+// the symbol lookup (seen with LibTorch 2.11 + GCC 12), so code linked with LibTorch uses these.
+
+/// True when `path` exists (of any type) / is a folder.
+bool path_exists(const std::string& path);
+bool is_directory(const std::string& path);
+/// mkdir -p; throws std::runtime_error "DIR: cannot create the output folder (...)".
+void make_directories(const std::string& dir);
+/// The names in `dir` (without . and ..), sorted; empty when it cannot be read.
+std::vector<std::string> list_directory(const std::string& dir);
+/// rm -rf `path` (nothing when it does not exist; links are removed, never followed).
+void remove_tree(const std::string& path);
+/// `a/b`.
+std::string join_path(const std::string& a, const std::string& b);
 
 }  // namespace dtpinn::nodegen

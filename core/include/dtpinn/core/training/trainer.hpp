@@ -1,26 +1,26 @@
 #pragma once
-// Training: optimiser (L-BFGS with strong Wolfe or fixed step, Adam with step decay, Adam then
-// L-BFGS), loss weights (fixed or learning-rate annealing, Wang, Teng & Perdikaris 2021), stop
-// rules (epochs, time budget, target test error), metrics and the history.
+// Training: ONE loop for one process and for many (train_loop over an Objective, objective.hpp):
+// optimiser (L-BFGS with strong Wolfe or fixed step, Adam with step decay, Adam then L-BFGS, the
+// flat-buffer device optimisers), loss weights (fixed or learning-rate annealing, Wang, Teng &
+// Perdikaris 2021), stop rules (epochs, time budget, target test error), metrics and the history.
 //
 // One epoch = one optimiser step (an L-BFGS step is up to train.max_iter iterations). The
 // training clock runs only inside optimiser steps (and annealing updates): set-up, test-error
-// evaluation, per-term gradient norms and logging are excluded.
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/model.hpp>
+// evaluation, per-term gradient norms and logging are excluded. Every history row (and so
+// final_loss) is the loss at the weights of that epoch's end, evaluated afresh.
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/model.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
-#include <memory>
 #include <string>
 #include <vector>
 
-namespace torch::optim {
-class Optimizer;
-}
-
 namespace dtpinn::core {
+
+class Objective;
 
 struct HistoryRow {
   std::int64_t epoch = 0;
@@ -33,7 +33,11 @@ struct HistoryRow {
 };
 
 struct TrainResult {
-  std::string method, precision, device, pde, optimizer;
+  Method method = Method::dtpinn;
+  Precision precision = Precision::fp64;
+  Optimizer optimizer = Optimizer::lbfgs;
+  PdeKind pde = PdeKind::poisson;
+  std::string device;  ///< where it ran: "cpu", "cuda:0"
   std::int64_t n_nodes = 0, n_interior = 0, n_boundary = 0, n_ghost = 0, n_test = 0;
   int order = 0;
   std::int64_t n_parameters = 0;
@@ -54,15 +58,30 @@ struct TrainResult {
 
 struct TrainOptions {
   std::ostream* log = nullptr;  ///< progress lines (null: silent)
-  std::string label;            ///< prefix of progress lines ("dtpinn", "vanilla")
+  std::string label;            ///< prefix of progress lines ("dtpinn fp64")
+  /// The test error of the network as it is now (-1: no reference). Called on the root
+  /// process only; the loop shares the value with every rank.
+  std::function<double()> test_error;
 };
 
 /// The relative l2 error ||u - ref|| / ||ref|| of the network on the test set (-1 if the data
 /// has no reference).
 double test_error(const Network& net, const Dataset& data);
 
-/// Trains `net` in place. Throws std::runtime_error on a non-finite loss ("training diverged
-/// at epoch N: ...") or bad training options; nothing is written anywhere.
+/// The result's description of a run (method, precision, device, problem, node and parameter
+/// counts; no training numbers yet): what train() and the distributed run both report.
+TrainResult describe_run(const RunConfig& config, const Dataset& data, const Network& net);
+
+/// THE training loop: minimises `objective` under `config.train`'s optimiser, loss weights and
+/// stop rules, and fills `result`'s training numbers and history (its description is kept).
+/// Every rank of a distributed objective takes the same decisions (stop rules read rank 0).
+/// Throws std::runtime_error on a non-finite loss ("training diverged at epoch N: ...").
+void train_loop(Objective& objective, const RunConfig& config, const TrainOptions& options,
+                TrainResult& result);
+
+/// One process: the loss of `config.train.method` on the whole of `data`, through train_loop.
+/// Trains `net` in place; throws std::runtime_error on bad options or divergence; writes
+/// nothing anywhere.
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options = {});
 
@@ -71,8 +90,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
 std::vector<double> initial_loss_weights(const TrainConfig& t,
                                          const std::vector<std::string>& names);
 
-/// One learning-rate-annealing update (Wang, Teng & Perdikaris, seed 001), shared by the
-/// single-process and distributed trainers: w_i <- (1 - a) w_i + a max|g_pde| / mean|g_i| for
+/// One learning-rate-annealing update (Wang, Teng & Perdikaris, seed 001): w_i <- (1 - a) w_i + a max|g_pde| / mean|g_i| for
 /// every term i but pde, from max_abs_pde = max |d L_pde / d theta| and mean_abs[i] =
 /// mean |d L_i / d theta|; a term whose mean is 0 (or whose ratio is not finite) keeps its weight.
 void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double max_abs_pde,
@@ -84,11 +102,5 @@ void set_threads(int threads);
 /// A network for `config` on `data` (dtype from train.precision, device from train.device,
 /// seed from train.seed). Throws std::runtime_error for cuda without a CUDA device.
 Network make_network(const RunConfig& config, const Dataset& data);
-
-/// LibTorch's L-BFGS with the trainer's settings (lr, max_iter, history, line search, and
-/// tolerances tight enough for fp64), shared by the single-process and distributed trainers.
-std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
-                                                    const std::vector<at::Tensor>& params,
-                                                    bool fp64);
 
 }  // namespace dtpinn::core

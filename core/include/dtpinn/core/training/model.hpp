@@ -5,7 +5,7 @@
 //
 // Inputs are [N, D] with D = spatial dim d, or d + 1 for time-dependent problems (t is the last
 // column); the output is [N]. dtype fp64 (default) or fp32; device cpu or cuda.
-#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/problem/config.hpp>
 
 #include <ATen/Tensor.h>
 #include <c10/core/Device.h>
@@ -22,8 +22,8 @@ namespace dtpinn::core {
 class Network {
  public:
   /// `lower`, `upper`: the box (D entries) mapped onto [-1, 1]^D before the first layer (the
-  /// domain's bounding box, and [0, t_final] for time). Throws std::invalid_argument on an
-  /// unknown architecture/activation, depth < 1, width < 1, or an empty box side.
+  /// domain's bounding box, and [0, t_final] for time). Throws std::invalid_argument on depth < 1
+  /// (< 2 for modified_mlp), width < 1, or an empty box side.
   Network(const ModelConfig& config, const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
           c10::ScalarType dtype = c10::kDouble, c10::Device device = c10::kCPU,
           std::uint64_t seed = 0);
@@ -68,8 +68,5 @@ class Network {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// "tanh" -> ok; throws std::invalid_argument listing the choices otherwise.
-void check_activation(const std::string& name);
 
 }  // namespace dtpinn::core

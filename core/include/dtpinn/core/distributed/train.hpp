@@ -12,24 +12,24 @@
 // slices into P_t contiguous blocks (DistributedOptions::time_parts), world size P_s x P_t;
 // rank r holds space part r / P_t and slice block r % P_t (only the block with t = 0 has an
 // initial-condition share).
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/distributed.hpp>
-#include <dtpinn/core/model.hpp>
-#include <dtpinn/core/partition.hpp>
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/distributed/communicator.hpp>
+#include <dtpinn/core/distributed/partition.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/objective.hpp>
+#include <dtpinn/core/training/run.hpp>
 
 #include <ATen/Tensor.h>
 
-#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace dtpinn::core {
-
-class FlatParameters;
 
 /// One rank's data: its operator rows and the problem data at its rows / local nodes.
 struct LocalProblem {
@@ -50,60 +50,51 @@ struct LocalProblem {
 /// part described by `ops`, and (heat) the time slices to `slices` (f and g columns, times).
 LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRange slices = {});
 
-/// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc"). `method`
-/// "dtpinn" (L u, B u on owned + halo nodes) or "vanilla" (autograd derivatives at the owned
-/// nodes only: local.ops needs no operator rows, see local_rows()).
-class PartitionedLoss {
- public:
-  PartitionedLoss(const LocalProblem& local, const Network& net,
-                  const std::string& method = "dtpinn");
-  ~PartitionedLoss();
-  PartitionedLoss(PartitionedLoss&&) noexcept;
-  const std::vector<std::string>& names() const;
-  /// Scalar tensors, differentiable in the network weights, in names() order.
-  std::vector<at::Tensor> terms(const Network& net) const;
+/// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc"), normalised by the
+/// GLOBAL row counts: the same loss code as one process (losses.hpp), on the rank's block.
+/// Method::dtpinn: L u, B u on owned + halo nodes; Method::vanilla: autograd derivatives at the
+/// owned nodes only (local.ops needs no operator rows, see local_rows()).
+std::unique_ptr<Loss> make_partitioned_loss(const LocalProblem& local, const Network& net,
+                                            Method method = Method::dtpinn,
+                                            TimeDerivative time_derivative =
+                                                TimeDerivative::tangent);
 
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-/// The global objective: loss terms -> weighted total -> backward -> one allreduce.
-class DistributedObjective {
+/// The global objective over a communicator: the training loop's Objective (objective.hpp) with
+/// its gradient, total and terms summed over the ranks (one allreduce of [gradient | total] per
+/// closure). Every rank then holds the same loss and gradient, bitwise.
+class DistributedObjective : public Objective {
  public:
-  using TermsFn = std::function<std::vector<at::Tensor>(const Network&)>;
-  /// `weights`: one per term (fixed loss weights). `comm` may be a single-process Communicator.
-  DistributedObjective(Network& net, TermsFn terms, std::vector<double> weights,
-                       Communicator& comm);
-  ~DistributedObjective();
-  /// Zeroes the gradient, evaluates, backpropagates and all-reduces: afterwards every
-  /// parameter's .grad() holds the global gradient and the return value is the global loss.
-  /// `terms` (may be null) receives the global unweighted terms.
-  double evaluate(std::vector<double>* terms = nullptr);
-  /// New loss weights (learning-rate annealing); must be equal on every rank.
-  void set_weights(const std::vector<double>& weights);
-  /// Global gradient of each term separately, [T, P] (T backward passes, one allreduce):
-  /// what learning-rate annealing reads.
-  at::Tensor term_gradients();
+  /// `comm` may be a single-process Communicator (then nothing is reduced).
+  DistributedObjective(Network& net, std::vector<std::string> names, TermsFn terms,
+                       Communicator& comm, bool input_derivatives = true);
+  ~DistributedObjective() override;
   /// Makes every rank's weights equal to rank 0's (one allreduce).
   void broadcast_parameters();
-  FlatParameters& flat();
+
+  double from_root(double v) override;
+  bool is_root() const override;
+  bool capturable() const override;
+
+ protected:
+  void reduce(at::Tensor& buffer) override;
+  bool reduces() const override;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  Communicator& comm_;
 };
 
 /// `dtpinn train --nproc K` worker (or a rank started by torchrun/mpirun/SLURM): joins the
 /// group from the environment, builds the nodes and its part of L and B, trains, and on rank 0
 /// writes DIR (model.pt, checkpoint.json, config.toml, history.csv, partition.json,
-/// results.json last; staged in DIR/.partial-<pid>/ and moved only when every rank
-/// succeeded). Returns 0; throws std::runtime_error (one line) on failure, leaving no
-/// results.json. Supports methods dtpinn and vanilla, optimizers lbfgs | adam | adam_lbfgs,
-/// fixed or annealed loss weights;
-/// heat may split its time slices too (options.time_parts must divide the world size).
+/// results.json last; staged in DIR/.partial-dist-<id>/ and moved only when every rank
+/// succeeded), through the same training loop (trainer.hpp) and run writer (run.hpp) as one
+/// process: the same results.json keys and history.csv columns, plus partition.json and a
+/// "distributed" block. Returns 0; throws std::runtime_error (one line) on failure, leaving no
+/// results.json. Heat may split its time slices too (options.time_parts must divide the world
+/// size).
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
-                          const std::string& out_dir, std::ostream* log);
+                          const std::string& out_dir, std::ostream* log,
+                          const PlotRenderer& plot = {});
 
 /// What `dtpinn train --nproc K` does in the launching process: re-executes this very command
 /// line (/proc/self/exe, /proc/self/cmdline) K times through launch_local, and returns 0 when

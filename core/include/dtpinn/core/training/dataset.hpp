@@ -10,8 +10,8 @@
 //   f:      (Ni + Nb) x S                                 B: Nb x (Ni + 2 Nb)
 //   g:      Nb x S                                        u0: Ni + Nb (heat)
 //   test_points: M x D (D = d, or d + 1 with t last), test_reference: M
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/problem.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
 #include <dtpinn/rbffd/params.hpp>

@@ -1,6 +1,6 @@
 // MLP and modified MLP (Wang, Teng & Perdikaris 2021) with built-in input normalisation.
-#include <dtpinn/core/fused_mlp.hpp>
-#include <dtpinn/core/model.hpp>
+#include <dtpinn/core/training/fused_mlp.hpp>
+#include <dtpinn/core/training/model.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
 #include <torch/torch.h>
@@ -50,28 +50,28 @@ at::Tensor dsoftplus(const at::Tensor& z, const at::Tensor&) {
   return torch::sigmoid(z);
 }
 
-ActDerivFn activation_derivative(const std::string& name) {
-  if (name == "tanh") return dtanh;
-  if (name == "sin") return dsin;
-  if (name == "sigmoid") return dsigmoid;
-  if (name == "softplus") return dsoftplus;
-  return nullptr;
-}
+/// Each activation with its derivative (nullptr: no cheap closed form, autograd instead).
+struct ActivationFns {
+  Activation kind;
+  ActFn f;
+  ActDerivFn df;
+};
+constexpr ActivationFns kActivations[] = {{Activation::tanh, act_tanh, dtanh},
+                                          {Activation::sin, act_sin, dsin},
+                                          {Activation::sigmoid, act_sigmoid, dsigmoid},
+                                          {Activation::gelu, act_gelu, nullptr},
+                                          {Activation::softplus, act_softplus, dsoftplus}};
 
-ActFn activation_fn(const std::string& name) {
-  if (name == "tanh") return act_tanh;
-  if (name == "sin") return act_sin;
-  if (name == "sigmoid") return act_sigmoid;
-  if (name == "gelu") return act_gelu;
-  if (name == "softplus") return act_softplus;
-  throw std::invalid_argument(fmt::format(
-      "model.activation: unknown activation '{}' (tanh, sin, sigmoid, gelu, softplus)", name));
+const ActivationFns& activation(Activation a) {
+  for (const auto& row : kActivations)
+    if (row.kind == a) return row;
+  throw std::invalid_argument("model.activation: not one of " + option_choices<Activation>());
 }
 
 /// The torch module: normalisation buffers, hidden layers, output layer; for modified_mlp the two
 /// encoders U and V gate every hidden layer after the first: H = (1 - Z) U + Z V.
 struct PinnModule : torch::nn::Module {
-  PinnModule(const ModelConfig& c, int in_dim) : modified(c.architecture == "modified_mlp") {
+  PinnModule(const ModelConfig& c, int in_dim) : modified(c.architecture == Architecture::modified_mlp) {
     shift = register_buffer("input_shift", torch::zeros({in_dim}, torch::kFloat64));
     scale = register_buffer("input_scale", torch::ones({in_dim}, torch::kFloat64));
     for (int i = 0; i < c.depth; ++i)
@@ -82,9 +82,9 @@ struct PinnModule : torch::nn::Module {
       enc_v = register_module("encoder_v", torch::nn::Linear(in_dim, c.width));
     }
     out = register_module("output", torch::nn::Linear(c.width, 1));
-    act = activation_fn(c.activation);
-    dact = activation_derivative(c.activation);
-    fused = c.cpu_kernel == "fused" && c.activation == "tanh";
+    act = activation(c.activation).f;
+    dact = activation(c.activation).df;
+    fused = c.cpu_kernel == CpuKernel::fused && c.activation == Activation::tanh;
   }
 
   /// One layer and its tangent: a = act(W h + b), da = act'(.) * (dh W^T).
@@ -166,10 +166,6 @@ struct PinnModule : torch::nn::Module {
 
 }  // namespace
 
-void check_activation(const std::string& name) {
-  (void)activation_fn(name);
-}
-
 struct Network::Impl {
   ModelConfig config;
   int in_dim = 0;
@@ -180,16 +176,12 @@ Network::Network(const ModelConfig& config, const Eigen::VectorXd& lower,
                  const Eigen::VectorXd& upper, c10::ScalarType dtype, c10::Device device,
                  std::uint64_t seed)
     : impl_(std::make_unique<Impl>()) {
-  if (config.architecture != "mlp" && config.architecture != "modified_mlp")
-    throw std::invalid_argument(fmt::format(
-        "model.architecture: unknown architecture '{}' (mlp, modified_mlp)", config.architecture));
   if (config.depth < 1 || config.width < 1)
     throw std::invalid_argument(
         fmt::format("model: depth and width must be >= 1 (got depth {}, width {})", config.depth,
                     config.width));
-  if (config.architecture == "modified_mlp" && config.depth < 2)
+  if (config.architecture == Architecture::modified_mlp && config.depth < 2)
     throw std::invalid_argument("model.depth: modified_mlp needs depth >= 2");
-  check_activation(config.activation);
   if (dtype != c10::kDouble && dtype != c10::kFloat)
     throw std::invalid_argument("model: precision must be fp64 or fp32");
   const int d = static_cast<int>(lower.size());

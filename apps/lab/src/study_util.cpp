@@ -1,6 +1,6 @@
 // The study's arithmetic and bookkeeping (no LibTorch): presets, speed-up at equal error,
 // spreads, markdown tables, machine / commit / date stamps.
-#include <dtpinn/core/study.hpp>
+#include <dtpinn/lab/study.hpp>
 
 #include <fmt/format.h>
 
@@ -15,7 +15,9 @@
 #include <stdexcept>
 #include <thread>
 
-namespace dtpinn::core {
+namespace dtpinn::lab {
+
+using namespace dtpinn::core;
 
 namespace {
 
@@ -205,4 +207,4 @@ std::string markdown_table(const std::vector<std::string>& headers,
   return out;
 }
 
-}  // namespace dtpinn::core
+}  // namespace dtpinn::lab

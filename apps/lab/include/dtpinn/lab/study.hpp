@@ -15,13 +15,15 @@
 // Output folder: study.md (tables), study.json (raw, with histories), *.png (gnuplot, + .gp and
 // .dat), each stamped with the command, machine, date, git commit and load average.
 // This header is LibTorch-free.
+#include <dtpinn/core/problem/options.hpp>
+
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace dtpinn::core {
+namespace dtpinn::lab {
 
 /// Where the numbers were measured.
 struct MachineInfo {
@@ -61,7 +63,7 @@ std::vector<std::string> study_problem_names();
 
 struct StudyOptions {
   bool quick = false;
-  std::string device = "cpu";
+  core::DeviceKind device = core::DeviceKind::cpu;
   std::string output;            ///< folder; empty = bench/results/<machine slug>
   std::string source_dir = ".";  ///< repository root (geometry files, git commit)
   std::string command;           ///< the command line, recorded in every file
@@ -130,4 +132,4 @@ std::string markdown_table(const std::vector<std::string>& headers,
 /// Throws std::runtime_error (one line) on bad options before anything is trained.
 std::string run_study(const StudyOptions& options, std::ostream* log);
 
-}  // namespace dtpinn::core
+}  // namespace dtpinn::lab

@@ -9,7 +9,7 @@
 //
 // Given an exact solution, f, g and u0 are derived from it symbolically (GiNaC), so the user
 // never hand-derives them. Expressions use the variables x, y, z, t and the constant pi.
-// (Syntax: dtpinn/core/expression.hpp.) Derived data:
+// (Syntax: dtpinn/core/problem/expression.hpp.) Derived data:
 //   f = Lap u (poisson), Lap u - exp(u) (nonlinear_poisson), u_t - Lap u (heat),
 //   g = alpha (grad u . n) + beta u, with n = (nx, ny[, nz]) the outward unit normal,
 //   u0 = u(x, 0).
@@ -17,7 +17,7 @@
 // the error); without exact, f and g (and u0 for heat) are required. g may use nx, ny, nz; z is
 // an error in 2D, t in a steady problem. Every evaluation throws (naming the expression and the
 // point) rather than return a value that is not finite.
-#include <dtpinn/core/config.hpp>
+#include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 
 #include <Eigen/Core>

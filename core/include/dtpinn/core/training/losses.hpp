@@ -14,8 +14,8 @@
 //                       at once as one multi-column SpMV ([N, Nt + 1]).
 // Vanilla PINN: the same terms with Lap u, du/dn and u_t by autograd (create_graph) at the
 // Ni + Nb collocation nodes (no ghosts).
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/model.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/model.hpp>
 
 #include <ATen/Tensor.h>
 
@@ -57,6 +57,28 @@ struct LossBlock {
   at::Tensor boundary_rows;  ///< int64 [nb]: block rows of the boundary nodes
 };
 
+/// The host data of one block of rows, from which a loss builds its LossBlock: the whole problem
+/// (make_loss) or one rank's share (distributed/train.hpp). Shapes as in LossBlock, with S the
+/// block's slices.
+struct BlockData {
+  PdeKind pde = PdeKind::poisson;
+  /// The block's nodes, its `rows` collocation rows first; DT-PINN also evaluates the network
+  /// at the rest (ghosts, halo), which are the columns of L and B. d columns.
+  nodegen::PointMatrix points;
+  std::int64_t rows = 0;
+  Eigen::MatrixXd f;                        ///< rows x S
+  Eigen::MatrixXd g;                        ///< nb x S
+  Eigen::VectorXd u0;                       ///< rows (heat)
+  std::vector<double> times{0.0};           ///< the block's slice times
+  nodegen::PointMatrix normals;             ///< nb x d: outward normals at the boundary rows
+  std::vector<std::int64_t> boundary_rows;  ///< nb block rows of the boundary nodes
+  double pde_scale = 1, bc_scale = 1, ic_scale = 1;
+  double alpha = 1, beta = 1;  ///< Robin coefficients (the vanilla PINN's du/dn)
+  /// DT-PINN: the block's rows of L and B (columns = the rows of `points`); not owned.
+  const rbffd::CsrMatrix* L = nullptr;
+  const rbffd::CsrMatrix* B = nullptr;
+};
+
 /// The DT-PINN terms of a block ("pde", "bc" or heat "ic", "pde", "bc").
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& block);
 /// The vanilla (autograd) PINN terms of a block, same names.
@@ -76,10 +98,16 @@ class Loss {
   std::vector<std::string> names_;
 };
 
-/// method "dtpinn" (needs data.has_operators) or "vanilla"; tensors are made on the network's
-/// device and dtype. `time_derivative` (heat, DT-PINN): "tangent" (forward mode) or "autograd".
-/// Throws std::invalid_argument for an unknown method or time derivative.
-std::unique_ptr<Loss> make_loss(const std::string& method, const Dataset& data, const Network& net,
-                                const std::string& time_derivative = "tangent");
+/// The loss of `method` over one block (the operators are copied into SparseOperators on the
+/// network's device). Throws std::invalid_argument when the network's inputs do not match or
+/// DT-PINN has no operators.
+std::unique_ptr<Loss> make_block_loss(Method method, const BlockData& block, const Network& net,
+                                      TimeDerivative time_derivative = TimeDerivative::tangent);
+
+/// The loss of `method` on the whole of `data` (DT-PINN needs data.has_operators); tensors are
+/// made on the network's device and dtype. `time_derivative`: how DT-PINN takes u_t (heat).
+/// Throws std::invalid_argument when the network's inputs do not match the problem.
+std::unique_ptr<Loss> make_loss(Method method, const Dataset& data, const Network& net,
+                                TimeDerivative time_derivative = TimeDerivative::tangent);
 
 }  // namespace dtpinn::core

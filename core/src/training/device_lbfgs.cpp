@@ -1,6 +1,6 @@
 // Device-resident L-BFGS (compact representation, masked updates); see device_lbfgs.hpp.
 #include <dtpinn/autodiff/cuda_graph.hpp>
-#include <dtpinn/core/device_lbfgs.hpp>
+#include <dtpinn/core/training/device_lbfgs.hpp>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>

@@ -1,5 +1,5 @@
 // Building the training data: nodes, operators, f/g/u0 and the test reference (no LibTorch).
-#include <dtpinn/core/dataset.hpp>
+#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
@@ -110,39 +110,31 @@ void check_order_fits(const RunConfig& c, const NodeSet& nodes) {
   }
 }
 
-Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::ostream* log) {
-  Dataset d;
-  // Problem first: bad expressions are refused before any node is generated.
-  if (!c.domain.file && !c.domain.nodes)
-    d.problem = std::make_shared<Problem>(c.problem, nodegen::make_shape(c.domain.shape)->dim());
-  d.nodes = make_collocation_nodes(c, log);
-  if (!d.problem || d.problem->dim() != d.nodes.dim)
-    d.problem = std::make_shared<Problem>(c.problem, d.nodes.dim);
+namespace {
+
+/// L and B of the collocation nodes.
+void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
   const Problem& P = *d.problem;
-  check_order_fits(c, d.nodes);
+  const auto t0 = std::chrono::steady_clock::now();
+  rbffd::OperatorRequest req;
+  req.laplacian = true;
+  req.boundary = true;
+  req.robin = rbffd::RobinCoefficients::constant(P.alpha(), P.beta());
+  auto ops = rbffd::assemble(d.nodes, rbffd_params(c), req);
+  d.L = std::move(ops.laplacian);
+  d.B = std::move(ops.boundary);
+  d.has_operators = true;
+  d.operator_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz) in {:.2f} s",
+                       c.rbffd.order, d.L.rows, d.L.cols, d.L.nnz(), d.B.rows, d.B.cols,
+                       d.B.nnz(), d.operator_seconds));
+}
+
+/// The slice times, f, g (and u0) at the nodes, and the network's input box.
+void fill_problem_data(Dataset& d) {
+  const Problem& P = *d.problem;
   const auto Ni = d.nodes.n_interior, Nb = d.nodes.n_boundary, Nc = d.nodes.n_collocation();
   const int dim = d.nodes.dim;
-
-  // Operators.
-  const bool need_reference_solve = !P.has_exact() && !P.is_time_dependent();
-  if (options.operators) {
-    const auto t0 = std::chrono::steady_clock::now();
-    rbffd::OperatorRequest req;
-    req.laplacian = true;
-    req.boundary = true;
-    req.robin = rbffd::RobinCoefficients::constant(P.alpha(), P.beta());
-    auto ops = rbffd::assemble(d.nodes, rbffd_params(c), req);
-    d.L = std::move(ops.laplacian);
-    d.B = std::move(ops.boundary);
-    d.has_operators = true;
-    d.operator_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz) in {:.2f} s",
-                         c.rbffd.order, d.L.rows, d.L.cols, d.L.nnz(), d.B.rows, d.B.cols,
-                         d.B.nnz(), d.operator_seconds));
-  }
-
-  // Data on the nodes, per time slice.
   if (P.is_time_dependent()) {
     const int nt = P.nt();
     for (int k = 0; k <= nt; ++k) d.times.push_back(P.t_final() * k / nt);
@@ -175,14 +167,16 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
     d.lower[dim] = 0.0;
     d.upper[dim] = P.t_final();
   }
+}
 
-  // Test set and its reference.
-  const std::uint64_t test_seed = c.domain.seed + 1;
+/// The test nodes (a file, the collocation nodes, or a finer generated set with seed + 1);
+/// returns them with ghosts when the reference is a classical solve on them.
+NodeSet make_test_nodes(Dataset& d, const RunConfig& c, bool with_ghosts) {
   NodeSet test_with_ghosts;
   if (c.domain.test_nodes) {
     d.test_nodes = without_ghosts(nodegen::read_nodes(*c.domain.test_nodes));
     d.test_source = *c.domain.test_nodes;
-    if (need_reference_solve) {
+    if (with_ghosts) {
       test_with_ghosts = nodegen::read_nodes(*c.domain.test_nodes);
       if (test_with_ghosts.n_ghost == 0)
         nodegen::add_ghost_nodes(test_with_ghosts, c.domain.ghost_distance);
@@ -192,19 +186,27 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
     // collocation nodes (the paper does so for heat).
     d.test_nodes = without_ghosts(d.nodes);
     d.test_source = "collocation nodes";
-    if (need_reference_solve) test_with_ghosts = d.nodes;
+    if (with_ghosts) test_with_ghosts = d.nodes;
   } else {
-    test_with_ghosts = domain_nodes(c, c.domain.test_n, test_seed, need_reference_solve);
+    const std::uint64_t test_seed = c.domain.seed + 1;
+    test_with_ghosts = domain_nodes(c, c.domain.test_n, test_seed, with_ghosts);
     d.test_nodes = without_ghosts(test_with_ghosts);
     d.test_source = fmt::format("generated, n = {}, seed {}", c.domain.test_n, test_seed);
   }
   check_nodes(d.test_nodes, "test nodes");
-  if (d.test_nodes.dim != dim)
-    throw std::runtime_error(
-        fmt::format("test nodes are {}D but the collocation nodes are {}D", d.test_nodes.dim, dim));
+  if (d.test_nodes.dim != d.nodes.dim)
+    throw std::runtime_error(fmt::format("test nodes are {}D but the collocation nodes are {}D",
+                                         d.test_nodes.dim, d.nodes.dim));
+  return test_with_ghosts;
+}
+
+/// The test points: the test nodes at the test times (heat: at most 11 of the slice times,
+/// always t = 0 and t_final), t as the last column.
+void make_test_points(Dataset& d) {
+  const Problem& P = *d.problem;
   const auto M = d.test_nodes.n_collocation();
+  const int dim = d.nodes.dim;
   if (P.is_time_dependent()) {
-    // At most 11 slices of the collocation times (always t = 0 and t = t_final).
     const int nt = P.nt();
     const int stride = std::max(1, (nt + 9) / 10);
     for (int k = 0; k <= nt; k += stride) d.test_times.push_back(d.times[k]);
@@ -219,13 +221,22 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
     d.test_points.block(k * M, 0, M, dim) = d.test_nodes.points;
     if (D > dim) d.test_points.block(k * M, dim, M, 1).setConstant(d.test_times[k]);
   }
+}
+
+/// The reference at the test points: the exact solution, or the classical RBF-FD solve on the
+/// test nodes (`test_with_ghosts`), or none.
+void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_ghosts,
+                    std::ostream* log) {
+  const Problem& P = *d.problem;
+  const auto M = d.test_nodes.n_collocation();
+  const auto St = static_cast<Eigen::Index>(d.test_times.size());
   if (P.has_exact()) {
     d.test_reference.resize(M * St);
     for (Eigen::Index k = 0; k < St; ++k)
       d.test_reference.segment(k * M, M) = P.exact(d.test_nodes.points, d.test_times[k]);
     d.has_reference = true;
     d.reference_kind = "exact";
-  } else if (need_reference_solve) {
+  } else if (!P.is_time_dependent()) {
     // No exact solution: the classical RBF-FD solve on the test node set is the reference.
     check_order_fits(c, test_with_ghosts);
     rbffd::OperatorRequest req;
@@ -251,6 +262,25 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
     throw std::runtime_error("the reference solution is not finite at some test node");
   say(log, fmt::format("test set: {} nodes ({}), {} time slice(s), reference: {}", M, d.test_source,
                        St, d.reference_kind));
+}
+
+}  // namespace
+
+Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::ostream* log) {
+  Dataset d;
+  // Problem first: bad expressions are refused before any node is generated.
+  if (!c.domain.file && !c.domain.nodes)
+    d.problem = std::make_shared<Problem>(c.problem, nodegen::make_shape(c.domain.shape)->dim());
+  d.nodes = make_collocation_nodes(c, log);
+  if (!d.problem || d.problem->dim() != d.nodes.dim)
+    d.problem = std::make_shared<Problem>(c.problem, d.nodes.dim);
+  check_order_fits(c, d.nodes);
+  if (options.operators) assemble_operators(d, c, log);
+  fill_problem_data(d);
+  const bool reference_solve = !d.problem->has_exact() && !d.problem->is_time_dependent();
+  const NodeSet test_with_ghosts = make_test_nodes(d, c, reference_solve);
+  make_test_points(d);
+  make_reference(d, c, test_with_ghosts, log);
   return d;
 }
 

@@ -1,6 +1,7 @@
-// Run folders (results.json, history.csv, checkpoint, VTK, plots), compare, eval. No LibTorch
-// header here: the network is used through its torch-free interface.
-#include <dtpinn/core/run.hpp>
+// The run writer (results.json, history.csv, checkpoint, VTK, plot scripts) for one process and
+// for many, compare, eval. No LibTorch header here: the network is used through its torch-free
+// interface.
+#include <dtpinn/core/training/run.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
 #include <dirent.h>
@@ -26,92 +27,39 @@ using json = nlohmann::json;
 
 namespace {
 
-// POSIX file-system helpers. Not std::filesystem: libtorch.so exports its own copies of
-// std::filesystem functions, and its remove_all(path, error_code&) crashes when it wins the
-// symbol lookup (seen with LibTorch 2.11 + GCC 12).
-bool is_directory(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
+using nodegen::join_path;
+using nodegen::write_file_atomically;
 
-bool path_exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string join(const std::string& a, const std::string& b) {
-  return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
-}
-
-/// mkdir -p; throws naming the folder on failure.
-void make_directories(const std::string& dir) {
-  std::string cur;
-  std::size_t pos = 0;
-  while (pos <= dir.size()) {
-    const auto next = dir.find('/', pos);
-    cur = dir.substr(0, next == std::string::npos ? dir.size() : next);
-    if (!cur.empty() && !is_directory(cur) && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
-      throw std::runtime_error(
-          fmt::format("{}: cannot create the output folder ({})", dir, std::strerror(errno)));
-    if (next == std::string::npos) break;
-    pos = next + 1;
-  }
-  if (!is_directory(dir))
-    throw std::runtime_error(
-        fmt::format("{}: cannot create the output folder (not a folder)", dir));
-}
-
-std::vector<std::string> list_directory(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (const dirent* e = ::readdir(d)) {
-      const std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
-  return ::remove(path);
-}
-
-/// rm -rf of a folder we created ourselves.
-void remove_tree(const std::string& dir) {
-  if (path_exists(dir)) ::nftw(dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/// Files are written into DIR/.partial-<pid>/ and moved into DIR by commit(), results.json
-/// last; destroyed without commit(), the partial folder is removed.
+/// Files are written into DIR/<stage>/ and moved into DIR by commit(), results.json last;
+/// destroyed without commit(), the stage folder is removed.
 class RunFolder {
  public:
-  explicit RunFolder(const std::string& dir) : dir_(dir) {
-    make_directories(dir_);
-    stage_ = join(dir_, fmt::format(".partial-{}", ::getpid()));
-    remove_tree(stage_);
-    make_directories(stage_);
+  RunFolder(const std::string& dir, const std::string& stage_name) : dir_(dir) {
+    nodegen::make_directories(dir_);
+    stage_ = join_path(dir_, stage_name.empty() ? fmt::format(".partial-{}", ::getpid())
+                                                : stage_name);
+    nodegen::remove_tree(stage_);
+    nodegen::make_directories(stage_);
   }
   ~RunFolder() {
-    if (!done_) remove_tree(stage_);
+    if (!done_) nodegen::remove_tree(stage_);
   }
   RunFolder(const RunFolder&) = delete;
   RunFolder& operator=(const RunFolder&) = delete;
 
-  std::string path(const std::string& name) const { return join(stage_, name); }
+  std::string path(const std::string& name) const { return join_path(stage_, name); }
   const std::string& stage() const { return stage_; }
 
   void commit() {
-    auto files = list_directory(stage_);
+    auto files = nodegen::list_directory(stage_);
     // results.json last: its presence means the run folder is complete.
     std::stable_partition(files.begin(), files.end(),
                           [](const std::string& f) { return f != "results.json"; });
     for (const auto& f : files)
-      if (std::rename(join(stage_, f).c_str(), join(dir_, f).c_str()) != 0)
+      if (std::rename(join_path(stage_, f).c_str(), join_path(dir_, f).c_str()) != 0)
         throw std::runtime_error(
             fmt::format("{}: cannot move {} into place ({})", dir_, f, std::strerror(errno)));
-    remove_tree(stage_);
+    nodegen::remove_tree(stage_);
     done_ = true;
   }
 
@@ -121,35 +69,32 @@ class RunFolder {
 };
 
 void write_text(const std::string& path, const std::string& text) {
-  nodegen::AtomicFile f(path);
-  f.stream() << text;
-  f.commit();
+  write_file_atomically(path, text);
+}
+
+/// Renders `script` in `folder` when the program gave a renderer (the scripts and data stay).
+void render(const PlotRenderer& plot, const std::string& folder, const std::string& script,
+            std::ostream* log) {
+  if (plot) plot(folder, script, log);
 }
 
 json num_or_null(double v) {
   return v >= 0 && std::isfinite(v) ? json(v) : json(nullptr);
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-/// Runs gnuplot on `script` inside `folder`; one warning line (once per process) if missing.
-void run_gnuplot(const std::string& folder, const std::string& script, std::ostream* log) {
-  static const bool available = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  static bool warned = false;
-  if (!available) {
-    if (!warned && log)
-      *log << "warning: gnuplot not found: the .gp plot scripts are kept, PNGs not made\n";
-    warned = true;
-    return;
-  }
-  const std::string cmd =
-      fmt::format("cd {} && gnuplot {} >/dev/null 2>&1", shell_quote(folder), shell_quote(script));
-  if (std::system(cmd.c_str()) != 0 && log)
-    *log << "warning: gnuplot failed on " << script << " (the script is kept)\n";
+json result_summary_json(const TrainResult& r) {
+  return {{"method", to_string(r.method)},
+          {"precision", to_string(r.precision)},
+          {"device", r.device},
+          {"epochs", r.epochs},
+          {"train_seconds", r.train_seconds},
+          {"seconds_per_epoch", r.seconds_per_epoch},
+          {"final_loss", r.final_loss},
+          {"test_rel_l2", num_or_null(r.test_rel_l2)},
+          {"best_test_rel_l2", num_or_null(r.best_test_rel_l2)},
+          {"epochs_to_best", r.epochs_to_best},
+          {"seconds_to_best", r.seconds_to_best},
+          {"stop_reason", r.stop_reason}};
 }
 
 json history_json(const TrainResult& r) {
@@ -178,11 +123,9 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
     terms[r.term_names[i]] = r.final_terms[i];
     weights[r.term_names[i]] = r.final_weights[i];
   }
-  json j = {
-      {"method", r.method},
-      {"precision", r.precision},
-      {"device", r.device},
-      {"pde", r.pde},
+  json j = result_summary_json(r);
+  j.update({
+      {"pde", to_string(r.pde)},
       {"n_nodes", r.n_nodes},
       {"n_interior", r.n_interior},
       {"n_boundary", r.n_boundary},
@@ -192,32 +135,23 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
       {"dim", d.dim()},
       {"domain",
        c.domain.file ? *c.domain.file : (c.domain.nodes ? *c.domain.nodes : c.domain.shape)},
-      {"architecture", c.model.architecture},
+      {"architecture", to_string(c.model.architecture)},
       {"depth", c.model.depth},
       {"width", c.model.width},
-      {"activation", c.model.activation},
+      {"activation", to_string(c.model.activation)},
       {"n_parameters", r.n_parameters},
-      {"optimizer", r.optimizer},
+      {"optimizer", to_string(r.optimizer)},
       {"seed", c.train.seed},
-      {"epochs", r.epochs},
-      {"train_seconds", r.train_seconds},
-      {"seconds_per_epoch", r.seconds_per_epoch},
       {"setup_seconds", r.setup_seconds},
       {"operator_seconds", d.operator_seconds},
-      {"final_loss", r.final_loss},
       {"loss_terms", terms},
       {"loss_weights", weights},
-      {"loss_weighting", c.train.loss_weights},
-      {"test_rel_l2", num_or_null(r.test_rel_l2)},
-      {"best_test_rel_l2", num_or_null(r.best_test_rel_l2)},
-      {"epochs_to_best", r.epochs_to_best},
-      {"seconds_to_best", r.seconds_to_best},
+      {"loss_weighting", to_string(c.train.loss_weights)},
       {"reference", d.reference_kind},
       {"test_set", d.test_source},
-      {"stop_reason", r.stop_reason},
       {"config", c.source},
       {"history", history_json(r)},
-  };
+  });
   if (d.problem->is_time_dependent()) {
     j["nt"] = d.problem->nt();
     j["t_final"] = d.problem->t_final();
@@ -233,8 +167,8 @@ std::string history_csv(const TrainResult& r) {
   for (const auto& n : r.term_names) s << ",gnorm_" << n;
   s << ",test_rel_l2\n";
   for (const auto& h : r.history) {
-    s << fmt::format("{},{:.6g},{:.10g}", h.epoch, h.seconds, h.loss);
-    for (double v : h.terms) s << fmt::format(",{:.10g}", v);
+    s << fmt::format("{},{:.6g},{:.17g}", h.epoch, h.seconds, h.loss);
+    for (double v : h.terms) s << fmt::format(",{:.17g}", v);
     for (double v : h.weights) s << fmt::format(",{:.10g}", v);
     for (double v : h.grad_norms) s << fmt::format(",{:.10g}", v);
     s << (h.test_rel_l2 >= 0 ? fmt::format(",{:.10g}\n", h.test_rel_l2) : std::string(",\n"));
@@ -253,17 +187,18 @@ json checkpoint_json(const RunConfig& c, const Dataset& d, const Network& net) {
           {"dim", d.dim()},
           {"time_dependent", d.problem->is_time_dependent()},
           {"t_final", d.problem->t_final()},
-          {"precision", c.train.precision},
-          {"architecture", c.model.architecture},
+          {"precision", to_string(c.train.precision)},
+          {"architecture", to_string(c.model.architecture)},
           {"depth", c.model.depth},
           {"width", c.model.width},
-          {"activation", c.model.activation},
+          {"activation", to_string(c.model.activation)},
           {"input_lower", lo},
           {"input_upper", hi}};
 }
 
 /// Test nodes with u, reference and error at the last test time (VTK legacy POLYDATA).
-void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std::ostream* log) {
+void write_solution(RunFolder& folder, const Dataset& d, const Network& net,
+                    const PlotRenderer& plot, std::ostream* log) {
   const auto M = d.test_nodes.n_collocation();
   const auto St = static_cast<Eigen::Index>(d.test_times.size());
   const nodegen::PointMatrix pts = d.test_points.bottomRows(M);
@@ -313,14 +248,14 @@ void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std
   const std::string when =
       d.problem->is_time_dependent() ? fmt::format(" at t = {}", d.test_times.back()) : "";
   const std::string uc = dim > 2 ? "4" : "3", ec = dim > 2 ? "6" : "5";
-  const std::string plot =
+  const std::string plot_cmd =
       dim > 2 ? "splot 'solution.dat' using 1:2:3:" : "plot 'solution.dat' using 1:2:";
   write_text(
       folder.path("solution.gp"),
       fmt::format("set terminal png size 900,760\nset output 'solution.png'\n"
                   "set title 'u (test nodes{})'\nset size ratio -1\nset palette rgb 33,13,10\n"
                   "unset key\n{}{} with points pt 7 ps 0.4 palette\n",
-                  when, plot, uc));
+                  when, plot_cmd, uc));
   if (d.has_reference)
     write_text(folder.path("error.gp"),
                fmt::format("set terminal png size 900,760\nset output 'error.png'\n"
@@ -328,12 +263,13 @@ void write_solution(RunFolder& folder, const Dataset& d, const Network& net, std
                            "set logscale cb\nset format cb '%.0e'\nset palette rgb 33,13,10\n"
                            "unset key\n{}({}(${} > 1e-300 ? ${} : 1e-300)) with points pt 7 ps 0.4 "
                            "palette\n",
-                           d.reference_kind, when, plot, "", ec, ec));
-  run_gnuplot(folder.stage(), "solution.gp", log);
-  if (d.has_reference) run_gnuplot(folder.stage(), "error.gp", log);
+                           d.reference_kind, when, plot_cmd, "", ec, ec));
+  render(plot, folder.stage(), "solution.gp", log);
+  if (d.has_reference) render(plot, folder.stage(), "error.gp", log);
 }
 
-void write_loss_plot(RunFolder& folder, const TrainResult& r, std::ostream* log) {
+void write_loss_plot(RunFolder& folder, const TrainResult& r, const PlotRenderer& plot,
+                     std::ostream* log) {
   std::string plots;
   for (std::size_t i = 0; i < r.term_names.size(); ++i)
     plots += fmt::format("{}'history.csv' using 1:{} with lines lw 2 title '{}'", i ? ", " : "",
@@ -350,56 +286,75 @@ void write_loss_plot(RunFolder& folder, const TrainResult& r, std::ostream* log)
                          "set title '{} ({}): loss terms and test error'\nset xlabel 'epoch'\n"
                          "set logscale y\nset format y '%.0e'\nset grid\nset key outside right\n"
                          "plot {}\n",
-                         r.method, r.precision, plots));
-  run_gnuplot(folder.stage(), "loss.gp", log);
-}
-
-void write_run(const std::string& dir, const RunConfig& c, const Dataset& d, const Network& net,
-               const TrainResult& r, std::ostream* log) {
-  RunFolder folder(dir);
-  write_text(folder.path("config.toml"), to_toml(c));
-  net.save(folder.path("model.pt"));
-  write_text(folder.path("checkpoint.json"), checkpoint_json(c, d, net).dump(2) + "\n");
-  write_text(folder.path("history.csv"), history_csv(r));
-  write_solution(folder, d, net, log);
-  write_loss_plot(folder, r, log);
-  write_text(folder.path("results.json"), results_json(c, d, r).dump(2) + "\n");
-  folder.commit();
+                         to_string(r.method), to_string(r.precision), plots));
+  render(plot, folder.stage(), "loss.gp", log);
 }
 
 }  // namespace
 
+void write_run(const std::string& dir, const RunConfig& c, const Dataset& d, const Network& net,
+               const TrainResult& r, const RunWriteOptions& o) {
+  RunFolder folder(dir, o.stage_name);
+  write_text(folder.path("config.toml"), to_toml(c));
+  net.save(folder.path("model.pt"));
+  write_text(folder.path("checkpoint.json"), checkpoint_json(c, d, net).dump(2) + "\n");
+  write_text(folder.path("history.csv"), history_csv(r));
+  for (const auto& [name, text] : o.extra_files) write_text(folder.path(name), text);
+  write_solution(folder, d, net, o.plot, o.log);
+  write_loss_plot(folder, r, o.plot, o.log);
+  json results = results_json(c, d, r);
+  for (const auto& [key, text] : o.extra_results) results[key] = json::parse(text);
+  write_text(folder.path("results.json"), results.dump(2) + "\n");
+  folder.commit();
+}
+
+std::string result_summary(const TrainResult& r) {
+  return result_summary_json(r).dump();
+}
+
+std::string run_label(const RunConfig& config) {
+  return fmt::format("{} {}", to_string(config.train.method), to_string(config.train.precision));
+}
+
+std::string format_run_summary(const TrainResult& r, const std::string& label,
+                               const std::string& dir) {
+  return fmt::format(
+      "[{}] done: {} epochs in {:.1f} s ({:.3f} s/epoch), test error {}, best {} at epoch {} "
+      "({:.1f} s), stop: {}; results in {}",
+      label, r.epochs, r.train_seconds, r.seconds_per_epoch,
+      r.test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.test_rel_l2) : "n/a",
+      r.best_test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.best_test_rel_l2) : "n/a",
+      r.epochs_to_best, r.seconds_to_best, r.stop_reason, dir);
+}
+
 TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
-                      const Dataset* shared) {
-  Dataset local;
-  if (!shared) {
-    DatasetOptions o;
-    o.operators = config.train.method == "dtpinn";
-    local = build_dataset(config, o, log);
-  }
-  const Dataset& d = shared ? *shared : local;
-  Network net = make_network(config, d);
-  // The folder must be creatable before we spend time training.
-  const bool existed = path_exists(dir);
-  make_directories(dir);
-  std::remove(join(dir, "results.json").c_str());  // a stale one would claim this run
+                      const Dataset* shared, const PlotRenderer& plot) {
+  validate_config(config);
+  // The folder must be creatable before we spend time on data or training.
+  const bool existed = nodegen::path_exists(dir);
+  nodegen::make_directories(dir);
+  std::remove(join_path(dir, "results.json").c_str());  // a stale one would claim this run
   try {
+    Dataset local;
+    if (!shared) {
+      DatasetOptions o;
+      o.operators = config.train.method == Method::dtpinn;
+      local = build_dataset(config, o, log);
+    }
+    const Dataset& d = shared ? *shared : local;
+    Network net = make_network(config, d);
     TrainOptions to;
     to.log = log;
-    to.label = fmt::format("{} {}", config.train.method, config.train.precision);
+    to.label = run_label(config);
     TrainResult r = train(config, d, net, to);
-    write_run(dir, config, d, net, r, log);
-    if (log)
-      *log << fmt::format(
-          "[{}] done: {} epochs in {:.1f} s ({:.3f} s/epoch), test error {}, best "
-          "{} at epoch {} ({:.1f} s), stop: {}; results in {}\n",
-          to.label, r.epochs, r.train_seconds, r.seconds_per_epoch,
-          r.test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.test_rel_l2) : "n/a",
-          r.best_test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.best_test_rel_l2) : "n/a",
-          r.epochs_to_best, r.seconds_to_best, r.stop_reason, dir);
+    RunWriteOptions wo;
+    wo.log = log;
+    wo.plot = plot;
+    write_run(dir, config, d, net, r, wo);
+    if (log) *log << format_run_summary(r, to.label, dir) << '\n';
     return r;
   } catch (...) {
-    if (!existed && list_directory(dir).empty()) ::rmdir(dir.c_str());
+    if (!existed && nodegen::list_directory(dir).empty()) ::rmdir(dir.c_str());
     throw;
   }
 }
@@ -411,8 +366,8 @@ std::string format_comparison(const CompareResult& c) {
   o << fmt::format("{:<8} {:<5} {:>7} {:>9} {:>9} {:>11} {:>11} {:>9} {:>10}\n", "method", "prec",
                    "epochs", "seconds", "s/epoch", "final err", "best err", "t(best)", "stop");
   for (const TrainResult* r : {&c.dtpinn, &c.vanilla})
-    o << fmt::format("{:<8} {:<5} {:>7} {:>9.1f} {:>9.4f} {:>11} {:>11} {:>9} {:>10}\n", r->method,
-                     r->precision, r->epochs, r->train_seconds, r->seconds_per_epoch,
+    o << fmt::format("{:<8} {:<5} {:>7} {:>9.1f} {:>9.4f} {:>11} {:>11} {:>9} {:>10}\n",
+                     to_string(r->method), to_string(r->precision), r->epochs, r->train_seconds, r->seconds_per_epoch,
                      e(r->test_rel_l2), e(r->best_test_rel_l2), s(r->seconds_to_best),
                      r->stop_reason);
   if (c.common_error > 0) {
@@ -437,15 +392,15 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
   const Dataset d = build_dataset(config, o, log);
   CompareResult c;
   RunConfig dc = config, vc = config;
-  dc.train.method = "dtpinn";
+  dc.train.method = Method::dtpinn;
   dc.train.precision = options.dtpinn_precision;
-  vc.train.method = "vanilla";
+  vc.train.method = Method::vanilla;
   vc.train.precision = options.vanilla_precision;
   // Refuse bad precisions/devices for both before training either.
   (void)make_network(dc, d);
   (void)make_network(vc, d);
-  c.dtpinn = run_train(dc, join(dir, "dtpinn"), log, &d);
-  c.vanilla = run_train(vc, join(dir, "vanilla"), log, &d);
+  c.dtpinn = run_train(dc, join_path(dir, "dtpinn"), log, &d, options.plot);
+  c.vanilla = run_train(vc, join_path(dir, "vanilla"), log, &d, options.plot);
 
   if (c.dtpinn.best_test_rel_l2 > 0 && c.vanilla.best_test_rel_l2 > 0) {
     c.common_error = std::max(c.dtpinn.best_test_rel_l2, c.vanilla.best_test_rel_l2);
@@ -456,27 +411,13 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
     c.dtpinn_seconds_to_vanilla_best = c.dtpinn.seconds_to_error(c.vanilla.best_test_rel_l2);
   }
 
-  RunFolder folder(dir);
-  auto summary = [](const TrainResult& r) {
-    return json{{"method", r.method},
-                {"precision", r.precision},
-                {"device", r.device},
-                {"epochs", r.epochs},
-                {"train_seconds", r.train_seconds},
-                {"seconds_per_epoch", r.seconds_per_epoch},
-                {"final_loss", r.final_loss},
-                {"test_rel_l2", num_or_null(r.test_rel_l2)},
-                {"best_test_rel_l2", num_or_null(r.best_test_rel_l2)},
-                {"epochs_to_best", r.epochs_to_best},
-                {"seconds_to_best", r.seconds_to_best},
-                {"stop_reason", r.stop_reason}};
-  };
-  json j = {{"pde", c.dtpinn.pde},
+  RunFolder folder(dir, "");
+  json j = {{"pde", to_string(c.dtpinn.pde)},
             {"n_nodes", c.dtpinn.n_nodes},
             {"order", c.dtpinn.order},
             {"config", config.source},
-            {"dtpinn", summary(c.dtpinn)},
-            {"vanilla", summary(c.vanilla)},
+            {"dtpinn", result_summary_json(c.dtpinn)},
+            {"vanilla", result_summary_json(c.vanilla)},
             {"common_error", num_or_null(c.common_error)},
             {"dtpinn_seconds_to_common_error", num_or_null(c.dtpinn_seconds_to_common)},
             {"vanilla_seconds_to_common_error", num_or_null(c.vanilla_seconds_to_common)},
@@ -487,7 +428,8 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
   {
     nodegen::AtomicFile f(folder.path("compare.dat"));
     for (const TrainResult* r : {&c.dtpinn, &c.vanilla}) {
-      f.stream() << "# " << r->method << ' ' << r->precision << ": seconds epoch test_rel_l2\n";
+      f.stream() << "# " << to_string(r->method) << ' ' << to_string(r->precision)
+                 << ": seconds epoch test_rel_l2\n";
       for (const auto& h : r->history)
         if (h.test_rel_l2 > 0)
           f.stream() << fmt::format("{:.6g} {} {:.6e}\n", h.seconds, h.epoch, h.test_rel_l2);
@@ -503,8 +445,8 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
                   "set logscale y\nset format y '%.0e'\nset grid\n"
                   "plot 'compare.dat' index 0 using 1:3 with lines lw 2 title 'DT-PINN {}', "
                   "'compare.dat' index 1 using 1:3 with lines lw 2 title 'vanilla PINN {}'\n",
-                  c.dtpinn.precision, c.vanilla.precision));
-  run_gnuplot(folder.stage(), "compare.gp", log);
+                  to_string(c.dtpinn.precision), to_string(c.vanilla.precision)));
+  render(options.plot, folder.stage(), "compare.gp", log);
   write_text(folder.path("comparison.json"), j.dump(2) + "\n");
   folder.commit();
   if (log) *log << '\n' << format_comparison(c);
@@ -514,7 +456,7 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
 // ---- checkpoints and eval -------------------------------------------------------------------
 
 Network load_checkpoint(const std::string& dir, RunConfig* config) {
-  const std::string meta = join(dir, "checkpoint.json");
+  const std::string meta = join_path(dir, "checkpoint.json");
   std::ifstream in(meta);
   if (!in)
     throw std::runtime_error(fmt::format(
@@ -523,20 +465,20 @@ Network load_checkpoint(const std::string& dir, RunConfig* config) {
   try {
     in >> j;
     ModelConfig m;
-    m.architecture = j.at("architecture").get<std::string>();
+    m.architecture = parse_option<Architecture>(j.at("architecture").get<std::string>());
     m.depth = j.at("depth").get<int>();
     m.width = j.at("width").get<int>();
-    m.activation = j.at("activation").get<std::string>();
+    m.activation = parse_option<Activation>(j.at("activation").get<std::string>());
     const auto lo = j.at("input_lower").get<std::vector<double>>();
     const auto hi = j.at("input_upper").get<std::vector<double>>();
-    const std::string prec = j.at("precision").get<std::string>();
+    const Precision prec = parse_option<Precision>(j.at("precision").get<std::string>());
     Eigen::VectorXd L =
         Eigen::Map<const Eigen::VectorXd>(lo.data(), static_cast<Eigen::Index>(lo.size()));
     Eigen::VectorXd U =
         Eigen::Map<const Eigen::VectorXd>(hi.data(), static_cast<Eigen::Index>(hi.size()));
-    Network net(m, L, U, prec == "fp32" ? c10::kFloat : c10::kDouble, c10::kCPU, 0);
-    net.load(join(dir, j.value("weights", "model.pt")));
-    if (config) *config = load_config(join(dir, j.value("config", "config.toml")));
+    Network net(m, L, U, prec == Precision::fp32 ? c10::kFloat : c10::kDouble, c10::kCPU, 0);
+    net.load(join_path(dir, j.value("weights", "model.pt")));
+    if (config) *config = load_config(join_path(dir, j.value("config", "config.toml")));
     return net;
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: bad checkpoint description ({})", meta, e.what()));
@@ -575,7 +517,7 @@ bool parse_double(const std::string& s, double& v) {
 
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
                                  const std::string& out_file, double time) {
-  std::ifstream cj(join(dir, "checkpoint.json"));
+  std::ifstream cj(join_path(dir, "checkpoint.json"));
   Network net = load_checkpoint(dir);
   json meta;
   cj >> meta;

@@ -8,7 +8,7 @@
 //   k += 1;  g' = g + weight_decay x
 //   m = beta1 m + (1 - beta1) g';  v = beta2 v + (1 - beta2) g'^2
 //   x -= lr / (1 - beta1^k) * m / (sqrt(v) / sqrt(1 - beta2^k) + eps)
-#include <dtpinn/core/flat_parameters.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
 
 #include <ATen/Tensor.h>
 

@@ -10,6 +10,8 @@
 // Timeouts: the store and the process group give up after `timeout_seconds` (a rank that never
 // arrives, or dies, ends the run with a std::runtime_error naming the rank and the address
 // instead of a hang).
+#include <dtpinn/core/problem/options.hpp>
+
 #include <ATen/Tensor.h>
 #include <c10/core/Device.h>
 
@@ -22,10 +24,19 @@ namespace dtpinn::core {
 
 struct RunConfig;
 
+/// The process group's backend: automatic picks gloo on cpu and nccl on cuda.
+enum class Backend { automatic, gloo, nccl };
+template <>
+constexpr auto option_table<Backend>() {
+  return std::array{OptionName<Backend>{"auto", Backend::automatic},
+                    OptionName<Backend>{"gloo", Backend::gloo},
+                    OptionName<Backend>{"nccl", Backend::nccl}};
+}
+
 /// Options of `dtpinn train --nproc K` and of the process group.
 struct DistributedOptions {
   int nproc = 1;                          ///< local processes the launcher starts
-  std::string backend = "auto";           ///< auto (gloo on cpu, nccl on cuda) | gloo | nccl
+  Backend backend = Backend::automatic;
   std::string master_addr = "127.0.0.1";  ///< launcher: rendezvous address
   int master_port = 0;                    ///< launcher: 0 picks a free port
   double timeout_seconds = 60.0;          ///< store, process group and launcher grace period
@@ -51,10 +62,9 @@ class Communicator {
  public:
   /// A single process, no backend (allreduce and barrier do nothing).
   Communicator();
-  /// Joins the group described by `env` with `backend` ("auto" | "gloo" | "nccl") for tensors on
-  /// `device`. Throws std::runtime_error (one line) when the rendezvous does not complete within
+  /// Joins the group described by `env` with `backend` for tensors on `device`. Throws std::runtime_error (one line) when the rendezvous does not complete within
   /// `timeout_seconds` or the backend is not available in this build.
-  Communicator(const DistributedEnv& env, const std::string& backend, c10::Device device,
+  Communicator(const DistributedEnv& env, Backend backend, c10::Device device,
                double timeout_seconds);
   ~Communicator();
   Communicator(Communicator&&) noexcept;
@@ -62,7 +72,9 @@ class Communicator {
 
   int rank() const;
   int size() const;
-  const std::string& backend() const;  ///< "none", "gloo" or "nccl"
+  const std::string& backend() const;  ///< "none", "gloo" or "nccl" (for reports)
+  /// True for an NCCL group, whose collectives can be captured in a CUDA graph.
+  bool uses_nccl() const;
 
   /// t <- sum over ranks of t, in place (contiguous tensor on the group's device). The result
   /// is bitwise identical on every rank.

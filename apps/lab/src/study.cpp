@@ -2,11 +2,12 @@
 // through the engine's own build_dataset / make_network / train, then tables, JSON and plots.
 #include <dtpinn/autodiff/derivatives.hpp>
 #include <dtpinn/autodiff/sparse_operator.hpp>
-#include <dtpinn/core/config.hpp>
-#include <dtpinn/core/dataset.hpp>
-#include <dtpinn/core/model.hpp>
-#include <dtpinn/core/study.hpp>
-#include <dtpinn/core/trainer.hpp>
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/lab/gnuplot.hpp>
+#include <dtpinn/lab/study.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/operators.hpp>
@@ -27,7 +28,9 @@
 #include <stdexcept>
 #include <tuple>
 
-namespace dtpinn::core {
+namespace dtpinn::lab {
+
+using namespace dtpinn::core;
 
 namespace {
 
@@ -44,35 +47,12 @@ json num(double v) {
 }
 
 void write_text(const fs::path& path, const std::string& text) {
-  nodegen::AtomicFile f(path.string());
-  f.stream() << text;
-  f.commit();
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+  nodegen::write_file_atomically(path.string(), text);
 }
 
 void run_gnuplot(const fs::path& folder, const std::string& script, std::ostream* log) {
-  static const bool available = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  if (!available) {
-    say(log, "warning: gnuplot not found: " + script + " kept, no PNG");
-    return;
-  }
-  const std::string cmd = fmt::format("cd {} && gnuplot {} >/dev/null 2>&1",
-                                      shell_quote(folder.string()), shell_quote(script));
-  if (std::system(cmd.c_str()) != 0) say(log, "warning: gnuplot failed on " + script);
+  render_plot(folder.string(), script, log);
 }
-
-/// What every output file carries.
-struct Stamp {
-  std::string command, machine, cpu, gpu, uname, date, commit, load_start, load_end;
-  std::string line() const {
-    return fmt::format("{} | {} | {} | commit {}", machine, date, cpu, commit);
-  }
-};
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -168,7 +148,7 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
         ModelConfig mc;
         mc.depth = s;
         mc.width = 50;
-        mc.activation = "tanh";
+        mc.activation = Activation::tanh;
         const std::uint64_t seed = 1000u * static_cast<unsigned>(s) + static_cast<unsigned>(r);
         Network net64(mc, lo, hi, torch::kFloat64, device, seed);
         Network net32(mc, lo, hi, torch::kFloat32, device, seed);
@@ -263,7 +243,6 @@ RunConfig problem_config(const std::string& name, std::int64_t n, const StudyOpt
   c.train.epochs = o.epochs;
   c.train.time_budget = o.time_budget;
   c.train.eval_every = o.eval_every;
-  c.train.log_every = 0;
   return c;
 }
 
@@ -285,11 +264,11 @@ RunRecord train_one(const RunConfig& base, const Dataset& d, const std::string& 
   rec.label = method_label(method);
   RunConfig c = base;
   c.train.seed = seed;
-  c.train.method = method == "dtpinn" ? "dtpinn" : "vanilla";
-  c.train.precision = method == "vanilla32" ? "fp32" : "fp64";
+  c.train.method = method == "dtpinn" ? Method::dtpinn : Method::vanilla;
+  c.train.precision = method == "vanilla32" ? Precision::fp32 : Precision::fp64;
   if (method == "dtpinn") c.rbffd.order = order;
-  rec.method = c.train.method;
-  rec.precision = c.train.precision;
+  rec.method = to_string(c.train.method);
+  rec.precision = to_string(c.train.precision);
   const std::string what =
       fmt::format("{} N={} {}{} seed {}", problem, rec.n_nodes, rec.label,
                   method == "dtpinn" ? fmt::format(" p={}", order) : std::string(), seed);
@@ -344,9 +323,7 @@ std::string dat_text(const std::vector<Series>& series, const std::string& colum
 
 std::string run_study(const StudyOptions& o, std::ostream* log) {
   // Validate everything before any work.
-  if (o.device != "cpu" && o.device != "cuda")
-    throw std::runtime_error(fmt::format("--device: unknown device '{}' (cpu, cuda)", o.device));
-  if (o.device == "cuda" && !torch::cuda::is_available())
+  if (o.device == DeviceKind::cuda && !torch::cuda::is_available())
     throw std::runtime_error("--device cuda: no CUDA device is available on this machine");
   for (int p : o.orders)
     if (p < 2 || p > 6) throw std::runtime_error(fmt::format("--order: {} is not in 2..6", p));
@@ -372,7 +349,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
     throw std::runtime_error("--order: no order given");
   if (o.threads > 0) torch::set_num_threads(o.threads);
 
-  const MachineInfo mi = machine_info(o.device == "cuda");
+  const MachineInfo mi = machine_info(o.device == DeviceKind::cuda);
   const fs::path out =
       o.output.empty() ? fs::path(o.source_dir) / "bench/results" / mi.slug : fs::path(o.output);
   fs::create_directories(out);
@@ -389,7 +366,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
                        st.cpu, mi.load, st.commit));
   const auto t_start = Clock::now();
   const c10::Device device =
-      o.device == "cuda" ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+      o.device == DeviceKind::cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
 
   // Part 1.
   json deriv_meta = json::object();
@@ -456,7 +433,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
       }
     }
   }
-  const MachineInfo mi_end = machine_info(o.device == "cuda");
+  const MachineInfo mi_end = machine_info(o.device == DeviceKind::cuda);
   st.load_end = mi_end.load;
   const double total_seconds = seconds_since(t_start);
 
@@ -526,7 +503,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
                {"commit", st.commit},
                {"load_start", st.load_start},
                {"load_end", st.load_end},
-               {"device", o.device},
+               {"device", to_string(o.device)},
                {"quick", o.quick},
                {"epochs", o.epochs},
                {"time_budget", o.time_budget},
@@ -551,8 +528,8 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
     j["runs"].push_back({{"problem", r.problem},
                          {"n_target", r.n_target},
                          {"n_nodes", r.n_nodes},
-                         {"method", r.method},
-                         {"precision", r.precision},
+                         {"method", to_string(r.method)},
+                         {"precision", to_string(r.precision)},
                          {"label", r.label},
                          {"order", r.order},
                          {"seed", r.seed},
@@ -592,7 +569,7 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
       "{:.0f} s\n- device: {}; epochs per run: {}; time budget per run: {}; test "
       "error every {} epochs\n\n",
       st.command, st.machine, st.cpu, st.gpu.empty() ? "" : "; GPU " + st.gpu, st.uname, st.date,
-      st.commit, st.load_start, st.load_end, total_seconds, o.device, o.epochs,
+      st.commit, st.load_start, st.load_end, total_seconds, to_string(o.device), o.epochs,
       o.time_budget > 0 ? fmt::format("{:g} s", o.time_budget) : "none", o.eval_every);
   md +=
       "Times are the engine's training clock (optimiser steps only; test-error evaluation and "
@@ -885,4 +862,4 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   return out.string();
 }
 
-}  // namespace dtpinn::core
+}  // namespace dtpinn::lab

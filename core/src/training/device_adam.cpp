@@ -1,5 +1,5 @@
 // Adam on the flat buffers with device-side bias correction; see device_adam.hpp.
-#include <dtpinn/core/device_adam.hpp>
+#include <dtpinn/core/training/device_adam.hpp>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>

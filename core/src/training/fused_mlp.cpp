@@ -3,7 +3,7 @@
 // Layout: an activation of width w over N nodes is a LibTorch [N, w] tensor, i.e. an Eigen
 // column-major w x N matrix whose column j is node j. A block of nodes is then a contiguous
 // slice of every activation, and each layer is one small GEMM (w x w times w x block).
-#include <dtpinn/core/fused_mlp.hpp>
+#include <dtpinn/core/training/fused_mlp.hpp>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>

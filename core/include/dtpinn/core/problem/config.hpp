@@ -7,6 +7,8 @@
 // [rbffd]   order
 // [model]   architecture, depth, width, activation
 // [train]   method, device, precision, optimizer, epochs, lr, ... (see TrainConfig)
+#include <dtpinn/core/problem/options.hpp>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,8 +16,6 @@
 #include <vector>
 
 namespace dtpinn::core {
-
-enum class PdeKind { poisson, nonlinear_poisson, heat };
 
 struct ProblemConfig {
   PdeKind pde = PdeKind::poisson;
@@ -53,33 +53,33 @@ struct RbffdConfig {
 };
 
 struct ModelConfig {
-  std::string architecture = "mlp";  ///< mlp | modified_mlp (Wang, Teng & Perdikaris)
+  Architecture architecture = Architecture::mlp;  ///< or modified_mlp (Wang, Teng & Perdikaris)
   int depth = 4;                     ///< hidden layers
   int width = 50;                    ///< neurons per hidden layer
-  std::string activation = "tanh";   ///< tanh | sin | sigmoid | gelu | softplus
+  Activation activation = Activation::tanh;
   /// fused | torch: how a plain tanh MLP runs on the CPU in fp64 where only weight gradients
   /// are needed (the DT-PINN loss): the fused kernel of fused_mlp.hpp, or LibTorch's layers.
-  std::string cpu_kernel = "fused";
+  CpuKernel cpu_kernel = CpuKernel::fused;
 };
 
 struct TrainConfig {
-  std::string method = "dtpinn";   ///< dtpinn | vanilla
-  std::string device = "cpu";      ///< cpu | cuda
-  std::string precision = "fp64";  ///< fp64 | fp32
+  Method method = Method::dtpinn;
+  DeviceKind device = DeviceKind::cpu;
+  Precision precision = Precision::fp64;
   /// lbfgs | adam | adam_lbfgs (LibTorch's optimisers) | device_lbfgs | device_adam (the
   /// flat-buffer optimisers of device_lbfgs.hpp / device_adam.hpp: no host sync inside an epoch;
   /// device_lbfgs uses its on-device Armijo search for line_search = strong_wolfe)
-  std::string optimizer = "lbfgs";
+  Optimizer optimizer = Optimizer::lbfgs;
   bool cuda_graph = true;      ///< device_* optimisers on cuda: one CUDA graph per iteration
   std::int64_t epochs = 5000;  ///< epochs (an L-BFGS epoch is one step of max_iter)
   double lr = 1.0;             ///< L-BFGS step length (strong Wolfe or fixed); Adam uses adam_lr
   int max_iter = 20;           ///< L-BFGS iterations per epoch
   int history = 100;           ///< L-BFGS history size
-  std::string line_search = "strong_wolfe";  ///< strong_wolfe | none (fixed step, paper)
+  LineSearch line_search = LineSearch::strong_wolfe;  ///< or none (fixed step, paper)
   /// heat, DT-PINN: u_t by forward-mode tangent propagation through the network ("tangent",
   /// about half the cost) or by autograd's double backward ("autograd", the paper's way). The
   /// vanilla PINN always takes u_t from the autograd gradient it needs anyway.
-  std::string time_derivative = "tangent";
+  TimeDerivative time_derivative = TimeDerivative::tangent;
   double adam_lr = 1e-3;
   std::int64_t adam_epochs = 1000;  ///< adam_lbfgs: Adam epochs before switching
   double lr_decay = 1.0;            ///< Adam: multiply lr by this every lr_decay_every epochs
@@ -90,7 +90,7 @@ struct TrainConfig {
   std::int64_t eval_every = 10;  ///< epochs between test-error evaluations
   std::int64_t log_every = 50;   ///< epochs between progress lines
   std::uint64_t seed = 0;        ///< network initialisation
-  std::string loss_weights = "fixed";     ///< fixed | annealing (learning-rate annealing, seed 001)
+  LossWeighting loss_weights = LossWeighting::fixed;  ///< or annealing (Wang, Teng & Perdikaris)
   std::map<std::string, double> weights;  ///< fixed weights per term: pde, bc, ic
   double annealing_alpha = 0.9;           ///< moving-average factor of the annealed weights
   std::int64_t annealing_every = 10;
@@ -122,10 +122,6 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin);
 /// Writes the full configuration (every key, defaults included) as TOML: saved with each run.
 std::string to_toml(const RunConfig& config);
 
-const char* to_string(PdeKind pde);
-/// "poisson" | "nonlinear_poisson" | "heat"; throws std::runtime_error otherwise.
-PdeKind pde_from_string(const std::string& name);
-
 /// Sets one key from the command line, `dotted_key` as in the TOML file ("train.lr",
 /// "problem.exact", "train.weights.bc"), `value` as text (strings unquoted; an empty string
 /// clears an optional key such as problem.exact). Validates like the file parser; throws
@@ -144,6 +140,11 @@ struct ConfigOption {
 };
 /// Every key, in file order.
 std::vector<ConfigOption> config_options();
+
+/// Checks every key of a config made in code against the ranges and choices of the file reader
+/// (what load_config and set_option enforce); throws std::runtime_error "train.lr: must be > 0,
+/// got -1". The trainer calls it, so a program cannot train on values a file could not hold.
+void validate_config(const RunConfig& config);
 
 /// Equal in every key (the `source` field is ignored).
 bool operator==(const RunConfig& a, const RunConfig& b);

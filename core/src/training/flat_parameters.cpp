@@ -1,5 +1,5 @@
 // Parameters and gradients as views into two flat buffers (see flat_parameters.hpp).
-#include <dtpinn/core/flat_parameters.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
 
 #include <torch/nn/module.h>
 

@@ -39,7 +39,7 @@
 // (run() does). Capturing: wrap [&]{ lbfgs.step(closure); } in autodiff::CudaGraphStep (or pass
 // use_cuda_graph to run()); the closure must then obey that header's rules (in-place zero_grad via
 // FlatParameters::zero_grad(), fixed shapes, no host sync).
-#include <dtpinn/core/flat_parameters.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
 
 #include <ATen/Tensor.h>
 

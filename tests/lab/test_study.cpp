@@ -1,6 +1,6 @@
 // The study's arithmetic (speed-up at equal error, spreads, tables) on synthetic histories, and
 // one tiny end-to-end study through the engine (derivatives + two short runs).
-#include <dtpinn/core/study.hpp>
+#include <dtpinn/lab/study.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +14,7 @@
 #include <limits>
 #include <stdexcept>
 
-using namespace dtpinn::core;
+using namespace dtpinn::lab;
 
 TEST(Study, TimeToErrorReadsTheFirstCrossing) {
   const ErrorHistory h = {{0.0, 1.0}, {1.0, 0.1}, {2.0, 0.2}, {3.0, 0.05}};

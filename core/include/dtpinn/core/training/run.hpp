@@ -1,0 +1,102 @@
+#pragma once
+// A training run as the `dtpinn` command does it: data, network, training, and the run folder.
+//
+// Run folder DIR, the same for one process and for many (written into DIR/.partial-<pid>/ and
+// moved into DIR only when the whole run succeeded, results.json last; on failure the partial
+// folder is removed and DIR keeps no results.json):
+//   results.json      metrics, per-term losses, history (SPEC.md schema, plus extras)
+//   history.csv       epoch, seconds, loss, <term>..., w_<term>..., gnorm_<term>..., test_rel_l2
+//   config.toml       the full configuration (every key)
+//   model.pt          network weights + input normalisation (torch archive)
+//   checkpoint.json   what `eval` needs to rebuild the network (input dim, dtype, box)
+//   solution.vtk      test nodes with u, exact/reference, error (legacy VTK POLYDATA, ParaView);
+//                     heat: at t = t_final
+//   solution.gp, error.gp, loss.gp (+ .dat data) and, with a PlotRenderer, the PNGs they draw
+// A distributed run adds partition.json and a "distributed" block in results.json.
+#include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/trainer.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dtpinn::core {
+
+/// Renders a plot script (`script`, a gnuplot file) inside `folder`, warning on `log` (may be
+/// null) when it cannot. The engine writes the scripts and their data; the program linking it
+/// decides whether and how they become pictures (`dtpinn` runs gnuplot). Empty: scripts only.
+using PlotRenderer =
+    std::function<void(const std::string& folder, const std::string& script, std::ostream* log)>;
+
+/// How write_run writes a run folder.
+struct RunWriteOptions {
+  std::ostream* log = nullptr;
+  PlotRenderer plot;
+  /// Name of the staging folder inside DIR (default ".partial-<pid>"); a launcher that must be
+  /// able to remove it after a crash names it.
+  std::string stage_name;
+  /// More files (name, text), e.g. partition.json of a distributed run.
+  std::vector<std::pair<std::string, std::string>> extra_files;
+  /// More top-level keys of results.json (key, JSON text), e.g. "distributed".
+  std::vector<std::pair<std::string, std::string>> extra_results;
+};
+
+/// THE run writer, for one process and for many: DIR as described above, staged and moved in
+/// with results.json last. Throws std::runtime_error naming the file on an I/O failure, leaving
+/// DIR without a results.json.
+void write_run(const std::string& dir, const RunConfig& config, const Dataset& data,
+               const Network& net, const TrainResult& result, const RunWriteOptions& options);
+
+/// The headline numbers of a run (method, precision, device, epochs, times, errors, stop) as
+/// JSON text: what results.json starts with and what comparison.json and the study keep.
+std::string result_summary(const TrainResult& r);
+
+/// "dtpinn fp64": the label of a run's progress lines.
+std::string run_label(const RunConfig& config);
+/// The line printed when a run is done.
+std::string format_run_summary(const TrainResult& r, const std::string& label,
+                               const std::string& dir);
+
+/// Builds the data (unless `shared` is given), trains, writes DIR. Throws std::runtime_error
+/// (one line) on bad input or divergence, leaving no results.json in DIR.
+TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
+                      const Dataset* shared = nullptr, const PlotRenderer& plot = {});
+
+struct CompareOptions {
+  Precision dtpinn_precision = Precision::fp64;
+  Precision vanilla_precision = Precision::fp32;  ///< the paper: fp64 DT-PINN vs fp32 vanilla
+  PlotRenderer plot;
+};
+
+struct CompareResult {
+  TrainResult dtpinn, vanilla;
+  double common_error = -1.0;  ///< max of the two best errors: both reached it
+  double dtpinn_seconds_to_common = -1.0, vanilla_seconds_to_common = -1.0;
+  double speedup_at_common = -1.0;               ///< vanilla time / DT-PINN time to common_error
+  double dtpinn_seconds_to_vanilla_best = -1.0;  ///< -1 if DT-PINN never reached it
+};
+
+/// Both methods on the same nodes, seed and budget: DIR/dtpinn/, DIR/vanilla/,
+/// DIR/comparison.json, DIR/compare.png (+ .gp, .dat); prints a table to `log`.
+CompareResult run_compare(const RunConfig& config, const std::string& dir,
+                          const CompareOptions& options, std::ostream* log);
+
+/// The table `compare` prints.
+std::string format_comparison(const CompareResult& c);
+
+/// A trained network from a run folder (checkpoint.json + model.pt); `config` receives the
+/// run's config.toml when not null. Throws std::runtime_error naming the file on failure.
+Network load_checkpoint(const std::string& dir, RunConfig* config = nullptr);
+
+/// Evaluates the checkpoint in `dir` at the points of `points_file` (a node CSV with header
+/// x,y[,z],kind,..., or plain x,y[,z] columns with or without a header; for heat a t column,
+/// else t = `time` (default t_final)) and writes CSV x,y[,z][,t],u to `out_file`. Returns the
+/// number of points.
+std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
+                                 const std::string& out_file, double time = -1.0);
+
+}  // namespace dtpinn::core

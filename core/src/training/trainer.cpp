@@ -1,0 +1,484 @@
+// The training loop (one for one process and for many): optimisers, loss weights, stop rules,
+// metrics, progress lines.
+#include <dtpinn/autodiff/cuda_graph.hpp>
+#include <dtpinn/core/training/device_adam.hpp>
+#include <dtpinn/core/training/device_lbfgs.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
+#include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/training/objective.hpp>
+#include <dtpinn/core/training/trainer.hpp>
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ostream>
+#include <stdexcept>
+
+namespace dtpinn::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// A stopwatch that only runs between start() and stop(): the training clock.
+class TrainClock {
+ public:
+  explicit TrainClock(bool cuda) : cuda_(cuda) {}
+  void start() {
+    sync();
+    t0_ = Clock::now();
+  }
+  void stop() {
+    sync();
+    total_ += std::chrono::duration<double>(Clock::now() - t0_).count();
+  }
+  double seconds() const { return total_; }
+
+ private:
+  void sync() const {
+    if (cuda_) torch::cuda::synchronize();
+  }
+  bool cuda_;
+  Clock::time_point t0_;
+  double total_ = 0.0;
+};
+
+std::string fmt_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  if (s < 60) return fmt::format("{:.0f}s", s);
+  if (s < 3600)
+    return fmt::format("{}m{:02d}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  return fmt::format("{}h{:02d}m", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
+                                                    const std::vector<at::Tensor>& params,
+                                                    bool fp64) {
+  torch::optim::LBFGSOptions o(t.lr);
+  o.max_iter(t.max_iter);
+  o.max_eval(t.max_iter * 5 / 4 + 1);
+  o.history_size(t.history);
+  // Tighter than PyTorch's defaults (1e-7, 1e-9), which end the inner iterations early once
+  // the loss is ~1e-8: fp64 DT-PINN keeps improving well below that.
+  o.tolerance_grad(fp64 ? 1e-14 : 1e-9);
+  o.tolerance_change(fp64 ? 1e-18 : 1e-12);
+  if (t.line_search == LineSearch::strong_wolfe) o.line_search_fn("strong_wolfe");
+  return std::make_unique<torch::optim::LBFGS>(params, o);
+}
+
+/// One epoch of an optimiser over the objective.
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+  /// Runs one epoch; returns the loss at its start as a device scalar (read it when needed).
+  virtual at::Tensor epoch() = 0;
+  /// Adam: the new learning rate (step decay); L-BFGS has none.
+  virtual void set_adam_lr(double lr) { (void)lr; }
+  /// The flat-buffer optimisers keep the loss on the device: read it only at evaluations.
+  virtual bool host_loss_every_epoch() const { return true; }
+};
+
+/// LibTorch's L-BFGS (strong Wolfe or fixed step): one epoch is one step of max_iter iterations.
+class TorchLbfgsStepper : public Stepper {
+ public:
+  TorchLbfgsStepper(Objective& obj, const TrainConfig& t, bool fp64)
+      : obj_(obj), opt_(make_lbfgs(t, obj.flat().parameters(), fp64)) {}
+  at::Tensor epoch() override {
+    return opt_->step([this] { return obj_.closure(); });
+  }
+
+ private:
+  Objective& obj_;
+  std::unique_ptr<torch::optim::Optimizer> opt_;
+};
+
+/// LibTorch's Adam: one epoch is one step.
+class TorchAdamStepper : public Stepper {
+ public:
+  TorchAdamStepper(Objective& obj, double lr)
+      : obj_(obj), opt_(obj.flat().parameters(), torch::optim::AdamOptions(lr)) {}
+  at::Tensor epoch() override {
+    auto loss = obj_.closure();
+    opt_.step();
+    return loss;
+  }
+  void set_adam_lr(double lr) override {
+    for (auto& group : opt_.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
+
+ private:
+  Objective& obj_;
+  torch::optim::Adam opt_;
+};
+
+/// The flat-buffer L-BFGS (device_lbfgs.hpp): max_iter iterations an epoch, no host sync inside,
+/// each iteration one CUDA graph replay on cuda (train.cuda_graph).
+class DeviceLbfgsStepper : public Stepper {
+ public:
+  DeviceLbfgsStepper(Objective& obj, const TrainConfig& t, bool fp64, bool graphs)
+      : obj_(obj), max_iter_(t.max_iter) {
+    DeviceLbfgsOptions lo;
+    lo.lr = t.lr;
+    lo.history_size = t.history;
+    // The same tolerances as make_lbfgs (LibTorch's defaults stop fp64 DT-PINN too early).
+    lo.tolerance_grad = fp64 ? 1e-14 : 1e-9;
+    lo.tolerance_change = fp64 ? 1e-18 : 1e-12;
+    lo.mode = t.line_search == LineSearch::none ? DeviceLbfgsOptions::Mode::fixed_step
+                                                : DeviceLbfgsOptions::Mode::line_search;
+    lo.check_every = t.max_iter;
+    lo.use_cuda_graph = graphs;
+    lbfgs_ = std::make_unique<DeviceLbfgs>(obj.flat(), lo);
+    // Trial points of the line search need the loss only: without autograd when the terms need
+    // no input derivatives (DT-PINN), else the full closure.
+    if (obj.has_loss_only()) loss_only_ = [this] { return obj_.loss_only(); };
+  }
+  at::Tensor epoch() override {
+    lbfgs_->run([this] { return obj_.closure(); }, max_iter_, loss_only_);
+    return lbfgs_->loss();
+  }
+  bool host_loss_every_epoch() const override { return false; }
+
+ private:
+  Objective& obj_;
+  int max_iter_;
+  std::unique_ptr<DeviceLbfgs> lbfgs_;
+  DeviceLbfgs::Closure loss_only_;
+};
+
+/// The flat-buffer Adam (device_adam.hpp): one step an epoch, one CUDA graph replay on cuda.
+class DeviceAdamStepper : public Stepper {
+ public:
+  DeviceAdamStepper(Objective& obj, double lr, bool graphs) : obj_(obj) {
+    DeviceAdamOptions ao;
+    ao.lr = lr;
+    adam_ = std::make_unique<DeviceAdam>(obj.flat(), ao);
+    last_loss_ = torch::zeros({}, obj.flat().values().options());
+    if (graphs)
+      graph_ = std::make_unique<autodiff::CudaGraphStep>([this] { step(); });
+  }
+  at::Tensor epoch() override {
+    if (graph_)
+      graph_->replay();
+    else
+      step();
+    return last_loss_;
+  }
+  void set_adam_lr(double lr) override { adam_->set_lr(lr); }
+  bool host_loss_every_epoch() const override { return false; }
+
+ private:
+  void step() {
+    last_loss_.copy_(obj_.closure());
+    adam_->step();
+  }
+  Objective& obj_;
+  std::unique_ptr<DeviceAdam> adam_;
+  at::Tensor last_loss_;
+  std::unique_ptr<autodiff::CudaGraphStep> graph_;
+};
+
+std::string divergence_message(std::int64_t epoch, double loss) {
+  return fmt::format(
+      "training diverged at epoch {}: the loss is {} (try a smaller train.lr, Adam, or "
+      "train.line_search = \"strong_wolfe\")",
+      epoch, loss);
+}
+
+/// The loop's state and its pieces: optimiser, annealing, history, stop rules, progress lines.
+class Loop {
+ public:
+  Loop(Objective& obj, const RunConfig& config, const TrainOptions& options, TrainResult& r)
+      : obj_(obj),
+        t_(config.train),
+        options_(options),
+        r_(r),
+        fp64_(obj.flat().values().scalar_type() == c10::kDouble),
+        clock_(obj.flat().values().is_cuda()),
+        label_(options.label.empty() ? to_string(t_.method) : options.label) {
+    const auto& names = obj.names();
+    pde_index_ =
+        static_cast<std::size_t>(std::find(names.begin(), names.end(), "pde") - names.begin());
+    obj.set_weights(initial_loss_weights(t_, names));
+    stepper_ = make_stepper(t_.optimizer == Optimizer::adam_lbfgs && t_.adam_epochs > 0
+                                ? Optimizer::adam
+                                : t_.optimizer);
+    adam_lr_ = t_.adam_lr;
+    r_.term_names = names;
+  }
+
+  void run() {
+    const auto& first = record(0);
+    say(fmt::format("[{}] epoch 0: loss {:.3e}, test error {:.3e}, {} parameters", label_,
+                    first.loss, first.test_rel_l2, r_.n_parameters));
+    r_.stop_reason = "epochs";
+    std::int64_t epoch = 0;
+    while (epoch < t_.epochs) {
+      ++epoch;
+      if (!step(epoch)) break;
+    }
+    if (r_.history.back().epoch != epoch) record(epoch);  // epochs == 0
+    finish(epoch);
+  }
+
+ private:
+  std::unique_ptr<Stepper> make_stepper(Optimizer o) {
+    const bool graphs = t_.cuda_graph && obj_.flat().values().is_cuda() && obj_.capturable();
+    switch (o) {
+      case Optimizer::lbfgs:
+      case Optimizer::adam_lbfgs:
+        return std::make_unique<TorchLbfgsStepper>(obj_, t_, fp64_);
+      case Optimizer::adam:
+        return std::make_unique<TorchAdamStepper>(obj_, t_.adam_lr);
+      case Optimizer::device_lbfgs:
+        return std::make_unique<DeviceLbfgsStepper>(obj_, t_, fp64_, graphs);
+      case Optimizer::device_adam:
+        return std::make_unique<DeviceAdamStepper>(obj_, t_.adam_lr, graphs);
+    }
+    throw std::logic_error("trainer: unhandled optimizer");
+  }
+
+  /// One epoch and its bookkeeping; false when a stop rule ends the run.
+  bool step(std::int64_t epoch) {
+    clock_.start();
+    if (t_.optimizer == Optimizer::adam_lbfgs && epoch == t_.adam_epochs + 1 && t_.adam_epochs > 0)
+      stepper_ = make_stepper(Optimizer::lbfgs);
+    if (t_.loss_weights == LossWeighting::annealing && pde_index_ < obj_.names().size() &&
+        (epoch - 1) % t_.annealing_every == 0)
+      anneal();
+    const at::Tensor loss = stepper_->epoch();
+    if (t_.lr_decay != 1.0 && epoch % t_.lr_decay_every == 0) {
+      adam_lr_ *= t_.lr_decay;
+      stepper_->set_adam_lr(adam_lr_);
+    }
+    const bool eval_now = epoch % t_.eval_every == 0;
+    // The device optimisers' loss is read only when the epoch is evaluated (a host sync).
+    const double lv = stepper_->host_loss_every_epoch() || eval_now ? loss.item<double>() : 0.0;
+    clock_.stop();
+    if (!std::isfinite(lv)) throw std::runtime_error(divergence_message(epoch, lv));
+
+    // Every rank reads rank 0's clock, so that all of them stop at the same epoch.
+    const bool budget_hit =
+        t_.time_budget > 0 && obj_.from_root(clock_.seconds() >= t_.time_budget ? 1.0 : 0.0) > 0;
+    const bool last = epoch == t_.epochs || budget_hit;
+    if (eval_now || last) {
+      const auto& h = record(epoch);
+      const bool target_hit =
+          t_.target_error > 0 && h.test_rel_l2 >= 0 && h.test_rel_l2 < t_.target_error;
+      if (target_hit) r_.stop_reason = "target_error";
+      log_progress(epoch, h, last || target_hit);
+      if (target_hit) return false;
+    }
+    if (budget_hit) r_.stop_reason = "time_budget";
+    return !budget_hit;
+  }
+
+  /// Learning-rate annealing (seed 001) from the global per-term gradients:
+  /// lambda_i <- (1 - a) lambda_i + a max|g_pde| / mean|g_i|.
+  void anneal() {
+    const auto tg = obj_.term_gradients();
+    std::vector<double> mean_abs(tg.terms.size(), 0.0);
+    for (std::size_t i = 0; i < tg.terms.size(); ++i)
+      mean_abs[i] = tg.grads[static_cast<std::int64_t>(i)].abs().mean().item<double>();
+    const double gmax = tg.grads[static_cast<std::int64_t>(pde_index_)].abs().max().item<double>();
+    auto w = obj_.weights();
+    anneal_loss_weights(w, pde_index_, gmax, mean_abs, t_.annealing_alpha);
+    obj_.set_weights(w);
+  }
+
+  /// A history row at the current weights: terms, weighted loss, gradient norms, test error.
+  const HistoryRow& record(std::int64_t epoch) {
+    HistoryRow h;
+    h.epoch = epoch;
+    h.seconds = clock_.seconds();
+    const auto tg = obj_.term_gradients();
+    h.terms = tg.terms;
+    h.weights = obj_.weights();
+    for (std::size_t i = 0; i < h.terms.size(); ++i) {
+      h.loss += h.weights[i] * h.terms[i];
+      h.grad_norms.push_back(tg.grads[static_cast<std::int64_t>(i)].norm().item<double>());
+    }
+    const double err = obj_.is_root() && options_.test_error ? options_.test_error() : -1.0;
+    h.test_rel_l2 = obj_.from_root(err);
+    if (!std::isfinite(h.loss)) throw std::runtime_error(divergence_message(epoch, h.loss));
+    if (h.test_rel_l2 >= 0 && (r_.best_test_rel_l2 < 0 || h.test_rel_l2 < r_.best_test_rel_l2)) {
+      r_.best_test_rel_l2 = h.test_rel_l2;
+      r_.epochs_to_best = epoch;
+      r_.seconds_to_best = h.seconds;
+    }
+    r_.history.push_back(std::move(h));
+    return r_.history.back();
+  }
+
+  /// Every log_every epochs, but also at least every 10 s of wall time when epochs are slow.
+  void log_progress(std::int64_t epoch, const HistoryRow& h, bool final) {
+    const double since = std::chrono::duration<double>(Clock::now() - last_log_wall_).count();
+    if (!(epoch - last_log_epoch_ >= t_.log_every || final || since >= 10.0)) return;
+    const double rate =
+        (epoch - last_log_epoch_) / std::max(1e-9, clock_.seconds() - last_log_time_);
+    double eta = (t_.epochs - epoch) / std::max(rate, 1e-9);
+    if (t_.time_budget > 0) eta = std::min(eta, t_.time_budget - clock_.seconds());
+    std::string terms;
+    for (std::size_t i = 0; i < r_.term_names.size(); ++i)
+      terms += fmt::format("{}{} {:.2e}", i ? ", " : "", r_.term_names[i], h.terms[i]);
+    say(fmt::format(
+        "[{}] epoch {}: loss {:.3e} ({}), test error {}, {:.1f} epochs/s, {:.1f}s, ETA {}", label_,
+        epoch, h.loss, terms, h.test_rel_l2 >= 0 ? fmt::format("{:.3e}", h.test_rel_l2) : "n/a",
+        rate, clock_.seconds(), final ? "0s" : fmt_duration(eta)));
+    last_log_epoch_ = epoch;
+    last_log_time_ = clock_.seconds();
+    last_log_wall_ = Clock::now();
+  }
+
+  void finish(std::int64_t epoch) {
+    const auto& fin = r_.history.back();
+    r_.epochs = epoch;
+    r_.train_seconds = clock_.seconds();
+    r_.seconds_per_epoch = epoch > 0 ? r_.train_seconds / static_cast<double>(epoch) : 0.0;
+    r_.final_loss = fin.loss;
+    r_.final_terms = fin.terms;
+    r_.final_weights = fin.weights;
+    r_.test_rel_l2 = fin.test_rel_l2;
+  }
+
+  void say(const std::string& line) {
+    if (options_.log && obj_.is_root()) *options_.log << line << '\n' << std::flush;
+  }
+
+  Objective& obj_;
+  const TrainConfig& t_;
+  const TrainOptions& options_;
+  TrainResult& r_;
+  bool fp64_;
+  TrainClock clock_;
+  std::string label_;
+  std::size_t pde_index_ = 0;
+  std::unique_ptr<Stepper> stepper_;
+  double adam_lr_ = 0.0;
+  std::int64_t last_log_epoch_ = 0;
+  double last_log_time_ = 0.0;
+  Clock::time_point last_log_wall_ = Clock::now();
+};
+
+}  // namespace
+
+std::vector<double> initial_loss_weights(const TrainConfig& t,
+                                         const std::vector<std::string>& names) {
+  std::vector<double> w(names.size(), 1.0);
+  for (const auto& [key, value] : t.weights) {
+    auto it = std::find(names.begin(), names.end(), key);
+    if (it == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw std::runtime_error(fmt::format(
+          "train.weights.{}: this problem has no '{}' loss term (terms: {})", key, key, list));
+    }
+    if (!(value >= 0) || !std::isfinite(value))
+      throw std::runtime_error(fmt::format("train.weights.{}: must be >= 0 (got {})", key, value));
+    w[static_cast<std::size_t>(it - names.begin())] = value;
+  }
+  return w;
+}
+
+void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double max_abs_pde,
+                         const std::vector<double>& mean_abs, double alpha) {
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (i == pde_index) continue;
+    const double mean = mean_abs.at(i);
+    const double hat = max_abs_pde / (mean + 1e-300);
+    if (std::isfinite(hat) && mean > 0) w[i] = (1.0 - alpha) * w[i] + alpha * hat;
+  }
+}
+
+double TrainResult::seconds_to_error(double e) const {
+  for (const auto& h : history)
+    if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.seconds;
+  return -1.0;
+}
+
+std::int64_t TrainResult::epochs_to_error(double e) const {
+  for (const auto& h : history)
+    if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.epoch;
+  return -1;
+}
+
+double test_error(const Network& net, const Dataset& data) {
+  if (!data.has_reference) return -1.0;
+  const Eigen::VectorXd u = net.evaluate(data.test_points);
+  const double ref = data.test_reference.norm();
+  return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
+}
+
+void set_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+Network make_network(const RunConfig& config, const Dataset& data) {
+  const auto& t = config.train;
+  const c10::ScalarType dtype = t.precision == Precision::fp64 ? c10::kDouble : c10::kFloat;
+  c10::Device device = c10::kCPU;
+  if (t.device == DeviceKind::cuda) {
+    if (!torch::cuda::is_available())
+      throw std::runtime_error("train.device = cuda: no CUDA device is available on this machine");
+#ifndef DTPINN_HAVE_CUDA
+    if (t.method == Method::dtpinn)
+      throw std::runtime_error(
+          "train.device = cuda: this build has no CUDA SpMV (configure with nvcc to train DT-PINN "
+          "on the GPU)");
+#endif
+    device = c10::Device(c10::kCUDA, 0);
+  }
+  try {
+    return Network(config.model, data.lower, data.upper, dtype, device, t.seed);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+}
+
+TrainResult describe_run(const RunConfig& config, const Dataset& data, const Network& net) {
+  TrainResult r;
+  r.method = config.train.method;
+  r.precision = config.train.precision;
+  r.device = net.device().str();
+  r.pde = data.problem->pde();
+  r.optimizer = config.train.optimizer;
+  r.n_interior = data.nodes.n_interior;
+  r.n_boundary = data.nodes.n_boundary;
+  r.n_ghost = data.nodes.n_ghost;
+  r.n_nodes = data.n_collocation();
+  r.n_test = data.test_nodes.n_collocation();
+  r.order = config.rbffd.order;
+  r.n_parameters = net.num_parameters();
+  return r;
+}
+
+void train_loop(Objective& objective, const RunConfig& config, const TrainOptions& options,
+                TrainResult& result) {
+  validate_config(config);
+  Loop(objective, config, options, result).run();
+}
+
+TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
+                  const TrainOptions& options) {
+  validate_config(config);
+  const auto t0 = Clock::now();
+  const auto& tc = config.train;
+  auto loss = make_loss(tc.method, data, net, tc.time_derivative);
+  const bool input_derivatives =
+      tc.method == Method::vanilla ||
+      (data.problem->pde() == PdeKind::heat && tc.time_derivative == TimeDerivative::autograd);
+  Objective objective(
+      net, loss->names(), [&loss](const Network& n) { return loss->terms(n); }, input_derivatives);
+  TrainResult r = describe_run(config, data, net);
+  TrainOptions o = options;
+  if (!o.test_error) o.test_error = [&] { return test_error(net, data); };
+  r.setup_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  train_loop(objective, config, o, r);
+  return r;
+}
+
+}  // namespace dtpinn::core
