@@ -2,8 +2,8 @@
 // written straight into preallocated CSR arrays (a row's stencil size depends only on whether
 // it is centred at a boundary node, so row_ptr is known up front and the parallel loop needs no
 // synchronisation).
+#include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/rbffd/operators.hpp>
-#include <dtpinn/rbffd/stencil.hpp>
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -21,6 +21,7 @@
 namespace dtpinn::rbffd {
 
 using nodegen::Index;
+using nodegen::KnnIndex;
 using nodegen::NodeSet;
 using nodegen::PointMatrix;
 

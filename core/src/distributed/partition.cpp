@@ -1,6 +1,6 @@
 // Recursive coordinate bisection of the collocation nodes and per-part row assembly.
 #include <dtpinn/core/partition.hpp>
-#include <dtpinn/rbffd/stencil.hpp>
+#include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/rbffd/weights.hpp>
 
 #include <fmt/format.h>
@@ -116,8 +116,8 @@ namespace {
 // (n or n_b nearest nodes incl. the centre, weights from StencilWeights, columns sorted).
 // `sink` receives (row, sorted global columns, perm, weights); the row has w.rows() entries.
 template <class Sink>
-void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd::StencilRule& rule,
-                  const std::vector<rbffd::Derivative>& ops,
+void stencil_rows(const NodeSet& nodes, const nodegen::KnnIndex& tree,
+                  const rbffd::StencilRule& rule, const std::vector<rbffd::Derivative>& ops,
                   const std::vector<std::int32_t>& centres, int threads, Sink&& sink) {
   const int d = nodes.dim;
   int n_max = 0;
@@ -220,7 +220,7 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
     }
 
   const int d = nodes.dim;
-  rbffd::KnnIndex tree(nodes.points);
+  nodegen::KnnIndex tree(nodes.points);
   const auto rule_l = rbffd::stencil_rule(params, 2, d);
   const auto rule_b = rbffd::stencil_rule(params, 1, d);
   const Index nl = static_cast<Index>(out.owned.size()), nbl = Index(boundary_nodes.size());
