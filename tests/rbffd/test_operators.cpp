@@ -8,9 +8,11 @@
 #include <cmath>
 #include <random>
 
+#include "common/test_util.hpp"
 #include "test_support.hpp"
 
 using namespace dtpinn::rbffd;
+using dtpinn::test::error_of;
 using rbffd_test::NodeSet;
 using rbffd_test::PointMatrix;
 
@@ -206,15 +208,6 @@ INSTANTIATE_TEST_SUITE_P(Orders, AssembledExactness,
                            return "d" + std::to_string(info.param.first) + "p" +
                                   std::to_string(info.param.second);
                          });
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(OperatorsBadInput, DuplicateNodesNamed) {
   NodeSet nodes = rbffd_test::disk(0.1);
