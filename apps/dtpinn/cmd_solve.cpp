@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -57,7 +58,10 @@ void run_solve(const SolveArgs& a) {
   const Eigen::VectorXd f = problem.source(xc);
   const Eigen::VectorXd g = problem.boundary_data(xb, nbm);
   rbffd::SolveOptions so;
-  so.nonlinear = problem.pde() == core::PdeKind::nonlinear_poisson;
+  if (problem.pde() == core::PdeKind::nonlinear_poisson) {  // Lap u = exp(u) + f
+    const auto exp_u = [](double v) { return std::exp(v); };
+    so.reaction = {exp_u, exp_u};
+  }
   const rbffd::SolveResult s = rbffd::solve_poisson(ops.laplacian, ops.boundary, f, g, so);
   const Eigen::VectorXd u = s.u.head(nc);
 
@@ -81,10 +85,11 @@ void run_solve(const SolveArgs& a) {
               core::to_string(problem.pde()), static_cast<long long>(nc),
               static_cast<long long>(ni), static_cast<long long>(nb),
               static_cast<long long>(nodes.n_ghost), params.order);
-  std::printf(
-      "assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
-      s.residual,
-      so.nonlinear ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str() : "");
+  std::printf("assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
+              s.residual,
+              so.reaction.nonlinear()
+                  ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
+                  : "");
   Eigen::VectorXd exact;
   if (problem.has_exact()) {
     exact = problem.exact(xc);

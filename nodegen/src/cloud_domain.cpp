@@ -1,5 +1,6 @@
 // BoundaryCloudDomain: the region enclosed by a boundary point cloud with outward normals.
 #include <dtpinn/nodegen/cloud.hpp>
+#include <dtpinn/nodegen/knn.hpp>
 
 #include <fmt/format.h>
 
@@ -7,14 +8,12 @@
 #include <map>
 #include <stdexcept>
 
-#include "cloud_knn.hpp"
-
 namespace dtpinn::nodegen {
 
 struct BoundaryCloudDomain::Impl {
   PointMatrix points, normals;
   std::string name;
-  std::unique_ptr<cloud_detail::Tree> tree;
+  std::unique_ptr<KnnIndex> tree;
   Eigen::VectorXd lo, hi;
   double spacing = 0.0, volume = 0.0;
   int k = 4;
@@ -30,7 +29,7 @@ BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals
   I.normals = std::move(normals);
   for (Index i = 0; i < I.normals.rows(); ++i) I.normals.row(i).normalize();
   I.name = std::move(name);
-  I.tree = std::make_unique<cloud_detail::Tree>(I.points);
+  I.tree = std::make_unique<KnnIndex>(I.points);
   I.lo = I.points.colwise().minCoeff().transpose();
   I.hi = I.points.colwise().maxCoeff().transpose();
   I.spacing = tangential_spacing(I.points, I.normals);
@@ -74,10 +73,10 @@ std::string BoundaryCloudDomain::describe() const {
 
 double BoundaryCloudDomain::signed_distance(const Eigen::Ref<const Eigen::VectorXd>& p) const {
   const auto& I = *impl_;
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   const Eigen::VectorXd q = p;
-  I.tree->knn(q.data(), std::size_t(I.k), idx, d2);
+  I.tree->nearest(q.data(), I.k, idx, d2);
   double s = 0.0, w = 0.0;
   for (std::size_t j = 0; j < idx.size(); ++j) {
     const double wj = 1.0 / (d2[j] + 1e-300);

@@ -1,6 +1,7 @@
 // Normals of boundary point clouds: PCA estimation, Hoppe-style consistent orientation, and
 // consistency checks of normals read from a file.
 #include <dtpinn/nodegen/cloud.hpp>
+#include <dtpinn/nodegen/knn.hpp>
 
 #include <Eigen/Eigenvalues>
 
@@ -8,8 +9,6 @@
 #include <cmath>
 #include <functional>
 #include <queue>
-
-#include "cloud_knn.hpp"
 
 namespace dtpinn::nodegen {
 namespace {
@@ -41,12 +40,12 @@ double subset_signed(const PointMatrix& pts, const PointMatrix& nrm,
 double median_spacing(const PointMatrix& points) {
   const Index n = points.rows();
   if (n < 2) return 0.0;
-  cloud_detail::Tree tree(points);
+  KnnIndex tree(points);
   std::vector<double> nn(static_cast<std::size_t>(n));
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
-    tree.knn(points.row(i).data(), 2, idx, d2);
+    tree.nearest(points.row(i).data(), 2, idx, d2);
     nn[std::size_t(i)] = std::sqrt(d2.size() > 1 ? d2[1] : 0.0);
   }
   std::nth_element(nn.begin(), nn.begin() + long(nn.size() / 2), nn.end());
@@ -57,13 +56,13 @@ double tangential_spacing(const PointMatrix& points, const PointMatrix& normals,
   const Index n = points.rows();
   if (n < 2) return 0.0;
   k = std::min<int>(default_k(int(points.cols()), k), int(n));
-  cloud_detail::Tree tree(points);
+  KnnIndex tree(points);
   std::vector<double> nn;
   nn.reserve(std::size_t(n));
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
-    tree.knn(points.row(i).data(), std::size_t(k), idx, d2);
+    tree.nearest(points.row(i).data(), k, idx, d2);
     for (std::size_t j = 0; j < idx.size(); ++j) {
       if (Index(idx[j]) == i) continue;
       const double d = std::sqrt(d2[j]);
@@ -83,12 +82,12 @@ PointMatrix estimate_normals(const PointMatrix& points, int k) {
   const int dim = int(points.cols());
   const Index n = points.rows();
   k = std::min<int>(default_k(dim, k), int(n));
-  cloud_detail::Tree tree(points);
+  KnnIndex tree(points);
   PointMatrix normals(n, dim);
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
-    tree.knn(points.row(i).data(), std::size_t(k), idx, d2);
+    tree.nearest(points.row(i).data(), k, idx, d2);
     Eigen::VectorXd mean = Eigen::VectorXd::Zero(dim);
     for (auto j : idx) mean += points.row(j).transpose();
     mean /= double(idx.size());
@@ -107,12 +106,12 @@ Index orient_normals(const PointMatrix& points, PointMatrix& normals, int k) {
   const int dim = int(points.cols());
   const Index n = points.rows();
   k = std::min<int>(default_k(dim, k), int(n));
-  cloud_detail::Tree tree(points);
+  KnnIndex tree(points);
   std::vector<std::vector<Index>> adj(static_cast<std::size_t>(n));
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
-    tree.knn(points.row(i).data(), std::size_t(k), idx, d2);
+    tree.nearest(points.row(i).data(), k, idx, d2);
     for (auto j : idx)
       if (Index(j) != i) {
         adj[std::size_t(i)].push_back(Index(j));
@@ -207,12 +206,12 @@ NormalConsistency check_normals(const PointMatrix& points, const PointMatrix& no
   const int dim = int(points.cols());
   const Index n = points.rows();
   k = std::min<int>(default_k(dim, k), int(n));
-  cloud_detail::Tree tree(points);
+  KnnIndex tree(points);
   NormalConsistency out;
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
-    tree.knn(points.row(i).data(), std::size_t(k), idx, d2);
+    tree.nearest(points.row(i).data(), k, idx, d2);
     int against = 0, total = 0, across = 0;
     for (auto j : idx) {
       if (Index(j) == i) continue;

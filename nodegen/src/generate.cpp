@@ -1,10 +1,10 @@
 // Node generation on any Domain: boundary sample, advancing-front interior fill (fill_core.hpp),
 // optional repulsion, ghost nodes; the target-count loop that picks h.
 #include <dtpinn/nodegen/generate.hpp>
+#include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include "fill_core.hpp"
-#include "knn.hpp"
 
 #include <fmt/format.h>
 
@@ -260,12 +260,12 @@ namespace {
 // Local spacing of boundary node k: distance to the nearest other collocation node.
 std::vector<double> boundary_spacing(const NodeSet& ns) {
   const Index nc = ns.n_collocation();
-  detail::Knn tree(ns.points, 0, nc);
+  KnnIndex tree(ns.points, 0, nc);
   std::vector<double> out(std::size_t(ns.n_boundary));
-  std::vector<std::uint32_t> idx;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index k = 0; k < ns.n_boundary; ++k) {
-    tree.knn(ns.points.row(ns.n_interior + k).data(), 2, idx, d2);
+    tree.nearest(ns.points.row(ns.n_interior + k).data(), 2, idx, d2);
     out[std::size_t(k)] = d2.size() > 1 ? std::sqrt(d2[1]) : 1.0;
   }
   return out;
@@ -346,19 +346,19 @@ void relax_nodes(NodeSet& ns, const Domain& domain, double h, int steps, const S
   if (steps <= 0 || ns.n_interior == 0) return;
   const int d = ns.dim;
   const Index ni = ns.n_interior, nc = ns.n_collocation();
-  const detail::Knn bnd(ns.points, ni, ns.n_boundary);
-  const std::size_t k = d == 2 ? 7 : 13;
-  std::vector<std::uint32_t> idx;
+  const KnnIndex bnd(ns.points, ni, ns.n_boundary);
+  const int k = d == 2 ? 7 : 13;
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   PointMatrix move(ni, d);
   for (int s = 0; s < steps; ++s) {
     const double step = 0.1 * (1.0 - double(s) / double(steps + 1));
     {
-      const detail::Knn tree(ns.points, 0, nc);
+      const KnnIndex tree(ns.points, 0, nc);
       for (Index i = 0; i < ni; ++i) {
         const Eigen::RowVectorXd p = ns.points.row(i);
         const double hi = h * factor_at(sf, p.transpose());
-        tree.knn(p.data(), k, idx, d2);
+        tree.nearest(p.data(), k, idx, d2);
         Eigen::RowVectorXd f = Eigen::RowVectorXd::Zero(d);
         for (std::size_t j = 1; j < idx.size(); ++j) {  // idx[0] is the node itself
           const double r = std::sqrt(d2[j]);
@@ -375,7 +375,7 @@ void relax_nodes(NodeSet& ns, const Domain& domain, double h, int steps, const S
       const Eigen::RowVectorXd q = ns.points.row(i) + move.row(i);
       const double hi = h * factor_at(sf, q.transpose());
       if (!domain.contains(q.transpose())) continue;
-      bnd.knn(q.data(), 1, idx, d2);
+      bnd.nearest(q.data(), 1, idx, d2);
       if (!d2.empty() && std::sqrt(d2[0]) < 0.5 * hi) continue;
       ns.points.row(i) = q;
     }

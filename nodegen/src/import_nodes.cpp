@@ -2,6 +2,7 @@
 #include <dtpinn/nodegen/cloud.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
+#include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/nodegen/mesh.hpp>
 #include <dtpinn/nodegen/readers.hpp>
 #include <dtpinn/nodegen/surface_domain.hpp>
@@ -13,7 +14,6 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "cloud_knn.hpp"
 #include "readers_detail.hpp"
 
 namespace dtpinn::nodegen {
@@ -71,11 +71,11 @@ void check_duplicates(const std::string& path, const PointCloud& c) {
   const Index n = c.points.rows();
   const Box b = box_of(c.points);
   const double tol = 1e-12 * std::max((b.hi - b.lo).norm(), 1e-300);
-  cloud_detail::Tree tree(c.points);
-  std::vector<std::uint32_t> idx;
+  KnnIndex tree(c.points);
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
-    tree.knn(c.points.row(i).data(), 2, idx, d2);
+    tree.nearest(c.points.row(i).data(), 2, idx, d2);
     for (std::size_t j = 0; j < idx.size(); ++j)
       if (Index(idx[j]) != i && std::sqrt(d2[j]) <= tol) {
         const Index first = std::min(i, Index(idx[j])), second = std::max(i, Index(idx[j]));

@@ -1,7 +1,7 @@
 // Node-set quality report.
 #include <dtpinn/nodegen/quality.hpp>
 
-#include "knn.hpp"
+#include <dtpinn/nodegen/knn.hpp>
 
 #include <fmt/format.h>
 
@@ -24,12 +24,12 @@ QualityReport assess_quality(const NodeSet& ns, const Domain* domain, Index samp
   q.n_ghost = ns.n_ghost;
   const Index nc = ns.n_collocation();
   if (nc < 2) return q;
-  const detail::Knn tree(ns.points, 0, nc);
-  std::vector<std::uint32_t> idx;
+  const KnnIndex tree(ns.points, 0, nc);
+  std::vector<std::int32_t> idx;
   std::vector<double> d2;
   std::vector<double> nn(std::size_t(nc), 0.0);
   for (Index i = 0; i < nc; ++i) {
-    tree.knn(ns.points.row(i).data(), 2, idx, d2);
+    tree.nearest(ns.points.row(i).data(), 2, idx, d2);
     nn[std::size_t(i)] = std::sqrt(d2.size() > 1 ? d2[1] : 0.0);
   }
   std::vector<double> s = nn;
@@ -45,7 +45,7 @@ QualityReport assess_quality(const NodeSet& ns, const Domain* domain, Index samp
   if (ns.n_ghost > 0) {
     q.ghost_min_distance = std::numeric_limits<double>::infinity();
     for (Index g = ns.ghost_begin(); g < ns.size(); ++g) {
-      tree.knn(ns.points.row(g).data(), 1, idx, d2);
+      tree.nearest(ns.points.row(g).data(), 1, idx, d2);
       q.ghost_min_distance = std::min(q.ghost_min_distance, std::sqrt(d2[0]));
     }
   }
@@ -61,7 +61,7 @@ QualityReport assess_quality(const NodeSet& ns, const Domain* domain, Index samp
       for (int k = 0; k < ns.dim; ++k) p[k] = lo[k] + (hi[k] - lo[k]) * u(rng);
       if (!domain->contains(p)) continue;
       ++got;
-      tree.knn(p.data(), 1, idx, d2);
+      tree.nearest(p.data(), 1, idx, d2);
       fill = std::max(fill, std::sqrt(d2[0]));
     }
     if (got > 0) {

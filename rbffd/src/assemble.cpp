@@ -2,8 +2,8 @@
 // written straight into preallocated CSR arrays (a row's stencil size depends only on whether
 // it is centred at a boundary node, so row_ptr is known up front and the parallel loop needs no
 // synchronisation).
+#include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/rbffd/operators.hpp>
-#include <dtpinn/rbffd/stencil.hpp>
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -21,6 +21,7 @@
 namespace dtpinn::rbffd {
 
 using nodegen::Index;
+using nodegen::KnnIndex;
 using nodegen::NodeSet;
 using nodegen::PointMatrix;
 
@@ -92,8 +93,25 @@ struct Failure {
   std::string message;
 };
 
-// Runs a RowJob over all rows; returns the smallest reciprocal condition estimate.
+// Eigen parallelises its GEMMs with OpenMP unless it runs inside an ACTIVE parallel region; a
+// one-thread region is not active, and the nested teams then cost far more than the small
+// stencil products (measured 10x slower). The stencils are the parallel loop: Eigen runs serial
+// while the rows are built (and every thread count gives the same bits).
+class EigenSerial {
+ public:
+  EigenSerial() : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
+  ~EigenSerial() { Eigen::setNbThreads(saved_); }
+  EigenSerial(const EigenSerial&) = delete;
+  EigenSerial& operator=(const EigenSerial&) = delete;
+
+ private:
+  int saved_;
+};
+
+// THE row loop of rbffd: runs a RowJob over its rows (any rows: job.centre picks the node of
+// each); returns the smallest reciprocal condition estimate.
 double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, int threads) {
+  if (job.n_rows == 0) return 1.0;
   bool any_boundary = false;
   for (Index r = 0; r < job.n_rows && !any_boundary; ++r)
     any_boundary = stencil_size_at(job.rule, nodes, job.centre(r)) != job.rule.size;
@@ -109,6 +127,7 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
   double min_rcond = 1.0;
   const int d = nodes.dim;
   const int n_threads = threads > 0 ? threads : omp_get_max_threads();
+  const EigenSerial eigen_serial;
 
 #pragma omp parallel num_threads(n_threads) reduction(min : min_rcond)
   {
@@ -207,19 +226,21 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
   return min_rcond;
 }
 
-// CSR arrays for `rows` rows: rows [0, split) of `head` entries, the rest of `tail`.
-CsrMatrix empty_rows(Index rows, Index cols, int head, Index split, int tail) {
-  split = std::min(split, rows);
-  const Index nnz = split * head + (rows - split) * tail;
-  if (nnz >= std::numeric_limits<std::int32_t>::max())
-    throw std::invalid_argument(fmt::format("rbffd: {} nonzeros do not fit 32-bit indices", nnz));
+// CSR arrays for the rows at job.centre(0 .. n_rows): each row has the stencil size at its
+// centre (rule.size away from boundary nodes, rule.boundary_size at them).
+CsrMatrix empty_rows(const NodeSet& nodes, const RowJob& job) {
   CsrMatrix m;
-  m.rows = static_cast<std::int32_t>(rows);
-  m.cols = static_cast<std::int32_t>(cols);
-  m.row_ptr.resize(rows + 1);
-  for (Index r = 0; r <= rows; ++r)
-    m.row_ptr[r] =
-        static_cast<std::int32_t>(std::min(r, split) * head + std::max<Index>(r - split, 0) * tail);
+  m.rows = static_cast<std::int32_t>(job.n_rows);
+  m.cols = static_cast<std::int32_t>(nodes.size());
+  m.row_ptr.resize(job.n_rows + 1);
+  m.row_ptr[0] = 0;
+  Index nnz = 0;
+  for (Index r = 0; r < job.n_rows; ++r) {
+    nnz += stencil_size_at(job.rule, nodes, job.centre(r));
+    if (nnz >= std::numeric_limits<std::int32_t>::max())
+      throw std::invalid_argument("rbffd: the nonzeros do not fit 32-bit indices");
+    m.row_ptr[r + 1] = static_cast<std::int32_t>(nnz);
+  }
   m.col_idx.resize(nnz);
   m.values.resize(nnz);
   return m;
@@ -241,6 +262,101 @@ double coefficient(const Eigen::VectorXd& v, Index k) {
   return v.size() == 1 ? v[0] : v[k];
 }
 
+void check_robin(const RobinCoefficients& robin, Index nb) {
+  for (const auto* v : {&robin.alpha, &robin.beta})
+    if (v->size() != 1 && v->size() != nb)
+      throw std::invalid_argument(fmt::format(
+          "rbffd: Robin coefficients have {} entries; expected 1 or Nb = {}", v->size(), nb));
+  if (!robin.alpha.allFinite() || !robin.beta.allFinite())
+    throw std::invalid_argument("rbffd: Robin coefficients are not finite");
+}
+
+// Row r of m from the sorted stencil (s, p) and column `col` of the weights.
+void write_row(CsrMatrix& m, Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w,
+               int col) {
+  const int n = static_cast<int>(w.rows());
+  const std::int32_t begin = m.row_ptr[r];
+  for (int q = 0; q < n; ++q) {
+    m.col_idx[begin + q] = s[q];
+    m.values[begin + q] = w(p[q], col);
+  }
+}
+
+// Rows of one operator of order theta 2 or 4 (the Laplacian, the biharmonic) at the nodes
+// centre(0 .. n_rows): one column of the stencil weights.
+CsrMatrix operator_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdParams& params,
+                        Derivative op, Index n_rows, std::function<Index(Index)> centre,
+                        double& min_rcond) {
+  RowJob job;
+  job.rule = stencil_rule(params, derivative_order(op), nodes.dim);
+  job.ops = {op};
+  job.n_rows = n_rows;
+  job.eval = [&nodes, centre](Index r) { return nodes.points.row(centre(r)).data(); };
+  job.centre = std::move(centre);
+  job.what = op == Derivative::laplacian ? "the Laplacian" : "the biharmonic";
+  CsrMatrix m = empty_rows(nodes, job);
+  job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
+    write_row(m, r, s, p, w, 0);
+  };
+  min_rcond = run_rows(nodes, tree, job, params.threads);
+  return m;
+}
+
+// The rows sharing the first-order stencils (theta 1) at the nodes centre(0 .. n_rows): the
+// gradient rows (row r of each, if `gradient` is not null) and the Robin rows
+// B = alpha n.grad + beta at the boundary centres (row b_row(r) of `boundary` if not null;
+// rows with b_row(r) < 0 write none). One factorisation per node serves both.
+double first_order_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdParams& params,
+                        Index n_rows, std::function<Index(Index)> centre,
+                        const std::function<Index(Index)>& b_row, const RobinCoefficients& robin,
+                        std::vector<CsrMatrix>* gradient, CsrMatrix* boundary) {
+  const int d = nodes.dim;
+  const Index ni = nodes.n_interior;
+  RowJob job;
+  job.rule = stencil_rule(params, 1, d);
+  job.ops = {Derivative::dx, Derivative::dy};
+  if (d == 3) job.ops.push_back(Derivative::dz);
+  job.n_rows = n_rows;
+  job.eval = [&nodes, centre](Index r) { return nodes.points.row(centre(r)).data(); };
+  job.centre = std::move(centre);
+  job.what = gradient ? "the gradient" : "the boundary operator";
+  if (gradient) gradient->assign(d, empty_rows(nodes, job));
+  job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w,
+                 int centre_pos) {
+    if (gradient)
+      for (int c = 0; c < d; ++c) write_row((*gradient)[c], r, s, p, w, c);
+    const Index row = boundary ? b_row(r) : -1;
+    if (row < 0) return;
+    const Index node = job.centre(r), k = node - ni;
+    const double alpha = coefficient(robin.alpha, k), beta = coefficient(robin.beta, k);
+    const int n = static_cast<int>(w.rows());
+    const std::int32_t begin = boundary->row_ptr[row];
+    for (int q = 0; q < n; ++q) {
+      const int j = p[q];
+      double v = 0.0;
+      for (int c = 0; c < d; ++c) v += nodes.normals(node, c) * w(j, c);
+      v *= alpha;
+      // The value at a node is exactly that node's value: beta goes on the centre's own entry
+      // (stencil entry 0, which run_rows checks is the centre node).
+      if (j == centre_pos) v += beta;
+      boundary->col_idx[begin + q] = s[q];
+      boundary->values[begin + q] = v;
+    }
+  };
+  return run_rows(nodes, tree, job, params.threads);
+}
+
+// B's rows (Nb-sized stencils) at the boundary nodes centre(0 .. n_rows), row r at node
+// centre(r): empty CSR arrays of the right shape.
+CsrMatrix empty_boundary_rows(const NodeSet& nodes, const RbffdParams& params, Index n_rows,
+                              std::function<Index(Index)> centre) {
+  RowJob job;
+  job.rule = stencil_rule(params, 1, nodes.dim);
+  job.n_rows = n_rows;
+  job.centre = std::move(centre);
+  return empty_rows(nodes, job);
+}
+
 }  // namespace
 
 int stencil_size_at(const StencilRule& rule, const NodeSet& nodes, Index node) {
@@ -256,97 +372,84 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
   const int d = nodes.dim;
   const Index N = nodes.size(), Ni = nodes.n_interior, Nb = nodes.n_boundary;
   const Index Nc = nodes.n_collocation();
-  if (request.boundary) {
-    for (const auto* v : {&request.robin.alpha, &request.robin.beta})
-      if (v->size() != 1 && v->size() != Nb)
-        throw std::invalid_argument(fmt::format(
-            "rbffd: Robin coefficients have {} entries; expected 1 or Nb = {}", v->size(), Nb));
-    if (!request.robin.alpha.allFinite() || !request.robin.beta.allFinite())
-      throw std::invalid_argument("rbffd: Robin coefficients are not finite");
-  }
+  if (request.boundary) check_robin(request.robin, Nb);
   OperatorSet out;
   if (N == 0) throw std::invalid_argument("rbffd: empty node set");
   KnnIndex tree(nodes.points);
-  auto node_point = [&](Index r) { return nodes.points.row(r).data(); };
   auto same_node = [](Index r) { return r; };
-  auto write_row = [](CsrMatrix& m, Index row, const std::int32_t* sorted, const int* perm,
-                      const Eigen::MatrixXd& w, int col, double scale) {
-    const int n = static_cast<int>(w.rows());
-    const std::int32_t begin = m.row_ptr[row];
-    for (int s = 0; s < n; ++s) {
-      m.col_idx[begin + s] = sorted[s];
-      m.values[begin + s] = scale * w(perm[s], col);
-    }
-  };
 
-  if (request.laplacian || request.biharmonic) {
-    // The Laplacian (theta 2) and the biharmonic (theta 4) have different rules: two jobs.
-    for (int which = 0; which < 2; ++which) {
-      if ((which == 0 && !request.laplacian) || (which == 1 && !request.biharmonic)) continue;
-      const Derivative op = which == 0 ? Derivative::laplacian : Derivative::biharmonic;
-      RowJob job;
-      job.rule = stencil_rule(params, derivative_order(op), d);
-      job.ops = {op};
-      job.n_rows = Nc;
-      job.eval = node_point;
-      job.centre = same_node;
-      job.what = which == 0 ? "the Laplacian" : "the biharmonic";
-      CsrMatrix& m = which == 0 ? out.laplacian : out.biharmonic;
-      m = empty_rows(Nc, N, job.rule.size, Ni, job.rule.boundary_size);
-      job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
-        write_row(m, r, s, p, w, 0, 1.0);
-      };
-      const double rc = run_rows(nodes, tree, job, params.threads);
-      out.info.push_back(info_of(which == 0 ? "L" : "L2", m, job.rule, rc));
-    }
+  // The Laplacian (theta 2) and the biharmonic (theta 4) have different rules: two jobs.
+  for (const Derivative op : {Derivative::laplacian, Derivative::biharmonic}) {
+    const bool laplacian = op == Derivative::laplacian;
+    if (!(laplacian ? request.laplacian : request.biharmonic)) continue;
+    double rc = 1.0;
+    CsrMatrix& m = laplacian ? out.laplacian : out.biharmonic;
+    m = operator_rows(nodes, tree, params, op, Nc, same_node, rc);
+    out.info.push_back(
+        info_of(laplacian ? "L" : "L2", m, stencil_rule(params, derivative_order(op), d), rc));
   }
 
   if (request.gradient || (request.boundary && Nb > 0)) {
-    RowJob job;
-    job.rule = stencil_rule(params, 1, d);
-    job.ops = {Derivative::dx, Derivative::dy};
-    if (d == 3) job.ops.push_back(Derivative::dz);
     // Gradient rows run over all collocation nodes; B only needs the boundary ones.
     const Index first = request.gradient ? 0 : Ni;
-    job.n_rows = Nc - first;
-    job.eval = [&, first](Index r) { return nodes.points.row(first + r).data(); };
-    job.centre = [first](Index r) { return first + r; };
-    job.what = request.gradient ? "the gradient" : "the boundary operator";
-    if (request.gradient)
-      for (int c = 0; c < d; ++c)
-        out.gradient.push_back(empty_rows(Nc, N, job.rule.size, Ni, job.rule.boundary_size));
-    if (request.boundary) out.boundary = empty_rows(Nb, N, job.rule.boundary_size, Nb, 0);
-    const auto& robin = request.robin;
-    job.sink = [&, first](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w,
-                          int centre_pos) {
-      const Index node = first + r;
-      if (request.gradient)
-        for (int c = 0; c < d; ++c) write_row(out.gradient[c], node, s, p, w, c, 1.0);
-      if (request.boundary && node >= Ni) {
-        const Index k = node - Ni;
-        const double alpha = coefficient(robin.alpha, k), beta = coefficient(robin.beta, k);
-        const int n = static_cast<int>(w.rows());
-        const std::int32_t begin = out.boundary.row_ptr[k];
-        for (int q = 0; q < n; ++q) {
-          const int j = p[q];
-          double v = 0.0;
-          for (int c = 0; c < d; ++c) v += nodes.normals(node, c) * w(j, c);
-          v *= alpha;
-          if (j == centre_pos) v += beta;  // the value at a node is exactly that node's value
-          out.boundary.col_idx[begin + q] = s[q];
-          out.boundary.values[begin + q] = v;
-        }
-      }
-    };
-    const double rc = run_rows(nodes, tree, job, params.threads);
+    if (request.boundary)
+      out.boundary = empty_boundary_rows(nodes, params, Nb, [Ni](Index k) { return Ni + k; });
+    auto b_row = [first, Ni](Index r) { return first + r - Ni; };  // < 0 off the boundary
+    const double rc = first_order_rows(
+        nodes, tree, params, Nc - first, [first](Index r) { return first + r; }, b_row,
+        request.robin, request.gradient ? &out.gradient : nullptr,
+        request.boundary ? &out.boundary : nullptr);
+    const auto rule = stencil_rule(params, 1, d);
     if (request.gradient)
       for (int c = 0; c < d; ++c)
         out.info.push_back(
-            info_of(c == 0 ? "Dx" : (c == 1 ? "Dy" : "Dz"), out.gradient[c], job.rule, rc));
-    if (request.boundary) out.info.push_back(info_of("B", out.boundary, job.rule, rc));
+            info_of(c == 0 ? "Dx" : (c == 1 ? "Dy" : "Dz"), out.gradient[c], rule, rc));
+    if (request.boundary) out.info.push_back(info_of("B", out.boundary, rule, rc));
   } else if (request.boundary) {
-    out.boundary = empty_rows(0, N, 0, 0, 0);
+    out.boundary = empty_boundary_rows(nodes, params, 0, same_node);
   }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
+                           const RowRequest& request, const KnnIndex* tree) {
+  const auto t0 = std::chrono::steady_clock::now();
+  params.validate();
+  check_nodes(nodes, !request.boundary_nodes.empty());
+  const Index Ni = nodes.n_interior, Nc = nodes.n_collocation();
+  check_robin(request.robin, nodes.n_boundary);
+  for (const auto i : request.laplacian_nodes)
+    if (i < 0 || i >= Nc)
+      throw std::invalid_argument(fmt::format(
+          "rbffd: row of L requested at node {}, not a collocation node [0, {})", i, Nc));
+  for (const auto i : request.boundary_nodes)
+    if (i < Ni || i >= Nc)
+      throw std::invalid_argument(fmt::format(
+          "rbffd: row of B requested at node {}, not a boundary node [{}, {})", i, Ni, Nc));
+  std::unique_ptr<KnnIndex> own_tree;
+  if (!tree) {
+    own_tree = std::make_unique<KnnIndex>(nodes.points);
+    tree = own_tree.get();
+  } else if (tree->size() != nodes.size() || tree->dim() != nodes.dim) {
+    throw std::invalid_argument("rbffd: the k-d tree is not over these nodes");
+  }
+  OperatorRows out;
+  const int d = nodes.dim;
+  const auto& l_nodes = request.laplacian_nodes;
+  const auto& b_nodes = request.boundary_nodes;
+  double rc = 1.0;
+  out.laplacian = operator_rows(
+      nodes, *tree, params, Derivative::laplacian, static_cast<Index>(l_nodes.size()),
+      [&l_nodes](Index r) { return Index{l_nodes[r]}; }, rc);
+  out.info.push_back(info_of("L", out.laplacian, stencil_rule(params, 2, d), rc));
+  const auto b_size = static_cast<Index>(b_nodes.size());
+  auto b_centre = [&b_nodes](Index r) { return Index{b_nodes[r]}; };
+  out.boundary = empty_boundary_rows(nodes, params, b_size, b_centre);
+  rc = first_order_rows(
+      nodes, *tree, params, b_size, b_centre, [](Index r) { return r; }, request.robin, nullptr,
+      &out.boundary);
+  out.info.push_back(info_of("B", out.boundary, stencil_rule(params, 1, d), rc));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
@@ -392,13 +495,9 @@ CsrMatrix evaluation_matrix(const NodeSet& nodes, const PointMatrix& points, Der
   job.eval = [&](Index r) { return points.row(r).data(); };
   job.centre = [](Index) { return Index{-1}; };
   job.what = fmt::format("the {} at new points", to_string(op));
-  CsrMatrix m = empty_rows(points.rows(), nodes.size(), job.rule.size, points.rows(), 0);
+  CsrMatrix m = empty_rows(nodes, job);
   job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
-    const std::int32_t begin = m.row_ptr[r];
-    for (int q = 0; q < job.rule.size; ++q) {
-      m.col_idx[begin + q] = s[q];
-      m.values[begin + q] = w(p[q], 0);
-    }
+    write_row(m, r, s, p, w, 0);
   };
   run_rows(nodes, tree, job, params.threads);
   return m;

@@ -19,7 +19,7 @@ namespace {
 using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
 
 // [L(0:l_rows); B] as an Eigen sparse matrix; `diag` (l_rows values, may be empty) is added to
-// the diagonal of the L rows (the Newton Jacobian's -exp(u)).
+// the diagonal of the L rows (the Newton Jacobian's -r'(u)).
 SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B,
             const Eigen::VectorXd& diag) {
   std::vector<Eigen::Triplet<double, int>> t;
@@ -55,6 +55,10 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     throw std::invalid_argument(
         "solve: iterative_tolerance, max_iterations, ilut_fill_factor must be > 0 and "
         "ilut_drop_tolerance >= 0");
+  const Reaction& reaction = options.reaction;
+  const bool nonlinear = reaction.nonlinear();
+  if (static_cast<bool>(reaction.value) != static_cast<bool>(reaction.derivative))
+    throw std::invalid_argument("solve: the reaction needs both r(u) and its derivative r'(u)");
   SolveResult result;
   std::int32_t l_rows = L.rows;
   if (L.rows + B.rows != L.cols) {
@@ -87,7 +91,7 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   SpMat a = stack(L, l_rows, B, Eigen::VectorXd());
   Eigen::VectorXd u;
   const bool try_iterative =
-      !options.nonlinear &&
+      !nonlinear &&
       (options.linear_solver == LinearSolver::iterative ||
        (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size));
   std::string fallback_reason;
@@ -121,18 +125,26 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   }
   if (!u.allFinite()) throw std::runtime_error("solve: the solution is not finite");
 
+  // r (or r') at the first l_rows values of x, checked finite.
+  auto pointwise = [&](const std::function<double(double)>& fn, const Eigen::VectorXd& x,
+                       const char* what) {
+    Eigen::VectorXd v(l_rows);
+    for (std::int32_t i = 0; i < l_rows; ++i) v[i] = fn(x[i]);
+    if (!v.allFinite())
+      throw std::runtime_error(fmt::format("solve: the reaction's {} is not finite", what));
+    return v;
+  };
   auto residual_of = [&](const Eigen::VectorXd& x) {
     Eigen::VectorXd r = a * x - rhs;
-    if (options.nonlinear) r.head(l_rows) -= x.head(l_rows).array().exp().matrix();
+    if (nonlinear) r.head(l_rows) -= pointwise(reaction.value, x, "value r(u)");
     return r;
   };
-  if (options.nonlinear) {
-    // Newton on F(u) = [L u - exp(u) - f; B u - g], starting from the linear solution.
+  if (nonlinear) {
+    // Newton on F(u) = [L u - r(u) - f; B u - g], starting from the linear solution.
     bool converged = false;
     for (int it = 1; it <= options.max_newton; ++it) {
       const Eigen::VectorXd F = residual_of(u);
-      const Eigen::VectorXd ex = u.head(l_rows).array().exp().matrix();
-      factor(stack(L, l_rows, B, -ex));
+      factor(stack(L, l_rows, B, -pointwise(reaction.derivative, u, "derivative r'(u)")));
       const Eigen::VectorXd du = lu.solve(F);
       if (!du.allFinite()) throw std::runtime_error("solve: Newton step is not finite");
       u -= du;

@@ -21,7 +21,6 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include <ftw.h>
 #include <unistd.h>
 #include <chrono>
 #include <cmath>
@@ -31,6 +30,8 @@
 #include <iostream>
 #include <set>
 #include <sstream>
+
+#include "common/test_util.hpp"
 
 using namespace dtpinn;
 namespace fs = std::filesystem;
@@ -213,14 +214,9 @@ namespace {
 
 // --- parent side --------------------------------------------------------------------------------
 
-// Not std::filesystem::remove_all: libtorch.so exports a copy of it that crashes here.
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
-  return ::remove(path);
-}
-
 fs::path tmp_dir(const std::string& name) {
   auto p = fs::path(DTPINN_BINARY_DIR) / "test_distributed_tmp" / name;
-  ::nftw(p.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  dtpinn::test::remove_tree(p);
   fs::create_directories(p.parent_path());
   return p;
 }

@@ -9,25 +9,21 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_util.hpp"
 #include "test_import_util.hpp"
 
 namespace dn = dtpinn::nodegen;
 using dn::testutil::angle_deg;
 using dn::testutil::scratch_dir;
-using dn::testutil::write_text;
+using dtpinn::test::write_text;
 
 namespace {
 
 std::string import_error(const std::string& path, const dn::ImportOptions& o = {}) {
-  try {
-    dn::import_nodes(path, o);
-  } catch (const std::exception& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    return msg;
-  }
-  ADD_FAILURE() << path << ": no error";
-  return "";
+  const std::string msg = dtpinn::test::error_of([&] { dn::import_nodes(path, o); });
+  if (msg.empty()) ADD_FAILURE() << path << ": no error";
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  return msg;
 }
 
 /// Ghost k lies outside along the normal of boundary node k.

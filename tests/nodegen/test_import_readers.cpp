@@ -8,27 +8,26 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/test_util.hpp"
 #include "test_import_util.hpp"
 
 namespace dn = dtpinn::nodegen;
 using dn::testutil::scratch_dir;
-using dn::testutil::write_text;
+using dtpinn::test::write_text;
 
 namespace {
 
 /// Runs f, expects std::runtime_error whose message contains every needle; returns it.
 template <typename F>
 std::string error_of(F&& f, std::initializer_list<std::string> needles) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    for (const auto& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << msg << " / " << n;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
-    return msg;
+  const std::string msg = dtpinn::test::error_of<std::runtime_error>(f);
+  if (msg.empty()) {
+    ADD_FAILURE() << "no error thrown";
+    return "";
   }
-  ADD_FAILURE() << "no error thrown";
-  return "";
+  for (const auto& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << msg << " / " << n;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+  return msg;
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -38,10 +37,6 @@ class ScratchCleanup : public ::testing::Environment {
 };
 inline ::testing::Environment* const scratch_cleanup =
     ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
-
-inline void write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 /// Icosphere of radius r: an icosahedron subdivided `level` times, vertices on the sphere,
 /// outward-oriented faces.

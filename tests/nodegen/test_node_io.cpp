@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/test_util.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -31,20 +33,14 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream(p) << s;
-}
+using dtpinn::test::error_of;
+using dtpinn::test::write_text;
 
 // The message of the runtime_error read_nodes throws for `content`.
 std::string read_error(const std::string& name, const std::string& content) {
   const fs::path p = tmp_dir() / name;
   write_text(p, content);
-  try {
-    read_nodes(p.string());
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
+  return error_of<std::runtime_error>([&] { read_nodes(p.string()); });
 }
 
 }  // namespace
@@ -102,12 +98,8 @@ TEST(NodeIo, ClearErrorsForBadFiles) {
   auto has = [](const std::string& msg, const std::string& part) {
     return msg.find(part) != std::string::npos;
   };
-  std::string m;
-  try {
-    read_nodes((tmp_dir() / "does_not_exist.csv").string());
-  } catch (const std::runtime_error& e) {
-    m = e.what();
-  }
+  std::string m =
+      error_of<std::runtime_error>([] { read_nodes((tmp_dir() / "does_not_exist.csv").string()); });
   EXPECT_TRUE(has(m, "does_not_exist.csv")) << m;
   const std::string H = "x,y,kind,nx,ny\n";
   m = read_error("cols.csv", H + "0,0,interior,0,0\n1,0,boundary,1\n");

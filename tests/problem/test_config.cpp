@@ -10,22 +10,15 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/test_util.hpp"
+
 namespace {
 
 using namespace dtpinn::core;
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
+using dtpinn::test::error_of;
 
 std::string parse_error(const std::string& text) {
-  return error_of([&] { parse_config(text, "run.toml"); });
+  return error_of<std::runtime_error>([&] { parse_config(text, "run.toml"); });
 }
 
 #define EXPECT_CONTAINS(haystack, needle) \
@@ -248,7 +241,7 @@ TEST(Config, SyntaxErrorsAndMissingFiles) {
   std::string msg = parse_error("[train]\nlr = \n");
   EXPECT_CONTAINS(msg, "run.toml:2:");
   EXPECT_CONTAINS(msg, "TOML syntax error");
-  msg = error_of([] { load_config("/nonexistent/run.toml"); });
+  msg = error_of<std::runtime_error>([] { load_config("/nonexistent/run.toml"); });
   EXPECT_CONTAINS(msg, "/nonexistent/run.toml: cannot open the config file");
 }
 
@@ -276,21 +269,21 @@ TEST(Config, SetOptionValidatesLikeTheFile) {
   EXPECT_EQ(get_option(c, "problem.exact"), "1 + x^2");
 
   const RunConfig before = c;
-  EXPECT_EQ(error_of([&] { set_option(c, "train.lrx", "3"); }),
+  EXPECT_EQ(error_of<std::runtime_error>([&] { set_option(c, "train.lrx", "3"); }),
             "--set train.lrx=3: unknown key 'train.lrx' (did you mean 'train.lr'?)");
-  EXPECT_CONTAINS(error_of([&] { set_option(c, "order", "3"); }),
+  EXPECT_CONTAINS(error_of<std::runtime_error>([&] { set_option(c, "order", "3"); }),
                   "--set order=3: unknown key 'order'");
-  EXPECT_EQ(error_of([&] { set_option(c, "train.epochs", "ten"); }),
+  EXPECT_EQ(error_of<std::runtime_error>([&] { set_option(c, "train.epochs", "ten"); }),
             "--set train.epochs=ten: expected an integer, got \"ten\"");
-  EXPECT_EQ(error_of([&] { set_option(c, "rbffd.order", "9"); }),
+  EXPECT_EQ(error_of<std::runtime_error>([&] { set_option(c, "rbffd.order", "9"); }),
             "--set rbffd.order=9: must be between 2 and 6, got 9");
-  EXPECT_CONTAINS(error_of([&] { set_option(c, "train.device", "tpu"); }),
+  EXPECT_CONTAINS(error_of<std::runtime_error>([&] { set_option(c, "train.device", "tpu"); }),
                   "--set train.device=tpu: must be \"cpu\" or \"cuda\"");
-  EXPECT_CONTAINS(error_of([&] { set_option(c, "train.weights.data", "1"); }),
+  EXPECT_CONTAINS(error_of<std::runtime_error>([&] { set_option(c, "train.weights.data", "1"); }),
                   "--set train.weights.data=1: unknown term 'data'");
-  EXPECT_CONTAINS(error_of([&] { set_option(c, "problem.f", "sin(x"); }),
+  EXPECT_CONTAINS(error_of<std::runtime_error>([&] { set_option(c, "problem.f", "sin(x"); }),
                   "--set problem.f=sin(x: problem.f: cannot parse \"sin(x\"");
-  EXPECT_CONTAINS(error_of([&] { set_option(c, "domain.rescale", "maybe"); }),
+  EXPECT_CONTAINS(error_of<std::runtime_error>([&] { set_option(c, "domain.rescale", "maybe"); }),
                   "expected true or false");
   EXPECT_TRUE(c == before);  // failed options change nothing
 

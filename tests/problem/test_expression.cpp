@@ -9,7 +9,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/test_util.hpp"
+
 namespace {
+
+using dtpinn::test::error_of;
 
 using dtpinn::core::Expression;
 using dtpinn::core::expression_variables;
@@ -22,17 +26,6 @@ PointMatrix random_points(int n, int dim, double lo, double hi, std::uint64_t se
   for (int i = 0; i < n; ++i)
     for (int c = 0; c < dim; ++c) p(i, c) = u(rng);
   return p;
-}
-
-/// Message of the std::runtime_error thrown by f ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 /// muParser evaluation agrees with GiNaC's extended-precision evaluation at every point.
@@ -135,34 +128,36 @@ TEST(Expression, NormalsAreVariables) {
   const Eigen::VectorXd v = g.evaluate(p, 0.0, &n);
   EXPECT_NEAR(v[0], 1.0, 1e-15);
   EXPECT_NEAR(v[1], 1.0, 1e-15);
-  EXPECT_NE(error_of([&] { g.evaluate(p); }).find("no normals"), std::string::npos);
+  EXPECT_NE(error_of<std::runtime_error>([&] { g.evaluate(p); }).find("no normals"),
+            std::string::npos);
 }
 
 TEST(Expression, ParseErrorsNameKeyAndText) {
   const auto vars = dtpinn::core::spatial_variables(2, false, false);
-  std::string msg = error_of([&] { Expression::parse("sin(pi*x", "problem.exact", vars); });
+  std::string msg =
+      error_of<std::runtime_error>([&] { Expression::parse("sin(pi*x", "problem.exact", vars); });
   EXPECT_NE(msg.find("problem.exact: cannot parse \"sin(pi*x\""), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("foo(x)", "problem.f", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("foo(x)", "problem.f", vars); });
   EXPECT_NE(msg.find("problem.f"), std::string::npos) << msg;
   EXPECT_NE(msg.find("no function \"foo\""), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("sin(w*x)", "problem.g", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("sin(w*x)", "problem.g", vars); });
   EXPECT_NE(msg.find("problem.g: unknown variable 'w' in \"sin(w*x)\""), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("x + z", "problem.exact", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("x + z", "problem.exact", vars); });
   EXPECT_NE(msg.find("variable 'z' is not allowed"), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("  ", "problem.f", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("  ", "problem.f", vars); });
   EXPECT_NE(msg.find("problem.f: empty expression"), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("2^3^2", "problem.f", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("2^3^2", "problem.f", vars); });
   EXPECT_NE(msg.find("parentheses"), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("x == 1", "problem.f", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("x == 1", "problem.f", vars); });
   EXPECT_NE(msg.find("problem.f: cannot parse"), std::string::npos) << msg;
 
-  msg = error_of([&] { Expression::parse("sqrt(-1)*x", "problem.f", vars); });
+  msg = error_of<std::runtime_error>([&] { Expression::parse("sqrt(-1)*x", "problem.f", vars); });
   EXPECT_NE(msg.find("complex"), std::string::npos) << msg;
 }
 
@@ -170,17 +165,19 @@ TEST(Expression, NonFiniteValuesThrowNamingThePoint) {
   const auto vars = expression_variables();
   PointMatrix p(3, 2);
   p << 0.5, 0.5, -0.25, 0.5, 0.5, 0.5;
-  std::string msg =
-      error_of([&] { Expression::parse("sqrt(x)", "problem.exact", vars).evaluate(p); });
+  std::string msg = error_of<std::runtime_error>(
+      [&] { Expression::parse("sqrt(x)", "problem.exact", vars).evaluate(p); });
   EXPECT_NE(msg.find("problem.exact: \"sqrt(x)\" is NaN at point 1 (x = -0.25, y = 0.5)"),
             std::string::npos)
       << msg;
   PointMatrix q(1, 2);
   q << 0.0, 1.0;
-  msg = error_of([&] { Expression::parse("log(x)", "problem.f", vars).evaluate(q, 2.0); });
+  msg = error_of<std::runtime_error>(
+      [&] { Expression::parse("log(x)", "problem.f", vars).evaluate(q, 2.0); });
   EXPECT_NE(msg.find("is -inf at point 0"), std::string::npos) << msg;
   // Non-differentiable functions are refused when derived, not evaluated as garbage.
-  msg = error_of([&] { Expression::parse("step(x)", "problem.exact", vars).diff("x"); });
+  msg = error_of<std::runtime_error>(
+      [&] { Expression::parse("step(x)", "problem.exact", vars).diff("x"); });
   EXPECT_NE(msg.find("not available"), std::string::npos) << msg;
 }
 

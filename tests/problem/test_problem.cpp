@@ -7,7 +7,11 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/test_util.hpp"
+
 namespace {
+
+using dtpinn::test::error_of;
 
 using dtpinn::core::PdeKind;
 using dtpinn::core::Problem;
@@ -28,16 +32,6 @@ PointMatrix random_normals(int n, int dim, std::uint64_t seed) {
   PointMatrix v = random_points(n, dim, seed);
   for (int i = 0; i < n; ++i) v.row(i).normalize();
   return v;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 void expect_close(const Eigen::VectorXd& a, const Eigen::VectorXd& b, double tol) {
@@ -133,7 +127,8 @@ TEST(Problem, ThreeDimensional) {
   expect_close(prob.source(x), f, 1e-12);
   expect_close(prob.boundary_data(x, n), g, 1e-12);
   // 2D points for a 3D problem are refused.
-  EXPECT_NE(error_of([&] { prob.source(random_points(3, 2, 1)); }).find("3D"), std::string::npos);
+  EXPECT_NE(error_of<std::runtime_error>([&] { prob.source(random_points(3, 2, 1)); }).find("3D"),
+            std::string::npos);
 }
 
 TEST(Problem, GivenDataOverridesDerived) {
@@ -152,18 +147,19 @@ TEST(Problem, GivenDataOverridesDerived) {
 TEST(Problem, WithoutExactDataIsRequired) {
   ProblemConfig cfg;
   cfg.exact.reset();
-  EXPECT_EQ(error_of([&] { Problem(cfg, 2); }),
+  EXPECT_EQ(error_of<std::runtime_error>([&] { Problem(cfg, 2); }),
             "problem.f is required when problem.exact is not given");
   cfg.f = "1";
-  EXPECT_EQ(error_of([&] { Problem(cfg, 2); }),
+  EXPECT_EQ(error_of<std::runtime_error>([&] { Problem(cfg, 2); }),
             "problem.g is required when problem.exact is not given");
   cfg.g = "0";
   const Problem ok(cfg, 2);
   EXPECT_FALSE(ok.has_exact());
-  EXPECT_NE(error_of([&] { ok.exact(random_points(2, 2, 1)); }).find("not given"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of<std::runtime_error>([&] { ok.exact(random_points(2, 2, 1)); }).find("not given"),
+      std::string::npos);
   cfg.pde = PdeKind::heat;
-  EXPECT_EQ(error_of([&] { Problem(cfg, 2); }),
+  EXPECT_EQ(error_of<std::runtime_error>([&] { Problem(cfg, 2); }),
             "problem.u0 is required when problem.exact is not given");
   cfg.u0 = "x^2";
   const Problem heat(cfg, 2);
@@ -175,24 +171,24 @@ TEST(Problem, WithoutExactDataIsRequired) {
 TEST(Problem, VariablesThatDoNotBelongAreRefused) {
   ProblemConfig cfg;
   cfg.exact = "x + z";
-  std::string msg = error_of([&] { Problem(cfg, 2); });
+  std::string msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
   EXPECT_NE(msg.find("problem.exact: \"x + z\" uses z, but the domain is 2D"), std::string::npos)
       << msg;
   cfg.exact = "x*t";
-  msg = error_of([&] { Problem(cfg, 2); });
+  msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
   EXPECT_NE(msg.find("uses t, but pde = \"poisson\" is steady"), std::string::npos) << msg;
   cfg.exact = "x";
   cfg.f = "nx";
-  msg = error_of([&] { Problem(cfg, 2); });
+  msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
   EXPECT_NE(msg.find("problem.f: \"nx\" uses nx"), std::string::npos) << msg;
   cfg.f.reset();
   cfg.exact = "sin(pi*x";
-  msg = error_of([&] { Problem(cfg, 2); });
+  msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
   EXPECT_NE(msg.find("problem.exact: cannot parse \"sin(pi*x\""), std::string::npos) << msg;
   cfg.exact = "x";
   cfg.alpha = 0;
   cfg.beta = 0;
-  msg = error_of([&] { Problem(cfg, 2); });
+  msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
   EXPECT_NE(msg.find("both 0"), std::string::npos) << msg;
 }
 
@@ -202,7 +198,7 @@ TEST(Problem, NonFiniteDataThrows) {
   const Problem prob(cfg, 2);
   PointMatrix x(2, 2);
   x << 0.5, 0.5, -0.5, 0.5;
-  const std::string msg = error_of([&] { prob.exact(x); });
+  const std::string msg = error_of<std::runtime_error>([&] { prob.exact(x); });
   EXPECT_NE(msg.find("problem.exact"), std::string::npos) << msg;
   EXPECT_NE(msg.find("x = -0.5, y = 0.5"), std::string::npos) << msg;
 }

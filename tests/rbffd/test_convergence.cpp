@@ -9,6 +9,9 @@
 #include <dtpinn/rbffd/solve.hpp>
 
 #include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -203,38 +206,95 @@ TEST(ConvergenceNodegenDisk, Order4) {
 
 namespace {
 
+// The data of L u - r(u) = f, B u = du/dn + u = g for the exact u at the nodes.
+struct NonlinearProblem {
+  Eigen::VectorXd u, f, g;  // u at all N nodes, f at the Ni + Nb collocation nodes, g at Nb
+};
+
+NonlinearProblem nonlinear_problem(const NodeSet& nodes, const std::function<double(double)>& r) {
+  const Exact ex{nodes.dim};
+  const long nc = nodes.n_collocation();
+  NonlinearProblem q{Eigen::VectorXd(nodes.size()), Eigen::VectorXd(nc),
+                     Eigen::VectorXd(nodes.n_boundary)};
+  for (long i = 0; i < nodes.size(); ++i) q.u[i] = ex.u(nodes.points.row(i).data());
+  for (long i = 0; i < nc; ++i) q.f[i] = ex.lap(nodes.points.row(i).data()) - r(q.u[i]);
+  for (long k = 0; k < nodes.n_boundary; ++k) {
+    const long i = nodes.n_interior + k;
+    double gr[3];
+    ex.grad(nodes.points.row(i).data(), gr);
+    q.g[k] = q.u[i];
+    for (int c = 0; c < nodes.dim; ++c) q.g[k] += gr[c] * nodes.normals(i, c);
+  }
+  return q;
+}
+
+// Solves L u - r(u) = f by Newton; returns the relative l2 error at the collocation nodes.
+double newton_error(const NodeSet& nodes, const OperatorSet& ops, const Reaction& reaction,
+                    bool expect_boundary_pde_rows, const char* what) {
+  const NonlinearProblem q = nonlinear_problem(nodes, reaction.value);
+  SolveOptions so;
+  so.reaction = reaction;
+  const SolveResult s = solve_poisson(ops.laplacian, ops.boundary, q.f, q.g, so);
+  const long nc = nodes.n_collocation();
+  const double err = (s.u.head(nc) - q.u.head(nc)).norm() / q.u.head(nc).norm();
+  std::printf("%s: N %ld, %d Newton iterations, residual %.1e, rel l2 error %.2e\n", what,
+              static_cast<long>(nodes.size()), s.newton_iterations, s.residual, err);
+  EXPECT_EQ(s.used_boundary_pde_rows, expect_boundary_pde_rows) << what;
+  EXPECT_LT(s.residual, 1e-10) << what;
+  EXPECT_GE(s.newton_iterations, 2) << what;
+  EXPECT_LT(s.newton_iterations, 15) << what;
+  return err;
+}
+
 // Nonlinear Poisson Lap u = exp(u) + f (Newton on the same [L; B] system) and the no-ghost
 // variant (PDE rows of the boundary nodes dropped) both reach the p = 4 accuracy.
 TEST(Solve, NonlinearNewtonAndNoGhosts) {
-  const Exact ex{2};
+  const auto exp_u = [](double v) { return std::exp(v); };
   for (bool ghosts : {true, false}) {
     const NodeSet nodes = rbffd_test::disk(0.05, ghosts);
-    RbffdParams params;
-    const OperatorSet ops = assemble(nodes, params);
-    const long nc = nodes.n_collocation();
-    Eigen::VectorXd u(nodes.size()), f(nc), g(nodes.n_boundary);
-    for (long i = 0; i < nodes.size(); ++i) u[i] = ex.u(nodes.points.row(i).data());
-    for (long i = 0; i < nc; ++i) f[i] = ex.lap(nodes.points.row(i).data()) - std::exp(u[i]);
-    for (long k = 0; k < nodes.n_boundary; ++k) {
-      const long i = nodes.n_interior + k;
-      double gr[2];
-      ex.grad(nodes.points.row(i).data(), gr);
-      g[k] = gr[0] * nodes.normals(i, 0) + gr[1] * nodes.normals(i, 1) + u[i];
-    }
-    SolveOptions so;
-    so.nonlinear = true;
-    const SolveResult s = solve_poisson(ops.laplacian, ops.boundary, f, g, so);
-    const double err = (s.u.head(nc) - u.head(nc)).norm() / u.head(nc).norm();
-    std::printf(
-        "nonlinear Poisson, ghosts %d: N %ld, %d Newton iterations, residual %.1e, "
-        "rel l2 error %.2e\n",
-        ghosts, static_cast<long>(nodes.size()), s.newton_iterations, s.residual, err);
-    EXPECT_EQ(s.used_boundary_pde_rows, ghosts);
-    EXPECT_LT(s.residual, 1e-10);
-    EXPECT_GE(s.newton_iterations, 2);
-    EXPECT_LT(s.newton_iterations, 15);
+    const OperatorSet ops = assemble(nodes, RbffdParams{});
+    const double err = newton_error(nodes, ops, {exp_u, exp_u}, ghosts,
+                                    ghosts ? "exp(u), ghosts" : "exp(u), no ghosts");
     EXPECT_LT(err, ghosts ? 5e-5 : 2e-4);  // one-sided boundary stencils without ghosts
   }
+}
+
+// The nonlinearity is the caller's: Newton with r(u) = u^3 and r(u) = sin(u) converges at
+// order ~p in h, like the linear solve (least-squares slope over 4 disks, with ghosts).
+TEST(Solve, NewtonWithOtherNonlinearitiesConvergesAtOrderP) {
+  const std::vector<std::pair<const char*, Reaction>> reactions = {
+      {"u^3", {[](double v) { return v * v * v; }, [](double v) { return 3.0 * v * v; }}},
+      {"sin(u)", {[](double v) { return std::sin(v); }, [](double v) { return std::cos(v); }}}};
+  const std::vector<double> hs = {0.08, 0.056, 0.04, 0.028};
+  for (int p : {3, 4}) {
+    RbffdParams params;
+    params.order = p;
+    std::vector<std::vector<double>> errs(reactions.size());
+    for (double h : hs) {
+      const NodeSet nodes = rbffd_test::disk(h);
+      const OperatorSet ops = assemble(nodes, params);
+      for (std::size_t c = 0; c < reactions.size(); ++c)
+        errs[c].push_back(newton_error(nodes, ops, reactions[c].second, true, reactions[c].first));
+    }
+    for (std::size_t c = 0; c < reactions.size(); ++c) {
+      const double order = rbffd_test::fitted_order(hs, errs[c]);
+      std::printf("r(u) = %s, p = %d: Newton solve observed order %.2f\n", reactions[c].first, p,
+                  order);
+      EXPECT_GT(order, p - 0.5) << reactions[c].first << " p " << p;
+      EXPECT_LT(order, p + 1.5) << reactions[c].first << " p " << p;
+    }
+  }
+}
+
+TEST(Solve, ReactionWithoutDerivativeIsAnError) {
+  const NodeSet nodes = rbffd_test::disk(0.2);
+  const OperatorSet ops = assemble(nodes, RbffdParams{});
+  SolveOptions so;
+  so.reaction.value = [](double v) { return v; };
+  EXPECT_THROW(
+      solve_poisson(ops.laplacian, ops.boundary, Eigen::VectorXd::Zero(nodes.n_collocation()),
+                    Eigen::VectorXd::Zero(nodes.n_boundary), so),
+      std::invalid_argument);
 }
 
 TEST(Solve, ShapeMismatchIsAnError) {

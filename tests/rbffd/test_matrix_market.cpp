@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/test_util.hpp"
 #include "test_support.hpp"
 
 using namespace dtpinn::rbffd;
@@ -39,13 +40,8 @@ TEST(MatrixMarket, RoundTripIsExact) {
 
 std::string read_error(const std::string& text) {
   const std::string path = temp_path("bad.mtx");
-  std::ofstream(path) << text;
-  try {
-    read_matrix_market(path);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
+  dtpinn::test::write_text(path, text);
+  return dtpinn::test::error_of([&] { read_matrix_market(path); });
 }
 
 TEST(MatrixMarket, BadInputNamesFileAndLine) {

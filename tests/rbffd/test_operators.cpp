@@ -8,9 +8,11 @@
 #include <cmath>
 #include <random>
 
+#include "common/test_util.hpp"
 #include "test_support.hpp"
 
 using namespace dtpinn::rbffd;
+using dtpinn::test::error_of;
 using rbffd_test::NodeSet;
 using rbffd_test::PointMatrix;
 
@@ -134,6 +136,65 @@ TEST(Operators, DeterministicAcrossThreadCounts) {
   EXPECT_EQ(a.boundary.values, b.boundary.values);
 }
 
+// assemble_rows at a subset of the nodes, in any order, with repeats: bitwise the rows of the
+// whole assembly (2D, and 3D where boundary rows have larger stencils), per-node Robin rows.
+TEST(Operators, RowsAtChosenNodesEqualTheWholeAssembly) {
+  for (int d : {2, 3}) {
+    const NodeSet nodes = d == 2 ? rbffd_test::disk(0.1) : rbffd_test::ball(0.25);
+    const long Ni = nodes.n_interior, Nc = nodes.n_collocation();
+    RobinCoefficients robin;
+    robin.alpha = Eigen::VectorXd::LinSpaced(nodes.n_boundary, 0.0, 2.0);
+    robin.beta = Eigen::VectorXd::LinSpaced(nodes.n_boundary, 1.5, -0.5);
+    OperatorRequest req;
+    req.robin = robin;
+    RbffdParams params;
+    params.order = 3;
+    const OperatorSet all = assemble(nodes, params, req);
+    RowRequest some;
+    some.robin = robin;
+    for (long i = Nc - 1; i >= 0; i -= 3) {  // every third node, backwards
+      some.laplacian_nodes.push_back(static_cast<std::int32_t>(i));
+      if (i >= Ni) some.boundary_nodes.push_back(static_cast<std::int32_t>(i));
+    }
+    some.laplacian_nodes.push_back(some.laplacian_nodes.front());
+    const dtpinn::nodegen::KnnIndex tree(nodes.points);
+    const OperatorRows rows = assemble_rows(nodes, params, some, &tree);
+    auto expect_rows = [](const CsrMatrix& sub, const CsrMatrix& whole,
+                          const std::vector<std::int32_t>& at, long offset) {
+      ASSERT_EQ(sub.rows, static_cast<std::int32_t>(at.size()));
+      ASSERT_EQ(sub.cols, whole.cols);
+      for (std::int32_t r = 0; r < sub.rows; ++r) {
+        const auto w = at[r] - offset;
+        const auto b = whole.row_ptr[w], n = whole.row_ptr[w + 1] - b;
+        ASSERT_EQ(sub.row_ptr[r + 1] - sub.row_ptr[r], n) << "row " << r;
+        for (std::int32_t q = 0; q < n; ++q) {
+          ASSERT_EQ(sub.col_idx[sub.row_ptr[r] + q], whole.col_idx[b + q]) << "row " << r;
+          ASSERT_EQ(sub.values[sub.row_ptr[r] + q], whole.values[b + q]) << "row " << r;
+        }
+      }
+    };
+    expect_rows(rows.laplacian, all.laplacian, some.laplacian_nodes, 0);
+    expect_rows(rows.boundary, all.boundary, some.boundary_nodes, Ni);
+    EXPECT_EQ(rows.info.size(), 2u);
+    RowRequest bad = some;
+    bad.boundary_nodes.push_back(0);  // an interior node has no row of B
+    EXPECT_NE(error_of([&] { assemble_rows(nodes, params, bad); }).find("not a boundary node"),
+              std::string::npos);
+    bad = some;
+    bad.laplacian_nodes.push_back(static_cast<std::int32_t>(Nc));  // a ghost has no row of L
+    EXPECT_THROW(assemble_rows(nodes, params, bad), std::invalid_argument);
+  }
+}
+
+// Dirichlet rows (alpha = 0) of B are beta on the centre node's own column and 0 elsewhere.
+TEST(Operators, DirichletRowsAreBetaAtTheCentreNode) {
+  const NodeSet nodes = rbffd_test::ball(0.3);
+  const CsrMatrix B = boundary_operator(nodes, 0.0, 2.5);
+  for (std::int32_t k = 0; k < B.rows; ++k)
+    for (auto q = B.row_ptr[k]; q < B.row_ptr[k + 1]; ++q)
+      ASSERT_EQ(B.values[q], B.col_idx[q] == nodes.n_interior + k ? 2.5 : 0.0) << "row " << k;
+}
+
 class AssembledExactness : public ::testing::TestWithParam<std::pair<int, int>> {};
 
 TEST_P(AssembledExactness, PolynomialsOfDegreeL) {
@@ -206,15 +267,6 @@ INSTANTIATE_TEST_SUITE_P(Orders, AssembledExactness,
                            return "d" + std::to_string(info.param.first) + "p" +
                                   std::to_string(info.param.second);
                          });
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(OperatorsBadInput, DuplicateNodesNamed) {
   NodeSet nodes = rbffd_test::disk(0.1);

@@ -1,14 +1,11 @@
 // Recursive coordinate bisection of the collocation nodes and per-part row assembly.
 #include <dtpinn/core/distributed/partition.hpp>
-#include <dtpinn/rbffd/stencil.hpp>
-#include <dtpinn/rbffd/weights.hpp>
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -110,83 +107,6 @@ rbffd::CsrMatrix select_rows(const rbffd::CsrMatrix& a, const std::vector<std::i
   return m;
 }
 
-namespace {
-
-// Rows of one operator family at the given centre nodes, as rbffd::assemble computes them
-// (n or n_b nearest nodes incl. the centre, weights from StencilWeights, columns sorted).
-// `sink` receives (row, sorted global columns, perm, weights); the row has w.rows() entries.
-template <class Sink>
-void stencil_rows(const NodeSet& nodes, const rbffd::KnnIndex& tree, const rbffd::StencilRule& rule,
-                  const std::vector<rbffd::Derivative>& ops,
-                  const std::vector<std::int32_t>& centres, int threads, Sink&& sink) {
-  const int d = nodes.dim;
-  int n_max = 0;
-  for (auto c : centres) n_max = std::max(n_max, rbffd::stencil_size_at(rule, nodes, c));
-  if (nodes.size() < n_max)
-    throw std::invalid_argument(
-        fmt::format("partition: stencils of {} nodes ({}) but the node set has only {}", n_max,
-                    rule.describe(), nodes.size()));
-  rbffd::StencilRule boundary_rule = rule;
-  boundary_rule.size = rule.boundary_size;
-  std::string failure;
-  Index failed_row = std::numeric_limits<Index>::max();
-  const Index rows = static_cast<Index>(centres.size());
-  // Eigen parallelises its GEMMs with OpenMP unless it runs inside an ACTIVE parallel region;
-  // a one-thread region is not active, and the nested teams then cost far more than the small
-  // stencil products (measured 10x slower). The stencils are the parallel loop: Eigen runs serial.
-  const int eigen_threads = Eigen::nbThreads();
-  Eigen::setNbThreads(1);
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
-  {
-    rbffd::StencilWeights solver(d, rule), boundary_solver(d, boundary_rule);
-    std::vector<std::int32_t> idx(n_max), sorted(n_max);
-    std::vector<int> perm(n_max);
-    std::vector<double> dist2(n_max), coords(static_cast<std::size_t>(n_max) * d);
-    Eigen::MatrixXd w(rule.size, ops.size()), wb(boundary_rule.size, ops.size());
-    std::string local_failure;
-    Index local_row = std::numeric_limits<Index>::max();
-#pragma omp for schedule(static)
-    for (Index r = 0; r < rows; ++r) {
-      if (!local_failure.empty()) continue;
-      const Index node = centres[r];
-      const double* x = nodes.points.row(node).data();
-      const int n = rbffd::stencil_size_at(rule, nodes, node);
-      const bool boundary_row = n != rule.size;
-      tree.nearest(x, n, idx.data(), dist2.data());
-      if (idx[0] != node) {
-        local_failure = fmt::format("partition: node {}: duplicate nodes in its stencil", node);
-        local_row = r;
-        continue;
-      }
-      for (int j = 0; j < n; ++j)
-        for (int c = 0; c < d; ++c) coords[j * d + c] = nodes.points(idx[j], c);
-      Eigen::MatrixXd& weights = boundary_row ? wb : w;
-      const auto status =
-          (boundary_row ? boundary_solver : solver).compute(coords.data(), x, ops, weights);
-      if (!status.ok) {
-        local_failure =
-            fmt::format("partition: node {} ({}): {} ({})", node,
-                        nodegen::to_string(nodes.kind(node)), status.reason, rule.describe());
-        local_row = r;
-        continue;
-      }
-      std::iota(perm.begin(), perm.begin() + n, 0);
-      std::sort(perm.begin(), perm.begin() + n, [&](int a, int b) { return idx[a] < idx[b]; });
-      for (int q = 0; q < n; ++q) sorted[q] = idx[perm[q]];
-      sink(r, sorted.data(), perm.data(), weights);
-    }
-#pragma omp critical(dtpinn_partition_failure)
-    if (local_row < failed_row) {
-      failed_row = local_row;
-      failure = local_failure;
-    }
-  }
-  Eigen::setNbThreads(eigen_threads);
-  if (!failure.empty()) throw std::runtime_error(failure);
-}
-
-}  // namespace
-
 LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, int part,
                               const rbffd::RbffdParams& params,
                               const rbffd::RobinCoefficients& robin) {
@@ -198,74 +118,30 @@ LocalOperators assemble_local(const NodeSet& nodes, const Partition& partition, 
     throw std::invalid_argument(fmt::format("partition: part {} of {}", part, partition.parts));
   if (static_cast<Index>(partition.owner.size()) != nc)
     throw std::invalid_argument("partition: does not match the node set");
-  for (const auto* v : {&robin.alpha, &robin.beta})
-    if (v->size() != 1 && v->size() != nb)
-      throw std::invalid_argument("partition: Robin coefficients must have 1 or Nb entries");
-  if (nb > 0 && (nodes.normals.rows() != N || nodes.normals.cols() != nodes.dim))
-    throw std::invalid_argument("partition: boundary normals missing");
 
   LocalOperators out;
   out.part = part;
   out.parts = partition.parts;
   out.global_l_rows = nc;
   out.global_b_rows = nb;
-  std::vector<std::int32_t> boundary_nodes;
+  rbffd::RowRequest request;
+  request.robin = robin;
   for (Index i = 0; i < nc; ++i)
     if (partition.owner[i] == part) {
       if (i >= ni) {
         out.boundary_rows.push_back(static_cast<std::int32_t>(out.owned.size()));
-        boundary_nodes.push_back(static_cast<std::int32_t>(i));
+        request.boundary_nodes.push_back(static_cast<std::int32_t>(i));
       }
       out.owned.push_back(static_cast<std::int32_t>(i));
     }
-
-  const int d = nodes.dim;
-  rbffd::KnnIndex tree(nodes.points);
-  const auto rule_l = rbffd::stencil_rule(params, 2, d);
-  const auto rule_b = rbffd::stencil_rule(params, 1, d);
-  const Index nl = static_cast<Index>(out.owned.size()), nbl = Index(boundary_nodes.size());
-  // Global column indices first; renumbered below.
+  request.laplacian_nodes = out.owned;
+  // The rows with global columns, from rbffd's own row loop (bitwise rbffd::assemble's rows).
+  auto rows = rbffd::assemble_rows(nodes, params, request);
+  out.L = std::move(rows.laplacian);
+  out.B = std::move(rows.boundary);
   rbffd::CsrMatrix& L = out.L;
-  L.rows = static_cast<std::int32_t>(nl);
-  L.row_ptr.resize(nl + 1);
-  L.row_ptr[0] = 0;
-  for (Index r = 0; r < nl; ++r)
-    L.row_ptr[r + 1] = L.row_ptr[r] + rbffd::stencil_size_at(rule_l, nodes, out.owned[r]);
-  L.col_idx.resize(L.row_ptr[nl]);
-  L.values.resize(L.row_ptr[nl]);
-  stencil_rows(nodes, tree, rule_l, {rbffd::Derivative::laplacian}, out.owned, params.threads,
-               [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w) {
-                 const Index b = L.row_ptr[r];
-                 for (int q = 0; q < w.rows(); ++q) {
-                   L.col_idx[b + q] = s[q];
-                   L.values[b + q] = w(p[q], 0);
-                 }
-               });
   rbffd::CsrMatrix& B = out.B;
-  B.rows = static_cast<std::int32_t>(nbl);
-  B.row_ptr.resize(nbl + 1);
-  for (Index r = 0; r <= nbl; ++r)
-    B.row_ptr[r] = static_cast<std::int32_t>(r * rule_b.boundary_size);
-  B.col_idx.resize(nbl * rule_b.boundary_size);
-  B.values.resize(nbl * rule_b.boundary_size);
-  std::vector<rbffd::Derivative> grad_ops = {rbffd::Derivative::dx, rbffd::Derivative::dy};
-  if (d == 3) grad_ops.push_back(rbffd::Derivative::dz);
-  auto coef = [](const Eigen::VectorXd& v, Index k) { return v.size() == 1 ? v[0] : v[k]; };
-  stencil_rows(nodes, tree, rule_b, grad_ops, boundary_nodes, params.threads,
-               [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w) {
-                 const Index node = boundary_nodes[r], k = node - ni;
-                 const double alpha = coef(robin.alpha, k), beta = coef(robin.beta, k);
-                 const Index b = B.row_ptr[r];
-                 for (int q = 0; q < w.rows(); ++q) {
-                   const int j = p[q];
-                   double v = 0.0;
-                   for (int c = 0; c < d; ++c) v += nodes.normals(node, c) * w(j, c);
-                   v *= alpha;
-                   if (j == 0) v += beta;  // stencil entry 0 is the centre node itself
-                   B.col_idx[b + q] = s[q];
-                   B.values[b + q] = v;
-                 }
-               });
+  const Index nl = static_cast<Index>(out.owned.size());
 
   // Local numbering: owned nodes, then the halo (ascending global index).
   std::vector<std::int32_t> local(N, -1);

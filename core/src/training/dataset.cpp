@@ -246,7 +246,10 @@ void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_gho
     const PointMatrix txb = test_with_ghosts.points.middleRows(tNi, tNb);
     const PointMatrix tnb = test_with_ghosts.normals.middleRows(tNi, tNb);
     rbffd::SolveOptions so;
-    so.nonlinear = P.pde() == PdeKind::nonlinear_poisson;
+    if (P.pde() == PdeKind::nonlinear_poisson) {  // Lap u = exp(u) + f
+      const auto exp_u = [](double v) { return std::exp(v); };
+      so.reaction = {exp_u, exp_u};
+    }
     auto sol = rbffd::solve_poisson(ops.laplacian, ops.boundary, P.source(d.test_nodes.points),
                                     P.boundary_data(txb, tnb), so);
     d.test_reference = sol.u.head(M);

@@ -8,6 +8,7 @@
 //   Laplacian, d/dx_i, biharmonic:  (Ni + Nb) x N   row i = node i (interior, then boundary)
 //   boundary operator B:            Nb x N          row k = boundary node Ni + k
 //   evaluation at new points:       M x N           row k = point k
+//   rows at chosen nodes (assemble_rows): one row per requested node, in the order requested
 // Stencils are the n nearest nodes (ghosts included) of the evaluation point, n from the
 // paper's rule for the operator's order theta (params.hpp): the Laplacian and B have
 // different stencils. Rows centred at a boundary node have n_b entries (= n in 2D, larger in
@@ -16,12 +17,14 @@
 //
 // Errors (std::invalid_argument / std::runtime_error, one line): too few nodes for a stencil,
 // coincident nodes, or a singular stencil, naming the node index, kind and coordinates.
+#include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
 #include <dtpinn/rbffd/params.hpp>
 #include <dtpinn/rbffd/weights.hpp>
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -63,9 +66,41 @@ struct OperatorSet {
 };
 
 /// Builds the requested operators; one k-d tree, one factorisation per (node, theta) shared
-/// by all operators of that order at that node (B and the gradient share theirs).
+/// by all operators of that order at that node (B and the gradient share theirs). Parallel and
+/// thread-safe as assemble_rows (below).
 OperatorSet assemble(const nodegen::NodeSet& nodes, const RbffdParams& params,
                      const OperatorRequest& request = {});
+
+/// Rows of L and B at chosen nodes only: what one rank of distributed training builds
+/// (core::assemble_local), or any caller that needs a subset of the rows.
+struct RowRequest {
+  /// Centre nodes of the rows of L, collocation nodes in [0, Ni + Nb), any order (repeats
+  /// allowed): row r of the result is the row of node laplacian_nodes[r]. Empty: no rows.
+  std::vector<std::int32_t> laplacian_nodes;
+  /// Centre nodes of the rows of B, boundary nodes in [Ni, Ni + Nb), any order: row k of the
+  /// result is global B row boundary_nodes[k] - Ni. Empty: no rows (normals then not needed).
+  std::vector<std::int32_t> boundary_nodes;
+  RobinCoefficients robin;  ///< as in OperatorRequest: 1 or Nb values, indexed by global B row
+};
+
+struct OperatorRows {
+  CsrMatrix laplacian;             ///< laplacian_nodes.size() x N
+  CsrMatrix boundary;              ///< boundary_nodes.size() x N
+  std::vector<OperatorInfo> info;  ///< "L" and "B" (rows and rcond of the requested rows only)
+  double seconds = 0.0;            ///< wall time (tree included when built here)
+};
+
+/// The requested rows of L and B with GLOBAL columns (node indices in [0, N), sorted within
+/// each row), bitwise equal to the same rows of assemble(nodes, params, {robin}): assemble runs
+/// the same row loop (same tree, stencils, weights and summation order) over all rows.
+/// `tree`: a KnnIndex over nodes.points to reuse (several calls on one node set), or null to
+/// build one. Parallel over the rows with params.threads OpenMP threads; while it runs, Eigen's
+/// own thread count is set to 1 (restored after; Eigen::setNbThreads is process-wide, so do not
+/// run it concurrently with code that changes it), otherwise reentrant. Throws
+/// std::invalid_argument for a node outside its range, bad Robin coefficients or node set, and
+/// std::runtime_error naming the node for coincident nodes or a singular stencil.
+OperatorRows assemble_rows(const nodegen::NodeSet& nodes, const RbffdParams& params,
+                           const RowRequest& request, const nodegen::KnnIndex* tree = nullptr);
 
 /// Nodes in the stencil of the row centred at `node` (an index into `nodes`, or -1 for a new
 /// point): rule.boundary_size at a boundary node, rule.size anywhere else.

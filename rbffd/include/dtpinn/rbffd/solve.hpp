@@ -2,7 +2,9 @@
 // The classical RBF-FD solution of the Poisson problem, the reference every PINN result is
 // checked against:
 //   linear:     L u = f on interior + boundary nodes,           B u = g on boundary nodes
-//   nonlinear:  L u - exp(u) = f (Lap u = exp(u) + f, Newton),  B u = g
+//   nonlinear:  L u - r(u) = f (Lap u = r(u) + f, Newton),      B u = g
+// with a pointwise reaction r and its derivative r' given by the caller (SolveOptions; the
+// nonlinear Poisson problem of the paper has r(u) = exp(u)).
 // With ghost nodes [L; B] is square ((Ni + 2Nb) x (Ni + 2Nb)); without ghosts the PDE rows of
 // the boundary nodes are dropped (L's first Ni rows with B, square (Ni + Nb)).
 //
@@ -12,10 +14,11 @@
 // so the direct solve costs seconds where the preconditioned iteration (5..250 iterations to a
 // relative residual of 1e-13) costs a fraction of that. `automatic` takes the iteration for
 // systems of at least `iterative_min_size` unknowns and falls back to SparseLU if it does not
-// converge; Newton steps (nonlinear) always use SparseLU (one symbolic analysis reused).
+// converge; Newton steps (a reaction set) always use SparseLU (one symbolic analysis reused).
 #include <dtpinn/rbffd/csr_matrix.hpp>
 
 #include <Eigen/Core>
+#include <functional>
 #include <string>
 
 namespace dtpinn::rbffd {
@@ -26,8 +29,16 @@ enum class LinearSolver {
   iterative,  ///< BiCGSTAB + ILUT; falls back to SparseLU if it does not converge
 };
 
+/// A pointwise nonlinearity r(u) and its derivative r'(u) (both set, or both empty).
+struct Reaction {
+  std::function<double(double)> value;       ///< r(u)
+  std::function<double(double)> derivative;  ///< r'(u), the Newton Jacobian's diagonal
+  /// Whether a nonlinearity is set (the solve is then Newton on L u - r(u) = f).
+  bool nonlinear() const { return static_cast<bool>(value); }
+};
+
 struct SolveOptions {
-  bool nonlinear = false;    ///< Lap u = exp(u) + f
+  Reaction reaction;         ///< empty: the linear solve L u = f; set: L u - r(u) = f
   double tolerance = 1e-12;  ///< Newton: stop when max|du| <= tolerance * (1 + max|u|)
   int max_newton = 50;
   LinearSolver linear_solver = LinearSolver::automatic;
@@ -50,8 +61,9 @@ struct SolveResult {
 };
 
 /// L: (Ni + Nb) x N, B: Nb x N (operators.hpp), f: Ni + Nb values (node order), g: Nb values.
-/// Throws std::invalid_argument on shape mismatch or bad options and std::runtime_error if the
-/// matrix is singular or Newton does not converge.
+/// Throws std::invalid_argument on shape mismatch or bad options (a reaction without its
+/// derivative) and std::runtime_error if the matrix is singular, r or r' is not finite at an
+/// iterate, or Newton does not converge.
 SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::VectorXd& f,
                           const Eigen::VectorXd& g, const SolveOptions& options = {});
 

@@ -9,8 +9,8 @@
 // boundary node (weighted by the stencil sizes), so parts are equal in nonzeros up to one node.
 // Parts are spatially compact, which keeps the halo (columns touched but not owned) small.
 //
-// Each part then builds ONLY its own rows (assemble_local): the kNN stencils and RBF-FD weights
-// are computed exactly as rbffd::assemble does (same tree, same StencilWeights), so the local
+// Each part then builds ONLY its own rows (assemble_local, through rbffd::assemble_rows: the
+// row loop rbffd::assemble runs over all rows, same tree and StencilWeights), so the local
 // rows are bitwise the global rows, with columns renumbered to the part's local node list
 //   columns = [owned collocation nodes (ascending global index), halo nodes (ascending)].
 // Ghost nodes are never owned (they have no rows); they appear in the halo of the parts whose

@@ -1,7 +1,8 @@
-// nanoflann k-d tree over the node matrix, without copying it.
-#include <dtpinn/rbffd/stencil.hpp>
+// nanoflann k-d tree over rows of the node matrix, without copying them.
+#include <dtpinn/nodegen/knn.hpp>
 
-// Equal distances are ordered by index, so stencils do not depend on the tree traversal.
+// Equal distances are ordered by index, so results do not depend on the tree traversal. Only
+// this file includes nanoflann: every tree of the project breaks ties the same way.
 #define NANOFLANN_FIRST_MATCH
 #include <nanoflann.hpp>
 
@@ -9,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace dtpinn::rbffd {
+namespace dtpinn::nodegen {
 
 namespace {
 
@@ -33,6 +34,7 @@ using Tree =
     nanoflann::KDTreeSingleIndexAdaptor<nanoflann::L2_Simple_Adaptor<double, RowMajorCloud>,
                                         RowMajorCloud, Dim, std::uint32_t>;
 
+// The constructor builds the index.
 template <int Dim>
 std::unique_ptr<Tree<Dim>> make_tree(int dim, const RowMajorCloud& cloud) {
   if (dim != Dim) return nullptr;
@@ -45,18 +47,22 @@ struct KnnIndex::Impl {
   RowMajorCloud cloud;
   std::unique_ptr<Tree<2>> tree2;  // exactly one of the two is built
   std::unique_ptr<Tree<3>> tree3;
-  Impl(const nodegen::PointMatrix& p)
-      : cloud{p.data(), static_cast<std::size_t>(p.rows()), static_cast<int>(p.cols())},
-        tree2(make_tree<2>(cloud.d, cloud)),
-        tree3(make_tree<3>(cloud.d, cloud)) {}
+  Impl(const double* data, Index count, int dim)
+      : cloud{data, static_cast<std::size_t>(count), dim},
+        tree2(make_tree<2>(dim, cloud)),
+        tree3(make_tree<3>(dim, cloud)) {}
 };
 
-KnnIndex::KnnIndex(const nodegen::PointMatrix& points) {
+KnnIndex::KnnIndex(const PointMatrix& points) : KnnIndex(points, 0, points.rows()) {}
+
+KnnIndex::KnnIndex(const PointMatrix& points, Index begin, Index count) {
   if (points.cols() != 2 && points.cols() != 3)
-    throw std::invalid_argument("rbffd: points must have 2 or 3 columns");
-  if (points.rows() >= (std::int64_t{1} << 31))
-    throw std::invalid_argument("rbffd: more than 2^31 nodes");
-  impl_ = std::make_unique<Impl>(points);
+    throw std::invalid_argument("knn: points must have 2 or 3 columns");
+  if (begin < 0 || count < 0 || begin + count > points.rows())
+    throw std::invalid_argument("knn: rows out of range");
+  if (count >= (Index{1} << 31)) throw std::invalid_argument("knn: more than 2^31 points");
+  impl_ = std::make_unique<Impl>(points.data() + begin * points.cols(), count,
+                                 static_cast<int>(points.cols()));
 }
 
 KnnIndex::~KnnIndex() = default;
@@ -64,8 +70,8 @@ KnnIndex::~KnnIndex() = default;
 int KnnIndex::dim() const {
   return impl_->cloud.d;
 }
-nodegen::Index KnnIndex::size() const {
-  return static_cast<nodegen::Index>(impl_->cloud.n);
+Index KnnIndex::size() const {
+  return static_cast<Index>(impl_->cloud.n);
 }
 
 int KnnIndex::nearest(const double* query, int k, std::int32_t* indices, double* dist2) const {
@@ -78,4 +84,14 @@ int KnnIndex::nearest(const double* query, int k, std::int32_t* indices, double*
   return static_cast<int>(result.size());
 }
 
-}  // namespace dtpinn::rbffd
+int KnnIndex::nearest(const double* query, int k, std::vector<std::int32_t>& indices,
+                      std::vector<double>& dist2) const {
+  indices.resize(static_cast<std::size_t>(k));
+  dist2.resize(static_cast<std::size_t>(k));
+  const int n = nearest(query, k, indices.data(), dist2.data());
+  indices.resize(static_cast<std::size_t>(n));
+  dist2.resize(static_cast<std::size_t>(n));
+  return n;
+}
+
+}  // namespace dtpinn::nodegen
