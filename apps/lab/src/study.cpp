@@ -54,6 +54,14 @@ void run_gnuplot(const fs::path& folder, const std::string& script, std::ostream
   render_plot(folder.string(), script, log);
 }
 
+/// What every output file carries.
+struct Stamp {
+  std::string command, machine, cpu, gpu, uname, date, commit, load_start, load_end;
+  std::string line() const {
+    return fmt::format("{} | {} | {} | commit {}", machine, date, cpu, commit);
+  }
+};
+
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -528,8 +536,8 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
     j["runs"].push_back({{"problem", r.problem},
                          {"n_target", r.n_target},
                          {"n_nodes", r.n_nodes},
-                         {"method", to_string(r.method)},
-                         {"precision", to_string(r.precision)},
+                         {"method", r.method},
+                         {"precision", r.precision},
                          {"label", r.label},
                          {"order", r.order},
                          {"seed", r.seed},

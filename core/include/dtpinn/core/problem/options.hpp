@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace dtpinn::core {
 
@@ -100,7 +101,7 @@ constexpr auto option_table<CpuKernel>() {
 }
 
 /// The name of a value ("?" for a value outside the table, which a cast could make).
-template <class E>
+template <class E, class = std::enable_if_t<std::is_enum_v<E>>>
 const char* to_string(E value) {
   for (const auto& row : option_table<E>())
     if (row.value == value) return row.name;
