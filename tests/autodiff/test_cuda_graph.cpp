@@ -76,6 +76,7 @@ TEST(CudaGraphStep, ReplayMatchesEagerSteps) {
   Problem eager(u0, f0), graphed(u0, f0);
   // Gradients exist (zeroed) before capture so that backward accumulates in place.
   for (Problem* p : {&eager, &graphed}) p->u.mutable_grad() = torch::zeros_like(p->u);
+  graphed.op.prepare(0);  // cuSPARSE handles and buffers before any capture (so would warm-up)
   const int warmup = 2;
   CudaGraphStep step([&] { graphed.step(); }, warmup);
   step.capture();  // warmup + 1 steps

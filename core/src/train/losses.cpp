@@ -79,6 +79,11 @@ class DtPinnLoss : public Loss {
     }
     b_.L = &L_;
     b_.B = &B_;
+    // The shapes every epoch applies L, B (and L^T, B^T) to, prepared now: on CUDA the first
+    // use then allocates nothing inside a captured training step (u [nodes] or [nodes, S]).
+    const std::int64_t k = b_.pde == PdeKind::heat ? b_.slices : 0;
+    L_.prepare(k);
+    B_.prepare(k);
     b_.tangent = tangent;
     names_ = loss_term_names(b_.pde);
   }

@@ -8,7 +8,9 @@
 //   - its inputs and outputs are tensors allocated before capture and updated in place
 //     (copy_ new data into them between replays); zero gradients in place
 //     (zero_grad(set_to_none = false)), never by dropping them;
-//   - the same shapes every replay; any allocation it makes comes from the graph's private pool.
+//   - the same shapes every replay; any allocation it makes comes from the graph's private pool;
+//   - nothing made on first use inside it: the warm-up steps make cuSPARSE handles and buffers
+//     (or SparseOperator::prepare does); a first use inside the capture throws.
 // Compiles with or without CUDA; without it every method throws std::runtime_error.
 #include <functional>
 #include <memory>
