@@ -1,9 +1,10 @@
 // The device optimisers' CUDA-specific paths: DeviceAdam's scalar dtypes for ATen's fused
-// kernel (fp32 lr and step count on CUDA, the parameters' dtype elsewhere) and the fused fp64
-// CUDA kernel against the composite update. The dtype rules run everywhere; the rest skips
-// without a GPU.
+// kernel (fp32 lr and step count on CUDA, the parameters' dtype elsewhere), the fused fp64
+// CUDA kernel against the composite update, and DeviceLbfgs::run using its CUDA graph when
+// each call runs one iteration. The dtype rules run everywhere; the rest skips without a GPU.
 #include <dtpinn/autodiff/cuda_graph.hpp>
 #include <dtpinn/core/device_adam.hpp>
+#include <dtpinn/core/device_lbfgs.hpp>
 #include <dtpinn/core/flat_parameters.hpp>
 
 #include <torch/torch.h>
@@ -19,6 +20,8 @@ namespace {
 using dtpinn::core::adam_scalar_dtype;
 using dtpinn::core::DeviceAdam;
 using dtpinn::core::DeviceAdamOptions;
+using dtpinn::core::DeviceLbfgs;
+using dtpinn::core::DeviceLbfgsOptions;
 using dtpinn::core::FlatParameters;
 
 torch::nn::Sequential make_mlp(std::uint64_t seed, torch::Device device) {
@@ -100,6 +103,41 @@ TEST(DeviceOptimCuda, FusedAdamWithFp64ParametersMatchesComposite) {
   EXPECT_EQ(fused.step_count().item<double>(), 50.0);
   std::printf("[ info ] fused CUDA Adam (fp64 params) vs composite, 50 steps: max rel dev %.3g\n",
               worst);
+}
+
+// max_iter = 1: run() does one iteration per call. The first call is the warm-up, then the
+// graph is captured and replayed: the iterates follow the eager run exactly.
+TEST(DeviceOptimCuda, LbfgsRunUsesItsGraphWithOneIterationPerCall) {
+  DTPINN_REQUIRE_CUDA_GRAPHS();
+  const torch::Device dev(torch::kCUDA);
+  torch::manual_seed(6);
+  const auto x = (torch::rand({64, 2}, torch::kFloat64) * 2 - 1).to(dev);
+  auto net_g = make_mlp(12, dev), net_e = make_mlp(12, dev);
+  FlatParameters flat_g(*net_g), flat_e(*net_e);
+  DeviceLbfgsOptions o;
+  o.lr = 0.2;
+  o.history_size = 8;
+  o.check_every = 1;
+  o.use_cuda_graph = true;
+  DeviceLbfgs opt_g(flat_g, o);
+  o.use_cuda_graph = false;
+  DeviceLbfgs opt_e(flat_e, o);
+  auto closure = [&x](FlatParameters& flat, torch::nn::Sequential& net) {
+    return [&x, f = &flat, n = &net] {
+      f->zero_grad();
+      auto l = fit_loss(*n, x);
+      l.backward();
+      return l;
+    };
+  };
+  for (int call = 0; call < 12; ++call) {
+    opt_g.run(closure(flat_g, net_g), 1);
+    opt_e.run(closure(flat_e, net_e), 1);
+    EXPECT_TRUE(opt_g.graph_captured()) << "call " << call;
+    ASSERT_LT(rel_dev(flat_g.values(), flat_e.values()), 1e-12) << "call " << call;
+  }
+  EXPECT_EQ(opt_g.status().iterations, 12);
+  EXPECT_FALSE(opt_e.graph_captured());
 }
 
 }  // namespace

@@ -106,10 +106,12 @@ class DeviceOptimiser {
       ao.lr = t.adam_lr;
       adam_ = std::make_unique<DeviceAdam>(flat_, ao);
       if (graphs)
-        graph_ = std::make_unique<autodiff::CudaGraphStep>([this] {
-          last_loss_.copy_(closure());
-          adam_->step();
-        });
+        graph_ = std::make_unique<autodiff::CudaGraphStep>(
+            [this] {
+              last_loss_.copy_(closure());
+              adam_->step();
+            },
+            1);
     }
   }
 
@@ -120,7 +122,11 @@ class DeviceOptimiser {
       return lbfgs_->loss();
     }
     if (graph_) {
-      graph_->replay();
+      // One Adam step per epoch, the first included: it is the warm-up before the capture.
+      if (graph_->captured())
+        graph_->replay();
+      else
+        graph_->warm_up_and_capture();
     } else {
       last_loss_.copy_(closure());
       adam_->step();
