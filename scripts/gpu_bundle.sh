@@ -127,4 +127,5 @@ if [ "$bytes" -gt $((max_mb * 1048576)) ]; then
   log "too big: over $max_mb MiB (DTPINN_BUNDLE_MAX_MB)"
   exit 1
 fi
-log "carry it with the device tool: carry [\"$(basename "$bundle")\"], command scripts/gpu_check.sh"
+log "device tool run: command scripts/gpu_check.sh, carry [\"$(basename "$bundle")\", \".deps/debs\"]" \
+  "(.deps/debs: scripts/fetch_gpu_deps.sh, only for the fallback build), timeout_s 600"
