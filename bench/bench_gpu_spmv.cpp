@@ -9,13 +9,17 @@
 // Measured (CUDA events, median of 15 batches of 50 calls; warm-up first):
 //   cusparse A x, cusparse A^T g, hand-written csr_spmv A x, cusparse SpMM k = 4, fused
 //   residual + square + reduce; "launch" = back-to-back launches on one stream, "graph" = the
-//   same 50 calls captured in a CUDA graph (launch overhead removed); "cold" = rotating over
-//   enough copies of A that they do not fit in L2 (device-memory traffic, the honest floor).
+//   same 50 calls captured in a CUDA graph (launch overhead removed); "cold" = one call on each
+//   of enough copies of A to fill L2 twice over (every copy is evicted before its next use:
+//   device-memory traffic, the honest floor). For small N that is hundreds of copies (the
+//   smallest L is ~0.23 MB, the H200's L2 50 MB); the cold batch holds one call per copy, and
+//   the copies share one cuSPARSE handle.
 // Floor = bytes of the CSR arrays + x + y / device-to-device copy bandwidth (read + write),
 // measured here on a 512 MiB copy.
 //
 // Without a CUDA device it prints "no CUDA device: ..." and exits 0 without writing results.
-// With one it writes bench/results/gpu_<device>.md (DTPINN_SOURCE_DIR) unless --no-write.
+// With one it writes bench/results/gpu_<device>.md (in source_dir()) or --out FILE, unless
+// --no-write.
 #if __has_include(<dtpinn/kernels/csr_operator.hpp>)
 #define DTPINN_BENCH_HAVE_KERNELS 1
 #include <dtpinn/kernels/csr_kernels.hpp>
@@ -31,6 +35,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
@@ -179,6 +184,13 @@ struct DeviceCsr {
   }
 };
 
+// The source tree: $DTPINN_SOURCE_DIR when set (a prebuilt binary run from another checkout,
+// as scripts/gpu_check.sh does on the GPU machine), else the one this was built from.
+std::string source_dir() {
+  const char* v = std::getenv("DTPINN_SOURCE_DIR");
+  return v && *v ? v : DTPINN_SOURCE_DIR;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -187,16 +199,17 @@ double median(std::vector<double> v) {
 constexpr int kBatch = 50;
 constexpr int kBatches = 15;
 
-// Median microseconds per call of `call(i)` (i = call index in the batch), launched eagerly or
-// replayed from a CUDA graph holding the whole batch.
-double time_us(cudaStream_t s, const std::function<void(int)>& call, bool graph) {
-  for (int i = 0; i < 2 * kBatch; ++i) call(i);  // warm-up: handles, buffers, module load
+// Median microseconds per call of `call(i)` (i = call index in the batch of `batch` calls),
+// launched eagerly or replayed from a CUDA graph holding the whole batch.
+double time_us(cudaStream_t s, const std::function<void(int)>& call, bool graph,
+               int batch = kBatch) {
+  for (int i = 0; i < 2 * batch; ++i) call(i);  // warm-up: handles, buffers, module load
   CK(cudaStreamSynchronize(s));
   cudaGraphExec_t exec = nullptr;
   cudaGraph_t gr = nullptr;
   if (graph) {
     CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-    for (int i = 0; i < kBatch; ++i) call(i);
+    for (int i = 0; i < batch; ++i) call(i);
     CK(cudaStreamEndCapture(s, &gr));
     CK(cudaGraphInstantiate(&exec, gr, 0));
     CK(cudaGraphLaunch(exec, s));
@@ -210,12 +223,12 @@ double time_us(cudaStream_t s, const std::function<void(int)>& call, bool graph)
     if (graph)
       CK(cudaGraphLaunch(exec, s));
     else
-      for (int i = 0; i < kBatch; ++i) call(i);
+      for (int i = 0; i < batch; ++i) call(i);
     CK(cudaEventRecord(e1, s));
     CK(cudaEventSynchronize(e1));
     float ms = 0;
     CK(cudaEventElapsedTime(&ms, e0, e1));
-    t.push_back(1000.0 * ms / kBatch);
+    t.push_back(1000.0 * ms / batch);
   }
   CK(cudaEventDestroy(e0));
   CK(cudaEventDestroy(e1));
@@ -260,8 +273,21 @@ std::string shell(const char* cmd) {
   return out;
 }
 
+// Bytes one SpMV moves at least: the CSR arrays, x and y.
+double spmv_bytes(const HostCsr& a) {
+  return 4.0 * (a.rows + 1) + 12.0 * a.nnz() + 8.0 * (a.rows + a.cols);
+}
+
+// Copies of an operator of `bytes` needed for a cold rotation: together twice the L2 size, so
+// that cycling through them evicts each before its next use. Not capped: 64 copies of the
+// smallest operator (0.23 MB) would sit in the H200's 50 MB L2.
+int cold_copies(double bytes, double l2_bytes) {
+  const double needed = std::ceil(2.0 * l2_bytes / bytes);
+  return static_cast<int>(std::clamp<double>(needed, 2.0, 1 << 16));
+}
+
 struct Row {
-  int n, p, rows, cols;
+  int n, p, rows, cols, copies;
   std::int64_t nnz;
   double floor_us;
   double sp_launch, sp_graph, sp_cold, spt_graph, custom_graph, custom_cold, spmm4_graph,
@@ -273,6 +299,7 @@ struct Row {
 int main(int argc, char** argv) {
   bool write = true;
   bool dry_run = false;
+  std::string out_path;  // default: bench/results/gpu_<device>.md in the source tree
   std::vector<int> sizes = {582, 828, 1663, 2180, 4977, 19638};
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--no-write") == 0) {
@@ -281,9 +308,11 @@ int main(int argc, char** argv) {
       dry_run = true;  // host only: build the operators, check and print them, no GPU
     } else if (std::strcmp(argv[i], "--quick") == 0) {
       sizes = {1663, 19638};
+    } else if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+      out_path = argv[++i];
     } else {
       std::cerr << "bench_gpu_spmv: unknown option " << argv[i]
-                << " (--no-write, --quick, --dry-run)\n";
+                << " (--no-write, --quick, --dry-run, --out FILE)\n";
       return 2;
     }
   }
@@ -305,11 +334,15 @@ int main(int argc, char** argv) {
           }
           bad += (e - b != stencil || !self || !sorted);
         }
+        // The cold rotation for an H200-sized L2 (50 MiB): the copies must hold twice the L2.
+        const double l2 = 50.0 * 1024 * 1024, bytes = spmv_bytes(a);
+        const int copies = cold_copies(bytes, l2);
         std::printf(
-            "N %5d p %d: Ni %5d Nb %4d, L %5lld x %5lld, nnz %7lld, %d nodes/row, %d bad rows\n", n,
-            p, ni, nb, static_cast<long long>(a.rows), static_cast<long long>(a.cols),
-            static_cast<long long>(a.nnz()), stencil, bad);
-        if (bad) return 1;
+            "N %5d p %d: Ni %5d Nb %4d, L %5lld x %5lld, nnz %7lld, %d nodes/row, %d bad rows, "
+            "%.3f MB, %d cold copies for a 50 MiB L2\n",
+            n, p, ni, nb, static_cast<long long>(a.rows), static_cast<long long>(a.cols),
+            static_cast<long long>(a.nnz()), stencil, bad, bytes / 1e6, copies);
+        if (bad || copies * bytes < 2 * l2) return 1;
       }
     }
     return 0;
@@ -343,18 +376,20 @@ int main(int argc, char** argv) {
         r.rows = static_cast<int>(a.rows);
         r.cols = static_cast<int>(a.cols);
         r.nnz = a.nnz();
-        const double bytes = 4.0 * (a.rows + 1) + 12.0 * a.nnz() + 8.0 * (a.rows + a.cols);
+        const double bytes = spmv_bytes(a);
         r.floor_us = 1e6 * bytes / bw;
         // Enough copies of A to overflow L2 twice: the cold measurement reads device memory.
-        const int copies = static_cast<int>(
-            std::clamp<double>(std::ceil(2.0 * prop.l2CacheSize / bytes), 1.0, 64.0));
+        const int copies = cold_copies(bytes, prop.l2CacheSize);
+        r.copies = copies;
         std::vector<std::unique_ptr<DeviceCsr> > da;
         std::vector<std::unique_ptr<k::CsrOperator> > ops;
         for (int c = 0; c < copies; ++c) {
           da.push_back(std::make_unique<DeviceCsr>(a));
-          ops.push_back(std::make_unique<k::CsrOperator>(da.back()->view));
+          ops.push_back(c == 0 ? std::make_unique<k::CsrOperator>(da.back()->view)
+                               : std::make_unique<k::CsrOperator>(da.back()->view, *ops[0]));
           ops.back()->prepare(0);
         }
+        const int cold_batch = std::max(kBatch, copies);  // one call per copy per replay
         DeviceCsr dat(at);
         k::CsrOperator opt(dat.view);
         std::mt19937_64 gen(7);
@@ -364,6 +399,8 @@ int main(int argc, char** argv) {
         for (auto& v : hx) v = u(gen);
         for (auto& v : hg) v = u(gen);
         DeviceBuffer x(hx), g(hg), y(8 * 4 * a.rows), z(8 * 4 * a.cols), out(8);
+        // The uploads ran on the legacy stream, which s (non-blocking) does not wait for.
+        CK(cudaDeviceSynchronize());
         k::CsrOperator& op = *ops[0];
         k::FusedResidual fused(a.rows, k::DataType::fp64);
         auto sp = [&](int) { op.spmv(x.ptr, y.ptr, s); };
@@ -381,20 +418,20 @@ int main(int argc, char** argv) {
         };
         r.sp_launch = time_us(s, sp, false);
         r.sp_graph = time_us(s, sp, true);
-        r.sp_cold = time_us(s, sp_cold, true);
+        r.sp_cold = time_us(s, sp_cold, true, cold_batch);
         r.spt_graph = time_us(s, spt, true);
         r.custom_graph = time_us(s, cu, true);
-        r.custom_cold = time_us(s, cu_cold, true);
+        r.custom_cold = time_us(s, cu_cold, true, cold_batch);
         r.spmm4_graph = time_us(s, mm, true);
         r.fused_graph = time_us(s, fu, true);
         rows.push_back(r);
         std::printf(
             "N %5d p %d: %5d x %5d nnz %7lld floor %5.2f us | cusparse %6.2f launch %6.2f graph "
-            "%6.2f cold | "
+            "%6.2f cold (%d copies) | "
             "A^T %6.2f | custom %6.2f graph %6.2f cold | spmm k=4 %6.2f | fused %6.2f us\n",
             r.n, r.p, r.rows, r.cols, static_cast<long long>(r.nnz), r.floor_us, r.sp_launch,
-            r.sp_graph, r.sp_cold, r.spt_graph, r.custom_graph, r.custom_cold, r.spmm4_graph,
-            r.fused_graph);
+            r.sp_graph, r.sp_cold, r.copies, r.spt_graph, r.custom_graph, r.custom_cold,
+            r.spmm4_graph, r.fused_graph);
         std::fflush(stdout);
       }
     }
@@ -404,7 +441,8 @@ int main(int argc, char** argv) {
     std::string safe = device;
     for (auto& c : safe)
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-    const std::string path = std::string(DTPINN_SOURCE_DIR) + "/bench/results/gpu_" + safe + ".md";
+    const std::string path =
+        out_path.empty() ? source_dir() + "/bench/results/gpu_" + safe + ".md" : out_path;
     std::ostringstream md;
     const std::time_t now = std::time(nullptr);
     char date[64];
@@ -416,30 +454,29 @@ int main(int argc, char** argv) {
        << "- GPU: " << device << ", " << prop.multiProcessorCount << " SMs, L2 "
        << prop.l2CacheSize / 1e6 << " MB; device-to-device copy " << bw / 1e9
        << " GB/s (read + write, 512 MiB, median of 10)\n"
-       << "- command: `" << argv[0] << "` (scripts/gpu_test.sh bench)\n"
+       << "- command: `" << argv[0] << "` (scripts/gpu_check.sh, or scripts/gpu_test.sh bench)\n"
        << "- date: " << date << "\n- commit: "
-       << shell(
-              ("git -C '" + std::string(DTPINN_SOURCE_DIR) + "' rev-parse --short HEAD 2>/dev/null")
-                  .c_str())
+       << shell(("git -C '" + source_dir() + "' rev-parse --short HEAD 2>/dev/null").c_str())
        << "\n\n"
        << "Operators: RBF-FD-shaped L, (Ni + Nb) x (Ni + 2 Nb), n = 31/43/57 nearest nodes per row "
           "(p = 3/4/5), unit-disk nodes, fp64 values, int32 indices. Floor = (CSR arrays + x + y) "
           "bytes / copy bandwidth. Times: microseconds per call, median of 15 batches of 50 calls "
           "(CUDA events). launch = back-to-back launches; graph = the batch replayed from a CUDA "
-          "graph; cold = rotating over copies of A that overflow L2 (device-memory traffic).\n\n"
+          "graph; cold = one call on each of `copies` copies of A (together twice the L2 size) "
+          "per replay, so every call reads A from device memory.\n\n"
        << "| N | p | rows x cols | nnz | floor us | cuSPARSE launch | cuSPARSE graph | cuSPARSE "
           "cold "
-          "| cold / floor | A^T graph | custom graph | custom cold | SpMM k=4 graph | fused "
-          "residual graph |\n"
-       << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+          "| cold / floor | copies | A^T graph | custom graph | custom cold | SpMM k=4 graph | "
+          "fused residual graph |\n"
+       << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     char line[512];
     for (const Row& r : rows) {
       std::snprintf(line, sizeof line,
-                    "| %d | %d | %d x %d | %lld | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | "
-                    "%.2f | %.2f | %.2f |\n",
+                    "| %d | %d | %d x %d | %lld | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f | "
+                    "%.2f | %.2f | %.2f | %.2f |\n",
                     r.n, r.p, r.rows, r.cols, static_cast<long long>(r.nnz), r.floor_us,
-                    r.sp_launch, r.sp_graph, r.sp_cold, r.sp_cold / r.floor_us, r.spt_graph,
-                    r.custom_graph, r.custom_cold, r.spmm4_graph, r.fused_graph);
+                    r.sp_launch, r.sp_graph, r.sp_cold, r.sp_cold / r.floor_us, r.copies,
+                    r.spt_graph, r.custom_graph, r.custom_cold, r.spmm4_graph, r.fused_graph);
       md << line;
     }
     dtpinn::nodegen::AtomicFile file(path);

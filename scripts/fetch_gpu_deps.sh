@@ -24,6 +24,8 @@ PACKAGES=(
   libfmt-dev libfmt9                  # fmt
   libginac-dev libginac11 libcln-dev libcln6 libgmp-dev  # GiNaC + CLN (+ gmp.h)
   libmuparser-dev libmuparser2v5      # muParser
+  libgloo-dev                         # gloo headers: the distributed library (headers only;
+                                      # LibTorch ships gloo itself)
   pkgconf pkgconf-bin libpkgconf3     # pkg-config, in case the GPU machine has none
 )
 

@@ -9,6 +9,8 @@
 #   scripts/gpu_test.sh [all|build|test|bench]...   (default: all = build test bench)
 # Environment: BUILD_DIR (default build-device), JOBS (default nproc), DTPINN_PYTHON (default
 # python3), OUT (the device tool's output folder: logs and bench results are copied there),
+# TARGETS (build only these, e.g. for scripts/gpu_check.sh's fallback), GPU_LOGS (where the
+# logs are written, default BUILD_DIR/gpu-logs; gpu_check.sh points it into $OUT),
 # DTPINN_DEPS_ONLY=1 (verification on a machine that HAS the packages: ignore the system's
 # /usr prefix and pkg-config path so only .deps is used; configure only).
 # Exit status: non-zero if the build fails, a test fails, or a GPU test skipped on a machine
@@ -22,7 +24,7 @@ PY=${DTPINN_PYTHON:-python3}
 PY=$(command -v "$PY" || echo "$PY")
 DEPS=$SRC/.deps
 ROOT=$DEPS/root
-LOGS=$BUILD_DIR/gpu-logs
+LOGS=${GPU_LOGS:-$BUILD_DIR/gpu-logs}
 export CMAKE_POLICY_VERSION_MINIMUM=3.5  # CMake 4 and older package config files
 log() { printf '[gpu_test] %s\n' "$*"; }
 save() { if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp -f "$@" "$OUT"/ 2>/dev/null || true; fi; }
@@ -108,9 +110,11 @@ do_build() {
       "$BUILD_DIR/CMakeCache.txt" | tee "$LOGS/deps.txt"
     return 0
   fi
-  log "build (-j$JOBS)"
+  local targets=()
+  [ -n "${TARGETS:-}" ] && read -r -a targets <<<"--target $TARGETS"
+  log "build (-j$JOBS) ${TARGETS:-everything}"
   set +e
-  cmake --build "$BUILD_DIR" -j"$JOBS" 2>&1 | tee "$LOGS/build.log" | grep -E "error|warning:|Building CUDA|Linking|FAILED" | tail -200
+  cmake --build "$BUILD_DIR" "${targets[@]}" -j"$JOBS" 2>&1 | tee "$LOGS/build.log" | grep -E "error|warning:|Building CUDA|Linking|FAILED" | tail -200
   local rc=${PIPESTATUS[0]}
   set -e
   save "$LOGS"/*.log "$LOGS/machine.txt"

@@ -104,6 +104,13 @@ void check_input(const CsrTensors& a, const at::Tensor& u, const char* what) {
                                             what, u.device().str(), a.values.device().str()));
 }
 
+#ifdef DTPINN_HAVE_CUDA
+detail::CudaSpmvState& cuda_state(SparseOperator::Backend& b) {
+  std::call_once(b.cuda_once, [&] { b.cuda = detail::make_cuda_state(b.a, b.at); });
+  return *b.cuda;
+}
+#endif
+
 /// out = M u for one of the two stored matrices of `b`.
 at::Tensor spmv(SparseOperator::Backend& b, bool transpose, const at::Tensor& u_in) {
   const CsrTensors& m = transpose ? b.at : b.a;
@@ -118,8 +125,7 @@ at::Tensor spmv(SparseOperator::Backend& b, bool transpose, const at::Tensor& u_
   }
 #ifdef DTPINN_HAVE_CUDA
   if (u.is_cuda()) {
-    std::call_once(b.cuda_once, [&] { b.cuda = detail::make_cuda_state(b.a, b.at); });
-    detail::spmv_cuda(*b.cuda, transpose, u, out);
+    detail::spmv_cuda(cuda_state(b), transpose, u, out);
     return out;
   }
 #endif
@@ -231,6 +237,13 @@ at::Tensor SparseOperator::multiply_transpose(const at::Tensor& g) const {
 
 at::Tensor SparseOperator::apply(const at::Tensor& u) const {
   return SpmvFunction::apply(u, c10::make_intrusive<BackendHolder>(backend_), false);
+}
+
+void SparseOperator::prepare(std::int64_t k) const {
+  if (k < 0) throw std::invalid_argument(fmt::format("SparseOperator::prepare: k = {} < 0", k));
+#ifdef DTPINN_HAVE_CUDA
+  if (a_.values.is_cuda()) detail::prepare_cuda(cuda_state(*backend_), k);
+#endif
 }
 
 }  // namespace dtpinn::autodiff

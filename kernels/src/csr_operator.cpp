@@ -3,13 +3,16 @@
 // Graph capture: every apply only sets the stream, points the cached dense descriptors at the
 // caller's arrays (host-side), and calls cusparseSpMV/SpMM with host-side alpha/beta and a
 // preallocated buffer: nothing synchronises the host or allocates, so a warmed-up (or
-// prepare()d) operator can be captured in a CUDA graph.
+// prepare()d) operator can be captured in a CUDA graph. A first use of a shape inside a
+// capture would allocate: it throws instead (capture.hpp).
+#include <dtpinn/kernels/capture.hpp>
 #include <dtpinn/kernels/csr_operator.hpp>
 #include <dtpinn/kernels/error.hpp>
 
 #include <cusparse.h>
 
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -25,9 +28,23 @@ cudaDataType cuda_type(DataType t) {
 #define DTPINN_CUDA(call) check_cuda(call, #call)
 
 // Deterministic CSR algorithms: results are reproducible run to run (the paper's experiments
-// are reproducible for a seed; so are ours).
+// are reproducible for a seed; so are ours). cuSPARSE documents CSR_ALG2 as the SpMV and the
+// row-major SpMM algorithm with bit-wise reproducible results; row-major is the layout of
+// LibTorch's contiguous [cols, k] (the heat equation's time slices). Column-major, used only
+// by tests and benchmarks, keeps CSR_ALG1, the column-major algorithm (no determinism claimed).
 constexpr cusparseSpMVAlg_t kSpmvAlg = CUSPARSE_SPMV_CSR_ALG2;
-constexpr cusparseSpMMAlg_t kSpmmAlg = CUSPARSE_SPMM_ALG_DEFAULT;
+
+cusparseSpMMAlg_t spmm_alg(DenseLayout layout) {
+  return layout == DenseLayout::row_major ? CUSPARSE_SPMM_CSR_ALG2 : CUSPARSE_SPMM_CSR_ALG1;
+}
+
+using Handle = std::shared_ptr<cusparseContext>;
+
+Handle make_handle() {
+  cusparseHandle_t h = nullptr;
+  DTPINN_CUSPARSE(cusparseCreate(&h));
+  return Handle(h, [](cusparseHandle_t p) { cusparseDestroy(p); });
+}
 
 // Descriptors and buffer for one dense shape (k == 0: vectors for SpMV).
 struct DenseSlot {
@@ -55,7 +72,7 @@ struct DenseSlot {
 
 struct CsrOperator::Impl {
   CsrView a;
-  cusparseHandle_t handle = nullptr;
+  Handle handle;  // shared by operators made with the sharing constructor
   cusparseSpMatDescr_t mat = nullptr;
   // Key: (k, layout); k == 0 is the SpMV slot. std::map: stable addresses, few entries.
   std::map<std::pair<std::int64_t, int>, DenseSlot> slots;
@@ -68,7 +85,6 @@ struct CsrOperator::Impl {
   ~Impl() {
     slots.clear();
     if (mat) cusparseDestroySpMat(mat);
-    if (handle) cusparseDestroy(handle);
   }
 
   const void* scalar(double v, bool is_alpha) {
@@ -78,6 +94,16 @@ struct CsrOperator::Impl {
     }
     (is_alpha ? alpha32 : beta32) = static_cast<float>(v);
     return is_alpha ? static_cast<const void*>(&alpha32) : &beta32;
+  }
+
+  // The slot of an apply: a first use of (k, layout) allocates, refused inside a capture.
+  DenseSlot& slot_for_apply(std::int64_t k, DenseLayout layout, cudaStream_t stream) {
+    const auto it = slots.find(std::make_pair(k, static_cast<int>(layout)));
+    if (it != slots.end()) return it->second;
+    refuse_during_capture(
+        stream, k == 0 ? std::string("CsrOperator::spmv (first call)")
+                       : "CsrOperator::spmm (first call with k = " + std::to_string(k) + ")");
+    return slot(k, layout);
   }
 
   DenseSlot& slot(std::int64_t k, DenseLayout layout) {
@@ -94,8 +120,8 @@ struct CsrOperator::Impl {
       if (k == 0) {
         DTPINN_CUSPARSE(cusparseCreateDnVec(&s.x_vec, a.cols, dummy, t));
         DTPINN_CUSPARSE(cusparseCreateDnVec(&s.y_vec, a.rows, dummy, t));
-        DTPINN_CUSPARSE(cusparseSpMV_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE, one, mat,
-                                                s.x_vec, zero, s.y_vec, t, kSpmvAlg,
+        DTPINN_CUSPARSE(cusparseSpMV_bufferSize(handle.get(), CUSPARSE_OPERATION_NON_TRANSPOSE, one,
+                                                mat, s.x_vec, zero, s.y_vec, t, kSpmvAlg,
                                                 &s.buffer_bytes));
       } else {
         const bool row = layout == DenseLayout::row_major;
@@ -104,9 +130,9 @@ struct CsrOperator::Impl {
             cusparseCreateDnMat(&s.x_mat, a.cols, k, row ? k : a.cols, dummy, t, order));
         DTPINN_CUSPARSE(
             cusparseCreateDnMat(&s.y_mat, a.rows, k, row ? k : a.rows, dummy, t, order));
-        DTPINN_CUSPARSE(cusparseSpMM_bufferSize(handle, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                                CUSPARSE_OPERATION_NON_TRANSPOSE, one, mat, s.x_mat,
-                                                zero, s.y_mat, t, kSpmmAlg, &s.buffer_bytes));
+        DTPINN_CUSPARSE(cusparseSpMM_bufferSize(
+            handle.get(), CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE, one,
+            mat, s.x_mat, zero, s.y_mat, t, spmm_alg(layout), &s.buffer_bytes));
       }
       if (s.buffer_bytes > 0) DTPINN_CUDA(cudaMalloc(&s.buffer, s.buffer_bytes));
     } catch (...) {
@@ -117,11 +143,18 @@ struct CsrOperator::Impl {
   }
 };
 
-CsrOperator::CsrOperator(const CsrView& a) : impl_(std::make_unique<Impl>()) {
+CsrOperator::CsrOperator(const CsrView& a) : CsrOperator(a, nullptr) {}
+
+CsrOperator::CsrOperator(const CsrView& a, const CsrOperator& share_handle_of)
+    : CsrOperator(a, &share_handle_of) {}
+
+CsrOperator::CsrOperator(const CsrView& a, const CsrOperator* share)
+    : impl_(std::make_unique<Impl>()) {
   validate(a);
   impl_->a = a;
   if (impl_->empty()) return;  // nothing to multiply: applies write zeros (or scale y)
-  DTPINN_CUSPARSE(cusparseCreate(&impl_->handle));
+  impl_->handle =
+      share && share->impl_ && share->impl_->handle ? share->impl_->handle : make_handle();
   DTPINN_CUSPARSE(cusparseCreateCsr(
       &impl_->mat, a.rows, a.cols, a.nnz, const_cast<std::int32_t*>(a.row_ptr),
       const_cast<std::int32_t*>(a.col_idx), const_cast<void*>(a.values), CUSPARSE_INDEX_32I,
@@ -162,14 +195,14 @@ void CsrOperator::spmv(const void* x, void* y, cudaStream_t stream, double alpha
   if (m.a.rows == 0) return;
   check_pointers(m.a.cols == 0 ? y : x, y, "spmv");
   if (m.empty()) return scale_output(y, m.a.rows, m.a.dtype, beta, stream);
-  DenseSlot& s = m.slot(0, DenseLayout::row_major);
-  DTPINN_CUSPARSE(cusparseSetStream(m.handle, stream));
+  DenseSlot& s = m.slot_for_apply(0, DenseLayout::row_major, stream);
+  DTPINN_CUSPARSE(cusparseSetStream(m.handle.get(), stream));
   DTPINN_CUSPARSE(cusparseDnVecSetValues(s.x_vec, const_cast<void*>(x)));
   DTPINN_CUSPARSE(cusparseDnVecSetValues(s.y_vec, y));
   const void* pa = m.scalar(alpha, true);
   const void* pb = m.scalar(beta, false);
-  DTPINN_CUSPARSE(cusparseSpMV(m.handle, CUSPARSE_OPERATION_NON_TRANSPOSE, pa, m.mat, s.x_vec, pb,
-                               s.y_vec, cuda_type(m.a.dtype), kSpmvAlg, s.buffer));
+  DTPINN_CUSPARSE(cusparseSpMV(m.handle.get(), CUSPARSE_OPERATION_NON_TRANSPOSE, pa, m.mat, s.x_vec,
+                               pb, s.y_vec, cuda_type(m.a.dtype), kSpmvAlg, s.buffer));
 }
 
 void CsrOperator::spmm(const void* x, void* y, std::int64_t k, DenseLayout layout,
@@ -182,15 +215,15 @@ void CsrOperator::spmm(const void* x, void* y, std::int64_t k, DenseLayout layou
   if (m.a.rows == 0) return;
   check_pointers(m.a.cols == 0 ? y : x, y, "spmm");
   if (m.empty()) return scale_output(y, m.a.rows * k, m.a.dtype, beta, stream);
-  DenseSlot& s = m.slot(k, layout);
-  DTPINN_CUSPARSE(cusparseSetStream(m.handle, stream));
+  DenseSlot& s = m.slot_for_apply(k, layout, stream);
+  DTPINN_CUSPARSE(cusparseSetStream(m.handle.get(), stream));
   DTPINN_CUSPARSE(cusparseDnMatSetValues(s.x_mat, const_cast<void*>(x)));
   DTPINN_CUSPARSE(cusparseDnMatSetValues(s.y_mat, y));
   const void* pa = m.scalar(alpha, true);
   const void* pb = m.scalar(beta, false);
-  DTPINN_CUSPARSE(cusparseSpMM(m.handle, CUSPARSE_OPERATION_NON_TRANSPOSE,
+  DTPINN_CUSPARSE(cusparseSpMM(m.handle.get(), CUSPARSE_OPERATION_NON_TRANSPOSE,
                                CUSPARSE_OPERATION_NON_TRANSPOSE, pa, m.mat, s.x_mat, pb, s.y_mat,
-                               cuda_type(m.a.dtype), kSpmmAlg, s.buffer));
+                               cuda_type(m.a.dtype), spmm_alg(layout), s.buffer));
 }
 
 void CsrOperator::prepare(std::int64_t k, DenseLayout layout) {

@@ -39,6 +39,7 @@ TEST(CudaGraphStep, RejectsBadArgumentsOrReportsNoCuda) {
   if (!torch::cuda::is_available()) {
     CudaGraphStep step([] {});
     EXPECT_THROW(step.capture(), std::runtime_error);
+    EXPECT_THROW(step.warm_up_and_capture(), std::runtime_error);
     EXPECT_FALSE(step.captured());
   }
 #else
@@ -76,6 +77,7 @@ TEST(CudaGraphStep, ReplayMatchesEagerSteps) {
   Problem eager(u0, f0), graphed(u0, f0);
   // Gradients exist (zeroed) before capture so that backward accumulates in place.
   for (Problem* p : {&eager, &graphed}) p->u.mutable_grad() = torch::zeros_like(p->u);
+  graphed.op.prepare(0);  // cuSPARSE handles and buffers before any capture (so would warm-up)
   const int warmup = 2;
   CudaGraphStep step([&] { graphed.step(); }, warmup);
   step.capture();  // warmup + 1 steps
@@ -90,6 +92,31 @@ TEST(CudaGraphStep, ReplayMatchesEagerSteps) {
   EXPECT_LE(diff, 1e-12 * std::max(1.0, moved));
   step.reset();
   EXPECT_FALSE(step.captured());
+}
+
+// warm_up_and_capture() is capture() without the final replay: warmup steps, then a graph
+// whose replays continue the same sequence (what DeviceLbfgs::run relies on with max_iter 1).
+TEST(CudaGraphStep, WarmUpAndCaptureTakesOnlyTheWarmUpSteps) {
+  if (!torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device: torch::cuda::is_available() is false";
+  torch::manual_seed(8);
+  const auto u0 = torch::randn({3000}, torch::dtype(torch::kDouble).device(torch::kCUDA));
+  const auto f0 = torch::randn({3000}, torch::dtype(torch::kDouble).device(torch::kCUDA));
+  Problem eager(u0, f0), graphed(u0, f0);
+  for (Problem* p : {&eager, &graphed}) p->u.mutable_grad() = torch::zeros_like(p->u);
+  CudaGraphStep step([&] { graphed.step(); }, 1);
+  step.warm_up_and_capture();
+  EXPECT_TRUE(step.captured());
+  eager.step();
+  torch::cuda::synchronize();
+  EXPECT_LE((graphed.u - eager.u).abs().max().item<double>(), 1e-12) << "after the warm-up";
+  for (int i = 0; i < 5; ++i) {
+    step.replay();
+    eager.step();
+  }
+  torch::cuda::synchronize();
+  EXPECT_GT((eager.u - u0).abs().max().item<double>(), 1e-3);
+  EXPECT_LE((graphed.u - eager.u).abs().max().item<double>(), 1e-12) << "after 5 replays";
 }
 
 }  // namespace

@@ -8,10 +8,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
+#include <stdexcept>
+#include <string>
 #ifdef DTPINN_HAVE_CUDA
 #include "../../autodiff/src/spmv_backend.hpp"  // the private back end: fused residual
 
+#include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -152,6 +156,60 @@ TEST(CudaSparseOperator, FusedResidualMatchesCpu) {
   }
 }
 #endif
+
+#ifdef DTPINN_HAVE_CUDA
+// What `call` throws inside a LibTorch graph capture on a side stream ("" if nothing). A kernel
+// is captured after it so that the capture, which the refusal must leave valid, is not empty.
+std::string refusal_in_capture(const std::function<void()>& call, torch::Tensor& scratch) {
+  const c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool());
+  at::cuda::CUDAGraph graph;
+  graph.capture_begin();
+  std::string what;
+  try {
+    call();
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  scratch.mul_(2.0);
+  graph.capture_end();
+  return what;
+}
+
+// First uses allocate (handles, a new k's work buffer): inside a capture they are refused with
+// an error that says what to do, instead of invalidating the capture; prepared, they capture.
+TEST(CudaSparseOperator, FirstUseInsideCaptureIsRefusedUnlessPrepared) {
+  DTPINN_REQUIRE_CUDA();
+  const CsrMatrix m = stencil_csr(400, 430, 31, 13);
+  const auto o = torch::TensorOptions().dtype(torch::kDouble);
+  const SparseOperator cpu(m, o);
+  const SparseOperator gpu(m, o.device(torch::kCUDA));
+  const auto u = torch::randn({m.cols, 3}, o).cuda();
+  auto scratch = torch::ones({8}, o.device(torch::kCUDA));
+  const auto handles = refusal_in_capture([&] { gpu.multiply(u); }, scratch);
+  EXPECT_NE(handles.find("first CUDA use"), std::string::npos) << handles;
+  EXPECT_NE(handles.find("prepare"), std::string::npos) << handles;
+  gpu.prepare(0);  // handles and the SpMV buffers, not k = 3
+  const auto width = refusal_in_capture([&] { gpu.multiply(u); }, scratch);
+  EXPECT_NE(width.find("k = 3"), std::string::npos) << width;
+  gpu.prepare(3);
+  (void)gpu.multiply(u);  // warm-up: cuSPARSE's first launches stay out of the capture
+  torch::Tensor y;
+  EXPECT_EQ(refusal_in_capture([&] { y = gpu.multiply(u); }, scratch), "");
+  torch::cuda::synchronize();
+  EXPECT_EQ(scratch[0].item<double>(), 1.0) << "captured work ran without a replay";
+  EXPECT_THROW(gpu.prepare(-1), std::invalid_argument);
+}
+#endif
+
+TEST(SparseOperatorPrepare, IsANoOpOnTheCpuAndRejectsNegativeK) {
+  const CsrMatrix m = stencil_csr(50, 60, 5, 2);
+  const SparseOperator cpu(m, torch::TensorOptions().dtype(torch::kDouble));
+  EXPECT_NO_THROW(cpu.prepare(0));
+  EXPECT_NO_THROW(cpu.prepare(24));
+  EXPECT_THROW(cpu.prepare(-1), std::invalid_argument);
+  const auto u = torch::randn({m.cols}, torch::kDouble);
+  EXPECT_EQ(cpu.multiply(u).size(0), m.rows);
+}
 
 TEST(CudaSparseOperator, DeviceMismatchIsAnError) {
   DTPINN_REQUIRE_CUDA();

@@ -128,7 +128,16 @@ inline double rel_diff(const std::vector<double>& a, const std::vector<double>& 
   return static_cast<double>(std::sqrt(num) / std::sqrt(den));
 }
 
-/// Device array of T with host round trips; poisoned (all bytes 0xff: NaN) when made.
+/// Waits for all work on the device. The tests launch on a non-blocking stream, which does not
+/// order against the legacy default stream of cudaMemcpy / cudaMemset: a kernel could read an
+/// input before its upload (or poison) lands, and an upload could overwrite what a kernel still
+/// reads. Fencing on both sides makes every host round trip below complete and ordered.
+inline void device_fence() {
+  check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+}
+
+/// Device array of T with host round trips, each finished (on every stream) before it returns;
+/// poisoned (all bytes 0xff: NaN) when made. Not for use inside a CUDA graph capture.
 template <typename T>
 class DeviceArray {
  public:
@@ -147,18 +156,23 @@ class DeviceArray {
   DeviceArray& operator=(const DeviceArray&) = delete;
 
   void upload(const std::vector<T>& host) {
-    if (n_)
-      check_cuda(cudaMemcpy(ptr_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice),
-                 "cudaMemcpy");
+    if (!n_) return;
+    device_fence();
+    check_cuda(cudaMemcpy(ptr_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+    device_fence();  // pageable H2D copies may return before the data reaches the device
   }
   std::vector<T> download() const {
     std::vector<T> h(n_);
-    if (n_)
-      check_cuda(cudaMemcpy(h.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+    if (!n_) return h;
+    device_fence();
+    check_cuda(cudaMemcpy(h.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
     return h;
   }
   void poison() {
-    if (n_) check_cuda(cudaMemset(ptr_, 0xff, n_ * sizeof(T)), "cudaMemset");
+    if (!n_) return;
+    device_fence();
+    check_cuda(cudaMemset(ptr_, 0xff, n_ * sizeof(T)), "cudaMemset");
+    device_fence();  // cudaMemset is asynchronous to the host
   }
   T* get() const { return ptr_; }
   std::size_t size() const { return n_; }

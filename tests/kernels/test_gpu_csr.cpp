@@ -11,6 +11,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace dtpinn::kernels::test {
 namespace {
@@ -192,22 +195,78 @@ TEST_F(GpuCsr, FusedResidualFp32) {
   check_fused<float>(stream_, kTol32);
 }
 
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+// SpMV, the row-major SpMM of the heat equation (k = 24 slices, CSR_ALG2) and the fused residual.
 TEST_F(GpuCsr, ResultsAreBitwiseReproducible) {
   const HostCsr a = random_csr(3000, 3000, 50, 11);
+  const std::int64_t k = 24;
   DeviceCsr<double> da(a);
-  DeviceArray<double> dx(random_vector(a.cols, 12)), dy(a.rows), dr(a.rows), dout(1);
+  DeviceArray<double> dx(random_vector(a.cols, 12)), dX(random_vector(a.cols * k, 13)), dy(a.rows),
+      dY(a.rows * k), dr(a.rows), dout(1);
   CsrOperator op(da.view);
   FusedResidual fused(a.rows, DataType::fp64);
-  std::vector<double> y1, r1, y2, r2;
+  std::vector<double> y[2], Y[2], r[2];
   for (int rep = 0; rep < 2; ++rep) {
     op.spmv(dx.get(), dy.get(), stream_);
+    op.spmm(dX.get(), dY.get(), k, DenseLayout::row_major, stream_);
     fused.run(da.view, dx.get(), nullptr, dr.get(), dout.get(), 1, 1.0, stream_);
     sync();
-    (rep == 0 ? y1 : y2) = dy.download();
-    (rep == 0 ? r1 : r2) = dout.download();
+    y[rep] = dy.download();
+    Y[rep] = dY.download();
+    r[rep] = dout.download();
   }
-  EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(double)), 0);
-  EXPECT_EQ(r1[0], r2[0]);
+  EXPECT_TRUE(same_bits(y[0], y[1])) << "SpMV";
+  EXPECT_TRUE(same_bits(Y[0], Y[1])) << "SpMM row-major k = " << k;
+  EXPECT_EQ(r[0][0], r[1][0]) << "fused residual";
+  EXPECT_LE(rel_diff(Y[0], multiply(a, random_vector(a.cols * k, 13), k)), kTol64);
+}
+
+// Operators sharing one cuSPARSE handle (the benchmark's hundreds of copies of A) each give
+// their own matrix's product, and outlive the operator whose handle they share.
+TEST_F(GpuCsr, SharedHandleOperatorsAreIndependent) {
+  const HostCsr a = random_csr(400, 300, 20, 31), b = random_csr(400, 300, 20, 32);
+  const auto x = random_vector(300, 33);
+  DeviceCsr<double> da(a), db(b);
+  DeviceArray<double> dx(x), dy(400), dz(400);
+  auto first = std::make_unique<CsrOperator>(da.view);
+  CsrOperator second(db.view, *first);
+  first->spmv(dx.get(), dy.get(), stream_);
+  sync();  // its work buffer is freed with it
+  first.reset();
+  second.spmv(dx.get(), dz.get(), stream_);
+  sync();
+  EXPECT_LE(rel_diff(dy.download(), multiply(a, x)), kTol64);
+  EXPECT_LE(rel_diff(dz.download(), multiply(b, x)), kTol64);
+}
+
+// A first use inside a capture would cudaMalloc (invalidating it): refused with a clear error
+// before any CUDA call, so the capture itself stays valid and ends cleanly.
+TEST_F(GpuCsr, FirstUseInsideCaptureIsRefused) {
+  const HostCsr a = random_csr(300, 300, 20, 41);
+  DeviceCsr<double> da(a);
+  DeviceArray<double> dx(300 * 5), dy(300 * 5);
+  CsrOperator op(da.view);
+  op.prepare(0);
+  op.spmv(dx.get(), dy.get(), stream_);  // warm-up: cuSPARSE's first launch outside the capture
+  sync();
+  const std::size_t bytes = op.workspace_bytes();
+  check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeGlobal), "BeginCapture");
+  bool refused = false;
+  try {
+    op.spmm(dx.get(), dy.get(), 5, DenseLayout::row_major, stream_);
+  } catch (const std::runtime_error& e) {
+    refused = std::string(e.what()).find("prepare") != std::string::npos;
+  }
+  op.spmv(dx.get(), dy.get(), stream_);  // prepared: captured normally
+  cudaGraph_t graph = nullptr;
+  const cudaError_t end = cudaStreamEndCapture(stream_, &graph);
+  if (graph) cudaGraphDestroy(graph);
+  EXPECT_TRUE(refused) << "spmm with a new k inside a capture was not refused";
+  EXPECT_EQ(end, cudaSuccess) << cuda_error_message(end, "cudaStreamEndCapture");
+  EXPECT_EQ(op.workspace_bytes(), bytes) << "the refused call allocated";
 }
 
 // The apply path must be capturable: prepare(), capture SpMV + SpMM + fused residual into a
@@ -221,9 +280,15 @@ TEST_F(GpuCsr, CapturedInCudaGraph) {
   FusedResidual fused(a.rows, DataType::fp64);
   op.prepare(0);
   op.prepare(k, DenseLayout::row_major);
+  // Warm-up: the first launch of each kernel (cuSPARSE's and ours) loads its module and may
+  // set up library state, none of which belongs in a capture. Global mode, as LibTorch uses.
+  op.spmv(dx.get(), dy.get(), stream_);
+  op.spmm(dX.get(), dY.get(), k, DenseLayout::row_major, stream_);
+  fused.run(da.view, dx.get(), nullptr, dr.get(), dout.get(), 1, 1.0, stream_);
+  sync();
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
-  check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "BeginCapture");
+  check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeGlobal), "BeginCapture");
   op.spmv(dx.get(), dy.get(), stream_);
   op.spmm(dX.get(), dY.get(), k, DenseLayout::row_major, stream_);
   fused.run(da.view, dx.get(), nullptr, dr.get(), dout.get(), 1, 1.0, stream_);

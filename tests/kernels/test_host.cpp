@@ -1,4 +1,5 @@
 // Host-only tests of the kernels library: they run (and must pass) on a machine without a GPU.
+#include <dtpinn/kernels/capture.hpp>
 #include <dtpinn/kernels/csr_kernels.hpp>
 #include <dtpinn/kernels/csr_operator.hpp>
 #include <dtpinn/kernels/device.hpp>
@@ -125,6 +126,26 @@ TEST(KernelsHost, EntryPointsValidateBeforeTouchingTheDevice) {
   EXPECT_THROW(CsrOperator op(v), std::invalid_argument);
   EXPECT_THROW(csr_spmv(v, nullptr, nullptr, nullptr), std::invalid_argument);
   EXPECT_THROW(FusedResidual(-3, DataType::fp64), std::invalid_argument);
+}
+
+// The decision behind refuse_during_capture, for every answer cudaStreamIsCapturing can give.
+TEST(KernelsHost, CaptureRefusalOnlyWhileCapturing) {
+  EXPECT_EQ(capture_refusal(cudaSuccess, cudaStreamCaptureStatusNone, "op"), "");
+  const std::string active = capture_refusal(cudaSuccess, cudaStreamCaptureStatusActive, "op x");
+  EXPECT_TRUE(contains(active, "op x would allocate")) << active;
+  EXPECT_TRUE(contains(active, "prepare")) << active;
+  EXPECT_NE(capture_refusal(cudaSuccess, cudaStreamCaptureStatusInvalidated, "op"), "");
+  // The legacy stream while another (blocking) stream captures.
+  EXPECT_NE(capture_refusal(cudaErrorStreamCaptureImplicit, cudaStreamCaptureStatusNone, "op"), "");
+  // Not a capture: the allocation reports its own error.
+  EXPECT_EQ(capture_refusal(cudaErrorNoDevice, cudaStreamCaptureStatusActive, "op"), "");
+  EXPECT_EQ(capture_refusal(cudaErrorInsufficientDriver, cudaStreamCaptureStatusNone, "op"), "");
+}
+
+TEST(KernelsHost, RefuseDuringCaptureWithoutADeviceDoesNotThrow) {
+  if (device_available()) GTEST_SKIP() << "a CUDA device is present (the GPU tests cover this)";
+  EXPECT_NO_THROW(refuse_during_capture(nullptr, "op"));
+  (void)cudaGetLastError();  // leave no error behind for the next test
 }
 
 TEST(KernelsHost, ElementSizes) {

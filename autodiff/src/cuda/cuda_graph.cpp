@@ -36,6 +36,12 @@ CudaGraphStep::CudaGraphStep(std::function<void()> step, int warmup_iterations)
 CudaGraphStep::~CudaGraphStep() = default;
 
 void CudaGraphStep::capture() {
+  warm_up_and_capture();
+  // The captured call only recorded work: run it once so capture() acts like one step.
+  impl_->graph->replay();
+}
+
+void CudaGraphStep::warm_up_and_capture() {
   if (!cuda_graphs_available()) {
     throw std::runtime_error("CudaGraphStep: no CUDA device visible to LibTorch");
   }
@@ -65,8 +71,6 @@ void CudaGraphStep::capture() {
   at::cuda::CUDAEvent done;
   done.record(side);
   done.block(current);
-  // The captured call only recorded work: run it once so capture() acts like one step.
-  m.graph->replay();
 }
 
 void CudaGraphStep::replay() {

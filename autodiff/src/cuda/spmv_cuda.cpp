@@ -1,9 +1,11 @@
 // CUDA back end of SparseOperator: cuSPARSE (dtpinn_kernels) on LibTorch's current CUDA stream.
 // The operator's descriptors and work buffers are made once (make_cuda_state) and per column
-// count k on first use; later applies neither allocate nor synchronise the host, so a warmed-up
-// training step that uses them can be captured in a CUDA graph.
+// count k on first use or by prepare_cuda; later applies neither allocate nor synchronise the
+// host, so a warmed-up (or prepared) training step can be captured in a CUDA graph. A first use
+// inside a capture throws std::runtime_error (kernels/capture.hpp) instead of invalidating it.
 #include "../spmv_backend.hpp"
 
+#include <dtpinn/kernels/capture.hpp>
 #include <dtpinn/kernels/csr_kernels.hpp>
 #include <dtpinn/kernels/csr_operator.hpp>
 
@@ -64,7 +66,7 @@ struct CudaSpmvState {
   c10::Device device;
   kernels::CsrOperator op_a, op_at;
   kernels::CsrView view_a;
-  std::unique_ptr<kernels::FusedResidual> fused;  // made on first residual_sq_cuda
+  std::unique_ptr<kernels::FusedResidual> fused;  // made by prepare_cuda or the first use
   // A CsrOperator is single-threaded; autograd may run backward on its own device thread.
   std::mutex mutex;
 
@@ -86,7 +88,20 @@ std::shared_ptr<CudaSpmvState> make_cuda_state(const CsrTensors& a, const CsrTen
   }
   // cuSPARSE handles and descriptors belong to the device that is current when made.
   const c10::cuda::CUDAGuard guard(a.values.device());
+  kernels::refuse_during_capture(at::cuda::getCurrentCUDAStream().stream(),
+                                 "SparseOperator (first CUDA use: cuSPARSE handles)");
   return std::make_shared<CudaSpmvState>(a, at);
+}
+
+void prepare_cuda(CudaSpmvState& state, std::int64_t k) {
+  const c10::cuda::CUDAGuard guard(state.device);
+  const std::lock_guard<std::mutex> lock(state.mutex);
+  state.op_a.prepare(k);
+  state.op_at.prepare(k);
+  if (!state.fused) {
+    state.fused = std::make_unique<kernels::FusedResidual>(
+        state.a.rows, kernel_dtype(state.a.values.scalar_type()));
+  }
 }
 
 void spmv_cuda(CudaSpmvState& state, bool transpose, const at::Tensor& u, at::Tensor& out) {
@@ -148,6 +163,7 @@ void residual_sq_cuda(CudaSpmvState& state, const at::Tensor& u, const at::Tenso
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream(state.device.index()).stream();
   const std::lock_guard<std::mutex> lock(state.mutex);
   if (!state.fused) {
+    kernels::refuse_during_capture(stream, "SparseOperator residual (CUDA, first call)");
     state.fused = std::make_unique<kernels::FusedResidual>(m.rows, kernel_dtype(dtype));
   }
   state.fused->run(state.view_a, u.data_ptr(), f.defined() ? f.data_ptr() : nullptr, r.data_ptr(),

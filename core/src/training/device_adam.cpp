@@ -18,6 +18,10 @@ void require(bool ok, const std::string& what) {
 
 }  // namespace
 
+at::ScalarType adam_scalar_dtype(c10::DeviceType device, at::ScalarType params, bool fused) {
+  return fused && device == c10::DeviceType::CUDA ? at::kFloat : params;
+}
+
 DeviceAdam::DeviceAdam(FlatParameters& params, DeviceAdamOptions options)
     : params_(params), options_(options) {
   require(std::isfinite(options.lr) && options.lr > 0, "lr must be > 0");
@@ -28,9 +32,11 @@ DeviceAdam::DeviceAdam(FlatParameters& params, DeviceAdamOptions options)
   const auto& x = params_.values();
   m_ = at::zeros_like(x);
   v_ = at::zeros_like(x);
-  // The fused kernel wants fp32 / fp64 step counts on the parameters' device.
-  step_ = at::zeros({}, x.options());
-  lr_ = at::full({}, options.lr, x.options());
+  // On the parameters' device, so that step() reads nothing from the host (capturable).
+  const auto scalars =
+      x.options().dtype(adam_scalar_dtype(x.device().type(), x.scalar_type(), options.fused));
+  step_ = at::zeros({}, scalars);
+  lr_ = at::full({}, options.lr, scalars);
 }
 
 void DeviceAdam::set_lr(double lr) {

@@ -379,6 +379,10 @@ void DeviceLbfgs::reset_graph() {
   graph_loss_only_ = {};
 }
 
+bool DeviceLbfgs::graph_captured() const {
+  return graph_ && graph_->captured();
+}
+
 DeviceLbfgsStatus DeviceLbfgs::status() const {
   // One transfer of all scalars (a single sync).
   const auto packed =
@@ -410,18 +414,15 @@ DeviceLbfgsStatus DeviceLbfgs::run(const Closure& loss_and_grad, std::int64_t ma
   std::int64_t done = 0;
   while (done < max_iterations) {
     const auto block = std::min(options_.check_every, max_iterations - done);
-    std::int64_t i = 0;
-    while (i < block) {
-      if (graph && graph->captured()) {
+    for (std::int64_t i = 0; i < block; ++i) {
+      // The first iteration is the graph's warm-up step (one real step; the captured one is
+      // only recorded), so a graph is made even when each call runs one iteration (max_iter 1).
+      if (graph && graph->captured())
         graph->replay();
-        i += 1;
-      } else if (graph && block - i >= 2) {
-        graph->replay();  // the first replay captures: 1 warm-up step + the captured step
-        i += 2;
-      } else {
+      else if (graph)
+        graph->warm_up_and_capture();
+      else
         step(loss_and_grad, loss_only);
-        i += 1;
-      }
     }
     st = status();
     done = st.iterations - start;

@@ -69,6 +69,11 @@ class BlockLoss : public Loss {
       B_.emplace(*d.B, o);
       b.L = &*L_;
       b.B = &*B_;
+      // The shapes every epoch applies L, B (and L^T, B^T) to, prepared now: on CUDA the first
+      // use then allocates nothing inside a captured training step (u [nodes] or [nodes, S]).
+      const std::int64_t k = heat ? b.slices : 0;
+      L_->prepare(k);
+      B_->prepare(k);
       b.tangent = tangent;
       // Heat keeps [rows, S] even for a block of one slice.
       b.f = heat ? f : f.squeeze(1);

@@ -158,14 +158,16 @@ class DeviceAdamStepper : public Stepper {
     ao.lr = lr;
     adam_ = std::make_unique<DeviceAdam>(obj.flat(), ao);
     last_loss_ = torch::zeros({}, obj.flat().values().options());
-    if (graphs)
-      graph_ = std::make_unique<autodiff::CudaGraphStep>([this] { step(); });
+    if (graphs) graph_ = std::make_unique<autodiff::CudaGraphStep>([this] { step(); }, 1);
   }
   at::Tensor epoch() override {
-    if (graph_)
+    // One Adam step per epoch, the first included: it is the warm-up before the capture.
+    if (!graph_)
+      step();
+    else if (graph_->captured())
       graph_->replay();
     else
-      step();
+      graph_->warm_up_and_capture();
     return last_loss_;
   }
   void set_adam_lr(double lr) override { adam_->set_lr(lr); }

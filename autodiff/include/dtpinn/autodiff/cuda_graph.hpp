@@ -8,7 +8,9 @@
 //   - its inputs and outputs are tensors allocated before capture and updated in place
 //     (copy_ new data into them between replays); zero gradients in place
 //     (zero_grad(set_to_none = false)), never by dropping them;
-//   - the same shapes every replay; any allocation it makes comes from the graph's private pool.
+//   - the same shapes every replay; any allocation it makes comes from the graph's private pool;
+//   - nothing made on first use inside it: the warm-up steps make cuSPARSE handles and buffers
+//     (or SparseOperator::prepare does); a first use inside the capture throws.
 // Compiles with or without CUDA; without it every method throws std::runtime_error.
 #include <functional>
 #include <memory>
@@ -32,6 +34,10 @@ class CudaGraphStep {
   /// times eagerly, captures one more call, and replays it once; the current stream then waits.
   /// So capture() has the effect of warmup_iterations + 1 steps (warm-up steps are real steps).
   void capture();
+  /// capture() without its final replay: the effect of warmup_iterations steps only (the
+  /// captured call is recorded, not run). For callers that count steps one by one
+  /// (DeviceLbfgs::run with one iteration per call would otherwise never capture).
+  void warm_up_and_capture();
   /// Launches the captured graph on LibTorch's current CUDA stream: the effect of one step
   /// (captures first if needed, see capture()).
   void replay();
@@ -56,6 +62,9 @@ inline CudaGraphStep::CudaGraphStep(std::function<void()>, int) {
 }
 inline CudaGraphStep::~CudaGraphStep() = default;
 inline void CudaGraphStep::capture() {
+  throw std::runtime_error("CudaGraphStep: built without CUDA");
+}
+inline void CudaGraphStep::warm_up_and_capture() {
   throw std::runtime_error("CudaGraphStep: built without CUDA");
 }
 inline void CudaGraphStep::replay() {

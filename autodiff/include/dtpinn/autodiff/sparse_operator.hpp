@@ -47,6 +47,11 @@ class SparseOperator {
   at::Tensor multiply_transpose(const at::Tensor& g) const;
   /// y = A u, differentiable in u (the custom autograd function); backward is A^T grad.
   at::Tensor apply(const at::Tensor& u) const;
+  /// Makes now, outside any CUDA graph capture, what the first CUDA apply to u [cols] (k = 0) or
+  /// [cols, k] would make: cuSPARSE handles and descriptors, the work buffers of A and A^T for
+  /// this k, the fused residual's buffer. A first use inside a capture throws
+  /// std::runtime_error instead. No-op for a CPU operator; k < 0 throws std::invalid_argument.
+  void prepare(std::int64_t k = 0) const;
 
   /// Backend state (cuSPARSE descriptors and work buffers, created once on first CUDA use).
   struct Backend;

@@ -23,9 +23,17 @@ struct DeviceAdamOptions {
   double eps = 1e-8;
   double weight_decay = 0;
   /// Use ATen's fused multi-tensor Adam kernel (_fused_adam_, one kernel on CUDA) instead of
-  /// the composite in-place ops; same formula, rounding may differ in the last bits.
+  /// the composite in-place ops; same formula, rounding may differ in the last bits. On CUDA
+  /// the kernel takes lr and the step count in fp32 (see adam_scalar_dtype), so there lr is
+  /// rounded to fp32 whatever the parameters' dtype.
   bool fused = false;
 };
+
+/// dtype of DeviceAdam's step count and lr tensors: the parameters' own, except for the fused
+/// kernel on CUDA, which reads both through fp32 pointers whatever the parameters' dtype (an
+/// fp64 lr is refused, "expected scalar type Float"; an fp64 step count read as fp32 is 0, a
+/// zero bias correction). fp32 counts steps exactly up to 2^24.
+at::ScalarType adam_scalar_dtype(c10::DeviceType device, at::ScalarType params, bool fused);
 
 class DeviceAdam {
  public:
@@ -37,7 +45,7 @@ class DeviceAdam {
   /// Sets lr for the next steps (a device write, so schedules work with a captured graph).
   void set_lr(double lr);
   double lr() const { return options_.lr; }
-  /// Device scalar: number of steps taken (fp of the parameters' dtype).
+  /// Device scalar: number of steps taken (dtype: adam_scalar_dtype).
   const at::Tensor& step_count() const { return step_; }
   /// First and second moment buffers [P].
   const at::Tensor& exp_avg() const { return m_; }

@@ -111,9 +111,10 @@ class DeviceLbfgs {
 
   /// Runs up to max_iterations steps, reading status() every check_every iterations and stopping
   /// early when stalled. Returns the last status. With use_cuda_graph (CUDA tensors), the first
-  /// call captures step(closure) once (1 warm-up + 1 captured step) and every later call replays
-  /// that graph: the closures of the FIRST run() call are the ones replayed (they are copied and
-  /// kept); call reset_graph() after changing them or any shape.
+  /// iteration of the first call is an eager warm-up step after which step(closure) is captured
+  /// (recorded, not run); every later iteration, in this call or later ones (also with
+  /// max_iterations = 1), replays that graph: the closures of the FIRST run() call are the ones
+  /// replayed (they are copied and kept); call reset_graph() after changing them or any shape.
   DeviceLbfgsStatus run(const Closure& loss_and_grad, std::int64_t max_iterations,
                         const Closure& loss_only = {});
 
@@ -130,6 +131,8 @@ class DeviceLbfgs {
   void reset();
   /// Drops the captured graph of run() (the next run() captures again).
   void reset_graph();
+  /// Whether run() has captured its CUDA graph (false on the CPU or without use_cuda_graph).
+  bool graph_captured() const;
   ~DeviceLbfgs();
   DeviceLbfgs(const DeviceLbfgs&) = delete;  // the captured graph points at this object
   DeviceLbfgs& operator=(const DeviceLbfgs&) = delete;
