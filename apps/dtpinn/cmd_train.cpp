@@ -35,7 +35,7 @@ struct TrainArgs {
   int order = -1;
   long long seed = -1;
   std::vector<std::string> sets;
-  std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
+  std::vector<std::pair<std::string, std::string>> keyed;             // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";  // parsed by the table
   int threads = 0;
   int nproc = 1;                 // train: local processes (row-partitioned, c10d)
@@ -177,7 +177,8 @@ void add_train_commands(CLI::App& app) {
       core::set_threads(a->threads);
       core::CompareOptions o;
       o.dtpinn_precision = parse_choice<core::Precision>("--dtpinn-precision", a->dtpinn_precision);
-      o.vanilla_precision = parse_choice<core::Precision>("--vanilla-precision", a->vanilla_precision);
+      o.vanilla_precision =
+          parse_choice<core::Precision>("--vanilla-precision", a->vanilla_precision);
       o.plot = lab::render_plot;
       core::run_compare(c, a->output, o, &std::cout);
     });
