@@ -54,6 +54,14 @@ void run_gnuplot(const fs::path& folder, const std::string& script, std::ostream
   render_plot(folder.string(), script, log);
 }
 
+/// What every output file carries.
+struct Stamp {
+  std::string command, machine, cpu, gpu, uname, date, commit, load_start, load_end;
+  std::string line() const {
+    return fmt::format("{} | {} | {} | commit {}", machine, date, cpu, commit);
+  }
+};
+
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -203,7 +211,9 @@ std::vector<DerivCell> derivative_study(const StudyOptions& o, c10::Device devic
 // ---- part 2: the PINN runs ------------------------------------------------------------------
 
 struct RunRecord {
-  std::string problem, method, precision, label;  // label: "DT-PINN fp64", "vanilla fp32"
+  std::string problem, label;  // label: "DT-PINN fp64", "vanilla fp32"
+  Method method = Method::dtpinn;
+  Precision precision = Precision::fp64;
   std::int64_t n_target = 0, n_nodes = 0;
   int order = 0;  // 0 for vanilla
   std::uint64_t seed = 0;
@@ -267,8 +277,8 @@ RunRecord train_one(const RunConfig& base, const Dataset& d, const std::string& 
   c.train.method = method == "dtpinn" ? Method::dtpinn : Method::vanilla;
   c.train.precision = method == "vanilla32" ? Precision::fp32 : Precision::fp64;
   if (method == "dtpinn") c.rbffd.order = order;
-  rec.method = to_string(c.train.method);
-  rec.precision = to_string(c.train.precision);
+  rec.method = c.train.method;
+  rec.precision = c.train.precision;
   const std::string what =
       fmt::format("{} N={} {}{} seed {}", problem, rec.n_nodes, rec.label,
                   method == "dtpinn" ? fmt::format(" p={}", order) : std::string(), seed);
@@ -475,9 +485,9 @@ std::string run_study(const StudyOptions& o, std::ostream* log) {
   };
   std::vector<Speed> speeds;
   for (const auto& d : runs) {
-    if (d.method != "dtpinn" || !d.ok) continue;
+    if (d.method != Method::dtpinn || !d.ok) continue;
     for (const auto& v : runs)
-      if (v.ok && v.method == "vanilla" && v.label == method_label(vanilla_ref) &&
+      if (v.ok && v.method == Method::vanilla && v.label == method_label(vanilla_ref) &&
           v.problem == d.problem && v.n_nodes == d.n_nodes && v.seed == d.seed) {
         Speed s{d.problem,
                 d.n_nodes,
