@@ -68,16 +68,6 @@ core::RunConfig make_config(const TrainArgs& a) {
   return c;
 }
 
-/// A flag's value as one of the options of options.hpp; "FLAG: must be ..." otherwise.
-template <class E>
-E parse_choice(const char* flag, const std::string& value) {
-  try {
-    return core::parse_option<E>(value);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
-  }
-}
-
 void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool with_method) {
   cmd->add_option("config", a->config_file,
                   "TOML configuration (default: the default experiment, see README)")
