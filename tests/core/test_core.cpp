@@ -643,8 +643,10 @@ TEST(Training, HeatAndNonlinearSmoke) {
       EXPECT_LT(r.best_test_rel_l2, 0.5 * r.history.front().test_rel_l2)
           << core::to_string(pde) << " " << method;
       // Absolute targets, measured once (from 1.085 / 1.002 at epoch 0): heat DT-PINN 2.30e-2,
-      // vanilla 2.60e-2; nonlinear Poisson DT-PINN 2.60e-3, vanilla 1.69e-3; about 4x margin.
-      const double target = pde == core::PdeKind::heat ? 0.1 : 1e-2;
+      // vanilla 2.60e-2; nonlinear Poisson DT-PINN 2.60e-3, vanilla 1.69e-3 (reruns vary by
+      // ~10%: strong Wolfe is not bitwise reproducible). Margins 2.3-2.6x for heat (a run that
+      // drops the initial condition reaches 7.1e-2 / 0.20), 3.8-5.9x for nonlinear Poisson.
+      const double target = pde == core::PdeKind::heat ? 6e-2 : 1e-2;
       EXPECT_LT(r.best_test_rel_l2, target) << core::to_string(pde) << " " << method;
     }
   }
