@@ -135,9 +135,10 @@ TEST(Study, TinyEndToEnd) {
     EXPECT_EQ(r["epochs"].get<int>(), 4);
     // Training lowers the test error from the random initial network's.
     EXPECT_LT(r["best_test_rel_l2"].get<double>(), r["history"][0][2].get<double>());
-    // Measured once (from 1.05 at epoch 0): DT-PINN p = 2 4.69e-2, p = 4 3.14e-2, vanilla
-    // fp32 5.20e-2 after 4 epochs; about 4x margin.
-    EXPECT_LT(r["best_test_rel_l2"].get<double>(), 0.2) << r["error"];
+    // Measured (from 1.05 at epoch 0): DT-PINN p = 2 4.69e-2 / 4.90e-2 (two runs), p = 4
+    // 3.14e-2, vanilla fp32 5.20e-2 after 4 epochs: margins 2.3-3.8x. With the boundary data
+    // 10% low the three reach 0.104, 0.094, 0.169.
+    EXPECT_LT(r["best_test_rel_l2"].get<double>(), 0.12) << r["error"];
   }
   EXPECT_EQ(j["speedups"].size(), 2u);
   // Derivatives: a higher order is more accurate on the same network; fp32 autograd is far
