@@ -7,11 +7,11 @@
 //     allreduce alone.
 // Writes bench/results/distributed_cpu.md. Usage:
 //   bench_distributed [--quick] [--max-n N]      (default max N = 1e6 in 3D)
-#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/distributed/communicator.hpp>
-#include <dtpinn/core/distributed/train.hpp>
-#include <dtpinn/core/training/flat_parameters.hpp>
 #include <dtpinn/core/distributed/partition.hpp>
+#include <dtpinn/core/distributed/train.hpp>
+#include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/flat_parameters.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/params.hpp>

@@ -102,7 +102,7 @@ inline int run_micro(int argc, char** argv, const std::string& name, const std::
     rows.push_back({"`" + r.name + "`", fmt::format("{:.4g}", r.real), fmt::format("{:.4g}", r.cpu),
                     r.unit, std::to_string(r.repetitions)});
   body +=
-      core::markdown_table({"benchmark", "median real", "median CPU", "unit", "repetitions"}, rows);
+      lab::markdown_table({"benchmark", "median real", "median CPU", "unit", "repetitions"}, rows);
   const std::string dir = std::string(DTPINN_SOURCE_DIR) + "/bench/results";
   std::filesystem::create_directories(dir);
   const std::string path = dir + "/micro_" + mi.slug + ".md";

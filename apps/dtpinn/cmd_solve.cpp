@@ -3,8 +3,8 @@
 #include "commands.hpp"
 
 #include <dtpinn/core/problem/config.hpp>
-#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>

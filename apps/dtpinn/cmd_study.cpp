@@ -53,64 +53,57 @@ std::string command_line() {
   return out.empty() ? "dtpinn study" : out;
 }
 
+/// The problems named by --problems, each with its preset's sizes, seeds and orders; a problem
+/// outside the preset gets the full preset's (quick: its first size and seed 0).
+std::vector<lab::StudyProblem> chosen_problems(const StudyArgs& a, const lab::StudyOptions& o) {
+  std::vector<lab::StudyProblem> chosen;
+  for (const auto& name : a.problems) {
+    const auto kind = parse_choice<lab::StudyProblemKind>("--problems", name);
+    auto in = [kind](const lab::StudyProblem& p) { return p.kind == kind; };
+    auto p = std::find_if(o.problems.begin(), o.problems.end(), in);
+    if (p != o.problems.end()) {
+      chosen.push_back(*p);
+      continue;
+    }
+    const auto full = lab::full_study_options();
+    chosen.push_back(*std::find_if(full.problems.begin(), full.problems.end(), in));
+    if (a.quick) {
+      chosen.back().sizes.resize(1);
+      chosen.back().seeds = {0};
+    }
+  }
+  return chosen;
+}
+
+/// The part of the command line that goes to every problem: --n, --seeds, --order,
+/// --time-budget.
+void override_problems(const StudyArgs& a, lab::StudyOptions& o) {
+  if (!a.problems.empty()) o.problems = chosen_problems(a, o);
+  for (auto s : a.seeds)
+    if (s < 0) throw std::runtime_error(fmt::format("--seeds: {} is negative", s));
+  for (auto& p : o.problems) {
+    if (!a.n.empty()) p.sizes.assign(a.n.begin(), a.n.end());
+    if (!a.seeds.empty()) p.seeds.assign(a.seeds.begin(), a.seeds.end());
+    if (!a.orders.empty()) p.orders.clear();
+    if (a.time_budget >= 0) p.time_budget = -1.0;
+  }
+}
+
 void run(const StudyArgs& a) {
   lab::StudyOptions o = a.quick ? lab::quick_study_options() : lab::full_study_options();
-  try {
-    o.device = core::parse_option<core::DeviceKind>(a.device);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(fmt::format("--device: {}", e.what()));
-  }
+  o.device = parse_choice<core::DeviceKind>("--device", a.device);
   o.output = a.output;
   o.source_dir = a.source_dir;
   o.command = command_line();
-  if (!a.problems.empty()) {
-    std::vector<lab::StudyProblem> chosen;
-    for (const auto& name : a.problems) {
-      bool found = false;
-      for (const auto& p : o.problems)
-        if (p.name == name) {
-          chosen.push_back(p);
-          found = true;
-        }
-      if (!found) {
-        // A problem outside the preset: the preset's first sizes and seeds.
-        const auto names = lab::study_problem_names();
-        if (std::find(names.begin(), names.end(), name) == names.end())
-          throw std::runtime_error(fmt::format(
-              "--problems: unknown problem '{}' (poisson, nonlinear, heat, star, 3d)", name));
-        auto full = lab::full_study_options();
-        for (const auto& p : full.problems)
-          if (p.name == name) {
-            chosen.push_back(p);
-            if (a.quick) {
-              chosen.back().sizes = {p.sizes.front()};
-              chosen.back().seeds = {0};
-            }
-          }
-      }
-    }
-    o.problems = chosen;
+  override_problems(a, o);
+  if (!a.orders.empty()) o.orders = a.orders;
+  if (!a.methods.empty()) {
+    o.methods.clear();
+    for (const auto& m : a.methods)
+      o.methods.push_back(parse_choice<lab::StudyMethod>("--methods", m));
   }
-  if (!a.n.empty())
-    for (auto& p : o.problems) p.sizes.assign(a.n.begin(), a.n.end());
-  if (!a.seeds.empty())
-    for (auto& p : o.problems) {
-      p.seeds.clear();
-      for (auto s : a.seeds) {
-        if (s < 0) throw std::runtime_error(fmt::format("--seeds: {} is negative", s));
-        p.seeds.push_back(static_cast<std::uint64_t>(s));
-      }
-    }
-  if (!a.orders.empty()) {
-    o.orders = a.orders;
-    for (auto& p : o.problems) p.orders.clear();
-  }
-  if (!a.methods.empty()) o.methods = a.methods;
   if (a.epochs >= 0) o.epochs = a.epochs;
-  if (a.time_budget >= 0) {
-    o.time_budget = a.time_budget;
-    for (auto& p : o.problems) p.time_budget = -1.0;
-  }
+  if (a.time_budget >= 0) o.time_budget = a.time_budget;
   if (a.eval_every > 0) o.eval_every = a.eval_every;
   if (a.test_n > 0) o.test_n = a.test_n;
   if (a.max_depth > 0) o.max_depth = a.max_depth;
@@ -133,14 +126,19 @@ void add_study_command(CLI::App& app) {
                 "small preset for a 2-core CPU (a few minutes); default: the full paper study");
   cmd->add_option("-o,--output", a->output,
                   "output folder (default bench/results/<machine> under --source-dir)");
-  cmd->add_option("--device", a->device, "cpu | cuda")->capture_default_str();
+  cmd->add_option("--device", a->device, core::option_list<core::DeviceKind>())
+      ->capture_default_str();
   cmd->add_option("--source-dir", a->source_dir,
                   "repository root: geometry files, git commit, default output")
       ->capture_default_str();
   cmd->add_option("--n", a->n, "node counts N (overrides every problem's list)")->delimiter(',');
   cmd->add_option("--order", a->orders, "RBF-FD orders p, e.g. 2,3,4,5")->delimiter(',');
-  cmd->add_option("--problems", a->problems, "poisson,nonlinear,heat,star,3d")->delimiter(',');
-  cmd->add_option("--methods", a->methods, "dtpinn,vanilla32,vanilla64")->delimiter(',');
+  cmd->add_option("--problems", a->problems,
+                  "comma-separated: " + core::option_list<lab::StudyProblemKind>())
+      ->delimiter(',');
+  cmd->add_option("--methods", a->methods,
+                  "comma-separated: " + core::option_list<lab::StudyMethod>())
+      ->delimiter(',');
   cmd->add_option("--seeds", a->seeds, "network seeds, e.g. 0,1,2,3,4")->delimiter(',');
   cmd->add_option("--epochs", a->epochs, "epochs per run (full: 5000, quick: 400)");
   cmd->add_option("--time-budget", a->time_budget, "training seconds per run, 0 = none");

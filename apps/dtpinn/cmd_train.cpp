@@ -35,7 +35,7 @@ struct TrainArgs {
   int order = -1;
   long long seed = -1;
   std::vector<std::string> sets;
-  std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
+  std::vector<std::pair<std::string, std::string>> keyed;             // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";  // parsed by the table
   int threads = 0;
   int nproc = 1;                 // train: local processes (row-partitioned, c10d)
@@ -66,16 +66,6 @@ core::RunConfig make_config(const TrainArgs& a) {
   if (a.order >= 0) core::set_option(c, "rbffd.order", std::to_string(a.order));
   if (a.seed >= 0) core::set_option(c, "train.seed", std::to_string(a.seed));
   return c;
-}
-
-/// A flag's value as one of the options of options.hpp; "FLAG: must be ..." otherwise.
-template <class E>
-E parse_choice(const char* flag, const std::string& value) {
-  try {
-    return core::parse_option<E>(value);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
-  }
 }
 
 void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool with_method) {
@@ -177,7 +167,8 @@ void add_train_commands(CLI::App& app) {
       core::set_threads(a->threads);
       core::CompareOptions o;
       o.dtpinn_precision = parse_choice<core::Precision>("--dtpinn-precision", a->dtpinn_precision);
-      o.vanilla_precision = parse_choice<core::Precision>("--vanilla-precision", a->vanilla_precision);
+      o.vanilla_precision =
+          parse_choice<core::Precision>("--vanilla-precision", a->vanilla_precision);
       o.plot = lab::render_plot;
       core::run_compare(c, a->output, o, &std::cout);
     });

@@ -2,7 +2,12 @@
 // Each subcommand of `dtpinn` lives in its own cmd_<name>.cpp and registers itself here.
 // A command's callback throws std::exception on bad input; main() turns that into one line
 // "dtpinn <command>: error: ..." on stderr and exit status 1.
+#include <dtpinn/core/problem/options.hpp>
+
 #include <CLI/CLI.hpp>
+
+#include <stdexcept>
+#include <string>
 
 namespace dtpinn::app {
 
@@ -11,5 +16,16 @@ void add_operators_command(CLI::App& app);  // dtpinn operators
 void add_solve_command(CLI::App& app);      // dtpinn solve
 void add_train_commands(CLI::App& app);     // dtpinn train / compare / eval
 void add_study_command(CLI::App& app);      // dtpinn study
+
+/// A flag's value as one of the choices of an option table (core/problem/options.hpp);
+/// std::runtime_error "FLAG: must be "a", "b" or "c", got "x"" otherwise.
+template <class E>
+E parse_choice(const char* flag, const std::string& value) {
+  try {
+    return core::parse_option<E>(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string(flag) + ": " + e.what());
+  }
+}
 
 }  // namespace dtpinn::app

@@ -70,8 +70,8 @@ void make_directories(const std::string& dir) {
     const auto next = dir.find('/', pos);
     const std::string cur = dir.substr(0, next == std::string::npos ? dir.size() : next);
     if (!cur.empty() && !is_directory(cur) && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
-      throw std::runtime_error(dir + ": cannot create the output folder (" +
-                               std::strerror(errno) + ")");
+      throw std::runtime_error(dir + ": cannot create the output folder (" + std::strerror(errno) +
+                               ")");
     if (next == std::string::npos) break;
     pos = next + 1;
   }

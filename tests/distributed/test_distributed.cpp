@@ -6,12 +6,12 @@
 // DTPINN_DIST_TEST_WORKER=<scenario> and --gtest_filter=DistributedWorker.RunScenario, which runs
 // the scenario and exits, rank 0 writing its numbers to DTPINN_DIST_TEST_OUT. Every launch has a
 // hard wall limit, so a broken run can never hang CI.
-#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/distributed/communicator.hpp>
+#include <dtpinn/core/distributed/partition.hpp>
 #include <dtpinn/core/distributed/train.hpp>
+#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/flat_parameters.hpp>
 #include <dtpinn/core/training/losses.hpp>
-#include <dtpinn/core/distributed/partition.hpp>
 #include <dtpinn/core/training/run.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/rbffd/operators.hpp>
@@ -60,7 +60,7 @@ core::RunConfig small_config(const std::string& scenario) {
 
 /// A short training run of each kind (3 epochs of 5 L-BFGS iterations, every epoch evaluated).
 core::RunConfig run_config(const std::string& kind) {
-  auto c = small_config(kind == "vanilla" ? "poisson" : kind);
+  auto c = small_config(kind == "vanilla" ? "poisson" : (kind == "heat_split" ? "heat" : kind));
   if (kind == "vanilla") c.train.method = core::Method::vanilla;
   c.train.epochs = 3;
   c.train.max_iter = 5;
@@ -136,9 +136,11 @@ int worker_main(const std::string& scenario, const std::string& out) {
     comm.barrier();
     return 0;
   }
-  if (scenario.rfind("run_", 0) == 0) {  // run_poisson, run_nonlinear, run_heat, run_vanilla
+  if (scenario.rfind("run_", 0) == 0) {  // run_poisson, _nonlinear, _heat, _heat_split, _vanilla
     core::DistributedOptions opts;
-    return core::run_distributed_train(run_config(scenario.substr(4)), opts, out, nullptr);
+    const std::string kind = scenario.substr(4);
+    if (kind == "heat_split") opts.time_parts = env.world_size;  // every rank a block of slices
+    return core::run_distributed_train(run_config(kind), opts, out, nullptr);
   }
   if (scenario == "train" || scenario == "train_annealing") {
     auto c = small_config("poisson");
@@ -243,8 +245,7 @@ Trace single_process_reference(const std::string& scenario) {
   auto data = core::build_dataset(c);  // the whole L and B
   auto net = core::make_network(c, data);
   const bool vanilla = scenario.rfind("vanilla", 0) == 0;
-  auto loss =
-      core::make_loss(vanilla ? core::Method::vanilla : core::Method::dtpinn, data, net);
+  auto loss = core::make_loss(vanilla ? core::Method::vanilla : core::Method::dtpinn, data, net);
   core::Communicator none;
   return run_trace(net, *loss, vanilla, none);
 }
@@ -398,8 +399,8 @@ TEST(Distributed, AnnealedWeightsAgreeAcrossWorldSizes) {
   ASSERT_EQ(launch("train_annealing", 1, d1, &log), 0) << log;
   ASSERT_EQ(launch("train_annealing", 2, d2, &log), 0) << log;
   const auto r1 = read(d1), r2 = read(d2);
-  const double w1 = r1["final_weights"]["bc"].get<double>();
-  const double w2 = r2["final_weights"]["bc"].get<double>();
+  const double w1 = r1["loss_weights"]["bc"].get<double>();
+  const double w2 = r2["loss_weights"]["bc"].get<double>();
   EXPECT_NE(w1, 1.0);
   EXPECT_NEAR(w2, w1, 1e-8 * std::abs(w1));
   const double l1 = r1["final_loss"].get<double>(), l2 = r2["final_loss"].get<double>();
@@ -548,6 +549,7 @@ TEST(DistributedRun, NonlinearWritesTheOneProcessSchema) {
 }
 TEST(DistributedRun, HeatWritesTheOneProcessSchema) {
   check_run_schema("heat");
+  check_run_schema("heat_split");  // time slices split over the ranks too
 }
 TEST(DistributedRun, VanillaWritesTheOneProcessSchema) {
   check_run_schema("vanilla");

@@ -67,11 +67,33 @@ TEST(Study, MarkdownTable) {
   EXPECT_THROW(markdown_table({"N", "error"}, {{"582"}}), std::invalid_argument);
 }
 
+TEST(Study, MethodsAndProblemsParseFromTheirTables) {
+  using dtpinn::core::parse_option;
+  EXPECT_EQ(parse_option<StudyMethod>("dtpinn"), StudyMethod::dtpinn);
+  EXPECT_EQ(parse_option<StudyMethod>("vanilla32"), StudyMethod::vanilla32);
+  EXPECT_EQ(parse_option<StudyMethod>("vanilla64"), StudyMethod::vanilla64);
+  EXPECT_STREQ(dtpinn::core::to_string(StudyMethod::vanilla32), "vanilla32");
+  EXPECT_EQ(method_label(StudyMethod::vanilla32), "vanilla fp32");
+  EXPECT_EQ(method_label(StudyMethod::vanilla64), "vanilla fp64");
+  EXPECT_EQ(method_label(StudyMethod::dtpinn), "DT-PINN fp64");
+  EXPECT_EQ(engine_method(StudyMethod::vanilla32).precision, dtpinn::core::Precision::fp32);
+  EXPECT_EQ(engine_method(StudyMethod::dtpinn).method, dtpinn::core::Method::dtpinn);
+  try {
+    (void)parse_option<StudyMethod>("bogus");
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "must be \"dtpinn\", \"vanilla32\" or \"vanilla64\", got \"bogus\"");
+  }
+  EXPECT_EQ(parse_option<StudyProblemKind>("3d"), StudyProblemKind::torus3d);
+  EXPECT_STREQ(dtpinn::core::to_string(StudyProblemKind::nonlinear), "nonlinear");
+  EXPECT_EQ(dtpinn::core::option_list<StudyProblemKind>(),
+            "poisson | nonlinear | heat | star | 3d");
+  EXPECT_THROW(parse_option<StudyProblemKind>("Poisson"), std::invalid_argument);
+}
+
 TEST(Study, PresetsNameKnownProblems) {
-  const auto names = study_problem_names();
   for (const auto& o : {quick_study_options(), full_study_options()})
     for (const auto& p : o.problems) {
-      EXPECT_NE(std::find(names.begin(), names.end(), p.name), names.end()) << p.name;
       EXPECT_FALSE(p.sizes.empty());
       EXPECT_FALSE(p.seeds.empty());
     }
@@ -82,25 +104,27 @@ TEST(Study, PresetsNameKnownProblems) {
   EXPECT_EQ(full.epochs, 5000);
   // The quick study covers every problem of the paper too (heat with a longer budget).
   const auto quick = quick_study_options();
-  EXPECT_EQ(quick.problems.size(), names.size());
+  EXPECT_EQ(quick.problems.size(), dtpinn::core::option_table<StudyProblemKind>().size());
   for (const auto& p : quick.problems)
-    if (p.name == "heat") {
+    if (p.kind == StudyProblemKind::heat) {
       EXPECT_GT(p.time_budget, quick.time_budget);
     }
 }
 
 TEST(Study, RejectsBadOptionsBeforeWork) {
-  auto o = quick_study_options();
-  o.output = (std::filesystem::temp_directory_path() / "dtpinn_study_bad").string();
-  o.methods = {"dtpinn", "bogus"};
-  EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
-  o = quick_study_options();
-  o.orders = {7};
-  EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
-  o = quick_study_options();
-  o.problems.back().orders = {1};
-  EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
-  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(o.output) / "study.json"));
+  const auto out = std::filesystem::temp_directory_path() / "dtpinn_study_bad";
+  auto bad = [&](auto&& change) {
+    auto o = quick_study_options();
+    o.output = out.string();
+    change(o);
+    EXPECT_THROW(run_study(o, nullptr), std::runtime_error);
+  };
+  bad([](StudyOptions& o) { o.orders = {7}; });
+  bad([](StudyOptions& o) { o.problems.back().orders = {1}; });
+  bad([](StudyOptions& o) { o.problems.front().sizes = {20}; });
+  bad([](StudyOptions& o) { o.orders.clear(); });  // DT-PINN without an order
+  bad([](StudyOptions& o) { o.epochs = 0; });
+  EXPECT_FALSE(std::filesystem::exists(out / "study.json"));
 }
 
 TEST(Study, TinyEndToEnd) {
@@ -117,9 +141,9 @@ TEST(Study, TinyEndToEnd) {
   o.biharmonic_n = 500;
   o.derivative_repeats = 2;
   o.timing_repeats = 1;
-  o.problems = {{"poisson", {400}, {0}}};
+  o.problems = {{StudyProblemKind::poisson, {400}, {0}}};
   o.orders = {2, 4};
-  o.methods = {"dtpinn", "vanilla32"};
+  o.methods = {StudyMethod::dtpinn, StudyMethod::vanilla32};
   o.epochs = 4;
   o.time_budget = 0;
   o.eval_every = 1;

@@ -95,19 +95,27 @@ std::string utc_now() {
   return buf;
 }
 
-std::vector<std::string> study_problem_names() {
-  return {"poisson", "nonlinear", "heat", "star", "3d"};
+EngineMethod engine_method(StudyMethod m) {
+  return {m == StudyMethod::dtpinn ? Method::dtpinn : Method::vanilla,
+          m == StudyMethod::vanilla32 ? Precision::fp32 : Precision::fp64};
+}
+
+std::string method_label(StudyMethod m) {
+  const EngineMethod e = engine_method(m);
+  return fmt::format("{} {}", e.method == Method::dtpinn ? "DT-PINN" : "vanilla",
+                     to_string(e.precision));
 }
 
 StudyOptions full_study_options() {
   StudyOptions o;
   const std::vector<std::int64_t> disk = {582, 828, 1663, 2236, 3196, 4977, 6114, 8767, 19638};
   const std::vector<std::uint64_t> five = {0, 1, 2, 3, 4};
-  o.problems = {{"poisson", disk, five},
-                {"nonlinear", disk, five},
-                {"heat", {828}, five},              // the paper's heat runs: N = 828, Nt = 24
-                {"star", {2180, 4977, 8767}, {0}},  // the paper: a single seed
-                {"3d", {4000, 8000, 16000}, {0}}};
+  using K = StudyProblemKind;
+  o.problems = {{K::poisson, disk, five},
+                {K::nonlinear, disk, five},
+                {K::heat, {828}, five},              // the paper's heat runs: N = 828, Nt = 24
+                {K::star, {2180, 4977, 8767}, {0}},  // the paper: a single seed
+                {K::torus3d, {4000, 8000, 16000}, {0}}};
   return o;
 }
 
@@ -122,13 +130,14 @@ StudyOptions quick_study_options() {
   // Every problem of the paper, small: Poisson with two seeds at two sizes; the others at one
   // size and seed. Heat (N = 828, Nt = 24: 20 700 space-time points) gets 60 s per run, since
   // its epochs cost ~20x a Poisson epoch; star and 3d only p = 4 / p = 3.
-  o.problems = {{"poisson", {582, 1663}, {0, 1}},
-                {"nonlinear", {828}, {0}},
-                {"heat", {828}, {0}, {3, 4}, 60.0},
-                {"star", {2180}, {0}, {4}},
-                {"3d", {2000}, {0}, {3}}};
+  using K = StudyProblemKind;
+  o.problems = {{K::poisson, {582, 1663}, {0, 1}},
+                {K::nonlinear, {828}, {0}},
+                {K::heat, {828}, {0}, {3, 4}, 60.0},
+                {K::star, {2180}, {0}, {4}},
+                {K::torus3d, {2000}, {0}, {3}}};
   o.orders = {2, 3, 4};
-  o.methods = {"dtpinn", "vanilla32"};
+  o.methods = {StudyMethod::dtpinn, StudyMethod::vanilla32};
   o.epochs = 400;
   o.time_budget = 15.0;
   o.eval_every = 5;

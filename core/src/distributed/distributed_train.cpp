@@ -82,8 +82,7 @@ std::unique_ptr<Loss> make_partitioned_loss(const LocalProblem& p, const Network
   b.boundary_rows.assign(p.ops.boundary_rows.begin(), p.ops.boundary_rows.end());
   const double inv_s = 1.0 / static_cast<double>(p.global_slices);
   b.pde_scale = inv_s / static_cast<double>(p.ops.global_l_rows);
-  b.bc_scale =
-      p.ops.global_b_rows > 0 ? inv_s / static_cast<double>(p.ops.global_b_rows) : 0.0;
+  b.bc_scale = p.ops.global_b_rows > 0 ? inv_s / static_cast<double>(p.ops.global_b_rows) : 0.0;
   b.ic_scale = p.first_slice == 0 ? 1.0 / static_cast<double>(p.ops.global_l_rows) : 0.0;
   b.alpha = p.alpha;
   b.beta = p.beta;
@@ -256,9 +255,12 @@ RankPart make_rank_part(const RunConfig& config, const Dataset& data, int time_p
 
 json partition_json(const RankPart& rp) {
   const Partition& p = rp.partition;
-  return {{"method", p.method},         {"parts", p.parts},
-          {"time_parts", rp.time_parts}, {"rows", p.rows},
-          {"boundary_rows", p.boundary_rows}, {"halo", rp.halo},
+  return {{"method", p.method},
+          {"parts", p.parts},
+          {"time_parts", rp.time_parts},
+          {"rows", p.rows},
+          {"boundary_rows", p.boundary_rows},
+          {"halo", rp.halo},
           {"imbalance", p.imbalance()}};
 }
 
@@ -279,8 +281,7 @@ void log_partition(std::ostream* log, const RankPart& rp, const Dataset& data) {
 }  // namespace
 
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
-                          const std::string& out_dir, std::ostream* log,
-                          const PlotRenderer& plot) {
+                          const std::string& out_dir, std::ostream* log, const PlotRenderer& plot) {
   validate_config(config);
   const auto env = DistributedEnv::from_environment();
   const auto& tc = config.train;

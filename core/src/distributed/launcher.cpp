@@ -39,15 +39,10 @@ int free_port() {
   return port;
 }
 
-int launch_local(const std::vector<std::string>& argv, const DistributedOptions& options,
-                 std::ostream& log, const std::vector<std::string>& extra_env) {
-  if (argv.empty()) throw std::invalid_argument("launch_local: empty command");
-  if (options.nproc < 1 || options.nproc > 1024)
-    throw std::invalid_argument(fmt::format("--nproc {}: expected 1..1024", options.nproc));
-  const int port = options.master_port > 0 ? options.master_port : free_port();
-  const int n = options.nproc;
+namespace {
 
-  // Environment of every child: ours minus the variables we set, plus them.
+/// The environment of every child: ours minus the variables the launcher sets, plus `extra`.
+std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
   const char* ours[] = {
       "RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
   std::vector<std::string> base;
@@ -56,8 +51,16 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
     for (const char* o : ours) skip = skip || std::strncmp(*e, o, std::strlen(o)) == 0;
     if (!skip) base.emplace_back(*e);
   }
-  for (const auto& e : extra_env) base.push_back(e);
+  for (const auto& e : extra) base.push_back(e);
+  return base;
+}
 
+/// fork + exec of rank r..n-1 with the torchrun variables; on a failed fork the ranks already
+/// started are killed and reaped.
+std::vector<pid_t> spawn_ranks(const std::vector<std::string>& argv,
+                               const std::vector<std::string>& base,
+                               const DistributedOptions& options, int port) {
+  const int n = options.nproc;
   std::vector<pid_t> pids(n, -1);
   for (int r = 0; r < n; ++r) {
     std::vector<std::string> env = base;
@@ -88,6 +91,13 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
     pids[r] = pid;
   }
 
+  return pids;
+}
+
+/// Waits for every rank; after the first failure (or the wall limit) stops the others, SIGTERM
+/// then SIGKILL after a grace period. Returns the first failure's code (0: all succeeded).
+int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, std::ostream& log) {
+  const int n = static_cast<int>(pids.size());
   int first_code = 0, running = n;
   bool terminating = false;
   auto deadline = std::chrono::steady_clock::time_point::max();
@@ -160,6 +170,18 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
     }
   }
   return first_code;
+}
+
+}  // namespace
+
+int launch_local(const std::vector<std::string>& argv, const DistributedOptions& options,
+                 std::ostream& log, const std::vector<std::string>& extra_env) {
+  if (argv.empty()) throw std::invalid_argument("launch_local: empty command");
+  if (options.nproc < 1 || options.nproc > 1024)
+    throw std::invalid_argument(fmt::format("--nproc {}: expected 1..1024", options.nproc));
+  const int port = options.master_port > 0 ? options.master_port : free_port();
+  auto pids = spawn_ranks(argv, child_environment(extra_env), options, port);
+  return wait_for_ranks(pids, options, log);
 }
 
 }  // namespace dtpinn::core

@@ -126,8 +126,8 @@ void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
   d.has_operators = true;
   d.operator_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz) in {:.2f} s",
-                       c.rbffd.order, d.L.rows, d.L.cols, d.L.nnz(), d.B.rows, d.B.cols,
-                       d.B.nnz(), d.operator_seconds));
+                       c.rbffd.order, d.L.rows, d.L.cols, d.L.nnz(), d.B.rows, d.B.cols, d.B.nnz(),
+                       d.operator_seconds));
 }
 
 /// The slice times, f, g (and u0) at the nodes, and the network's input box.

@@ -139,11 +139,16 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   f = f.detach().reshape({}).to(loss_.scalar_type());
   if (host_) return step_host(f, loss_and_grad, loss_only);
   const auto& g = params_.grads();
-  const auto& x = params_.values();
-  const auto m = m_;
   const auto first = n_iter_.eq(0);
+  const auto [a, b] = update_history_device(g, first);
+  const auto d = direction_device(g, a, b);
+  move_device(f, g, d, first, loss_and_grad, loss_only);
+}
 
-  // ---- history update with the pair of the previous step: s = t d, y = g - g_prev ----------
+std::pair<at::Tensor, at::Tensor> DeviceLbfgs::update_history_device(const at::Tensor& g,
+                                                                     const at::Tensor& first) {
+  const auto m = m_;
+  // The pair of the previous step: s = t d, y = g - g_prev.
   const auto s = d_ * t_;
   const auto y = g - prev_g_;
   const auto v = at::stack({s, y, g});              // [3, P]
@@ -178,8 +183,14 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
     w_.index_copy_(0, idx, at::where(accept, v.narrow(0, 0, 2), old_rows));
   }
   count_.add_(accept.to(at::kLong));
+  return {a, b};
+}
 
-  // ---- direction by the compact form, in chronological order (oldest first) --------------
+at::Tensor DeviceLbfgs::direction_device(const at::Tensor& g, const at::Tensor& a,
+                                         const at::Tensor& b) {
+  // The compact form, in chronological order (oldest first).
+  const auto& x = params_.values();
+  const auto m = m_;
   const auto cnt = count_;
   const auto head_new = cnt.remainder(m);
   const auto perm = (ring_ + head_new).remainder(m);  // chronological position j -> ring slot
@@ -201,9 +212,15 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
   const auto coef = at::cat({p1c.squeeze(1).index_select(0, inv),
                              (-gamma_) * u.squeeze(1).index_select(0, inv)});  // [2m]
   const auto Hg = at::addmv(g * gamma_, w_.t(), coef);
-  const auto d = Hg.neg();
+  return Hg.neg();
+}
 
-  // ---- step length and stopping tests, all on the device ---------------------------------
+void DeviceLbfgs::move_device(const at::Tensor& f, const at::Tensor& g, const at::Tensor& d,
+                              const at::Tensor& first, const Closure& loss_and_grad,
+                              const Closure& loss_only) {
+  // Step length and stopping tests, all on the device.
+  const auto& x = params_.values();
+  const auto zero = at::zeros({}, x.options());
   const auto t_first = at::clamp_max(g.abs().sum().reciprocal(), 1.0) * lr_;
   const auto t = at::where(first, t_first, lr_);
   const auto gtd = at::dot(g, d);
@@ -253,23 +270,25 @@ void DeviceLbfgs::step(const Closure& loss_and_grad, const Closure& loss_only) {
 // The host path (see HostWork above).
 void DeviceLbfgs::step_host(const at::Tensor& f_t, const Closure& loss_and_grad,
                             const Closure& loss_only) {
+  const bool first = *n_iter_.data_ptr<std::int64_t>() == 0;
+  host_update_history(first);
+  host_direction();
+  host_move(f_t.item<double>(), first, loss_and_grad, loss_only);
+}
+
+void DeviceLbfgs::host_update_history(bool first) {
+  // The pair of the previous step: s = t d, y = g - g_prev.
   using RowMajor = HostWork::RowMajor;
   using Vec = Eigen::Map<Eigen::VectorXd>;
   HostWork& h = *host_;
   const std::int64_t m = m_, P = params_.numel();
-  const double f = f_t.item<double>();
-  Vec g(params_.grads().data_ptr<double>(), P), x(params_.values().data_ptr<double>(), P);
+  Vec g(params_.grads().data_ptr<double>(), P);
   Vec prev_g(prev_g_.data_ptr<double>(), P), d_old(d_.data_ptr<double>(), P);
   Eigen::Map<RowMajor> W(w_.data_ptr<double>(), 2 * m, P);
   Eigen::Map<RowMajor> SY(sy_.data_ptr<double>(), m, m), YY(yy_.data_ptr<double>(), m, m);
   std::int64_t& count = *count_.data_ptr<std::int64_t>();
-  std::int64_t& n_iter = *n_iter_.data_ptr<std::int64_t>();
   double& gamma = *gamma_.data_ptr<double>();
-  double& t_last = *t_.data_ptr<double>();
-  const double lr = lr_.item<double>();
-  const bool first = n_iter == 0;
-
-  // ---- history update with the pair of the previous step: s = t d, y = g - g_prev ----------
+  const double t_last = *t_.data_ptr<double>();
   h.s.noalias() = d_old * t_last;
   h.y.noalias() = g - prev_g;
   h.G.col(0).noalias() = W * h.s;  // three GEMVs: the history is streamed 3x from cache,
@@ -297,8 +316,19 @@ void DeviceLbfgs::step_host(const at::Tensor& f_t, const Closure& loss_and_grad,
     W.row(m + head) = h.y.transpose();
     ++count;
   }
+}
 
-  // ---- direction by the compact form over the k valid pairs, oldest first ------------------
+void DeviceLbfgs::host_direction() {
+  // The compact form over the k valid pairs, oldest first: h.d = -H g.
+  using RowMajor = HostWork::RowMajor;
+  using Vec = Eigen::Map<Eigen::VectorXd>;
+  HostWork& h = *host_;
+  const std::int64_t m = m_, P = params_.numel();
+  Vec g(params_.grads().data_ptr<double>(), P);
+  Eigen::Map<RowMajor> W(w_.data_ptr<double>(), 2 * m, P);
+  Eigen::Map<RowMajor> SY(sy_.data_ptr<double>(), m, m), YY(yy_.data_ptr<double>(), m, m);
+  const std::int64_t count = *count_.data_ptr<std::int64_t>();
+  const double gamma = *gamma_.data_ptr<double>();
   const std::int64_t k = std::min(count, m), head_new = count % m;
   auto& slot = h.slot;
   slot.resize(static_cast<std::size_t>(k));
@@ -328,8 +358,19 @@ void DeviceLbfgs::step_host(const at::Tensor& f_t, const Closure& loss_and_grad,
   }
   h.d.noalias() = W.transpose() * h.coef;
   h.d = -(h.d + g * gamma);  // d = -H g, H g = gamma g + S p1 + gamma Y p2
+}
 
-  // ---- step length and stopping tests ------------------------------------------------------
+void DeviceLbfgs::host_move(double f, bool first, const Closure& loss_and_grad,
+                            const Closure& loss_only) {
+  // Step length and stopping tests.
+  using Vec = Eigen::Map<Eigen::VectorXd>;
+  HostWork& h = *host_;
+  const std::int64_t P = params_.numel();
+  Vec g(params_.grads().data_ptr<double>(), P), x(params_.values().data_ptr<double>(), P);
+  Vec prev_g(prev_g_.data_ptr<double>(), P), d_old(d_.data_ptr<double>(), P);
+  std::int64_t& n_iter = *n_iter_.data_ptr<std::int64_t>();
+  double& t_last = *t_.data_ptr<double>();
+  const double lr = lr_.item<double>();
   const double t = first ? std::min(1.0 / g.cwiseAbs().sum(), 1.0) * lr : lr;
   const double gtd = g.dot(h.d), gmax = g.cwiseAbs().maxCoeff();
   const bool no_move = gmax <= options_.tolerance_grad || gtd > -options_.tolerance_change;

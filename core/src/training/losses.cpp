@@ -180,9 +180,9 @@ std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
 std::unique_ptr<Loss> make_block_loss(Method method, const BlockData& block, const Network& net,
                                       TimeDerivative time_derivative) {
   if (net.in_dim() != static_cast<int>(block.points.cols()) + (block.pde == PdeKind::heat))
-    throw std::invalid_argument(
-        fmt::format("loss: the network takes {} inputs, the problem has {}", net.in_dim(),
-                    block.points.cols() + (block.pde == PdeKind::heat)));
+    throw std::invalid_argument(fmt::format("loss: the network takes {} inputs, the problem has {}",
+                                            net.in_dim(),
+                                            block.points.cols() + (block.pde == PdeKind::heat)));
   return std::make_unique<BlockLoss>(method, block, net,
                                      time_derivative == TimeDerivative::tangent);
 }

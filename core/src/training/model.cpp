@@ -71,7 +71,8 @@ const ActivationFns& activation(Activation a) {
 /// The torch module: normalisation buffers, hidden layers, output layer; for modified_mlp the two
 /// encoders U and V gate every hidden layer after the first: H = (1 - Z) U + Z V.
 struct PinnModule : torch::nn::Module {
-  PinnModule(const ModelConfig& c, int in_dim) : modified(c.architecture == Architecture::modified_mlp) {
+  PinnModule(const ModelConfig& c, int in_dim)
+      : modified(c.architecture == Architecture::modified_mlp) {
     shift = register_buffer("input_shift", torch::zeros({in_dim}, torch::kFloat64));
     scale = register_buffer("input_scale", torch::ones({in_dim}, torch::kFloat64));
     for (int i = 0; i < c.depth; ++i)
@@ -225,8 +226,9 @@ at::Tensor Network::forward(const at::Tensor& x) const {
 
 at::Tensor Network::forward_in_weights(const at::Tensor& x) const {
   if (x.dim() != 2 || x.size(1) != impl_->in_dim)
-    throw std::invalid_argument(fmt::format(
-        "Network::forward_in_weights: expected [N, {}] input, got {} dims", impl_->in_dim, x.dim()));
+    throw std::invalid_argument(
+        fmt::format("Network::forward_in_weights: expected [N, {}] input, got {} dims",
+                    impl_->in_dim, x.dim()));
   return impl_->module->forward_in_weights(x);
 }
 

@@ -72,13 +72,18 @@ Objective::TermGradients Objective::term_gradients() {
   // Row i: [d term_i / d theta (P values) | term_i]; one reduction for all of them.
   auto G = torch::zeros({T, P + 1}, flat_.values().options());
   for (std::int64_t i = 0; i < T; ++i) {
-    auto g = torch::autograd::grad({terms[static_cast<std::size_t>(i)]}, params, {},
-                                   /*retain_graph=*/true, /*create_graph=*/false,
-                                   /*allow_unused=*/true);
+    const auto& term = terms[static_cast<std::size_t>(i)];
+    // A term can be a constant on this rank (heat's initial condition on a block of later
+    // slices): its gradient is zero, and autograd has nothing to differentiate.
+    if (term.requires_grad()) {
+      auto g = torch::autograd::grad({term}, params, {}, /*retain_graph=*/true,
+                                     /*create_graph=*/false, /*allow_unused=*/true);
+      torch::NoGradGuard ng;
+      for (std::size_t j = 0; j < g.size(); ++j)
+        if (g[j].defined()) G[i].narrow(0, flat_.offset(j), g[j].numel()).copy_(g[j].reshape({-1}));
+    }
     torch::NoGradGuard ng;
-    for (std::size_t j = 0; j < g.size(); ++j)
-      if (g[j].defined()) G[i].narrow(0, flat_.offset(j), g[j].numel()).copy_(g[j].reshape({-1}));
-    G[i][P].copy_(terms[static_cast<std::size_t>(i)].detach());
+    G[i][P].copy_(term.detach());
   }
   reduce(G);
   G = G.to(torch::kCPU, torch::kFloat64);

@@ -36,8 +36,8 @@ class RunFolder {
  public:
   RunFolder(const std::string& dir, const std::string& stage_name) : dir_(dir) {
     nodegen::make_directories(dir_);
-    stage_ = join_path(dir_, stage_name.empty() ? fmt::format(".partial-{}", ::getpid())
-                                                : stage_name);
+    stage_ =
+        join_path(dir_, stage_name.empty() ? fmt::format(".partial-{}", ::getpid()) : stage_name);
     nodegen::remove_tree(stage_);
     nodegen::make_directories(stage_);
   }
@@ -323,8 +323,8 @@ std::string format_run_summary(const TrainResult& r, const std::string& label,
       "({:.1f} s), stop: {}; results in {}",
       label, r.epochs, r.train_seconds, r.seconds_per_epoch,
       r.test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.test_rel_l2) : "n/a",
-      r.best_test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.best_test_rel_l2) : "n/a",
-      r.epochs_to_best, r.seconds_to_best, r.stop_reason, dir);
+      r.best_test_rel_l2 >= 0 ? fmt::format("{:.3e}", r.best_test_rel_l2) : "n/a", r.epochs_to_best,
+      r.seconds_to_best, r.stop_reason, dir);
 }
 
 TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
@@ -367,9 +367,9 @@ std::string format_comparison(const CompareResult& c) {
                    "epochs", "seconds", "s/epoch", "final err", "best err", "t(best)", "stop");
   for (const TrainResult* r : {&c.dtpinn, &c.vanilla})
     o << fmt::format("{:<8} {:<5} {:>7} {:>9.1f} {:>9.4f} {:>11} {:>11} {:>9} {:>10}\n",
-                     to_string(r->method), to_string(r->precision), r->epochs, r->train_seconds, r->seconds_per_epoch,
-                     e(r->test_rel_l2), e(r->best_test_rel_l2), s(r->seconds_to_best),
-                     r->stop_reason);
+                     to_string(r->method), to_string(r->precision), r->epochs, r->train_seconds,
+                     r->seconds_per_epoch, e(r->test_rel_l2), e(r->best_test_rel_l2),
+                     s(r->seconds_to_best), r->stop_reason);
   if (c.common_error > 0) {
     o << fmt::format("equal error {}: DT-PINN {} s, vanilla {} s", e(c.common_error),
                      s(c.dtpinn_seconds_to_common), s(c.vanilla_seconds_to_common));

@@ -206,9 +206,9 @@ class Loop {
     pde_index_ =
         static_cast<std::size_t>(std::find(names.begin(), names.end(), "pde") - names.begin());
     obj.set_weights(initial_loss_weights(t_, names));
-    stepper_ = make_stepper(t_.optimizer == Optimizer::adam_lbfgs && t_.adam_epochs > 0
-                                ? Optimizer::adam
-                                : t_.optimizer);
+    stepper_ =
+        make_stepper(t_.optimizer == Optimizer::adam_lbfgs && t_.adam_epochs > 0 ? Optimizer::adam
+                                                                                 : t_.optimizer);
     adam_lr_ = t_.adam_lr;
     r_.term_names = names;
   }

@@ -43,14 +43,30 @@ std::string git_commit(const std::string& source_dir);
 /// UTC now, "2026-11-22 21:30:00 UTC".
 std::string utc_now();
 
-/// One problem of the study; `name` is the key used by --problems.
+/// The problems of the study; the names are those of --problems.
 ///   poisson    linear Poisson, unit disk (paper Fig. 3)
 ///   nonlinear  Lap u - exp(u) = f, unit disk (Fig. 5)
 ///   heat       u_t = Lap u + f, unit disk, Nt = 24 (Fig. 6)
 ///   star       linear Poisson on the star-shaped domain (Figs. 9-10)
 ///   3d         linear Poisson on an imported closed surface (data/geometry/torus.obj, rescaled)
+enum class StudyProblemKind { poisson, nonlinear, heat, star, torus3d };
+
+/// The methods of the study (the names of --methods): DT-PINN in fp64, the autograd ("vanilla")
+/// PINN in fp32 or fp64.
+enum class StudyMethod { dtpinn, vanilla32, vanilla64 };
+
+/// The engine's method and precision of a study method.
+struct EngineMethod {
+  core::Method method = core::Method::dtpinn;
+  core::Precision precision = core::Precision::fp64;
+};
+EngineMethod engine_method(StudyMethod m);
+/// "DT-PINN fp64", "vanilla fp32", "vanilla fp64": how tables and plots name a method.
+std::string method_label(StudyMethod m);
+
+/// One problem of the study.
 struct StudyProblem {
-  std::string name;
+  StudyProblemKind kind = StudyProblemKind::poisson;
   std::vector<std::int64_t> sizes;  ///< node counts N (default list of the mode)
   std::vector<std::uint64_t> seeds;
   /// DT-PINN orders for this problem; empty: StudyOptions::orders.
@@ -59,7 +75,6 @@ struct StudyProblem {
   /// heat, whose epochs cost ~20x a Poisson epoch, a longer budget).
   double time_budget = -1.0;
 };
-std::vector<std::string> study_problem_names();
 
 struct StudyOptions {
   bool quick = false;
@@ -78,9 +93,9 @@ struct StudyOptions {
   bool pinn = true;
   std::vector<StudyProblem> problems;
   std::vector<int> orders = {2, 3, 4, 5};
-  /// "dtpinn" (fp64), "vanilla32", "vanilla64"; the speed-up compares DT-PINN to the first
-  /// vanilla in the list.
-  std::vector<std::string> methods = {"dtpinn", "vanilla32", "vanilla64"};
+  /// The speed-up compares DT-PINN to the first vanilla method in the list.
+  std::vector<StudyMethod> methods = {StudyMethod::dtpinn, StudyMethod::vanilla32,
+                                      StudyMethod::vanilla64};
   std::int64_t epochs = 5000;
   double time_budget = 0.0;  ///< seconds per run, 0 = none
   std::int64_t eval_every = 10;
@@ -133,3 +148,23 @@ std::string markdown_table(const std::vector<std::string>& headers,
 std::string run_study(const StudyOptions& options, std::ostream* log);
 
 }  // namespace dtpinn::lab
+
+namespace dtpinn::core {
+
+// The study's choices in the option-table pattern of options.hpp: parse_option, to_string,
+// option_choices and option_list work on them as on the engine's options.
+template <>
+constexpr auto option_table<lab::StudyProblemKind>() {
+  using K = lab::StudyProblemKind;
+  return std::array{OptionName<K>{"poisson", K::poisson}, OptionName<K>{"nonlinear", K::nonlinear},
+                    OptionName<K>{"heat", K::heat}, OptionName<K>{"star", K::star},
+                    OptionName<K>{"3d", K::torus3d}};
+}
+template <>
+constexpr auto option_table<lab::StudyMethod>() {
+  using M = lab::StudyMethod;
+  return std::array{OptionName<M>{"dtpinn", M::dtpinn}, OptionName<M>{"vanilla32", M::vanilla32},
+                    OptionName<M>{"vanilla64", M::vanilla64}};
+}
+
+}  // namespace dtpinn::core

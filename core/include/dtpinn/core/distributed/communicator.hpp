@@ -35,7 +35,7 @@ constexpr auto option_table<Backend>() {
 
 /// Options of `dtpinn train --nproc K` and of the process group.
 struct DistributedOptions {
-  int nproc = 1;                          ///< local processes the launcher starts
+  int nproc = 1;  ///< local processes the launcher starts
   Backend backend = Backend::automatic;
   std::string master_addr = "127.0.0.1";  ///< launcher: rendezvous address
   int master_port = 0;                    ///< launcher: 0 picks a free port
@@ -62,8 +62,9 @@ class Communicator {
  public:
   /// A single process, no backend (allreduce and barrier do nothing).
   Communicator();
-  /// Joins the group described by `env` with `backend` for tensors on `device`. Throws std::runtime_error (one line) when the rendezvous does not complete within
-  /// `timeout_seconds` or the backend is not available in this build.
+  /// Joins the group described by `env` with `backend` for tensors on `device`. Throws
+  /// std::runtime_error (one line) when the rendezvous does not complete within `timeout_seconds`
+  /// or the backend is not available in this build.
   Communicator(const DistributedEnv& env, Backend backend, c10::Device device,
                double timeout_seconds);
   ~Communicator();

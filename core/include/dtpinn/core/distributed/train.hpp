@@ -54,10 +54,9 @@ LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRa
 /// GLOBAL row counts: the same loss code as one process (losses.hpp), on the rank's block.
 /// Method::dtpinn: L u, B u on owned + halo nodes; Method::vanilla: autograd derivatives at the
 /// owned nodes only (local.ops needs no operator rows, see local_rows()).
-std::unique_ptr<Loss> make_partitioned_loss(const LocalProblem& local, const Network& net,
-                                            Method method = Method::dtpinn,
-                                            TimeDerivative time_derivative =
-                                                TimeDerivative::tangent);
+std::unique_ptr<Loss> make_partitioned_loss(
+    const LocalProblem& local, const Network& net, Method method = Method::dtpinn,
+    TimeDerivative time_derivative = TimeDerivative::tangent);
 
 /// The global objective over a communicator: the training loop's Objective (objective.hpp) with
 /// its gradient, total and terms summed over the ranks (one allreduce of [gradient | total] per

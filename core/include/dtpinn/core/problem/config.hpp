@@ -54,8 +54,8 @@ struct RbffdConfig {
 
 struct ModelConfig {
   Architecture architecture = Architecture::mlp;  ///< or modified_mlp (Wang, Teng & Perdikaris)
-  int depth = 4;                     ///< hidden layers
-  int width = 50;                    ///< neurons per hidden layer
+  int depth = 4;                                  ///< hidden layers
+  int width = 50;                                 ///< neurons per hidden layer
   Activation activation = Activation::tanh;
   /// fused | torch: how a plain tanh MLP runs on the CPU in fp64 where only weight gradients
   /// are needed (the DT-PINN loss): the fused kernel of fused_mlp.hpp, or LibTorch's layers.
@@ -91,8 +91,8 @@ struct TrainConfig {
   std::int64_t log_every = 50;   ///< epochs between progress lines
   std::uint64_t seed = 0;        ///< network initialisation
   LossWeighting loss_weights = LossWeighting::fixed;  ///< or annealing (Wang, Teng & Perdikaris)
-  std::map<std::string, double> weights;  ///< fixed weights per term: pde, bc, ic
-  double annealing_alpha = 0.9;           ///< moving-average factor of the annealed weights
+  std::map<std::string, double> weights;              ///< fixed weights per term: pde, bc, ic
+  double annealing_alpha = 0.9;  ///< moving-average factor of the annealed weights
   std::int64_t annealing_every = 10;
 };
 

@@ -125,7 +125,8 @@ std::string option_choices() {
 template <class E>
 std::string option_list() {
   std::string out;
-  for (const auto& row : option_table<E>()) out += (out.empty() ? "" : " | ") + std::string(row.name);
+  for (const auto& row : option_table<E>())
+    out += (out.empty() ? "" : " | ") + std::string(row.name);
   return out;
 }
 
@@ -145,8 +146,8 @@ template <class E>
 E parse_option(std::string_view name) {
   E v{};
   if (!try_parse_option(name, v))
-    throw std::invalid_argument("must be " + option_choices<E>() + ", got \"" +
-                                std::string(name) + "\"");
+    throw std::invalid_argument("must be " + option_choices<E>() + ", got \"" + std::string(name) +
+                                "\"");
   return v;
 }
 

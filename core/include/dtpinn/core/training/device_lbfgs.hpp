@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 namespace dtpinn::autodiff {
 class CudaGraphStep;
@@ -164,6 +165,17 @@ class DeviceLbfgs {
   struct HostWork;  // Eigen workspaces of the host path
   std::unique_ptr<HostWork> host_;
   void step_host(const at::Tensor& f, const Closure& loss_and_grad, const Closure& loss_only);
+  // The host path's three parts (same split as the tensor path below).
+  void host_update_history(bool first);
+  void host_direction();
+  void host_move(double f, bool first, const Closure& loss_and_grad, const Closure& loss_only);
+  // The tensor path's three parts: the previous step's pair into the history (returns S^T g and
+  // Y^T g in ring order), the compact-form direction, and the step with its stopping tests.
+  std::pair<at::Tensor, at::Tensor> update_history_device(const at::Tensor& g,
+                                                          const at::Tensor& first);
+  at::Tensor direction_device(const at::Tensor& g, const at::Tensor& a, const at::Tensor& b);
+  void move_device(const at::Tensor& f, const at::Tensor& g, const at::Tensor& d,
+                   const at::Tensor& first, const Closure& loss_and_grad, const Closure& loss_only);
 };
 
 }  // namespace dtpinn::core

@@ -90,9 +90,10 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
 std::vector<double> initial_loss_weights(const TrainConfig& t,
                                          const std::vector<std::string>& names);
 
-/// One learning-rate-annealing update (Wang, Teng & Perdikaris, seed 001): w_i <- (1 - a) w_i + a max|g_pde| / mean|g_i| for
-/// every term i but pde, from max_abs_pde = max |d L_pde / d theta| and mean_abs[i] =
-/// mean |d L_i / d theta|; a term whose mean is 0 (or whose ratio is not finite) keeps its weight.
+/// One learning-rate-annealing update (Wang, Teng & Perdikaris, seed 001): w_i <- (1 - a) w_i + a
+/// max|g_pde| / mean|g_i| for every term i but pde, from max_abs_pde = max |d L_pde / d theta| and
+/// mean_abs[i] = mean |d L_i / d theta|; a term whose mean is 0 (or whose ratio is not finite)
+/// keeps its weight.
 void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double max_abs_pde,
                          const std::vector<double>& mean_abs, double alpha);
 
