@@ -17,6 +17,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/autograd_graph.hpp"
+
 using namespace dtpinn;
 using core::Dataset;
 using core::Network;
@@ -160,15 +162,66 @@ TEST(Network, AutogradLaplacianMatchesAnalyticOneLayer) {
 }
 
 TEST(Network, ArchitecturesActivationsAndErrors) {
+  // Every activation and architecture against its formula written out here: the activations
+  // from elementary functions, the MLP layer by layer, the modified MLP of Wang, Teng &
+  // Perdikaris with encoders U = act(W_u z + b_u), V = act(W_v z + b_v), H_1 = act(W_1 z + b_1),
+  // Z_k = act(W_k H_{k-1} + b_k), H_k = (1 - Z_k) U + Z_k V, u = w_o . H_depth + b_o.
+  auto written_out = [](core::Activation a, const at::Tensor& x) -> at::Tensor {
+    switch (a) {
+      case core::Activation::tanh:
+        return (torch::exp(2 * x) - 1) / (torch::exp(2 * x) + 1);
+      case core::Activation::sin:
+        return torch::sin(x);
+      case core::Activation::sigmoid:
+        return 1 / (1 + torch::exp(-x));
+      case core::Activation::gelu:
+        return 0.5 * x * (1 + torch::erf(x / std::sqrt(2.0)));
+      case core::Activation::softplus:
+        return torch::log(1 + torch::exp(x));
+    }
+    return {};
+  };
   for (const auto& act : core::option_table<core::Activation>())
     for (const auto& arch : core::option_table<core::Architecture>()) {
       auto m = small_model(3, 10);
       m.activation = act.value;
       m.architecture = arch.value;
-      Network net(m, Eigen::Vector2d(-1, -1), Eigen::Vector2d(1, 1), c10::kDouble, c10::kCPU, 0);
-      auto u = net.forward(torch::rand({7, 2}, f64));
+      const Eigen::Vector2d lo(-1, -0.5), hi(1, 1.5);
+      Network net(m, lo, hi, c10::kDouble, c10::kCPU, 0);
+      {
+        torch::NoGradGuard ng;  // biases away from their zero initialisation
+        torch::manual_seed(3);
+        for (auto& q : net.parameters()) q.add_(0.2 * torch::randn_like(q));
+      }
+      const auto x = torch::rand({7, 2}, f64) * 2 - 0.5;
+      auto u = net.forward(x);
       EXPECT_EQ(u.sizes(), (std::vector<std::int64_t>{7}));
       EXPECT_TRUE(torch::isfinite(u).all().item<bool>()) << act.name << " " << arch.name;
+      // parameters(): hidden0..2 (weight, bias), [encoder_u, encoder_v,] output
+      torch::NoGradGuard ng;
+      const auto p = net.parameters();
+      const bool modified = arch.value == core::Architecture::modified_mlp;
+      ASSERT_EQ(p.size(), modified ? 12u : 8u) << arch.name;
+      auto layer = [&](std::size_t k, const at::Tensor& h) {
+        return written_out(act.value, h.matmul(p[2 * k].t()) + p[2 * k + 1]);
+      };
+      const auto z = (x - torch::tensor({0.0, 0.5}, f64)) / torch::tensor({1.0, 1.0}, f64);
+      at::Tensor H = layer(0, z);
+      if (!modified) {
+        H = layer(2, layer(1, H));
+      } else {
+        const auto U = layer(3, z), V = layer(4, z);
+        for (std::size_t k : {1, 2}) {
+          const auto Z = layer(k, H);
+          H = (1 - Z) * U + Z * V;
+        }
+      }
+      const auto& wo = p[p.size() - 2];
+      const auto& bo = p[p.size() - 1];
+      ASSERT_EQ(wo.sizes(), (std::vector<std::int64_t>{1, 10}));
+      const auto ref = (H.matmul(wo.t()) + bo).squeeze(1);
+      EXPECT_LT((u - ref).abs().max().item<double>(), 1e-14 * ref.abs().max().item<double>())
+          << act.name << " " << arch.name;
     }
   auto m = small_model();
   // modified MLP has the two encoders on top of the MLP's layers
@@ -244,75 +297,119 @@ TEST(Loss, DtPinnPoissonTermsMatchHandComputed) {
 }
 
 TEST(Loss, DtPinnHeatTermsMatchHandComputed) {
-  Dataset d = tiny_dataset(core::PdeKind::heat);
-  Network net(small_model(), d.lower, d.upper, c10::kDouble, c10::kCPU, 2);
-  auto loss = core::make_loss(core::Method::dtpinn, d, net);
-  ASSERT_EQ(loss->names(), (std::vector<std::string>{"ic", "pde", "bc"}));
-  auto terms = loss->terms(net);
-  // By hand: per slice, u_t by central differences in t, L and B applied slice by slice.
-  const double h = 1e-5;
-  auto at_time = [&](double t) {
-    nodegen::PointMatrix x(7, 3);
-    x.leftCols(2) = d.nodes.points;
-    x.col(2).setConstant(t);
-    return Eigen::VectorXd(net.evaluate(x));
-  };
-  double ic = mean_sq(d.u0 - at_time(0.0).head(5)), pde = 0, bc = 0;
-  for (int k = 0; k < 4; ++k) {
-    const double t = d.times[k];
-    const Eigen::VectorXd u = at_time(t);
-    const Eigen::VectorXd ut = (at_time(t + h) - at_time(t - h)) / (2 * h);
-    pde += (ut.head(5) - dense(d.L) * u - d.f.col(k)).squaredNorm();
-    bc += (dense(d.B) * u - d.g.col(k)).squaredNorm();
+  // Both ways to u_t (train.time_derivative): the forward-mode tangent and autograd's double
+  // backward (the paper's), each against the same hand computation, and each by its own path:
+  // only the autograd one leaves double-backward nodes in the graph.
+  for (const auto td : {core::TimeDerivative::tangent, core::TimeDerivative::autograd}) {
+    SCOPED_TRACE(core::to_string(td));
+    Dataset d = tiny_dataset(core::PdeKind::heat);
+    Network net(small_model(), d.lower, d.upper, c10::kDouble, c10::kCPU, 2);
+    auto loss = core::make_loss(core::Method::dtpinn, d, net, td);
+    ASSERT_EQ(loss->names(), (std::vector<std::string>{"ic", "pde", "bc"}));
+    auto terms = loss->terms(net);
+    EXPECT_EQ(test::autograd_graph_has(terms[1], "BackwardBackward"),
+              td == core::TimeDerivative::autograd);
+    // By hand: per slice, u_t by central differences in t, L and B applied slice by slice.
+    const double h = 1e-5;
+    auto at_time = [&](double t) {
+      nodegen::PointMatrix x(7, 3);
+      x.leftCols(2) = d.nodes.points;
+      x.col(2).setConstant(t);
+      return Eigen::VectorXd(net.evaluate(x));
+    };
+    double ic = mean_sq(d.u0 - at_time(0.0).head(5)), pde = 0, bc = 0;
+    for (int k = 0; k < 4; ++k) {
+      const double t = d.times[k];
+      const Eigen::VectorXd u = at_time(t);
+      const Eigen::VectorXd ut = (at_time(t + h) - at_time(t - h)) / (2 * h);
+      pde += (ut.head(5) - dense(d.L) * u - d.f.col(k)).squaredNorm();
+      bc += (dense(d.B) * u - d.g.col(k)).squaredNorm();
+    }
+    pde /= 4 * 5;
+    bc /= 4 * 2;
+    EXPECT_NEAR(terms[0].item<double>(), ic, 1e-14 * ic);
+    EXPECT_NEAR(terms[1].item<double>(), pde, 1e-8 * pde);  // central differences: ~h^2
+    EXPECT_NEAR(terms[2].item<double>(), bc, 1e-14 * bc);
   }
-  pde /= 4 * 5;
-  bc /= 4 * 2;
-  EXPECT_NEAR(terms[0].item<double>(), ic, 1e-14 * ic);
-  EXPECT_NEAR(terms[1].item<double>(), pde, 1e-8 * pde);  // central differences: ~h^2
-  EXPECT_NEAR(terms[2].item<double>(), bc, 1e-14 * bc);
 }
 
-TEST(Loss, VanillaTermsMatchFiniteDifferences) {
+TEST(Loss, VanillaTermsMatchAnalyticOneLayer) {
+  // One hidden layer, u = c . tanh(W z + b) + b0 with z = (x - shift) / scale, so that grad u,
+  // Lap u and u_t have closed forms: du/dx_j = sum_m c_m (1 - t_m^2) W_mj / scale_j,
+  // Lap u = sum_j sum_m c_m (-2 t_m (1 - t_m^2)) (W_mj / scale_j)^2 (spatial j), t = tanh(a).
+  // Robin alpha = 0.7, beta = 1.3 (swapped, the bc term changes) and oblique boundary normals
+  // unlike the ghosts' (1, 0), (0, 1) (read from the ghost rows, it changes too).
   for (auto pde : {core::PdeKind::poisson, core::PdeKind::nonlinear_poisson, core::PdeKind::heat}) {
     Dataset d = tiny_dataset(pde);
+    core::ProblemConfig pc;
+    pc.pde = pde;
+    pc.nt = 3;
+    pc.t_final = 0.6;
+    pc.alpha = 0.7;
+    pc.beta = 1.3;
+    d.problem = std::make_shared<core::Problem>(pc, 2);
+    d.nodes.normals.row(3) << 0.6, 0.8;
+    d.nodes.normals.row(4) << -0.28, 0.96;
     const bool heat = pde == core::PdeKind::heat;
-    Network net(small_model(), d.lower, d.upper, c10::kDouble, c10::kCPU, 4);
+    const int D = heat ? 3 : 2;
+    Network net(small_model(1, 16), d.lower, d.upper, c10::kDouble, c10::kCPU, 4);
+    {
+      torch::NoGradGuard ng;  // biases away from their zero initialisation
+      torch::manual_seed(9);
+      for (auto& q : net.parameters()) q.add_(0.3 * torch::randn_like(q));
+    }
+    auto params = net.parameters();  // hidden0.weight [16, D], hidden0.bias, output.weight, bias
+    ASSERT_EQ(params.size(), 4u);
+    auto to_eigen = [](const at::Tensor& t) {
+      auto c = t.detach().to(torch::kFloat64).contiguous().view({t.size(0), -1});
+      return Eigen::MatrixXd(
+          Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+              c.data_ptr<double>(), c.size(0), c.size(1)));
+    };
+    const Eigen::MatrixXd W = to_eigen(params[0]);
+    const Eigen::VectorXd bias = to_eigen(params[1]).col(0), cw = to_eigen(params[2]).row(0);
+    const double b0 = params[3].item<double>();
+    ASSERT_EQ(W.cols(), D);
+    const Eigen::VectorXd shift = 0.5 * (d.lower + d.upper), scale = 0.5 * (d.upper - d.lower);
     auto loss = core::make_loss(core::Method::vanilla, d, net);
     auto terms = loss->terms(net);
-    const double h = 1e-4;
     double pde_sum = 0, bc_sum = 0, ic = 0;
     for (std::size_t k = 0; k < d.times.size(); ++k) {
-      auto eval = [&](double dx, double dy, double dt) {
-        nodegen::PointMatrix x(5, heat ? 3 : 2);
-        x.leftCols(2) = d.nodes.points.topRows(5);
-        x.col(0).array() += dx;
-        x.col(1).array() += dy;
-        if (heat) x.col(2).setConstant(d.times[k] + dt);
-        return Eigen::VectorXd(net.evaluate(x));
-      };
-      const Eigen::VectorXd u = eval(0, 0, 0);
-      const Eigen::VectorXd ux = (eval(h, 0, 0) - eval(-h, 0, 0)) / (2 * h);
-      const Eigen::VectorXd uy = (eval(0, h, 0) - eval(0, -h, 0)) / (2 * h);
-      const Eigen::VectorXd lap =
-          (eval(h, 0, 0) + eval(-h, 0, 0) + eval(0, h, 0) + eval(0, -h, 0) - 4 * u) / (h * h);
-      Eigen::VectorXd r = lap - d.f.col(static_cast<Eigen::Index>(k));
-      if (pde == core::PdeKind::nonlinear_poisson) r -= u.array().exp().matrix();
-      if (heat)
-        r = (eval(0, 0, h) - eval(0, 0, -h)) / (2 * h) - lap -
-            d.f.col(static_cast<Eigen::Index>(k));
-      pde_sum += r.squaredNorm();
-      // boundary nodes 3, 4 with normals (1, 0), (0, 1); alpha = beta = 1 (default problem)
-      const Eigen::Vector2d bu(ux[3] + u[3], uy[4] + u[4]);
-      bc_sum += (bu - d.g.col(static_cast<Eigen::Index>(k))).squaredNorm();
-      if (heat && k == 0) ic = mean_sq(d.u0 - u);
+      for (int i = 0; i < 5; ++i) {
+        Eigen::VectorXd x(D);
+        x.head(2) = d.nodes.points.row(i).transpose();
+        if (heat) x[2] = d.times[k];
+        const Eigen::VectorXd z = (x - shift).cwiseQuotient(scale);
+        const Eigen::ArrayXd t = (W * z + bias).array().tanh();
+        const double u = cw.dot(t.matrix()) + b0;
+        Eigen::VectorXd grad(D);
+        double lap = 0;
+        for (int j = 0; j < D; ++j) {
+          const Eigen::ArrayXd wj = W.col(j).array() / scale[j];
+          grad[j] = (cw.array() * (1 - t * t) * wj).sum();
+          if (j < 2) lap += (cw.array() * (-2 * t * (1 - t * t)) * wj * wj).sum();
+        }
+        const double f = d.f(i, static_cast<Eigen::Index>(k));
+        double r = lap - f;
+        if (pde == core::PdeKind::nonlinear_poisson) r -= std::exp(u);
+        if (heat) r = grad[2] - lap - f;
+        pde_sum += r * r;
+        if (i >= 3) {
+          const Eigen::Vector2d n = d.nodes.normals.row(i).transpose();
+          const double e = pc.alpha * grad.head(2).dot(n) + pc.beta * u -
+                           d.g(i - 3, static_cast<Eigen::Index>(k));
+          bc_sum += e * e;
+        }
+        if (heat && k == 0) ic += (d.u0[i] - u) * (d.u0[i] - u) / 5;
+      }
     }
     const double S = static_cast<double>(d.times.size());
     const double pde_ref = pde_sum / (5 * S), bc_ref = bc_sum / (2 * S);
     const std::size_t o = heat ? 1 : 0;
-    EXPECT_NEAR(terms[o].item<double>(), pde_ref, 1e-5 * pde_ref) << core::to_string(pde);
-    EXPECT_NEAR(terms[o + 1].item<double>(), bc_ref, 1e-7 * bc_ref) << core::to_string(pde);
+    EXPECT_NEAR(terms[o].item<double>(), pde_ref, 1e-12 * pde_ref) << core::to_string(pde);
+    EXPECT_NEAR(terms[o + 1].item<double>(), bc_ref, 1e-12 * bc_ref) << core::to_string(pde);
     if (heat) {
-      EXPECT_NEAR(terms[0].item<double>(), ic, 1e-14 * ic);
+      EXPECT_NEAR(terms[0].item<double>(), ic, 1e-12 * ic);
     }
   }
 }
@@ -433,6 +530,7 @@ TEST(Training, Fp32DtPinnAdamAnnealingAndAdamLbfgs) {
     Network net = core::make_network(cc, d);
     auto r = core::train(cc, d, net);
     EXPECT_LT(r.test_rel_l2, r.history.front().test_rel_l2);
+    EXPECT_LT(r.test_rel_l2, 1e-2);  // measured once: 2.32e-3 (from 1.00 at epoch 0)
   }
   {
     auto cc = c;
@@ -544,51 +642,107 @@ TEST(Training, HeatAndNonlinearSmoke) {
       auto r = core::train(c, d, net);
       EXPECT_LT(r.best_test_rel_l2, 0.5 * r.history.front().test_rel_l2)
           << core::to_string(pde) << " " << method;
+      // Absolute targets, measured once (from 1.085 / 1.002 at epoch 0): heat DT-PINN 2.30e-2,
+      // vanilla 2.60e-2; nonlinear Poisson DT-PINN 2.60e-3, vanilla 1.69e-3 (reruns vary by
+      // ~10%: strong Wolfe is not bitwise reproducible). Margins 2.3-2.6x for heat (a run that
+      // drops the initial condition reaches 7.1e-2 / 0.20), 3.8-5.9x for nonlinear Poisson.
+      const double target = pde == core::PdeKind::heat ? 6e-2 : 1e-2;
+      EXPECT_LT(r.best_test_rel_l2, target) << core::to_string(pde) << " " << method;
     }
   }
 }
 
 TEST(Checkpoint, SaveLoadEvalIsBitwiseIdentical) {
-  RunConfig c = small_run("dtpinn");
-  c.train.epochs = 5;
-  const std::string dir = tmp_dir("ckpt");
-  auto r = core::run_train(c, dir, nullptr);
-  for (const char* f : {"results.json", "history.csv", "config.toml", "model.pt", "checkpoint.json",
-                        "solution.vtk", "loss.gp"})
-    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
-  RunConfig back;
-  Network net = core::load_checkpoint(dir, &back);
-  EXPECT_EQ(back.domain.n, c.domain.n);
-  EXPECT_EQ(back.model.width, c.model.width);
-  // Retrain the same run in memory: same seed gives the same weights, and the reloaded
-  // network evaluates to the same bits.
-  Dataset d = core::build_dataset(c);
-  Network ref = core::make_network(c, d);
-  core::train(c, d, ref);
-  const Eigen::VectorXd a = ref.evaluate(d.test_points), b = net.evaluate(d.test_points);
-  EXPECT_EQ((a - b).cwiseAbs().maxCoeff(), 0.0);
-  EXPECT_NEAR(core::test_error(net, d), r.test_rel_l2, 1e-15);
-  // eval through a CSV round trip (17 significant digits: exact).
-  const std::string pts = dir + "/pts.csv", out = dir + "/u.csv";
-  {
-    std::ofstream o(pts);
-    o << "x,y\n";
-    for (int i = 0; i < 20; ++i)
-      o << fmt::format("{:.17g},{:.17g}\n", d.test_points(i, 0), d.test_points(i, 1));
-  }
-  EXPECT_EQ(core::evaluate_checkpoint(dir, pts, out), 20);
-  std::ifstream in(out);
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(line, "x,y,u");
-  for (int i = 0; i < 20; ++i) {
+  // fp64 MLP Poisson, fp32, the modified MLP, and heat (three inputs): the run folder written
+  // for a trained network gives back the whole config, every parameter tensor bit for bit, the
+  // normalisation box, and the same values through evaluate() and through `eval`'s CSV.
+  struct Variant {
+    const char* name;
+    void (*set)(RunConfig&);
+  };
+  const Variant variants[] = {
+      {"fp64", [](RunConfig&) {}},
+      {"fp32", [](RunConfig& c) { c.train.precision = core::Precision::fp32; }},
+      {"modified_mlp",
+       [](RunConfig& c) { c.model.architecture = core::Architecture::modified_mlp; }},
+      {"heat", [](RunConfig& c) {
+         c.problem.pde = core::PdeKind::heat;
+         c.problem.exact = "1 + sin(pi*x)*cos(pi*y)*sin(pi*t)";
+         c.problem.nt = 4;
+       }}};
+  for (const auto& v : variants) {
+    SCOPED_TRACE(v.name);
+    RunConfig c = small_run("dtpinn");
+    c.train.epochs = 5;
+    v.set(c);
+    const bool heat = c.problem.pde == core::PdeKind::heat;
+    const std::string dir = tmp_dir(std::string("ckpt_") + v.name);
+    Dataset d = core::build_dataset(c);
+    Network net = core::make_network(c, d);
+    const auto r = core::train(c, d, net);
+    core::write_run(dir, c, d, net, r, {});
+    for (const char* f : {"results.json", "history.csv", "config.toml", "model.pt",
+                          "checkpoint.json", "solution.vtk", "loss.gp"})
+      EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
+    RunConfig back;
+    Network loaded = core::load_checkpoint(dir, &back);
+    // The whole config: every key, and the text it is written as.
+    EXPECT_TRUE(back == c);
+    RunConfig named = c;
+    named.source = back.source;  // to_toml names the source in a comment
+    EXPECT_EQ(core::to_toml(back), core::to_toml(named));
+    // The network: architecture, inputs, dtype, box, and each parameter tensor bit for bit.
+    EXPECT_EQ(loaded.config().architecture, c.model.architecture);
+    EXPECT_EQ(loaded.config().depth, c.model.depth);
+    EXPECT_EQ(loaded.config().width, c.model.width);
+    EXPECT_EQ(loaded.config().activation, c.model.activation);
+    EXPECT_EQ(loaded.in_dim(), heat ? 3 : 2);
+    EXPECT_EQ(loaded.dtype(), net.dtype());
+    EXPECT_EQ(loaded.dtype(),
+              c.train.precision == core::Precision::fp32 ? c10::kFloat : c10::kDouble);
+    EXPECT_EQ(loaded.lower(), net.lower());
+    EXPECT_EQ(loaded.upper(), net.upper());
+    const auto pa = net.parameters(), pb = loaded.parameters();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (std::size_t k = 0; k < pa.size(); ++k) {
+      EXPECT_EQ(pb[k].scalar_type(), pa[k].scalar_type()) << "parameter " << k;
+      EXPECT_TRUE(torch::equal(pa[k], pb[k])) << "parameter " << k;
+    }
+    const Eigen::VectorXd a = net.evaluate(d.test_points), b = loaded.evaluate(d.test_points);
+    EXPECT_EQ((a - b).cwiseAbs().maxCoeff(), 0.0);
+    EXPECT_NEAR(core::test_error(loaded, d), r.test_rel_l2, 1e-15);
+    // eval through a CSV round trip (17 significant digits: exact); heat at 20 times.
+    const std::string pts = dir + "/pts.csv", out = dir + "/u.csv";
+    nodegen::PointMatrix x(20, heat ? 3 : 2);
+    {
+      std::ofstream o(pts);
+      o << (heat ? "x,y,t\n" : "x,y\n");
+      for (int i = 0; i < 20; ++i) {
+        x(i, 0) = d.test_points(i, 0);
+        x(i, 1) = d.test_points(i, 1);
+        o << fmt::format("{:.17g},{:.17g}", x(i, 0), x(i, 1));
+        if (heat) {
+          x(i, 2) = 0.05 * i;
+          o << fmt::format(",{:.17g}", x(i, 2));
+        }
+        o << "\n";
+      }
+    }
+    const Eigen::VectorXd want = net.evaluate(x);
+    EXPECT_EQ(core::evaluate_checkpoint(dir, pts, out), 20);
+    std::ifstream in(out);
+    std::string line;
     std::getline(in, line);
-    std::stringstream s(line);
-    std::string x, y, u;
-    std::getline(s, x, ',');
-    std::getline(s, y, ',');
-    std::getline(s, u, ',');
-    EXPECT_EQ(std::stod(u), a[i]);
+    EXPECT_EQ(line, heat ? "x,y,t,u" : "x,y,u");
+    for (int i = 0; i < 20; ++i) {
+      std::getline(in, line);
+      std::stringstream s(line);
+      std::vector<std::string> cols;
+      for (std::string col; std::getline(s, col, ',');) cols.push_back(col);
+      ASSERT_EQ(cols.size(), heat ? 4u : 3u) << line;
+      for (int j = 0; j < x.cols(); ++j) EXPECT_EQ(std::stod(cols[j]), x(i, j)) << line;
+      EXPECT_EQ(std::stod(cols.back()), want[i]) << line;
+    }
   }
 }
 

@@ -18,6 +18,8 @@
 #include <limits>
 #include <vector>
 
+#include "common/autograd_graph.hpp"
+
 using namespace dtpinn;
 using core::Network;
 
@@ -93,8 +95,23 @@ TEST(FusedMlp, ForwardAndWeightGradientsMatchLibTorch) {
           const auto c = torch::randn({n}, f64);
           const auto uf = fused.forward_in_weights(x), ut = plain.forward_in_weights(x);
           ASSERT_EQ(uf.sizes(), ut.sizes());
+          // The path each side took: the fused kernel's node, or LibTorch's layers only.
+          EXPECT_TRUE(test::autograd_graph_has(uf, "FusedTanhMlp"))
+              << "cpu_kernel = fused did not run the fused kernel";
+          EXPECT_FALSE(test::autograd_graph_has(ut, "FusedTanhMlp"));
           EXPECT_LT(rel_diff(uf, ut), 1e-14)
               << "u: dim " << dim << " depth " << depth << " n " << n;
+          // The kernel called directly on the normalised inputs gives forward_in_weights' bits.
+          {
+            std::vector<at::Tensor> w, b;
+            const auto p = fused.parameters();  // hidden0.weight, hidden0.bias, ..., output
+            for (std::size_t k = 0; k < p.size(); k += 2) w.push_back(p[k]), b.push_back(p[k + 1]);
+            const auto z = ((x - 0.25) / 1.75).contiguous();  // box [-1.5, 2] onto [-1, 1]
+            ASSERT_TRUE(core::fused_mlp_applicable(z, w, b));
+            const auto uk = core::fused_tanh_mlp(z, w, b);
+            EXPECT_TRUE(torch::equal(uk, uf)) << "dim " << dim << " depth " << depth << " n " << n;
+            EXPECT_LT(rel_diff(uk, ut), 1e-14);
+          }
           const auto gf = weight_gradients(fused, uf, c), gt = weight_gradients(plain, ut, c);
           ASSERT_EQ(gf.size(), gt.size());
           for (std::size_t k = 0; k < gf.size(); ++k)
@@ -158,6 +175,9 @@ TEST(FusedMlp, DtPinnLossAndTrainingAgreeWithLibTorch) {
     Network net = core::make_network(c, d);
     auto loss = core::make_loss(core::Method::dtpinn, d, net);
     auto terms = loss->terms(net);
+    // The loss ran the kernel asked for (not a silent fallback to LibTorch's layers).
+    EXPECT_EQ(test::autograd_graph_has(terms[0], "FusedTanhMlp"), kernel == "fused") << kernel;
+    EXPECT_EQ(test::autograd_graph_has(terms[1], "FusedTanhMlp"), kernel == "fused") << kernel;
     if (kernel == "fused") {
       first = {terms[0].item<double>(), terms[1].item<double>()};
     } else {
@@ -174,6 +194,7 @@ TEST(FusedMlp, DtPinnLossAndTrainingAgreeWithLibTorch) {
       return l;
     });
     auto t = loss->terms(net);
+    EXPECT_EQ(test::autograd_graph_has(t[0], "FusedTanhMlp"), kernel == "fused") << kernel;
     final_loss.push_back((t[0] + t[1]).item<double>());
   }
   EXPECT_LT(final_loss[0], 0.5 * (first[0] + first[1]));  // the run did train

@@ -137,6 +137,58 @@ TEST(NodeIo, PlyAndVtkAndAtomicFailure) {
   EXPECT_NE(b.find("POINTS " + std::to_string(ns.size()) + " double"), std::string::npos);
   EXPECT_NE(b.find("SCALARS kind int 1"), std::string::npos);
   EXPECT_NE(b.find("NORMALS normals double"), std::string::npos);
+  // Read both back: every point, normal and kind, to the bit (shortest round-trip printing).
+  {
+    std::istringstream in(a);
+    std::string line;
+    while (std::getline(in, line) && line != "end_header") {
+    }
+    for (Index i = 0; i < ns.size(); ++i) {
+      ASSERT_TRUE(std::getline(in, line)) << "PLY ends at vertex " << i;
+      std::istringstream row(line);
+      double x, y, z, nx, ny, nz;
+      int kind;
+      ASSERT_TRUE(row >> x >> y >> z >> nx >> ny >> nz >> kind) << line;
+      ASSERT_EQ(x, ns.points(i, 0)) << "PLY vertex " << i;
+      ASSERT_EQ(y, ns.points(i, 1)) << "PLY vertex " << i;
+      ASSERT_EQ(z, 0.0) << "PLY vertex " << i;
+      ASSERT_EQ(nx, ns.normals(i, 0)) << "PLY vertex " << i;
+      ASSERT_EQ(ny, ns.normals(i, 1)) << "PLY vertex " << i;
+      ASSERT_EQ(nz, 0.0) << "PLY vertex " << i;
+      ASSERT_EQ(kind, int(ns.kind(i))) << "PLY vertex " << i;
+    }
+    EXPECT_FALSE(std::getline(in, line)) << "PLY has more lines than vertices";
+  }
+  {
+    std::istringstream in(b);
+    auto skip_to = [&](const std::string& head) {
+      for (std::string line; std::getline(in, line);)
+        if (line.rfind(head, 0) == 0) return true;
+      return false;
+    };
+    ASSERT_TRUE(skip_to("POINTS "));
+    for (Index i = 0; i < ns.size(); ++i) {
+      double x, y, z;
+      ASSERT_TRUE(in >> x >> y >> z) << "VTK point " << i;
+      ASSERT_EQ(x, ns.points(i, 0)) << "VTK point " << i;
+      ASSERT_EQ(y, ns.points(i, 1)) << "VTK point " << i;
+      ASSERT_EQ(z, 0.0) << "VTK point " << i;
+    }
+    ASSERT_TRUE(skip_to("LOOKUP_TABLE"));
+    for (Index i = 0; i < ns.size(); ++i) {
+      int kind;
+      ASSERT_TRUE(in >> kind) << "VTK kind " << i;
+      ASSERT_EQ(kind, int(ns.kind(i))) << "VTK kind " << i;
+    }
+    ASSERT_TRUE(skip_to("NORMALS "));
+    for (Index i = 0; i < ns.size(); ++i) {
+      double nx, ny, nz;
+      ASSERT_TRUE(in >> nx >> ny >> nz) << "VTK normal " << i;
+      ASSERT_EQ(nx, ns.normals(i, 0)) << "VTK normal " << i;
+      ASSERT_EQ(ny, ns.normals(i, 1)) << "VTK normal " << i;
+      ASSERT_EQ(nz, 0.0) << "VTK normal " << i;
+    }
+  }
   EXPECT_THROW(write_nodes((tmp_dir() / "x.txt").string(), ns), std::invalid_argument);
   // A parent that is a regular file: the write fails and nothing is left behind.
   const fs::path blocker = tmp_dir() / "blocker";

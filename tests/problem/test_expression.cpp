@@ -43,24 +43,43 @@ void expect_agrees(const Expression& e, const PointMatrix& p, double t, double r
 
 TEST(Expression, EveryFunctionAgreesWithGinac) {
   const auto vars = expression_variables();
-  // Arguments kept inside each function's real domain for (x, y) in [0.1, 0.9]^2.
-  const char* texts[] = {"1 + sin(pi*x)*cos(pi*y)",
-                         "tan(x) - asin(x) + acos(y) * atan(x*y)",
-                         "atan2(y, x - 0.5)",
-                         "sinh(x) + cosh(y) * tanh(x - y)",
-                         "asinh(x) + acosh(1 + y) + atanh(x/2)",
-                         "exp(-x^2 - y^2) + log(x) + ln(y)",
-                         "sqrt(x) + 1/sqrt(y) + abs(x - y)",
-                         "x^3 - 2*y^(-2)",
-                         "pow(x, 2.5) + x**2 + 2^-x",
-                         "e^x * exp(1) - e",
-                         "-x^2 + (-y)^3 - -x",
-                         "1/3*x + 0.1*y + 1e-3",
-                         "3"};
+  // Arguments kept inside each function's real domain for (x, y) in [0.1, 0.9]^2. Each text
+  // with its meaning written out with the standard library: GiNaC evaluates the same parse as
+  // muParser, so it cannot tell a misread ln, atan2 argument order or ** from the right one.
+  using F = double (*)(double, double);
+  const std::pair<const char*, F> cases[] = {
+      {"1 + sin(pi*x)*cos(pi*y)",
+       [](double x, double y) { return 1 + std::sin(M_PI * x) * std::cos(M_PI * y); }},
+      {"tan(x) - asin(x) + acos(y) * atan(x*y)",
+       [](double x, double y) {
+         return std::tan(x) - std::asin(x) + std::acos(y) * std::atan(x * y);
+       }},
+      {"atan2(y, x - 0.5)", [](double x, double y) { return std::atan2(y, x - 0.5); }},
+      {"sinh(x) + cosh(y) * tanh(x - y)",
+       [](double x, double y) { return std::sinh(x) + std::cosh(y) * std::tanh(x - y); }},
+      {"asinh(x) + acosh(1 + y) + atanh(x/2)",
+       [](double x, double y) { return std::asinh(x) + std::acosh(1 + y) + std::atanh(x / 2); }},
+      {"exp(-x^2 - y^2) + log(x) + ln(y)",
+       [](double x, double y) { return std::exp(-x * x - y * y) + std::log(x) + std::log(y); }},
+      {"sqrt(x) + 1/sqrt(y) + abs(x - y)",
+       [](double x, double y) { return std::sqrt(x) + 1 / std::sqrt(y) + std::abs(x - y); }},
+      {"x^3 - 2*y^(-2)", [](double x, double y) { return x * x * x - 2 / (y * y); }},
+      {"pow(x, 2.5) + x**2 + 2^-x",
+       [](double x, double) { return std::pow(x, 2.5) + x * x + std::pow(2.0, -x); }},
+      {"e^x * exp(1) - e", [](double x, double) { return std::exp(x) * M_E - M_E; }},
+      {"-x^2 + (-y)^3 - -x", [](double x, double y) { return -x * x - y * y * y + x; }},
+      {"1/3*x + 0.1*y + 1e-3", [](double x, double y) { return x / 3 + 0.1 * y + 1e-3; }},
+      {"3", [](double, double) { return 3.0; }}};
   const PointMatrix p = random_points(50, 2, 0.1, 0.9, 7);
-  for (const char* text : texts) {
+  for (const auto& [text, reference] : cases) {
     const Expression e = Expression::parse(text, "test", vars);
     expect_agrees(e, p, 0.0, 1e-13);
+    const Eigen::VectorXd v = e.evaluate(p);
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+      const double ref = reference(p(i, 0), p(i, 1));
+      EXPECT_NEAR(v[i], ref, 1e-13 * std::max(1.0, std::abs(ref)))
+          << text << " at (" << p(i, 0) << ", " << p(i, 1) << ") against the standard library";
+    }
   }
 }
 
@@ -121,13 +140,20 @@ TEST(Expression, ConstantsAndEmptyInputs) {
 
 TEST(Expression, NormalsAreVariables) {
   const auto vars = expression_variables();
-  const Expression g = Expression::parse("x*nx + y*ny", "problem.g", vars);
+  // Normals unlike the points and unlike each other's components, so that binding nx to x (or
+  // nx to ny) changes the value.
+  const Expression g = Expression::parse("x*nx + 2*y*ny", "problem.g", vars);
   PointMatrix p(2, 2), n(2, 2);
-  p << 0.6, 0.8, 1.0, 0.0;
-  n << 0.6, 0.8, 1.0, 0.0;
+  p << 0.5, -1.5, 2.0, 3.0;
+  n << 0.6, 0.8, -1.0, 0.0;
   const Eigen::VectorXd v = g.evaluate(p, 0.0, &n);
-  EXPECT_NEAR(v[0], 1.0, 1e-15);
-  EXPECT_NEAR(v[1], 1.0, 1e-15);
+  EXPECT_NEAR(v[0], 0.5 * 0.6 + 2 * -1.5 * 0.8, 1e-15);
+  EXPECT_NEAR(v[1], -2.0, 1e-15);
+  const Expression g3 = Expression::parse("3*nz*z - nx + y*ny", "problem.g", vars);
+  PointMatrix p3(1, 3), n3(1, 3);
+  p3 << 1.0, 2.0, 3.0;
+  n3 << 0.0, 0.6, 0.8;
+  EXPECT_NEAR(g3.evaluate(p3, 0.0, &n3)[0], 3 * 0.8 * 3.0 - 0.0 + 2.0 * 0.6, 1e-15);
   EXPECT_NE(error_of<std::runtime_error>([&] { g.evaluate(p); }).find("no normals"),
             std::string::npos);
 }

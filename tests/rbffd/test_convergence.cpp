@@ -80,6 +80,14 @@ Errors errors(const NodeSet& nodes, int p, bool do_solve) {
   return e;
 }
 
+// The classical solve's order lies in [p - 0.5, p + 1] for even p. For odd p its error gains
+// about one order over the operators' (the stencils' odd error terms largely cancel in the
+// solution): measured solve orders 2D 2.14, 3.42, 4.66, 5.81 and 3D 2.04, 4.24, 4.37, 6.44 for
+// p = 2..5, so odd p gets [p - 0.5, p + 2].
+double solve_order_ceiling(int p) {
+  return p % 2 == 0 ? p + 1.0 : p + 2.0;
+}
+
 void check_orders(int dim, int p, const std::vector<double>& hs, bool do_solve) {
   std::vector<double> el, eb, es;
   for (double h : hs) {
@@ -99,6 +107,7 @@ void check_orders(int dim, int p, const std::vector<double>& hs, bool do_solve) 
     const double os = rbffd_test::fitted_order(hs, es);
     std::printf("  solve %.2f", os);
     EXPECT_GT(os, p - 0.5) << "classical solve, d " << dim << " p " << p;
+    EXPECT_LT(os, solve_order_ceiling(p)) << "classical solve, d " << dim << " p " << p;
   }
   std::printf("\n");
 }
@@ -164,6 +173,7 @@ void check_orders_ball(int p, bool do_solve) {
     const double os = fitted_order(hs, es);
     std::printf("  solve %.2f", os);
     EXPECT_GT(os, p - 0.5) << "classical solve, ball, p " << p;
+    EXPECT_LT(os, solve_order_ceiling(p)) << "classical solve, ball, p " << p;
   }
   std::printf("\n");
 }
@@ -172,13 +182,13 @@ TEST(Convergence3D, Order2) {
   check_orders_ball(2, true);
 }
 TEST(Convergence3D, Order3) {
-  check_orders_ball(3, false);
+  check_orders_ball(3, true);
 }
 TEST(Convergence3D, Order4) {
-  check_orders_ball(4, false);
+  check_orders_ball(4, true);
 }
 TEST(Convergence3D, Order5) {
-  check_orders_ball(5, false);
+  check_orders_ball(5, true);
 }
 
 // The node generator's disk (nodegen::make_nodes, ghosts on), h ~ N^(-1/2).

@@ -258,15 +258,14 @@ TEST_P(AssembledExactness, PolynomialsOfDegreeL) {
   EXPECT_LT(eE, 1e-10);
 }
 
-INSTANTIATE_TEST_SUITE_P(Orders, AssembledExactness,
-                         ::testing::Values(std::make_pair(2, 2), std::make_pair(2, 3),
-                                           std::make_pair(2, 4), std::make_pair(2, 5),
-                                           std::make_pair(2, 6), std::make_pair(3, 2),
-                                           std::make_pair(3, 3)),
-                         [](const auto& info) {
-                           return "d" + std::to_string(info.param.first) + "p" +
-                                  std::to_string(info.param.second);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Orders, AssembledExactness,
+    ::testing::Values(std::make_pair(2, 2), std::make_pair(2, 3), std::make_pair(2, 4),
+                      std::make_pair(2, 5), std::make_pair(2, 6), std::make_pair(3, 2),
+                      std::make_pair(3, 3), std::make_pair(3, 4), std::make_pair(3, 5)),
+    [](const auto& info) {
+      return "d" + std::to_string(info.param.first) + "p" + std::to_string(info.param.second);
+    });
 
 TEST(OperatorsBadInput, DuplicateNodesNamed) {
   NodeSet nodes = rbffd_test::disk(0.1);
