@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "common/autograd_graph.hpp"
@@ -670,6 +671,7 @@ TEST(Checkpoint, SaveLoadEvalIsBitwiseIdentical) {
          c.problem.exact = "1 + sin(pi*x)*cos(pi*y)*sin(pi*t)";
          c.problem.nt = 4;
        }}};
+  std::optional<Dataset> data[2];  // poisson, heat
   for (const auto& v : variants) {
     SCOPED_TRACE(v.name);
     RunConfig c = small_run("dtpinn");
@@ -677,7 +679,9 @@ TEST(Checkpoint, SaveLoadEvalIsBitwiseIdentical) {
     v.set(c);
     const bool heat = c.problem.pde == core::PdeKind::heat;
     const std::string dir = tmp_dir(std::string("ckpt_") + v.name);
-    Dataset d = core::build_dataset(c);
+    // One data set per problem: precision and architecture do not change it.
+    if (!data[heat]) data[heat] = core::build_dataset(c);
+    const Dataset& d = *data[heat];
     Network net = core::make_network(c, d);
     const auto r = core::train(c, d, net);
     core::write_run(dir, c, d, net, r, {});
