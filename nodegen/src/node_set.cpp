@@ -2,10 +2,38 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 namespace dtpinn::nodegen {
+namespace {
+
+template <class Fail>
+void validate_parts(const NodeSet& nodes, const Fail& fail) {
+  if (nodes.part_names.empty()) fail("the part table is empty (need at least one name)");
+  std::set<std::string> seen;
+  for (const auto& name : nodes.part_names) {
+    if (!is_valid_part_name(name))
+      fail(fmt::format("part name \"{}\" is not a word of [A-Za-z0-9_.-]", name));
+    if (!seen.insert(name).second) fail(fmt::format("part name \"{}\" appears twice", name));
+  }
+  if (nodes.boundary_part.empty()) return;
+  if (static_cast<Index>(nodes.boundary_part.size()) != nodes.n_boundary)
+    fail(fmt::format("{} boundary parts for {} boundary nodes", nodes.boundary_part.size(),
+                     nodes.n_boundary));
+  const auto n_parts = static_cast<std::int32_t>(nodes.part_names.size());
+  for (Index k = 0; k < nodes.n_boundary; ++k) {
+    const auto p = nodes.boundary_part[static_cast<std::size_t>(k)];
+    if (p < 0 || p >= n_parts)
+      fail(fmt::format("boundary node {} has part {}, outside the {} parts", nodes.n_interior + k,
+                       p, n_parts));
+  }
+}
+
+}  // namespace
 
 const char* to_string(NodeKind kind) {
   switch (kind) {
@@ -46,6 +74,30 @@ void NodeSet::validate() const {
     if ((points.row(g) - points.row(b)).norm() == 0.0)
       fail(fmt::format("ghost node {} coincides with its boundary node {}", g, b));
   }
+  validate_parts(*this, fail);
+}
+
+int NodeSet::find_part(const std::string& name) const {
+  for (std::size_t p = 0; p < part_names.size(); ++p)
+    if (part_names[p] == name) return static_cast<int>(p);
+  return -1;
+}
+
+std::vector<Index> NodeSet::part_counts() const {
+  std::vector<Index> counts(part_names.size(), 0);
+  for (Index k = 0; k < n_boundary; ++k) {
+    const auto p = static_cast<std::size_t>(part_of_boundary(k));
+    if (p < counts.size()) ++counts[p];
+  }
+  return counts;
+}
+
+bool is_valid_part_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  if (!std::isalnum(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
 }
 
 }  // namespace dtpinn::nodegen

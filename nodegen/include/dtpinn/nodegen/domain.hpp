@@ -3,6 +3,7 @@
 // parametric curves, CSG differences (holes), and imported closed surfaces all implement it.
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
@@ -10,10 +11,13 @@
 
 namespace dtpinn::nodegen {
 
-/// Boundary nodes with outward unit normals, one per row (N x dim).
+/// Boundary nodes with outward unit normals, one per row (N x dim), and the boundary part of
+/// each (as in NodeSet: `part` empty means all in part 0 of `part_names`).
 struct BoundarySample {
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> points;
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> normals;
+  std::vector<std::int32_t> part;
+  std::vector<std::string> part_names{"boundary"};
 };
 
 class Domain {

@@ -6,10 +6,17 @@
 //   interior  [0, Ni),  boundary [Ni, Ni + Nb),  ghost [Ni + Nb, Ni + 2 Nb)
 // and ghost k (index Ni + Nb + k) belongs to boundary node k (index Ni + k). Ghost nodes are
 // optional (Ng = 0 or Ng = Nb). Units are the domain's own (no scaling is applied here).
+//
+// Boundary parts: the boundary is split into named parts (a shape's sides, a CAD file's solids
+// or groups, the loops of an outline), on which a run puts its boundary conditions. The parts
+// are data on the nodes, as the kinds are: `part_names` is the table, `boundary_part[k]` the
+// part of boundary node Ni + k; a ghost is in its boundary node's part. An empty
+// `boundary_part` means every boundary node is in part 0 (the default table is {"boundary"}).
 #include <Eigen/Core>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace dtpinn::nodegen {
 
@@ -31,6 +38,10 @@ struct NodeSet {
   Index n_interior = 0;  ///< Ni
   Index n_boundary = 0;  ///< Nb
   Index n_ghost = 0;     ///< Ng, 0 or Nb
+  /// Names of the boundary parts: at least one, unique, each a valid part name (below).
+  std::vector<std::string> part_names{std::string(kDefaultPartName)};
+  /// Nb entries in [0, part_names.size()), or empty (every boundary node in part 0).
+  std::vector<std::int32_t> boundary_part;
 
   Index size() const { return n_interior + n_boundary + n_ghost; }
   /// Ni + Nb: the nodes where the PDE or the boundary condition is imposed (rows of L).
@@ -41,9 +52,23 @@ struct NodeSet {
     return i < n_interior ? NodeKind::interior
                           : (i < n_interior + n_boundary ? NodeKind::boundary : NodeKind::ghost);
   }
-  /// Throws std::invalid_argument with a one-line reason if shapes, counts or normals are
-  /// inconsistent, or any coordinate is not finite.
+  /// The part of boundary node Ni + k, k in [0, Nb).
+  std::int32_t part_of_boundary(Index k) const {
+    return boundary_part.empty() ? 0 : boundary_part[static_cast<std::size_t>(k)];
+  }
+  /// Index of the part called `name`, or -1.
+  int find_part(const std::string& name) const;
+  /// Boundary nodes in each part (part_names.size() entries; a part may hold none).
+  std::vector<Index> part_counts() const;
+  /// Throws std::invalid_argument with a one-line reason if shapes, counts, normals or parts
+  /// are inconsistent, or any coordinate is not finite.
   void validate() const;
+
+  static constexpr const char* kDefaultPartName = "boundary";
 };
+
+/// True if `name` can name a part: 1 to 64 characters from [A-Za-z0-9_.-], starting with a
+/// letter or digit (so it is a word in a CSV column, a PLY comment and a TOML string alike).
+bool is_valid_part_name(const std::string& name);
 
 }  // namespace dtpinn::nodegen
