@@ -5,6 +5,7 @@
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/run.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
@@ -44,19 +45,18 @@ void run_solve(const SolveArgs& a) {
         cfg.source));
   const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg);
   const core::Problem problem(cfg.problem, nodes.dim);
+  const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
 
   rbffd::RbffdParams params = core::rbffd_params(cfg);
   params.threads = a.threads;
   rbffd::OperatorRequest req;
-  req.robin = rbffd::RobinCoefficients::constant(problem.alpha(), problem.beta());
+  req.robin = {boundary.alpha, boundary.beta};
   const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
 
   const auto nc = nodes.n_collocation(), ni = nodes.n_interior, nb = nodes.n_boundary;
   const nodegen::PointMatrix xc = nodes.points.topRows(nc);
-  const nodegen::PointMatrix xb = nodes.points.middleRows(ni, nb);
-  const nodegen::PointMatrix nbm = nodes.normals.middleRows(ni, nb);
   const Eigen::VectorXd f = problem.source(xc);
-  const Eigen::VectorXd g = problem.boundary_data(xb, nbm);
+  const Eigen::VectorXd g = problem.boundary_data(nodes, boundary);
   rbffd::SolveOptions so;
   if (problem.pde() == core::PdeKind::nonlinear_poisson) {  // Lap u = exp(u) + f
     const auto exp_u = [](double v) { return std::exp(v); };
@@ -75,8 +75,8 @@ void run_solve(const SolveArgs& a) {
   res["n_boundary"] = nb;
   res["n_ghost"] = nodes.n_ghost;
   res["order"] = params.order;
-  res["alpha"] = problem.alpha();
-  res["beta"] = problem.beta();
+  res["boundary_conditions"] = nlohmann::json::parse(
+      core::conditions_json(core::report_conditions(problem, nodes, boundary, u.tail(nb))));
   res["assembly_seconds"] = ops.seconds;
   res["solve_seconds"] = s.seconds;
   res["residual"] = s.residual;

@@ -115,7 +115,7 @@ OrderOperators order_operators(const RunConfig& base, const Dataset& d,
     rbffd::RbffdParams params = rbffd_params(base);
     params.order = p;
     rbffd::OperatorRequest req;
-    req.robin = rbffd::RobinCoefficients::constant(d.problem->alpha(), d.problem->beta());
+    req.robin = {d.boundary.alpha, d.boundary.beta};
     try {
       RunConfig cp = base;
       cp.rbffd.order = p;

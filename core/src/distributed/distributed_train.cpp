@@ -57,10 +57,17 @@ LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRa
     for (Eigen::Index r = 0; r < nl; ++r) p.u0[r] = data.u0[ops.owned[r]];
   }
   p.normals.resize(nb, d);
-  for (Eigen::Index k = 0; k < nb; ++k)
+  p.alpha.resize(nb);
+  p.beta.resize(nb);
+  for (Eigen::Index k = 0; k < nb; ++k) {
+    const auto global_row = ops.owned[ops.boundary_rows[k]] - nodes.n_interior;
     p.normals.row(k) = nodes.normals.row(ops.owned[ops.boundary_rows[k]]);
-  p.alpha = data.problem->alpha();
-  p.beta = data.problem->beta();
+    p.bc_condition.push_back(data.boundary.condition[static_cast<std::size_t>(global_row)]);
+    p.alpha[k] = data.boundary.alpha[global_row];
+    p.beta[k] = data.boundary.beta[global_row];
+  }
+  p.bc_terms = boundary_term_names(*data.problem);
+  p.bc_global_rows = data.boundary.counts;
   p.ops = std::move(ops);
   return p;
 }
@@ -82,8 +89,12 @@ std::unique_ptr<Loss> make_partitioned_loss(const LocalProblem& p, const Network
   b.boundary_rows.assign(p.ops.boundary_rows.begin(), p.ops.boundary_rows.end());
   const double inv_s = 1.0 / static_cast<double>(p.global_slices);
   b.pde_scale = inv_s / static_cast<double>(p.ops.global_l_rows);
-  b.bc_scale = p.ops.global_b_rows > 0 ? inv_s / static_cast<double>(p.ops.global_b_rows) : 0.0;
   b.ic_scale = p.first_slice == 0 ? 1.0 / static_cast<double>(p.ops.global_l_rows) : 0.0;
+  b.bc_terms = p.bc_terms;
+  b.bc_scales.clear();
+  for (const auto rows : p.bc_global_rows)
+    b.bc_scales.push_back(rows > 0 ? inv_s / static_cast<double>(rows) : 0.0);
+  b.bc_condition = p.bc_condition;
   b.alpha = p.alpha;
   b.beta = p.beta;
   if (method == Method::dtpinn) {
@@ -238,9 +249,8 @@ RankPart make_rank_part(const RunConfig& config, const Dataset& data, int time_p
   } else {
     rp.partition = partition_rcb(data.nodes, rp.space_parts, rbffd::stencil_rule(params, 2, d).size,
                                  rbffd::stencil_rule(params, 1, d).size);
-    rp.ops = assemble_local(
-        data.nodes, rp.partition, rp.space_part, params,
-        rbffd::RobinCoefficients::constant(data.problem->alpha(), data.problem->beta()));
+    rp.ops = assemble_local(data.nodes, rp.partition, rp.space_part, params,
+                            {data.boundary.alpha, data.boundary.beta});
   }
   // Halo sizes of every space part, for partition.json (one small allreduce).
   auto halo = torch::zeros({rp.space_parts}, torch::TensorOptions().dtype(torch::kDouble));

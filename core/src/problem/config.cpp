@@ -1,8 +1,11 @@
 // The run configuration: one table of keys (section, name, type, range, help) drives the TOML
 // parser, the command-line setter, the writer and the equality, so a key added here is parsed,
 // settable, written and compared everywhere at once.
+#include "boundary_config.hpp"
+
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/expression.hpp>
+#include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include <fmt/format.h>
@@ -13,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -162,8 +166,11 @@ Key opt_key(const char* sec, const char* name, Section<S> s, std::optional<std::
 const std::vector<std::string> kWeightTerms = {"pde", "bc", "ic"};
 
 void check_weight(const std::string& term, double w) {
-  if (std::find(kWeightTerms.begin(), kWeightTerms.end(), term) == kWeightTerms.end())
-    throw RangeError(fmt::format("unknown term '{}' (terms: pde, bc, ic)", term));
+  // "bc:NAME" weighs the condition NAME of [[bc]] ("bc" weighs every boundary term without its
+  // own weight); whether NAME exists is known once the conditions are (the trainer checks).
+  const bool condition = term.rfind("bc:", 0) == 0 && nodegen::is_valid_part_name(term.substr(3));
+  if (!condition && std::find(kWeightTerms.begin(), kWeightTerms.end(), term) == kWeightTerms.end())
+    throw RangeError(fmt::format("unknown term '{}' (terms: pde, bc, ic, bc:NAME)", term));
   if (!std::isfinite(w) || w < 0)
     throw RangeError(fmt::format("weight of '{}' must be finite and >= 0, got {}", term, w));
 }
@@ -575,7 +582,10 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
 std::string missing_data_message(const ProblemConfig& p) {
   if (p.exact) return "";
   if (!p.f) return "problem.f is required when problem.exact is not given";
-  if (!p.g) return "problem.g is required when problem.exact is not given";
+  for (std::size_t i = 0; i < p.bc.size(); ++i)
+    if (!p.bc[i].value)
+      return fmt::format("bc[{}].value is required when problem.exact is not given", i + 1);
+  if (p.bc.empty() && !p.g) return "problem.g is required when problem.exact is not given";
   if (p.pde == PdeKind::heat && !p.u0)
     return "problem.u0 is required when problem.exact is not given";
   return "";
@@ -603,8 +613,15 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin) 
   std::string problem_where = origin;
   bool exact_named = false, data_named = false;
 
+  std::vector<std::string> bc_where;  // position of each [[bc]] entry
   for (auto&& [sec_key, sec_node] : root) {
     const std::string sec(sec_key.str());
+    if (sec == "bc") {
+      c.problem.bc = parse_bc_array(sec_node, origin);
+      if (const auto* a = sec_node.as_array())
+        for (const auto& item : *a) bc_where.push_back(toml_position(origin, item.source()));
+      continue;
+    }
     if (std::find(sections().begin(), sections().end(), sec) == sections().end() ||
         !sec_node.is_table()) {
       if (std::find(sections().begin(), sections().end(), sec) != sections().end())
@@ -640,6 +657,19 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin) 
   // A file that gives its own data but no exact solution has none (not the default one).
   if (data_named && !exact_named) c.problem.exact.reset();
 
+  try {
+    validate_bc(c.problem);
+  } catch (const std::runtime_error& e) {
+    // "bc[i].key: ..." at entry i; "problem.g: ..." at problem.g.
+    const std::string msg = e.what();
+    std::size_t i = 0;
+    std::string at = problem_where;
+    if (std::sscanf(msg.c_str(), "bc[%zu]", &i) == 1 && i >= 1 && i <= bc_where.size())
+      at = bc_where[i - 1];
+    else if (auto it = where.find("problem.g"); it != where.end())
+      at = it->second;
+    throw ConfigError(fmt::format("{}: {}", at, msg));
+  }
   if (std::string msg = missing_data_message(c.problem); !msg.empty())
     throw ConfigError(fmt::format("{}: {}", problem_where, msg));
   if (std::string msg = check_expressions(c.problem); !msg.empty()) {
@@ -674,7 +704,7 @@ std::string to_toml(const RunConfig& config) {
     if (line.size() < 40) line.resize(40, ' ');
     out += line + "  # " + k.help + "\n";
   }
-  return out;
+  return out + bc_to_toml(config.problem.bc);
 }
 
 namespace {
@@ -794,12 +824,13 @@ void validate_config(const RunConfig& config) {
       throw std::runtime_error(fmt::format("{}: {}", k.full(), e.what()));
     }
   }
+  validate_bc(config.problem);
 }
 
 bool operator==(const RunConfig& a, const RunConfig& b) {
   for (const auto& k : keys())
     if (k.get(a) != k.get(b)) return false;
-  return true;
+  return a.problem.bc == b.problem.bc;
 }
 
 }  // namespace dtpinn::core

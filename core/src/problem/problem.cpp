@@ -1,7 +1,6 @@
 // The PDE problem: expressions for f, g, u0 given by the user or derived from the exact
 // solution by symbolic differentiation (manufactured solutions).
-#include <dtpinn/core/problem/expression.hpp>
-#include <dtpinn/core/problem/problem.hpp>
+#include "problem_impl.hpp"
 
 #include <fmt/format.h>
 
@@ -18,8 +17,14 @@ bool given(const std::optional<std::string>& s) {
   return s && s->find_first_not_of(" \t\r\n") != std::string::npos;
 }
 
-/// Parses with every variable allowed, then explains any variable that does not belong here
-/// in the problem's own terms (2D domain, steady PDE, normals only in g).
+void check_points(const PointMatrix& x, int dim, const char* what) {
+  if (x.cols() != dim)
+    throw std::runtime_error(fmt::format("Problem::{}: points have {} columns, the problem is {}D",
+                                         what, x.cols(), dim));
+}
+
+}  // namespace
+
 Expression parse_problem_expression(const std::string& text, const std::string& key, int dim,
                                     PdeKind pde, bool time_allowed, bool normals_allowed) {
   Expression e = Expression::parse(text, key, expression_variables());
@@ -38,43 +43,19 @@ Expression parse_problem_expression(const std::string& text, const std::string& 
     }
     if ((v == "nx" || v == "ny" || v == "nz") && !normals_allowed)
       throw std::runtime_error(fmt::format(
-          "{}: \"{}\" uses {}: the normal components nx, ny, nz are only defined in problem.g", key,
-          text, v));
+          "{}: \"{}\" uses {}: the normal components nx, ny, nz are only defined in boundary "
+          "data (problem.g, bc values)",
+          key, text, v));
   }
   return e;
 }
-
-void check_points(const PointMatrix& x, int dim, const char* what) {
-  if (x.cols() != dim)
-    throw std::runtime_error(fmt::format("Problem::{}: points have {} columns, the problem is {}D",
-                                         what, x.cols(), dim));
-}
-
-}  // namespace
-
-struct Problem::Impl {
-  PdeKind pde = PdeKind::poisson;
-  int dim = 2;
-  double alpha = 1, beta = 1, t_final = 1;
-  int nt = 1;
-  std::optional<Expression> exact, laplacian;
-  Expression f, g, u0;
-  bool f_derived = false, g_derived = false, u0_derived = false;
-};
 
 Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   if (dim != 2 && dim != 3)
     throw std::runtime_error(fmt::format("problem: dimension must be 2 or 3, got {}", dim));
-  if (!std::isfinite(config.alpha)) throw std::runtime_error("problem.alpha: must be finite");
-  if (!std::isfinite(config.beta)) throw std::runtime_error("problem.beta: must be finite");
-  if (config.alpha == 0 && config.beta == 0)
-    throw std::runtime_error(
-        "problem.alpha and problem.beta are both 0: the boundary condition would be empty");
   im.pde = config.pde;
   im.dim = dim;
-  im.alpha = config.alpha;
-  im.beta = config.beta;
   const bool heat = config.pde == PdeKind::heat;
   if (heat) {
     if (!(config.t_final > 0) || !std::isfinite(config.t_final))
@@ -114,25 +95,7 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
     throw std::runtime_error("problem.f is required when problem.exact is not given");
   }
 
-  if (given(config.g)) {
-    im.g = parse_problem_expression(*config.g, "problem.g", dim, config.pde, heat, true);
-  } else if (im.exact) {
-    // alpha (grad u . n) + beta u, with n the outward unit normal (nx, ny[, nz]).
-    const Expression& u = *im.exact;
-    static const char* normal_names[] = {"nx", "ny", "nz"};
-    static const char* coord_names[] = {"x", "y", "z"};
-    const auto nvars = expression_variables();
-    Expression dudn = Expression::constant(0.0);
-    for (int i = 0; i < dim; ++i) {
-      Expression ni = Expression::parse(normal_names[i], "normal", nvars);
-      dudn = dudn + u.diff(coord_names[i]) * ni;
-    }
-    im.g =
-        (config.alpha * dudn + config.beta * u).renamed("problem.g (derived from problem.exact)");
-    im.g_derived = true;
-  } else {
-    throw std::runtime_error("problem.g is required when problem.exact is not given");
-  }
+  make_conditions(im, config);
 
   if (heat) {
     if (given(config.u0)) {
@@ -156,11 +119,8 @@ PdeKind Problem::pde() const {
 int Problem::dim() const {
   return impl_->dim;
 }
-double Problem::alpha() const {
-  return impl_->alpha;
-}
-double Problem::beta() const {
-  return impl_->beta;
+const std::vector<BoundaryCondition>& Problem::conditions() const {
+  return impl_->conditions;
 }
 double Problem::t_final() const {
   return impl_->t_final;
@@ -175,15 +135,6 @@ bool Problem::has_exact() const {
 Eigen::VectorXd Problem::source(const PointMatrix& x, double t) const {
   check_points(x, impl_->dim, "source");
   return impl_->f.evaluate(x, t);
-}
-
-Eigen::VectorXd Problem::boundary_data(const PointMatrix& x, const PointMatrix& n, double t) const {
-  check_points(x, impl_->dim, "boundary_data");
-  if (n.rows() != x.rows() || n.cols() != x.cols())
-    throw std::runtime_error(
-        fmt::format("Problem::boundary_data: normals are {} x {}, points are {} x {}", n.rows(),
-                    n.cols(), x.rows(), x.cols()));
-  return impl_->g.evaluate(x, t, &n);
 }
 
 Eigen::VectorXd Problem::initial(const PointMatrix& x) const {
@@ -221,15 +172,18 @@ std::string Problem::describe() const {
                          im.nt);
       break;
   }
-  out += fmt::format(" in {}D; alpha du/dn + beta u = g on the boundary, alpha = {}, beta = {}\n",
-                     im.dim, im.alpha, im.beta);
+  out += fmt::format(" in {}D\n", im.dim);
   if (im.exact) out += "  exact: u = " + im.exact->text() + "\n";
   auto line = [&](const char* name, const Expression& e, bool derived) {
     out += fmt::format("  {} = {}{}\n", name, derived ? e.str() : e.text(),
                        derived ? "  (derived from exact)" : "");
   };
   line("f", im.f, im.f_derived);
-  line("g", im.g, im.g_derived);
+  for (std::size_t c = 0; c < im.conditions.size(); ++c) {
+    const auto& bc = im.conditions[c];
+    out += fmt::format("  {}: {}, g = {}{}\n", bc.term, bc.describe(), bc.value,
+                       bc.value_derived ? "  (derived from exact)" : "");
+  }
   if (im.pde == PdeKind::heat) line("u0", im.u0, im.u0_derived);
   return out;
 }

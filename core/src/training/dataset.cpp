@@ -36,6 +36,8 @@ NodeSet without_ghosts(const NodeSet& n) {
   out.n_ghost = 0;
   out.points = n.points.topRows(n.n_collocation());
   out.normals = n.normals.topRows(n.n_collocation());
+  out.part_names = n.part_names;
+  out.boundary_part = n.boundary_part;
   return out;
 }
 
@@ -114,12 +116,11 @@ namespace {
 
 /// L and B of the collocation nodes.
 void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
-  const Problem& P = *d.problem;
   const auto t0 = std::chrono::steady_clock::now();
   rbffd::OperatorRequest req;
   req.laplacian = true;
   req.boundary = true;
-  req.robin = rbffd::RobinCoefficients::constant(P.alpha(), P.beta());
+  req.robin = {d.boundary.alpha, d.boundary.beta};
   auto ops = rbffd::assemble(d.nodes, rbffd_params(c), req);
   d.L = std::move(ops.laplacian);
   d.B = std::move(ops.boundary);
@@ -133,7 +134,7 @@ void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
 /// The slice times, f, g (and u0) at the nodes, and the network's input box.
 void fill_problem_data(Dataset& d) {
   const Problem& P = *d.problem;
-  const auto Ni = d.nodes.n_interior, Nb = d.nodes.n_boundary, Nc = d.nodes.n_collocation();
+  const auto Nb = d.nodes.n_boundary, Nc = d.nodes.n_collocation();
   const int dim = d.nodes.dim;
   if (P.is_time_dependent()) {
     const int nt = P.nt();
@@ -142,14 +143,12 @@ void fill_problem_data(Dataset& d) {
     d.times = {0.0};
   }
   const PointMatrix xc = d.nodes.points.topRows(Nc);
-  const PointMatrix xb = d.nodes.points.middleRows(Ni, Nb);
-  const PointMatrix nb = d.nodes.normals.middleRows(Ni, Nb);
   const auto S = static_cast<Eigen::Index>(d.times.size());
   d.f.resize(Nc, S);
   d.g.resize(Nb, S);
   for (Eigen::Index k = 0; k < S; ++k) {
     d.f.col(k) = P.source(xc, d.times[k]);
-    d.g.col(k) = P.boundary_data(xb, nb, d.times[k]);
+    d.g.col(k) = P.boundary_data(d.nodes, d.boundary, d.times[k]);
   }
   if (P.is_time_dependent()) d.u0 = P.initial(xc);
   if (!d.f.allFinite() || !d.g.allFinite() || !d.u0.allFinite())
@@ -239,19 +238,17 @@ void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_gho
   } else if (!P.is_time_dependent()) {
     // No exact solution: the classical RBF-FD solve on the test node set is the reference.
     check_order_fits(c, test_with_ghosts);
+    const BoundaryAssignment test_boundary = P.assign_boundary(test_with_ghosts);
     rbffd::OperatorRequest req;
-    req.robin = rbffd::RobinCoefficients::constant(P.alpha(), P.beta());
+    req.robin = {test_boundary.alpha, test_boundary.beta};
     auto ops = rbffd::assemble(test_with_ghosts, rbffd_params(c), req);
-    const auto tNi = test_with_ghosts.n_interior, tNb = test_with_ghosts.n_boundary;
-    const PointMatrix txb = test_with_ghosts.points.middleRows(tNi, tNb);
-    const PointMatrix tnb = test_with_ghosts.normals.middleRows(tNi, tNb);
     rbffd::SolveOptions so;
     if (P.pde() == PdeKind::nonlinear_poisson) {  // Lap u = exp(u) + f
       const auto exp_u = [](double v) { return std::exp(v); };
       so.reaction = {exp_u, exp_u};
     }
     auto sol = rbffd::solve_poisson(ops.laplacian, ops.boundary, P.source(d.test_nodes.points),
-                                    P.boundary_data(txb, tnb), so);
+                                    P.boundary_data(test_with_ghosts, test_boundary), so);
     d.test_reference = sol.u.head(M);
     d.has_reference = true;
     d.reference_kind = "rbffd solve";
@@ -269,6 +266,20 @@ void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_gho
 
 }  // namespace
 
+std::string describe_boundary(const Problem& problem, const NodeSet& nodes,
+                              const BoundaryAssignment& boundary) {
+  std::string parts;
+  const auto counts = nodes.part_counts();
+  for (std::size_t p = 0; p < counts.size(); ++p)
+    parts += fmt::format("{}{} {}", p ? ", " : "", nodes.part_names[p], counts[p]);
+  std::string out = fmt::format("boundary: {} parts ({})", counts.size(), parts);
+  const auto& conditions = problem.conditions();
+  for (std::size_t c = 0; c < conditions.size(); ++c)
+    out += fmt::format("\n  {}: {}, {} nodes", conditions[c].term, conditions[c].describe(),
+                       boundary.counts[c]);
+  return out;
+}
+
 Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::ostream* log) {
   Dataset d;
   // Problem first: bad expressions are refused before any node is generated.
@@ -278,6 +289,8 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
   if (!d.problem || d.problem->dim() != d.nodes.dim)
     d.problem = std::make_shared<Problem>(c.problem, d.nodes.dim);
   check_order_fits(c, d.nodes);
+  d.boundary = d.problem->assign_boundary(d.nodes);
+  say(log, describe_boundary(*d.problem, d.nodes, d.boundary));
   if (options.operators) assemble_operators(d, c, log);
   fill_problem_data(d);
   const bool reference_solve = !d.problem->has_exact() && !d.problem->is_time_dependent();

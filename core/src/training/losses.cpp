@@ -46,23 +46,34 @@ class BlockLoss : public Loss {
     b.slices = heat ? static_cast<std::int64_t>(d.times.size()) : 1;
     b.rows = d.rows;
     b.pde_scale = d.pde_scale;
-    b.bc_scale = d.bc_scale;
     b.ic_scale = d.ic_scale;
+    b.bc_scales = d.bc_scales;
+    const auto nb = static_cast<std::int64_t>(d.boundary_rows.size());
+    const auto index_options = torch::TensorOptions().dtype(torch::kLong).device(o.device());
     // The vanilla PINN evaluates the network at the block's rows only (no ghosts, no halo).
     b.nodes = vanilla_ ? d.rows : d.points.rows();
     auto x = matrix_tensor(Eigen::MatrixXd(d.points.topRows(b.nodes)), o);
     b.x = heat ? space_time(x, d.times) : x;
     if (heat) b.u0 = matrix_tensor(Eigen::MatrixXd(d.u0), o).view({-1});
     auto f = matrix_tensor(d.f, o), g = matrix_tensor(d.g, o);  // [rows, S], [nb, S]
+    if (b.bc_scales.size() > 1) {
+      std::vector<std::int64_t> index(d.bc_condition.begin(), d.bc_condition.end());
+      b.bc_index = torch::tensor(index, index_options);
+      if (vanilla_) b.bc_index = b.bc_index.repeat({b.slices});  // slice-major, as g
+      b.bc_scale_tensor = torch::tensor(b.bc_scales, o);
+    }
     if (vanilla_) {
       b.dim = static_cast<int>(d.points.cols());
-      b.alpha = d.alpha;
-      b.beta = d.beta;
+      const auto coefficient = [&](const Eigen::VectorXd& v) {
+        return v.size() == nb ? matrix_tensor(Eigen::MatrixXd(v), o).view({-1}).repeat({b.slices})
+                              : torch::ones({b.slices * nb}, o);
+      };
+      b.alpha = coefficient(d.alpha);
+      b.beta = coefficient(d.beta);
       b.f = f.t().contiguous().view({-1});  // slice-major, matching x
       b.g = g.t().contiguous().view({-1});
       b.normals = matrix_tensor(Eigen::MatrixXd(d.normals), o).repeat({b.slices, 1});
-      b.boundary_rows = torch::tensor(
-          d.boundary_rows, torch::TensorOptions().dtype(torch::kLong).device(o.device()));
+      b.boundary_rows = torch::tensor(d.boundary_rows, index_options);
     } else {
       if (!d.L || !d.B) throw std::invalid_argument("loss: DT-PINN needs the operators L and B");
       L_.emplace(*d.L, o);
@@ -79,7 +90,10 @@ class BlockLoss : public Loss {
       b.f = heat ? f : f.squeeze(1);
       b.g = heat ? g : g.squeeze(1);
     }
-    names_ = loss_term_names(b.pde);
+    names_ = loss_term_names(b.pde, d.bc_terms);
+    if (d.bc_terms.size() != d.bc_scales.size())
+      throw std::invalid_argument(fmt::format("loss: {} boundary terms but {} scales",
+                                              d.bc_terms.size(), d.bc_scales.size()));
   }
 
   std::vector<at::Tensor> terms(const Network& net) const override {
@@ -107,10 +121,14 @@ BlockData whole_problem(const Dataset& d) {
   for (std::int64_t k = 0; k < nb; ++k) b.boundary_rows.push_back(ni + k);
   const double S = b.pde == PdeKind::heat ? static_cast<double>(d.times.size()) : 1.0;
   b.pde_scale = 1.0 / (static_cast<double>(b.rows) * S);
-  b.bc_scale = 1.0 / (static_cast<double>(nb) * S);
   b.ic_scale = 1.0 / static_cast<double>(b.rows);
-  b.alpha = d.problem->alpha();
-  b.beta = d.problem->beta();
+  b.bc_terms = boundary_term_names(*d.problem);
+  b.bc_scales.clear();
+  for (const auto count : d.boundary.counts)
+    b.bc_scales.push_back(1.0 / (static_cast<double>(count) * S));
+  b.bc_condition = d.boundary.condition;
+  b.alpha = d.boundary.alpha;
+  b.beta = d.boundary.beta;
   if (d.has_operators) {
     b.L = &d.L;
     b.B = &d.B;
@@ -118,11 +136,34 @@ BlockData whole_problem(const Dataset& d) {
   return b;
 }
 
+/// The boundary terms from the squared residuals of the block's boundary rows ([nb] or
+/// [nb, S] for DT-PINN, [S nb] for the vanilla PINN), appended to `terms`.
+void add_boundary_terms(std::vector<at::Tensor>& terms, const at::Tensor& squares,
+                        const LossBlock& b) {
+  if (b.bc_scales.size() == 1) {
+    terms.push_back(squares.sum() * b.bc_scales[0]);
+    return;
+  }
+  const auto per_row = squares.dim() == 2 ? squares.sum(1) : squares;  // [nb] or [S nb]
+  auto sums = torch::zeros({static_cast<std::int64_t>(b.bc_scales.size())}, per_row.options())
+                  .index_add(0, b.bc_index, per_row);
+  for (auto& t : (sums * b.bc_scale_tensor).unbind(0)) terms.push_back(t);
+}
+
 }  // namespace
 
-std::vector<std::string> loss_term_names(PdeKind pde) {
-  if (pde == PdeKind::heat) return {"ic", "pde", "bc"};
-  return {"pde", "bc"};
+std::vector<std::string> loss_term_names(PdeKind pde, const std::vector<std::string>& bc_terms) {
+  std::vector<std::string> names;
+  if (pde == PdeKind::heat) names.push_back("ic");
+  names.push_back("pde");
+  names.insert(names.end(), bc_terms.begin(), bc_terms.end());
+  return names;
+}
+
+std::vector<std::string> boundary_term_names(const Problem& problem) {
+  std::vector<std::string> names;
+  for (const auto& bc : problem.conditions()) names.push_back(bc.term);
+  return names;
 }
 
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
@@ -131,7 +172,9 @@ std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
     auto r = b.L->apply(u) - b.f;
     if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, b.rows));
     auto e = b.B->apply(u) - b.g;
-    return {r.square().sum() * b.pde_scale, e.square().sum() * b.bc_scale};
+    std::vector<at::Tensor> terms{r.square().sum() * b.pde_scale};
+    add_boundary_terms(terms, e.square(), b);
+    return terms;
   }
   // Heat: one forward pass over all slices, u_t in the t column (tangent or autograd).
   const int t_col = static_cast<int>(b.x.size(1)) - 1;
@@ -150,7 +193,9 @@ std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
   auto ic = b.ic_scale != 0
                 ? (b.u0 - U.select(1, 0).narrow(0, 0, b.rows)).square().sum() * b.ic_scale
                 : torch::zeros({}, r.options());
-  return {ic, r.square().sum() * b.pde_scale, e.square().sum() * b.bc_scale};
+  std::vector<at::Tensor> terms{ic, r.square().sum() * b.pde_scale};
+  add_boundary_terms(terms, e.square(), b);
+  return terms;
 }
 
 std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
@@ -165,16 +210,19 @@ std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
                 .index_select(1, b.boundary_rows)
                 .reshape({b.slices * nb, -1});
   auto e = b.alpha * autodiff::normal_derivative(gb, b.normals) + b.beta * ub - b.g;
-  auto bc = e.square().sum() * b.bc_scale;
+  std::vector<at::Tensor> terms;
   if (b.pde != PdeKind::heat) {
     auto r = lap - b.f;
     if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u);
-    return {r.square().sum() * b.pde_scale, bc};
+    terms.push_back(r.square().sum() * b.pde_scale);
+  } else {
+    auto r = autodiff::time_derivative(grad, b.dim) - lap - b.f;
+    terms.push_back(b.ic_scale != 0 ? (b.u0 - u.narrow(0, 0, b.rows)).square().sum() * b.ic_scale
+                                    : torch::zeros({}, r.options()));
+    terms.push_back(r.square().sum() * b.pde_scale);
   }
-  auto r = autodiff::time_derivative(grad, b.dim) - lap - b.f;
-  auto ic = b.ic_scale != 0 ? (b.u0 - u.narrow(0, 0, b.rows)).square().sum() * b.ic_scale
-                            : torch::zeros({}, r.options());
-  return {ic, r.square().sum() * b.pde_scale, bc};
+  add_boundary_terms(terms, e.square(), b);
+  return terms;
 }
 
 std::unique_ptr<Loss> make_block_loss(Method method, const BlockData& block, const Network& net,

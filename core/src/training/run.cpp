@@ -117,6 +117,29 @@ json history_json(const TrainResult& r) {
   return h;
 }
 
+json conditions_array(const std::vector<ConditionReport>& conditions) {
+  json list = json::array();
+  for (const auto& r : conditions)
+    list.push_back({{"term", r.term},
+                    {"condition", r.description},
+                    {"value", r.value},
+                    {"nodes", r.nodes},
+                    {"rel_l2", num_or_null(r.rel_l2)},
+                    {"max_error", num_or_null(r.max_error)}});
+  return list;
+}
+
+/// The conditions with the network's errors at the collocation boundary nodes (at t_final).
+json boundary_results(const Dataset& d, const Network& net) {
+  const auto ni = d.nodes.n_interior, nb = d.nodes.n_boundary;
+  const double t = d.times.back();
+  nodegen::PointMatrix x(nb, d.input_dim());
+  x.leftCols(d.dim()) = d.nodes.points.middleRows(ni, nb);
+  if (d.input_dim() > d.dim()) x.col(d.dim()).setConstant(t);
+  const Eigen::VectorXd u = net.evaluate(x);
+  return conditions_array(report_conditions(*d.problem, d.nodes, d.boundary, u, t));
+}
+
 json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
   json terms, weights;
   for (std::size_t i = 0; i < r.term_names.size(); ++i) {
@@ -303,9 +326,14 @@ void write_run(const std::string& dir, const RunConfig& c, const Dataset& d, con
   write_solution(folder, d, net, o.plot, o.log);
   write_loss_plot(folder, r, o.plot, o.log);
   json results = results_json(c, d, r);
+  results["boundary_conditions"] = boundary_results(d, net);
   for (const auto& [key, text] : o.extra_results) results[key] = json::parse(text);
   write_text(folder.path("results.json"), results.dump(2) + "\n");
   folder.commit();
+}
+
+std::string conditions_json(const std::vector<ConditionReport>& conditions) {
+  return conditions_array(conditions).dump();
 }
 
 std::string result_summary(const TrainResult& r) {

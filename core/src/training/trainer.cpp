@@ -368,11 +368,22 @@ class Loop {
 
 }  // namespace
 
+static bool bc_terms_present(const std::vector<std::string>& names) {
+  return std::any_of(names.begin(), names.end(),
+                     [](const std::string& n) { return n.rfind("bc:", 0) == 0; });
+}
+
 std::vector<double> initial_loss_weights(const TrainConfig& t,
                                          const std::vector<std::string>& names) {
   std::vector<double> w(names.size(), 1.0);
+  // "bc" weighs every boundary term ("bc" or "bc:NAME") that has no weight of its own.
+  const auto bc = t.weights.find("bc");
+  if (bc != t.weights.end())
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i].rfind("bc:", 0) == 0 && !t.weights.count(names[i])) w[i] = bc->second;
   for (const auto& [key, value] : t.weights) {
     auto it = std::find(names.begin(), names.end(), key);
+    if (it == names.end() && key == "bc" && bc_terms_present(names)) continue;
     if (it == names.end()) {
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;

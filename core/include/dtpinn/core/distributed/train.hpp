@@ -35,13 +35,18 @@ namespace dtpinn::core {
 struct LocalProblem {
   LocalOperators ops;
   PdeKind pde = PdeKind::poisson;
-  nodegen::PointMatrix points;     ///< ops.columns.size() x d: the local nodes (owned, then halo)
-  Eigen::MatrixXd f;               ///< owned rows x S
-  Eigen::MatrixXd g;               ///< owned boundary rows x S
-  Eigen::VectorXd u0;              ///< owned rows (heat), else empty
-  std::vector<double> times;       ///< heat: this rank's slice times; Poisson {0}
-  nodegen::PointMatrix normals;    ///< owned boundary rows x d (the vanilla PINN's du/dn)
-  double alpha = 1.0, beta = 1.0;  ///< Robin coefficients
+  nodegen::PointMatrix points;   ///< ops.columns.size() x d: the local nodes (owned, then halo)
+  Eigen::MatrixXd f;             ///< owned rows x S
+  Eigen::MatrixXd g;             ///< owned boundary rows x S
+  Eigen::VectorXd u0;            ///< owned rows (heat), else empty
+  std::vector<double> times;     ///< heat: this rank's slice times; Poisson {0}
+  nodegen::PointMatrix normals;  ///< owned boundary rows x d (the vanilla PINN's du/dn)
+  /// Per owned boundary row: its boundary condition and that condition's Robin coefficients.
+  std::vector<std::int32_t> bc_condition;
+  Eigen::VectorXd alpha, beta;
+  /// Per condition: the loss term and the GLOBAL count of its rows (the loss normalisation).
+  std::vector<std::string> bc_terms;
+  std::vector<std::int64_t> bc_global_rows;
   std::int64_t first_slice = 0;    ///< global index of times[0]
   std::int64_t global_slices = 1;  ///< S of the whole problem (the loss normalisation)
 };
@@ -50,10 +55,10 @@ struct LocalProblem {
 /// part described by `ops`, and (heat) the time slices to `slices` (f and g columns, times).
 LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRange slices = {});
 
-/// This rank's share of each loss term ("pde", "bc"; heat "ic", "pde", "bc"), normalised by the
-/// GLOBAL row counts: the same loss code as one process (losses.hpp), on the rank's block.
-/// Method::dtpinn: L u, B u on owned + halo nodes; Method::vanilla: autograd derivatives at the
-/// owned nodes only (local.ops needs no operator rows, see local_rows()).
+/// This rank's share of each loss term ("pde", then the boundary terms; heat "ic" first),
+/// normalised by the GLOBAL row counts: the same loss code as one process (losses.hpp), on the
+/// rank's block. Method::dtpinn: L u, B u on owned + halo nodes; Method::vanilla: autograd
+/// derivatives at the owned nodes only (local.ops needs no operator rows, see local_rows()).
 std::unique_ptr<Loss> make_partitioned_loss(
     const LocalProblem& local, const Network& net, Method method = Method::dtpinn,
     TimeDerivative time_derivative = TimeDerivative::tangent);

@@ -3,6 +3,7 @@
 // every key also settable by a command-line flag. LibTorch-free.
 //
 // [problem] pde, exact | (f, g[, u0]), alpha, beta, t_final, nt
+// [[bc]]    on | where, type, value, alpha, beta, name (one entry per boundary condition)
 // [domain]  shape | file, n, seed, nodes, test_n, test_nodes, rescale
 // [rbffd]   order
 // [model]   architecture, depth, width, activation
@@ -17,6 +18,26 @@
 
 namespace dtpinn::core {
 
+/// One [[bc]] entry: a boundary condition on the boundary nodes of the named parts (`on`) or on
+/// those a selector picks (`where`):
+///   dirichlet  u = g,   neumann  du/dn = g,   robin  alpha du/dn + beta u = g   (n outward)
+/// g is `value`, an expression in x, y, z, t (heat), nx, ny, nz, or, when not given, derived
+/// from problem.exact. Entries apply in file order and a later entry wins on the nodes it
+/// covers, so a general entry followed by special ones reads as "this, except there".
+struct BoundaryConditionConfig {
+  std::vector<std::string> on;  ///< part names (nodegen/node_set.hpp), or empty with `where`
+  std::string where;  ///< a selector: a boolean expression in x, y, z, nx, ny, nz (muParser:
+                      ///< < <= > >= == != && ||, and the functions of expressions); or empty
+  BcType type = BcType::dirichlet;
+  std::optional<std::string> value;  ///< g; derived from problem.exact when not given
+  /// robin only (refused for the others): defaults 1 and 1.
+  std::optional<double> alpha, beta;
+  /// The loss term is "bc:NAME"; default: the names in `on` joined by "+", or "where<i>" (i the
+  /// entry's 1-based index). A valid part name (nodegen::is_valid_part_name).
+  std::string name;
+};
+bool operator==(const BoundaryConditionConfig& a, const BoundaryConditionConfig& b);
+
 struct ProblemConfig {
   PdeKind pde = PdeKind::poisson;
   /// Exact solution u(x, y[, z][, t]) as an expression; when given, f, g and u0 are derived
@@ -25,10 +46,14 @@ struct ProblemConfig {
   std::optional<std::string> f;   ///< right-hand side of the PDE (overrides the derived one)
   std::optional<std::string> g;   ///< boundary data of alpha du/dn + beta u = g
   std::optional<std::string> u0;  ///< heat: initial condition u(x, 0)
-  double alpha = 1.0;             ///< Robin coefficient of du/dn (0 gives Dirichlet)
-  double beta = 1.0;              ///< Robin coefficient of u      (0 gives Neumann)
-  double t_final = 1.0;           ///< heat: final time
-  int nt = 24;                    ///< heat: number of time steps (Nt + 1 slices incl. t = 0)
+  /// Without [[bc]] entries: alpha du/dn + beta u = g (problem.g) on the whole boundary.
+  /// With [[bc]] entries these three are not used (problem.g is then refused).
+  double alpha = 1.0;  ///< Robin coefficient of du/dn (0 gives Dirichlet)
+  double beta = 1.0;   ///< Robin coefficient of u      (0 gives Neumann)
+  /// Conditions per boundary part ([[bc]] in the file), in order; empty: alpha, beta, g above.
+  std::vector<BoundaryConditionConfig> bc;
+  double t_final = 1.0;  ///< heat: final time
+  int nt = 24;           ///< heat: number of time steps (Nt + 1 slices incl. t = 0)
 };
 
 struct DomainConfig {

@@ -25,6 +25,8 @@ enum class LossWeighting { fixed, annealing };
 enum class Architecture { mlp, modified_mlp };
 enum class Activation { tanh, sin, sigmoid, gelu, softplus };
 enum class CpuKernel { fused, torch };
+/// A boundary condition ([[bc]] type): u = g, du/dn = g, or alpha du/dn + beta u = g.
+enum class BcType { dirichlet, neumann, robin };
 
 template <class E>
 struct OptionName {
@@ -75,6 +77,12 @@ template <>
 constexpr auto option_table<TimeDerivative>() {
   return std::array{OptionName<TimeDerivative>{"tangent", TimeDerivative::tangent},
                     OptionName<TimeDerivative>{"autograd", TimeDerivative::autograd}};
+}
+template <>
+constexpr auto option_table<BcType>() {
+  return std::array{OptionName<BcType>{"dirichlet", BcType::dirichlet},
+                    OptionName<BcType>{"neumann", BcType::neumann},
+                    OptionName<BcType>{"robin", BcType::robin}};
 }
 template <>
 constexpr auto option_table<LossWeighting>() {

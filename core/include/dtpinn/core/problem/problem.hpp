@@ -1,17 +1,25 @@
 #pragma once
-// A PDE problem on a node cloud: the PDE, its Robin boundary condition, its data f, g, u0 and
+// A PDE problem on a node cloud: the PDE, its boundary conditions, its data f, g, u0 and
 // (optionally) its exact solution, all evaluated at points. LibTorch-free.
 //
 //   poisson:            Lap u = f                       in the domain
 //   nonlinear_poisson:  Lap u = exp(u) + f              in the domain
 //   heat:               u_t = Lap u + f,  u(x, 0) = u0  in the domain, 0 < t <= t_final
-//   all:                alpha du/dn + beta u = g        on the boundary (n outward)
+//   all:                alpha du/dn + beta u = g        on each boundary part (n outward)
+//
+// Boundary conditions: one per [[bc]] entry (config.hpp), each B u = alpha du/dn + beta u = g
+// with (alpha, beta) = (0, 1) for dirichlet, (1, 0) for neumann, the given pair for robin, on
+// the nodes of its parts or its selector; later entries win where they overlap, and every
+// boundary node must end up with exactly one (assign_boundary). Without [[bc]] entries, one
+// condition (problem.alpha, beta, g) holds on the whole boundary, as before parts existed.
+// A poisson problem whose conditions are all Neumann (beta = 0) is refused: its solution is
+// fixed only up to a constant.
 //
 // Given an exact solution, f, g and u0 are derived from it symbolically (GiNaC), so the user
 // never hand-derives them. Expressions use the variables x, y, z, t and the constant pi.
 // (Syntax: dtpinn/core/problem/expression.hpp.) Derived data:
 //   f = Lap u (poisson), Lap u - exp(u) (nonlinear_poisson), u_t - Lap u (heat),
-//   g = alpha (grad u . n) + beta u, with n = (nx, ny[, nz]) the outward unit normal,
+//   g = alpha (grad u . n) + beta u per condition, n = (nx, ny[, nz]) the outward unit normal,
 //   u0 = u(x, 0).
 // An f, g or u0 given in the config overrides the derived one (exact stays the reference for
 // the error); without exact, f and g (and u0 for heat) are required. g may use nx, ny, nz; z is
@@ -21,12 +29,55 @@
 #include <dtpinn/nodegen/node_set.hpp>
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dtpinn::core {
 
 using nodegen::PointMatrix;
+
+/// A boundary condition as the problem applies it.
+struct BoundaryCondition {
+  std::string term;       ///< its loss term: "bc" (the one condition without [[bc]]) or "bc:NAME"
+  std::size_t entry = 0;  ///< its [[bc]] entry (1-based); 0 for the condition without [[bc]]
+  BcType type = BcType::robin;
+  double alpha = 1, beta = 1;   ///< B u = alpha du/dn + beta u
+  std::vector<std::string> on;  ///< its parts; empty with `where`, or for the whole boundary
+  std::string where;            ///< its selector, or ""
+  std::string value;            ///< g as used (the user's text or the derived form)
+  bool value_derived = false;   ///< g derived from problem.exact
+  /// "dirichlet on holes" / "robin (alpha = 1, beta = 2) where z > 0.449" / "... everywhere".
+  std::string describe() const;
+};
+
+/// Which condition holds at each boundary node of one node set.
+struct BoundaryAssignment {
+  std::vector<std::int32_t> condition;  ///< Nb: the condition of boundary node Ni + k
+  Eigen::VectorXd alpha, beta;          ///< Nb: its coefficients (rows of B, vanilla du/dn)
+  std::vector<std::int64_t> counts;     ///< nodes per condition
+};
+
+/// One condition's share of a solution on a node set: its nodes and the error there.
+struct ConditionReport {
+  std::string term;         ///< "bc" or "bc:NAME"
+  std::string description;  ///< BoundaryCondition::describe()
+  std::string value;        ///< g as used
+  std::int64_t nodes = 0;
+  /// Against the exact solution at the condition's nodes (rel_l2 over them; -1 when there is
+  /// no exact solution, no solution was given, or the exact values there are all 0).
+  double rel_l2 = -1, max_error = -1;
+};
+
+class Problem;
+
+/// The conditions of `problem` on `nodes`, with the errors of `u_boundary` (Nb values: the
+/// solution at the boundary nodes at time t; empty for none).
+std::vector<ConditionReport> report_conditions(const Problem& problem,
+                                               const nodegen::NodeSet& nodes,
+                                               const BoundaryAssignment& assignment,
+                                               const Eigen::VectorXd& u_boundary, double t = 0.0);
 
 class Problem {
  public:
@@ -40,16 +91,25 @@ class Problem {
 
   PdeKind pde() const;
   int dim() const;
-  double alpha() const;
-  double beta() const;
+  /// The boundary conditions, in [[bc]] order (one when the config has no [[bc]]).
+  const std::vector<BoundaryCondition>& conditions() const;
   bool is_time_dependent() const { return pde() == PdeKind::heat; }
   double t_final() const;
   int nt() const;
 
   /// f at each row of x (N x dim), at time t (ignored for steady problems). Length N.
   Eigen::VectorXd source(const PointMatrix& x, double t = 0.0) const;
-  /// g at boundary points x with outward unit normals n (both N x dim). Length N.
-  Eigen::VectorXd boundary_data(const PointMatrix& x, const PointMatrix& n, double t = 0.0) const;
+  /// The condition of every boundary node of `nodes`. Throws std::runtime_error with one line
+  /// for a part the node set does not have (listing its parts), boundary nodes left without a
+  /// condition (naming their part and one node's coordinates), or a condition left with no
+  /// node; the key is the [[bc]] entry ("bc[2].on: ...").
+  BoundaryAssignment assign_boundary(const nodegen::NodeSet& nodes) const;
+  /// g at every boundary node of `nodes` under `assignment`, at time t. Length Nb.
+  Eigen::VectorXd boundary_data(const nodegen::NodeSet& nodes, const BoundaryAssignment& assignment,
+                                double t = 0.0) const;
+  /// g of condition `c` at boundary points x with outward unit normals n (both N x dim).
+  Eigen::VectorXd condition_data(std::size_t c, const PointMatrix& x, const PointMatrix& n,
+                                 double t = 0.0) const;
   /// u0 at x (heat). Length N.
   Eigen::VectorXd initial(const PointMatrix& x) const;
   bool has_exact() const;
@@ -62,7 +122,9 @@ class Problem {
   std::string describe() const;
 
  private:
-  struct Impl;
+  struct Impl;  // src/problem/problem_impl.hpp
+  /// The conditions of `config` (boundary.cpp), once f and exact are known.
+  static void make_conditions(Impl& impl, const ProblemConfig& config);
   std::unique_ptr<Impl> impl_;
 };
 

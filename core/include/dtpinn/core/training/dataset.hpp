@@ -9,6 +9,7 @@
 //   nodes:  Ni interior, Nb boundary, Nb ghosts          L: (Ni + Nb) x (Ni + 2 Nb)
 //   f:      (Ni + Nb) x S                                 B: Nb x (Ni + 2 Nb)
 //   g:      Nb x S                                        u0: Ni + Nb (heat)
+//   boundary: the condition of each boundary node (problem.hpp), Nb entries
 //   test_points: M x D (D = d, or d + 1 with t last), test_reference: M
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
@@ -29,6 +30,8 @@ struct Dataset {
   nodegen::NodeSet nodes;       ///< collocation nodes + ghosts
   nodegen::NodeSet test_nodes;  ///< test set (no ghosts)
   std::string test_source;      ///< "generated (seed S)", a file, or "collocation nodes"
+  /// The boundary condition of each boundary node; B's row k has its alpha and beta.
+  BoundaryAssignment boundary;
   bool has_operators = false;
   rbffd::CsrMatrix L, B;
   double operator_seconds = 0.0;
@@ -66,6 +69,11 @@ Dataset build_dataset(const RunConfig& config, const DatasetOptions& options = {
 /// The node set of `config.domain` (generated, read from domain.nodes or imported from
 /// domain.file), with ghost nodes.
 nodegen::NodeSet make_collocation_nodes(const RunConfig& config, std::ostream* log = nullptr);
+
+/// A few lines for the log: the parts of `nodes` with their node counts, and each condition
+/// with the nodes it holds at.
+std::string describe_boundary(const Problem& problem, const nodegen::NodeSet& nodes,
+                              const BoundaryAssignment& boundary);
 
 /// The RBF-FD parameters of `config.rbffd` (order, boundary stencil factor).
 rbffd::RbffdParams rbffd_params(const RunConfig& config);

@@ -5,7 +5,8 @@
 // ghost) and the sparse RBF-FD operators L, B are applied by the SpMV autograd op:
 //   poisson:            pde = mean((L u - f)^2)            over Ni + Nb rows
 //   nonlinear_poisson:  pde = mean((L u - exp(u) - f)^2)   (u at the Ni + Nb collocation nodes)
-//   both:               bc  = mean((B u - g)^2)            over Nb rows
+//   both:               bc  = mean((B u - g)^2)            over Nb rows, one term per
+//                       boundary condition ("bc" or "bc:NAME", problem.hpp) over its rows
 //   heat:               ic  = mean((u0 - u(., 0))^2) over Ni + Nb,
 //                       pde = mean((u_t - L u - f)^2) over (Nt + 1)(Ni + Nb),
 //                       bc  = mean((B u - g)^2) over (Nt + 1) Nb,
@@ -45,14 +46,20 @@ struct LossBlock {
   at::Tensor f, g;
   at::Tensor u0;  ///< heat: [rows]
   /// Factors of the sums of squares; ic_scale = 0 when the block holds no t = 0 slice.
-  double pde_scale = 1, bc_scale = 1, ic_scale = 1;
+  double pde_scale = 1, ic_scale = 1;
+  /// Per boundary condition: the factor of its sum of squares (0 when the block has none of
+  /// its rows); with one condition the whole boundary sum is scaled by bc_scales[0].
+  std::vector<double> bc_scales{1.0};
+  /// More than one condition: the condition of each boundary row (int64 [nb], DT-PINN; [S nb]
+  /// vanilla, slice-major) and bc_scales as a tensor [C].
+  at::Tensor bc_index, bc_scale_tensor;
   // DT-PINN: the block's rows of L and B (columns = the x nodes), u_t by tangent or autograd.
   const autodiff::SparseOperator* L = nullptr;
   const autodiff::SparseOperator* B = nullptr;
   bool tangent = true;
   // Vanilla: Robin data at the block's boundary rows.
-  int dim = 2;  ///< spatial dimension d
-  double alpha = 1, beta = 1;
+  int dim = 2;               ///< spatial dimension d
+  at::Tensor alpha, beta;    ///< [S nb]: the coefficients of each boundary row's condition
   at::Tensor normals;        ///< [S nb, d]
   at::Tensor boundary_rows;  ///< int64 [nb]: block rows of the boundary nodes
 };
@@ -72,24 +79,34 @@ struct BlockData {
   std::vector<double> times{0.0};           ///< the block's slice times
   nodegen::PointMatrix normals;             ///< nb x d: outward normals at the boundary rows
   std::vector<std::int64_t> boundary_rows;  ///< nb block rows of the boundary nodes
-  double pde_scale = 1, bc_scale = 1, ic_scale = 1;
-  double alpha = 1, beta = 1;  ///< Robin coefficients (the vanilla PINN's du/dn)
+  double pde_scale = 1, ic_scale = 1;
+  /// The boundary conditions: the term names ("bc" or "bc:NAME"), the factor of each one's sum
+  /// of squares (1 / (global rows of the condition x S) gives the means), and the condition and
+  /// the Robin coefficients of each of the nb boundary rows.
+  std::vector<std::string> bc_terms{"bc"};
+  std::vector<double> bc_scales{1.0};
+  std::vector<std::int32_t> bc_condition;  ///< nb entries (empty: all in condition 0)
+  Eigen::VectorXd alpha, beta;             ///< nb entries
   /// DT-PINN: the block's rows of L and B (columns = the rows of `points`); not owned.
   const rbffd::CsrMatrix* L = nullptr;
   const rbffd::CsrMatrix* B = nullptr;
 };
 
-/// The DT-PINN terms of a block ("pde", "bc" or heat "ic", "pde", "bc").
+/// The DT-PINN terms of a block ("pde", then the boundary terms; heat "ic" first).
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& block);
 /// The vanilla (autograd) PINN terms of a block, same names.
 std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& block);
-/// {"pde", "bc"} or, for heat, {"ic", "pde", "bc"}.
-std::vector<std::string> loss_term_names(PdeKind pde);
+/// {"pde", bc terms...} or, for heat, {"ic", "pde", bc terms...}.
+std::vector<std::string> loss_term_names(PdeKind pde,
+                                         const std::vector<std::string>& bc_terms = {"bc"});
+/// The loss-term names of the problem's boundary conditions, in order.
+std::vector<std::string> boundary_term_names(const Problem& problem);
 
 class Loss {
  public:
   virtual ~Loss() = default;
-  /// "pde", "bc" (Poisson) or "ic", "pde", "bc" (heat).
+  /// loss_term_names(): "pde", "bc" (Poisson) or "ic", "pde", "bc" (heat), with one boundary
+  /// term per condition ("bc:NAME") when the problem has [[bc]] entries.
   const std::vector<std::string>& names() const { return names_; }
   /// The unweighted terms at the network's current weights, in names() order.
   virtual std::vector<at::Tensor> terms(const Network& net) const = 0;

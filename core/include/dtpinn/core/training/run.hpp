@@ -55,6 +55,10 @@ void write_run(const std::string& dir, const RunConfig& config, const Dataset& d
 /// JSON text: what results.json starts with and what comparison.json and the study keep.
 std::string result_summary(const TrainResult& r);
 
+/// The "boundary_conditions" list of results.json as JSON text: per condition its term,
+/// description, value, node count and errors against the exact solution.
+std::string conditions_json(const std::vector<ConditionReport>& conditions);
+
 /// "dtpinn fp64": the label of a run's progress lines.
 std::string run_label(const RunConfig& config);
 /// The line printed when a run is done.

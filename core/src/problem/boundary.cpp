@@ -1,0 +1,282 @@
+// The problem's boundary conditions: from the config's [[bc]] entries (or problem.alpha, beta,
+// g), their data g, and their assignment to the boundary nodes of a node set.
+#include "boundary_config.hpp"
+#include "problem_impl.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace dtpinn::core {
+
+namespace {
+
+bool given(const std::optional<std::string>& s) {
+  return s && s->find_first_not_of(" \t\r\n") != std::string::npos;
+}
+
+/// du/dn = grad u . n, with n = (nx, ny[, nz]) as variables.
+Expression normal_derivative(const Expression& u, int dim) {
+  static const char* normal_names[] = {"nx", "ny", "nz"};
+  static const char* coord_names[] = {"x", "y", "z"};
+  Expression dudn = Expression::constant(0.0);
+  for (int i = 0; i < dim; ++i)
+    dudn = dudn + u.diff(coord_names[i]) *
+                      Expression::parse(normal_names[i], "normal", expression_variables());
+  return dudn;
+}
+
+/// (alpha, beta) of a condition type.
+std::pair<double, double> coefficients(const BoundaryConditionConfig& bc) {
+  switch (bc.type) {
+    case BcType::dirichlet:
+      return {0.0, 1.0};
+    case BcType::neumann:
+      return {1.0, 0.0};
+    case BcType::robin:
+      break;
+  }
+  return {bc.alpha.value_or(1.0), bc.beta.value_or(1.0)};
+}
+
+/// The one condition of a config without [[bc]] entries: problem.alpha, beta on everything.
+BoundaryConditionConfig whole_boundary(const ProblemConfig& config) {
+  if (!std::isfinite(config.alpha)) throw std::runtime_error("problem.alpha: must be finite");
+  if (!std::isfinite(config.beta)) throw std::runtime_error("problem.beta: must be finite");
+  if (config.alpha == 0 && config.beta == 0)
+    throw std::runtime_error(
+        "problem.alpha and problem.beta are both 0: the boundary condition would be empty");
+  BoundaryConditionConfig bc;
+  bc.type = BcType::robin;
+  bc.alpha = config.alpha;
+  bc.beta = config.beta;
+  bc.value = config.g;
+  return bc;
+}
+
+std::string entry_key(const BoundaryCondition& bc, const char* key) {
+  return bc.entry == 0 ? fmt::format("problem.{}", key) : fmt::format("bc[{}].{}", bc.entry, key);
+}
+
+std::string format_point(const nodegen::NodeSet& nodes, nodegen::Index i) {
+  std::string out;
+  for (int c = 0; c < nodes.dim; ++c)
+    out += fmt::format("{}{:.6g}", c ? ", " : "", nodes.points(i, c));
+  return "(" + out + ")";
+}
+
+std::string part_list(const nodegen::NodeSet& nodes) {
+  std::string out;
+  for (const auto& name : nodes.part_names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+/// Marks, in `covered` (Nb entries), the boundary nodes the condition is on.
+void cover(const BoundaryCondition& bc, const std::optional<Selector>& selector,
+           const nodegen::NodeSet& nodes, std::vector<bool>& covered) {
+  const auto ni = nodes.n_interior, nb = nodes.n_boundary;
+  if (selector) {
+    covered = selector->select(nodes.points.middleRows(ni, nb), nodes.normals.middleRows(ni, nb));
+    return;
+  }
+  covered.assign(static_cast<std::size_t>(nb), bc.on.empty());
+  for (const auto& name : bc.on) {
+    const int part = nodes.find_part(name);
+    if (part < 0)
+      throw std::runtime_error(fmt::format("{}: the geometry has no part \"{}\" (its parts: {})",
+                                           entry_key(bc, "on"), name, part_list(nodes)));
+    for (nodegen::Index k = 0; k < nb; ++k)
+      if (nodes.part_of_boundary(k) == part) covered[static_cast<std::size_t>(k)] = true;
+  }
+}
+
+/// One line about the boundary nodes no condition covers (the first part that has some).
+std::string uncovered_message(const nodegen::NodeSet& nodes,
+                              const std::vector<std::int32_t>& condition) {
+  std::vector<nodegen::Index> per_part(nodes.part_names.size(), 0);
+  nodegen::Index first = -1, total = 0;
+  for (nodegen::Index k = 0; k < nodes.n_boundary; ++k) {
+    if (condition[static_cast<std::size_t>(k)] >= 0) continue;
+    ++per_part[static_cast<std::size_t>(nodes.part_of_boundary(k))];
+    ++total;
+    if (first < 0) first = k;
+  }
+  std::string parts;
+  for (std::size_t p = 0; p < per_part.size(); ++p)
+    if (per_part[p] > 0)
+      parts += fmt::format("{}{} of part \"{}\"", parts.empty() ? "" : ", ", per_part[p],
+                           nodes.part_names[p]);
+  return fmt::format(
+      "bc: {} boundary node(s) have no condition ({}), e.g. node {} at {}: add a [[bc]] entry "
+      "for them",
+      total, parts, nodes.n_interior + first, format_point(nodes, nodes.n_interior + first));
+}
+
+}  // namespace
+
+std::string BoundaryCondition::describe() const {
+  std::string kind = to_string(type);
+  if (type == BcType::robin) kind += fmt::format(" (alpha = {}, beta = {})", alpha, beta);
+  if (!where.empty()) return kind + " where " + where;
+  if (on.empty()) return kind + " on the whole boundary";
+  std::string parts;
+  for (const auto& p : on) parts += (parts.empty() ? "" : ", ") + p;
+  return kind + " on " + parts;
+}
+
+void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
+  validate_bc(config);
+  const bool heat = config.pde == PdeKind::heat;
+  std::vector<BoundaryConditionConfig> entries = config.bc;
+  if (entries.empty()) entries.push_back(whole_boundary(config));
+  std::optional<Expression> dudn;
+  if (im.exact) dudn = normal_derivative(*im.exact, im.dim);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    BoundaryCondition bc;
+    bc.entry = config.bc.empty() ? 0 : i + 1;
+    bc.term = bc.entry == 0 ? "bc" : "bc:" + bc_entry_name(e, i + 1);
+    bc.type = e.type;
+    std::tie(bc.alpha, bc.beta) = coefficients(e);
+    bc.on = e.on;
+    bc.where = e.where;
+    const std::string value_key = entry_key(bc, bc.entry == 0 ? "g" : "value");
+    Expression g;
+    if (given(e.value)) {
+      g = parse_problem_expression(*e.value, value_key, im.dim, config.pde, heat, true);
+      bc.value = *e.value;
+    } else if (im.exact) {
+      g = (bc.alpha * *dudn + bc.beta * *im.exact)
+              .renamed(value_key + " (derived from problem.exact)");
+      bc.value = g.str();
+      bc.value_derived = true;
+    } else {
+      throw std::runtime_error(value_key + " is required when problem.exact is not given");
+    }
+    im.selector.push_back(bc.where.empty() ? std::nullopt
+                                           : std::optional<Selector>(Selector::parse(
+                                                 bc.where, entry_key(bc, "where"), im.dim)));
+    im.g.push_back(std::move(g));
+    im.conditions.push_back(std::move(bc));
+  }
+  bool all_neumann = true;
+  for (const auto& bc : im.conditions) all_neumann = all_neumann && bc.beta == 0;
+  if (all_neumann && config.pde == PdeKind::poisson)
+    throw std::runtime_error(
+        "bc: every boundary condition is a Neumann one (beta = 0), so Lap u = f fixes u only up "
+        "to a constant: put a dirichlet or robin condition on some part of the boundary");
+}
+
+BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const {
+  const Impl& im = *impl_;
+  if (nodes.dim != im.dim)
+    throw std::runtime_error(
+        fmt::format("Problem::assign_boundary: the nodes are {}D, the "
+                    "problem {}D",
+                    nodes.dim, im.dim));
+  const auto nb = nodes.n_boundary;
+  BoundaryAssignment a;
+  a.condition.assign(static_cast<std::size_t>(nb), -1);
+  std::vector<bool> covered;
+  for (std::size_t c = 0; c < im.conditions.size(); ++c) {
+    cover(im.conditions[c], im.selector[c], nodes, covered);  // later entries win: overwrite
+    for (nodegen::Index k = 0; k < nb; ++k)
+      if (covered[static_cast<std::size_t>(k)])
+        a.condition[static_cast<std::size_t>(k)] = static_cast<std::int32_t>(c);
+  }
+  a.counts.assign(im.conditions.size(), 0);
+  a.alpha.resize(nb);
+  a.beta.resize(nb);
+  for (nodegen::Index k = 0; k < nb; ++k) {
+    const auto c = a.condition[static_cast<std::size_t>(k)];
+    if (c < 0) throw std::runtime_error(uncovered_message(nodes, a.condition));
+    ++a.counts[static_cast<std::size_t>(c)];
+    a.alpha[k] = im.conditions[static_cast<std::size_t>(c)].alpha;
+    a.beta[k] = im.conditions[static_cast<std::size_t>(c)].beta;
+  }
+  for (std::size_t c = 0; c < im.conditions.size(); ++c)
+    if (a.counts[c] == 0)
+      throw std::runtime_error(
+          fmt::format("{}: the condition \"{}\" ({}) holds at no boundary node{}",
+                      im.conditions[c].entry ? fmt::format("bc[{}]", im.conditions[c].entry) : "bc",
+                      im.conditions[c].term, im.conditions[c].describe(),
+                      c + 1 < im.conditions.size() ? " (a later entry may cover them all)" : ""));
+  return a;
+}
+
+Eigen::VectorXd Problem::condition_data(std::size_t c, const PointMatrix& x, const PointMatrix& n,
+                                        double t) const {
+  const Impl& im = *impl_;
+  if (c >= im.g.size())
+    throw std::out_of_range(
+        fmt::format("Problem::condition_data: condition {} of {}", c, im.g.size()));
+  if (x.cols() != im.dim || n.rows() != x.rows() || n.cols() != x.cols())
+    throw std::runtime_error(
+        fmt::format("Problem::condition_data: points {} x {} and normals {} x {} for a {}D problem",
+                    x.rows(), x.cols(), n.rows(), n.cols(), im.dim));
+  return im.g[c].evaluate(x, t, &n);
+}
+
+Eigen::VectorXd Problem::boundary_data(const nodegen::NodeSet& nodes,
+                                       const BoundaryAssignment& assignment, double t) const {
+  const auto ni = nodes.n_interior, nb = nodes.n_boundary;
+  if (static_cast<nodegen::Index>(assignment.condition.size()) != nb)
+    throw std::invalid_argument(
+        fmt::format("Problem::boundary_data: an assignment of {} nodes for {} boundary nodes",
+                    assignment.condition.size(), nb));
+  Eigen::VectorXd g(nb);
+  for (std::size_t c = 0; c < impl_->conditions.size(); ++c) {
+    // The nodes of condition c, evaluated together (one bulk evaluation per condition).
+    std::vector<nodegen::Index> rows;
+    for (nodegen::Index k = 0; k < nb; ++k)
+      if (assignment.condition[static_cast<std::size_t>(k)] == static_cast<std::int32_t>(c))
+        rows.push_back(k);
+    if (rows.empty()) continue;
+    PointMatrix x(static_cast<Eigen::Index>(rows.size()), nodes.dim), n(x.rows(), nodes.dim);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      x.row(static_cast<Eigen::Index>(r)) = nodes.points.row(ni + rows[r]);
+      n.row(static_cast<Eigen::Index>(r)) = nodes.normals.row(ni + rows[r]);
+    }
+    const Eigen::VectorXd gc = condition_data(c, x, n, t);
+    for (std::size_t r = 0; r < rows.size(); ++r) g[rows[r]] = gc[static_cast<Eigen::Index>(r)];
+  }
+  return g;
+}
+
+std::vector<ConditionReport> report_conditions(const Problem& problem,
+                                               const nodegen::NodeSet& nodes,
+                                               const BoundaryAssignment& assignment,
+                                               const Eigen::VectorXd& u_boundary, double t) {
+  const auto& conditions = problem.conditions();
+  const auto ni = nodes.n_interior, nb = nodes.n_boundary;
+  Eigen::VectorXd exact;
+  const bool errors = problem.has_exact() && u_boundary.size() == nb;
+  if (errors) exact = problem.exact(nodes.points.middleRows(ni, nb), t);
+  std::vector<ConditionReport> out;
+  for (std::size_t c = 0; c < conditions.size(); ++c) {
+    ConditionReport r;
+    r.term = conditions[c].term;
+    r.description = conditions[c].describe();
+    r.value = conditions[c].value;
+    r.nodes = assignment.counts.at(c);
+    if (errors) {
+      double e2 = 0, u2 = 0, emax = 0;
+      for (nodegen::Index k = 0; k < nb; ++k) {
+        if (assignment.condition[static_cast<std::size_t>(k)] != static_cast<std::int32_t>(c))
+          continue;
+        const double e = u_boundary[k] - exact[k];
+        e2 += e * e;
+        u2 += exact[k] * exact[k];
+        emax = std::max(emax, std::abs(e));
+      }
+      r.max_error = emax;
+      r.rel_l2 = u2 > 0 ? std::sqrt(e2 / u2) : -1.0;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace dtpinn::core

@@ -1,0 +1,30 @@
+#pragma once
+// Problem's state, shared by problem.cpp (the PDE data) and boundary.cpp (the conditions).
+#include <dtpinn/core/problem/expression.hpp>
+#include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/core/problem/selector.hpp>
+
+#include <optional>
+#include <vector>
+
+namespace dtpinn::core {
+
+struct Problem::Impl {
+  PdeKind pde = PdeKind::poisson;
+  int dim = 2;
+  double t_final = 1;
+  int nt = 1;
+  std::optional<Expression> exact, laplacian;
+  Expression f, u0;
+  bool f_derived = false, u0_derived = false;
+  std::vector<BoundaryCondition> conditions;
+  std::vector<Expression> g;                      ///< per condition
+  std::vector<std::optional<Selector>> selector;  ///< per condition (where = ...)
+};
+
+/// Parses a problem expression and explains any variable that does not belong there in the
+/// problem's own terms (2D domain, steady PDE, normals only in boundary data).
+Expression parse_problem_expression(const std::string& text, const std::string& key, int dim,
+                                    PdeKind pde, bool time_allowed, bool normals_allowed);
+
+}  // namespace dtpinn::core
