@@ -45,9 +45,8 @@ int main(int argc, char** argv) {
   const double wa = now() - w0, ca = cpu_seconds() - c0;
   const auto nc = nodes.n_collocation(), nb = nodes.n_boundary;
   const nodegen::PointMatrix xc = nodes.points.topRows(nc);
-  const nodegen::PointMatrix xb = nodes.points.middleRows(nodes.boundary_begin(), nb);
-  const nodegen::PointMatrix nrm = nodes.normals.middleRows(nodes.boundary_begin(), nb);
-  const Eigen::VectorXd f = problem.source(xc), g = problem.boundary_data(xb, nrm);
+  const Eigen::VectorXd f = problem.source(xc),
+                        g = problem.boundary_data(nodes, problem.assign_boundary(nodes));
   w0 = now();
   c0 = cpu_seconds();
   const auto s = rbffd::solve_poisson(ops.laplacian, ops.boundary, f, g);

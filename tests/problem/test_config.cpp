@@ -279,7 +279,7 @@ TEST(Config, OutOfRangeValuesAreRefused) {
       {"[train]\nline_search = \"armijo\"\n", "train.line_search: must be"},
       {"[train]\nloss_weights = \"adaptive\"\n", "train.loss_weights: must be"},
       {"[train]\nweights = { pde = 1, data = 2 }\n",
-       "run.toml:2:22: train.weights: unknown term 'data' (terms: pde, bc, ic)"},
+       "run.toml:2:22: train.weights: unknown term 'data' (terms: pde, bc, ic, bc:NAME)"},
       {"[train]\nweights = { bc = -1 }\n", "train.weights: weight of 'bc' must be"},
       {"[domain]\nshape = \"\"\n", "domain.shape: unknown shape \"\" (shapes: disk,"},
       {"[domain]\nshape = \"circle\"\n", "run.toml:2:9: domain.shape: unknown shape \"circle\""},
@@ -372,6 +372,100 @@ TEST(Config, SetOptionValidatesLikeTheFile) {
     EXPECT_NO_THROW(set_option(d, opt.key, opt.default_value));
   }
   EXPECT_TRUE(d == default_config());
+}
+
+}  // namespace
+
+namespace {
+
+const char* kBcFile = R"(
+[problem]
+exact = "x*y"
+
+[[bc]]
+on = "holes"
+type = "dirichlet"
+
+[[bc]]
+where = "z > 0.449"
+type = "robin"
+alpha = 1.0
+beta = 2
+name = "lid"
+
+[[bc]]
+on = ["walls", "floor"]
+type = "neumann"
+value = "0"
+)";
+
+TEST(Config, BoundaryConditionEntriesParseAndRoundTrip) {
+  const RunConfig c = parse_config(kBcFile, "bc.toml");
+  ASSERT_EQ(c.problem.bc.size(), 3u);
+  const auto& holes = c.problem.bc[0];
+  EXPECT_EQ(holes.on, (std::vector<std::string>{"holes"}));
+  EXPECT_EQ(holes.type, BcType::dirichlet);
+  EXPECT_FALSE(holes.value);
+  EXPECT_FALSE(holes.alpha);
+  const auto& lid = c.problem.bc[1];
+  EXPECT_EQ(lid.where, "z > 0.449");
+  EXPECT_EQ(lid.type, BcType::robin);
+  EXPECT_EQ(lid.alpha, 1.0);
+  EXPECT_EQ(lid.beta, 2.0);
+  EXPECT_EQ(lid.name, "lid");
+  const auto& walls = c.problem.bc[2];
+  EXPECT_EQ(walls.on, (std::vector<std::string>{"walls", "floor"}));
+  EXPECT_EQ(walls.value, std::string("0"));
+  // Written and read back: the same entries, in order.
+  const RunConfig back = parse_config(to_toml(c), "saved.toml");
+  EXPECT_TRUE(back == c);
+  EXPECT_TRUE(back.problem.bc == c.problem.bc);
+  RunConfig changed = c;
+  changed.problem.bc[1].beta = 3.0;
+  EXPECT_FALSE(changed == c);
+  EXPECT_NO_THROW(validate_config(c));
+  // Per-condition weights are accepted as terms.
+  RunConfig w = c;
+  EXPECT_NO_THROW(set_option(w, "train.weights.bc:holes", "10"));
+  EXPECT_EQ(w.train.weights.at("bc:holes"), 10.0);
+  EXPECT_CONTAINS(
+      error_of<std::runtime_error>([&] { set_option(w, "train.weights.bc:", "1"); }),
+      "unknown term 'bc:'");
+}
+
+TEST(Config, BadBoundaryConditionEntriesNameFileLineAndKey) {
+  const std::string head = "[problem]\nexact = \"x\"\n\n[[bc]]\n";
+  struct Case {
+    std::string body, expected;
+  };
+  const Case cases[] = {
+      {"on = \"a\"\n", "run.toml:4:1: bc[1].type: missing"},
+      {"on = \"a\"\ntype = \"fixed\"\n",
+       "run.toml:6:8: bc[1].type: must be \"dirichlet\", \"neumann\" or \"robin\", got \"fixed\""},
+      {"on = \"a\"\ntype = \"dirichlet\"\nalpha = 1\n",
+       "bc[1].alpha: only a robin condition takes alpha and beta (this one is dirichlet)"},
+      {"type = \"dirichlet\"\n", "bc[1].on: give the parts"},
+      {"on = \"a\"\nwhere = \"x < 0\"\ntype = \"dirichlet\"\n", "give either on (parts) or where"},
+      {"where = \"x <\"\ntype = \"dirichlet\"\n", "bc[1].where: cannot parse \"x <\""},
+      {"on = \"a b\"\ntype = \"dirichlet\"\n", "bc[1].on: \"a b\" is not a part name"},
+      {"on = []\ntype = \"dirichlet\"\n", "bc[1].on: the list of part names is empty"},
+      {"on = 3\ntype = \"dirichlet\"\n", "bc[1].on: must be a part name or a list"},
+      {"on = \"a\"\ntype = \"robin\"\nalpha = 0\nbeta = 0\n", "alpha and beta are both 0"},
+      {"on = \"a\"\ntype = \"dirichlet\"\nvalue = \"t*x\"\n", "bc[1].value"},
+      {"on = \"a\"\ntype = \"dirichlet\"\nside = 1\n", "bc[1].side: unknown key"},
+      {"on = \"a\"\ntype = \"dirichlet\"\n[[bc]]\non = \"a\"\ntype = \"neumann\"\n",
+       "run.toml:7:1: bc[2].name: two conditions are called \"a\""},
+  };
+  for (const auto& c : cases) EXPECT_CONTAINS(parse_error(head + c.body), c.expected);
+  // problem.g next to [[bc]] entries is refused where it is written.
+  EXPECT_CONTAINS(parse_error("[problem]\nexact = \"x\"\ng = \"1\"\n[[bc]]\non = \"a\"\ntype = "
+                              "\"dirichlet\"\n"),
+                  "run.toml:3:5: problem.g: not used with [[bc]] entries");
+  // Without an exact solution every entry needs its value.
+  EXPECT_CONTAINS(parse_error("[problem]\nf = \"1\"\n[[bc]]\non = \"a\"\ntype = \"dirichlet\"\n"),
+                  "bc[1].value is required when problem.exact is not given");
+  // A [bc] table instead of [[bc]] entries.
+  EXPECT_CONTAINS(parse_error("[bc]\non = \"a\"\n"), "bc: must be an array of tables");
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST(Problem, PoissonDefaultExperimentMatchesHandDerivation) {
     expect_close(prob.exact(x), u, 1e-12);
     expect_close(prob.source(x), lap, 1e-12);
     expect_close(prob.exact_laplacian(x), lap, 1e-12);
-    expect_close(prob.boundary_data(x, n), g, 1e-12);
+    expect_close(prob.condition_data(0, x, n), g, 1e-12);
   }
 }
 
@@ -102,7 +102,7 @@ TEST(Problem, HeatPaperSolution) {
     }
     expect_close(prob.exact(x, t), u, 1e-12);
     expect_close(prob.source(x, t), f, 1e-12);
-    expect_close(prob.boundary_data(x, n, t), g, 1e-12);
+    expect_close(prob.condition_data(0, x, n, t), g, 1e-12);
   }
   expect_close(prob.initial(x), Eigen::VectorXd::Ones(kN), 1e-15);
 }
@@ -125,7 +125,7 @@ TEST(Problem, ThreeDimensional) {
     g[i] = 1.5 * dn + 2.0 * (1 + sx * cy * ez);
   }
   expect_close(prob.source(x), f, 1e-12);
-  expect_close(prob.boundary_data(x, n), g, 1e-12);
+  expect_close(prob.condition_data(0, x, n), g, 1e-12);
   // 2D points for a 3D problem are refused.
   EXPECT_NE(error_of<std::runtime_error>([&] { prob.source(random_points(3, 2, 1)); }).find("3D"),
             std::string::npos);
@@ -140,7 +140,7 @@ TEST(Problem, GivenDataOverridesDerived) {
   x << 0.5, -0.25;
   n << 0.6, 0.8;
   EXPECT_DOUBLE_EQ(prob.source(x)[0], -0.125);
-  EXPECT_NEAR(prob.boundary_data(x, n)[0], 2.2, 1e-15);
+  EXPECT_NEAR(prob.condition_data(0, x, n)[0], 2.2, 1e-15);
   EXPECT_TRUE(prob.has_exact());  // still the reference for the error
 }
 

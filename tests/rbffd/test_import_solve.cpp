@@ -48,13 +48,12 @@ SolveError poisson_error(const NodeSet& nodes, int p) {
   dtpinn::rbffd::RbffdParams params;
   params.order = p;
   dtpinn::rbffd::OperatorRequest req;
-  req.robin = dtpinn::rbffd::RobinCoefficients::constant(problem.alpha(), problem.beta());
+  const auto boundary = problem.assign_boundary(nodes);
+  req.robin = {boundary.alpha, boundary.beta};
   const auto ops = dtpinn::rbffd::assemble(nodes, params, req);
   const Index nc = nodes.n_collocation(), nb = nodes.n_boundary;
   const PointMatrix xc = nodes.points.topRows(nc);
-  const PointMatrix xb = nodes.points.middleRows(nodes.boundary_begin(), nb);
-  const PointMatrix nrm = nodes.normals.middleRows(nodes.boundary_begin(), nb);
-  const Eigen::VectorXd f = problem.source(xc), g = problem.boundary_data(xb, nrm);
+  const Eigen::VectorXd f = problem.source(xc), g = problem.boundary_data(nodes, boundary);
   const auto s = dtpinn::rbffd::solve_poisson(ops.laplacian, ops.boundary, f, g);
   const Eigen::VectorXd exact = problem.exact(xc);
   SolveError e;

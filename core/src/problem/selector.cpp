@@ -12,6 +12,10 @@ namespace dtpinn::core {
 
 namespace {
 
+double logical_not(double v) {
+  return v == 0.0 ? 1.0 : 0.0;
+}
+
 /// A parser over the six node variables (x y z nx ny nz, in that order in `values`).
 struct NodeParser {
   mu::Parser parser;
@@ -22,6 +26,7 @@ struct NodeParser {
     for (std::size_t i = 0; i < values.size(); ++i) parser.DefineVar(names[i], &values[i]);
     // As a literal: muParser's own _pi is truncated (expression.cpp says the same).
     parser.DefineConst("pi", 3.14159265358979323846);
+    parser.DefineInfixOprt("!", logical_not);
     parser.SetExpr(text);
   }
 };
