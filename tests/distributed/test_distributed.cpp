@@ -55,6 +55,20 @@ core::RunConfig small_config(const std::string& scenario) {
     c.problem.nt = 4;
     c.domain.n = 300;
   }
+  if (scenario == "parts" || scenario == "vanilla_parts") {
+    // Three conditions, later entries winning: a term per condition, each rank holding some
+    // rows of some of them (a rank may hold none of one).
+    core::BoundaryConditionConfig all, top, left;
+    all.on = {"boundary"};
+    all.type = core::BcType::neumann;
+    top.where = "y > 0.3";
+    top.type = core::BcType::dirichlet;
+    left.where = "x < -0.5";
+    left.type = core::BcType::robin;
+    left.alpha = 2.0;
+    left.beta = 0.5;
+    c.problem.bc = {all, top, left};
+  }
   return c;
 }
 
@@ -382,6 +396,12 @@ TEST(Distributed, VanillaMatchesSingleProcess) {
   // nodes only; Poisson, and heat.
   check_scenario("vanilla");
   check_scenario("vanilla_heat", {2});
+}
+
+TEST(Distributed, BoundaryPartsMatchSingleProcess) {
+  // One boundary term per [[bc]] condition, normalised by the condition's global row count.
+  check_scenario("parts");
+  check_scenario("vanilla_parts", {2});
 }
 
 TEST(Distributed, AnnealedWeightsAgreeAcrossWorldSizes) {
