@@ -37,7 +37,8 @@ NodeSet labelled_rectangle(Index n) {
   nodes.part_names = {"left", "right", "bottom", "top"};
   nodes.boundary_part.resize(static_cast<std::size_t>(nodes.n_boundary));
   for (Index k = 0; k < nodes.n_boundary; ++k) {
-    const double x = nodes.points(nodes.n_interior + k, 0), y = nodes.points(nodes.n_interior + k, 1);
+    const double x = nodes.points(nodes.n_interior + k, 0),
+                 y = nodes.points(nodes.n_interior + k, 1);
     nodes.boundary_part[static_cast<std::size_t>(k)] =
         x < 1e-12 ? 0 : (x > 2 - 1e-12 ? 1 : (y < 0.5 ? 2 : 3));
   }
@@ -99,7 +100,8 @@ TEST(Boundary, LaterEntriesWinAndEveryNodeGetsItsCoefficients) {
   const auto a = problem.assign_boundary(nodes);
   std::vector<std::int64_t> counts(3, 0);
   for (Index k = 0; k < nodes.n_boundary; ++k) {
-    const double x = nodes.points(nodes.n_interior + k, 0), y = nodes.points(nodes.n_interior + k, 1);
+    const double x = nodes.points(nodes.n_interior + k, 0),
+                 y = nodes.points(nodes.n_interior + k, 1);
     const int expected = (y > 0.9 && x > 1) ? 2 : (x < 1e-12 ? 1 : 0);
     ASSERT_EQ(a.condition[static_cast<std::size_t>(k)], expected) << "node at " << x << ", " << y;
     const double alpha = expected == 2 ? 2.0 : (expected == 1 ? 0.0 : 1.0);
@@ -174,7 +176,8 @@ TEST(Boundary, RefusalsNameTheEntryThePartAndANode) {
   EXPECT_NE(msg.find("of part \"top\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("at ("), std::string::npos) << msg;
   // A condition every node of which a later entry takes.
-  cfg.bc = {on({"left"}, BcType::neumann), on({"left", "right", "bottom", "top"}, BcType::dirichlet)};
+  cfg.bc = {on({"left"}, BcType::neumann),
+            on({"left", "right", "bottom", "top"}, BcType::dirichlet)};
   msg = error_of<std::runtime_error>([&] { Problem(cfg, 2).assign_boundary(nodes); });
   EXPECT_NE(msg.find("bc[1]: the condition \"bc:left\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("holds at no boundary node"), std::string::npos) << msg;

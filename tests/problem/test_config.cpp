@@ -428,9 +428,8 @@ TEST(Config, BoundaryConditionEntriesParseAndRoundTrip) {
   RunConfig w = c;
   EXPECT_NO_THROW(set_option(w, "train.weights.bc:holes", "10"));
   EXPECT_EQ(w.train.weights.at("bc:holes"), 10.0);
-  EXPECT_CONTAINS(
-      error_of<std::runtime_error>([&] { set_option(w, "train.weights.bc:", "1"); }),
-      "unknown term 'bc:'");
+  EXPECT_CONTAINS(error_of<std::runtime_error>([&] { set_option(w, "train.weights.bc:", "1"); }),
+                  "unknown term 'bc:'");
 }
 
 TEST(Config, BadBoundaryConditionEntriesNameFileLineAndKey) {
