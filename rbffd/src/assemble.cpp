@@ -346,6 +346,31 @@ double first_order_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdP
   return run_rows(nodes, tree, job, params.threads);
 }
 
+// Rows with alpha = 0 (Dirichlet: B u = beta u) become the plain value row, one entry beta at
+// the row's own node, instead of a full stencil of exact zeros around it: the same B u to the
+// bit, with a fraction of the entries (measured in bench/results/*/dirichlet_rows.md).
+// node_of_row(r): the boundary node of row r.
+void compact_value_rows(CsrMatrix& b, const RobinCoefficients& robin, Index ni,
+                        const std::function<Index(Index)>& node_of_row) {
+  if (robin.alpha.size() == 1 && robin.alpha[0] != 0.0) return;
+  std::int32_t out = 0, begin = 0;
+  for (Index r = 0; r < b.rows; ++r) {
+    const std::int32_t end = b.row_ptr[r + 1];
+    const Index node = node_of_row(r);
+    const bool value_row = coefficient(robin.alpha, node - ni) == 0.0;
+    for (std::int32_t k = begin; k < end; ++k) {
+      if (value_row && b.col_idx[k] != node) continue;
+      b.col_idx[out] = b.col_idx[k];
+      b.values[out] = b.values[k];
+      ++out;
+    }
+    begin = end;
+    b.row_ptr[r + 1] = out;
+  }
+  b.col_idx.resize(static_cast<std::size_t>(out));
+  b.values.resize(static_cast<std::size_t>(out));
+}
+
 // B's rows (Nb-sized stencils) at the boundary nodes centre(0 .. n_rows), row r at node
 // centre(r): empty CSR arrays of the right shape.
 CsrMatrix empty_boundary_rows(const NodeSet& nodes, const RbffdParams& params, Index n_rows,
@@ -399,6 +424,8 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
         nodes, tree, params, Nc - first, [first](Index r) { return first + r; }, b_row,
         request.robin, request.gradient ? &out.gradient : nullptr,
         request.boundary ? &out.boundary : nullptr);
+    if (request.boundary)
+      compact_value_rows(out.boundary, request.robin, Ni, [Ni](Index k) { return Ni + k; });
     const auto rule = stencil_rule(params, 1, d);
     if (request.gradient)
       for (int c = 0; c < d; ++c)
@@ -449,6 +476,7 @@ OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
   rc = first_order_rows(
       nodes, *tree, params, b_size, b_centre, [](Index r) { return r; }, request.robin, nullptr,
       &out.boundary);
+  compact_value_rows(out.boundary, request.robin, Ni, b_centre);
   out.info.push_back(info_of("B", out.boundary, stencil_rule(params, 1, d), rc));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

@@ -32,7 +32,8 @@ namespace dtpinn::rbffd {
 
 /// B u = alpha du/dn + beta u on the boundary; alpha and beta hold one value (every boundary
 /// node) or Nb values (boundary node Ni + k uses entry k). alpha = 0: Dirichlet; beta = 0:
-/// Neumann.
+/// Neumann. A row with alpha = 0 is the plain value row: one entry, beta, at its own node (the
+/// RBF-FD row would hold the same value there and exact zeros elsewhere).
 struct RobinCoefficients {
   Eigen::VectorXd alpha = Eigen::VectorXd::Ones(1);
   Eigen::VectorXd beta = Eigen::VectorXd::Ones(1);
