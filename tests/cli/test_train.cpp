@@ -207,6 +207,62 @@ TEST(CliTrain, BadInputIsRefusedWithOneLineAndNoResults) {
   EXPECT_NE(m.out.find("missing.toml"), std::string::npos) << m.out;
 }
 
+// Boundary conditions per part: a bad [[bc]] entry is refused with one line before any output
+// (unknown part, uncovered nodes, bad selector, alpha on a Dirichlet condition); a good one
+// reports a loss term and a results entry per condition.
+TEST(CliTrain, BoundaryConditionsPerPart) {
+  const auto base = tmp("bc");
+  const std::string head = std::string(kTiny) + "\n[problem]\nexact = \"x*y + 1\"\n";
+  struct Case {
+    std::string body, needle;
+  };
+  const Case cases[] = {
+      {"[[bc]]\non = \"holes\"\ntype = \"dirichlet\"\n",
+       "bc[1].on: the geometry has no part \"holes\" (its parts: boundary)"},
+      {"[[bc]]\nwhere = \"y > 0\"\ntype = \"dirichlet\"\n", "have no condition"},
+      {"[[bc]]\nwhere = \"y >> 0\"\ntype = \"dirichlet\"\n", "bc[1].where: cannot parse"},
+      {"[[bc]]\non = \"boundary\"\ntype = \"dirichlet\"\nalpha = 2\n",
+       "bc[1].alpha: only a robin condition takes alpha"},
+      {"[[bc]]\non = \"boundary\"\ntype = \"neumann\"\n", "only up to a constant"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    const auto cfg = write(base / ("bad" + std::to_string(i) + ".toml"), head + c.body);
+    const auto dir = base / ("out" + std::to_string(i++));
+    auto r = run("train " + cfg + " -o " + dir.string(), /*stderr_only=*/true);
+    EXPECT_NE(r.status, 0) << c.body;
+    EXPECT_EQ(count_lines(r.out), 1) << c.body << "\n" << r.out;
+    EXPECT_NE(r.out.find("dtpinn train: error: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.body << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(dir)) << c.body;
+  }
+  // Two conditions: a Neumann one on the whole boundary, overridden by a Dirichlet one on top.
+  const auto cfg =
+      write(base / "good.toml", head + "[[bc]]\non = \"boundary\"\ntype = \"neumann\"\n"
+                                       "[[bc]]\nwhere = \"y > 0.5\"\ntype = \"dirichlet\"\n"
+                                       "name = \"top\"\n");
+  const auto dir = base / "good";
+  auto r = run("train " + cfg + " -o " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("bc:boundary"), std::string::npos) << r.out;  // the progress lines
+  EXPECT_NE(r.out.find("bc:top"), std::string::npos) << r.out;
+  nlohmann::json j;
+  std::ifstream(dir / "results.json") >> j;
+  EXPECT_TRUE(j["loss_terms"].contains("bc:boundary"));
+  EXPECT_TRUE(j["loss_terms"].contains("bc:top"));
+  ASSERT_EQ(j["boundary_conditions"].size(), 2u);
+  const auto nb = j["n_boundary"].get<int>();
+  const auto n0 = j["boundary_conditions"][0]["nodes"].get<int>();
+  const auto n1 = j["boundary_conditions"][1]["nodes"].get<int>();
+  EXPECT_EQ(n0 + n1, nb);
+  EXPECT_NEAR(static_cast<double>(n1) / nb, 1.0 / 3.0, 0.05);  // y > 0.5: a third of the circle
+  EXPECT_GT(j["boundary_conditions"][1]["max_error"].get<double>(), 0.0);
+  std::ifstream h(dir / "history.csv");
+  std::string header;
+  std::getline(h, header);
+  EXPECT_NE(header.find("bc:top"), std::string::npos) << header;
+}
+
 // Without a CUDA device, `train --device cuda` is refused like any bad input. On a GPU machine
 // it trains (next test), so the refusal is tested only where LibTorch sees no device.
 TEST(CliTrain, DeviceCudaIsRefusedWithoutAGpu) {
