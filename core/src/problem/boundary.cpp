@@ -128,7 +128,7 @@ std::string BoundaryCondition::describe() const {
 
 void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
   validate_bc(config);
-  const bool heat = config.pde == PdeKind::heat;
+  const bool heat = im.equation->time_dependent();
   std::vector<BoundaryConditionConfig> entries = config.bc;
   if (entries.empty()) entries.push_back(whole_boundary(config));
   std::optional<Expression> dudn;
@@ -145,7 +145,7 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
     const std::string value_key = entry_key(bc, bc.entry == 0 ? "g" : "value");
     Expression g;
     if (given(e.value)) {
-      g = parse_problem_expression(*e.value, value_key, im.dim, config.pde, heat, true);
+      g = parse_problem_expression(*e.value, value_key, im.dim, heat, heat, true);
       bc.value = *e.value;
     } else if (im.exact) {
       g = (bc.alpha * *dudn + bc.beta * *im.exact)
@@ -163,10 +163,13 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
   }
   bool all_neumann = true;
   for (const auto& bc : im.conditions) all_neumann = all_neumann && bc.beta == 0;
-  if (all_neumann && config.pde == PdeKind::poisson)
+  // A linear steady equation without u itself (only derivatives): u + c solves it too.
+  const Equation& eq = *im.equation;
+  if (all_neumann && eq.linear() && !eq.time_dependent() && !eq.uses(Field::u))
     throw std::runtime_error(
-        "bc: every boundary condition is a Neumann one (beta = 0), so Lap u = f fixes u only up "
-        "to a constant: put a dirichlet or robin condition on some part of the boundary");
+        "bc: every boundary condition is a Neumann one (beta = 0) and the equation has no u "
+        "term, so it fixes u only up to a constant: put a dirichlet or robin condition on some "
+        "part of the boundary");
 }
 
 BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const {

@@ -177,7 +177,7 @@ void validate_bc(const ProblemConfig& problem) {
         "problem.g: not used with [[bc]] entries: give each condition its own value");
   std::set<std::string> names;
   for (std::size_t i = 0; i < problem.bc.size(); ++i) {
-    check_entry(problem.bc[i], i + 1, problem.pde == PdeKind::heat);
+    check_entry(problem.bc[i], i + 1, is_time_dependent(problem));
     const std::string name = bc_entry_name(problem.bc[i], i + 1);
     if (!names.insert(name).second)
       throw std::runtime_error(fmt::format(

@@ -4,6 +4,7 @@
 #include "boundary_config.hpp"
 
 #include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/equation.hpp>
 #include <dtpinn/core/problem/expression.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
@@ -30,8 +31,10 @@ namespace {
 
 using Weights = std::map<std::string, double>;
 /// A key's value; optional strings are "" when unset.
-using Value = std::variant<std::int64_t, double, bool, std::string, Weights>;
-enum class Type { integer, real, boolean, string, table };
+/// Named parameters of the equation: name -> a number or an expression, as text.
+using Params = std::map<std::string, std::string>;
+using Value = std::variant<std::int64_t, double, bool, std::string, Weights, Params>;
+enum class Type { integer, real, boolean, string, table, params };
 
 const char* type_name(Type t) {
   switch (t) {
@@ -44,6 +47,8 @@ const char* type_name(Type t) {
     case Type::string:
       return "string";
     case Type::table:
+      return "table";
+    case Type::params:
       return "table";
   }
   return "?";
@@ -190,6 +195,12 @@ const std::vector<Key>& keys() {
     k.push_back(enum_key("problem", "pde", pr, &P::pde,
                          "poisson (Lap u = f) | nonlinear_poisson (Lap u = exp(u) + f) | heat "
                          "(u_t = Lap u + f)"));
+    k.push_back(opt_key("problem", "equation", pr, &P::equation,
+                        "the residual R = 0, e.g. \"lap(u) + k^2*u - f\" (empty: the pde preset)"));
+    k.push_back(Key{"problem", "params", Type::params,
+                    "named parameters of the equation: numbers or expressions in x, y, z, t",
+                    [](RunConfig& c, const Value& v) { c.problem.params = std::get<Params>(v); },
+                    [](const RunConfig& c) -> Value { return c.problem.params; }});
     k.push_back(opt_key("problem", "exact", pr, &P::exact,
                         "exact solution u(x, y[, z][, t]); f, g, u0 are derived from it"));
     k.push_back(
@@ -413,6 +424,17 @@ std::string quote(const std::string& s) {
   return out + "\"";
 }
 
+std::string format_params(const Params& p) {
+  if (p.empty()) return "{}";
+  std::string out = "{ ";
+  bool first = true;
+  for (const auto& [name, text] : p) {
+    out += (first ? "" : ", ") + name + " = " + quote(text);
+    first = false;
+  }
+  return out + " }";
+}
+
 std::string format_weights(const Weights& w) {
   if (w.empty()) return "{}";
   std::string out = "{ ";
@@ -432,6 +454,7 @@ std::string format_toml(const Value& v) {
     std::string operator()(bool x) const { return x ? "true" : "false"; }
     std::string operator()(const std::string& x) const { return quote(x); }
     std::string operator()(const Weights& x) const { return format_weights(x); }
+    std::string operator()(const Params& x) const { return format_params(x); }
   } visitor;
   return std::visit(visitor, v);
 }
@@ -483,6 +506,8 @@ const char* expected_text(Type t) {
       return "a string";
     case Type::table:
       return "a table like { pde = 1.0, bc = 1.0 }";
+    case Type::params:
+      return "a table like { k = 2.0, kappa = \"1 + x^2\" }";
   }
   return "?";
 }
@@ -536,6 +561,23 @@ Value convert(const toml::node& n, const Key& key, const std::string& origin) {
       }
       return w;
     }
+    case Type::params: {
+      if (!n.is_table()) throw wrong();
+      Params p;
+      for (auto&& [name, x] : *n.as_table()) {
+        if (x.is_integer())
+          p[std::string(name.str())] = std::to_string(**x.as_integer());
+        else if (x.is_floating_point())
+          p[std::string(name.str())] = format_real(**x.as_floating_point());
+        else if (x.is_string())
+          p[std::string(name.str())] = **x.as_string();
+        else
+          throw ConfigError(fmt::format("{}: {}.{}: expected a number or an expression, got {}",
+                                        position(origin, x.source()), key.full(), name.str(),
+                                        node_type_name(x)));
+      }
+      return p;
+    }
   }
   throw wrong();
 }
@@ -545,7 +587,12 @@ Value convert(const toml::node& n, const Key& key, const std::string& origin) {
 /// an error message, or "" if fine.
 std::string check_expressions(const ProblemConfig& p, const std::string& key_filter = "",
                               bool syntax_only = false) {
-  const bool heat = p.pde == PdeKind::heat;
+  bool heat = false;
+  try {
+    heat = is_time_dependent(p);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
   struct Item {
     const char* key;
     const std::optional<std::string>* text;
@@ -586,12 +633,19 @@ std::string missing_data_message(const ProblemConfig& p) {
     if (!p.bc[i].value)
       return fmt::format("bc[{}].value is required when problem.exact is not given", i + 1);
   if (p.bc.empty() && !p.g) return "problem.g is required when problem.exact is not given";
-  if (p.pde == PdeKind::heat && !p.u0)
+  if (is_time_dependent(p) && !p.u0)
     return "problem.u0 is required when problem.exact is not given";
   return "";
 }
 
 }  // namespace
+
+bool is_time_dependent(const ProblemConfig& problem) {
+  if (!problem.equation || problem.equation->find_first_not_of(" \t") == std::string::npos)
+    return problem.pde == PdeKind::heat;
+  // The dimension is not known here: parse as 3D (z allowed); Problem checks it again.
+  return Equation::parse(*problem.equation, problem.params, 3).time_dependent();
+}
 
 RunConfig default_config() {
   RunConfig c;
@@ -737,7 +791,8 @@ Value parse_option_value(const Key& k, const std::string& text) {
                                (text.front() == '\'' && text.back() == '\'')))
         return text.substr(1, text.size() - 2);
       return text;
-    case Type::table: {
+    case Type::table:
+    case Type::params: {
       std::string body = text;
       if (body.find('{') == std::string::npos) body = "{" + body + "}";
       try {
@@ -776,6 +831,9 @@ void set_option(RunConfig& config, const std::string& dotted_key, const std::str
       Weights weights = updated.train.weights;
       weights[term] = w;
       k->set(updated, weights);
+    } else if (section == "problem" && name.rfind("params.", 0) == 0) {
+      // problem.params.<name> sets one parameter (checked with the equation by Problem).
+      updated.problem.params[name.substr(7)] = value;
     } else {
       const Key* k = section.empty() ? nullptr : find_key(section, name);
       if (!k) throw RangeError(unknown_key_message(section, section.empty() ? dotted_key : name));

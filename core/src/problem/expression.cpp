@@ -5,6 +5,8 @@
 // printed once into muParser's syntax (fully parenthesised, so no precedence subtleties of
 // unary minus and ^ can change its meaning) and evaluated from muParser's bytecode, with one
 // parser per OpenMP thread. GiNaC stays the reference (evaluate_reference) in the tests.
+#include "ginac_bridge.hpp"
+
 #include <dtpinn/core/problem/expression.hpp>
 
 #include <fmt/format.h>
@@ -235,38 +237,14 @@ Expression Expression::constant(double value, const std::string& key) {
 
 Expression Expression::parse(const std::string& text, const std::string& key,
                              const std::vector<std::string>& allowed) {
-  std::string src = text;
-  // Python-style powers.
-  for (std::size_t pos; (pos = src.find("**")) != std::string::npos;) src.replace(pos, 2, "^");
-  if (src.find_first_not_of(" \t\r\n") == std::string::npos)
-    throw std::runtime_error(key + ": empty expression");
-
   GiNaC::symtab table;
   for (const auto& [name, sym] : symbols()) table[name] = sym;
-  table["pi"] = GiNaC::Pi;
-  table["e"] = GiNaC::exp(ex(1));
-  const std::size_t known = table.size();
-
-  // Not strict: unknown names become fresh symbols, reported below with a clear message.
-  GiNaC::parser reader(table, false, function_table());
-  ex e;
-  try {
-    e = reader(src);
-  } catch (const GiNaC::parse_error& err) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot parse \"{}\": {}", key, text, clean_parse_message(err.what())));
-  } catch (const std::exception& err) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot parse \"{}\": {}", key, text, clean_parse_message(err.what())));
-  }
-  if (reader.get_syms().size() > known) {
-    std::vector<std::string> unknown;
-    for (const auto& [name, sym] : reader.get_syms())
-      if (!table.count(name)) unknown.push_back(name);
+  std::vector<std::string> unknown;
+  const ex e = parse_symbolic(text, key, table, unknown);
+  if (!unknown.empty())
     throw std::runtime_error(
         fmt::format("{}: unknown variable '{}' in \"{}\" (allowed: {}, and the constants pi, e)",
                     key, unknown.front(), text, join(allowed)));
-  }
   if (!GiNaC::is_a<GiNaC::numeric>(e) && !GiNaC::is_a<GiNaC::symbol>(e) &&
       !GiNaC::is_a<GiNaC::constant>(e) && !GiNaC::is_a<GiNaC::add>(e) &&
       !GiNaC::is_a<GiNaC::mul>(e) && !GiNaC::is_a<GiNaC::power>(e) &&
@@ -447,6 +425,43 @@ double Expression::evaluate_reference(const std::map<std::string, double>& value
     throw std::runtime_error(
         fmt::format("{}: \"{}\" has a complex value here", impl_->key, impl_->text));
   return num.to_double();
+}
+
+GiNaC::ex parse_symbolic(const std::string& text, const std::string& key, GiNaC::symtab table,
+                         std::vector<std::string>& unknown) {
+  std::string src = text;
+  // Python-style powers.
+  for (std::size_t pos; (pos = src.find("**")) != std::string::npos;) src.replace(pos, 2, "^");
+  if (src.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw std::runtime_error(key + ": empty expression");
+  table["pi"] = GiNaC::Pi;
+  table["e"] = GiNaC::exp(ex(1));
+  // Not strict: unknown names become fresh symbols, reported to the caller.
+  GiNaC::parser reader(table, false, function_table());
+  ex e;
+  try {
+    e = reader(src);
+  } catch (const std::exception& err) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot parse \"{}\": {}", key, text, clean_parse_message(err.what())));
+  }
+  unknown.clear();
+  for (const auto& [name, sym] : reader.get_syms())
+    if (!table.count(name)) unknown.push_back(name);
+  return e;
+}
+
+const GiNaC::ex& ExpressionAccess::symbolic(const Expression& e) {
+  return e.impl_->e;
+}
+
+Expression ExpressionAccess::make(const GiNaC::ex& e, const std::string& key,
+                                  const std::string& text) {
+  return Expression(std::make_shared<Expression::Impl>(e, key, text));
+}
+
+const GiNaC::realsymbol& variable_symbol(const std::string& name) {
+  return symbol_of(name);
 }
 
 }  // namespace dtpinn::core

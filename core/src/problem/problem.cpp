@@ -26,20 +26,21 @@ void check_points(const PointMatrix& x, int dim, const char* what) {
 }  // namespace
 
 Expression parse_problem_expression(const std::string& text, const std::string& key, int dim,
-                                    PdeKind pde, bool time_allowed, bool normals_allowed) {
+                                    bool heat, bool time_allowed, bool normals_allowed) {
   Expression e = Expression::parse(text, key, expression_variables());
   for (const auto& v : e.variables()) {
     if ((v == "z" || v == "nz") && dim == 2)
       throw std::runtime_error(
           fmt::format("{}: \"{}\" uses {}, but the domain is 2D (variables x, y)", key, text, v));
     if (v == "t" && !time_allowed) {
-      if (pde == PdeKind::heat)
+      if (heat)
         throw std::runtime_error(
             fmt::format("{}: \"{}\" uses t, but the initial condition is at t = 0 (use x, y{})",
                         key, text, dim == 3 ? ", z" : ""));
-      throw std::runtime_error(
-          fmt::format("{}: \"{}\" uses t, but pde = \"{}\" is steady (use pde = \"heat\")", key,
-                      text, to_string(pde)));
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\" uses t, but the equation is steady (no u_t; pde = \"heat\" or an "
+          "equation with u_t is time-dependent)",
+          key, text));
     }
     if ((v == "nx" || v == "ny" || v == "nz") && !normals_allowed)
       throw std::runtime_error(fmt::format(
@@ -56,7 +57,11 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
     throw std::runtime_error(fmt::format("problem: dimension must be 2 or 3, got {}", dim));
   im.pde = config.pde;
   im.dim = dim;
-  const bool heat = config.pde == PdeKind::heat;
+  const bool custom = given(config.equation);
+  im.equation = std::make_shared<const Equation>(Equation::parse(
+      custom ? *config.equation : Equation::preset(config.pde), config.params, dim,
+      custom ? "problem.equation" : fmt::format("problem.pde = \"{}\"", to_string(config.pde))));
+  const bool heat = im.equation->time_dependent();
   if (heat) {
     if (!(config.t_final > 0) || !std::isfinite(config.t_final))
       throw std::runtime_error(fmt::format("problem.t_final: must be > 0, got {}", config.t_final));
@@ -68,30 +73,20 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
 
   if (given(config.exact)) {
     Expression u =
-        parse_problem_expression(*config.exact, "problem.exact", dim, config.pde, heat, false);
+        parse_problem_expression(*config.exact, "problem.exact", dim, heat, heat, false);
     im.exact = u;
     im.laplacian = u.laplacian(dim).renamed("Laplacian of problem.exact");
   }
 
   if (given(config.f)) {
-    im.f = parse_problem_expression(*config.f, "problem.f", dim, config.pde, heat, false);
-  } else if (im.exact) {
-    const Expression& u = *im.exact;
-    const Expression& lap = *im.laplacian;
-    switch (config.pde) {
-      case PdeKind::poisson:
-        im.f = lap;
-        break;  // Lap u = f
-      case PdeKind::nonlinear_poisson:
-        im.f = lap - exp(u);
-        break;  // Lap u = e^u + f
-      case PdeKind::heat:
-        im.f = u.diff("t") - lap;
-        break;  // u_t = Lap u + f
-    }
-    im.f = im.f.renamed("problem.f (derived from problem.exact)");
+    if (!im.equation->has_source())
+      throw std::runtime_error(fmt::format("problem.f: the equation \"{}\" has no f",
+                                           im.equation->text()));
+    im.f = parse_problem_expression(*config.f, "problem.f", dim, heat, heat, false);
+  } else if (im.exact && im.equation->has_source()) {
+    im.f = im.equation->source_for(*im.exact, "problem.f (derived from problem.exact)");
     im.f_derived = true;
-  } else {
+  } else if (im.equation->has_source()) {
     throw std::runtime_error("problem.f is required when problem.exact is not given");
   }
 
@@ -99,7 +94,7 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
 
   if (heat) {
     if (given(config.u0)) {
-      im.u0 = parse_problem_expression(*config.u0, "problem.u0", dim, config.pde, false, false);
+      im.u0 = parse_problem_expression(*config.u0, "problem.u0", dim, heat, false, false);
     } else if (im.exact) {
       im.u0 = im.exact->subs("t", 0.0).renamed("problem.u0 (derived from problem.exact)");
       im.u0_derived = true;
@@ -115,6 +110,12 @@ Problem& Problem::operator=(Problem&&) noexcept = default;
 
 PdeKind Problem::pde() const {
   return impl_->pde;
+}
+const Equation& Problem::equation() const {
+  return *impl_->equation;
+}
+bool Problem::is_time_dependent() const {
+  return impl_->equation->time_dependent();
 }
 int Problem::dim() const {
   return impl_->dim;
@@ -160,25 +161,16 @@ Eigen::VectorXd Problem::exact_laplacian(const PointMatrix& x, double t) const {
 std::string Problem::describe() const {
   const Impl& im = *impl_;
   std::string out;
-  switch (im.pde) {
-    case PdeKind::poisson:
-      out += "poisson: Lap u = f";
-      break;
-    case PdeKind::nonlinear_poisson:
-      out += "nonlinear_poisson: Lap u = exp(u) + f";
-      break;
-    case PdeKind::heat:
-      out += fmt::format("heat: u_t = Lap u + f, 0 < t <= {} ({} steps), u(x, 0) = u0", im.t_final,
-                         im.nt);
-      break;
-  }
+  out += fmt::format("{} = 0", im.equation->text());
+  if (im.equation->time_dependent())
+    out += fmt::format(", 0 < t <= {} ({} steps), u(x, 0) = u0", im.t_final, im.nt);
   out += fmt::format(" in {}D\n", im.dim);
   if (im.exact) out += "  exact: u = " + im.exact->text() + "\n";
   auto line = [&](const char* name, const Expression& e, bool derived) {
     out += fmt::format("  {} = {}{}\n", name, derived ? e.str() : e.text(),
                        derived ? "  (derived from exact)" : "");
   };
-  line("f", im.f, im.f_derived);
+  if (im.equation->has_source()) line("f", im.f, im.f_derived);
   for (std::size_t c = 0; c < im.conditions.size(); ++c) {
     const auto& bc = im.conditions[c];
     out += fmt::format("  {}: {}, g = {}{}\n", bc.term, bc.describe(), bc.value,

@@ -1,5 +1,6 @@
 #pragma once
 // Problem's state, shared by problem.cpp (the PDE data) and boundary.cpp (the conditions).
+#include <dtpinn/core/problem/equation.hpp>
 #include <dtpinn/core/problem/expression.hpp>
 #include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/core/problem/selector.hpp>
@@ -11,6 +12,7 @@ namespace dtpinn::core {
 
 struct Problem::Impl {
   PdeKind pde = PdeKind::poisson;
+  std::shared_ptr<const Equation> equation;
   int dim = 2;
   double t_final = 1;
   int nt = 1;
@@ -24,7 +26,8 @@ struct Problem::Impl {
 
 /// Parses a problem expression and explains any variable that does not belong there in the
 /// problem's own terms (2D domain, steady PDE, normals only in boundary data).
+/// `heat`: the equation is time-dependent (for the message about t).
 Expression parse_problem_expression(const std::string& text, const std::string& key, int dim,
-                                    PdeKind pde, bool time_allowed, bool normals_allowed);
+                                    bool heat, bool time_allowed, bool normals_allowed);
 
 }  // namespace dtpinn::core

@@ -2,7 +2,7 @@
 // The run configuration: one TOML file (documented in README.md, examples in data/configs/),
 // every key also settable by a command-line flag. LibTorch-free.
 //
-// [problem] pde, exact | (f, g[, u0]), alpha, beta, t_final, nt
+// [problem] pde | equation (+ [problem.params]), exact | (f, g[, u0]), alpha, beta, t_final, nt
 // [[bc]]    on | where, type, value, alpha, beta, name (one entry per boundary condition)
 // [domain]  shape | file, n, seed, nodes, test_n, test_nodes, rescale
 // [rbffd]   order
@@ -40,6 +40,11 @@ bool operator==(const BoundaryConditionConfig& a, const BoundaryConditionConfig&
 
 struct ProblemConfig {
   PdeKind pde = PdeKind::poisson;
+  /// The residual R that must vanish (equation.hpp), e.g. "lap(u) + k^2*u - f"; when not
+  /// given, the preset of `pde` ("lap(u) - f", "lap(u) - exp(u) - f", "u_t - lap(u) - f").
+  std::optional<std::string> equation;
+  /// Named parameters of the equation: name -> a number or an expression in x, y, z, t.
+  std::map<std::string, std::string> params;
   /// Exact solution u(x, y[, z][, t]) as an expression; when given, f, g and u0 are derived
   /// from it symbolically and it is the reference for the test error.
   std::optional<std::string> exact = std::string("1 + sin(pi*x)*cos(pi*y)");
@@ -129,6 +134,10 @@ struct RunConfig {
   TrainConfig train;
   std::string source;  ///< where it came from (file path or "default")
 };
+
+/// True when the problem's equation (or, without one, the pde preset) has u_t. Throws
+/// std::runtime_error "problem.equation: ..." for an equation that does not parse.
+bool is_time_dependent(const ProblemConfig& problem);
 
 /// The default experiment (SPEC.md): unit disk, N = 1663, p = 4, u = 1 + sin(pi x) cos(pi y),
 /// Robin alpha = beta = 1, 4 x 50 tanh, fp64, L-BFGS.

@@ -92,6 +92,7 @@ class Expression {
   double evaluate_reference(const std::map<std::string, double>& values) const;
 
  private:
+  friend struct ExpressionAccess;  // src/problem/ginac_bridge.hpp: the symbolic form
   struct Impl;
   std::shared_ptr<const Impl> impl_;  // immutable, so copies share it
   explicit Expression(std::shared_ptr<const Impl> impl);

@@ -26,6 +26,7 @@
 // an error in 2D, t in a steady problem. Every evaluation throws (naming the expression and the
 // point) rather than return a value that is not finite.
 #include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/equation.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 
 #include <Eigen/Core>
@@ -89,11 +90,15 @@ class Problem {
   Problem(Problem&&) noexcept;
   Problem& operator=(Problem&&) noexcept;
 
+  /// The preset name (config.pde); the equation itself is equation().
   PdeKind pde() const;
+  /// The residual R = 0 (problem.equation, or the preset of pde).
+  const Equation& equation() const;
   int dim() const;
   /// The boundary conditions, in [[bc]] order (one when the config has no [[bc]]).
   const std::vector<BoundaryCondition>& conditions() const;
-  bool is_time_dependent() const { return pde() == PdeKind::heat; }
+  /// The equation has u_t (heat-type: slices in time, u0, t_final, nt).
+  bool is_time_dependent() const;
   double t_final() const;
   int nt() const;
 

@@ -1,0 +1,522 @@
+// Equations as expressions: parsing and checking the residual (GiNaC), the manufactured source,
+// and the tapes the losses and the classical solve evaluate.
+#include "ginac_bridge.hpp"
+
+#include <dtpinn/core/problem/equation.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <regex>
+#include <set>
+#include <stdexcept>
+
+namespace dtpinn::core {
+
+namespace {
+
+using GiNaC::ex;
+
+const char* const kFieldNames[kFieldCount] = {"u", "u_t", "lap_u", "u_x", "u_y", "u_z"};
+const char* const kCoordinates[3] = {"x", "y", "z"};
+
+/// The field symbols and f, shared by every equation (GiNaC compares symbols by identity).
+const std::array<GiNaC::realsymbol, kFieldCount>& field_symbols() {
+  static const std::array<GiNaC::realsymbol, kFieldCount> s = {
+      GiNaC::realsymbol("u"),   GiNaC::realsymbol("u_t"), GiNaC::realsymbol("lap_u"),
+      GiNaC::realsymbol("u_x"), GiNaC::realsymbol("u_y"), GiNaC::realsymbol("u_z")};
+  return s;
+}
+const GiNaC::realsymbol& source_symbol() {
+  static const GiNaC::realsymbol f("f");
+  return f;
+}
+const GiNaC::realsymbol& field_symbol(Field f) {
+  return field_symbols()[static_cast<std::size_t>(f)];
+}
+
+bool has_field_or_source(const ex& e) {
+  for (const auto& s : field_symbols())
+    if (e.has(s)) return true;
+  return e.has(source_symbol());
+}
+
+std::string to_str(const ex& e) {
+  std::ostringstream os;
+  os << e;
+  return os.str();
+}
+
+/// Compiles a GiNaC form into a tape; `key` names coefficients in messages.
+class TapeCompiler {
+ public:
+  TapeCompiler(Tape& tape, std::string key) : tape_(tape), key_(std::move(key)) {}
+
+  int compile(const ex& e) {
+    if (!has_field_or_source(e)) return leaf_free(e);
+    if (GiNaC::is_a<GiNaC::symbol>(e)) {
+      if (e.is_equal(source_symbol())) return emit({Tape::Op::source});
+      for (int k = 0; k < kFieldCount; ++k)
+        if (e.is_equal(field_symbols()[static_cast<std::size_t>(k)]))
+          return emit({Tape::Op::field, -1, -1, k});
+    }
+    if (GiNaC::is_a<GiNaC::add>(e)) return compile_add(e);
+    if (GiNaC::is_a<GiNaC::mul>(e)) return compile_mul(e);
+    if (GiNaC::is_a<GiNaC::power>(e)) return compile_power(e);
+    if (GiNaC::is_a<GiNaC::function>(e)) return compile_function(e);
+    throw std::runtime_error(fmt::format("{}: cannot compile \"{}\"", key_, to_str(e)));
+  }
+
+ private:
+  int emit(Tape::Instruction i) {
+    tape_.code.push_back(i);
+    return static_cast<int>(tape_.code.size()) - 1;
+  }
+  int binary(Tape::Op op, int a, int b) { return emit({op, a, b}); }
+  int constant(double v) { return emit({Tape::Op::constant, -1, -1, -1, v}); }
+
+  /// A sub-expression free of u and f: a constant or a coefficient evaluated at set-up.
+  int leaf_free(const ex& e) {
+    const ex v = GiNaC::evalf(e);
+    if (GiNaC::is_a<GiNaC::numeric>(v) && GiNaC::ex_to<GiNaC::numeric>(v).is_real())
+      return constant(GiNaC::ex_to<GiNaC::numeric>(v).to_double());
+    tape_.coefficients.push_back(ExpressionAccess::make(
+        e, fmt::format("{} (coefficient {})", key_, tape_.coefficients.size() + 1)));
+    return emit({Tape::Op::coefficient, -1, -1, static_cast<int>(tape_.coefficients.size()) - 1});
+  }
+
+  int compile_add(const ex& e) {
+    ex free = 0;
+    std::vector<ex> terms;
+    for (std::size_t i = 0; i < e.nops(); ++i)
+      (has_field_or_source(e.op(i)) ? terms.push_back(e.op(i)) : void(free += e.op(i)));
+    int r = compile(terms.front());
+    for (std::size_t i = 1; i < terms.size(); ++i) {
+      // c * X with c = -1 is a subtraction (R = ... - f compiles to one sub, as written).
+      const ex& t = terms[i];
+      if (GiNaC::is_a<GiNaC::mul>(t) && t.op(t.nops() - 1).is_equal(ex(-1)))
+        r = binary(Tape::Op::sub, r, compile(t / ex(-1)));
+      else
+        r = binary(Tape::Op::add, r, compile(t));
+    }
+    if (!free.is_zero()) r = binary(Tape::Op::add, r, leaf_free(free));
+    return r;
+  }
+
+  int compile_mul(const ex& e) {
+    ex free = 1;
+    std::vector<ex> factors;
+    for (std::size_t i = 0; i < e.nops(); ++i)
+      (has_field_or_source(e.op(i)) ? factors.push_back(e.op(i)) : void(free *= e.op(i)));
+    int r = -1;
+    for (const auto& f : factors) {
+      // X^-1 divides.
+      if (GiNaC::is_a<GiNaC::power>(f) && f.op(1).is_equal(ex(-1)) && r >= 0) {
+        r = binary(Tape::Op::div, r, compile(f.op(0)));
+        continue;
+      }
+      const int v = compile(f);
+      r = r < 0 ? v : binary(Tape::Op::mul, r, v);
+    }
+    if (free.is_equal(ex(-1))) return emit({Tape::Op::neg, r});
+    if (!free.is_equal(ex(1))) r = binary(Tape::Op::mul, leaf_free(free), r);
+    return r;
+  }
+
+  int compile_power(const ex& e) {
+    const ex base = e.op(0), expo = e.op(1);
+    if (has_field_or_source(expo)) {
+      return binary(Tape::Op::pow, compile(base), compile(expo));
+    }
+    const ex v = GiNaC::evalf(expo);
+    if (!GiNaC::is_a<GiNaC::numeric>(v))
+      return binary(Tape::Op::pow, compile(base), leaf_free(expo));
+    const double p = GiNaC::ex_to<GiNaC::numeric>(v).to_double();
+    const int b = compile(base);
+    if (p == 2) return emit({Tape::Op::square, b});
+    if (p == 0.5) return emit({Tape::Op::sqrt, b});
+    if (p == -1) return binary(Tape::Op::div, constant(1.0), b);
+    return emit({Tape::Op::pow_const, b, -1, -1, p});
+  }
+
+  int compile_function(const ex& e) {
+    static const std::map<std::string, Tape::Op> ops = {
+        {"exp", Tape::Op::exp},   {"log", Tape::Op::log},   {"sin", Tape::Op::sin},
+        {"cos", Tape::Op::cos},   {"tan", Tape::Op::tan},   {"sinh", Tape::Op::sinh},
+        {"cosh", Tape::Op::cosh}, {"tanh", Tape::Op::tanh}, {"abs", Tape::Op::abs},
+        {"asin", Tape::Op::asin}, {"acos", Tape::Op::acos}, {"atan", Tape::Op::atan}};
+    const std::string name = GiNaC::ex_to<GiNaC::function>(e).get_name();
+    auto it = ops.find(name);
+    if (it == ops.end() || e.nops() != 1)
+      throw std::runtime_error(
+          fmt::format("{}: {}() of the solution is not supported (use exp, "
+                      "log, sin, cos, tan, sinh, cosh, tanh, abs, asin, "
+                      "acos, atan)",
+                      key_, name));
+    return emit({it->second, compile(e.op(0))});
+  }
+
+  Tape& tape_;
+  std::string key_;
+};
+
+Tape compile_tape(const ex& e, const std::string& key) {
+  Tape t;
+  TapeCompiler c(t, key);
+  c.compile(e);
+  return t;
+}
+
+bool valid_param_name(const std::string& name) {
+  static const std::set<std::string> reserved = {"x",   "y",   "z",   "t",   "nx",   "ny",  "nz",
+                                                 "u",   "f",   "pi",  "e",   "lap",  "div", "grad",
+                                                 "u_t", "u_x", "u_y", "u_z", "lap_u"};
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) || reserved.count(name))
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+/// The text with lap(u) as lap_u and every div(A*grad(u)) as a placeholder div_k; the
+/// placeholders' A texts in `divs`.
+std::string rewrite_operators(const std::string& text, const std::string& key,
+                              std::vector<std::string>& divs) {
+  std::string s = std::regex_replace(text, std::regex(R"(lap\s*\(\s*u\s*\))"), "lap_u");
+  if (s.find("lap(") != std::string::npos || std::regex_search(s, std::regex(R"(\blap\s*\()")))
+    throw std::runtime_error(
+        fmt::format("{}: \"{}\": lap() applies to u only (lap(u))", key, text));
+  for (std::size_t pos; (pos = s.find("div(")) != std::string::npos;) {
+    int depth = 0;
+    std::size_t end = pos + 3;
+    for (; end < s.size(); ++end) {
+      if (s[end] == '(') ++depth;
+      if (s[end] == ')' && --depth == 0) break;
+    }
+    if (end >= s.size())
+      throw std::runtime_error(
+          fmt::format("{}: \"{}\": unbalanced parentheses in div(", key, text));
+    std::string inner = s.substr(pos + 4, end - pos - 4);
+    std::smatch m;
+    if (!std::regex_match(inner, m, std::regex(R"(\s*(?:(.*\S)\s*\*\s*)?grad\s*\(\s*u\s*\)\s*)")))
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\": div() takes A*grad(u) or grad(u), got div({})", key, text, inner));
+    divs.push_back(m[1].matched ? m[1].str() : "1");
+    s.replace(pos, end - pos + 1, fmt::format("div_{}", divs.size() - 1));
+  }
+  if (s.find("grad(") != std::string::npos)
+    throw std::runtime_error(fmt::format(
+        "{}: \"{}\": grad(u) only inside div(A*grad(u)); use u_x, u_y, u_z", key, text));
+  return s;
+}
+
+}  // namespace
+
+const char* field_name(Field field) {
+  static const char* const names[kFieldCount] = {"u", "u_t", "lap(u)", "u_x", "u_y", "u_z"};
+  return names[static_cast<int>(field)];
+}
+
+struct Equation::Impl {
+  std::string text;
+  int dim = 2;
+  ex residual;
+  double source_coefficient = 0;  ///< dR/df (0: no f)
+  bool linear = false;
+  std::array<bool, kFieldCount> uses{};
+  Tape tape;
+  std::array<Tape, kFieldCount> derivatives;
+};
+
+Equation::Equation(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+Equation::Equation(const Equation&) = default;
+Equation& Equation::operator=(const Equation&) = default;
+Equation::Equation(Equation&&) noexcept = default;
+Equation& Equation::operator=(Equation&&) noexcept = default;
+Equation::~Equation() = default;
+
+const char* Equation::preset(PdeKind pde) {
+  switch (pde) {
+    case PdeKind::poisson:
+      return "lap(u) - f";
+    case PdeKind::nonlinear_poisson:
+      return "lap(u) - exp(u) - f";
+    case PdeKind::heat:
+      return "u_t - lap(u) - f";
+  }
+  return "lap(u) - f";
+}
+
+namespace {
+
+/// The parameters as GiNaC forms in x, y, z, t, with their derivatives NAME_x ... NAME_t.
+std::map<std::string, ex> parameter_forms(const std::map<std::string, std::string>& params,
+                                          int dim) {
+  std::map<std::string, ex> out;
+  std::vector<std::string> vars = {"x", "y", "t"};
+  if (dim == 3) vars.insert(vars.begin() + 2, "z");
+  for (const auto& [name, value] : params) {
+    const std::string pkey = "problem.params." + name;
+    if (!valid_param_name(name))
+      throw std::runtime_error(fmt::format(
+          "{}: not a parameter name (a letter, then letters, digits or _; not x, y, z, t, u, f, "
+          "pi, e, lap, div, grad)",
+          pkey));
+    const ex p = ExpressionAccess::symbolic(Expression::parse(value, pkey, vars));
+    out[name] = p;
+    for (const char* v : {"x", "y", "z", "t"}) out[name + "_" + v] = p.diff(variable_symbol(v));
+  }
+  return out;
+}
+
+/// R = 0 as parsed: lap(u), div(.), parameters and their derivatives substituted.
+ex parse_residual(const std::string& text, const std::map<std::string, std::string>& params,
+                  int dim, const std::string& key) {
+  std::vector<std::string> divs;
+  const std::string rewritten = rewrite_operators(text, key, divs);
+  const auto forms = parameter_forms(params, dim);
+  GiNaC::symtab table;
+  for (const char* v : {"x", "y", "z", "t"}) table[v] = variable_symbol(v);
+  for (int k = 0; k < kFieldCount; ++k) table[kFieldNames[k]] = field_symbols()[k];
+  table["f"] = source_symbol();
+  std::map<std::string, GiNaC::realsymbol> placeholders;
+  for (const auto& [name, form] : forms) placeholders.emplace(name, GiNaC::realsymbol(name));
+  for (std::size_t k = 0; k < divs.size(); ++k)
+    placeholders.emplace(fmt::format("div_{}", k), GiNaC::realsymbol(fmt::format("div_{}", k)));
+  for (const auto& [name, sym] : placeholders) table[name] = sym;
+  std::vector<std::string> unknown;
+  ex r = parse_symbolic(rewritten, key, table, unknown);
+  for (const auto& name : unknown) {
+    if (std::regex_match(name, std::regex(R"(u_[xyzt]{2,}|u_[a-z]+)")))
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\" uses {}, a derivative the engine does not provide (it has u, u_t, lap(u), "
+          "u_x, u_y{})",
+          key, text, name, dim == 3 ? ", u_z" : ""));
+    std::string known;
+    for (const auto& [p, form] : forms)
+      if (p.find('_') == std::string::npos) known += ", " + p;
+    throw std::runtime_error(fmt::format(
+        "{}: unknown name '{}' in \"{}\" (known: u, u_t, lap(u), u_x, u_y{}, x, y{}, t, f{})", key,
+        name, text, dim == 3 ? ", u_z" : "", dim == 3 ? ", z" : "", known));
+  }
+  // div(A grad u) = A lap(u) + grad(A) . grad(u), A with the parameters substituted.
+  GiNaC::lst subs;
+  for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);
+  for (std::size_t k = 0; k < divs.size(); ++k) {
+    std::vector<std::string> vars = {"x", "y", "t"};
+    if (dim == 3) vars.push_back("z");
+    std::vector<std::string> unknown_a;
+    GiNaC::symtab atable;
+    for (const auto& v : vars) atable[v] = variable_symbol(v);
+    for (const auto& [name, form] : forms) atable[name] = placeholders.at(name);
+    ex a = parse_symbolic(divs[k], key, atable, unknown_a);
+    if (!unknown_a.empty())
+      throw std::runtime_error(
+          fmt::format("{}: unknown name '{}' in div({}*grad(u))", key, unknown_a.front(), divs[k]));
+    a = a.subs(subs);
+    ex d = a * field_symbol(Field::lap_u);
+    for (int i = 0; i < dim; ++i)
+      d += a.diff(variable_symbol(kCoordinates[i])) * field_symbol(static_cast<Field>(3 + i));
+    subs.append(placeholders.at(fmt::format("div_{}", k)) == d);
+  }
+  return r.subs(subs).expand();
+}
+
+/// The checks of the rules in equation.hpp on the parsed residual.
+void check_residual(const ex& r, const std::string& text, int dim, const std::string& key) {
+  bool any = false;
+  for (const auto& s : field_symbols()) any = any || r.has(s);
+  if (!any)
+    throw std::runtime_error(
+        fmt::format("{}: \"{}\" does not involve u (use u, u_t, lap(u), u_x, u_y{})", key, text,
+                    dim == 3 ? ", u_z" : ""));
+  if (dim == 2 && (r.has(variable_symbol("z")) || r.has(field_symbol(Field::u_z))))
+    throw std::runtime_error(
+        fmt::format("{}: \"{}\" uses z or u_z, but the domain is 2D", key, text));
+  auto check_linear_constant = [&](const GiNaC::realsymbol& s, const char* what) {
+    if (!r.has(s)) return;
+    const ex c = r.diff(s);
+    if (c.has(s) || has_field_or_source(c) || !GiNaC::is_a<GiNaC::numeric>(GiNaC::evalf(c)))
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\": {} must enter linearly with a constant coefficient (as in u_t - lap(u) "
+          "- f)",
+          key, text, what));
+  };
+  check_linear_constant(source_symbol(), "f");
+  check_linear_constant(field_symbol(Field::u_t), "u_t");
+  if (r.has(variable_symbol("t")) && !r.has(field_symbol(Field::u_t)))
+    throw std::runtime_error(fmt::format(
+        "{}: \"{}\" uses t but not u_t: a steady equation cannot depend on time", key, text));
+}
+
+}  // namespace
+
+Equation Equation::parse(const std::string& text, const std::map<std::string, std::string>& params,
+                         int dim, const std::string& key) {
+  if (dim != 2 && dim != 3)
+    throw std::runtime_error(fmt::format("{}: dimension must be 2 or 3, got {}", key, dim));
+  auto im = std::make_shared<Impl>();
+  im->text = text;
+  im->dim = dim;
+  im->residual = parse_residual(text, params, dim, key);
+  check_residual(im->residual, text, dim, key);
+  const ex& r = im->residual;
+  if (r.has(source_symbol()))
+    im->source_coefficient =
+        GiNaC::ex_to<GiNaC::numeric>(GiNaC::evalf(r.diff(source_symbol()))).to_double();
+  im->linear = true;
+  for (int k = 0; k < kFieldCount; ++k) {
+    const auto& s = field_symbols()[static_cast<std::size_t>(k)];
+    im->uses[static_cast<std::size_t>(k)] = r.has(s);
+    if (!r.has(s)) continue;
+    const ex d = r.diff(s);
+    for (const auto& other : field_symbols()) im->linear = im->linear && !d.has(other);
+    im->derivatives[static_cast<std::size_t>(k)] =
+        compile_tape(d, fmt::format("{} (d/d{})", key, field_name(static_cast<Field>(k))));
+  }
+  im->tape = compile_tape(r, key);
+  return Equation(std::move(im));
+}
+
+const std::string& Equation::text() const {
+  return impl_->text;
+}
+std::string Equation::str() const {
+  return to_str(impl_->residual);
+}
+int Equation::dim() const {
+  return impl_->dim;
+}
+bool Equation::uses(Field field) const {
+  return impl_->uses[static_cast<std::size_t>(field)];
+}
+bool Equation::linear() const {
+  return impl_->linear;
+}
+bool Equation::has_source() const {
+  return impl_->source_coefficient != 0;
+}
+const Tape& Equation::residual() const {
+  return impl_->tape;
+}
+const Tape& Equation::derivative(Field field) const {
+  return impl_->derivatives[static_cast<std::size_t>(field)];
+}
+
+Expression Equation::source_for(const Expression& exact, const std::string& key) const {
+  if (!has_source())
+    throw std::runtime_error(fmt::format(
+        "{}: the equation \"{}\" has no f to derive from problem.exact", key, impl_->text));
+  const ex& u = ExpressionAccess::symbolic(exact);
+  GiNaC::lst subs;
+  subs.append(field_symbol(Field::u) == u);
+  subs.append(field_symbol(Field::u_t) == u.diff(variable_symbol("t")));
+  ex lap = 0;
+  for (int i = 0; i < impl_->dim; ++i) {
+    const auto& xi = variable_symbol(kCoordinates[i]);
+    lap += u.diff(xi, 2);
+    subs.append(field_symbol(static_cast<Field>(3 + i)) == u.diff(xi));
+  }
+  subs.append(field_symbol(Field::lap_u) == lap);
+  subs.append(source_symbol() == 0);
+  const ex f = -impl_->residual.subs(subs) / GiNaC::numeric(impl_->source_coefficient);
+  return ExpressionAccess::make(f, key);
+}
+
+Eigen::ArrayXd evaluate_tape(const Tape& tape,
+                             const std::array<Eigen::ArrayXd, kFieldCount>& fields,
+                             const Eigen::ArrayXd& source,
+                             const std::vector<Eigen::ArrayXd>& coefficients) {
+  using Op = Tape::Op;
+  std::vector<Eigen::ArrayXd> v(tape.code.size());
+  Eigen::Index n = source.size();
+  for (const auto& f : fields) n = std::max(n, f.size());
+  for (std::size_t k = 0; k < tape.code.size(); ++k) {
+    const auto& i = tape.code[k];
+    const auto& a = i.a >= 0 ? v[static_cast<std::size_t>(i.a)] : v[k];
+    const auto& b = i.b >= 0 ? v[static_cast<std::size_t>(i.b)] : v[k];
+    switch (i.op) {
+      case Op::field:
+        v[k] = fields[static_cast<std::size_t>(i.index)];
+        break;
+      case Op::source:
+        v[k] = source;
+        break;
+      case Op::coefficient:
+        v[k] = coefficients.at(static_cast<std::size_t>(i.index));
+        break;
+      case Op::constant:
+        v[k] = Eigen::ArrayXd::Constant(n, i.value);
+        break;
+      case Op::add:
+        v[k] = a + b;
+        break;
+      case Op::sub:
+        v[k] = a - b;
+        break;
+      case Op::mul:
+        v[k] = a * b;
+        break;
+      case Op::div:
+        v[k] = a / b;
+        break;
+      case Op::neg:
+        v[k] = -a;
+        break;
+      case Op::square:
+        v[k] = a.square();
+        break;
+      case Op::pow:
+        v[k] = a.pow(b);
+        break;
+      case Op::pow_const:
+        v[k] = a.pow(i.value);
+        break;
+      case Op::exp:
+        v[k] = a.exp();
+        break;
+      case Op::log:
+        v[k] = a.log();
+        break;
+      case Op::sin:
+        v[k] = a.sin();
+        break;
+      case Op::cos:
+        v[k] = a.cos();
+        break;
+      case Op::tan:
+        v[k] = a.tan();
+        break;
+      case Op::sinh:
+        v[k] = a.sinh();
+        break;
+      case Op::cosh:
+        v[k] = a.cosh();
+        break;
+      case Op::tanh:
+        v[k] = a.tanh();
+        break;
+      case Op::sqrt:
+        v[k] = a.sqrt();
+        break;
+      case Op::abs:
+        v[k] = a.abs();
+        break;
+      case Op::asin:
+        v[k] = a.asin();
+        break;
+      case Op::acos:
+        v[k] = a.acos();
+        break;
+      case Op::atan:
+        v[k] = a.atan();
+        break;
+    }
+  }
+  return v.empty() ? Eigen::ArrayXd::Zero(n) : v.back();
+}
+
+}  // namespace dtpinn::core
