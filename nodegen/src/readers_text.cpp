@@ -3,6 +3,8 @@
 // must parse completely and be finite; the first offending line is named in the error.
 #include <dtpinn/nodegen/readers.hpp>
 
+#include <dtpinn/nodegen/node_set.hpp>
+
 #include <array>
 #include <fstream>
 #include <map>
@@ -14,7 +16,7 @@ namespace {
 
 using detail::fail;
 
-enum Col { kX, kY, kZ, kNX, kNY, kNZ, kKind, kIgnore };
+enum Col { kX, kY, kZ, kNX, kNY, kNZ, kKind, kPart, kIgnore };
 
 bool kind_word(const std::string& tok, NodeKind* kind = nullptr) {
   const std::string t = detail::lower(tok);
@@ -34,9 +36,9 @@ bool kind_word(const std::string& tok, NodeKind* kind = nullptr) {
 
 Col header_column(const std::string& name) {
   static const std::map<std::string, Col> names = {
-      {"x", kX},       {"y", kY},         {"z", kZ},         {"nx", kNX},
-      {"ny", kNY},     {"nz", kNZ},       {"kind", kKind},   {"label", kKind},
-      {"type", kKind}, {"normal_x", kNX}, {"normal_y", kNY}, {"normal_z", kNZ}};
+      {"x", kX},         {"y", kY},         {"z", kZ},        {"nx", kNX},     {"ny", kNY},
+      {"nz", kNZ},       {"kind", kKind},   {"label", kKind}, {"type", kKind}, {"normal_x", kNX},
+      {"normal_y", kNY}, {"normal_z", kNZ}, {"part", kPart},  {"group", kPart}};
   std::string n = detail::lower(name);
   // Tolerate quotes and a leading "//" or "#" left by some exporters.
   while (!n.empty() &&
@@ -51,6 +53,22 @@ bool is_comment(const std::string& t) {
   return t.empty() || t[0] == '#' || t[0] == '%' || (t.size() > 1 && t[0] == '/' && t[1] == '/');
 }
 
+/// The part of one row: a part name (or a non-negative integer, which is one), or -1 for an
+/// empty / "-" field, allowed only where the row is not a boundary point.
+std::int32_t row_part(const std::string& tok, bool boundary, detail::PartTable& table,
+                      const std::string& path, std::int64_t line) {
+  if (tok.empty() || tok == "-") {
+    if (boundary) fail(path, line, "boundary point without a part (empty part column)");
+    return -1;
+  }
+  if (!is_valid_part_name(tok))
+    fail(path, line,
+         "part '" + tok +
+             "' is not a part name (1-64 characters of [A-Za-z0-9_.-], starting with a "
+             "letter or digit, or a non-negative integer)");
+  return boundary ? table.get(tok) : -1;
+}
+
 }  // namespace
 
 PointCloud read_point_table(const std::string& path) {
@@ -62,10 +80,13 @@ PointCloud read_point_table(const std::string& path) {
   std::vector<std::array<double, 6>> values;
   std::vector<NodeKind> kinds;
   std::vector<std::int64_t> lines;
+  std::vector<std::int32_t> parts;
+  detail::PartTable table;
+  bool fixed_table = false;  // a `# parts:` comment gave the table
   std::string line;
   std::int64_t lineno = 0;
   int dim = 0;
-  bool has_normals = false, has_kind = false;
+  bool has_normals = false, has_kind = false, has_part = false;
 
   auto set_layout = [&](std::int64_t at) {
     int npos = 0, nnorm = 0;
@@ -84,12 +105,19 @@ PointCloud read_point_table(const std::string& path) {
     dim = npos;
     has_normals = nnorm > 0;
     has_kind = seen[kKind];
+    has_part = seen[kPart];
     have_layout = true;
   };
 
   while (std::getline(in, line)) {
     ++lineno;
+    if (lineno == 1) detail::strip_bom(line);
     const std::string t = detail::trim(line);
+    std::vector<std::string> named;
+    if (detail::parts_comment(t, path, lineno, named)) {
+      for (const auto& n : named) table.get(n);
+      fixed_table = true;
+    }
     if (is_comment(t)) continue;
     if (!have_layout) {
       commas = t.find(',') != std::string::npos || t.find(';') != std::string::npos;
@@ -130,9 +158,14 @@ PointCloud read_point_table(const std::string& path) {
                std::to_string(f.size()));
     std::array<double, 6> row{};
     NodeKind kind = NodeKind::boundary;
+    std::size_t part_col = 0;
     for (std::size_t i = 0; i < f.size(); ++i) {
       const Col c = cols[i];
       if (c == kIgnore) continue;
+      if (c == kPart) {
+        part_col = i;
+        continue;
+      }
       if (c == kKind) {
         long long k;
         if (kind_word(f[i], &kind)) continue;
@@ -149,6 +182,12 @@ PointCloud read_point_table(const std::string& path) {
     }
     values.push_back(row);
     if (has_kind) kinds.push_back(kind);
+    if (has_part) {
+      const std::size_t before = table.names.size();
+      parts.push_back(row_part(f[part_col], kind == NodeKind::boundary, table, path, lineno));
+      if (fixed_table && table.names.size() != before)
+        fail(path, lineno, "part '" + f[part_col] + "' is not in the '# parts:' comment");
+    }
     lines.push_back(lineno);
   }
   if (lineno == 0) fail(path, 0, "empty file");
@@ -167,6 +206,11 @@ PointCloud read_point_table(const std::string& path) {
   }
   cloud.kinds = std::move(kinds);
   cloud.lines = std::move(lines);
+  if (has_part) {
+    if (!fixed_table) table.sort_if_integers(parts);
+    cloud.part = std::move(parts);
+    cloud.part_names = table.names.empty() ? std::vector<std::string>{"boundary"} : table.names;
+  }
   return cloud;
 }
 
