@@ -133,7 +133,10 @@ Geometry files:
   .csv .xyz .txt   a `part` header column: names or non-negative integers per point.
   2D outlines      each loop is a part: one loop boundary, else outer and hole1, hole2, ...;
                    a `part` column instead names the segment starting at each point.
-A surface node takes the part of the triangle it lies on.)";
+A surface node takes the part of the triangle it lies on.
+Node CSV: the `part` column holds the part name on boundary rows, the boundary node's part on
+ghost rows and nothing on interior rows; the line after the header lists the part table
+(`# parts: left right bottom top`). PLY / VTK: an int `part` per point (-1 interior).)";
 
 }  // namespace
 

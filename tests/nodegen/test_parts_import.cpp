@@ -1,13 +1,16 @@
 // Boundary parts from geometry files: STL solids, OBJ groups, PLY properties, point-table part
 // columns, 2D outline loops, and the shipped gmsh part (data/geometry/plate_with_holes.stl).
+#include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/readers.hpp>
+#include <dtpinn/nodegen/shapes.hpp>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -348,4 +351,47 @@ TEST(PartsImport, GmshPlateWithHoles) {
       EXPECT_LT(wall, 1e-12) << x.transpose();
     }
   }
+}
+
+TEST(PartsImport, PlyBoundaryCloudWithVertexParts) {
+  const std::string dir = scratch_dir();
+  dn::PointMatrix P, N;
+  dn::testutil::ellipse_cloud(300, 2.0, 1.0, P, N);
+  std::string ply = fmt::format(
+      "ply\nformat ascii 1.0\ncomment part 0 upper\ncomment part 1 lower\nelement vertex {}\n"
+      "property double x\nproperty double y\nproperty double nx\nproperty double ny\n"
+      "property int group\nend_header\n",
+      P.rows());
+  for (Eigen::Index i = 0; i < P.rows(); ++i)
+    ply +=
+        fmt::format("{} {} {} {} {}\n", P(i, 0), P(i, 1), N(i, 0), N(i, 1), P(i, 1) >= 0 ? 0 : 1);
+  write_text(dir + "/cloud.ply", ply);
+  dn::ImportReport rep;
+  const dn::NodeSet ns = dn::import_nodes(dir + "/cloud.ply", {}, &rep);
+  EXPECT_EQ(rep.kind, "boundary cloud");
+  ASSERT_EQ(ns.part_names, (Names{"upper", "lower"}));
+  EXPECT_EQ(ns.n_boundary, 300);
+  for (dn::Index k = 0; k < ns.n_boundary; ++k)
+    EXPECT_EQ(ns.part_of_boundary(k), bp(ns, k).y() >= 0 ? 0 : 1) << bp(ns, k).transpose();
+  // -1 (no part) is only for interior and ghost rows of a node file.
+  write_text(dir + "/minus.ply", std::string(ply).replace(ply.rfind(" 1\n"), 3, " -1\n"));
+  const std::string e = dtpinn::test::error_of([&] { dn::read_ply(dir + "/minus.ply"); });
+  EXPECT_NE(e.find("boundary point without a part"), std::string::npos) << e;
+}
+
+TEST(PartsImport, FillDomainRefusesInconsistentParts) {
+  const auto disk = dn::make_disk();
+  std::mt19937_64 rng(0);
+  dn::BoundarySample s = disk->sample_boundary(0.1, rng);
+  dn::FillOptions o;
+  s.part.assign(std::size_t(s.points.rows()), 0);
+  s.part[3] = 1;  // only one name
+  const std::string e1 = dtpinn::test::error_of([&] { dn::fill_domain(*disk, s, 0.1, o); });
+  EXPECT_NE(e1.find("fill_domain: boundary node 3 has part 1, outside the 1 parts"),
+            std::string::npos)
+      << e1;
+  s.part[3] = 0;
+  s.part_names = {"bad name"};
+  const std::string e2 = dtpinn::test::error_of([&] { dn::fill_domain(*disk, s, 0.1, o); });
+  EXPECT_NE(e2.find("\"bad name\" is not a valid part name"), std::string::npos) << e2;
 }
