@@ -164,6 +164,8 @@ struct PlyParts {
     if (!is_valid_part_name(f[3]))
       fail(path, at, "part name '" + f[3] + "' is not a word of [A-Za-z0-9_.-]");
     if (!named.emplace(i, f[3]).second) fail(path, at, "part " + f[2] + " named twice");
+    for (const auto& [j, n] : named)
+      if (j != i && n == f[3]) fail(path, at, "part name '" + n + "' given to two indices");
     comment_line = at;
   }
 

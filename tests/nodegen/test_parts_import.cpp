@@ -2,6 +2,7 @@
 // columns, 2D outline loops, and the shipped gmsh part (data/geometry/plate_with_holes.stl).
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
+#include <dtpinn/nodegen/mesh.hpp>
 #include <dtpinn/nodegen/readers.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
@@ -394,4 +395,29 @@ TEST(PartsImport, FillDomainRefusesInconsistentParts) {
   s.part_names = {"bad name"};
   const std::string e2 = dtpinn::test::error_of([&] { dn::fill_domain(*disk, s, 0.1, o); });
   EXPECT_NE(e2.find("\"bad name\" is not a valid part name"), std::string::npos) << e2;
+}
+
+TEST(PartsImport, WeldAndOrientationKeepFaceParts) {
+  // A tetrahedron soup: 4 faces with parts 0..3, a degenerate face (part 4) in the middle, and
+  // the first face wound inward; welding drops the degenerate one, orienting flips the first.
+  dn::TriangleMesh m;
+  const Eigen::Vector3d v[4] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  const int tri[5][3] = {{0, 1, 2}, {0, 1, 3}, {0, 0, 1}, {1, 2, 3}, {0, 3, 2}};
+  m.vertices.resize(15, 3);
+  m.faces.resize(5, 3);
+  for (int f = 0; f < 5; ++f)
+    for (int c = 0; c < 3; ++c) {
+      m.vertices.row(3 * f + c) = v[tri[f][c]].transpose();
+      m.faces(f, c) = 3 * f + c;
+    }
+  m.face_part = {0, 1, 4, 2, 3};
+  m.part_names = {"base", "front", "slant", "side", "sliver"};
+  const dn::MeshCheck chk = dn::prepare_closed_mesh(m, "tet");
+  EXPECT_EQ(chk.dropped_faces, 1);
+  EXPECT_GE(chk.flipped_faces, 1);
+  ASSERT_EQ(m.faces.rows(), 4);
+  EXPECT_EQ(m.face_part, (std::vector<std::int32_t>{0, 1, 2, 3}));
+  // Each face kept its own triangle: "base" is still the face in z = 0.
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(m.vertices(m.faces(0, c), 2), 0.0);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(m.vertices(m.faces(3, c), 0), 0.0);  // "side": x = 0
 }
