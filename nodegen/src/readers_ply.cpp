@@ -252,18 +252,12 @@ void cloud_parts(PlyParts& pp, PointCloud& c, const std::string& path) {
   if (c.part_names.empty()) c.part_names = {"boundary"};
 }
 
-}  // namespace
-
-GeometryData read_ply(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, 0, "cannot open file");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (data.empty()) fail(path, 0, "empty file");
-
-  // ---- header (text lines up to end_header)
+/// Text lines of the file, from the start (the header) or from where the header ended.
+struct LineReader {
+  const std::string& data;
   std::size_t pos = 0;
   std::int64_t lineno = 0;
-  auto next_line = [&](std::string& line) {
+  bool next(std::string& line) {
     if (pos >= data.size()) return false;
     std::size_t e = data.find('\n', pos);
     if (e == std::string::npos) e = data.size();
@@ -272,14 +266,35 @@ GeometryData read_ply(const std::string& path) {
     pos = e + 1;
     ++lineno;
     return true;
-  };
-  std::string line;
-  if (!next_line(line) || detail::trim(line) != "ply") fail(path, 1, "not a PLY file (no 'ply')");
-  std::string format;
-  std::vector<Element> elements;
-  PlyParts pp;
+  }
+};
+
+/// One `property` header line of the last element.
+Property property_line(const std::vector<std::string>& f, const std::string& path,
+                       std::int64_t lineno) {
+  Property p;
+  if (f.size() == 5 && f[1] == "list") {
+    p.is_list = true;
+    if (!scalar_type(f[2], p.count_type) || !scalar_type(f[3], p.type))
+      fail(path, lineno, "unknown list property type");
+    p.name = f[4];
+  } else if (f.size() == 3) {
+    if (!scalar_type(f[1], p.type)) fail(path, lineno, "unknown property type '" + f[1] + "'");
+    p.name = f[2];
+  } else {
+    fail(path, lineno, "bad property line");
+  }
+  return p;
+}
+
+/// The header up to end_header: the format, the elements, the `comment part` names.
+std::string read_header(LineReader& lr, std::vector<Element>& elements, PlyParts& pp,
+                        const std::string& path) {
+  std::string line, format;
+  if (!lr.next(line) || detail::trim(line) != "ply") fail(path, 1, "not a PLY file (no 'ply')");
   bool ended = false;
-  while (next_line(line)) {
+  while (lr.next(line)) {
+    const std::int64_t lineno = lr.lineno;
     const auto f = detail::split_fields(line, false);
     if (f.size() >= 2 && f[0] == "comment" && f[1] == "part") pp.add_comment(f, path, lineno);
     if (f.empty() || f[0] == "comment" || f[0] == "obj_info") continue;
@@ -295,19 +310,7 @@ GeometryData read_ply(const std::string& path) {
       elements.push_back({f[1], count, {}, lineno});
     } else if (f[0] == "property") {
       if (elements.empty()) fail(path, lineno, "property before any element");
-      Property p;
-      if (f.size() == 5 && f[1] == "list") {
-        p.is_list = true;
-        if (!scalar_type(f[2], p.count_type) || !scalar_type(f[3], p.type))
-          fail(path, lineno, "unknown list property type");
-        p.name = f[4];
-      } else if (f.size() == 3) {
-        if (!scalar_type(f[1], p.type)) fail(path, lineno, "unknown property type '" + f[1] + "'");
-        p.name = f[2];
-      } else {
-        fail(path, lineno, "bad property line");
-      }
-      elements.back().props.push_back(p);
+      elements.back().props.push_back(property_line(f, path, lineno));
     } else if (f[0] == "end_header") {
       ended = true;
       break;
@@ -315,41 +318,124 @@ GeometryData read_ply(const std::string& path) {
       fail(path, lineno, "unexpected header line '" + detail::trim(line) + "'");
     }
   }
-  if (!ended) fail(path, lineno, "PLY header without end_header");
-  if (format.empty()) fail(path, lineno, "PLY header without a format line");
+  if (!ended) fail(path, lr.lineno, "PLY header without end_header");
+  if (format.empty()) fail(path, lr.lineno, "PLY header without a format line");
+  return format;
+}
 
-  // ---- data
+/// Where the properties we read sit in their elements (-1: absent).
+struct Layout {
   std::int64_t nv = 0, nf_decl = 0;
   int ix = -1, iy = -1, iz = -1, inx = -1, iny = -1, inz = -1, iface = -1;
   int ivpart = -1, ifpart = -1, ikind = -1;
+};
+
+Layout find_layout(const std::vector<Element>& elements, const std::string& path) {
+  Layout L;
   for (const auto& e : elements) {
     if (e.name == "vertex") {
-      nv = e.count;
+      L.nv = e.count;
       for (int k = 0; k < static_cast<int>(e.props.size()); ++k) {
         const auto& n = e.props[k].name;
         if (e.props[k].is_list) continue;
-        if (n == "x") ix = k;
-        if (n == "y") iy = k;
-        if (n == "z") iz = k;
-        if (n == "nx") inx = k;
-        if (n == "ny") iny = k;
-        if (n == "nz") inz = k;
-        if (n == "kind") ikind = k;
-        if (part_property(n) && ivpart < 0) ivpart = k;
+        if (n == "x") L.ix = k;
+        if (n == "y") L.iy = k;
+        if (n == "z") L.iz = k;
+        if (n == "nx") L.inx = k;
+        if (n == "ny") L.iny = k;
+        if (n == "nz") L.inz = k;
+        if (n == "kind") L.ikind = k;
+        if (part_property(n) && L.ivpart < 0) L.ivpart = k;
       }
-      if (ix < 0 || iy < 0) fail(path, e.header_line, "vertex element without x and y");
+      if (L.ix < 0 || L.iy < 0) fail(path, e.header_line, "vertex element without x and y");
     } else if (e.name == "face") {
-      nf_decl = e.count;
-      for (int k = 0; k < static_cast<int>(e.props.size()); ++k)
-        if (e.props[k].is_list &&
-            (e.props[k].name == "vertex_indices" || e.props[k].name == "vertex_index"))
-          iface = k;
-        else if (!e.props[k].is_list && part_property(e.props[k].name) && ifpart < 0)
-          ifpart = k;
-      if (iface < 0 && e.count > 0)
+      L.nf_decl = e.count;
+      for (int k = 0; k < static_cast<int>(e.props.size()); ++k) {
+        const auto& p = e.props[k];
+        if (p.is_list && (p.name == "vertex_indices" || p.name == "vertex_index"))
+          L.iface = k;
+        else if (!p.is_list && part_property(p.name) && L.ifpart < 0)
+          L.ifpart = k;
+      }
+      if (L.iface < 0 && e.count > 0)
         fail(path, e.header_line, "face element without a vertex_indices list");
     }
   }
+  return L;
+}
+
+/// One ASCII element row: its scalar values (0 in place of a list) and the entries of the list
+/// property `keep` (-1: none); returns the row's line.
+std::int64_t ascii_row(LineReader& lr, const Element& e, int keep, const std::string& where,
+                       const std::string& path, std::vector<double>& vals,
+                       std::vector<std::int64_t>& poly) {
+  std::string l;
+  do {
+    if (!lr.next(l)) fail(path, lr.lineno, "file ends before " + where);
+  } while (detail::trim(l).empty());
+  const std::int64_t here = lr.lineno;
+  const auto f = detail::split_fields(l, false);
+  std::size_t t = 0;
+  for (int k = 0; k < static_cast<int>(e.props.size()); ++k) {
+    const auto& p = e.props[k];
+    auto take = [&](const char* what) {
+      if (t >= f.size())
+        fail(path, here, std::string("too few values in ") + where + " (" + what + ")");
+      return detail::number_or_fail(f[t++], path, here, std::string("value of ") + p.name);
+    };
+    if (p.is_list) {
+      const double c = take("list count");
+      if (c < 0 || c != std::floor(c)) fail(path, here, "bad list count");
+      for (int j = 0; j < static_cast<int>(c); ++j) {
+        const double v = take("list entry");
+        if (k == keep) poly.push_back(static_cast<std::int64_t>(v));
+      }
+      vals.push_back(0.0);
+    } else {
+      vals.push_back(take(p.name.c_str()));
+    }
+  }
+  if (t != f.size())
+    fail(path, here,
+         "expected " + std::to_string(t) + " values, found " + std::to_string(f.size()));
+  return here;
+}
+
+/// The same for a binary row.
+void binary_row(BinaryReader& bin, const Element& e, int keep, const std::string& where,
+                std::vector<double>& vals, std::vector<std::int64_t>& poly) {
+  for (int k = 0; k < static_cast<int>(e.props.size()); ++k) {
+    const auto& p = e.props[k];
+    if (p.is_list) {
+      const double c = bin.read(p.count_type, where);
+      for (int j = 0; j < static_cast<int>(c); ++j) {
+        const double v = bin.read(p.type, where);
+        if (k == keep) poly.push_back(static_cast<std::int64_t>(v));
+      }
+      vals.push_back(0.0);
+    } else {
+      vals.push_back(bin.read(p.type, where));
+    }
+  }
+}
+
+}  // namespace
+
+GeometryData read_ply(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, 0, "cannot open file");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.empty()) fail(path, 0, "empty file");
+
+  LineReader lr{data};
+  std::vector<Element> elements;
+  PlyParts pp;
+  const std::string format = read_header(lr, elements, pp, path);
+  const Layout layout = find_layout(elements, path);
+  const std::int64_t nv = layout.nv, nf_decl = layout.nf_decl;
+  const int ix = layout.ix, iy = layout.iy, iz = layout.iz, inx = layout.inx, iny = layout.iny,
+            inz = layout.inz, iface = layout.iface, ivpart = layout.ivpart, ifpart = layout.ifpart,
+            ikind = layout.ikind;
   if (nv == 0) fail(path, 0, "no vertices (empty PLY)");
   const bool normals = inx >= 0 && iny >= 0;
   PointMatrix V(nv, 3), N(normals ? nv : 0, 3);
@@ -359,7 +445,7 @@ GeometryData read_ply(const std::string& path) {
   std::vector<std::size_t> tri_face;  // the PLY face each triangle comes from
   std::vector<NodeKind> kinds;
   const bool ascii = format == "ascii";
-  BinaryReader bin{data, pos, format == "binary_big_endian", path};
+  BinaryReader bin{data, lr.pos, format == "binary_big_endian", path};
   std::vector<double> vals;
   std::vector<std::int64_t> poly;
   for (const auto& e : elements) {
@@ -369,51 +455,11 @@ GeometryData read_ply(const std::string& path) {
       poly.clear();
       const std::string where =
           "element '" + e.name + "' " + std::to_string(r + 1) + " of " + std::to_string(e.count);
-      if (ascii) {
-        std::string l;
-        do {
-          if (!next_line(l)) fail(path, lineno, "file ends before " + where);
-        } while (detail::trim(l).empty());
-        here = lineno;
-        const auto f = detail::split_fields(l, false);
-        std::size_t t = 0;
-        for (int k = 0; k < static_cast<int>(e.props.size()); ++k) {
-          const auto& p = e.props[k];
-          auto take = [&](const char* what) {
-            if (t >= f.size())
-              fail(path, here, std::string("too few values in ") + where + " (" + what + ")");
-            return detail::number_or_fail(f[t++], path, here, std::string("value of ") + p.name);
-          };
-          if (p.is_list) {
-            const double c = take("list count");
-            if (c < 0 || c != std::floor(c)) fail(path, here, "bad list count");
-            for (int j = 0; j < static_cast<int>(c); ++j) {
-              const double v = take("list entry");
-              if (k == iface && e.name == "face") poly.push_back(static_cast<std::int64_t>(v));
-            }
-            vals.push_back(0.0);
-          } else {
-            vals.push_back(take(p.name.c_str()));
-          }
-        }
-        if (t != f.size())
-          fail(path, here,
-               "expected " + std::to_string(t) + " values, found " + std::to_string(f.size()));
-      } else {
-        for (int k = 0; k < static_cast<int>(e.props.size()); ++k) {
-          const auto& p = e.props[k];
-          if (p.is_list) {
-            const double c = bin.read(p.count_type, where);
-            for (int j = 0; j < static_cast<int>(c); ++j) {
-              const double v = bin.read(p.type, where);
-              if (k == iface && e.name == "face") poly.push_back(static_cast<std::int64_t>(v));
-            }
-            vals.push_back(0.0);
-          } else {
-            vals.push_back(bin.read(p.type, where));
-          }
-        }
-      }
+      const int keep = e.name == "face" ? iface : -1;
+      if (ascii)
+        here = ascii_row(lr, e, keep, where, path, vals, poly);
+      else
+        binary_row(bin, e, keep, where, vals, poly);
       if (e.name == "vertex") {
         const double x = vals[ix], y = vals[iy], z = iz >= 0 ? vals[iz] : 0.0;
         if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(z))

@@ -69,6 +69,67 @@ std::int32_t row_part(const std::string& tok, bool boundary, detail::PartTable& 
   return boundary ? table.get(tok) : -1;
 }
 
+/// The columns of the first non-comment line: named by it if it is a header (no number in it),
+/// else inferred from the count of numeric fields.
+std::vector<Col> first_line_columns(const std::vector<std::string>& f, bool& header,
+                                    const std::string& path, std::int64_t lineno) {
+  std::vector<Col> cols;
+  header = false;
+  int numeric = 0, kindcol = -1;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    double v;
+    if (detail::parse_number(f[i], v)) {
+      ++numeric;
+    } else if (kind_word(f[i]) && kindcol < 0) {
+      kindcol = static_cast<int>(i);
+    }
+  }
+  if (numeric == 0) {  // a header line
+    for (const auto& name : f) cols.push_back(header_column(name));
+    header = true;
+    return cols;
+  }
+  // No header: infer the meaning from the count of numeric columns.
+  const int n = static_cast<int>(f.size()) - (kindcol >= 0 ? 1 : 0);
+  static const std::map<int, std::vector<Col>> layouts = {
+      {2, {kX, kY}}, {3, {kX, kY, kZ}}, {4, {kX, kY, kNX, kNY}}, {6, {kX, kY, kZ, kNX, kNY, kNZ}}};
+  const auto it = layouts.find(n);
+  if (it == layouts.end())
+    fail(path, lineno,
+         "cannot tell what " + std::to_string(f.size()) +
+             " columns mean; add a header line naming them (x,y,z,nx,ny,nz,kind)");
+  cols = it->second;
+  if (kindcol >= 0) cols.insert(cols.begin() + kindcol, kKind);
+  return cols;
+}
+
+/// What the columns hold; fails "FILE:LINE" for a column named twice, no x or y, or normal
+/// columns that do not match the dimension.
+struct TableLayout {
+  int dim = 2;
+  bool normals = false, kind = false, part = false;
+};
+
+TableLayout check_columns(const std::vector<Col>& cols, const std::string& path, std::int64_t at) {
+  bool seen[kIgnore] = {};
+  for (Col c : cols) {
+    if (c == kIgnore) continue;
+    if (seen[c]) fail(path, at, "column named twice");
+    seen[c] = true;
+  }
+  if (!seen[kX] || !seen[kY]) fail(path, at, "no x and y columns in the header");
+  TableLayout L;
+  L.dim = seen[kZ] ? 3 : 2;
+  const int nnorm = int(seen[kNX]) + int(seen[kNY]) + int(seen[kNZ]);
+  if (nnorm != 0 && nnorm != L.dim)
+    fail(path, at,
+         "normal columns do not match the dimension (need " + std::to_string(L.dim) + ")");
+  L.normals = nnorm > 0;
+  L.kind = seen[kKind];
+  L.part = seen[kPart];
+  return L;
+}
+
 }  // namespace
 
 PointCloud read_point_table(const std::string& path) {
@@ -88,27 +149,6 @@ PointCloud read_point_table(const std::string& path) {
   int dim = 0;
   bool has_normals = false, has_kind = false, has_part = false;
 
-  auto set_layout = [&](std::int64_t at) {
-    int npos = 0, nnorm = 0;
-    bool seen[kIgnore] = {};
-    for (Col c : cols) {
-      if (c == kIgnore) continue;
-      if (seen[c]) fail(path, at, "column named twice");
-      seen[c] = true;
-    }
-    if (!seen[kX] || !seen[kY]) fail(path, at, "no x and y columns in the header");
-    npos = seen[kZ] ? 3 : 2;
-    nnorm = int(seen[kNX]) + int(seen[kNY]) + int(seen[kNZ]);
-    if (nnorm != 0 && nnorm != npos)
-      fail(path, at,
-           "normal columns do not match the dimension (need " + std::to_string(npos) + ")");
-    dim = npos;
-    has_normals = nnorm > 0;
-    has_kind = seen[kKind];
-    has_part = seen[kPart];
-    have_layout = true;
-  };
-
   while (std::getline(in, line)) {
     ++lineno;
     if (lineno == 1) detail::strip_bom(line);
@@ -122,34 +162,15 @@ PointCloud read_point_table(const std::string& path) {
     if (!have_layout) {
       commas = t.find(',') != std::string::npos || t.find(';') != std::string::npos;
       const auto f = detail::split_fields(t, commas);
-      int numeric = 0, kindcol = -1;
-      for (std::size_t i = 0; i < f.size(); ++i) {
-        double v;
-        if (detail::parse_number(f[i], v)) {
-          ++numeric;
-        } else if (kind_word(f[i]) && kindcol < 0) {
-          kindcol = static_cast<int>(i);
-        }
-      }
-      if (numeric == 0) {  // a header line
-        for (const auto& name : f) cols.push_back(header_column(name));
-        set_layout(lineno);
-        continue;
-      }
-      // No header: infer the meaning from the count of numeric columns.
-      const int n = static_cast<int>(f.size()) - (kindcol >= 0 ? 1 : 0);
-      static const std::map<int, std::vector<Col>> layouts = {{2, {kX, kY}},
-                                                              {3, {kX, kY, kZ}},
-                                                              {4, {kX, kY, kNX, kNY}},
-                                                              {6, {kX, kY, kZ, kNX, kNY, kNZ}}};
-      const auto it = layouts.find(n);
-      if (it == layouts.end())
-        fail(path, lineno,
-             "cannot tell what " + std::to_string(f.size()) +
-                 " columns mean; add a header line naming them (x,y,z,nx,ny,nz,kind)");
-      cols = it->second;
-      if (kindcol >= 0) cols.insert(cols.begin() + kindcol, kKind);
-      set_layout(lineno);
+      bool header = false;
+      cols = first_line_columns(f, header, path, lineno);
+      const TableLayout lay = check_columns(cols, path, lineno);
+      dim = lay.dim;
+      has_normals = lay.normals;
+      has_kind = lay.kind;
+      has_part = lay.part;
+      have_layout = true;
+      if (header) continue;
     }
     const auto f = detail::split_fields(t, commas);
     if (f.size() != cols.size())
