@@ -91,7 +91,7 @@ void run_nodes(const NodesArgs& a) {
     source = "domain: " + domain->describe() + "\n";
   }
   const ng::QualityReport q = ng::assess_quality(nodes, domain.get());
-  const std::string report = source + q.to_string();
+  const std::string report = source + "parts: " + ng::part_summary(nodes) + "\n" + q.to_string();
   std::fputs(report.c_str(), stdout);
   for (std::size_t i = 0; i < a.outputs.size(); ++i) {
     ng::write_nodes(a.outputs[i], nodes, formats[i]);
@@ -106,6 +106,37 @@ void run_nodes(const NodesArgs& a) {
     std::printf("wrote %s\n", qp.c_str());
   }
 }
+
+// `dtpinn nodes --help`: where the boundary parts come from (shapes.hpp, readers.hpp).
+constexpr const char* kPartsHelp = R"(
+Boundary parts (named pieces of the boundary; every boundary node has one, the node file
+keeps it in its `part` column, and run configs put conditions on them):
+  rectangle, square   left (x = min), right (x = max), bottom (y = min), top (y = max)
+  box, cube           left right front back bottom top (x-, x+, y-, y+, z-, z+)
+  annulus             outer inner
+  disk_with_hole      outer inner
+  lshape              bottom (y = -1), right (x = 1), notch_bottom (y = 0, 0 < x < 1),
+                      notch_left (x = 0, 0 < y < 1), top (y = 1), left (x = -1)
+  disk, star, ball    boundary
+Corners: a 2D corner node belongs to the side that starts there going counter-clockwise
+(rectangle: (min,min) bottom, (max,min) right, (max,max) top, (min,max) left; lshape's
+re-entrant corner (0,0) notch_left). A box edge or corner node belongs to the first face it
+lies on in the order left right front back bottom top.
+Geometry files:
+  .stl   ASCII: one part per `solid NAME` (the name with characters outside [A-Za-z0-9_.-]
+         replaced by '_'; an unnamed solid is solidK, or boundary if it is the only one;
+         solids with the same name merge). Binary STL: one part, boundary.
+  .obj   `g NAME` / `o NAME` groups name the faces after them; faces outside any group:
+         boundary.
+  .ply   an integer face or vertex property part / label / group; names from
+         `comment part <index> <name>` header lines, else the integers themselves.
+  .csv .xyz .txt   a `part` header column: names or non-negative integers per point.
+  2D outlines      each loop is a part: one loop boundary, else outer and hole1, hole2, ...;
+                   a `part` column instead names the segment starting at each point.
+A surface node takes the part of the triangle it lies on.
+Node CSV: the `part` column holds the part name on boundary rows, the boundary node's part on
+ghost rows and nothing on interior rows; the line after the header lists the part table
+(`# parts: left right bottom top`). PLY / VTK: an int `part` per point (-1 interior).)";
 
 }  // namespace
 
@@ -132,6 +163,7 @@ void add_nodes_command(CLI::App& app) {
   cmd->add_option("-o,--output", args->outputs,
                   "Output file(s); repeat for several formats, e.g. -o n.csv -o n.vtk")
       ->required();
+  cmd->footer(kPartsHelp);
   cmd->callback([args]() { run_nodes(*args); });
 }
 

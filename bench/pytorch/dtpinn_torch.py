@@ -41,8 +41,8 @@ def read_nodes(path):
             if not line or line.startswith("#"):
                 continue
             c = line.split(",")
-            if len(c) != 5:
-                sys.exit(f"{path}:{line_no}: expected 5 columns")
+            if len(c) not in (5, 6):  # x,y,kind,nx,ny[,part]
+                sys.exit(f"{path}:{line_no}: expected 5 or 6 columns")
             pts.append((float(c[0]), float(c[1])))
             kinds.append(c[2])
             normals.append((float(c[3]), float(c[4])))

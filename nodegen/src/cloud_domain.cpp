@@ -12,6 +12,8 @@ namespace dtpinn::nodegen {
 
 struct BoundaryCloudDomain::Impl {
   PointMatrix points, normals;
+  std::vector<std::int32_t> part;
+  std::vector<std::string> part_names;
   std::string name;
   std::unique_ptr<KnnIndex> tree;
   Eigen::VectorXd lo, hi;
@@ -19,12 +21,18 @@ struct BoundaryCloudDomain::Impl {
   int k = 4;
 };
 
-BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals, std::string name)
+BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals, std::string name,
+                                         std::vector<std::int32_t> part,
+                                         std::vector<std::string> part_names)
     : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
   if (points.rows() < 4 || normals.rows() != points.rows() || normals.cols() != points.cols() ||
       (points.cols() != 2 && points.cols() != 3))
     throw std::invalid_argument(name + ": a boundary cloud needs >= 4 points with normals");
+  if (!part.empty() && part.size() != std::size_t(points.rows()))
+    throw std::invalid_argument(name + ": one part per point needed");
+  I.part = std::move(part);
+  I.part_names = part_names.empty() ? std::vector<std::string>{"boundary"} : std::move(part_names);
   I.points = std::move(points);
   I.normals = std::move(normals);
   for (Index i = 0; i < I.normals.rows(); ++i) I.normals.row(i).normalize();
@@ -97,9 +105,11 @@ BoundarySample BoundaryCloudDomain::sample_boundary(double h, std::mt19937_64& r
   BoundarySample out;
   if (!(h > 0) || !std::isfinite(h))
     throw std::invalid_argument("sample_boundary: h must be > 0 and finite");
+  out.part_names = I.part_names;
   if (h <= 1.5 * I.spacing) {
     out.points = I.points;
     out.normals = I.normals;
+    out.part = I.part;
     return out;
   }
   const Index n = I.points.rows();
@@ -135,6 +145,7 @@ BoundarySample BoundaryCloudDomain::sample_boundary(double h, std::mt19937_64& r
   for (std::size_t j = 0; j < kept.size(); ++j) {
     out.points.row(Index(j)) = I.points.row(kept[j]);
     out.normals.row(Index(j)) = I.normals.row(kept[j]);
+    if (!I.part.empty()) out.part.push_back(I.part[std::size_t(kept[j])]);
   }
   return out;
 }

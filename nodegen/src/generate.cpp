@@ -89,14 +89,7 @@ BoundarySample thin_boundary(const BoundarySample& b, double h, const SpacingFn&
       keep.push_back(i);
     }
   }
-  BoundarySample out;
-  out.points.resize(Eigen::Index(keep.size()), dim);
-  out.normals.resize(Eigen::Index(keep.size()), dim);
-  for (std::size_t k = 0; k < keep.size(); ++k) {
-    out.points.row(Eigen::Index(k)) = b.points.row(keep[k]);
-    out.normals.row(Eigen::Index(k)) = b.normals.row(keep[k]);
-  }
-  return out;
+  return sample_rows(b, keep);  // parts travel with their nodes
 }
 
 BoundarySample boundary_for(const Domain& domain, double h, const SpacingFn& sf,
@@ -151,6 +144,7 @@ NodeSet fill_domain(const Domain& domain, const BoundarySample& boundary, double
     throw std::invalid_argument("fill_domain: boundary sample has the wrong shape");
   if (boundary.points.rows() < 3)
     throw std::invalid_argument("fill_domain: too few boundary nodes");
+  check_sample_parts(boundary, "fill_domain");
   std::mt19937_64 rng(options.seed ^ 0x9E3779B97F4A7C15ULL);
   NodeSet ns;
   ns.dim = d;
@@ -168,6 +162,11 @@ NodeSet fill_domain(const Domain& domain, const BoundarySample& boundary, double
   }
   ns.n_boundary = nb;
   ns.points.bottomRows(nb) = boundary.points;
+  // The boundary keeps the sample's order, so boundary node k has the sample's part k (the
+  // fill, relax and ghosts below never reorder or drop boundary nodes).
+  ns.part_names = boundary.part_names;
+  ns.boundary_part.resize(std::size_t(nb));
+  for (Index k = 0; k < nb; ++k) ns.boundary_part[std::size_t(k)] = boundary.part_of(k);
   ns.normals = PointMatrix::Zero(ns.points.rows(), d);
   for (Index k = 0; k < nb; ++k) {
     const double len = boundary.normals.row(k).norm();

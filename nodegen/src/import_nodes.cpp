@@ -163,6 +163,10 @@ NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const Impor
   ns.n_ghost = keep_ghosts ? ng : 0;
   ns.points.resize(ns.size(), d);
   ns.normals = PointMatrix::Zero(ns.size(), d);
+  if (c.has_parts()) {  // the boundary rows' parts, in the file's order like the nodes
+    ns.part_names = c.part_names;
+    for (Index i : idx[1]) ns.boundary_part.push_back(c.part[std::size_t(i)]);
+  }
   Index r = 0;
   for (Index i : idx[0]) ns.points.row(r++) = c.points.row(i);
   for (Index k = 0; k < nb; ++k) {
@@ -259,7 +263,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
                         path, c.points.rows(), kMinBoundaryPoints));
       check_duplicates(path, c);
       const PointMatrix N = cloud_normals(path, c, rep);
-      BoundaryCloudDomain dom(c.points, N, path);
+      BoundaryCloudDomain dom(c.points, N, path, c.part, c.part_names);
       const double h = options.h > 0 ? options.h : dom.spacing();
       if (!(dom.volume() > 0))
         throw std::runtime_error(path +
@@ -336,7 +340,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
       for (auto& L : g.loops) rep.scale = rescale_points(L, b);
     std::unique_ptr<PolylineDomain> dom;
     try {
-      dom = std::make_unique<PolylineDomain>(g.loops, path);
+      dom = std::make_unique<PolylineDomain>(g.loops, path, 30.0, g.loop_part, g.part_names);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
@@ -383,7 +387,7 @@ DomainPtr load_domain(const std::string& path, bool rescale) {
       for (auto& L : g.loops) rescale_points(L, b);
     }
     try {
-      return std::make_shared<PolylineDomain>(g.loops, path);
+      return std::make_shared<PolylineDomain>(g.loops, path, 30.0, g.loop_part, g.part_names);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
@@ -398,7 +402,7 @@ DomainPtr load_domain(const std::string& path, bool rescale) {
   check_duplicates(path, c);
   ImportReport rep;
   const PointMatrix N = cloud_normals(path, c, rep);
-  return std::make_shared<BoundaryCloudDomain>(c.points, N, path);
+  return std::make_shared<BoundaryCloudDomain>(c.points, N, path, c.part, c.part_names);
 }
 
 }  // namespace dtpinn::nodegen

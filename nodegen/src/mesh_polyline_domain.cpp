@@ -55,17 +55,54 @@ std::string pt(const Vec2& p) {
   return fmt::format("({:.6g}, {:.6g})", p.x(), p.y());
 }
 
+// The default parts of loops at the given nesting depths (see the constructor).
+std::vector<std::string> loop_part_names(const std::vector<int>& depth,
+                                         std::vector<std::int32_t>& loop_part) {
+  if (depth.size() == 1) {
+    loop_part = {0};
+    return {"boundary"};
+  }
+  int outers = 0, holes = 0;
+  for (int d : depth) outers += d % 2 == 0;
+  std::vector<std::string> names;
+  for (int d : depth) {
+    if (d % 2 == 0)
+      names.push_back(outers == 1 ? std::string("outer")
+                                  : fmt::format("outer{}", names.size() + 1 - holes));
+    else
+      names.push_back(fmt::format("hole{}", ++holes));
+    loop_part.push_back(static_cast<std::int32_t>(names.size() - 1));
+  }
+  return names;
+}
+
 }  // namespace
 
 PolylineDomain::PolylineDomain(std::vector<PointMatrix> loops, std::string name,
-                               double crease_angle_deg)
-    : name_(std::move(name)), crease_cos_(std::cos(crease_angle_deg * M_PI / 180.0)) {
+                               double crease_angle_deg,
+                               std::vector<std::vector<std::int32_t>> point_part,
+                               std::vector<std::string> part_names)
+    : seg_part_(std::move(point_part)),
+      part_names_(std::move(part_names)),
+      name_(std::move(name)),
+      crease_cos_(std::cos(crease_angle_deg * M_PI / 180.0)) {
   if (loops.empty()) throw std::invalid_argument(name_ + ": no outline");
-  for (auto& L : loops) {
+  if (!seg_part_.empty() && seg_part_.size() != loops.size())
+    throw std::invalid_argument(name_ + ": point parts do not match the loops");
+  for (std::size_t l = 0; l < seg_part_.size(); ++l) {
+    if (seg_part_[l].size() != std::size_t(loops[l].rows()))
+      throw std::invalid_argument(name_ + ": point parts do not match the loop's points");
+    for (auto p : seg_part_[l])
+      if (p < 0 || std::size_t(p) >= part_names_.size())
+        throw std::invalid_argument(name_ + ": point part outside the part table");
+  }
+  for (std::size_t l = 0; l < loops.size(); ++l) {
+    auto& L = loops[l];
     if (L.cols() != 2) throw std::invalid_argument(name_ + ": outline points must be 2D");
     if (L.rows() > 1 && L.row(0) == L.row(L.rows() - 1)) {
       PointMatrix T = L.topRows(L.rows() - 1);
       L = T;
+      if (!seg_part_.empty()) seg_part_[l].pop_back();  // the repeated point starts no segment
     }
     if (L.rows() < 3)
       throw std::invalid_argument(name_ + ": an outline needs at least 3 points, found " +
@@ -105,13 +142,28 @@ PolylineDomain::PolylineDomain(std::vector<PointMatrix> loops, std::string name,
     }
   }
   // Nesting: loops inside an odd number of others are holes (clockwise), others counter-clockwise.
+  std::vector<int> depths;
   for (std::size_t l = 0; l < loops.size(); ++l) {
     int depth = 0;
     const Vec2 p = loops[l].row(0).transpose();
     for (std::size_t o = 0; o < loops.size(); ++o)
       if (o != l && inside_loop(loops[o], p)) ++depth;
-    const bool want_ccw = depth % 2 == 0;
-    if ((signed_area(loops[l]) > 0) != want_ccw) loops[l] = loops[l].colwise().reverse().eval();
+    depths.push_back(depth);
+  }
+  if (seg_part_.empty()) {
+    std::vector<std::int32_t> loop_part;
+    part_names_ = loop_part_names(depths, loop_part);
+    for (std::size_t l = 0; l < loops.size(); ++l)
+      seg_part_.emplace_back(std::size_t(loops[l].rows()), loop_part[l]);
+  }
+  for (std::size_t l = 0; l < loops.size(); ++l) {
+    const bool want_ccw = depths[l] % 2 == 0;
+    reversed_.push_back((signed_area(loops[l]) > 0) != want_ccw);
+    if (reversed_.back()) {
+      // Reversed, segment k runs from old point n-1-k to old point n-2-k, which started it.
+      loops[l] = loops[l].colwise().reverse().eval();
+      std::reverse(seg_part_[l].begin(), seg_part_[l].end());
+    }
     area_ += signed_area(loops[l]);
   }
   if (!(area_ > 0)) throw std::invalid_argument(name_ + ": outline encloses no area");
@@ -165,7 +217,10 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
     throw std::invalid_argument("sample_boundary: h must be > 0 and finite");
   if (perimeter_ / h > 1e8) throw std::invalid_argument("sample_boundary: h too small");
   std::vector<Vec2> pts, nrm;
-  for (const auto& L : loops_) {
+  std::vector<std::int32_t> part;
+  for (std::size_t l = 0; l < loops_.size(); ++l) {
+    const auto& L = loops_[l];
+    const auto& seg = seg_part_[l];
     const auto n = L.rows();
     std::vector<Vec2> en(n), vn(n);
     std::vector<double> len(n);
@@ -219,12 +274,18 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
         }
         pts.push_back(p);
         nrm.push_back(nv);
+        // A node at a point has the point's part, one between two points the part of the
+        // segment's start point in the file's order (i1 when the loop was reversed here).
+        const Eigen::Index at = t <= 0.0 ? i0 : (t >= 1.0 || reversed_[l]) ? i1 : i0;
+        part.push_back(seg[std::size_t(at)]);
       }
     }
   }
   BoundarySample out;
   out.points.resize(Eigen::Index(pts.size()), 2);
   out.normals.resize(Eigen::Index(pts.size()), 2);
+  out.part = std::move(part);
+  out.part_names = part_names_;
   for (std::size_t i = 0; i < pts.size(); ++i) {
     out.points.row(Eigen::Index(i)) = pts[i].transpose();
     out.normals.row(Eigen::Index(i)) = nrm[i].transpose();

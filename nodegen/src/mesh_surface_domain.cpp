@@ -183,6 +183,11 @@ TriangleSurfaceDomain::TriangleSurfaceDomain(TriangleMesh mesh, std::string name
   const auto nf = static_cast<int>(I.mesh.faces.rows());
   const auto nv = static_cast<int>(I.mesh.vertices.rows());
   if (nf < 4) throw std::invalid_argument(I.name + ": too few faces for a closed surface");
+  if (!I.mesh.face_part.empty() && I.mesh.face_part.size() != std::size_t(nf))
+    throw std::invalid_argument(I.name + ": face parts do not match the faces");
+  for (std::size_t f = 0; f < I.mesh.face_part.size(); ++f)
+    if (I.mesh.face_part[f] < 0 || std::size_t(I.mesh.face_part[f]) >= I.mesh.part_names.size())
+      throw std::invalid_argument(I.name + ": face part outside the part table");
   I.face_normal.resize(nf);
   I.face_area.resize(nf);
   std::vector<std::array<double, 3>> angle(nf);
@@ -323,6 +328,7 @@ BoundarySample TriangleSurfaceDomain::sample_boundary(double h, std::mt19937_64&
   for (std::size_t i = cand.size(); i > 1; --i) std::swap(cand[i - 1], cand[rng() % i]);
   std::unordered_map<std::array<std::int64_t, 3>, std::vector<int>, CellHash> grid;
   std::vector<Vec3> pts, nrm;
+  std::vector<std::int32_t> part;
   const double r2 = r * r;
   for (const auto& c : cand) {
     std::array<std::int64_t, 3> cell;
@@ -343,8 +349,13 @@ BoundarySample TriangleSurfaceDomain::sample_boundary(double h, std::mt19937_64&
     grid[cell].push_back(static_cast<int>(pts.size()));
     pts.push_back(c.p);
     nrm.push_back(I.smooth_normal(c.face, c.bary));
+    // A node takes the part of the face it was drawn on (candidates are strictly inside a
+    // face with probability 1, so no node sits on an edge between two parts).
+    part.push_back(I.mesh.part_of_face(c.face));
   }
   BoundarySample out;
+  out.part = std::move(part);
+  out.part_names = I.mesh.part_names;
   out.points.resize(Eigen::Index(pts.size()), 3);
   out.normals.resize(Eigen::Index(pts.size()), 3);
   for (std::size_t i = 0; i < pts.size(); ++i) {

@@ -75,6 +75,7 @@ Index weld_vertices(TriangleMesh& mesh, double rel_tol) {
   out.vertices.resize(static_cast<Index>(kept.size()), 3);
   for (std::size_t i = 0; i < kept.size(); ++i) out.vertices.row(Index(i)) = kept[i].transpose();
   std::vector<std::array<std::int64_t, 3>> faces;
+  out.part_names = mesh.part_names;  // kept faces keep their part
   Index dropped = 0;
   for (Index f = 0; f < mesh.faces.rows(); ++f) {
     const std::int64_t a = remap[mesh.faces(f, 0)], b = remap[mesh.faces(f, 1)],
@@ -84,6 +85,7 @@ Index weld_vertices(TriangleMesh& mesh, double rel_tol) {
       continue;
     }
     faces.push_back({a, b, c});
+    if (!mesh.face_part.empty()) out.face_part.push_back(mesh.face_part[std::size_t(f)]);
   }
   out.faces.resize(static_cast<Index>(faces.size()), 3);
   for (std::size_t f = 0; f < faces.size(); ++f)

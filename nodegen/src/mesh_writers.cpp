@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace dtpinn::nodegen {
 namespace {
@@ -31,6 +32,13 @@ Eigen::Vector3d face_normal(const TriangleMesh& m, Eigen::Index f) {
   return l > 0 ? Eigen::Vector3d(n / l) : Eigen::Vector3d::Zero();
 }
 
+std::vector<Eigen::Index> faces_of_part(const TriangleMesh& m, std::size_t part) {
+  std::vector<Eigen::Index> out;
+  for (Eigen::Index f = 0; f < m.faces.rows(); ++f)
+    if (std::size_t(m.part_of_face(f)) == part) out.push_back(f);
+  return out;
+}
+
 }  // namespace
 
 void write_stl(const std::string& path, const TriangleMesh& mesh, bool binary) {
@@ -50,17 +58,23 @@ void write_stl(const std::string& path, const TriangleMesh& mesh, bool binary) {
       put<std::uint16_t>(os, 0, false);
     }
   } else {
-    os << "solid dtpinn\n";
-    for (Eigen::Index f = 0; f < mesh.faces.rows(); ++f) {
-      const Eigen::Vector3d n = face_normal(mesh, f);
-      os << "  facet normal " << n[0] << ' ' << n[1] << ' ' << n[2] << "\n    outer loop\n";
-      for (int c = 0; c < 3; ++c) {
-        const auto v = mesh.vertices.row(mesh.faces(f, c));
-        os << "      vertex " << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
+    os.precision(17);  // vertices read back exactly
+    // One solid per part (parts without faces are left out).
+    for (std::size_t p = 0; p < mesh.part_names.size(); ++p) {
+      const auto faces = faces_of_part(mesh, p);
+      if (faces.empty()) continue;
+      os << "solid " << mesh.part_names[p] << "\n";
+      for (Eigen::Index f : faces) {
+        const Eigen::Vector3d n = face_normal(mesh, f);
+        os << "  facet normal " << n[0] << ' ' << n[1] << ' ' << n[2] << "\n    outer loop\n";
+        for (int c = 0; c < 3; ++c) {
+          const auto v = mesh.vertices.row(mesh.faces(f, c));
+          os << "      vertex " << v[0] << ' ' << v[1] << ' ' << v[2] << '\n';
+        }
+        os << "    endloop\n  endfacet\n";
       }
-      os << "    endloop\n  endfacet\n";
+      os << "endsolid " << mesh.part_names[p] << "\n";
     }
-    os << "endsolid dtpinn\n";
   }
   file.commit();
 }
@@ -71,10 +85,13 @@ void write_ply_mesh(const std::string& path, const TriangleMesh& mesh, const std
   const bool binary = format != "ascii", big = format == "binary_big_endian";
   AtomicFile file(path, binary);
   auto& os = file.stream();
-  os << "ply\nformat " << format << " 1.0\ncomment written by dtpinn\n"
-     << "element vertex " << mesh.vertices.rows() << "\nproperty double x\nproperty double y\n"
+  os << "ply\nformat " << format << " 1.0\ncomment written by dtpinn\n";
+  for (std::size_t p = 0; p < mesh.part_names.size(); ++p)
+    os << "comment part " << p << ' ' << mesh.part_names[p] << '\n';
+  os << "element vertex " << mesh.vertices.rows() << "\nproperty double x\nproperty double y\n"
      << "property double z\nelement face " << mesh.faces.rows()
-     << "\nproperty list uchar int vertex_indices\nend_header\n";
+     << "\nproperty list uchar int vertex_indices\nproperty int part\nend_header\n";
+  if (!binary) os.precision(17);
   for (Eigen::Index i = 0; i < mesh.vertices.rows(); ++i) {
     if (binary) {
       for (int k = 0; k < 3; ++k) put<double>(os, mesh.vertices(i, k), big);
@@ -87,8 +104,10 @@ void write_ply_mesh(const std::string& path, const TriangleMesh& mesh, const std
       put<std::uint8_t>(os, 3, big);
       for (int k = 0; k < 3; ++k)
         put<std::int32_t>(os, static_cast<std::int32_t>(mesh.faces(f, k)), big);
+      put<std::int32_t>(os, mesh.part_of_face(f), big);
     } else {
-      os << "3 " << mesh.faces(f, 0) << ' ' << mesh.faces(f, 1) << ' ' << mesh.faces(f, 2) << '\n';
+      os << "3 " << mesh.faces(f, 0) << ' ' << mesh.faces(f, 1) << ' ' << mesh.faces(f, 2) << ' '
+         << mesh.part_of_face(f) << '\n';
     }
   }
   file.commit();
@@ -98,12 +117,18 @@ void write_obj(const std::string& path, const TriangleMesh& mesh) {
   AtomicFile file(path);
   auto& os = file.stream();
   os << "# written by dtpinn\n";
+  os.precision(17);
   for (Eigen::Index i = 0; i < mesh.vertices.rows(); ++i)
     os << "v " << mesh.vertices(i, 0) << ' ' << mesh.vertices(i, 1) << ' ' << mesh.vertices(i, 2)
        << '\n';
-  for (Eigen::Index f = 0; f < mesh.faces.rows(); ++f)
-    os << "f " << mesh.faces(f, 0) + 1 << ' ' << mesh.faces(f, 1) + 1 << ' ' << mesh.faces(f, 2) + 1
-       << '\n';
+  for (std::size_t p = 0; p < mesh.part_names.size(); ++p) {
+    const auto faces = faces_of_part(mesh, p);
+    if (faces.empty()) continue;
+    os << "g " << mesh.part_names[p] << '\n';
+    for (Eigen::Index f : faces)
+      os << "f " << mesh.faces(f, 0) + 1 << ' ' << mesh.faces(f, 1) + 1 << ' '
+         << mesh.faces(f, 2) + 1 << '\n';
+  }
   file.commit();
 }
 

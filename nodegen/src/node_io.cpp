@@ -2,6 +2,8 @@
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
 
+#include "readers_detail.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,16 +48,36 @@ std::string num(double v) {
   return fmt::format("{}", v == 0.0 ? 0.0 : v);
 }
 
+// The part of node i: its part name for a boundary node and a ghost (its boundary node's),
+// -1 for an interior node.
+std::int32_t node_part(const NodeSet& ns, Index i) {
+  switch (ns.kind(i)) {
+    case NodeKind::interior:
+      return -1;
+    case NodeKind::boundary:
+      return ns.part_of_boundary(i - ns.n_interior);
+    case NodeKind::ghost:
+      return ns.part_of_boundary(i - ns.ghost_begin());
+  }
+  return -1;
+}
+
 void write_csv(const std::string& path, const NodeSet& ns) {
   AtomicFile f(path);
   auto& o = f.stream();
-  o << (ns.dim == 2 ? "x,y,kind,nx,ny\n" : "x,y,z,kind,nx,ny,nz\n");
+  o << (ns.dim == 2 ? "x,y,kind,nx,ny,part\n" : "x,y,z,kind,nx,ny,nz,part\n");
+  o << "# parts:";
+  for (const auto& n : ns.part_names) o << ' ' << n;
+  o << '\n';
   std::string line;
   for (Index i = 0; i < ns.size(); ++i) {
     line.clear();
     for (int k = 0; k < ns.dim; ++k) line += num(ns.points(i, k)) + ",";
     line += to_string(ns.kind(i));
     for (int k = 0; k < ns.dim; ++k) line += "," + num(ns.normals(i, k));
+    const std::int32_t p = node_part(ns, i);
+    line += ",";
+    if (p >= 0) line += ns.part_names[std::size_t(p)];
     line += '\n';
     o << line;
   }
@@ -66,15 +88,19 @@ void write_ply(const std::string& path, const NodeSet& ns) {
   AtomicFile f(path);
   auto& o = f.stream();
   o << "ply\nformat ascii 1.0\ncomment dtpinn node set: kind 0 interior, 1 boundary, 2 ghost\n"
-    << "element vertex " << ns.size() << "\n"
+    << "comment part: the boundary part index (-1 interior; a ghost has its boundary node's)\n";
+  for (std::size_t p = 0; p < ns.part_names.size(); ++p)
+    o << "comment part " << p << ' ' << ns.part_names[p] << '\n';
+  o << "element vertex " << ns.size() << "\n"
     << "property double x\nproperty double y\nproperty double z\n"
     << "property double nx\nproperty double ny\nproperty double nz\n"
-    << "property uchar kind\nend_header\n";
+    << "property uchar kind\nproperty int part\nend_header\n";
   for (Index i = 0; i < ns.size(); ++i) {
     const double z = ns.dim == 3 ? ns.points(i, 2) : 0.0;
     const double nz = ns.dim == 3 ? ns.normals(i, 2) : 0.0;
-    o << fmt::format("{} {} {} {} {} {} {}\n", num(ns.points(i, 0)), num(ns.points(i, 1)), num(z),
-                     num(ns.normals(i, 0)), num(ns.normals(i, 1)), num(nz), int(ns.kind(i)));
+    o << fmt::format("{} {} {} {} {} {} {} {}\n", num(ns.points(i, 0)), num(ns.points(i, 1)),
+                     num(z), num(ns.normals(i, 0)), num(ns.normals(i, 1)), num(nz), int(ns.kind(i)),
+                     node_part(ns, i));
   }
   f.commit();
 }
@@ -83,8 +109,15 @@ void write_vtk(const std::string& path, const NodeSet& ns) {
   AtomicFile f(path);
   auto& o = f.stream();
   const Index n = ns.size();
-  o << "# vtk DataFile Version 3.0\ndtpinn node set (kind 0 interior, 1 boundary, 2 ghost)\n"
-    << "ASCII\nDATASET POLYDATA\nPOINTS " << n << " double\n";
+  o << "# vtk DataFile Version 3.0\ndtpinn node set (kind 0 interior, 1 boundary, 2 ghost; "
+       "part -1 interior, names in FieldData)\n"
+    << "ASCII\nDATASET POLYDATA\n";
+  // The part names as dataset field data: one 1-tuple int array per part, named by the part,
+  // holding its index (legacy VTK has no portable string arrays).
+  o << "FIELD FieldData " << ns.part_names.size() << "\n";
+  for (std::size_t p = 0; p < ns.part_names.size(); ++p)
+    o << ns.part_names[p] << " 1 1 int\n" << p << "\n";
+  o << "POINTS " << n << " double\n";
   for (Index i = 0; i < n; ++i)
     o << fmt::format("{} {} {}\n", num(ns.points(i, 0)), num(ns.points(i, 1)),
                      num(ns.dim == 3 ? ns.points(i, 2) : 0.0));
@@ -92,6 +125,8 @@ void write_vtk(const std::string& path, const NodeSet& ns) {
   for (Index i = 0; i < n; ++i) o << "1 " << i << "\n";
   o << "POINT_DATA " << n << "\nSCALARS kind int 1\nLOOKUP_TABLE default\n";
   for (Index i = 0; i < n; ++i) o << int(ns.kind(i)) << "\n";
+  o << "SCALARS part int 1\nLOOKUP_TABLE default\n";
+  for (Index i = 0; i < n; ++i) o << node_part(ns, i) << "\n";
   o << "NORMALS normals double\n";
   for (Index i = 0; i < n; ++i)
     o << fmt::format("{} {} {}\n", num(ns.normals(i, 0)), num(ns.normals(i, 1)),
@@ -138,74 +173,144 @@ void write_nodes(const std::string& path, const NodeSet& nodes) {
   write_nodes(path, nodes, node_format_from_path(path));
 }
 
+namespace {
+
+struct CsvRow {
+  double p[3], n[3];
+  long line;
+  std::string part;  // as written; "" for none
+};
+
+// The header: 2 or 3 (the dimension) and whether it has the part column; 0 if not a header.
+int parse_header(const std::vector<std::string>& cols, bool& has_part) {
+  std::vector<std::string> h;
+  for (const auto& c : cols) h.push_back(lower(c));
+  has_part = !h.empty() && h.back() == "part";
+  if (has_part) h.pop_back();
+  if (h == std::vector<std::string>{"x", "y", "kind", "nx", "ny"}) return 2;
+  if (h == std::vector<std::string>{"x", "y", "z", "kind", "nx", "ny", "nz"}) return 3;
+  return 0;
+}
+
+// One data line into `row`; returns the kind index (0 interior, 1 boundary, 2 ghost).
+template <class Fail>
+int parse_row(const std::vector<std::string>& cols, int dim, bool has_part, long lineno, CsvRow& r,
+              const Fail& fail) {
+  const std::size_t want = std::size_t(2 * dim + 1 + (has_part ? 1 : 0));
+  if (cols.size() != want)
+    fail(lineno, fmt::format("expected {} columns, got {}", want, cols.size()));
+  r.line = lineno;
+  auto number = [&](const std::string& s, const char* what) {
+    if (s.empty()) fail(lineno, fmt::format("empty {} column", what));
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size()) fail(lineno, fmt::format("{} '{}' is not a number", what, s));
+    if (!std::isfinite(v)) fail(lineno, fmt::format("{} '{}' is not finite", what, s));
+    return v;
+  };
+  static const char* names[2][3] = {{"x", "y", "z"}, {"nx", "ny", "nz"}};
+  for (int k = 0; k < dim; ++k) r.p[k] = number(cols[std::size_t(k)], names[0][k]);
+  for (int k = 0; k < dim; ++k) r.n[k] = number(cols[std::size_t(dim + 1 + k)], names[1][k]);
+  const std::string kind = lower(cols[std::size_t(dim)]);
+  int kk = -1;
+  if (kind == "interior")
+    kk = 0;
+  else if (kind == "boundary")
+    kk = 1;
+  else if (kind == "ghost")
+    kk = 2;
+  else
+    fail(lineno, "unknown kind '" + cols[std::size_t(dim)] + "' (interior, boundary, ghost)");
+  if (kk > 0) {
+    double len = 0;
+    for (int k = 0; k < dim; ++k) len += r.n[k] * r.n[k];
+    len = std::sqrt(len);
+    if (std::abs(len - 1.0) > 1e-6)
+      fail(lineno, fmt::format("{} node normal has length {:.6g}, expected 1", kind, len));
+  } else {
+    for (int k = 0; k < dim; ++k) r.n[k] = 0.0;  // interior nodes carry no normal
+  }
+  if (has_part) {
+    r.part = cols.back() == "-" ? std::string() : cols.back();
+    if (!r.part.empty() && !is_valid_part_name(r.part))
+      fail(lineno, fmt::format("part '{}' is not a part name (1-64 characters of [A-Za-z0-9_.-], "
+                               "starting with a letter or digit)",
+                               r.part));
+    if (kk == 1 && r.part.empty()) fail(lineno, "boundary node without a part");
+    if (kk == 0 && !r.part.empty())
+      fail(lineno, fmt::format("interior node with part '{}' (leave it empty)", r.part));
+  }
+  return kk;
+}
+
+// The part table and boundary parts from the rows (ghost k must name boundary k's part, or
+// nothing). `table` holds the names of a `# parts:` comment, if any (fixed order).
+template <class Fail>
+void assign_parts(const std::vector<CsvRow> rows[3], std::vector<std::string> table, bool fixed,
+                  NodeSet& ns, const Fail& fail) {
+  std::map<std::string, std::int32_t> index;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (!index.emplace(table[i], std::int32_t(i)).second)
+      fail(0, fmt::format("part '{}' appears twice in the '# parts:' comment", table[i]));
+  }
+  for (const auto& r : rows[1]) {
+    auto it = index.find(r.part);
+    if (it == index.end()) {
+      if (fixed) fail(r.line, fmt::format("part '{}' is not in the '# parts:' comment", r.part));
+      table.push_back(r.part);
+      it = index.emplace(r.part, std::int32_t(table.size() - 1)).first;
+    }
+    ns.boundary_part.push_back(it->second);
+  }
+  for (std::size_t k = 0; k < rows[2].size(); ++k) {
+    const auto& g = rows[2][k];
+    if (!g.part.empty() && g.part != rows[1][k].part)
+      fail(g.line, fmt::format("ghost node has part '{}', its boundary node (line {}) '{}'", g.part,
+                               rows[1][k].line, rows[1][k].part));
+  }
+  ns.part_names = table;
+}
+
+}  // namespace
+
 NodeSet read_nodes(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open (missing file?)");
   auto fail = [&path](long line, const std::string& why) -> void {
+    if (line <= 0) throw std::runtime_error(fmt::format("{}: {}", path, why));
     throw std::runtime_error(fmt::format("{}:{}: {}", path, line, why));
   };
   std::string raw;
   long lineno = 0;
   int dim = 0;
-  struct Row {
-    double p[3], n[3];
-    long line;
-  };
-  std::vector<Row> rows[3];  // by kind
+  bool has_part = false, fixed_table = false;
+  std::vector<std::string> table;
+  long table_line = 0;
+  std::vector<CsvRow> rows[3];  // by kind
   while (std::getline(in, raw)) {
     ++lineno;
+    if (lineno == 1) detail::strip_bom(raw);  // spreadsheet exports start with a BOM
     const std::string line = trim(raw);
-    if (line.empty() || line[0] == '#') continue;
-    const auto cols = split(line);
-    if (dim == 0) {
-      std::vector<std::string> h;
-      for (const auto& c : cols) h.push_back(lower(c));
-      if (h == std::vector<std::string>{"x", "y", "kind", "nx", "ny"}) {
-        dim = 2;
-      } else if (h == std::vector<std::string>{"x", "y", "z", "kind", "nx", "ny", "nz"}) {
-        dim = 3;
-      } else {
-        fail(lineno,
-             "bad header '" + line + "', expected 'x,y,kind,nx,ny' or 'x,y,z,kind,nx,ny,nz'");
+    if (line.empty()) continue;
+    if (line[0] == '#') {
+      std::vector<std::string> names;
+      if (detail::parts_comment(line, path, lineno, names)) {
+        table = names;
+        fixed_table = true;
+        table_line = lineno;
       }
       continue;
     }
-    const std::size_t want = std::size_t(2 * dim + 1);
-    if (cols.size() != want)
-      fail(lineno, fmt::format("expected {} columns, got {}", want, cols.size()));
-    Row r{};
-    r.line = lineno;
-    auto number = [&](const std::string& s, const char* what) {
-      if (s.empty()) fail(lineno, fmt::format("empty {} column", what));
-      char* end = nullptr;
-      const double v = std::strtod(s.c_str(), &end);
-      if (end != s.c_str() + s.size())
-        fail(lineno, fmt::format("{} '{}' is not a number", what, s));
-      if (!std::isfinite(v)) fail(lineno, fmt::format("{} '{}' is not finite", what, s));
-      return v;
-    };
-    static const char* names[2][3] = {{"x", "y", "z"}, {"nx", "ny", "nz"}};
-    for (int k = 0; k < dim; ++k) r.p[k] = number(cols[std::size_t(k)], names[0][k]);
-    for (int k = 0; k < dim; ++k) r.n[k] = number(cols[std::size_t(dim + 1 + k)], names[1][k]);
-    const std::string kind = lower(cols[std::size_t(dim)]);
-    int kk = -1;
-    if (kind == "interior")
-      kk = 0;
-    else if (kind == "boundary")
-      kk = 1;
-    else if (kind == "ghost")
-      kk = 2;
-    else
-      fail(lineno, "unknown kind '" + cols[std::size_t(dim)] + "' (interior, boundary, ghost)");
-    if (kk > 0) {
-      double len = 0;
-      for (int k = 0; k < dim; ++k) len += r.n[k] * r.n[k];
-      len = std::sqrt(len);
-      if (std::abs(len - 1.0) > 1e-6)
-        fail(lineno, fmt::format("{} node normal has length {:.6g}, expected 1", kind, len));
-    } else {
-      for (int k = 0; k < dim; ++k) r.n[k] = 0.0;  // interior nodes carry no normal
+    const auto cols = split(line);
+    if (dim == 0) {
+      dim = parse_header(cols, has_part);
+      if (dim == 0)
+        fail(lineno, "bad header '" + line +
+                         "', expected 'x,y,kind,nx,ny[,part]' or 'x,y,z,kind,nx,ny,nz[,part]'");
+      continue;
     }
+    CsvRow r{};
+    const int kk = parse_row(cols, dim, has_part, lineno, r, fail);
     rows[kk].push_back(r);
   }
   if (in.bad()) throw std::runtime_error(path + ": read error");
@@ -244,6 +349,12 @@ NodeSet read_nodes(const std::string& path) {
       }
       ++i;
     }
+  if (has_part) {
+    auto fail_table = [&](long line, const std::string& why) {
+      fail(line > 0 ? line : table_line, why);
+    };
+    assign_parts(rows, table, fixed_table, ns, fail_table);
+  }
   try {
     ns.validate();
   } catch (const std::exception& e) {

@@ -1,8 +1,12 @@
 #pragma once
 // Shared helpers of the geometry readers (private to nodegen/src).
+#include <dtpinn/nodegen/node_set.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -88,6 +92,63 @@ inline bool parse_integer(const std::string& tok, long long& out) {
   char* end = nullptr;
   out = std::strtoll(s, &end, 10);
   return end != s && *end == '\0';
+}
+
+/// Drops a UTF-8 byte order mark (EF BB BF) at the start of `line` (spreadsheet exports).
+inline void strip_bom(std::string& line) {
+  if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+}
+
+/// A part table built while reading: names in order of first use, looked up by name.
+struct PartTable {
+  std::vector<std::string> names;
+  std::map<std::string, std::int32_t> index;
+  std::int32_t get(const std::string& name) {
+    const auto it = index.find(name);
+    if (it != index.end()) return it->second;
+    names.push_back(name);
+    return index[name] = static_cast<std::int32_t>(names.size() - 1);
+  }
+  /// Reorders the names numerically when every name is a non-negative integer (so part "2" is
+  /// index 2 when 0..K-1 all occur); `part` is remapped.
+  void sort_if_integers(std::vector<std::int32_t>& part) {
+    std::vector<std::pair<long long, std::int32_t>> v;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const char* s = names[i].c_str();
+      char* end = nullptr;
+      const long long x = std::strtoll(s, &end, 10);
+      if (end == s || *end != '\0' || names[i].size() > 18) return;
+      v.push_back({x, static_cast<std::int32_t>(i)});
+    }
+    std::sort(v.begin(), v.end());
+    std::vector<std::int32_t> to(names.size());
+    std::vector<std::string> sorted;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      to[static_cast<std::size_t>(v[k].second)] = static_cast<std::int32_t>(k);
+      sorted.push_back(names[static_cast<std::size_t>(v[k].second)]);
+    }
+    for (auto& p : part)
+      if (p >= 0) p = to[static_cast<std::size_t>(p)];
+    names = sorted;
+    index.clear();
+    for (std::size_t k = 0; k < names.size(); ++k) index[names[k]] = static_cast<std::int32_t>(k);
+  }
+};
+
+/// The names of a `# parts: a b c` comment (our node CSV writes one), or false if `line` (already
+/// trimmed) is not one. Fails "FILE:LINE" naming an invalid name.
+inline bool parts_comment(const std::string& line, const std::string& path, std::int64_t lineno,
+                          std::vector<std::string>& names) {
+  if (line.rfind("#", 0) != 0) return false;
+  const std::string body = trim(line.substr(1));
+  if (body.rfind("parts:", 0) != 0) return false;
+  names = split_fields(body.substr(6), false);
+  for (const auto& n : names)
+    if (!is_valid_part_name(n))
+      fail(path, lineno,
+           "part name '" + n + "' in the parts comment is not a word of [A-Za-z0-9_.-]");
+  if (names.empty()) fail(path, lineno, "parts comment without names");
+  return true;
 }
 
 }  // namespace dtpinn::nodegen::detail

@@ -72,6 +72,10 @@ GeometryData read_geometry(const std::string& path, bool detect_polyline) {
       g.cloud.points.rows() <= 50000 && is_simple_polygon(g.cloud.points)) {
     g.type = GeometryData::Type::polyline;
     g.loops.push_back(g.cloud.points);
+    if (g.cloud.has_parts()) {  // a part column: the part of the segment from each point on
+      g.loop_part.push_back(g.cloud.part);
+      g.part_names = g.cloud.part_names;
+    }
     g.cloud = PointCloud{};
   }
   return g;

@@ -1,5 +1,6 @@
 // Wavefront OBJ: v, vn, f (v, v/vt, v//vn, v/vt/vn; negative = relative), l (polylines).
-// Materials, texture coordinates, groups and smoothing groups are ignored.
+// Groups (`g`) and objects (`o`) name the boundary parts of the faces after them (readers.hpp);
+// materials, texture coordinates and smoothing groups are ignored.
 #include <dtpinn/nodegen/readers.hpp>
 
 #include <array>
@@ -70,6 +71,9 @@ GeometryData read_obj(const std::string& path) {
   std::vector<std::array<double, 3>> v, vn;
   std::vector<std::array<std::int64_t, 3>> tris;
   std::vector<std::int64_t> tri_line;
+  std::vector<std::int32_t> tri_part;
+  detail::PartTable parts;  // created when a group's first face is read
+  std::string group = "boundary";
   std::vector<std::vector<std::int64_t>> lines_l;
   std::vector<std::int64_t> l_line;
   std::vector<std::int64_t> vline;
@@ -96,6 +100,10 @@ GeometryData read_obj(const std::string& path) {
       } else {
         vn.push_back(p);
       }
+    } else if (f[0] == "g" || f[0] == "o") {
+      const std::string t = detail::trim(line);
+      group = sanitize_part_name(detail::trim(t.substr(1)));
+      if (group.empty()) group = "boundary";
     } else if (f[0] == "f" || f[0] == "l") {
       std::vector<std::int64_t> idx;
       for (std::size_t k = 1; k < f.size(); ++k)
@@ -105,6 +113,7 @@ GeometryData read_obj(const std::string& path) {
         for (std::size_t j = 1; j + 1 < idx.size(); ++j) {
           tris.push_back({idx[0], idx[j], idx[j + 1]});
           tri_line.push_back(lineno);
+          tri_part.push_back(parts.get(group));
         }
       } else {
         if (idx.size() < 2) fail(path, lineno, "line element with fewer than 2 vertices");
@@ -112,7 +121,7 @@ GeometryData read_obj(const std::string& path) {
         l_line.push_back(lineno);
       }
     }
-    // vt, o, g, s, usemtl, mtllib, ...: not geometry we need.
+    // vt, s, usemtl, mtllib, ...: not geometry we need.
   }
   if (!any) fail(path, lineno, "empty file");
   if (v.empty()) fail(path, lineno, "no vertices ('v' lines)");
@@ -136,6 +145,8 @@ GeometryData read_obj(const std::string& path) {
         check(tris[t][k], tri_line[t]);
         g.mesh.faces(static_cast<Eigen::Index>(t), k) = tris[t][k];
       }
+    g.mesh.face_part = std::move(tri_part);
+    g.mesh.part_names = parts.names;
     return g;
   }
   if (!lines_l.empty()) {

@@ -35,8 +35,22 @@ float le_float(const char* p) {
   return f;
 }
 
+// Part names of the solids of an ASCII STL (see readers.hpp): the file's names made valid;
+// unnamed solids `solidK`, or `boundary` when the file has one solid only.
+std::vector<std::string> solid_names(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < raw.size(); ++k) {
+    std::string n = sanitize_part_name(raw[k]);
+    if (n.empty()) n = raw.size() == 1 ? "boundary" : "solid" + std::to_string(k + 1);
+    out.push_back(n);
+  }
+  return out;
+}
+
 TriangleMesh read_ascii(const std::string& path, const std::string& data) {
   std::vector<std::array<double, 3>> corners;
+  std::vector<int> facet_solid;        // per triangle: the solid it is in (-1: outside any)
+  std::vector<std::string> raw_names;  // per `solid` line, the text after the keyword
   std::vector<std::array<double, 3>> loop;
   std::size_t pos = 0;
   std::int64_t lineno = 0;
@@ -68,12 +82,16 @@ TriangleMesh read_ascii(const std::string& path, const std::string& data) {
         corners.push_back(loop[0]);
         corners.push_back(loop[j]);
         corners.push_back(loop[j + 1]);
+        facet_solid.push_back(static_cast<int>(raw_names.size()) - 1);
       }
       in_loop = false;
     } else if (key == "facet") {
       for (std::size_t j = 2; j < f.size(); ++j)
         detail::number_or_fail(f[j], path, lineno, "normal component");
-    } else if (key == "solid" || key == "endfacet" || key == "endsolid") {
+    } else if (key == "solid") {
+      const std::string t = detail::trim(line);
+      raw_names.push_back(t.size() > 5 ? detail::trim(t.substr(5)) : std::string());
+    } else if (key == "endfacet" || key == "endsolid") {
       continue;
     } else {
       fail(path, lineno, "unexpected '" + f[0] + "' in ASCII STL");
@@ -81,7 +99,14 @@ TriangleMesh read_ascii(const std::string& path, const std::string& data) {
   }
   if (in_loop) fail(path, lineno, "file ends inside a facet");
   if (corners.empty()) fail(path, lineno, "no facets (empty STL)");
-  return from_corners(corners);
+  TriangleMesh m = from_corners(corners);
+  if (raw_names.empty()) raw_names.push_back("");  // facets without a `solid` line
+  const auto names = solid_names(raw_names);
+  detail::PartTable table;  // parts in order of their first facet; same names merge
+  m.face_part.reserve(facet_solid.size());
+  for (int s : facet_solid) m.face_part.push_back(table.get(names[std::size_t(std::max(s, 0))]));
+  m.part_names = table.names;
+  return m;
 }
 
 }  // namespace

@@ -3,10 +3,35 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace dtpinn::nodegen {
 namespace {
+
+bool default_parts(const BoundarySample& s) {
+  return s.part_names.size() == 1 && s.part_names[0] == "boundary";
+}
+
+// The parts of outer minus holes (see make_difference in shapes.hpp): the part table, and for
+// each sample the map from its part indices to the table's.
+std::vector<std::string> combine_parts(const std::vector<BoundarySample>& samples,
+                                       std::vector<std::vector<std::int32_t>>& maps) {
+  std::vector<std::string> names;
+  const std::size_t holes = samples.size() - 1;
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    maps.emplace_back();
+    const std::string hole = fmt::format("hole{}", s);
+    for (const auto& raw : samples[s].part_names) {
+      std::string name = raw;
+      if (default_parts(samples[s])) name = s == 0 ? "outer" : (holes == 1 ? "inner" : hole);
+      if (std::find(names.begin(), names.end(), name) != names.end()) name = hole + "_" + name;
+      names.push_back(name);
+      maps.back().push_back(static_cast<std::int32_t>(names.size() - 1));
+    }
+  }
+  return names;
+}
 
 class Difference final : public Domain {
  public:
@@ -34,10 +59,16 @@ class Difference final : public Domain {
     BoundarySample s;
     s.points.resize(total, dim());
     s.normals.resize(total, dim());
+    std::vector<std::vector<std::int32_t>> maps;
+    s.part_names = combine_parts(parts, maps);
+    s.part.reserve(std::size_t(total));
     Eigen::Index r = 0;
-    for (const auto& part : parts) {
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const auto& part = parts[k];
       s.points.middleRows(r, part.points.rows()) = part.points;
       s.normals.middleRows(r, part.points.rows()) = part.normals;
+      for (Eigen::Index i = 0; i < part.points.rows(); ++i)
+        s.part.push_back(maps[k][std::size_t(part.part_of(i))]);
       r += part.points.rows();
     }
     return s;

@@ -1,5 +1,6 @@
 // 2D shapes: CurveDomain2D (loops of smooth pieces, arc-length sampling) and the analytic
 // shapes built on it (disk, rectangle, L-shape, star, polygon, parametric curve).
+#include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include <fmt/format.h>
@@ -133,9 +134,10 @@ double signed_area(const std::vector<Eigen::Vector2d>& v) {
   return 0.5 * s;
 }
 
-CurvePiece segment_piece(const Eigen::Vector2d& a, const Eigen::Vector2d& b) {
+CurvePiece segment_piece(const Eigen::Vector2d& a, const Eigen::Vector2d& b,
+                         std::string part = {}) {
   return {[a, b](double t) -> Eigen::Vector2d { return a + t * (b - a); },
-          [a, b](double) -> Eigen::Vector2d { return b - a; }};
+          [a, b](double) -> Eigen::Vector2d { return b - a; }, std::move(part)};
 }
 
 // Parity test against a closed polygon (exact geometry, as for make_polygon).
@@ -167,15 +169,43 @@ double polygon_distance(const std::vector<Eigen::Vector2d>& v, const Eigen::Vect
   return best;
 }
 
+// The part table of a set of loops and the part index of every piece (see the constructor).
+void piece_parts(const std::vector<CurveLoop>& loops, const std::string& what,
+                 std::vector<std::string>& names, std::vector<std::vector<std::int32_t>>& index) {
+  const bool fixed = !names.empty();
+  for (const auto& loop : loops) {
+    index.emplace_back();
+    for (const auto& piece : loop) {
+      const std::string name = piece.part.empty() ? std::string("boundary") : piece.part;
+      if (!is_valid_part_name(name))
+        throw std::invalid_argument(fmt::format("{}: invalid part name \"{}\"", what, name));
+      auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        if (fixed)
+          throw std::invalid_argument(
+              fmt::format("{}: part \"{}\" is not in the part order", what, name));
+        names.push_back(name);
+        it = names.end() - 1;
+      }
+      index.back().push_back(static_cast<std::int32_t>(it - names.begin()));
+    }
+  }
+}
+
 constexpr int kPanels = 256;         // arc-length panels per piece
 constexpr int kPolySegments = 2048;  // polygonal approximation per curved piece
 
 }  // namespace
 
 CurveDomain2D::CurveDomain2D(std::vector<CurveLoop> loops, std::string description,
-                             std::function<bool(const Eigen::Vector2d&)> inside)
-    : loops_(std::move(loops)), description_(std::move(description)), inside_(std::move(inside)) {
+                             std::function<bool(const Eigen::Vector2d&)> inside,
+                             std::vector<std::string> part_order)
+    : loops_(std::move(loops)),
+      part_names_(std::move(part_order)),
+      description_(std::move(description)),
+      inside_(std::move(inside)) {
   if (loops_.empty()) throw std::invalid_argument(description_ + ": no boundary loops");
+  piece_parts(loops_, description_, part_names_, piece_part_);
   bmin_ = Eigen::VectorXd::Constant(2, std::numeric_limits<double>::infinity());
   bmax_ = -bmin_;
   for (const auto& loop : loops_) {
@@ -260,6 +290,7 @@ double CurveDomain2D::boundary_distance(const Eigen::Vector2d& p) const {
 BoundarySample CurveDomain2D::sample_boundary(double h, std::mt19937_64& /*rng*/) const {
   if (!(h > 0) || !std::isfinite(h)) throw std::invalid_argument("sample_boundary: h must be > 0");
   std::vector<Eigen::Vector2d> pts, nrm;
+  std::vector<std::int32_t> part;
   for (size_t l = 0; l < loops_.size(); ++l) {
     const auto& loop = loops_[l];
     const size_t np = loop.size();
@@ -279,6 +310,7 @@ BoundarySample CurveDomain2D::sample_boundary(double h, std::mt19937_64& /*rng*/
         const Eigen::Vector2d s = n_prev + n_here;
         n0 = s.norm() > 1e-12 ? Eigen::Vector2d(s.normalized()) : n_here;
       }
+      // The corner at t = 0 belongs to this piece (the one that starts there).
       pts.push_back(piece.point(0.0));
       nrm.push_back(n0);
       for (long j = 1; j < n; ++j) {
@@ -286,11 +318,14 @@ BoundarySample CurveDomain2D::sample_boundary(double h, std::mt19937_64& /*rng*/
         pts.push_back(piece.point(t));
         nrm.push_back(outward(piece.derivative(t)));
       }
+      part.resize(pts.size(), piece_part_[l][i]);
     }
   }
   BoundarySample s;
   s.points.resize(Eigen::Index(pts.size()), 2);
   s.normals.resize(Eigen::Index(pts.size()), 2);
+  s.part = std::move(part);
+  s.part_names = part_names_;
   for (size_t i = 0; i < pts.size(); ++i) {
     s.points.row(Eigen::Index(i)) = pts[i].transpose();
     s.normals.row(Eigen::Index(i)) = nrm[i].transpose();
@@ -308,7 +343,8 @@ DomainPtr make_disk(const Eigen::Vector2d& c, double r) {
                [r](double t) -> Eigen::Vector2d {
                  return 2 * kPi * r *
                         Eigen::Vector2d(-std::sin(2 * kPi * t), std::cos(2 * kPi * t));
-               }};
+               },
+               {}};
   return std::make_shared<CurveDomain2D>(
       std::vector<CurveLoop>{{p}}, fmt::format("disk(center=({},{}), r={})", c.x(), c.y(), r),
       [c, r](const Eigen::Vector2d& q) { return (q - c).squaredNorm() < r * r; });
@@ -323,24 +359,32 @@ DomainPtr make_annulus(const Eigen::Vector2d& c, double r_in, double r_out) {
 DomainPtr make_rectangle(const Eigen::Vector2d& lo, const Eigen::Vector2d& hi) {
   if (!(hi.x() > lo.x()) || !(hi.y() > lo.y()))
     throw std::invalid_argument("rectangle: need lo < hi in both coordinates");
-  Eigen::MatrixX2d v(4, 2);
-  v << lo.x(), lo.y(), hi.x(), lo.y(), hi.x(), hi.y(), lo.x(), hi.y();
-  auto poly = make_polygon(v);
-  // Exact membership is the polygon's parity test; keep a clearer description.
-  const auto& cd = static_cast<const CurveDomain2D&>(*poly);
+  // Counter-clockwise from (lo.x, lo.y); each side starts at the corner it owns.
+  const Eigen::Vector2d a(lo.x(), lo.y()), b(hi.x(), lo.y()), c(hi.x(), hi.y()), d(lo.x(), hi.y());
+  CurveLoop loop{segment_piece(a, b, "bottom"), segment_piece(b, c, "right"),
+                 segment_piece(c, d, "top"), segment_piece(d, a, "left")};
   return std::make_shared<CurveDomain2D>(
-      cd.loops(), fmt::format("rectangle([{},{}]x[{},{}])", lo.x(), hi.x(), lo.y(), hi.y()),
+      std::vector<CurveLoop>{loop},
+      fmt::format("rectangle([{},{}]x[{},{}])", lo.x(), hi.x(), lo.y(), hi.y()),
       [lo, hi](const Eigen::Vector2d& q) {
         return q.x() > lo.x() && q.x() < hi.x() && q.y() > lo.y() && q.y() < hi.y();
-      });
+      },
+      std::vector<std::string>{"left", "right", "bottom", "top"});
 }
 
 DomainPtr make_lshape(double size) {
   if (!(size > 0)) throw std::invalid_argument("lshape: size must be > 0");
   const double s = 0.5 * size;
-  Eigen::MatrixX2d v(6, 2);
-  v << -s, -s, s, -s, s, 0, 0, 0, 0, s, -s, s;
-  return make_polygon(v);
+  const std::vector<Eigen::Vector2d> v = {{-s, -s}, {s, -s}, {s, 0}, {0, 0}, {0, s}, {-s, s}};
+  static const char* names[] = {"bottom", "right", "notch_bottom", "notch_left", "top", "left"};
+  CurveLoop loop;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    loop.push_back(segment_piece(v[i], v[(i + 1) % v.size()], names[i]));
+  return std::make_shared<CurveDomain2D>(
+      std::vector<CurveLoop>{loop}, fmt::format("lshape(size={})", size),
+      [v](const Eigen::Vector2d& q) {
+        return polygon_contains(v, q) && polygon_distance(v, q) > 0.0;
+      });
 }
 
 DomainPtr make_star(double r0, double a, int k, const Eigen::Vector2d& c) {
@@ -356,7 +400,8 @@ DomainPtr make_star(double r0, double a, int k, const Eigen::Vector2d& c) {
                  const double dr = -a * k * std::sin(k * th);
                  return w * Eigen::Vector2d(dr * std::cos(th) - r * std::sin(th),
                                             dr * std::sin(th) + r * std::cos(th));
-               }};
+               },
+               {}};
   return std::make_shared<CurveDomain2D>(std::vector<CurveLoop>{{p}},
                                          fmt::format("star(r = {} + {} cos({} t))", r0, a, k),
                                          [=](const Eigen::Vector2d& q) {

@@ -16,6 +16,7 @@ constexpr double kPi = 3.14159265358979323846;
 BoundarySample to_sample(const std::vector<Eigen::Vector3d>& p,
                          const std::vector<Eigen::Vector3d>& n) {
   BoundarySample s;
+  s.part.assign(p.size(), 0);
   s.points.resize(Eigen::Index(p.size()), 3);
   s.normals.resize(Eigen::Index(p.size()), 3);
   for (std::size_t i = 0; i < p.size(); ++i) {
@@ -85,6 +86,16 @@ class Box final : public Domain {
     if (2 * (ext.x() * ext.y() + ext.y() * ext.z() + ext.x() * ext.z()) / (h * h) > 1e8)
       throw std::invalid_argument("box: h too small");
     std::vector<Eigen::Vector3d> p, nn;
+    std::vector<std::int32_t> part;
+    // Part of a point on the boundary: the first face it lies on, in the order x-, x+, y-, y+,
+    // z-, z+ (left right front back bottom top), so edge and corner nodes have one part.
+    auto part_at = [this](const Eigen::Vector3d& q) {
+      for (int k = 0; k < 3; ++k) {
+        if (q[k] == lo_[k]) return std::int32_t(2 * k);
+        if (q[k] == hi_[k]) return std::int32_t(2 * k + 1);
+      }
+      return std::int32_t(0);  // not reached: every sample lies on a face
+    };
     // Outward normal of a point on the boundary: sum over the faces it lies on.
     auto normal_at = [this](const Eigen::Vector3d& q) {
       Eigen::Vector3d n = Eigen::Vector3d::Zero();
@@ -145,7 +156,10 @@ class Box final : public Domain {
         }
       }
     }
-    return to_sample(p, nn);
+    BoundarySample out = to_sample(p, nn);
+    for (std::size_t i = 0; i < p.size(); ++i) out.part[i] = part_at(p[i]);
+    out.part_names = {"left", "right", "front", "back", "bottom", "top"};
+    return out;
   }
   double volume() const override { return (hi_ - lo_).prod(); }
   double boundary_measure() const override {

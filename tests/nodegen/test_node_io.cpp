@@ -58,7 +58,7 @@ TEST(NodeIo, CsvRoundTripIsExact2DAnd3D) {
     EXPECT_EQ(back.points, ns.points);  // bit-identical doubles
     EXPECT_EQ(back.normals, ns.normals);
     const std::string header = slurp(p).substr(0, slurp(p).find('\n'));
-    EXPECT_EQ(header, shape == "star" ? "x,y,kind,nx,ny" : "x,y,z,kind,nx,ny,nz");
+    EXPECT_EQ(header, shape == "star" ? "x,y,kind,nx,ny,part" : "x,y,z,kind,nx,ny,nz,part");
   }
 }
 
@@ -133,7 +133,8 @@ TEST(NodeIo, PlyAndVtkAndAtomicFailure) {
   const std::string a = slurp(ply), b = slurp(vtk);
   EXPECT_NE(a.find("element vertex " + std::to_string(ns.size()) + "\n"), std::string::npos);
   EXPECT_NE(a.find("property uchar kind"), std::string::npos);
-  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 12 + ns.size());
+  // 14 header lines plus one `comment part <i> <name>` per part, then one line per vertex.
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 14 + Index(ns.part_names.size()) + ns.size());
   EXPECT_NE(b.find("POINTS " + std::to_string(ns.size()) + " double"), std::string::npos);
   EXPECT_NE(b.find("SCALARS kind int 1"), std::string::npos);
   EXPECT_NE(b.find("NORMALS normals double"), std::string::npos);

@@ -47,14 +47,18 @@ NormalConsistency check_normals(const PointMatrix& points, const PointMatrix& no
 /// over the k nearest cloud points (negative inside).
 class BoundaryCloudDomain : public Domain {
  public:
-  BoundaryCloudDomain(PointMatrix points, PointMatrix normals, std::string name = "point cloud");
+  /// `part` (one index into `part_names` per point, or empty: all in part 0 of `part_names`,
+  /// default {"boundary"}) is carried to the boundary samples.
+  BoundaryCloudDomain(PointMatrix points, PointMatrix normals, std::string name = "point cloud",
+                      std::vector<std::int32_t> part = {},
+                      std::vector<std::string> part_names = {});
   ~BoundaryCloudDomain() override;
   int dim() const override;
   Eigen::VectorXd bbox_min() const override;
   Eigen::VectorXd bbox_max() const override;
   bool contains(const Eigen::Ref<const Eigen::VectorXd>& p) const override;
   /// The cloud itself when h <= 1.5 * spacing(); otherwise a Poisson-disk thinning of it at
-  /// radius 0.75 h (normals carried along). Deterministic.
+  /// radius 0.75 h (normals and parts carried along). Deterministic.
   BoundarySample sample_boundary(double h, std::mt19937_64& rng) const override;
   /// Monte-Carlo estimate (fixed seed, 40k samples in the box).
   double volume() const override;

@@ -18,7 +18,19 @@ struct BoundarySample {
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> normals;
   std::vector<std::int32_t> part;
   std::vector<std::string> part_names{"boundary"};
+
+  /// The part of row i (0 when `part` is empty).
+  std::int32_t part_of(Eigen::Index i) const {
+    return part.empty() ? 0 : part[static_cast<std::size_t>(i)];
+  }
 };
+
+/// Throws std::invalid_argument "`what`: reason" unless `part` is empty or has one entry per row
+/// in [0, part_names.size()), and the names are unique valid part names (node_set.hpp).
+void check_sample_parts(const BoundarySample& sample, const std::string& what);
+
+/// The rows `rows` of `sample`, in that order, with their normals and parts (same part table).
+BoundarySample sample_rows(const BoundarySample& sample, const std::vector<Eigen::Index>& rows);
 
 class Domain {
  public:

@@ -7,6 +7,10 @@
 //     cloud's spacing;
 //  3. a closed triangle surface (.stl/.obj/.ply with faces, 3D) or a closed polyline (2D):
 //     boundary sampled at spacing h, normals from the faces, interior filled.
+// Boundary parts travel from the file to the NodeSet (part_names, boundary_part): the labelled
+// cloud's part column / property for its boundary rows, the boundary cloud's per point, the
+// mesh's per face (a node takes its face's part), the outline's per loop or per point (rules in
+// readers.hpp and surface_domain.hpp); a file without parts gives the single part `boundary`.
 #include <dtpinn/nodegen/domain.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 

@@ -2,13 +2,27 @@
 // Node files. The CSV format (SPEC.md) is the exchange format; .ply and legacy .vtk are for
 // viewing (ParaView, MeshLab).
 //
-// CSV: header `x,y,kind,nx,ny` (2D) or `x,y,z,kind,nx,ny,nz` (3D), one node per line, kind one
-// of interior|boundary|ghost, normals zero for interior nodes. Numbers are written in the
-// shortest form that reads back to the identical double (so a round trip is exact). The
-// writer emits the NodeSet ordering (interior, boundary, ghost). The reader accepts any row
-// order, skips blank lines and lines starting with '#', trims spaces and CR, and reorders into
-// the NodeSet ordering; if ghosts are present there must be exactly one per boundary node and
-// the k-th ghost in the file belongs to the k-th boundary node in the file.
+// CSV: header `x,y,kind,nx,ny,part` (2D) or `x,y,z,kind,nx,ny,nz,part` (3D), one node per
+// line, kind one of interior|boundary|ghost, normals zero for interior nodes. `part` is the
+// boundary part's name (a valid part name, node_set.hpp): the node's part on a boundary row,
+// its boundary node's part on a ghost row, empty on an interior row. The writer puts the part
+// table, in order, on the line after the header: `# parts: left right bottom top` (a comment to
+// readers that skip '#' lines), so the table reads back exactly, parts without nodes included.
+// Numbers are written in the shortest form that reads back to the identical double (so a round
+// trip is exact). The writer emits the NodeSet ordering (interior, boundary, ghost). The reader
+// accepts any row order, skips blank lines and lines starting with '#', trims spaces and CR,
+// drops a UTF-8 byte order mark before the header, and reorders into the NodeSet ordering; if
+// ghosts are present there must be exactly one per boundary node and the k-th ghost in the
+// file belongs to the k-th boundary node in the file. Files without the part column (older
+// files, the old header) read with every boundary node in part `boundary`. With it: every
+// boundary row needs a part; interior rows an empty one (or `-`); a ghost row empty, `-` or its
+// boundary node's part. Without a `# parts:` line the table is the parts in order of first
+// appearance on boundary rows.
+// PLY (ASCII): vertex properties x y z nx ny nz, `uchar kind` (0 interior, 1 boundary, 2 ghost)
+// and `int part` (-1 interior, a ghost its boundary node's), the names in header lines
+// `comment part <index> <name>`; import_nodes reads it back as a labelled cloud with the same
+// parts. VTK (legacy ASCII polydata): point scalars `kind` and `part` (as in PLY), the names as
+// dataset FieldData, one 1-tuple int array per part named by the part and holding its index.
 // Every writer goes through AtomicFile (no partial files on failure).
 #include <dtpinn/nodegen/node_set.hpp>
 
@@ -32,7 +46,8 @@ void write_nodes(const std::string& path, const NodeSet& nodes);
 /// Reads a node CSV. Throws std::runtime_error "FILE:LINE: reason" for a missing file, bad
 /// header, wrong column count, NaN/inf/text in numeric columns, unknown kind, duplicate
 /// nodes, boundary or ghost normals that are not unit length (1e-6), a ghost count other than
-/// 0 or Nb, or no nodes.
+/// 0 or Nb, no nodes, an invalid part name, a boundary row without a part, a part missing
+/// from the `# parts:` line, or a ghost whose part differs from its boundary node's.
 NodeSet read_nodes(const std::string& path);
 
 }  // namespace dtpinn::nodegen

@@ -71,4 +71,14 @@ struct NodeSet {
 /// letter or digit (so it is a word in a CSV column, a PLY comment and a TOML string alike).
 bool is_valid_part_name(const std::string& name);
 
+/// A part name made from a name found in a file (an STL solid, an OBJ group): every character
+/// outside [A-Za-z0-9_.-] becomes '_', leading characters that are not a letter or digit are
+/// dropped, and the result is cut to 64 characters; "" when nothing is left
+/// ("Body 1" -> "Body_1", "  " -> "").
+std::string sanitize_part_name(const std::string& raw);
+
+/// "left 40, right 40, bottom 80, top 80": each part with its boundary node count, in table
+/// order (for terminal reports).
+std::string part_summary(const NodeSet& nodes);
+
 }  // namespace dtpinn::nodegen

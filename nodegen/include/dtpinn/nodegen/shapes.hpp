@@ -9,6 +9,18 @@
 // one node whose normal is the normalised sum of the two adjacent normals. Points are evaluated
 // on the exact curve, so for analytic shapes they lie on the boundary to rounding error.
 //
+// Boundary parts (named sides, see NodeSet): each piece of a loop names its part. A node
+// where two pieces meet (a corner) belongs to the piece that STARTS there in loop order (outer
+// loops counter-clockwise), e.g. the rectangle's corner (lo.x, lo.y) is `bottom`, (hi.x, lo.y)
+// `right`, (hi.x, hi.y) `top`, (lo.x, hi.y) `left`; so every node of a side lies on that side's
+// line, and its normal is the side's normal except at that one start corner (the bisector).
+// The box's edge and corner nodes belong to the first of its faces they lie on, in the order
+// left right front back bottom top (x-, x+, y-, y+, z-, z+).
+// Part names per shape: rectangle, square: left right bottom top (x = lo, x = hi, y = lo,
+// y = hi); box, cube: left right front back bottom top; annulus, disk_with_hole: outer inner;
+// lshape: bottom (y = -1), right (x = 1), notch_bottom (y = 0, 0 < x < 1), notch_left (x = 0,
+// 0 < y < 1), top (y = 1), left (x = -1); disk, star, ball, polygon, parametric: boundary.
+//
 // Units are the shapes' own; nothing is rescaled.
 #include <dtpinn/nodegen/domain.hpp>
 
@@ -22,10 +34,12 @@
 
 namespace dtpinn::nodegen {
 
-/// One smooth piece of a 2D boundary loop: position and derivative for t in [0, 1].
+/// One smooth piece of a 2D boundary loop: position and derivative for t in [0, 1], and the
+/// boundary part it belongs to ("" = the default part "boundary").
 struct CurvePiece {
   std::function<Eigen::Vector2d(double)> point;
   std::function<Eigen::Vector2d(double)> derivative;
+  std::string part;
 };
 
 /// A closed loop: pieces in order, the end of piece i is the start of piece i+1 (mod count).
@@ -33,11 +47,14 @@ using CurveLoop = std::vector<CurvePiece>;
 
 /// A 2D domain bounded by closed loops. `inside` is the exact membership test when the shape
 /// knows one; otherwise (empty) a winding-number test against a fine polygonal approximation
-/// of the loops (1e-7 relative) is used.
+/// of the loops (1e-7 relative) is used. `part_order` fixes the order of the part table; empty:
+/// the pieces' part names in order of first appearance. Throws std::invalid_argument for an
+/// invalid part name or a piece whose part is missing from a given `part_order`.
 class CurveDomain2D : public Domain {
  public:
   CurveDomain2D(std::vector<CurveLoop> loops, std::string description,
-                std::function<bool(const Eigen::Vector2d&)> inside = {});
+                std::function<bool(const Eigen::Vector2d&)> inside = {},
+                std::vector<std::string> part_order = {});
   int dim() const override { return 2; }
   Eigen::VectorXd bbox_min() const override { return bmin_; }
   Eigen::VectorXd bbox_max() const override { return bmax_; }
@@ -51,9 +68,13 @@ class CurveDomain2D : public Domain {
   /// tests and by ghost placement checks.
   double boundary_distance(const Eigen::Vector2d& p) const;
   const std::vector<CurveLoop>& loops() const { return loops_; }
+  /// The part table of the boundary samples.
+  const std::vector<std::string>& part_names() const { return part_names_; }
 
  private:
   std::vector<CurveLoop> loops_;
+  std::vector<std::string> part_names_;
+  std::vector<std::vector<std::int32_t>> piece_part_;  // part index per piece per loop
   std::string description_;
   std::function<bool(const Eigen::Vector2d&)> inside_;
   std::vector<std::vector<double>> piece_length_;  // arc length per piece per loop
@@ -90,7 +111,10 @@ DomainPtr make_parametric(std::function<Eigen::Vector2d(double)> curve, double t
                           std::function<Eigen::Vector2d(double)> derivative = {},
                           std::string description = "parametric curve");
 /// outer minus holes. Holes must lie inside outer and be disjoint (checked on boundary
-/// samples); the hole boundaries join the boundary with flipped normals.
+/// samples); the hole boundaries join the boundary with flipped normals. Parts: the outer's
+/// parts, then each hole's. A domain with only the default part "boundary" is renamed: the
+/// outer to "outer", a single hole to "inner", several holes to "hole1", "hole2", ... (in the
+/// order given). A hole's named part whose name is already taken becomes "holeK_<name>".
 DomainPtr make_difference(DomainPtr outer, std::vector<DomainPtr> holes);
 
 // ---- 3D shapes -------------------------------------------------------------------------

@@ -32,6 +32,8 @@ class TriangleSurfaceDomain : public Domain {
   /// Poisson-disk sample of the surface: area-weighted (stratified) random candidates, greedy
   /// thinning at radius 0.75 h (mean nearest-neighbour distance ~ h), then light tangential
   /// relaxation projected back onto the surface. Normals: crease-aware smooth normals.
+  /// Parts: the mesh's part table; a node takes the part of the face it was drawn on (nodes are
+  /// drawn strictly inside faces, so none sits on an edge between two parts).
   BoundarySample sample_boundary(double h, std::mt19937_64& rng) const override;
   double volume() const override;
   double boundary_measure() const override;
@@ -54,8 +56,15 @@ class PolylineDomain : public Domain {
   /// are normalised: loops inside an odd number of others are holes. Throws
   /// std::invalid_argument "name: ..." for fewer than 3 points, repeated consecutive points,
   /// zero area or intersecting edges.
+  /// Parts: `point_part` (per loop, per point, an index into `part_names`) gives each segment
+  /// the part of its start point (in the file's order), so a node between two points has the
+  /// start point's part and a node at a point has that point's part. Empty: each loop is a part,
+  /// a single loop `boundary`; with several loops the outer loop `outer` (or `outer1`,
+  /// `outer2`, ... if there are several) and the holes `hole1`, `hole2`, ... in file order.
   explicit PolylineDomain(std::vector<PointMatrix> loops, std::string name = "polyline",
-                          double crease_angle_deg = 30.0);
+                          double crease_angle_deg = 30.0,
+                          std::vector<std::vector<std::int32_t>> point_part = {},
+                          std::vector<std::string> part_names = {});
   int dim() const override { return 2; }
   Eigen::VectorXd bbox_min() const override { return bmin_; }
   Eigen::VectorXd bbox_max() const override { return bmax_; }
@@ -73,6 +82,11 @@ class PolylineDomain : public Domain {
 
  private:
   std::vector<PointMatrix> loops_;  // oriented: outer CCW, holes CW (domain on the left)
+  // Part of each point of each loop (reordered with its loop); the segment (i, i+1) has the part
+  // of its start point in the file's order: point i, or point i+1 of a loop reversed here.
+  std::vector<std::vector<std::int32_t>> seg_part_;
+  std::vector<char> reversed_;
+  std::vector<std::string> part_names_;
   std::string name_;
   double crease_cos_;
   Eigen::VectorXd bmin_, bmax_;
