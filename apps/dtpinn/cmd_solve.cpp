@@ -4,6 +4,7 @@
 
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/core/problem/solve.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/run.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
@@ -38,10 +39,9 @@ void run_solve(const SolveArgs& a) {
   core::RunConfig cfg = a.config.empty() ? core::default_config() : core::load_config(a.config);
   if (a.order != 0) cfg.rbffd.order = a.order;
   if (a.n != 0) cfg.domain.n = a.n;
-  if (cfg.problem.pde == core::PdeKind::heat)
+  if (core::is_time_dependent(cfg.problem))
     throw std::invalid_argument(fmt::format(
-        "{}: [problem] pde = \"heat\": the classical solve handles steady problems (poisson, "
-        "nonlinear_poisson)",
+        "{}: the equation is time-dependent (u_t): the classical solve handles steady equations",
         cfg.source));
   const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg);
   const core::Problem problem(cfg.problem, nodes.dim);
@@ -51,23 +51,21 @@ void run_solve(const SolveArgs& a) {
   params.threads = a.threads;
   rbffd::OperatorRequest req;
   req.robin = {boundary.alpha, boundary.beta};
+  req.gradient = core::uses_gradient(problem.equation());
   const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
 
   const auto nc = nodes.n_collocation(), ni = nodes.n_interior, nb = nodes.n_boundary;
   const nodegen::PointMatrix xc = nodes.points.topRows(nc);
-  const Eigen::VectorXd f = problem.source(xc);
   const Eigen::VectorXd g = problem.boundary_data(nodes, boundary);
   rbffd::SolveOptions so;
-  if (problem.pde() == core::PdeKind::nonlinear_poisson) {  // Lap u = exp(u) + f
-    const auto exp_u = [](double v) { return std::exp(v); };
-    so.reaction = {exp_u, exp_u};
-  }
-  const rbffd::SolveResult s = rbffd::solve_poisson(ops.laplacian, ops.boundary, f, g, so);
+  const rbffd::SolveResult s =
+      core::solve_equation(problem, nodes, ops.laplacian, ops.gradient, ops.boundary, g, so);
   const Eigen::VectorXd u = s.u.head(nc);
 
   nlohmann::json res;
   res["method"] = "rbffd";
   res["pde"] = core::to_string(problem.pde());
+  res["equation"] = problem.equation().text();
   res["config"] = cfg.source;
   res["dim"] = nodes.dim;
   res["n_nodes"] = nc;
@@ -81,13 +79,13 @@ void run_solve(const SolveArgs& a) {
   res["solve_seconds"] = s.seconds;
   res["residual"] = s.residual;
   res["newton_iterations"] = s.newton_iterations;
-  std::printf("%s on %lld nodes (Ni = %lld, Nb = %lld, ghosts = %lld), p = %d\n",
-              core::to_string(problem.pde()), static_cast<long long>(nc),
+  std::printf("%s = 0 on %lld nodes (Ni = %lld, Nb = %lld, ghosts = %lld), p = %d\n",
+              problem.equation().text().c_str(), static_cast<long long>(nc),
               static_cast<long long>(ni), static_cast<long long>(nb),
               static_cast<long long>(nodes.n_ghost), params.order);
   std::printf("assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
               s.residual,
-              so.reaction.nonlinear()
+              s.newton_iterations > 0
                   ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
                   : "");
   Eigen::VectorXd exact;

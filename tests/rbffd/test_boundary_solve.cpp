@@ -3,67 +3,16 @@
 // by selectors), the annulus with Dirichlet inside and Robin outside, and the shipped gmsh plate
 // with Dirichlet on its holes and Neumann elsewhere; manufactured solutions: the error falls at
 // about order p in h. The rows of B carry each condition's own alpha and beta.
-#include <dtpinn/core/problem/config.hpp>
-#include <dtpinn/core/problem/problem.hpp>
-#include <dtpinn/nodegen/generate.hpp>
-#include <dtpinn/nodegen/import.hpp>
-#include <dtpinn/rbffd/operators.hpp>
-#include <dtpinn/rbffd/solve.hpp>
-
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <cstdio>
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
+#include "solve_support.hpp"
 
 namespace {
 
 using namespace dtpinn;
-
-struct SolveError {
-  double h = 0, rel_l2 = 0;
-};
-
-/// The classical solve of `config` at n nodes: relative l2 error at the collocation nodes.
-SolveError solve_error(core::RunConfig config, std::int64_t n) {
-  nodegen::ImportOptions import;
-  import.n = n;
-  const nodegen::NodeSet nodes = config.domain.file
-                                     ? nodegen::import_nodes(*config.domain.file, import)
-                                     : nodegen::make_nodes(config.domain.shape, n);
-  const core::Problem problem(config.problem, nodes.dim);
-  const auto boundary = problem.assign_boundary(nodes);
-  rbffd::OperatorRequest req;
-  req.robin = {boundary.alpha, boundary.beta};
-  rbffd::RbffdParams params;
-  params.order = config.rbffd.order;
-  const auto ops = rbffd::assemble(nodes, params, req);
-  const auto nc = nodes.n_collocation();
-  const nodegen::PointMatrix xc = nodes.points.topRows(nc);
-  const auto s = rbffd::solve_poisson(ops.laplacian, ops.boundary, problem.source(xc),
-                                      problem.boundary_data(nodes, boundary));
-  const Eigen::VectorXd exact = problem.exact(xc);
-  return {std::pow(static_cast<double>(nc), -1.0 / nodes.dim),
-          (s.u.head(nc) - exact).norm() / exact.norm()};
-}
-
-/// Order of the solve in h over node counts doubling N.
-double solve_order(const core::RunConfig& config, const char* what,
-                   const std::vector<std::int64_t>& counts = {1000, 2000, 4000, 8000}) {
-  std::vector<double> hs, es;
-  for (std::int64_t n : counts) {
-    const auto e = solve_error(config, n);
-    hs.push_back(e.h);
-    es.push_back(e.rel_l2);
-    std::printf("%s: N = %lld, rel l2 %.3e\n", what, static_cast<long long>(n), e.rel_l2);
-  }
-  const double order = rbffd_test::fitted_order(hs, es);
-  std::printf("%s: order %.2f\n", what, order);
-  return order;
-}
 
 core::BoundaryConditionConfig on(std::vector<std::string> parts, core::BcType type) {
   core::BoundaryConditionConfig bc;

@@ -1,6 +1,7 @@
 // The distributed `dtpinn train`: partitioned loss, the all-reduced objective, and the run, on
 // the single-process training loop and run writer.
 #include <dtpinn/core/distributed/train.hpp>
+#include <dtpinn/core/problem/solve.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 
@@ -27,7 +28,7 @@ using json = nlohmann::json;
 LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRange slices) {
   if (!data.problem) throw std::invalid_argument("make_local_problem: dataset has no problem");
   LocalProblem p;
-  p.pde = data.problem->pde();
+  p.equation = &data.problem->equation();
   const auto S = static_cast<std::int64_t>(data.times.size());
   if (slices.count < 0) slices.count = S - slices.begin;
   if (slices.begin < 0 || slices.count < 1 || slices.begin + slices.count > S)
@@ -78,7 +79,7 @@ std::unique_ptr<Loss> make_partitioned_loss(const LocalProblem& p, const Network
                                             Method method, TimeDerivative time_derivative) {
   // This rank's block of rows with the loss normalised by the GLOBAL counts (losses.hpp).
   BlockData b;
-  b.pde = p.pde;
+  b.equation = p.equation;
   b.points = p.points;
   b.rows = static_cast<std::int64_t>(p.ops.owned.size());
   b.f = p.f;
@@ -229,8 +230,13 @@ RankPart make_rank_part(const RunConfig& config, const Dataset& data, int time_p
     throw std::runtime_error(
         fmt::format("--time-parts {}: must be >= 1 and divide the number of processes ({})",
                     time_parts, comm.size()));
-  if (time_parts > 1 && data.problem->pde() != PdeKind::heat)
-    throw std::runtime_error("--time-parts: only the heat equation has time slices to split");
+  if (time_parts > 1 && !data.problem->is_time_dependent())
+    throw std::runtime_error("--time-parts: only a time-dependent equation has slices to split");
+  if (config.train.method == Method::dtpinn && uses_gradient(data.problem->equation()))
+    throw std::runtime_error(fmt::format(
+        "--nproc: the equation \"{}\" uses u_x, u_y or u_z, whose operator rows the distributed "
+        "DT-PINN does not build yet: run it in one process or with train.method = \"vanilla\"",
+        data.problem->equation().text()));
   if (time_parts > static_cast<int>(data.times.size()))
     throw std::runtime_error(fmt::format("--time-parts {}: more parts than the {} time slices",
                                          time_parts, data.times.size()));
@@ -319,7 +325,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   auto loss = make_partitioned_loss(local, net, tc.method, tc.time_derivative);
   const bool input_derivatives =
       tc.method == Method::vanilla ||
-      (local.pde == PdeKind::heat && tc.time_derivative == TimeDerivative::autograd);
+      (local.equation->time_dependent() && tc.time_derivative == TimeDerivative::autograd);
   DistributedObjective objective(
       net, loss->names(), [&loss](const Network& n) { return loss->terms(n); }, comm,
       input_derivatives);

@@ -88,22 +88,29 @@ class TapeCompiler {
     return emit({Tape::Op::coefficient, -1, -1, static_cast<int>(tape_.coefficients.size()) - 1});
   }
 
+  static bool negated(const ex& t) {
+    return GiNaC::is_a<GiNaC::mul>(t) && t.op(t.nops() - 1).is_equal(ex(-1));
+  }
+
+  /// A sum: the first positive term, then the others added or (c = -1) subtracted, so that
+  /// R = lap(u) - f compiles to one sub, as written; a numeric part is one shift.
   int compile_add(const ex& e) {
     ex free = 0;
     std::vector<ex> terms;
     for (std::size_t i = 0; i < e.nops(); ++i)
       (has_field_or_source(e.op(i)) ? terms.push_back(e.op(i)) : void(free += e.op(i)));
+    std::stable_partition(terms.begin(), terms.end(), [](const ex& t) { return !negated(t); });
     int r = compile(terms.front());
     for (std::size_t i = 1; i < terms.size(); ++i) {
-      // c * X with c = -1 is a subtraction (R = ... - f compiles to one sub, as written).
       const ex& t = terms[i];
-      if (GiNaC::is_a<GiNaC::mul>(t) && t.op(t.nops() - 1).is_equal(ex(-1)))
-        r = binary(Tape::Op::sub, r, compile(t / ex(-1)));
-      else
-        r = binary(Tape::Op::add, r, compile(t));
+      r = negated(t) ? binary(Tape::Op::sub, r, compile(t / ex(-1)))
+                     : binary(Tape::Op::add, r, compile(t));
     }
-    if (!free.is_zero()) r = binary(Tape::Op::add, r, leaf_free(free));
-    return r;
+    if (free.is_zero()) return r;
+    const ex v = GiNaC::evalf(free);
+    if (GiNaC::is_a<GiNaC::numeric>(v))
+      return emit({Tape::Op::shift, r, -1, -1, GiNaC::ex_to<GiNaC::numeric>(v).to_double()});
+    return binary(Tape::Op::add, r, leaf_free(free));
   }
 
   int compile_mul(const ex& e) {
@@ -122,8 +129,11 @@ class TapeCompiler {
       r = r < 0 ? v : binary(Tape::Op::mul, r, v);
     }
     if (free.is_equal(ex(-1))) return emit({Tape::Op::neg, r});
-    if (!free.is_equal(ex(1))) r = binary(Tape::Op::mul, leaf_free(free), r);
-    return r;
+    if (free.is_equal(ex(1))) return r;
+    const ex v = GiNaC::evalf(free);
+    if (GiNaC::is_a<GiNaC::numeric>(v))
+      return emit({Tape::Op::scale, r, -1, -1, GiNaC::ex_to<GiNaC::numeric>(v).to_double()});
+    return binary(Tape::Op::mul, leaf_free(free), r);
   }
 
   int compile_power(const ex& e) {
@@ -138,7 +148,7 @@ class TapeCompiler {
     const int b = compile(base);
     if (p == 2) return emit({Tape::Op::square, b});
     if (p == 0.5) return emit({Tape::Op::sqrt, b});
-    if (p == -1) return binary(Tape::Op::div, constant(1.0), b);
+    if (p == -1) return emit({Tape::Op::reciprocal, b});
     return emit({Tape::Op::pow_const, b, -1, -1, p});
   }
 
@@ -474,6 +484,15 @@ Eigen::ArrayXd evaluate_tape(const Tape& tape,
         break;
       case Op::pow_const:
         v[k] = a.pow(i.value);
+        break;
+      case Op::scale:
+        v[k] = a * i.value;
+        break;
+      case Op::shift:
+        v[k] = a + i.value;
+        break;
+      case Op::reciprocal:
+        v[k] = a.inverse();
         break;
       case Op::exp:
         v[k] = a.exp();

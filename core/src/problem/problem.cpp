@@ -37,10 +37,10 @@ Expression parse_problem_expression(const std::string& text, const std::string& 
         throw std::runtime_error(
             fmt::format("{}: \"{}\" uses t, but the initial condition is at t = 0 (use x, y{})",
                         key, text, dim == 3 ? ", z" : ""));
-      throw std::runtime_error(fmt::format(
-          "{}: \"{}\" uses t, but the equation is steady (no u_t; pde = \"heat\" or an "
-          "equation with u_t is time-dependent)",
-          key, text));
+      throw std::runtime_error(
+          fmt::format("{}: \"{}\" uses t, but the equation is steady (no u_t; pde = \"heat\" or an "
+                      "equation with u_t is time-dependent)",
+                      key, text));
     }
     if ((v == "nx" || v == "ny" || v == "nz") && !normals_allowed)
       throw std::runtime_error(fmt::format(
@@ -72,16 +72,15 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
   im.nt = config.nt;
 
   if (given(config.exact)) {
-    Expression u =
-        parse_problem_expression(*config.exact, "problem.exact", dim, heat, heat, false);
+    Expression u = parse_problem_expression(*config.exact, "problem.exact", dim, heat, heat, false);
     im.exact = u;
     im.laplacian = u.laplacian(dim).renamed("Laplacian of problem.exact");
   }
 
   if (given(config.f)) {
     if (!im.equation->has_source())
-      throw std::runtime_error(fmt::format("problem.f: the equation \"{}\" has no f",
-                                           im.equation->text()));
+      throw std::runtime_error(
+          fmt::format("problem.f: the equation \"{}\" has no f", im.equation->text()));
     im.f = parse_problem_expression(*config.f, "problem.f", dim, heat, heat, false);
   } else if (im.exact && im.equation->has_source()) {
     im.f = im.equation->source_for(*im.exact, "problem.f (derived from problem.exact)");

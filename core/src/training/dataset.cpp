@@ -1,4 +1,5 @@
 // Building the training data: nodes, operators, f/g/u0 and the test reference (no LibTorch).
+#include <dtpinn/core/problem/solve.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
@@ -121,9 +122,11 @@ void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
   req.laplacian = true;
   req.boundary = true;
   req.robin = {d.boundary.alpha, d.boundary.beta};
+  req.gradient = uses_gradient(d.problem->equation());
   auto ops = rbffd::assemble(d.nodes, rbffd_params(c), req);
   d.L = std::move(ops.laplacian);
   d.B = std::move(ops.boundary);
+  d.D = std::move(ops.gradient);
   d.has_operators = true;
   d.operator_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz) in {:.2f} s",
@@ -147,7 +150,7 @@ void fill_problem_data(Dataset& d) {
   d.f.resize(Nc, S);
   d.g.resize(Nb, S);
   for (Eigen::Index k = 0; k < S; ++k) {
-    d.f.col(k) = P.source(xc, d.times[k]);
+    d.f.col(k) = P.equation().has_source() ? P.source(xc, d.times[k]) : Eigen::VectorXd::Zero(Nc);
     d.g.col(k) = P.boundary_data(d.nodes, d.boundary, d.times[k]);
   }
   if (P.is_time_dependent()) d.u0 = P.initial(xc);
@@ -241,14 +244,10 @@ void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_gho
     const BoundaryAssignment test_boundary = P.assign_boundary(test_with_ghosts);
     rbffd::OperatorRequest req;
     req.robin = {test_boundary.alpha, test_boundary.beta};
+    req.gradient = uses_gradient(P.equation());
     auto ops = rbffd::assemble(test_with_ghosts, rbffd_params(c), req);
-    rbffd::SolveOptions so;
-    if (P.pde() == PdeKind::nonlinear_poisson) {  // Lap u = exp(u) + f
-      const auto exp_u = [](double v) { return std::exp(v); };
-      so.reaction = {exp_u, exp_u};
-    }
-    auto sol = rbffd::solve_poisson(ops.laplacian, ops.boundary, P.source(d.test_nodes.points),
-                                    P.boundary_data(test_with_ghosts, test_boundary), so);
+    const auto sol = solve_equation(P, test_with_ghosts, ops.laplacian, ops.gradient, ops.boundary,
+                                    P.boundary_data(test_with_ghosts, test_boundary));
     d.test_reference = sol.u.head(M);
     d.has_reference = true;
     d.reference_kind = "rbffd solve";

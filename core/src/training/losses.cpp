@@ -2,6 +2,7 @@
 #include <dtpinn/autodiff/derivatives.hpp>
 #include <dtpinn/autodiff/sparse_operator.hpp>
 #include <dtpinn/core/training/losses.hpp>
+#include <dtpinn/core/training/tape.hpp>
 
 #include <torch/torch.h>
 
@@ -31,6 +32,22 @@ torch::Tensor space_time(const torch::Tensor& x, const std::vector<double>& time
   return torch::cat(blocks, 0);
 }
 
+/// The residual's coefficients at the block's rows and times, as tensors in the fields' layout:
+/// [rows] (steady), [rows, S] (DT-PINN in time) or [S rows] slice-major (vanilla in time).
+std::vector<torch::Tensor> coefficient_tensors(const Tape& tape, const BlockData& d, bool vanilla,
+                                               const torch::TensorOptions& o) {
+  std::vector<torch::Tensor> out;
+  const nodegen::PointMatrix rows = d.points.topRows(d.rows);
+  const bool in_time = d.equation->time_dependent();
+  for (const auto& c : tape.coefficients) {
+    Eigen::MatrixXd v(d.rows, in_time ? static_cast<Eigen::Index>(d.times.size()) : 1);
+    for (Eigen::Index k = 0; k < v.cols(); ++k) v.col(k) = c.evaluate(rows, d.times[k]);
+    auto t = matrix_tensor(v, o);  // [rows, S]
+    out.push_back(!in_time ? t.squeeze(1) : (vanilla ? t.t().contiguous().view({-1}) : t));
+  }
+  return out;
+}
+
 /// The loss over one block of rows (the whole problem, or one rank's share): the block's
 /// tensors, and for DT-PINN its rows of L and B as SparseOperators.
 class BlockLoss : public Loss {
@@ -38,11 +55,13 @@ class BlockLoss : public Loss {
   BlockLoss(const BlockLoss&) = delete;  // the block points at L_ and B_
   BlockLoss& operator=(const BlockLoss&) = delete;
   BlockLoss(Method method, const BlockData& d, const Network& net, bool tangent)
-      : vanilla_(method == Method::vanilla) {
+      : vanilla_(method == Method::vanilla), equation_(*d.equation) {
     const auto o = torch::TensorOptions().dtype(net.dtype()).device(net.device());
-    const bool heat = d.pde == PdeKind::heat;
+    const bool heat = d.equation->time_dependent();
     auto& b = b_;
-    b.pde = d.pde;
+    b.time_dependent = heat;
+    b.residual = &equation_.residual();
+    b.coefficients = coefficient_tensors(*b.residual, d, vanilla_, o);
     b.slices = heat ? static_cast<std::int64_t>(d.times.size()) : 1;
     b.rows = d.rows;
     b.pde_scale = d.pde_scale;
@@ -85,12 +104,20 @@ class BlockLoss : public Loss {
       const std::int64_t k = heat ? b.slices : 0;
       L_->prepare(k);
       B_->prepare(k);
+      for (int i = 0; i < 3; ++i) {
+        if (!equation_.uses(static_cast<Field>(static_cast<int>(Field::u_x) + i))) continue;
+        if (!d.D[static_cast<std::size_t>(i)])
+          throw std::invalid_argument("loss: the equation needs the gradient operators");
+        D_[static_cast<std::size_t>(i)].emplace(*d.D[static_cast<std::size_t>(i)], o);
+        D_[static_cast<std::size_t>(i)]->prepare(k);
+        b.D[static_cast<std::size_t>(i)] = &*D_[static_cast<std::size_t>(i)];
+      }
       b.tangent = tangent;
       // Heat keeps [rows, S] even for a block of one slice.
       b.f = heat ? f : f.squeeze(1);
       b.g = heat ? g : g.squeeze(1);
     }
-    names_ = loss_term_names(b.pde, d.bc_terms);
+    names_ = loss_term_names(heat, d.bc_terms);
     if (d.bc_terms.size() != d.bc_scales.size())
       throw std::invalid_argument(fmt::format("loss: {} boundary terms but {} scales",
                                               d.bc_terms.size(), d.bc_scales.size()));
@@ -102,14 +129,16 @@ class BlockLoss : public Loss {
 
  private:
   bool vanilla_;
+  Equation equation_;  // b_.residual points into it
   std::optional<SparseOperator> L_, B_;
+  std::array<std::optional<SparseOperator>, 3> D_;
   LossBlock b_;
 };
 
 /// The whole problem as one block: scales 1 / (rows S), 1 / (Nb S), 1 / rows give the means.
 BlockData whole_problem(const Dataset& d) {
   BlockData b;
-  b.pde = d.problem->pde();
+  b.equation = &d.problem->equation();
   b.points = d.nodes.points;
   b.rows = d.n_collocation();
   b.f = d.f;
@@ -119,7 +148,7 @@ BlockData whole_problem(const Dataset& d) {
   const auto ni = d.nodes.n_interior, nb = d.nodes.n_boundary;
   b.normals = d.nodes.normals.middleRows(ni, nb);
   for (std::int64_t k = 0; k < nb; ++k) b.boundary_rows.push_back(ni + k);
-  const double S = b.pde == PdeKind::heat ? static_cast<double>(d.times.size()) : 1.0;
+  const double S = b.equation->time_dependent() ? static_cast<double>(d.times.size()) : 1.0;
   b.pde_scale = 1.0 / (static_cast<double>(b.rows) * S);
   b.ic_scale = 1.0 / static_cast<double>(b.rows);
   b.bc_terms = boundary_term_names(*d.problem);
@@ -132,6 +161,7 @@ BlockData whole_problem(const Dataset& d) {
   if (d.has_operators) {
     b.L = &d.L;
     b.B = &d.B;
+    for (std::size_t i = 0; i < d.D.size() && i < 3; ++i) b.D[i] = &d.D[i];
   }
   return b;
 }
@@ -152,9 +182,10 @@ void add_boundary_terms(std::vector<at::Tensor>& terms, const at::Tensor& square
 
 }  // namespace
 
-std::vector<std::string> loss_term_names(PdeKind pde, const std::vector<std::string>& bc_terms) {
+std::vector<std::string> loss_term_names(bool time_dependent,
+                                         const std::vector<std::string>& bc_terms) {
   std::vector<std::string> names;
-  if (pde == PdeKind::heat) names.push_back("ic");
+  if (time_dependent) names.push_back("ic");
   names.push_back("pde");
   names.insert(names.end(), bc_terms.begin(), bc_terms.end());
   return names;
@@ -166,17 +197,34 @@ std::vector<std::string> boundary_term_names(const Problem& problem) {
   return names;
 }
 
+namespace {
+
+/// The residual at the rows from DT-PINN's fields: u of every node as [nodes] or [nodes, S],
+/// u_t (time-dependent) as [rows, S].
+at::Tensor dtpinn_residual(const LossBlock& b, const at::Tensor& u, const at::Tensor& ut) {
+  const Tape& tape = *b.residual;
+  FieldTensors fields;
+  fields[static_cast<int>(Field::u)] = u.narrow(0, 0, b.rows);
+  fields[static_cast<int>(Field::lap_u)] = b.L->apply(u);
+  for (int i = 0; i < 3; ++i)
+    if (b.D[static_cast<std::size_t>(i)])
+      fields[static_cast<int>(Field::u_x) + i] = b.D[static_cast<std::size_t>(i)]->apply(u);
+  if (ut.defined()) fields[static_cast<int>(Field::u_t)] = ut;
+  return evaluate_tape(tape, fields, b.f, b.coefficients);
+}
+
+}  // namespace
+
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
-  if (b.pde != PdeKind::heat) {
+  if (!b.time_dependent) {
     auto u = net.forward_in_weights(b.x);  // [nodes]: the block's rows first
-    auto r = b.L->apply(u) - b.f;
-    if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u.narrow(0, 0, b.rows));
+    auto r = dtpinn_residual(b, u, {});
     auto e = b.B->apply(u) - b.g;
     std::vector<at::Tensor> terms{r.square().sum() * b.pde_scale};
     add_boundary_terms(terms, e.square(), b);
     return terms;
   }
-  // Heat: one forward pass over all slices, u_t in the t column (tangent or autograd).
+  // In time: one forward pass over all slices, u_t in the t column (tangent or autograd).
   const int t_col = static_cast<int>(b.x.size(1)) - 1;
   at::Tensor u, dudt;
   if (b.tangent) {
@@ -188,7 +236,7 @@ std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
   }
   auto ut = dudt.view({b.slices, b.nodes}).narrow(1, 0, b.rows).t();  // [rows, S]
   auto U = u.view({b.slices, b.nodes}).t().contiguous();  // [nodes, S]: a column per slice
-  auto r = ut - b.L->apply(U) - b.f;
+  auto r = dtpinn_residual(b, U, ut);
   auto e = b.B->apply(U) - b.g;
   auto ic = b.ic_scale != 0
                 ? (b.u0 - U.select(1, 0).narrow(0, 0, b.rows)).square().sum() * b.ic_scale
@@ -202,7 +250,13 @@ std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
   auto x = b.x.detach().requires_grad_(true);
   auto u = net.forward(x);  // [S rows]
   auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
-  auto lap = autodiff::laplacian(grad, x, b.dim, true);
+  FieldTensors fields;
+  fields[static_cast<int>(Field::u)] = u;
+  fields[static_cast<int>(Field::lap_u)] = autodiff::laplacian(grad, x, b.dim, true);
+  for (int i = 0; i < b.dim; ++i) fields[static_cast<int>(Field::u_x) + i] = grad.select(1, i);
+  if (b.time_dependent)
+    fields[static_cast<int>(Field::u_t)] = autodiff::time_derivative(grad, b.dim);
+  auto r = evaluate_tape(*b.residual, fields, b.f, b.coefficients);
   // The boundary rows of every slice: [S, rows] -> [S nb].
   const auto nb = b.boundary_rows.numel();
   auto ub = u.view({b.slices, b.rows}).index_select(1, b.boundary_rows).reshape({-1});
@@ -211,26 +265,21 @@ std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
                 .reshape({b.slices * nb, -1});
   auto e = b.alpha * autodiff::normal_derivative(gb, b.normals) + b.beta * ub - b.g;
   std::vector<at::Tensor> terms;
-  if (b.pde != PdeKind::heat) {
-    auto r = lap - b.f;
-    if (b.pde == PdeKind::nonlinear_poisson) r = r - torch::exp(u);
-    terms.push_back(r.square().sum() * b.pde_scale);
-  } else {
-    auto r = autodiff::time_derivative(grad, b.dim) - lap - b.f;
+  if (b.time_dependent)
     terms.push_back(b.ic_scale != 0 ? (b.u0 - u.narrow(0, 0, b.rows)).square().sum() * b.ic_scale
                                     : torch::zeros({}, r.options()));
-    terms.push_back(r.square().sum() * b.pde_scale);
-  }
+  terms.push_back(r.square().sum() * b.pde_scale);
   add_boundary_terms(terms, e.square(), b);
   return terms;
 }
 
 std::unique_ptr<Loss> make_block_loss(Method method, const BlockData& block, const Network& net,
                                       TimeDerivative time_derivative) {
-  if (net.in_dim() != static_cast<int>(block.points.cols()) + (block.pde == PdeKind::heat))
-    throw std::invalid_argument(fmt::format("loss: the network takes {} inputs, the problem has {}",
-                                            net.in_dim(),
-                                            block.points.cols() + (block.pde == PdeKind::heat)));
+  if (!block.equation) throw std::invalid_argument("loss: the block has no equation");
+  const auto inputs = block.points.cols() + (block.equation->time_dependent() ? 1 : 0);
+  if (net.in_dim() != static_cast<int>(inputs))
+    throw std::invalid_argument(
+        fmt::format("loss: the network takes {} inputs, the problem has {}", net.in_dim(), inputs));
   return std::make_unique<BlockLoss>(method, block, net,
                                      time_derivative == TimeDerivative::tangent);
 }

@@ -482,7 +482,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   auto loss = make_loss(tc.method, data, net, tc.time_derivative);
   const bool input_derivatives =
       tc.method == Method::vanilla ||
-      (data.problem->pde() == PdeKind::heat && tc.time_derivative == TimeDerivative::autograd);
+      (data.problem->is_time_dependent() && tc.time_derivative == TimeDerivative::autograd);
   Objective objective(
       net, loss->names(), [&loss](const Network& n) { return loss->terms(n); }, input_derivatives);
   TrainResult r = describe_run(config, data, net);

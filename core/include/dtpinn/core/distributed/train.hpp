@@ -34,7 +34,7 @@ namespace dtpinn::core {
 /// One rank's data: its operator rows and the problem data at its rows / local nodes.
 struct LocalProblem {
   LocalOperators ops;
-  PdeKind pde = PdeKind::poisson;
+  const Equation* equation = nullptr;  ///< the problem's (not owned; outlives the loss set-up)
   nodegen::PointMatrix points;   ///< ops.columns.size() x d: the local nodes (owned, then halo)
   Eigen::MatrixXd f;             ///< owned rows x S
   Eigen::MatrixXd g;             ///< owned boundary rows x S

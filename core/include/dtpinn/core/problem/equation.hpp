@@ -53,6 +53,9 @@ struct Tape {
     square,
     pow,
     pow_const,
+    scale,       // a * value
+    shift,       // a + value
+    reciprocal,  // 1 / a
     exp,
     log,
     sin,
@@ -71,7 +74,7 @@ struct Tape {
     Op op = Op::constant;
     int a = -1, b = -1;  ///< operands (earlier values)
     int index = -1;      ///< field or coefficient index
-    double value = 0;    ///< constant, or the exponent of pow_const
+    double value = 0;    ///< constant, the exponent of pow_const, scale or shift
   };
   std::vector<Instruction> code;
   std::vector<Expression> coefficients;  ///< in x, y, z, t

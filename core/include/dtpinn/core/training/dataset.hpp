@@ -34,6 +34,8 @@ struct Dataset {
   BoundaryAssignment boundary;
   bool has_operators = false;
   rbffd::CsrMatrix L, B;
+  /// d/dx, d/dy[, d/dz] ((Ni + Nb) x N), built only when the equation uses u_x, u_y or u_z.
+  std::vector<rbffd::CsrMatrix> D;
   double operator_seconds = 0.0;
 
   std::vector<double> times;  ///< slice times (heat: Nt + 1 values; Poisson: {0})

@@ -1,24 +1,25 @@
 #pragma once
 // The PINN loss terms, each a scalar tensor differentiable in the network weights.
 //
-// DT-PINN (paper eq. 12 and 16): the network is evaluated at ALL nodes (interior, boundary,
-// ghost) and the sparse RBF-FD operators L, B are applied by the SpMV autograd op:
+// The PDE term is the mean square of the equation's residual R (problem/equation.hpp) at the
+// collocation rows; the fields R uses come, for DT-PINN (paper eq. 12 and 16), from the network
+// evaluated at ALL nodes (interior, boundary, ghost) and the sparse RBF-FD operators applied by
+// the SpMV autograd op: lap(u) = L u, u_x = Dx u (...), u = the rows' values, u_t by forward-mode
+// tangent (or autograd); for the vanilla PINN from autograd (create_graph) at the Ni + Nb
+// collocation nodes (no ghosts). So, e.g. for the presets:
 //   poisson:            pde = mean((L u - f)^2)            over Ni + Nb rows
-//   nonlinear_poisson:  pde = mean((L u - exp(u) - f)^2)   (u at the Ni + Nb collocation nodes)
-//   both:               bc  = mean((B u - g)^2)            over Nb rows, one term per
-//                       boundary condition ("bc" or "bc:NAME", problem.hpp) over its rows
-//   heat:               ic  = mean((u0 - u(., 0))^2) over Ni + Nb,
-//                       pde = mean((u_t - L u - f)^2) over (Nt + 1)(Ni + Nb),
-//                       bc  = mean((B u - g)^2) over (Nt + 1) Nb,
-//                       u_t in the t input (forward-mode tangent, or autograd); L and B applied
-//                       to all Nt + 1 slices
-//                       at once as one multi-column SpMV ([N, Nt + 1]).
-// Vanilla PINN: the same terms with Lap u, du/dn and u_t by autograd (create_graph) at the
-// Ni + Nb collocation nodes (no ghosts).
+//   nonlinear_poisson:  pde = mean((L u - exp(u) - f)^2)
+//   heat:               pde = mean((u_t - L u - f)^2) over (Nt + 1)(Ni + Nb),
+//                       ic  = mean((u0 - u(., 0))^2) over Ni + Nb
+// Time-dependent equations run all Nt + 1 slices at once (L applied as one multi-column SpMV,
+// [N, Nt + 1]). Boundary: bc = mean((B u - g)^2) over Nb rows, one term per boundary condition
+// ("bc" or "bc:NAME", problem.hpp) over its rows.
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
 
 #include <ATen/Tensor.h>
+
+#include <array>
 
 #include <cstdint>
 #include <memory>
@@ -36,7 +37,11 @@ namespace dtpinn::core {
 /// block times its scale, so with scales 1 / (global count) the blocks' terms add up to the
 /// global means above. Tensors on the network's device and dtype.
 struct LossBlock {
-  PdeKind pde = PdeKind::poisson;
+  bool time_dependent = false;     ///< the equation has u_t (slices, ic)
+  const Tape* residual = nullptr;  ///< R (owned by the loss)
+  /// R's coefficients at the block's rows, shaped as the fields (DT-PINN [rows] / [rows, S],
+  /// vanilla [S rows]).
+  std::vector<at::Tensor> coefficients;
   std::int64_t slices = 1;  ///< S: time slices in x (heat), else 1
   std::int64_t rows = 0;    ///< collocation rows of the block (the first `rows` nodes)
   std::int64_t nodes = 0;   ///< nodes per slice in x (DT-PINN: rows, then halo / ghosts)
@@ -56,6 +61,8 @@ struct LossBlock {
   // DT-PINN: the block's rows of L and B (columns = the x nodes), u_t by tangent or autograd.
   const autodiff::SparseOperator* L = nullptr;
   const autodiff::SparseOperator* B = nullptr;
+  /// The gradient rows d/dx_i (those R uses; null otherwise).
+  std::array<const autodiff::SparseOperator*, 3> D{};
   bool tangent = true;
   // Vanilla: Robin data at the block's boundary rows.
   int dim = 2;               ///< spatial dimension d
@@ -68,7 +75,8 @@ struct LossBlock {
 /// (make_loss) or one rank's share (distributed/train.hpp). Shapes as in LossBlock, with S the
 /// block's slices.
 struct BlockData {
-  PdeKind pde = PdeKind::poisson;
+  /// The equation; required, not owned (the loss keeps a copy).
+  const Equation* equation = nullptr;
   /// The block's nodes, its `rows` collocation rows first; DT-PINN also evaluates the network
   /// at the rest (ghosts, halo), which are the columns of L and B. d columns.
   nodegen::PointMatrix points;
@@ -90,14 +98,16 @@ struct BlockData {
   /// DT-PINN: the block's rows of L and B (columns = the rows of `points`); not owned.
   const rbffd::CsrMatrix* L = nullptr;
   const rbffd::CsrMatrix* B = nullptr;
+  /// DT-PINN, equations with u_x, u_y, u_z: the block's rows of d/dx_i; not owned.
+  std::array<const rbffd::CsrMatrix*, 3> D{};
 };
 
 /// The DT-PINN terms of a block ("pde", then the boundary terms; heat "ic" first).
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& block);
 /// The vanilla (autograd) PINN terms of a block, same names.
 std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& block);
-/// {"pde", bc terms...} or, for heat, {"ic", "pde", bc terms...}.
-std::vector<std::string> loss_term_names(PdeKind pde,
+/// {"pde", bc terms...} or, time-dependent, {"ic", "pde", bc terms...}.
+std::vector<std::string> loss_term_names(bool time_dependent,
                                          const std::vector<std::string>& bc_terms = {"bc"});
 /// The loss-term names of the problem's boundary conditions, in order.
 std::vector<std::string> boundary_term_names(const Problem& problem);

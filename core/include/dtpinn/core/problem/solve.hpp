@@ -1,0 +1,33 @@
+#pragma once
+// The classical RBF-FD solution of a problem's steady equation (problem/equation.hpp), the
+// reference the PINNs are checked against when there is no exact solution:
+//   R(u, lap(u), u_x, u_y, u_z; x, f) = 0 at the Ni + Nb collocation rows,  B u = g  (Nb rows)
+// with lap(u) = L u, u_x = Dx u, ... A linear R is one sparse solve of
+//   [sum_k diag(dR/dF_k) Op_k ; B] u = [-R(0) ; g]      (F_k the fields, Op_k their operators)
+// and a nonlinear one Newton's method on the same system with the Jacobian from the symbolic
+// derivatives dR/dF_k at the iterate (from u = 0). LibTorch-free; rbffd::solve_poisson does the
+// linear algebra.
+#include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/nodegen/node_set.hpp>
+#include <dtpinn/rbffd/csr_matrix.hpp>
+#include <dtpinn/rbffd/solve.hpp>
+
+#include <Eigen/Core>
+
+#include <vector>
+
+namespace dtpinn::core {
+
+/// True when the equation needs the gradient operators (it uses u_x, u_y or u_z).
+bool uses_gradient(const Equation& equation);
+
+/// Solves the problem's steady equation on `nodes` (with ghosts): L and, when the equation uses
+/// them, D = {Dx, Dy[, Dz]}, all (Ni + Nb) x N; B (Nb x N) and g (Nb) of its boundary
+/// conditions. Throws std::runtime_error for a time-dependent equation, a singular system, a
+/// value that is not finite, or Newton not converging (naming the iteration and the update).
+rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet& nodes,
+                                  const rbffd::CsrMatrix& L, const std::vector<rbffd::CsrMatrix>& D,
+                                  const rbffd::CsrMatrix& B, const Eigen::VectorXd& g,
+                                  const rbffd::SolveOptions& options = {});
+
+}  // namespace dtpinn::core
