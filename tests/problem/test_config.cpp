@@ -2,6 +2,7 @@
 // messages for bad files and bad --set options.
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include <gtest/gtest.h>
@@ -198,12 +199,18 @@ TEST(Config, EveryShippedConfigParsesAndBuildsItsProblem) {
     RunConfig c;
     ASSERT_NO_THROW(c = load_config(entry.path().string()));
     EXPECT_EQ(c.source, entry.path().string());
-    const int dim = dtpinn::nodegen::make_shape(c.domain.shape)->dim();
+    // Paths in the shipped configs are relative to the repository root.
+    const int dim =
+        c.domain.file
+            ? dtpinn::nodegen::load_domain(std::string(DTPINN_SOURCE_DIR) + "/" + *c.domain.file)
+                  ->dim()
+            : dtpinn::nodegen::make_shape(c.domain.shape)->dim();
     EXPECT_NO_THROW(Problem(c.problem, dim));
     seen.insert(entry.path().filename().string());
   }
-  for (const char* name : {"poisson_disk.toml", "nonlinear_poisson_disk.toml", "heat_disk.toml",
-                           "poisson_star.toml", "poisson_ball.toml"})
+  for (const char* name :
+       {"poisson_disk.toml", "nonlinear_poisson_disk.toml", "heat_disk.toml", "poisson_star.toml",
+        "poisson_ball.toml", "poisson_rectangle_parts.toml", "poisson_plate_holes.toml"})
     EXPECT_TRUE(seen.count(name)) << name;
   // The documented file is exactly the default experiment.
   EXPECT_TRUE(load_config((dir / "poisson_disk.toml").string()) == default_config());
