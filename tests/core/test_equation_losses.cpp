@@ -76,10 +76,13 @@ torch::Tensor reference_vanilla_pde(const Network& net, const Dataset& d) {
 }
 
 std::vector<double> gradient(const Network& net, const torch::Tensor& loss) {
-  auto g = torch::autograd::grad({loss}, net.parameters());
+  // The output bias does not reach Lap u: unused in the vanilla graph, zero in its gradient.
+  const auto params = net.parameters();
+  auto g = torch::autograd::grad({loss}, params, {}, /*retain_graph=*/true, false,
+                                 /*allow_unused=*/true);
   std::vector<double> out;
-  for (auto& t : g) {
-    auto c = t.contiguous();
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    auto c = g[i].defined() ? g[i].contiguous() : torch::zeros_like(params[i]);
     out.insert(out.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   }
   return out;

@@ -55,6 +55,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.problem.f = "x*y - t";
   c.problem.g = "nx*x + ny*y";
   c.problem.u0 = "1";
+  c.problem.equation = "u_t - nu*lap(u) + bx*u_x - f";
+  c.problem.params = {{"nu", "0.5"}, {"bx", "1 + x^2"}};
   c.problem.alpha = 0.25;
   c.problem.beta = -3.5e-7;
   c.problem.t_final = 2.0;
@@ -117,6 +119,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   check(                            \
       #section "." #name, [](auto& r) -> auto& { return r.section.name; })
   DTPINN_FIELD(problem, pde);
+  DTPINN_FIELD(problem, equation);
+  DTPINN_FIELD(problem, params);
   DTPINN_FIELD(problem, exact);
   DTPINN_FIELD(problem, f);
   DTPINN_FIELD(problem, g);
@@ -315,7 +319,7 @@ TEST(Config, ProblemDataRulesAndExpressions) {
   EXPECT_CONTAINS(parse_error("[problem]\nexact = \"q*x\"\n"),
                   "run.toml:2:9: problem.exact: unknown variable 'q'");
   EXPECT_CONTAINS(parse_error("[problem]\nexact = \"x*t\"\n"),
-                  "run.toml:2:9: problem.exact: \"x*t\" uses t, but pde = \"poisson\" is steady");
+                  "run.toml:2:9: problem.exact: \"x*t\" uses t, but the equation is steady");
   EXPECT_CONTAINS(parse_error("[problem]\nexact = \"x\"\nf = \"nx\"\n"),
                   "run.toml:3:5: problem.f: \"nx\" uses nx");
   EXPECT_NO_THROW(parse_config("[problem]\nexact = \"x\"\ng = \"nx*x\"\n", "run.toml"));

@@ -176,7 +176,7 @@ TEST(Problem, VariablesThatDoNotBelongAreRefused) {
       << msg;
   cfg.exact = "x*t";
   msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
-  EXPECT_NE(msg.find("uses t, but pde = \"poisson\" is steady"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("uses t, but the equation is steady"), std::string::npos) << msg;
   cfg.exact = "x";
   cfg.f = "nx";
   msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });

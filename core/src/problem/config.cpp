@@ -612,7 +612,7 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
         if (v == "t" && !it.time)
           return fmt::format("{}: \"{}\" uses t, but {}", it.key, **it.text,
                              heat ? "the initial condition is at t = 0"
-                                  : fmt::format("pde = \"{}\" is steady", to_string(p.pde)));
+                                  : std::string("the equation is steady"));
         if (v[0] == 'n' && !it.normals)
           return fmt::format(
               "{}: \"{}\" uses {}: the normal components nx, ny, nz are only "

@@ -58,6 +58,7 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
   im.pde = config.pde;
   im.dim = dim;
   const bool custom = given(config.equation);
+  im.custom_equation = custom;
   im.equation = std::make_shared<const Equation>(Equation::parse(
       custom ? *config.equation : Equation::preset(config.pde), config.params, dim,
       custom ? "problem.equation" : fmt::format("problem.pde = \"{}\"", to_string(config.pde))));
@@ -138,8 +139,9 @@ Eigen::VectorXd Problem::source(const PointMatrix& x, double t) const {
 }
 
 Eigen::VectorXd Problem::initial(const PointMatrix& x) const {
-  if (impl_->pde != PdeKind::heat)
-    throw std::runtime_error("Problem::initial: only the heat equation has an initial condition");
+  if (!is_time_dependent())
+    throw std::runtime_error(
+        "Problem::initial: only a time-dependent equation (with u_t) has an initial condition");
   check_points(x, impl_->dim, "initial");
   return impl_->u0.evaluate(x, 0.0);
 }
@@ -160,6 +162,8 @@ Eigen::VectorXd Problem::exact_laplacian(const PointMatrix& x, double t) const {
 std::string Problem::describe() const {
   const Impl& im = *impl_;
   std::string out;
+  // A preset is named by its pde; an equation of the user's by itself.
+  if (!im.custom_equation) out += fmt::format("{}: ", to_string(im.pde));
   out += fmt::format("{} = 0", im.equation->text());
   if (im.equation->time_dependent())
     out += fmt::format(", 0 < t <= {} ({} steps), u(x, 0) = u0", im.t_final, im.nt);
@@ -175,7 +179,7 @@ std::string Problem::describe() const {
     out += fmt::format("  {}: {}, g = {}{}\n", bc.term, bc.describe(), bc.value,
                        bc.value_derived ? "  (derived from exact)" : "");
   }
-  if (im.pde == PdeKind::heat) line("u0", im.u0, im.u0_derived);
+  if (im.equation->time_dependent()) line("u0", im.u0, im.u0_derived);
   return out;
 }
 

@@ -13,6 +13,7 @@ namespace dtpinn::core {
 struct Problem::Impl {
   PdeKind pde = PdeKind::poisson;
   std::shared_ptr<const Equation> equation;
+  bool custom_equation = false;  ///< problem.equation given (else the preset of pde)
   int dim = 2;
   double t_final = 1;
   int nt = 1;

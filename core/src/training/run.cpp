@@ -149,6 +149,7 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
   json j = result_summary_json(r);
   j.update({
       {"pde", to_string(r.pde)},
+      {"equation", d.problem->equation().text()},
       {"n_nodes", r.n_nodes},
       {"n_interior", r.n_interior},
       {"n_boundary", r.n_boundary},
