@@ -238,6 +238,47 @@ double used_spacing(const NodeSet& ns) {
   return median_spacing(ns.points.topRows(ns.n_collocation()));
 }
 
+/// Way 2: a boundary point cloud, normals checked or estimated, interior filled.
+NodeSet boundary_cloud(const std::string& path, const PointCloud& c, const ImportOptions& options,
+                       ImportReport& rep, std::mt19937_64& rng) {
+  rep.kind = "boundary cloud";
+  if (c.points.rows() < kMinBoundaryPoints)
+    throw std::runtime_error(
+        fmt::format("{}: too few boundary points ({}): a boundary cloud needs at least {}", path,
+                    c.points.rows(), kMinBoundaryPoints));
+  check_duplicates(path, c);
+  check_crossing(path, c);
+  const PointMatrix N = cloud_normals(path, c, rep);
+  BoundaryCloudDomain dom(c.points, N, path, c.part, c.part_names);
+  const double h = options.h > 0 ? options.h : dom.spacing();
+  if (!(dom.volume() > 0))
+    throw std::runtime_error(path +
+                             ": the boundary cloud encloses no volume (normals "
+                             "inconsistent or the cloud is not closed)");
+  // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
+  const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
+  if (across < 3.0 * h)
+    throw std::runtime_error(fmt::format(
+        "{}: cloud too sparse: spacing {:.4g} against a domain about {:.4g} across; the "
+        "interior fill needs a spacing below a third of that",
+        path, h, across));
+  FillOptions f = fill_options(options);
+  NodeSet ns = fill_domain(dom, dom.sample_boundary(h, rng), h, f);
+  // A cloud too sparse for its thickness leaves (almost) no room for interior nodes.
+  if (ns.n_interior < std::max<Index>(10, ns.n_boundary / 50))
+    throw std::runtime_error(
+        fmt::format("{}: cloud too sparse: only {} interior nodes fit at spacing {:.4g} inside {} "
+                    "boundary points; sample the boundary more densely",
+                    path, ns.n_interior, h, ns.n_boundary));
+  rep.spacing = h;
+  if (options.h > 0 && h > 1.5 * dom.spacing())
+    rep.notes.push_back(fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
+                                    c.points.rows(), ns.n_boundary, h));
+  if (options.n > 0)
+    rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
+  return ns;
+}
+
 }  // namespace
 
 std::string ImportReport::summary() const {
@@ -294,42 +335,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
             "--n / --h are ignored for a labelled node set: its nodes are used "
             "as they are");
     } else {
-      rep.kind = "boundary cloud";
-      if (c.points.rows() < kMinBoundaryPoints)
-        throw std::runtime_error(
-            fmt::format("{}: too few boundary points ({}): a boundary cloud needs at least {}",
-                        path, c.points.rows(), kMinBoundaryPoints));
-      check_duplicates(path, c);
-      check_crossing(path, c);
-      const PointMatrix N = cloud_normals(path, c, rep);
-      BoundaryCloudDomain dom(c.points, N, path, c.part, c.part_names);
-      const double h = options.h > 0 ? options.h : dom.spacing();
-      if (!(dom.volume() > 0))
-        throw std::runtime_error(path +
-                                 ": the boundary cloud encloses no volume (normals "
-                                 "inconsistent or the cloud is not closed)");
-      // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
-      const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
-      if (across < 3.0 * h)
-        throw std::runtime_error(fmt::format(
-            "{}: cloud too sparse: spacing {:.4g} against a domain about {:.4g} across; the "
-            "interior fill needs a spacing below a third of that",
-            path, h, across));
-      FillOptions f = fill_options(options);
-      ns = fill_domain(dom, dom.sample_boundary(h, rng), h, f);
-      // A cloud too sparse for its thickness leaves (almost) no room for interior nodes.
-      if (ns.n_interior < std::max<Index>(10, ns.n_boundary / 50))
-        throw std::runtime_error(fmt::format(
-            "{}: cloud too sparse: only {} interior nodes fit at spacing {:.4g} inside {} "
-            "boundary points; sample the boundary more densely",
-            path, ns.n_interior, h, ns.n_boundary));
-      rep.spacing = h;
-      if (options.h > 0 && h > 1.5 * dom.spacing())
-        rep.notes.push_back(
-            fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
-                        c.points.rows(), ns.n_boundary, h));
-      if (options.n > 0)
-        rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
+      ns = boundary_cloud(path, c, options, rep, rng);
     }
   } else if (g.type == GeometryData::Type::mesh) {
     rep.kind = "surface mesh";
