@@ -113,7 +113,7 @@ NodeProblem check_interior_inside(const NodeSet& ns, const PointMatrix& B, const
       p.node = i;
       p.reason = fmt::format(
           "interior node {} at {} lies outside the domain: {:.4g} beyond the bounding box of "
-          "the boundary nodes ({} boundary spacings of {:.4g}; more than {:g} is refused)",
+          "the boundary nodes ({:.3g} boundary spacings of {:.4g}; more than {:g} is refused)",
           i, point_text(ns.points, i), out, out / h, h, kOutsideBoxMargin);
       return p;
     }
@@ -239,7 +239,10 @@ NodeProblem find_cloud_crossing(const PointMatrix& P) {
       const double next = j + 1 < angles.size() ? angles[j + 1] : angles[0] + 360.0;
       arms += next - angles[j] > kArmGapDeg;
     }
-    if (arms >= kCrossingArms && bad++ == 0) p.node = i;
+    // Of the points around a crossing, name the one nearest to another point: the two
+    // branches come closest at the crossing.
+    if (arms >= kCrossingArms && (bad++ == 0 || nn[std::size_t(i)] < nn[std::size_t(p.node)]))
+      p.node = i;
   }
   if (bad > 0)
     p.reason = fmt::format(

@@ -63,8 +63,9 @@ NodeProblem check_normal_directions(const PointMatrix& points, const PointMatrix
 /// boundary nodes skip the neighbourhood checks.
 NodeProblem check_node_set(const NodeSet& nodes);
 
-/// A 2D boundary cloud that crosses (or touches) itself (kCrossingArms, kArmGapDeg): the first
-/// point, in the cloud's order, where it does. 3D clouds: no check.
+/// A 2D boundary cloud that crosses (or touches) itself (kCrossingArms, kArmGapDeg): of the
+/// points where it does, the one nearest to another point (the branches meet there), with the
+/// count of such points. 3D clouds: no check.
 NodeProblem find_cloud_crossing(const PointMatrix& points);
 
 /// Points that, joined in order and closed, follow each other around an outline (every step at
