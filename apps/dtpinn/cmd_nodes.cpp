@@ -12,7 +12,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -47,7 +46,8 @@ std::string quality_path(const std::string& out) {
 
 // Ghosts farther out than this many spacings fall outside their boundary node's stencil at the
 // low orders (a 2D order-2 stencil of 21 nodes reaches about 2.6 spacings), so they would carry
-// nothing; closer than kMinGhostDistance they nearly coincide with it (ill-conditioned rows).
+// nothing; closer than kMinGhostDistance they nearly coincide with it (the stencil rcond falls
+// with the distance; at 0.05 the disk and the ball still measure 3e-6 at p = 6).
 constexpr double kMinGhostDistance = 0.05, kMaxGhostDistance = 4.0;
 
 void check_args(const NodesArgs& a) {
