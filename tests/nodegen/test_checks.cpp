@@ -211,6 +211,13 @@ TEST(Checks, SelfCrossingOutlinesAreRefused) {
   write_text(dir + "/bowtie.csv", table(bowtie(20)));
   m = one_line_error([&] { dn::import_nodes(dir + "/bowtie.csv", {}); });
   EXPECT_TRUE(has(m, "the outline crosses itself at (1, 0.5)")) << m;
+  // An OBJ outline (`l` line) names the crossing point and the two edges.
+  write_text(dir + "/bowtie.obj", "v 0 0 0\nv 2 1 0\nv 2 0 0\nv 0 1 0\nl 1 2 3 4 1\n");
+  m = one_line_error([&] { dn::import_nodes(dir + "/bowtie.obj", {}); });
+  EXPECT_TRUE(has(m,
+                  "the outline intersects itself at (1, 0.5): the edge (0, 0)-(2, 1) meets "
+                  "the edge (2, 0)-(0, 1)"))
+      << m;
   for (const auto& [name, P] : {std::pair{"eight", figure_eight(200)}, {"bowtie", bowtie(20)}}) {
     const std::string p = dir + "/" + name + "_shuffled.csv";
     write_text(p, table(shuffled(P)));
