@@ -17,6 +17,10 @@ void add_solve_command(CLI::App& app);      // dtpinn solve
 void add_train_commands(CLI::App& app);     // dtpinn train / compare / eval
 void add_study_command(CLI::App& app);      // dtpinn study
 
+/// Refuses a path that should name a file: "WHAT PATH: no such file" or "WHAT PATH: is a
+/// folder, not a file".
+void require_file(const std::string& what, const std::string& path);
+
 /// A flag's value as one of the choices of an option table (core/problem/options.hpp);
 /// std::runtime_error "FLAG: must be "a", "b" or "c", got "x"" otherwise.
 template <class E>
