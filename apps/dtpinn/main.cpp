@@ -116,7 +116,9 @@ std::string command_of(const CLI::App& app) {
 
 /// The error line: on stderr, or (a rank started by `train --nproc`) into the launcher's
 /// folder, which reports the first failure as one line.
-void report(const std::string& line) {
+void report(std::string line) {
+  // One line, whatever the exception said (LibTorch appends its stack trace).
+  if (const auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
   const char* dir = std::getenv("DTPINN_ERROR_DIR");
   const char* rank = std::getenv("RANK");
   if (dir && *dir && rank && *rank) {

@@ -12,6 +12,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <ATen/ATen.h>
+#include <c10/util/Logging.h>
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -159,6 +160,13 @@ Communicator::Communicator(const DistributedEnv& env, Backend backend, c10::Devi
           (env.rank == 0
                ? " (the other ranks did not come)"
                : " (no dtpinn rank 0 answered there: is MASTER_ADDR:MASTER_PORT right?)"));
+  // c10d logs every retry, with a stack trace, to stderr: this rank reports the failure as one
+  // line instead (below, or the watchdog).
+  struct QuietC10Log {
+    int saved = FLAGS_caffe2_log_level;
+    QuietC10Log() { FLAGS_caffe2_log_level = 3; }
+    ~QuietC10Log() { FLAGS_caffe2_log_level = saved; }
+  } quiet;
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);

@@ -349,8 +349,13 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   if (tc.device == DeviceKind::cuda && env.present && env.world_size > 1) select_own_gpu(env);
   const c10::Device device =
       tc.device == DeviceKind::cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  // A bad -o fails at once, before anything long.
-  if (root) nodegen::make_directories(out_dir);
+  // A bad -o fails at once, before anything long; the folder itself is made when the run is
+  // written (a rank that fails or is killed leaves no empty one).
+  if (root) {
+    const bool existed = nodegen::path_exists(out_dir);
+    nodegen::make_directories(out_dir);
+    if (!existed) ::rmdir(out_dir.c_str());
+  }
 
   Communicator comm = env.present
                           ? Communicator(env, options.backend, device, options.timeout_seconds)

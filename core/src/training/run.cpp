@@ -92,6 +92,14 @@ class RunFolder {
     done_ = true;
   }
 
+  /// Throws when a folder sits where a run writes a file (DIR/model.pt/ ...).
+  static void check_nothing_in_the_way(const std::string& dir) {
+    for (const auto& f : nodegen::list_directory(dir))
+      if (is_run_file(f) && nodegen::is_directory(join_path(dir, f)))
+        throw std::runtime_error(
+            fmt::format("{}: cannot write {} there: a folder of that name is in the way", dir, f));
+  }
+
  private:
   /// A name `dtpinn train` / `compare` writes into a run folder.
   static bool is_run_file(const std::string& f) {
@@ -384,6 +392,7 @@ namespace {
 /// Refuses an output folder that cannot be created or written, before anything long runs.
 void check_output_folder(const std::string& dir) {
   RunFolder probe(dir, "");  // creates DIR and its staging folder, removes the latter
+  RunFolder::check_nothing_in_the_way(dir);
 }
 
 TrainResult train_and_write(const RunConfig& config, const std::string& dir, std::ostream* log,

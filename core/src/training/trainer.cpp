@@ -140,7 +140,19 @@ class TorchLbfgsStepper : public Stepper {
   at::Tensor epoch() override {
     return opt_->step([this] { return obj_.closure(); });
   }
-  std::string save_state() override { return save_optimizer(*opt_); }
+  std::string save_state() override {
+    // LibTorch keeps `al` as history_size tensors of which only the first len(old_dirs) are
+    // defined (scratch, rewritten before any read); undefined tensors cannot be archived.
+    for (auto& entry : opt_->state()) {
+      auto& st = static_cast<torch::optim::LBFGSParamState&>(*entry.second);
+      if (!st.al()) continue;
+      auto al = *st.al();
+      for (auto& t : al)
+        if (!t.defined()) t = torch::zeros({}, obj_.flat().values().options());
+      st.al(al);
+    }
+    return save_optimizer(*opt_);
+  }
   void load_state(const std::string& bytes) override { load_optimizer(*opt_, bytes); }
 
  private:
@@ -243,6 +255,16 @@ std::string divergence_message(std::int64_t epoch, double loss) {
       "training diverged at epoch {}: the loss is {} (try a smaller train.lr, Adam, or "
       "train.line_search = \"strong_wolfe\")",
       epoch, loss);
+}
+
+/// The loss is not finite at the initial weights: no optimiser setting can help, the problem's
+/// values are too large for the precision.
+std::string out_of_range_message(double loss) {
+  return fmt::format(
+      "the loss is {} at the initial weights, before any training: the problem's data (f, g, u0 "
+      "at the nodes) is out of range for this precision; check problem.exact, f, g, u0 (values "
+      "near 1e154 or more overflow when squared)",
+      loss);
 }
 
 /// The loop's state and its pieces: optimiser, annealing, history, stop rules, progress lines.
@@ -435,7 +457,9 @@ class Loop {
     }
     const double err = obj_.is_root() && options_.test_error ? options_.test_error() : -1.0;
     h.test_rel_l2 = obj_.from_root(err);
-    if (!std::isfinite(h.loss)) throw std::runtime_error(divergence_message(epoch, h.loss));
+    if (!std::isfinite(h.loss))
+      throw std::runtime_error(epoch == 0 ? out_of_range_message(h.loss)
+                                          : divergence_message(epoch, h.loss));
     if (h.test_rel_l2 >= 0 && (r_.best_test_rel_l2 < 0 || h.test_rel_l2 < r_.best_test_rel_l2)) {
       r_.best_test_rel_l2 = h.test_rel_l2;
       r_.epochs_to_best = epoch;
