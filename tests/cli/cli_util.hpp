@@ -75,13 +75,16 @@ inline int count_lines(const std::string& s) {
   return n;
 }
 
-/// True while `sig` is pending (sent, not yet delivered) for process `pid` (/proc status).
+/// True while `sig` is pending (sent, not yet delivered) for process `pid` (/proc status); false
+/// once it is gone or a zombie.
 inline bool signal_pending(pid_t pid, int sig) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
-  while (std::getline(in, line))
+  while (std::getline(in, line)) {
+    if (line.rfind("State:", 0) == 0 && line.find('Z') != std::string::npos) return false;
     if (line.rfind("ShdPnd:", 0) == 0 || line.rfind("SigPnd:", 0) == 0)
       if ((std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1ull) return true;
+  }
   return false;
 }
 

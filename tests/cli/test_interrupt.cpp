@@ -289,8 +289,9 @@ TEST(CliInterrupt, ARankWithoutAMasterEndsWithinTheTimeoutInOneLine) {
     const auto dir = base / ("run" + std::to_string(port));
     const std::string env =
         "RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " ";
-    const std::string cmd =
-        env + exe() + " train " + cfg + " --dist-timeout 3 -o " + dir.string() + " 2>&1 >/dev/null";
+    // timeout: a hang fails the test instead of holding up the suite
+    const std::string cmd = "timeout 120 env " + env + exe() + " train " + cfg +
+                            " --dist-timeout 3 -o " + dir.string() + " 2>&1 >/dev/null";
     Output r;
     FILE* p = popen(cmd.c_str(), "r");
     ASSERT_NE(p, nullptr);
