@@ -49,8 +49,9 @@ struct RunWriteOptions {
 };
 
 /// THE run writer, for one process and for many: DIR as described above, staged and moved in
-/// with results.json last. Throws std::runtime_error naming the file on an I/O failure, leaving
-/// DIR without a results.json.
+/// with results.json last (an old run there moved aside whole first). Throws std::runtime_error
+/// naming the file on an I/O failure or a folder in the way of a file, leaving an old run as it
+/// was and no new file in DIR.
 void write_run(const std::string& dir, const RunConfig& config, const Dataset& data,
                const Network& net, const TrainResult& result, const RunWriteOptions& options);
 
