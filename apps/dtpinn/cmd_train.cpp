@@ -124,15 +124,7 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
   cmd->add_option("--threads", a->threads,
                   "CPU threads for LibTorch and the SpMV (default: all cores; 1 is faster on a "
                   "busy machine)")
-      ->check(CLI::Validator(
-          [](std::string& v) {
-            char* end = nullptr;
-            const long t = std::strtol(v.c_str(), &end, 10);
-            return end != v.c_str() && *end == '\0' && t >= 0 && t <= 4096
-                       ? std::string()
-                       : "must be a whole number from 0 (all cores) to 4096, got " + v;
-          },
-          "0..4096"));
+      ->check(threads_validator());
   cmd->add_option("--set", a->sets, "KEY=VALUE for any config key, e.g. --set train.lr=0.5")
       ->take_all();
   // Every config key is also a flag: --train.lr 0.5, --problem.exact "x*y", ...

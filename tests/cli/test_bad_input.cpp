@@ -72,6 +72,13 @@ TEST(CliBadInput, CommandLineErrorsAreOneLineWithASuggestion) {
   std::vector<Case> train = cases;
   if (run("train --help").out.find("--nproc") == std::string::npos) train.resize(cases.size() - 2);
   expect_refused("train", train, base);
+  expect_refused("solve",
+                 {{"--lr 0.5", "unknown option --lr"},
+                  {(base / "a_folder").string(), "is a folder, not a file"},
+                  {"--threads -1", "--threads: must be a whole number"}},
+                 base / "solve");
+  expect_refused("operators", {{"--nodes " + cfg + " --threads -1", "--threads: must be"}},
+                 base / "ops");
   auto t = run("trian -o " + (base / "x").string(), /*stderr_only=*/true);
   EXPECT_EQ(t.status, 1);
   EXPECT_EQ(count_lines(t.out), 1) << t.out;

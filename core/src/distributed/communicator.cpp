@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -173,7 +174,11 @@ Communicator::Communicator(const DistributedEnv& env, Backend backend, c10::Devi
     so.isServer = env.rank == 0;
     so.numWorkers = static_cast<std::size_t>(env.world_size);
     so.waitWorkers = true;
-    so.timeout = timeout;
+    // The store gives up before the watchdog (it counts whole seconds: 1.2 s early, or at 0.4
+    // of a short timeout), so that an ordinary timeout is an exception (the caller's one
+    // line) and the watchdog only ends a rendezvous that blocks.
+    so.timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(std::max(timeout_seconds - 1.2, 0.4 * timeout_seconds) * 1e3));
     s.store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
     if (kind == Backend::gloo) {
       auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
