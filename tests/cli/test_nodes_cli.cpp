@@ -10,17 +10,15 @@
 #include "cli_util.hpp"
 
 namespace fs = std::filesystem;
-using dtpinn::test::cli::line_count;
-using dtpinn::test::cli::run;
-using dtpinn::test::cli::slurp;
-using dtpinn::test::cli::write;
+using cli_test::run;
+using cli_test::write;
 
 namespace {
 
 const std::string kData = DTPINN_SOURCE_DIR "/data/geometry/";
 
 fs::path tmp(const std::string& name) {
-  return dtpinn::test::cli::tmp("test_cli_nodes_tmp", name);
+  return cli_test::tmp("nodes_" + name);
 }
 
 bool has(const std::string& text, const std::string& part) {
@@ -32,7 +30,7 @@ std::string disk_csv(const fs::path& dir, int n = 300) {
   const fs::path p = dir / "disk.csv";
   const auto r = run("nodes --domain disk --n " + std::to_string(n) + " -o " + p.string());
   EXPECT_EQ(r.status, 0) << r.out;
-  return slurp(p);
+  return cli_test::read(p);
 }
 
 /// `text` with its line `line` (1-based) replaced.
@@ -44,9 +42,9 @@ std::string with_line(const std::string& text, int line, const std::string& repl
 }
 
 /// One error line, exit 1.
-void expect_one_line_error(const dtpinn::test::cli::Run& r, const std::string& cmd) {
+void expect_one_line_error(const cli_test::Output& r, const std::string& cmd) {
   EXPECT_EQ(r.status, 1) << r.out;
-  EXPECT_EQ(line_count(r.out), 1) << r.out;
+  EXPECT_EQ(cli_test::count_lines(r.out), 1) << r.out;
   EXPECT_TRUE(has(r.out, "dtpinn " + cmd + ": error: ")) << r.out;
 }
 
@@ -143,7 +141,7 @@ TEST(CliNodes, GeometryFilesNeedNoN) {
   const std::string csv = disk_csv(dir);
   r = run("nodes --domain " + (dir / "disk.csv").string() + " -o " + (dir / "out.csv").string());
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(slurp(dir / "out.csv"), csv);  // the same nodes, the same bytes
+  EXPECT_EQ(cli_test::read(dir / "out.csv"), csv);  // the same nodes, the same bytes
   EXPECT_TRUE(has(r.out, "labelled cloud")) << r.out;
   // A shape still needs a size.
   r = run("nodes --domain disk -o " + (dir / "d.csv").string(), true);
