@@ -28,6 +28,7 @@ struct NodesArgs {
   bool no_ghosts = false;
   double ghost_distance = 0.0;  // 0: the default for the dimension
   bool ghost_distance_given = false;
+  bool h_given = false;  // --h 0 is a bad spacing, not "no spacing"
   int repulsion = 0;
   std::string format;
   bool rescale = false;
@@ -56,7 +57,8 @@ void check_args(const NodesArgs& a) {
   if (!file && a.h == 0.0 && a.n == 0)
     throw std::invalid_argument("--n N (or --h H) is required for a shape");
   if (a.n != 0 && a.n < 10) throw std::invalid_argument(fmt::format("--n: {} is below 10", a.n));
-  if (a.h < 0.0 || !std::isfinite(a.h)) throw std::invalid_argument("--h: must be > 0");
+  if ((a.h_given && !(a.h > 0.0)) || !std::isfinite(a.h))
+    throw std::invalid_argument(fmt::format("--h: the spacing must be > 0, got {}", a.h));
   if (a.repulsion < 0) throw std::invalid_argument("--repulsion: must be >= 0");
   // NaN fails both comparisons: refused, never taken for "not given".
   if (a.ghost_distance_given &&
@@ -169,7 +171,7 @@ void add_nodes_command(CLI::App& app) {
   cmd->add_option("--n", args->n,
                   "Target number of collocation nodes Ni + Nb (>= 10); a shape needs --n or "
                   "--h, a geometry file does not");
-  cmd->add_option("--h", args->h, "Target spacing instead of --n");
+  CLI::Option* spacing = cmd->add_option("--h", args->h, "Target spacing instead of --n (> 0)");
   cmd->add_option("--seed", args->seed, "Random seed (same seed -> same nodes)");
   cmd->add_flag("--no-ghosts", args->no_ghosts, "Do not add ghost nodes");
   CLI::Option* ghost = cmd->add_option(
@@ -184,8 +186,9 @@ void add_nodes_command(CLI::App& app) {
                   "Output file(s); repeat for several formats, e.g. -o n.csv -o n.vtk")
       ->required();
   cmd->footer(kPartsHelp);
-  cmd->callback([args, ghost]() {
+  cmd->callback([args, ghost, spacing]() {
     args->ghost_distance_given = ghost->count() > 0;
+    args->h_given = spacing->count() > 0;
     run_nodes(*args);
   });
 }

@@ -184,3 +184,16 @@ TEST(CliNodes, GhostDistanceIsValidated) {
       run("nodes --domain disk --n 200 --ghost-distance 0.5 -o " + (dir / "o.csv").string());
   EXPECT_EQ(r.status, 0) << r.out;
 }
+
+TEST(CliNodes, SpacingIsValidated) {
+  // --h 0 is a bad spacing (not "no spacing given"): one line saying so, nothing written.
+  const fs::path dir = tmp("spacing");
+  for (const std::string v : {"0", "-0.1", "nan"}) {
+    const auto r = run("nodes --domain disk --h " + v + " -o " + (dir / "o.csv").string(), true);
+    expect_one_line_error(r, "nodes");
+    EXPECT_TRUE(has(r.out, "--h: the spacing must be > 0")) << v << ": " << r.out;
+    EXPECT_FALSE(fs::exists(dir / "o.csv"));
+  }
+  const auto r = run("nodes --domain disk --h 0.1 -o " + (dir / "o.csv").string());
+  EXPECT_EQ(r.status, 0) << r.out;
+}
