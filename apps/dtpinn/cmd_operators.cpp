@@ -124,7 +124,7 @@ void add_operators_command(CLI::App& app) {
   cmd->add_flag("--gradient", args->gradient, "also write Dx.mtx, Dy.mtx[, Dz.mtx]");
   cmd->add_flag("--biharmonic", args->biharmonic, "also write L2.mtx (biharmonic)");
   cmd->add_option("--threads", args->threads, "OpenMP threads (0: default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(threads_validator());
   cmd->add_option("--boundary-stencil-factor", args->boundary_stencil_factor,
                   "f: stencils at boundary nodes have ceil(f binom(l+d,d)) + 1 nodes (default 2 "
                   "in 2D = the paper's rule, 2.5 in 3D)");

@@ -36,6 +36,7 @@ struct SolveArgs {
 };
 
 void run_solve(const SolveArgs& a) {
+  if (!a.config.empty()) require_file("config", a.config);
   core::RunConfig cfg = a.config.empty() ? core::default_config() : core::load_config(a.config);
   if (a.order != 0) cfg.rbffd.order = a.order;
   if (a.n != 0) cfg.domain.n = a.n;
@@ -129,13 +130,13 @@ void add_solve_command(CLI::App& app) {
   auto args = std::make_shared<SolveArgs>();
   auto* cmd = app.add_subcommand(
       "solve", "classical RBF-FD sparse solve of a steady Poisson problem (the reference)");
-  cmd->add_option("config", args->config, "run configuration (TOML); default experiment if none")
-      ->check(CLI::ExistingFile);
+  // Checked in run_solve: a CLI11 check would run before an unknown option is reported.
+  cmd->add_option("config", args->config, "run configuration (TOML); default experiment if none");
   cmd->add_option("-o,--output", args->out, "directory for solution.csv and results.json");
   cmd->add_option("--order,-p", args->order, "override [rbffd] order")->check(CLI::Range(2, 6));
   cmd->add_option("--n", args->n, "override [domain] n")->check(CLI::Range(10LL, 100000000LL));
   cmd->add_option("--threads", args->threads, "OpenMP threads (0: default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(threads_validator());
   cmd->callback([args] { run_solve(*args); });
 }
 

@@ -12,9 +12,12 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -28,12 +31,11 @@ namespace {
 struct TrainArgs {
   std::string config_file;
   std::string output;
+  std::string resume;  // train --resume DIR
   std::string method, device, precision;
-  long long epochs = -1;
-  double time_budget = -1, target_error = -1;
-  long long n = -1;
-  int order = -1;
-  long long seed = -1;
+  // The short flags as text: given or not, they go through set_option like --set (one
+  // validation: `--epochs -1` is refused as `--set train.epochs=-1` is).
+  std::string epochs, time_budget, target_error, n, order, seed;
   std::vector<std::string> sets;
   std::vector<std::pair<std::string, std::string>> keyed;             // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";  // parsed by the table
@@ -44,9 +46,33 @@ struct TrainArgs {
   double dist_timeout = 60;      // seconds for rendezvous and collectives
 };
 
+/// set_option for a short flag: the message names the flag as the user typed it.
+void set_flag(core::RunConfig& c, const char* flag, const char* key, const std::string& value) {
+  if (value.empty()) return;
+  try {
+    core::set_option(c, key, value);
+  } catch (const std::exception& e) {
+    // set_option names "--set KEY=VALUE"; the user typed the flag.
+    std::string what = e.what();
+    const std::string set = fmt::format("--set {}={}: ", key, value);
+    if (what.rfind(set, 0) == 0) what = what.substr(set.size());
+    throw std::runtime_error(fmt::format("{} {} ({}): {}", flag, value, key, what));
+  }
+}
+
 core::RunConfig make_config(const TrainArgs& a) {
-  core::RunConfig c =
-      a.config_file.empty() ? core::default_config() : core::load_config(a.config_file);
+  core::RunConfig c;
+  if (!a.config_file.empty()) {
+    require_file("config", a.config_file);
+    c = core::load_config(a.config_file);
+  } else if (!a.resume.empty()) {
+    // --resume without a file: the run's own configuration, flags on top.
+    const std::string saved = a.resume + "/config.toml";
+    require_file("--resume", saved);
+    c = core::load_config(saved);
+  } else {
+    c = core::default_config();
+  }
   for (const auto& [k, v] : a.keyed) core::set_option(c, k, v);
   for (const auto& s : a.sets) {
     const auto eq = s.find('=');
@@ -54,25 +80,34 @@ core::RunConfig make_config(const TrainArgs& a) {
       throw std::runtime_error(fmt::format("--set {}: expected KEY=VALUE", s));
     core::set_option(c, s.substr(0, eq), s.substr(eq + 1));
   }
-  if (!a.method.empty()) core::set_option(c, "train.method", a.method);
-  if (!a.device.empty()) core::set_option(c, "train.device", a.device);
-  if (!a.precision.empty()) core::set_option(c, "train.precision", a.precision);
-  if (a.epochs >= 0) core::set_option(c, "train.epochs", std::to_string(a.epochs));
-  if (a.time_budget >= 0)
-    core::set_option(c, "train.time_budget", fmt::format("{}", a.time_budget));
-  if (a.target_error >= 0)
-    core::set_option(c, "train.target_error", fmt::format("{}", a.target_error));
-  if (a.n >= 0) core::set_option(c, "domain.n", std::to_string(a.n));
-  if (a.order >= 0) core::set_option(c, "rbffd.order", std::to_string(a.order));
-  if (a.seed >= 0) core::set_option(c, "train.seed", std::to_string(a.seed));
+  set_flag(c, "--method", "train.method", a.method);
+  set_flag(c, "--device", "train.device", a.device);
+  set_flag(c, "--precision", "train.precision", a.precision);
+  set_flag(c, "--epochs", "train.epochs", a.epochs);
+  set_flag(c, "--time-budget", "train.time_budget", a.time_budget);
+  set_flag(c, "--target-error", "train.target_error", a.target_error);
+  set_flag(c, "--n", "domain.n", a.n);
+  set_flag(c, "--order", "rbffd.order", a.order);
+  set_flag(c, "--seed", "train.seed", a.seed);
+  core::validate_config(c);
   return c;
 }
 
+/// The exit of an interrupted run that was written: one line saying where, 128 + signal.
+[[noreturn]] void throw_interrupted(const core::TrainResult& r, const std::string& dir) {
+  const int sig = core::interrupt_signal();
+  throw core::Interrupted(
+      sig, fmt::format("interrupted ({}) at epoch {}: the run so far is in {} (continue it with "
+                       "`dtpinn train --resume {}`)",
+                       core::signal_name(sig), r.epochs, dir, dir));
+}
+
 void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool with_method) {
+  // No CLI11 check on the file: a validator would run before an unknown option is reported,
+  // and `--lr 0.5` would complain about a config file "0.5" (make_config checks it).
   cmd->add_option("config", a->config_file,
-                  "TOML configuration (default: the default experiment, see README)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", a->output, "run folder")->required();
+                  "TOML configuration (default: the default experiment, see README)");
+  cmd->add_option("-o,--output", a->output, "run folder");
   if (with_method) {
     cmd->add_option("--method", a->method, "dtpinn | vanilla (train.method)");
     cmd->add_option("--precision", a->precision, "fp64 | fp32 (train.precision)");
@@ -89,7 +124,7 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
   cmd->add_option("--threads", a->threads,
                   "CPU threads for LibTorch and the SpMV (default: all cores; 1 is faster on a "
                   "busy machine)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(threads_validator());
   cmd->add_option("--set", a->sets, "KEY=VALUE for any config key, e.g. --set train.lr=0.5")
       ->take_all();
   // Every config key is also a flag: --train.lr 0.5, --problem.exact "x*y", ...
@@ -107,6 +142,52 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
   }
 }
 
+void run_train_command(const TrainArgs& a) {
+  if (a.output.empty() && a.resume.empty())
+    throw std::runtime_error("-o,--output DIR is required (or --resume DIR)");
+  const std::string out = a.output.empty() ? a.resume : a.output;
+  const auto c = make_config(a);
+  core::set_threads(a.threads);
+#ifdef DTPINN_HAVE_DISTRIBUTED
+  if (a.nproc > 1 || core::in_distributed_worker()) {
+    if (!a.resume.empty())
+      throw std::runtime_error("--resume: not with --nproc (distributed runs start afresh)");
+    core::DistributedOptions d;
+    d.nproc = a.nproc;
+    d.backend = parse_choice<core::Backend>("--backend", a.backend);
+    d.time_parts = a.time_parts;
+    d.timeout_seconds = a.dist_timeout;
+    if (core::in_distributed_worker()) {
+      core::install_interrupt_handlers();
+      core::TrainResult r;
+      core::run_distributed_train(c, d, out, &std::cout, lab::render_plot, &r);
+      if (r.stop_reason == "interrupted") throw_interrupted(r, out);
+      return;
+    }
+    core::install_interrupt_handlers(/*exit_on_second=*/false);
+    std::string failure;
+    const int code = core::launch_distributed_train(d, std::cerr, out, &failure);
+    if (code == 0) return;
+    if (const int sig = core::interrupt_signal(); sig != 0 && code == 128 + sig) {
+      std::ifstream done(out + "/results.json");
+      throw core::Interrupted(
+          sig, done ? fmt::format("interrupted ({}): the ranks stopped; the run so far is in {}",
+                                  core::signal_name(sig), out)
+                    : fmt::format("interrupted ({}): the ranks stopped before anything was "
+                                  "written to {}",
+                                  core::signal_name(sig), out));
+    }
+    throw std::runtime_error(failure);
+  }
+#endif
+  core::install_interrupt_handlers();
+  const core::TrainResult r = a.resume.empty()
+                                  ? core::run_train(c, out, &std::cout, nullptr, lab::render_plot)
+                                  : core::resume_train(c, core::load_resume_state(a.resume), out,
+                                                       &std::cout, lab::render_plot);
+  if (r.stop_reason == "interrupted") throw_interrupted(r, out);
+}
+
 }  // namespace
 
 void add_train_commands(CLI::App& app) {
@@ -117,6 +198,9 @@ void add_train_commands(CLI::App& app) {
         "train a DT-PINN (RBF-FD derivatives) or a vanilla autograd PINN; writes "
         "results.json, history.csv, the checkpoint, VTK and plots to -o DIR");
     add_common_flags(cmd, a, true);
+    cmd->add_option("--resume", a->resume,
+                    "continue the run in DIR from its last epoch (weights, optimiser state, loss "
+                    "weights, history, clock); only the stop rules may change; -o defaults to DIR");
 #ifdef DTPINN_HAVE_DISTRIBUTED
     cmd->add_option("--nproc", a->nproc,
                     "local processes, each owning a block of rows of L and B (c10d)")
@@ -128,29 +212,18 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--backend", a->backend,
                     "distributed backend: " + core::option_list<core::Backend>());
     cmd->add_option("--dist-timeout", a->dist_timeout,
-                    "seconds to wait for a rendezvous or a collective before failing");
+                    "seconds to wait for a rendezvous or a collective before failing")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+              char* end = nullptr;
+              const double t = std::strtod(v.c_str(), &end);
+              return end != v.c_str() && *end == '\0' && t > 0 && t <= 86400
+                         ? std::string()
+                         : "must be a number of seconds > 0 (at most 86400), got " + v;
+            },
+            "SECONDS"));
 #endif
-    cmd->callback([a] {
-      const auto c = make_config(*a);
-      core::set_threads(a->threads);
-#ifdef DTPINN_HAVE_DISTRIBUTED
-      if (a->nproc > 1 || core::in_distributed_worker()) {
-        core::DistributedOptions d;
-        d.nproc = a->nproc;
-        d.backend = parse_choice<core::Backend>("--backend", a->backend);
-        d.time_parts = a->time_parts;
-        d.timeout_seconds = a->dist_timeout;
-        if (core::in_distributed_worker()) {
-          core::run_distributed_train(c, d, a->output, &std::cout, lab::render_plot);
-        } else if (core::launch_distributed_train(d, std::cerr, a->output) != 0) {
-          throw std::runtime_error(fmt::format(
-              "--nproc {}: distributed run failed; nothing written to {}", a->nproc, a->output));
-        }
-        return;
-      }
-#endif
-      core::run_train(c, a->output, &std::cout, nullptr, lab::render_plot);
-    });
+    cmd->callback([a] { run_train_command(*a); });
   }
   {
     auto a = std::make_shared<TrainArgs>();
@@ -163,8 +236,10 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--vanilla-precision", a->vanilla_precision,
                     "fp32 (default, as in the paper) | fp64");
     cmd->callback([a] {
+      if (a->output.empty()) throw std::runtime_error("-o,--output DIR is required");
       const auto c = make_config(*a);
       core::set_threads(a->threads);
+      core::install_interrupt_handlers();
       core::CompareOptions o;
       o.dtpinn_precision = parse_choice<core::Precision>("--dtpinn-precision", a->dtpinn_precision);
       o.vanilla_precision =
@@ -187,7 +262,10 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("-o,--output", a->output, "output CSV x,y[,z][,t],u")->required();
     cmd->add_option("--t", a->t, "heat: time for points without a t column (default t_final)");
     cmd->callback([a] {
-      const auto n = core::evaluate_checkpoint(a->dir, a->points, a->output, a->t);
+      require_file("--points", a->points);
+      std::ostringstream warn;
+      const auto n = core::evaluate_checkpoint(a->dir, a->points, a->output, a->t, &warn);
+      if (!warn.str().empty()) std::cerr << "dtpinn eval: " << warn.str() << std::flush;
       std::cout << fmt::format("evaluated {} points -> {}\n", n, a->output);
     });
   }

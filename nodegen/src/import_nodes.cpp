@@ -1,4 +1,5 @@
 // import_nodes: the three ways from a geometry file to a node set (see import.hpp).
+#include <dtpinn/nodegen/checks.hpp>
 #include <dtpinn/nodegen/cloud.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
@@ -37,6 +38,11 @@ Index binom(Index n, Index k) {
 /// Stencil size of the Laplacian at order p in dimension d (SPEC: l = p + 1, n = 2 C(l+d,d)+1).
 Index stencil_size(int order, int dim) {
   return 2 * binom(order + 1 + dim, dim) + 1;
+}
+
+/// A labelled cloud must hold one stencil of the lowest order: 21 nodes in 2D, 41 in 3D.
+Index min_labelled_nodes(int dim) {
+  return stencil_size(2, dim);
 }
 
 void check_order(const std::string& path, const NodeSet& ns, int order) {
@@ -88,6 +94,12 @@ void check_duplicates(const std::string& path, const PointCloud& c) {
   }
 }
 
+/// A 2D boundary cloud must sample a simple outline (checks.hpp, find_cloud_crossing).
+void check_crossing(const std::string& path, const PointCloud& c) {
+  const NodeProblem x = find_cloud_crossing(c.points);
+  if (x) throw std::runtime_error(line_ref(path, c, x.node) + ": " + x.reason);
+}
+
 /// Normals from the file (checked, unit, outward) or estimated; returns oriented unit normals.
 PointMatrix cloud_normals(const std::string& path, const PointCloud& c, ImportReport& rep) {
   PointMatrix N;
@@ -98,6 +110,14 @@ PointMatrix cloud_normals(const std::string& path, const PointCloud& c, ImportRe
       if (!(l > 1e-12)) throw std::runtime_error(line_ref(path, c, i) + ": zero normal");
       N.row(i) /= l;
     }
+    // Direction first: a tangent normal agrees in sign with its neighbours' only by chance, so
+    // the consistency message below would be the wrong one for it.
+    const NodeProblem dir = check_normal_directions(c.points, N);
+    if (dir)
+      throw std::runtime_error(
+          fmt::format("{}: {}; fix the normals or drop the normal columns "
+                      "to have them estimated",
+                      line_ref(path, c, dir.node), dir.reason));
     const NormalConsistency chk = check_normals(c.points, N);
     if (chk.inconsistent > 0 && 2 * chk.across > chk.inconsistent)
       throw std::runtime_error(fmt::format(
@@ -132,6 +152,13 @@ NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const Impor
   for (Index i = 0; i < c.points.rows(); ++i) idx[int(c.kinds[std::size_t(i)])].push_back(i);
   const Index ni = Index(idx[0].size()), nb = Index(idx[1].size()), ng = Index(idx[2].size());
   if (nb == 0) throw std::runtime_error(path + ": labelled cloud without boundary nodes");
+  // What `operators` would refuse later, refused here with the lines named.
+  check_duplicates(path, c);
+  if (ni + nb < min_labelled_nodes(d))
+    throw std::runtime_error(fmt::format(
+        "{}: too few nodes: {} interior + boundary nodes; the smallest RBF-FD stencil (the "
+        "Laplacian at order 2 in {}D) needs {}",
+        path, ni + nb, d, min_labelled_nodes(d)));
   if (ng != 0 && ng != nb)
     throw std::runtime_error(fmt::format(
         "{}: {} ghost nodes for {} boundary nodes (need one ghost per boundary node, or none)",
@@ -185,6 +212,13 @@ NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const Impor
                     opt.ghost_distance > 0 ? opt.ghost_distance : default_ghost_distance(ns.dim)));
   }
   ns.validate();
+  if (const NodeProblem p = check_node_set(ns)) {
+    const Index node = p.node;
+    const Index row = node < ni ? idx[0][std::size_t(node)]
+                                : (node < ni + nb ? idx[1][std::size_t(node - ni)]
+                                                  : idx[2][std::size_t(node - ni - nb)]);
+    throw std::runtime_error(line_ref(path, c, row) + ": " + p.reason);
+  }
   rep.spacing = median_spacing(ns.points.topRows(ns.n_collocation()));
   return ns;
 }
@@ -202,6 +236,47 @@ FillOptions fill_options(const ImportOptions& opt) {
 /// Spacing actually used by a generated set: the median nearest-neighbour distance.
 double used_spacing(const NodeSet& ns) {
   return median_spacing(ns.points.topRows(ns.n_collocation()));
+}
+
+/// Way 2: a boundary point cloud, normals checked or estimated, interior filled.
+NodeSet boundary_cloud(const std::string& path, const PointCloud& c, const ImportOptions& options,
+                       ImportReport& rep, std::mt19937_64& rng) {
+  rep.kind = "boundary cloud";
+  if (c.points.rows() < kMinBoundaryPoints)
+    throw std::runtime_error(
+        fmt::format("{}: too few boundary points ({}): a boundary cloud needs at least {}", path,
+                    c.points.rows(), kMinBoundaryPoints));
+  check_duplicates(path, c);
+  check_crossing(path, c);
+  const PointMatrix N = cloud_normals(path, c, rep);
+  BoundaryCloudDomain dom(c.points, N, path, c.part, c.part_names);
+  const double h = options.h > 0 ? options.h : dom.spacing();
+  if (!(dom.volume() > 0))
+    throw std::runtime_error(path +
+                             ": the boundary cloud encloses no volume (normals "
+                             "inconsistent or the cloud is not closed)");
+  // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
+  const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
+  if (across < 3.0 * h)
+    throw std::runtime_error(fmt::format(
+        "{}: cloud too sparse: spacing {:.4g} against a domain about {:.4g} across; the "
+        "interior fill needs a spacing below a third of that",
+        path, h, across));
+  FillOptions f = fill_options(options);
+  NodeSet ns = fill_domain(dom, dom.sample_boundary(h, rng), h, f);
+  // A cloud too sparse for its thickness leaves (almost) no room for interior nodes.
+  if (ns.n_interior < std::max<Index>(10, ns.n_boundary / 50))
+    throw std::runtime_error(
+        fmt::format("{}: cloud too sparse: only {} interior nodes fit at spacing {:.4g} inside {} "
+                    "boundary points; sample the boundary more densely",
+                    path, ns.n_interior, h, ns.n_boundary));
+  rep.spacing = h;
+  if (options.h > 0 && h > 1.5 * dom.spacing())
+    rep.notes.push_back(fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
+                                    c.points.rows(), ns.n_boundary, h));
+  if (options.n > 0)
+    rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
+  return ns;
 }
 
 }  // namespace
@@ -255,42 +330,12 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     if (c.has_kinds()) {
       rep.kind = "labelled cloud";
       ns = labelled_cloud(path, c, options, rep);
-    } else {
-      rep.kind = "boundary cloud";
-      if (c.points.rows() < kMinBoundaryPoints)
-        throw std::runtime_error(
-            fmt::format("{}: too few boundary points ({}): a boundary cloud needs at least {}",
-                        path, c.points.rows(), kMinBoundaryPoints));
-      check_duplicates(path, c);
-      const PointMatrix N = cloud_normals(path, c, rep);
-      BoundaryCloudDomain dom(c.points, N, path, c.part, c.part_names);
-      const double h = options.h > 0 ? options.h : dom.spacing();
-      if (!(dom.volume() > 0))
-        throw std::runtime_error(path +
-                                 ": the boundary cloud encloses no volume (normals "
-                                 "inconsistent or the cloud is not closed)");
-      // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
-      const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
-      if (across < 3.0 * h)
-        throw std::runtime_error(fmt::format(
-            "{}: cloud too sparse: spacing {:.4g} against a domain about {:.4g} across; the "
-            "interior fill needs a spacing below a third of that",
-            path, h, across));
-      FillOptions f = fill_options(options);
-      ns = fill_domain(dom, dom.sample_boundary(h, rng), h, f);
-      // A cloud too sparse for its thickness leaves (almost) no room for interior nodes.
-      if (ns.n_interior < std::max<Index>(10, ns.n_boundary / 50))
-        throw std::runtime_error(fmt::format(
-            "{}: cloud too sparse: only {} interior nodes fit at spacing {:.4g} inside {} "
-            "boundary points; sample the boundary more densely",
-            path, ns.n_interior, h, ns.n_boundary));
-      rep.spacing = h;
-      if (options.h > 0 && h > 1.5 * dom.spacing())
+      if (options.n > 0 || options.h > 0)
         rep.notes.push_back(
-            fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
-                        c.points.rows(), ns.n_boundary, h));
-      if (options.n > 0)
-        rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
+            "--n / --h are ignored for a labelled node set: its nodes are used "
+            "as they are");
+    } else {
+      ns = boundary_cloud(path, c, options, rep, rng);
     }
   } else if (g.type == GeometryData::Type::mesh) {
     rep.kind = "surface mesh";
@@ -400,6 +445,7 @@ DomainPtr load_domain(const std::string& path, bool rescale) {
     throw std::runtime_error(fmt::format("{}: too few boundary points ({}): need at least {}", path,
                                          c.points.rows(), kMinBoundaryPoints));
   check_duplicates(path, c);
+  check_crossing(path, c);
   ImportReport rep;
   const PointMatrix N = cloud_normals(path, c, rep);
   return std::make_shared<BoundaryCloudDomain>(c.points, N, path, c.part, c.part_names);

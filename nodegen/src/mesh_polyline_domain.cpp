@@ -28,6 +28,16 @@ bool segments_touch(const Vec2& a, const Vec2& b, const Vec2& c, const Vec2& d) 
   return on(a, b, c, d1) || on(a, b, d, d2) || on(c, d, a, d3) || on(c, d, b, d4);
 }
 
+/// Where segments ab and cd meet: their crossing point, or for touching / overlapping segments
+/// the first end of one lying on the other.
+Vec2 meeting_point(const Vec2& a, const Vec2& b, const Vec2& c, const Vec2& d) {
+  const double d1 = cross2(b - a, c - a), d2 = cross2(b - a, d - a);
+  if (d1 != d2 && ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0))) return c + (d - c) * (d1 / (d1 - d2));
+  if (d1 == 0.0) return c;
+  if (d2 == 0.0) return d;
+  return cross2(d - c, a - c) == 0.0 ? a : b;
+}
+
 double signed_area(const PointMatrix& P) {
   double a = 0.0;
   const auto n = P.rows();
@@ -111,7 +121,6 @@ PolylineDomain::PolylineDomain(std::vector<PointMatrix> loops, std::string name,
       if (L.row(i) == L.row((i + 1) % L.rows()))
         throw std::invalid_argument(name_ + ": repeated consecutive point " +
                                     pt(L.row(i).transpose()) + " in the outline");
-    if (signed_area(L) == 0.0) throw std::invalid_argument(name_ + ": outline of zero area");
   }
   // No two edges (of any loops) may meet except neighbours within a loop.
   struct Edge {
@@ -138,9 +147,16 @@ PolylineDomain::PolylineDomain(std::vector<PointMatrix> loops, std::string name,
         if (f.i == (e.i + 1) % n || e.i == (f.i + 1) % n) continue;
       }
       if (segments_touch(e.a, e.b, f.a, f.b))
-        throw std::invalid_argument(name_ + ": the outline intersects itself near " + pt(e.a));
+        throw std::invalid_argument(fmt::format(
+            "{}: the outline intersects itself at {}: the edge {}-{} meets the edge "
+            "{}-{}",
+            name_, pt(meeting_point(e.a, e.b, f.a, f.b)), pt(e.a), pt(e.b), pt(f.a), pt(f.b)));
     }
   }
+  // After the crossing test: a bowtie's two lobes cancel to zero area, and the crossing is
+  // what the user needs to hear about.
+  for (const auto& L : loops)
+    if (signed_area(L) == 0.0) throw std::invalid_argument(name_ + ": outline of zero area");
   // Nesting: loops inside an odd number of others are holes (clockwise), others counter-clockwise.
   std::vector<int> depths;
   for (std::size_t l = 0; l < loops.size(); ++l) {

@@ -210,7 +210,7 @@ MeshCheck prepare_closed_mesh(TriangleMesh& mesh, const std::string& name) {
   }
   std::vector<double> vol(ncomp);
   for (int c = 0; c < ncomp; ++c) vol[c] = signed_volume(shells[c]);
-  Index flipped_outward = 0;
+  std::vector<char> shell_flipped(ncomp, 0);
   for (int c = 0; c < ncomp; ++c) {
     int depth = 0;
     const Vec3 p = vtx(mesh, shells[c].faces(0, 0));
@@ -225,12 +225,14 @@ MeshCheck prepare_closed_mesh(TriangleMesh& mesh, const std::string& name) {
     const bool want_positive = depth % 2 == 0;
     if ((vol[c] > 0) != want_positive) {
       for (auto f : shell_faces[c]) std::swap(mesh.faces(f, 1), mesh.faces(f, 2));
-      flipped_outward += Index(shell_faces[c].size());
+      shell_flipped[c] = 1;
     }
   }
+  // A face turned for consistency and then again with its whole shell is as it was in the
+  // file: count only the faces whose final orientation differs from the input's.
   Index flipped = 0;
-  for (Index f = 0; f < nf; ++f) flipped += flip[f];
-  check.flipped_faces = flipped + flipped_outward;
+  for (Index f = 0; f < nf; ++f) flipped += bool(flip[f]) != bool(shell_flipped[comp[f]]);
+  check.flipped_faces = flipped;
   check.components = ncomp;
   check.volume = signed_volume(mesh);
   check.area = surface_area(mesh);

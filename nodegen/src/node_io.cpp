@@ -1,5 +1,6 @@
 // Node files: CSV (exchange, exact round trip), PLY and legacy VTK (viewing).
 #include <dtpinn/nodegen/atomic_file.hpp>
+#include <dtpinn/nodegen/checks.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
 
 #include "readers_detail.hpp"
@@ -359,6 +360,15 @@ NodeSet read_nodes(const std::string& path) {
     ns.validate();
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
+  }
+  // Normals that do not fit the boundary, interior nodes outside it (checks.hpp): the file's
+  // line of the node, rows are in NodeSet order here.
+  if (const NodeProblem p = check_node_set(ns)) {
+    Index k = p.node;
+    for (const auto& group : rows) {
+      if (k < Index(group.size())) fail(group[std::size_t(k)].line, p.reason);
+      k -= Index(group.size());
+    }
   }
   return ns;
 }

@@ -1,8 +1,12 @@
 // read_geometry: picks the reader by extension and, for 2D point tables, tells an ordered
 // outline (a simple closed polygon through the points in file order) from an unordered cloud.
+#include <dtpinn/nodegen/checks.hpp>
 #include <dtpinn/nodegen/readers.hpp>
 
 #include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "readers_detail.hpp"
 
@@ -68,8 +72,24 @@ GeometryData read_geometry(const std::string& path, bool detect_polyline) {
   if (ext == ".obj") return read_obj(path);
   g.type = GeometryData::Type::cloud;
   g.cloud = read_point_table(path);
-  if (detect_polyline && g.cloud.dim == 2 && !g.cloud.has_normals() && !g.cloud.has_kinds() &&
-      g.cloud.points.rows() <= 50000 && is_simple_polygon(g.cloud.points)) {
+  const bool outline_like = detect_polyline && g.cloud.dim == 2 && !g.cloud.has_normals() &&
+                            !g.cloud.has_kinds() && g.cloud.points.rows() <= 50000;
+  const bool simple = outline_like && is_simple_polygon(g.cloud.points);
+  if (outline_like && !simple) {
+    // Points in outline order that are not a simple polygon cross themselves (a figure-eight,
+    // a bowtie): as a boundary cloud they would get wrong normals at the crossing.
+    const NodeProblem x = find_outline_crossing(g.cloud.points);
+    if (x) {
+      const auto line = [&](Index i) { return g.cloud.lines[std::size_t(i)]; };
+      const Index n = g.cloud.points.rows();
+      throw std::runtime_error(fmt::format(
+          "{}:{}: {}: the segment from line {} to line {} crosses the one from line {} to line "
+          "{}; an outline must be a simple closed curve",
+          path, line(x.node), x.reason, line(x.node), line((x.node + 1) % n), line(x.other),
+          line((x.other + 1) % n)));
+    }
+  }
+  if (simple) {
     g.type = GeometryData::Type::polyline;
     g.loops.push_back(g.cloud.points);
     if (g.cloud.has_parts()) {  // a part column: the part of the segment from each point on

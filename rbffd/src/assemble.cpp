@@ -204,6 +204,17 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
                                           std::isfinite(status.rcond) ? status.rcond : 0.0)};
           continue;
         }
+        // A node's stencil this ill-conditioned has weights of 1e8 and more (a node far from
+        // all others, nearly coincident nodes): refused, named. Evaluation rows (centre < 0,
+        // points the caller chose) are judged by the caller.
+        if (centre >= 0 && status.rcond < kMinStencilRcond) {
+          local_failure = {
+              r, fmt::format("rbffd: {}: ill-conditioned stencil for {} (rcond {:.3g}, below "
+                             "{:g}): its nearest nodes are far away, nearly coincident or nearly "
+                             "collinear; check the node set",
+                             node_text(nodes, centre), job.what, status.rcond, kMinStencilRcond)};
+          continue;
+        }
         min_rcond = std::min(min_rcond, status.rcond);
         // Columns in increasing order: sort (index, position) pairs packed into one integer
         // key (indices are distinct, so the order is total), cheaper than an indirect sort.

@@ -12,10 +12,19 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <ATen/ATen.h>
+#include <c10/util/Logging.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <fstream>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace dtpinn::core {
 
@@ -38,6 +47,50 @@ int env_int(const char* name, int fallback, bool* found = nullptr) {
                     name, v));
   return static_cast<int>(x);
 }
+
+/// Ends the process with one line if the rendezvous has not finished by the deadline: a
+/// TCPStore client talking to a port where something else listens can block past its own
+/// timeout, and nothing can cancel it. The line goes where `dtpinn`'s main puts errors.
+class RendezvousWatchdog {
+ public:
+  RendezvousWatchdog(double seconds, std::string line) : line_(std::move(line)) {
+    thread_ = std::thread([this, seconds] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1e3));
+      if (cv_.wait_until(lock, deadline, [this] { return done_; })) return;
+      fire();
+    });
+  }
+  ~RendezvousWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  RendezvousWatchdog(const RendezvousWatchdog&) = delete;
+  RendezvousWatchdog& operator=(const RendezvousWatchdog&) = delete;
+
+ private:
+  [[noreturn]] void fire() const {
+    const char* dir = std::getenv("DTPINN_ERROR_DIR");
+    const char* rank = std::getenv("RANK");
+    bool written = false;
+    if (dir && *dir && rank && *rank) {
+      std::ofstream f(std::string(dir) + "/rank" + rank + ".txt", std::ios::app);
+      written = static_cast<bool>(f << line_ << '\n' << std::flush);
+    }
+    if (!written) (void)!::write(2, (line_ + "\n").c_str(), line_.size() + 1);
+    ::_exit(1);
+  }
+  std::string line_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -99,13 +152,33 @@ Communicator::Communicator(const DistributedEnv& env, Backend backend, c10::Devi
         "use --backend nccl (or auto) with --device cuda");
   s.backend = to_string(kind);
   const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1e3));
+  const std::string failed = fmt::format(
+      "distributed: rank {} of {} could not join the {} group at {}:{} within {:g} s", env.rank,
+      env.world_size, to_string(kind), env.master_addr, env.master_port, timeout_seconds);
+  RendezvousWatchdog watchdog(
+      timeout_seconds,
+      "dtpinn train: error: " + failed +
+          (env.rank == 0
+               ? " (the other ranks did not come)"
+               : " (no dtpinn rank 0 answered there: is MASTER_ADDR:MASTER_PORT right?)"));
+  // c10d logs every retry, with a stack trace, to stderr: this rank reports the failure as one
+  // line instead (below, or the watchdog).
+  struct QuietC10Log {
+    int saved = FLAGS_caffe2_log_level;
+    QuietC10Log() { FLAGS_caffe2_log_level = 3; }
+    ~QuietC10Log() { FLAGS_caffe2_log_level = saved; }
+  } quiet;
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);
     so.isServer = env.rank == 0;
     so.numWorkers = static_cast<std::size_t>(env.world_size);
     so.waitWorkers = true;
-    so.timeout = timeout;
+    // The store gives up before the watchdog (it counts whole seconds: 1.2 s early, or at 0.4
+    // of a short timeout), so that an ordinary timeout is an exception (the caller's one
+    // line) and the watchdog only ends a rendezvous that blocks.
+    so.timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(std::max(timeout_seconds - 1.2, 0.4 * timeout_seconds) * 1e3));
     s.store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
     if (kind == Backend::gloo) {
       auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
@@ -122,10 +195,7 @@ Communicator::Communicator(const DistributedEnv& env, Backend backend, c10::Devi
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    throw std::runtime_error(fmt::format(
-        "distributed: rank {} of {} could not join the {} group at {}:{} within {:g} s: {}",
-        env.rank, env.world_size, to_string(kind), env.master_addr, env.master_port,
-        timeout_seconds, what));
+    throw std::runtime_error(failed + ": " + what);
   }
 }
 

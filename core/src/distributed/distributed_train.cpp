@@ -13,9 +13,11 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 namespace dtpinn::core {
@@ -162,8 +164,39 @@ std::string stage_name(const std::string& run_id) {
 
 }  // namespace
 
+namespace {
+
+/// The first line of a small text file ("" when there is none).
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+/// One line for a failed launch, from launch_local's log (its first line names the first rank
+/// that failed) and that rank's own error line (DTPINN_ERROR_DIR/rank<R>.txt).
+std::string describe_failure(const std::string& launch_log, const std::string& error_dir, int nproc,
+                             int code) {
+  if (code == 124) return fmt::format("--nproc {}: the run exceeded its wall limit", nproc);
+  int rank = -1;
+  if (const auto at = launch_log.find("rank "); at != std::string::npos)
+    rank = std::atoi(launch_log.c_str() + at + 5);
+  if (rank < 0) return fmt::format("--nproc {}: the distributed run failed", nproc);
+  std::string own = first_line(fmt::format("{}/rank{}.txt", error_dir, rank));
+  if (const auto e = own.find(": error: "); e != std::string::npos) own = own.substr(e + 9);
+  if (!own.empty()) return fmt::format("--nproc {}: rank {}: {}", nproc, rank, own);
+  if (code > 128)
+    return fmt::format("--nproc {}: rank {} was killed by {} ({}); the other ranks were stopped",
+                       nproc, rank, signal_name(code - 128), strsignal(code - 128));
+  return fmt::format("--nproc {}: rank {} failed (exit status {}); the other ranks were stopped",
+                     nproc, rank, code);
+}
+
+}  // namespace
+
 int launch_distributed_train(const DistributedOptions& options, std::ostream& log,
-                             const std::string& out_dir) {
+                             const std::string& out_dir, std::string* failure) {
   std::vector<std::string> args;
   std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
   std::string arg;
@@ -174,12 +207,37 @@ int launch_distributed_train(const DistributedOptions& options, std::ostream& lo
     throw std::runtime_error("distributed: cannot read this process's command line");
   args[0] = self.string();
   const std::string id = std::to_string(::getpid());
-  const int code =
-      launch_local(args, options, log, {"DTPINN_DISTRIBUTED=1", "DTPINN_RUN_ID=" + id});
+  const bool existed = nodegen::path_exists(out_dir);
+  // The ranks write their error lines here instead of stderr: the launcher reports one.
+  std::string error_dir = (fs::temp_directory_path() / "dtpinn-launch-XXXXXX").string();
+  if (!::mkdtemp(error_dir.data()))
+    throw std::runtime_error("distributed: cannot create a temporary folder for the ranks");
+  std::ostringstream launch_log;
+  int code = 0;
+  try {
+    code = launch_local(
+        args, options, launch_log,
+        {"DTPINN_DISTRIBUTED=1", "DTPINN_RUN_ID=" + id, "DTPINN_ERROR_DIR=" + error_dir});
+  } catch (...) {
+    nodegen::remove_tree(error_dir);
+    throw;
+  }
+  std::string line;
   if (code != 0) {
     // A rank killed by the launcher cannot clean up after itself.
     nodegen::remove_tree(nodegen::join_path(out_dir, stage_name(id)));
-    log << fmt::format("dtpinn train: distributed run failed (exit code {})\n", code);
+    if (!existed && nodegen::list_directory(out_dir).empty()) ::rmdir(out_dir.c_str());
+    const int sig = interrupt_signal();
+    if (sig == 0 || code != 128 + sig)
+      line = describe_failure(launch_log.str(), error_dir, options.nproc, code) +
+             fmt::format("; nothing written to {}", out_dir);
+  }
+  nodegen::remove_tree(error_dir);
+  if (!line.empty()) {
+    if (failure)
+      *failure = line;
+    else
+      log << line << '\n';
   }
   return code;
 }
@@ -297,7 +355,8 @@ void log_partition(std::ostream* log, const RankPart& rp, const Dataset& data) {
 }  // namespace
 
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
-                          const std::string& out_dir, std::ostream* log, const PlotRenderer& plot) {
+                          const std::string& out_dir, std::ostream* log, const PlotRenderer& plot,
+                          TrainResult* result) {
   validate_config(config);
   const auto env = DistributedEnv::from_environment();
   const auto& tc = config.train;
@@ -306,8 +365,13 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   if (tc.device == DeviceKind::cuda && env.present && env.world_size > 1) select_own_gpu(env);
   const c10::Device device =
       tc.device == DeviceKind::cuda ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  // A bad -o fails at once, before anything long.
-  if (root) nodegen::make_directories(out_dir);
+  // A bad -o fails at once, before anything long; the folder itself is made when the run is
+  // written (a rank that fails or is killed leaves no empty one).
+  if (root) {
+    const bool existed = nodegen::path_exists(out_dir);
+    nodegen::make_directories(out_dir);
+    if (!existed) ::rmdir(out_dir.c_str());
+  }
 
   Communicator comm = env.present
                           ? Communicator(env, options.backend, device, options.timeout_seconds)
@@ -356,6 +420,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
     write_run(out_dir, config, data, net, r, wo);
     if (rlog) *rlog << format_run_summary(r, to.label, out_dir) << '\n';
   }
+  if (result) *result = std::move(r);
   return 0;
 }
 

@@ -1,12 +1,14 @@
 // Local launcher: fork/exec K copies of a command with the torchrun variables set, wait for
 // them, and end the others when one fails (no hang, one line per failure).
 #include <dtpinn/core/distributed/communicator.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 
 #include <fmt/format.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,6 +84,11 @@ std::vector<pid_t> spawn_ranks(const std::vector<std::string>& argv,
       throw std::runtime_error(fmt::format("distributed: fork failed: {}", std::strerror(errno)));
     }
     if (pid == 0) {
+      // Own process group: a Ctrl-C in the terminal reaches the launcher only, which forwards
+      // it once (a rank seeing it twice would stop at once). If the launcher dies, SIGTERM.
+      ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() == 1) ::_exit(143);
       ::execve(cargv[0], cargv.data(), cenv.data());
       // Only async-signal-safe calls after fork.
       const char msg[] = "distributed: exec of the worker failed\n";
@@ -107,8 +114,22 @@ int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, 
                                              (limited ? options.wall_limit_seconds : 0.0) * 1e3));
   bool collecting = false;
   auto collect_end = std::chrono::steady_clock::time_point::max();
+  int forwarded = 0;  // the signal passed on to the ranks (install_interrupt_handlers)
+  bool hard = false;
   while (running > 0) {
     int status = 0;
+    // SIGINT / SIGTERM to the launcher: passed on to every rank once (rank 0 then writes the
+    // interrupted run); a second one kills them.
+    if (const int sig = interrupt_signal(); sig != 0 && forwarded == 0) {
+      forwarded = sig;
+      for (int q = 0; q < n; ++q)
+        if (pids[q] > 0) ::kill(pids[q], sig);
+    }
+    if (forwarded != 0 && !hard && interrupt_count() >= 2) {
+      hard = true;
+      for (int q = 0; q < n; ++q)
+        if (pids[q] > 0) ::kill(pids[q], SIGKILL);
+    }
     if (limited && !terminating && std::chrono::steady_clock::now() > wall_end) {
       log << fmt::format("distributed: the run exceeded {:g} s; stopping all ranks\n",
                          options.wall_limit_seconds);
@@ -129,7 +150,8 @@ int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, 
                  std::chrono::milliseconds(
                      static_cast<int>(std::min(options.timeout_seconds, 10.0) * 1e3));
     }
-    const pid_t pid = ::waitpid(-1, &status, (terminating || collecting || limited) ? WNOHANG : 0);
+    const pid_t pid =
+        ::waitpid(-1, &status, (terminating || collecting || limited || forwarded) ? WNOHANG : 0);
     if (pid < 0) {
       if (errno == EINTR) continue;
       break;
@@ -154,6 +176,10 @@ int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, 
       code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
       code = 128 + WTERMSIG(status);
+    if (forwarded != 0) {
+      if (code != 0 && code != 128 + forwarded && !hard && first_code == 0) first_code = code;
+      continue;  // interrupted: the ranks stop on their own; no failure lines
+    }
     if (code != 0 && !terminating) {
       if (!collecting) first_code = code;
       log << (WIFSIGNALED(status)
@@ -169,7 +195,7 @@ int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, 
       }
     }
   }
-  return first_code;
+  return forwarded != 0 ? 128 + forwarded : first_code;
 }
 
 }  // namespace

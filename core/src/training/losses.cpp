@@ -151,13 +151,16 @@ BlockData whole_problem(const Dataset& d) {
   const double S = b.equation->time_dependent() ? static_cast<double>(d.times.size()) : 1.0;
   b.pde_scale = 1.0 / (static_cast<double>(b.rows) * S);
   b.ic_scale = 1.0 / static_cast<double>(b.rows);
+  // A data set put together by hand may leave its assignment to the problem.
+  const BoundaryAssignment boundary =
+      d.boundary.condition.empty() ? d.problem->assign_boundary(d.nodes) : d.boundary;
   b.bc_terms = boundary_term_names(*d.problem);
   b.bc_scales.clear();
-  for (const auto count : d.boundary.counts)
+  for (const auto count : boundary.counts)
     b.bc_scales.push_back(1.0 / (static_cast<double>(count) * S));
-  b.bc_condition = d.boundary.condition;
-  b.alpha = d.boundary.alpha;
-  b.beta = d.boundary.beta;
+  b.bc_condition = boundary.condition;
+  b.alpha = boundary.alpha;
+  b.beta = boundary.beta;
   if (d.has_operators) {
     b.L = &d.L;
     b.B = &d.B;

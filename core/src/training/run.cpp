@@ -50,20 +50,73 @@ class RunFolder {
   std::string path(const std::string& name) const { return join_path(stage_, name); }
   const std::string& stage() const { return stage_; }
 
+  /// Moves the staged files into DIR, results.json last. An old run there is first moved aside
+  /// into DIR/.old-<pid>/ (results.json first, then its other files: those of the new run's
+  /// names and every name a run writes), so DIR is never a mix of two runs that looks
+  /// complete; the old files are removed at the end. A folder in the way of a file is refused
+  /// before anything moves; a failed move puts the old run back.
   void commit() {
     auto files = nodegen::list_directory(stage_);
     // results.json last: its presence means the run folder is complete.
     std::stable_partition(files.begin(), files.end(),
                           [](const std::string& f) { return f != "results.json"; });
     for (const auto& f : files)
-      if (std::rename(join_path(stage_, f).c_str(), join_path(dir_, f).c_str()) != 0)
+      if (nodegen::is_directory(join_path(dir_, f)))
         throw std::runtime_error(
-            fmt::format("{}: cannot move {} into place ({})", dir_, f, std::strerror(errno)));
+            fmt::format("{}: cannot write {} there: a folder of that name is in the way", dir_, f));
+    std::vector<std::string> aside;
+    if (nodegen::path_exists(join_path(dir_, "results.json"))) aside.push_back("results.json");
+    for (const auto& f : nodegen::list_directory(dir_))
+      if (f != "results.json" && !nodegen::is_directory(join_path(dir_, f)) &&
+          (is_run_file(f) || std::find(files.begin(), files.end(), f) != files.end()))
+        aside.push_back(f);
+    const std::string old = join_path(dir_, fmt::format(".old-{}", ::getpid()));
+    nodegen::remove_tree(old);
+    if (!aside.empty()) nodegen::make_directories(old);
+    std::size_t n_aside = 0, n_in = 0;
+    try {
+      for (; n_aside < aside.size(); ++n_aside)
+        move(join_path(dir_, aside[n_aside]), join_path(old, aside[n_aside]));
+      for (; n_in < files.size(); ++n_in)
+        move(join_path(stage_, files[n_in]), join_path(dir_, files[n_in]));
+    } catch (...) {
+      for (std::size_t i = 0; i < n_in; ++i) std::remove(join_path(dir_, files[i]).c_str());
+      // the old run back, results.json last
+      for (std::size_t i = n_aside; i-- > 0;)
+        std::rename(join_path(old, aside[i]).c_str(), join_path(dir_, aside[i]).c_str());
+      nodegen::remove_tree(old);
+      throw;
+    }
+    nodegen::remove_tree(old);
     nodegen::remove_tree(stage_);
     done_ = true;
   }
 
+  /// Throws when a folder sits where a run writes a file (DIR/model.pt/ ...).
+  static void check_nothing_in_the_way(const std::string& dir) {
+    for (const auto& f : nodegen::list_directory(dir))
+      if (is_run_file(f) && nodegen::is_directory(join_path(dir, f)))
+        throw std::runtime_error(
+            fmt::format("{}: cannot write {} there: a folder of that name is in the way", dir, f));
+  }
+
  private:
+  /// A name `dtpinn train` / `compare` writes into a run folder.
+  static bool is_run_file(const std::string& f) {
+    static const char* const names[] = {
+        "results.json", "history.csv",     "config.toml",  "model.pt",       "model_best.pt",
+        "optimizer.pt", "checkpoint.json", "solution.vtk", "partition.json", "comparison.json",
+        "solution.gp",  "solution.dat",    "solution.png", "error.gp",       "error.dat",
+        "error.png",    "loss.gp",         "loss.png",     "compare.gp",     "compare.dat",
+        "compare.png"};
+    return std::find(std::begin(names), std::end(names), f) != std::end(names);
+  }
+  void move(const std::string& from, const std::string& to) const {
+    if (std::rename(from.c_str(), to.c_str()) != 0)
+      throw std::runtime_error(fmt::format("{}: cannot move {} into place ({})", dir_,
+                                           from.substr(from.rfind('/') + 1), std::strerror(errno)));
+  }
+
   std::string dir_, stage_;
   bool done_ = false;
 };
@@ -321,6 +374,13 @@ void write_run(const std::string& dir, const RunConfig& c, const Dataset& d, con
   RunFolder folder(dir, o.stage_name);
   write_text(folder.path("config.toml"), to_toml(c));
   net.save(folder.path("model.pt"));
+  // The best weights (by test error; the last when there is no reference) and the optimiser's
+  // state for `train --resume`.
+  if (r.best_parameters.defined())
+    network_with_parameters(net, r.best_parameters).save(folder.path("model_best.pt"));
+  else
+    net.save(folder.path("model_best.pt"));
+  if (!r.optimizer_state.empty()) write_text(folder.path("optimizer.pt"), r.optimizer_state);
   write_text(folder.path("checkpoint.json"), checkpoint_json(c, d, net).dump(2) + "\n");
   write_text(folder.path("history.csv"), history_csv(r));
   for (const auto& [name, text] : o.extra_files) write_text(folder.path(name), text);
@@ -356,13 +416,22 @@ std::string format_run_summary(const TrainResult& r, const std::string& label,
       r.seconds_to_best, r.stop_reason, dir);
 }
 
-TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
-                      const Dataset* shared, const PlotRenderer& plot) {
+namespace {
+
+/// Refuses an output folder that cannot be created or written, before anything long runs.
+void check_output_folder(const std::string& dir) {
+  RunFolder probe(dir, "");  // creates DIR and its staging folder, removes the latter
+  RunFolder::check_nothing_in_the_way(dir);
+}
+
+TrainResult train_and_write(const RunConfig& config, const std::string& dir, std::ostream* log,
+                            const Dataset* shared, const PlotRenderer& plot,
+                            const ResumeState* resume) {
   validate_config(config);
-  // The folder must be creatable before we spend time on data or training.
+  // The folder must be writable before we spend time on data or training. An old run in it
+  // stays whole until the new one is moved in (RunFolder::commit).
   const bool existed = nodegen::path_exists(dir);
-  nodegen::make_directories(dir);
-  std::remove(join_path(dir, "results.json").c_str());  // a stale one would claim this run
+  check_output_folder(dir);
   try {
     Dataset local;
     if (!shared) {
@@ -375,6 +444,18 @@ TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostr
     TrainOptions to;
     to.log = log;
     to.label = run_label(config);
+    TrainResult prev;
+    if (resume) {
+      prev = resume->result;
+      net.load(join_path(resume->dir, "model.pt"));
+      const std::string best = join_path(resume->dir, "model_best.pt");
+      if (nodegen::path_exists(best)) {
+        Network b = make_network(config, d);
+        b.load(best);
+        prev.best_parameters = flat_parameters(b);
+      }
+      to.resume = &prev;
+    }
     TrainResult r = train(config, d, net, to);
     RunWriteOptions wo;
     wo.log = log;
@@ -386,6 +467,110 @@ TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostr
     if (!existed && nodegen::list_directory(dir).empty()) ::rmdir(dir.c_str());
     throw;
   }
+}
+
+std::vector<double> row_values(const json& obj, const std::vector<std::string>& names) {
+  std::vector<double> v;
+  for (const auto& n : names) v.push_back(obj.at(n).get<double>());
+  return v;
+}
+
+}  // namespace
+
+TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
+                      const Dataset* shared, const PlotRenderer& plot) {
+  return train_and_write(config, dir, log, shared, plot, nullptr);
+}
+
+ResumeState load_resume_state(const std::string& dir) {
+  if (!nodegen::is_directory(dir))
+    throw std::runtime_error(fmt::format("--resume {}: no such run folder", dir));
+  ResumeState s;
+  s.dir = dir;
+  const std::string results = join_path(dir, "results.json");
+  std::ifstream in(results);
+  if (!in)
+    throw std::runtime_error(fmt::format(
+        "--resume {}: no results.json (not a complete `dtpinn train` run folder)", dir));
+  try {
+    const json j = json::parse(in);
+    TrainResult& r = s.result;
+    r.epochs = j.at("epochs").get<std::int64_t>();
+    r.train_seconds = j.at("train_seconds").get<double>();
+    const auto& best = j.at("best_test_rel_l2");
+    r.best_test_rel_l2 = best.is_null() ? -1.0 : best.get<double>();
+    r.epochs_to_best = j.at("epochs_to_best").get<std::int64_t>();
+    r.seconds_to_best = j.at("seconds_to_best").get<double>();
+    r.stop_reason = j.at("stop_reason").get<std::string>();
+    for (const auto& [name, v] : j.at("loss_terms").items()) r.term_names.push_back(name);
+    for (const auto& h : j.at("history")) {
+      HistoryRow row;
+      row.epoch = h.at("epoch").get<std::int64_t>();
+      row.seconds = h.at("seconds").get<double>();
+      row.loss = h.at("loss").get<double>();
+      row.terms = row_values(h.at("loss_terms"), r.term_names);
+      row.weights = row_values(h.at("weights"), r.term_names);
+      row.grad_norms = row_values(h.at("grad_norms"), r.term_names);
+      row.test_rel_l2 = h.at("test_rel_l2").is_null() ? -1.0 : h.at("test_rel_l2").get<double>();
+      r.history.push_back(std::move(row));
+    }
+    if (r.history.empty() || r.history.back().epoch != r.epochs)
+      throw std::runtime_error("the history does not end at the last epoch");
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: cannot resume from it ({})", results, e.what()));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("{}: cannot resume from it ({})", results, e.what()));
+  }
+  const std::string opt = join_path(dir, "optimizer.pt");
+  std::ifstream o(opt, std::ios::binary);
+  if (!o)
+    throw std::runtime_error(
+        fmt::format("--resume {}: no optimizer.pt (the run used a device optimiser, which keeps no "
+                    "resumable state, or an older dtpinn)",
+                    dir));
+  std::ostringstream bytes;
+  bytes << o.rdbuf();
+  s.result.optimizer_state = bytes.str();
+  s.config = load_config(join_path(dir, "config.toml"));
+  return s;
+}
+
+void check_resume_config(const RunConfig& saved, const RunConfig& given, const std::string& dir) {
+  RunConfig a = saved, b = given;
+  // The stop rules may change: a run is continued for longer, or to another target.
+  b.train.epochs = a.train.epochs;
+  b.train.time_budget = a.train.time_budget;
+  b.train.target_error = a.train.target_error;
+  if (a == b) return;
+  for (const auto& opt : config_options()) {
+    if (opt.type == "table") continue;
+    const std::string va = get_option(a, opt.key), vb = get_option(b, opt.key);
+    if (va != vb)
+      throw std::runtime_error(fmt::format(
+          "--resume {}: {} is \"{}\" in the run's config.toml, \"{}\" here; only the stop rules "
+          "(train.epochs, train.time_budget, train.target_error) may change",
+          dir, opt.key, va, vb));
+  }
+  throw std::runtime_error(fmt::format(
+      "--resume {}: the configuration differs from the run's config.toml (train.weights?); only "
+      "the stop rules (train.epochs, train.time_budget, train.target_error) may change",
+      dir));
+}
+
+TrainResult resume_train(const RunConfig& config, const ResumeState& state, const std::string& dir,
+                         std::ostream* log, const PlotRenderer& plot) {
+  check_resume_config(state.config, config, state.dir);
+  const auto& r = state.result;
+  if (r.epochs >= config.train.epochs)
+    throw std::runtime_error(fmt::format(
+        "--resume {}: the run already has {} epochs (train.epochs = {}); give more with --epochs",
+        state.dir, r.epochs, config.train.epochs));
+  if (config.train.time_budget > 0 && r.train_seconds >= config.train.time_budget)
+    throw std::runtime_error(fmt::format(
+        "--resume {}: the run already trained {:.1f} s of its {:g} s budget; give more with "
+        "--time-budget (0 = none)",
+        state.dir, r.train_seconds, config.train.time_budget));
+  return train_and_write(config, dir, log, nullptr, plot, &state);
 }
 
 std::string format_comparison(const CompareResult& c) {
@@ -414,8 +599,28 @@ std::string format_comparison(const CompareResult& c) {
   return o.str();
 }
 
+namespace {
+CompareResult compare_and_write(const RunConfig& config, const std::string& dir,
+                                const CompareOptions& options, std::ostream* log);
+}  // namespace
+
 CompareResult run_compare(const RunConfig& config, const std::string& dir,
                           const CompareOptions& options, std::ostream* log) {
+  validate_config(config);
+  const bool existed = nodegen::path_exists(dir);
+  check_output_folder(dir);
+  try {
+    return compare_and_write(config, dir, options, log);
+  } catch (...) {
+    if (!existed && nodegen::list_directory(dir).empty()) ::rmdir(dir.c_str());
+    throw;
+  }
+}
+
+namespace {
+
+CompareResult compare_and_write(const RunConfig& config, const std::string& dir,
+                                const CompareOptions& options, std::ostream* log) {
   DatasetOptions o;
   o.operators = true;
   const Dataset d = build_dataset(config, o, log);
@@ -429,6 +634,12 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
   (void)make_network(dc, d);
   (void)make_network(vc, d);
   c.dtpinn = run_train(dc, join_path(dir, "dtpinn"), log, &d, options.plot);
+  if (c.dtpinn.stop_reason == "interrupted")
+    throw Interrupted(
+        interrupt_signal(),
+        fmt::format("interrupted ({}) at epoch {} of the DT-PINN run: it is in {} "
+                    "(the vanilla run and comparison.json were not made)",
+                    signal_name(interrupt_signal()), c.dtpinn.epochs, join_path(dir, "dtpinn")));
   c.vanilla = run_train(vc, join_path(dir, "vanilla"), log, &d, options.plot);
 
   if (c.dtpinn.best_test_rel_l2 > 0 && c.vanilla.best_test_rel_l2 > 0) {
@@ -479,8 +690,15 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
   write_text(folder.path("comparison.json"), j.dump(2) + "\n");
   folder.commit();
   if (log) *log << '\n' << format_comparison(c);
+  if (c.vanilla.stop_reason == "interrupted")
+    throw Interrupted(interrupt_signal(),
+                      fmt::format("interrupted ({}) at epoch {} of the vanilla run: both runs and "
+                                  "comparison.json are in {}",
+                                  signal_name(interrupt_signal()), c.vanilla.epochs, dir));
   return c;
 }
+
+}  // namespace
 
 // ---- checkpoints and eval -------------------------------------------------------------------
 
@@ -535,6 +753,27 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
+/// One warning counting the points more than one box size outside the trained box.
+void warn_far_outside(const nodegen::PointMatrix& x, const Network& net, int dim,
+                      const std::string& points_file, std::ostream* warn) {
+  if (!warn) return;
+  const Eigen::VectorXd lo = net.lower(), hi = net.upper();
+  Eigen::Index far = 0;
+  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    bool out = false;
+    for (int j = 0; j < dim; ++j) {
+      const double size = hi[j] - lo[j];
+      out = out || x(i, j) < lo[j] - size || x(i, j) > hi[j] + size;
+    }
+    far += out ? 1 : 0;
+  }
+  if (far > 0)
+    *warn << fmt::format(
+        "warning: {}: {} of {} points lie more than one box size outside the box the network "
+        "was trained on; its values there are extrapolation\n",
+        points_file, far, x.rows());
+}
+
 bool parse_double(const std::string& s, double& v) {
   if (s.empty()) return false;
   char* end = nullptr;
@@ -545,7 +784,7 @@ bool parse_double(const std::string& s, double& v) {
 }  // namespace
 
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
-                                 const std::string& out_file, double time) {
+                                 const std::string& out_file, double time, std::ostream* warn) {
   std::ifstream cj(join_path(dir, "checkpoint.json"));
   Network net = load_checkpoint(dir);
   json meta;
@@ -581,6 +820,10 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
                 fmt::format("{}:{}: header has no '{}' column", points_file, lineno, names[j]));
           cols.push_back(static_cast<int>(it - f.begin()));
         }
+        if (dim < 3 && std::find(f.begin(), f.end(), "z") != f.end())
+          throw std::runtime_error(
+              fmt::format("{}:{}: header has a 'z' column, but the model is {}D (x, y)",
+                          points_file, lineno, dim));
         auto it = std::find(f.begin(), f.end(), "t");
         if (timed && it != f.end()) t_col = static_cast<int>(it - f.begin());
         ncols = f.size();
@@ -589,6 +832,12 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
       if (f.size() < static_cast<std::size_t>(dim))
         throw std::runtime_error(fmt::format("{}:{}: {} columns, the model needs {} coordinates",
                                              points_file, lineno, f.size(), dim));
+      const std::size_t most = static_cast<std::size_t>(dim) + (timed ? 1 : 0);
+      if (f.size() > most)
+        throw std::runtime_error(fmt::format(
+            "{}:{}: {} columns, but the model takes {} ({}{}): give a header to pick columns",
+            points_file, lineno, f.size(), most, dim == 2 ? "x, y" : "x, y, z",
+            timed ? ", t" : ""));
       for (int j = 0; j < dim; ++j) cols.push_back(j);
       if (timed && f.size() > static_cast<std::size_t>(dim)) t_col = dim;
       ncols = f.size();
@@ -619,6 +868,7 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
   for (std::size_t i = 0; i < rows.size(); ++i)
     for (int j = 0; j < net.in_dim(); ++j)
       x(static_cast<Eigen::Index>(i), j) = rows[i][static_cast<std::size_t>(j)];
+  warn_far_outside(x, net, dim, points_file, warn);
   const Eigen::VectorXd u = net.evaluate(x);
   nodegen::AtomicFile out(out_file);
   const char* names[] = {"x", "y", "z"};

@@ -12,10 +12,16 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 namespace dtpinn::core {
@@ -23,6 +29,22 @@ namespace dtpinn::core {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// ---- interruption: the handler only touches these lock-free atomics (async-signal-safe) ----
+std::atomic<int> g_first_signal{0};
+std::atomic<int> g_signal_count{0};
+std::atomic<bool> g_exit_on_second{true};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_interrupt(int sig) {
+  int none = 0;
+  g_first_signal.compare_exchange_strong(none, sig);
+  if (g_signal_count.fetch_add(1) >= 1 && g_exit_on_second.load()) {
+    const char msg[] = "dtpinn: second interrupt: stopped at once, nothing more written\n";
+    (void)!::write(2, msg, sizeof(msg) - 1);
+    ::_exit(128 + sig);
+  }
+}
 
 /// A stopwatch that only runs between start() and stop(): the training clock.
 class TrainClock {
@@ -37,6 +59,7 @@ class TrainClock {
     total_ += std::chrono::duration<double>(Clock::now() - t0_).count();
   }
   double seconds() const { return total_; }
+  void set_seconds(double s) { total_ = s; }
 
  private:
   void sync() const {
@@ -80,7 +103,34 @@ class Stepper {
   virtual void set_adam_lr(double lr) { (void)lr; }
   /// The flat-buffer optimisers keep the loss on the device: read it only at evaluations.
   virtual bool host_loss_every_epoch() const { return true; }
+  /// The optimiser's state as bytes ("" when it cannot be saved) and back.
+  virtual std::string save_state() { return {}; }
+  virtual void load_state(const std::string& bytes) {
+    (void)bytes;
+    throw std::runtime_error("this optimiser keeps no resumable state");
+  }
 };
+
+std::string save_optimizer(torch::optim::Optimizer& opt) {
+  torch::serialize::OutputArchive a;
+  opt.save(a);
+  std::ostringstream s;
+  a.save_to(s);
+  return s.str();
+}
+
+void load_optimizer(torch::optim::Optimizer& opt, const std::string& bytes) {
+  torch::serialize::InputArchive a;
+  std::istringstream s(bytes);
+  try {
+    a.load_from(s);
+    opt.load(a);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    throw std::runtime_error("the saved optimiser state does not fit this run (" + what + ")");
+  }
+}
 
 /// LibTorch's L-BFGS (strong Wolfe or fixed step): one epoch is one step of max_iter iterations.
 class TorchLbfgsStepper : public Stepper {
@@ -90,6 +140,20 @@ class TorchLbfgsStepper : public Stepper {
   at::Tensor epoch() override {
     return opt_->step([this] { return obj_.closure(); });
   }
+  std::string save_state() override {
+    // LibTorch keeps `al` as history_size tensors of which only the first len(old_dirs) are
+    // defined (scratch, rewritten before any read); undefined tensors cannot be archived.
+    for (auto& entry : opt_->state()) {
+      auto& st = static_cast<torch::optim::LBFGSParamState&>(*entry.second);
+      if (!st.al()) continue;
+      auto al = *st.al();
+      for (auto& t : al)
+        if (!t.defined()) t = torch::zeros({}, obj_.flat().values().options());
+      st.al(al);
+    }
+    return save_optimizer(*opt_);
+  }
+  void load_state(const std::string& bytes) override { load_optimizer(*opt_, bytes); }
 
  private:
   Objective& obj_;
@@ -110,6 +174,8 @@ class TorchAdamStepper : public Stepper {
     for (auto& group : opt_.param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
+  std::string save_state() override { return save_optimizer(opt_); }
+  void load_state(const std::string& bytes) override { load_optimizer(opt_, bytes); }
 
  private:
   Objective& obj_;
@@ -191,6 +257,16 @@ std::string divergence_message(std::int64_t epoch, double loss) {
       epoch, loss);
 }
 
+/// The loss is not finite at the initial weights: no optimiser setting can help, the problem's
+/// values are too large for the precision.
+std::string out_of_range_message(double loss) {
+  return fmt::format(
+      "the loss is {} at the initial weights, before any training: the problem's data (f, g, u0 "
+      "at the nodes) is out of range for this precision; check problem.exact, f, g, u0 (values "
+      "near 1e154 or more overflow when squared)",
+      loss);
+}
+
 /// The loop's state and its pieces: optimiser, annealing, history, stop rules, progress lines.
 class Loop {
  public:
@@ -206,19 +282,31 @@ class Loop {
     pde_index_ =
         static_cast<std::size_t>(std::find(names.begin(), names.end(), "pde") - names.begin());
     obj.set_weights(initial_loss_weights(t_, names));
-    stepper_ =
-        make_stepper(t_.optimizer == Optimizer::adam_lbfgs && t_.adam_epochs > 0 ? Optimizer::adam
-                                                                                 : t_.optimizer);
     adam_lr_ = t_.adam_lr;
     r_.term_names = names;
+    if (options.resume) {
+      restore(*options.resume);
+    } else {
+      stepper_ = make_stepper(phase(0));
+    }
   }
 
   void run() {
-    const auto& first = record(0);
-    say(fmt::format("[{}] epoch 0: loss {:.3e}, test error {:.3e}, {} parameters", label_,
-                    first.loss, first.test_rel_l2, r_.n_parameters));
+    // A signal during the set-up: there is nothing to keep yet (every rank agrees).
+    if (const int sig = static_cast<int>(obj_.from_root(interrupt_signal())); sig != 0)
+      throw Interrupted(sig,
+                        fmt::format("interrupted ({}) before training started; nothing written",
+                                    signal_name(sig)));
+    std::int64_t epoch = start_epoch_;
+    if (!options_.resume) {
+      const auto& first = record(0);
+      say(fmt::format("[{}] epoch 0: loss {:.3e}, test error {:.3e}, {} parameters", label_,
+                      first.loss, first.test_rel_l2, r_.n_parameters));
+    } else {
+      say(fmt::format("[{}] resumed at epoch {} ({:.1f}s trained)", label_, epoch,
+                      clock_.seconds()));
+    }
     r_.stop_reason = "epochs";
-    std::int64_t epoch = 0;
     while (epoch < t_.epochs) {
       ++epoch;
       if (!step(epoch)) break;
@@ -228,6 +316,60 @@ class Loop {
   }
 
  private:
+  /// The optimiser in force after `epoch` epochs (adam_lbfgs: Adam for the first adam_epochs).
+  Optimizer phase(std::int64_t epoch) const {
+    if (t_.optimizer != Optimizer::adam_lbfgs) return t_.optimizer;
+    return t_.adam_epochs > 0 && epoch <= t_.adam_epochs ? Optimizer::adam : Optimizer::lbfgs;
+  }
+
+  /// Continues `prev`: history, epochs, clock, loss weights, best error, Adam's decayed rate,
+  /// the optimiser's state.
+  void restore(const TrainResult& prev) {
+    if (prev.history.empty() || prev.term_names.size() != r_.term_names.size())
+      throw std::runtime_error("--resume: the saved run has no history for these loss terms");
+    // The saved rows may list the terms in another order (results.json sorts them).
+    std::vector<std::size_t> from(r_.term_names.size());
+    for (std::size_t i = 0; i < r_.term_names.size(); ++i) {
+      const auto it = std::find(prev.term_names.begin(), prev.term_names.end(), r_.term_names[i]);
+      if (it == prev.term_names.end())
+        throw std::runtime_error(
+            fmt::format("--resume: the saved run has no '{}' loss term (the problem changed)",
+                        r_.term_names[i]));
+      from[i] = static_cast<std::size_t>(it - prev.term_names.begin());
+    }
+    auto reorder = [&](const std::vector<double>& v) {
+      std::vector<double> out(from.size());
+      for (std::size_t i = 0; i < from.size(); ++i) out[i] = v.at(from[i]);
+      return out;
+    };
+    r_.history = prev.history;
+    for (auto& h : r_.history) {
+      h.terms = reorder(h.terms);
+      h.weights = reorder(h.weights);
+      h.grad_norms = reorder(h.grad_norms);
+    }
+    r_.best_test_rel_l2 = prev.best_test_rel_l2;
+    r_.epochs_to_best = prev.epochs_to_best;
+    r_.seconds_to_best = prev.seconds_to_best;
+    best_ = prev.best_parameters;
+    start_epoch_ = prev.epochs;
+    clock_.set_seconds(prev.train_seconds);
+    last_log_epoch_ = prev.epochs;
+    last_log_time_ = prev.train_seconds;
+    obj_.set_weights(r_.history.back().weights);
+    for (std::int64_t e = 1; e <= prev.epochs; ++e)
+      if (t_.lr_decay != 1.0 && e % t_.lr_decay_every == 0) adam_lr_ *= t_.lr_decay;
+    const Optimizer o = phase(prev.epochs);
+    if (o == Optimizer::device_lbfgs || o == Optimizer::device_adam || prev.optimizer_state.empty())
+      throw std::runtime_error(
+          fmt::format("--resume: train.optimizer = {} keeps no resumable state (use lbfgs, adam or "
+                      "adam_lbfgs)",
+                      to_string(t_.optimizer)));
+    stepper_ = make_stepper(o);
+    stepper_->load_state(prev.optimizer_state);
+    stepper_->set_adam_lr(adam_lr_);
+  }
+
   std::unique_ptr<Stepper> make_stepper(Optimizer o) {
     const bool graphs = t_.cuda_graph && obj_.flat().values().is_cuda() && obj_.capturable();
     switch (o) {
@@ -263,10 +405,14 @@ class Loop {
     clock_.stop();
     if (!std::isfinite(lv)) throw std::runtime_error(divergence_message(epoch, lv));
 
-    // Every rank reads rank 0's clock, so that all of them stop at the same epoch.
-    const bool budget_hit =
-        t_.time_budget > 0 && obj_.from_root(clock_.seconds() >= t_.time_budget ? 1.0 : 0.0) > 0;
-    const bool last = epoch == t_.epochs || budget_hit;
+    // The stop rules. Every rank reads rank 0's clock and interrupt flag (one reduction), so
+    // that all of them stop at the same epoch.
+    const double flags =
+        obj_.from_root((t_.time_budget > 0 && clock_.seconds() >= t_.time_budget ? 1.0 : 0.0) +
+                       (interrupt_signal() != 0 ? 2.0 : 0.0));
+    const bool budget_hit = flags == 1.0 || flags == 3.0;
+    const bool interrupted = flags >= 2.0;
+    const bool last = epoch == t_.epochs || budget_hit || interrupted;
     if (eval_now || last) {
       const auto& h = record(epoch);
       const bool target_hit =
@@ -275,8 +421,13 @@ class Loop {
       log_progress(epoch, h, last || target_hit);
       if (target_hit) return false;
     }
-    if (budget_hit) r_.stop_reason = "time_budget";
-    return !budget_hit;
+    if (budget_hit) {
+      r_.stop_reason = "time_budget";
+    } else if (interrupted && epoch != t_.epochs) {
+      r_.stop_reason = "interrupted";
+      say(fmt::format("[{}] interrupted: stopping after epoch {}", label_, epoch));
+    }
+    return !budget_hit && !interrupted;
   }
 
   /// Learning-rate annealing (seed 001) from the global per-term gradients:
@@ -306,11 +457,14 @@ class Loop {
     }
     const double err = obj_.is_root() && options_.test_error ? options_.test_error() : -1.0;
     h.test_rel_l2 = obj_.from_root(err);
-    if (!std::isfinite(h.loss)) throw std::runtime_error(divergence_message(epoch, h.loss));
+    if (!std::isfinite(h.loss))
+      throw std::runtime_error(epoch == 0 ? out_of_range_message(h.loss)
+                                          : divergence_message(epoch, h.loss));
     if (h.test_rel_l2 >= 0 && (r_.best_test_rel_l2 < 0 || h.test_rel_l2 < r_.best_test_rel_l2)) {
       r_.best_test_rel_l2 = h.test_rel_l2;
       r_.epochs_to_best = epoch;
       r_.seconds_to_best = h.seconds;
+      best_ = obj_.flat().clone_values();
     }
     r_.history.push_back(std::move(h));
     return r_.history.back();
@@ -345,6 +499,8 @@ class Loop {
     r_.final_terms = fin.terms;
     r_.final_weights = fin.weights;
     r_.test_rel_l2 = fin.test_rel_l2;
+    r_.best_parameters = best_;
+    if (obj_.is_root()) r_.optimizer_state = stepper_->save_state();
   }
 
   void say(const std::string& line) {
@@ -360,6 +516,8 @@ class Loop {
   std::string label_;
   std::size_t pde_index_ = 0;
   std::unique_ptr<Stepper> stepper_;
+  at::Tensor best_;  ///< flat weights at the best test error so far
+  std::int64_t start_epoch_ = 0;
   double adam_lr_ = 0.0;
   std::int64_t last_log_epoch_ = 0;
   double last_log_time_ = 0.0;
@@ -424,6 +582,65 @@ double test_error(const Network& net, const Dataset& data) {
   const Eigen::VectorXd u = net.evaluate(data.test_points);
   const double ref = data.test_reference.norm();
   return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
+}
+
+void install_interrupt_handlers(bool exit_on_second) {
+  g_exit_on_second.store(exit_on_second);
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking wait returns EINTR and sees the flag
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+int interrupt_signal() {
+  return g_first_signal.load();
+}
+
+int interrupt_count() {
+  return g_signal_count.load();
+}
+
+void request_interrupt(int signal) {
+  if (signal == 0) {
+    g_first_signal.store(0);
+    g_signal_count.store(0);
+    return;
+  }
+  int none = 0;
+  g_first_signal.compare_exchange_strong(none, signal);
+  g_signal_count.fetch_add(1);
+}
+
+std::string signal_name(int signal) {
+  if (signal == SIGINT) return "SIGINT";
+  if (signal == SIGTERM) return "SIGTERM";
+  if (signal == SIGKILL) return "SIGKILL";
+  return fmt::format("signal {}", signal);
+}
+
+at::Tensor flat_parameters(const Network& net) {
+  torch::NoGradGuard ng;
+  std::vector<at::Tensor> parts;
+  for (const auto& p : net.parameters()) parts.push_back(p.detach().reshape({-1}));
+  return torch::cat(parts);
+}
+
+Network network_with_parameters(const Network& net, const at::Tensor& flat) {
+  Network copy(net.config(), net.lower(), net.upper(), net.dtype(), net.device(), 0);
+  torch::NoGradGuard ng;
+  std::int64_t offset = 0;
+  for (auto& p : copy.parameters()) {
+    const auto n = p.numel();
+    if (offset + n > flat.numel())
+      throw std::invalid_argument("network_with_parameters: too few values");
+    p.copy_(flat.narrow(0, offset, n).view(p.sizes()));
+    offset += n;
+  }
+  if (offset != flat.numel())
+    throw std::invalid_argument("network_with_parameters: too many values");
+  return copy;
 }
 
 void set_threads(int threads) {

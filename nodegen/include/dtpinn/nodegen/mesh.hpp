@@ -12,7 +12,7 @@ struct MeshCheck {
   Index vertices = 0;        ///< after welding
   Index faces = 0;           ///< after dropping degenerate faces
   Index dropped_faces = 0;   ///< faces with a repeated vertex after welding
-  Index flipped_faces = 0;   ///< faces turned to make the orientation consistent / outward
+  Index flipped_faces = 0;   ///< faces whose final orientation differs from the file's
   int components = 0;        ///< connected shells (an outer shell plus internal voids, ...)
   double volume = 0.0;       ///< enclosed volume (> 0 once oriented outward)
   double area = 0.0;         ///< surface area

@@ -2,12 +2,15 @@
 // A training run as the `dtpinn` command does it: data, network, training, and the run folder.
 //
 // Run folder DIR, the same for one process and for many (written into DIR/.partial-<pid>/ and
-// moved into DIR only when the whole run succeeded, results.json last; on failure the partial
-// folder is removed and DIR keeps no results.json):
+// moved into DIR only when the whole run succeeded, results.json last, after an old run there
+// was moved aside whole; on failure the partial folder is removed and an old run stays as it
+// was):
 //   results.json      metrics, per-term losses, history (SPEC.md schema, plus extras)
 //   history.csv       epoch, seconds, loss, <term>..., w_<term>..., gnorm_<term>..., test_rel_l2
 //   config.toml       the full configuration (every key)
-//   model.pt          network weights + input normalisation (torch archive)
+//   model.pt          network weights + input normalisation (torch archive), the last epoch's
+//   model_best.pt     the same at the best test error (the last weights without a reference)
+//   optimizer.pt      the optimiser's state, for `train --resume` (not for device_lbfgs/adam)
 //   checkpoint.json   what `eval` needs to rebuild the network (input dim, dtype, box)
 //   solution.vtk      test nodes with u, exact/reference, error (legacy VTK POLYDATA, ParaView);
 //                     heat: at t = t_final
@@ -46,8 +49,9 @@ struct RunWriteOptions {
 };
 
 /// THE run writer, for one process and for many: DIR as described above, staged and moved in
-/// with results.json last. Throws std::runtime_error naming the file on an I/O failure, leaving
-/// DIR without a results.json.
+/// with results.json last (an old run there moved aside whole first). Throws std::runtime_error
+/// naming the file on an I/O failure or a folder in the way of a file, leaving an old run as it
+/// was and no new file in DIR.
 void write_run(const std::string& dir, const RunConfig& config, const Dataset& data,
                const Network& net, const TrainResult& result, const RunWriteOptions& options);
 
@@ -66,9 +70,32 @@ std::string format_run_summary(const TrainResult& r, const std::string& label,
                                const std::string& dir);
 
 /// Builds the data (unless `shared` is given), trains, writes DIR. Throws std::runtime_error
-/// (one line) on bad input or divergence, leaving no results.json in DIR.
+/// (one line) on bad input or divergence, writing nothing (an old run in DIR stays whole; the
+/// output folder is checked first, before any data is built). Interrupted (SIGINT / SIGTERM
+/// after install_interrupt_handlers), the run is written with stop_reason "interrupted".
 TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
                       const Dataset* shared = nullptr, const PlotRenderer& plot = {});
+
+/// What `train --resume DIR` continues from: the run's config.toml, and its results.json
+/// (history, epochs, training clock, loss weights, best error) with optimizer.pt's bytes in
+/// result.optimizer_state. The weights (model.pt, model_best.pt) are read by resume_train.
+struct ResumeState {
+  std::string dir;
+  RunConfig config;
+  TrainResult result;
+};
+/// Throws std::runtime_error (one line naming the file) when DIR is not a complete run folder
+/// with an optimiser state.
+ResumeState load_resume_state(const std::string& dir);
+/// Throws std::runtime_error naming the first key where `given` differs from `saved`, the stop
+/// rules (train.epochs, time_budget, target_error) excepted.
+void check_resume_config(const RunConfig& saved, const RunConfig& given, const std::string& dir);
+/// Continues the run of `state` under `config` (only its stop rules may differ, and it must
+/// leave something to do) and writes the whole run (old history + new) to DIR, as run_train.
+/// The result equals one uninterrupted run of the same length: bitwise for a fixed-step L-BFGS
+/// on one thread (tested).
+TrainResult resume_train(const RunConfig& config, const ResumeState& state, const std::string& dir,
+                         std::ostream* log, const PlotRenderer& plot = {});
 
 struct CompareOptions {
   Precision dtpinn_precision = Precision::fp64;
@@ -99,8 +126,11 @@ Network load_checkpoint(const std::string& dir, RunConfig* config = nullptr);
 /// Evaluates the checkpoint in `dir` at the points of `points_file` (a node CSV with header
 /// x,y[,z],kind,..., or plain x,y[,z] columns with or without a header; for heat a t column,
 /// else t = `time` (default t_final)) and writes CSV x,y[,z][,t],u to `out_file`. Returns the
-/// number of points.
+/// number of points. Points with more coordinates than the model (x,y,z for a 2D model) are
+/// refused; points far outside the box the network was trained on (more than one box size
+/// away from it) are counted in one warning on `warn` (may be null).
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
-                                 const std::string& out_file, double time = -1.0);
+                                 const std::string& out_file, double time = -1.0,
+                                 std::ostream* warn = nullptr);
 
 }  // namespace dtpinn::core

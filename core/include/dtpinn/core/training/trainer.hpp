@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,16 @@ struct TrainResult {
   double test_rel_l2 = -1.0, best_test_rel_l2 = -1.0;
   std::int64_t epochs_to_best = 0;
   double seconds_to_best = 0.0;
-  std::string stop_reason;  ///< "epochs" | "time_budget" | "target_error"
+  /// "epochs" | "time_budget" | "target_error" | "interrupted" (SIGINT / SIGTERM, see
+  /// install_interrupt_handlers)
+  std::string stop_reason;
   std::vector<HistoryRow> history;
+  /// The flat weights (Objective::flat() layout) at the best test error (undefined when there
+  /// is no reference: then the last weights are the best known).
+  at::Tensor best_parameters;
+  /// The optimiser's state at the end (a torch archive as bytes; empty for the device
+  /// optimisers, which keep none that can be saved): what `train --resume` continues from.
+  std::string optimizer_state;
   /// First training-clock time at which the test error was <= e (-1 if never).
   double seconds_to_error(double e) const;
   std::int64_t epochs_to_error(double e) const;
@@ -62,7 +71,40 @@ struct TrainOptions {
   /// The test error of the network as it is now (-1: no reference). Called on the root
   /// process only; the loop shares the value with every rank.
   std::function<double()> test_error;
+  /// Continue this earlier run instead of starting afresh: its history, epoch count, training
+  /// clock, loss weights, best error (and best_parameters) and optimizer_state. The network
+  /// must already hold its last weights. Throws std::runtime_error when the optimiser has no
+  /// resumable state (device_lbfgs, device_adam) or the loss terms differ.
+  const TrainResult* resume = nullptr;
 };
+
+/// Thrown when a run ends because of SIGINT / SIGTERM before anything worth keeping exists
+/// (before the first epoch), or by the command layer after the interrupted run was written.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted(int signal, const std::string& what) : std::runtime_error(what), signal_(signal) {}
+  int signal() const { return signal_; }
+  /// The conventional exit status: 128 + signal (130 for SIGINT, 143 for SIGTERM).
+  int exit_code() const { return 128 + signal_; }
+
+ private:
+  int signal_;
+};
+
+/// Interruption as a feature: after this, the first SIGINT or SIGTERM only sets a flag (the
+/// handler does nothing else: async-signal-safe) that train_loop reads after every epoch, next
+/// to its stop rules; the run then ends with stop_reason "interrupted" and is written as usual.
+/// A second signal ends the process at once (exit 128 + signal) when `exit_on_second` (a
+/// launcher sets it false and reads interrupt_count() to escalate itself).
+void install_interrupt_handlers(bool exit_on_second = true);
+/// The first SIGINT / SIGTERM received since start (or the last request_interrupt(0)), 0: none.
+int interrupt_signal();
+/// How many were received.
+int interrupt_count();
+/// As if `signal` had arrived (tests; a forwarded stop); 0 clears the flag and the count.
+void request_interrupt(int signal);
+/// "SIGINT", "SIGTERM", "signal N".
+std::string signal_name(int signal);
 
 /// The relative l2 error ||u - ref|| / ||ref|| of the network on the test set (-1 if the data
 /// has no reference).
@@ -96,6 +138,11 @@ std::vector<double> initial_loss_weights(const TrainConfig& t,
 /// keeps its weight.
 void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double max_abs_pde,
                          const std::vector<double>& mean_abs, double alpha);
+
+/// The network's weights as one flat vector (FlatParameters layout: parameters() order).
+at::Tensor flat_parameters(const Network& net);
+/// A copy of `net` (same config, box, dtype, device) holding the flat weights `flat`.
+Network network_with_parameters(const Network& net, const at::Tensor& flat);
 
 /// Intra-op threads of LibTorch and of the SpMV kernel (0 = leave the default: all cores).
 void set_threads(int threads);
