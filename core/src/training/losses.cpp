@@ -61,6 +61,8 @@ class BlockLoss : public Loss {
     auto& b = b_;
     b.time_dependent = heat;
     b.residual = &equation_.residual();
+    for (int k = 0; k < kFieldCount; ++k)
+      b.uses[static_cast<std::size_t>(k)] = equation_.uses(static_cast<Field>(k));
     b.coefficients = coefficient_tensors(*b.residual, d, vanilla_, o);
     b.slices = heat ? static_cast<std::int64_t>(d.times.size()) : 1;
     b.rows = d.rows;
@@ -207,8 +209,11 @@ namespace {
 at::Tensor dtpinn_residual(const LossBlock& b, const at::Tensor& u, const at::Tensor& ut) {
   const Tape& tape = *b.residual;
   FieldTensors fields;
-  fields[static_cast<int>(Field::u)] = u.narrow(0, 0, b.rows);
-  fields[static_cast<int>(Field::lap_u)] = b.L->apply(u);
+  // Only the fields R uses: each is a kernel (or a view in the autograd graph) per step.
+  if (b.uses[static_cast<int>(Field::u)])
+    fields[static_cast<int>(Field::u)] = u.narrow(0, 0, b.rows);
+  if (b.uses[static_cast<int>(Field::lap_u)])
+    fields[static_cast<int>(Field::lap_u)] = b.L->apply(u);
   for (int i = 0; i < 3; ++i)
     if (b.D[static_cast<std::size_t>(i)])
       fields[static_cast<int>(Field::u_x) + i] = b.D[static_cast<std::size_t>(i)]->apply(u);
