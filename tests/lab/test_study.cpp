@@ -87,7 +87,7 @@ TEST(Study, MethodsAndProblemsParseFromTheirTables) {
   EXPECT_EQ(parse_option<StudyProblemKind>("3d"), StudyProblemKind::torus3d);
   EXPECT_STREQ(dtpinn::core::to_string(StudyProblemKind::nonlinear), "nonlinear");
   EXPECT_EQ(dtpinn::core::option_list<StudyProblemKind>(),
-            "poisson | nonlinear | heat | star | 3d");
+            "poisson | nonlinear | heat | star | 3d | helmholtz | advection");
   EXPECT_THROW(parse_option<StudyProblemKind>("Poisson"), std::invalid_argument);
 }
 

@@ -3,6 +3,8 @@
 // make_network and train.
 #include "study_parts.hpp"
 
+#include <dtpinn/core/problem/solve.hpp>
+
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
@@ -20,8 +22,12 @@ using namespace dtpinn::core;
 
 namespace {
 
-/// L and B of each order that fits the nodes.
-using OrderOperators = std::map<int, std::pair<rbffd::CsrMatrix, rbffd::CsrMatrix>>;
+/// L, B (and the gradient rows when the equation uses them) of each order that fits the nodes.
+struct Operators {
+  rbffd::CsrMatrix L, B;
+  std::vector<rbffd::CsrMatrix> D;
+};
+using OrderOperators = std::map<int, Operators>;
 
 /// The run config of one problem at N nodes (before the per-run seed, method and order).
 RunConfig problem_config(StudyProblemKind kind, std::int64_t n, const StudyOptions& o) {
@@ -52,6 +58,14 @@ RunConfig problem_config(StudyProblemKind kind, std::int64_t n, const StudyOptio
       c.domain.rescale = true;
       c.problem.exact = "1 + sin(pi*x)*cos(pi*y)*exp(z)";
       c.domain.test_n = std::min<std::int64_t>(o.test_n, 3 * n);
+      break;
+    case StudyProblemKind::helmholtz:
+      c.problem.equation = "lap(u) + k^2*u - f";
+      c.problem.params = {{"k", "2"}};
+      break;
+    case StudyProblemKind::advection:
+      c.problem.equation = "bx*u_x + by*u_y - nu*lap(u) - f";
+      c.problem.params = {{"bx", "1"}, {"by", "-0.5"}, {"nu", "0.2"}};
       break;
   }
   c.train.device = o.device;
@@ -105,7 +119,7 @@ RunRecord train_one(const RunConfig& base, const Dataset& d, StudyProblemKind pr
   return rec;
 }
 
-/// L and B for each order that fits the data's nodes (an order that does not is skipped with
+/// The operators for each order that fits the data's nodes (an order that does not is skipped with
 /// a line on `log`).
 OrderOperators order_operators(const RunConfig& base, const Dataset& d,
                                const std::vector<int>& orders, const std::string& where,
@@ -116,12 +130,13 @@ OrderOperators order_operators(const RunConfig& base, const Dataset& d,
     params.order = p;
     rbffd::OperatorRequest req;
     req.robin = {d.boundary.alpha, d.boundary.beta};
+    req.gradient = uses_gradient(d.problem->equation());
     try {
       RunConfig cp = base;
       cp.rbffd.order = p;
       check_order_fits(cp, d.nodes);
       auto set = rbffd::assemble(d.nodes, params, req);
-      ops[p] = {std::move(set.laplacian), std::move(set.boundary)};
+      ops[p] = {std::move(set.laplacian), std::move(set.boundary), std::move(set.gradient)};
     } catch (const std::exception& e) {
       say(log, fmt::format("[study] {} p={}: skipped: {}", where, p, e.what()));
     }
@@ -162,9 +177,10 @@ void runs_at(const StudyProblem& prob, std::int64_t n, const StudyOptions& o, st
         runs.push_back(train_one(base, d, prob.kind, m, 0, seed, log));
         continue;
       }
-      for (const auto& [p, LB] : ops) {
-        d.L = LB.first;
-        d.B = LB.second;
+      for (const auto& [p, op] : ops) {
+        d.L = op.L;
+        d.B = op.B;
+        d.D = op.D;
         d.has_operators = true;
         runs.push_back(train_one(base, d, prob.kind, m, p, seed, log));
       }

@@ -115,7 +115,9 @@ StudyOptions full_study_options() {
                 {K::nonlinear, disk, five},
                 {K::heat, {828}, five},              // the paper's heat runs: N = 828, Nt = 24
                 {K::star, {2180, 4977, 8767}, {0}},  // the paper: a single seed
-                {K::torus3d, {4000, 8000, 16000}, {0}}};
+                {K::torus3d, {4000, 8000, 16000}, {0}},
+                {K::helmholtz, {1663, 4977}, {0, 1, 2}},
+                {K::advection, {1663, 4977}, {0, 1, 2}}};
   return o;
 }
 
@@ -131,11 +133,10 @@ StudyOptions quick_study_options() {
   // size and seed. Heat (N = 828, Nt = 24: 20 700 space-time points) gets 60 s per run, since
   // its epochs cost ~20x a Poisson epoch; star and 3d only p = 4 / p = 3.
   using K = StudyProblemKind;
-  o.problems = {{K::poisson, {582, 1663}, {0, 1}},
-                {K::nonlinear, {828}, {0}},
-                {K::heat, {828}, {0}, {3, 4}, 60.0},
-                {K::star, {2180}, {0}, {4}},
-                {K::torus3d, {2000}, {0}, {3}}};
+  o.problems = {{K::poisson, {582, 1663}, {0, 1}},   {K::nonlinear, {828}, {0}},
+                {K::heat, {828}, {0}, {3, 4}, 60.0}, {K::star, {2180}, {0}, {4}},
+                {K::torus3d, {2000}, {0}, {3}},      {K::helmholtz, {1663}, {0}, {4}},
+                {K::advection, {1663}, {0}, {4}}};
   o.orders = {2, 3, 4};
   o.methods = {StudyMethod::dtpinn, StudyMethod::vanilla32};
   o.epochs = 400;

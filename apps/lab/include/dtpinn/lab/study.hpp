@@ -49,7 +49,9 @@ std::string utc_now();
 ///   heat       u_t = Lap u + f, unit disk, Nt = 24 (Fig. 6)
 ///   star       linear Poisson on the star-shaped domain (Figs. 9-10)
 ///   3d         linear Poisson on an imported closed surface (data/geometry/torus.obj, rescaled)
-enum class StudyProblemKind { poisson, nonlinear, heat, star, torus3d };
+///   helmholtz  lap(u) + k^2 u = f, k = 2, unit disk (an equation given as text, equation.hpp)
+///   advection  b . grad(u) - nu lap(u) = f, b = (1, -0.5), nu = 0.2, unit disk
+enum class StudyProblemKind { poisson, nonlinear, heat, star, torus3d, helmholtz, advection };
 
 /// The methods of the study (the names of --methods): DT-PINN in fp64, the autograd ("vanilla")
 /// PINN in fp32 or fp64.
@@ -156,9 +158,11 @@ namespace dtpinn::core {
 template <>
 constexpr auto option_table<lab::StudyProblemKind>() {
   using K = lab::StudyProblemKind;
-  return std::array{OptionName<K>{"poisson", K::poisson}, OptionName<K>{"nonlinear", K::nonlinear},
-                    OptionName<K>{"heat", K::heat}, OptionName<K>{"star", K::star},
-                    OptionName<K>{"3d", K::torus3d}};
+  return std::array{
+      OptionName<K>{"poisson", K::poisson},    OptionName<K>{"nonlinear", K::nonlinear},
+      OptionName<K>{"heat", K::heat},          OptionName<K>{"star", K::star},
+      OptionName<K>{"3d", K::torus3d},         OptionName<K>{"helmholtz", K::helmholtz},
+      OptionName<K>{"advection", K::advection}};
 }
 template <>
 constexpr auto option_table<lab::StudyMethod>() {
