@@ -191,3 +191,34 @@ TEST(EquationTraining, FisherKppAndAdvectionDiffusionInTime) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EquationReference, TimeDependentWithoutExactUsesTheBdf2Solve) {
+  // u = exp(-t) sin(x) cos(y) given only through f, g and u0: the reference on the test nodes is
+  // the BDF2 solve, within its space and time error of u.
+  RunConfig c = core::default_config();
+  c.problem.pde = core::PdeKind::heat;
+  c.problem.exact.reset();
+  c.problem.f = "exp(-t)*sin(x)*cos(y)";  // u_t - lap u = -u + 2u
+  c.problem.g = "exp(-t)*(cos(x)*cos(y)*nx - sin(x)*sin(y)*ny + sin(x)*cos(y))";
+  c.problem.u0 = "sin(x)*cos(y)";
+  c.problem.nt = 4;
+  c.domain.n = 300;
+  c.domain.test_n = 1500;
+  const Dataset d = core::build_dataset(c, {false});
+  EXPECT_EQ(d.reference_kind, "rbffd solve");
+  ASSERT_TRUE(d.has_reference);
+  const auto M = d.test_nodes.n_collocation();
+  double e2 = 0, u2 = 0;
+  for (Eigen::Index i = 0; i < d.test_points.rows(); ++i) {
+    const double x = d.test_points(i, 0), y = d.test_points(i, 1), t = d.test_points(i, 2);
+    const double u = std::exp(-t) * std::sin(x) * std::cos(y);
+    e2 += (d.test_reference[i] - u) * (d.test_reference[i] - u);
+    u2 += u * u;
+  }
+  EXPECT_GT(d.test_points.rows(), M);  // several test times
+  EXPECT_LT(std::sqrt(e2 / u2), 1e-3);
+}
+
+}  // namespace

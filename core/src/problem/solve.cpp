@@ -64,19 +64,31 @@ FieldOperators field_operators(const nodegen::NodeSet& nodes, const rbffd::CsrMa
   return f;
 }
 
+/// One implicit time level: u_t = alpha u + history at the collocation rows (BDF2:
+/// alpha = 3 / (2 dt), history = (-4 u^n + u^(n-1)) / (2 dt)); alpha = 0 for a steady solve.
+struct TimeLevel {
+  double t = 0.0;
+  double alpha = 0.0;
+  Eigen::ArrayXd history;
+};
+
 /// The fields at the collocation rows for node values u.
-std::array<Eigen::ArrayXd, kFieldCount> fields_at(const FieldOperators& f,
-                                                  const Eigen::VectorXd& u) {
+std::array<Eigen::ArrayXd, kFieldCount> fields_at(const FieldOperators& f, const Eigen::VectorXd& u,
+                                                  const TimeLevel& level) {
   std::array<Eigen::ArrayXd, kFieldCount> out;
   for (int k = 0; k < kFieldCount; ++k)
     if (f.present[k]) out[k] = (f.op[k] * u).array();
+  if (level.alpha != 0.0)
+    out[static_cast<int>(Field::u_t)] =
+        level.alpha * out[static_cast<int>(Field::u)] + level.history;
   return out;
 }
 
-/// sum_k diag(dR/dF_k at `fields`) Op_k: R's operator (linear R) or its Jacobian.
+/// sum_k diag(dR/dF_k at `fields`) Op_k (u_t's operator: alpha on the rows): R's operator
+/// (linear R) or its Jacobian.
 SpRow jacobian(const Equation& eq, const FieldOperators& f,
                const std::array<Eigen::ArrayXd, kFieldCount>& fields, const Eigen::ArrayXd& source,
-               const std::vector<std::vector<Eigen::ArrayXd>>& coefficients) {
+               const std::vector<std::vector<Eigen::ArrayXd>>& coefficients, double alpha) {
   SpRow J(f.op[0].rows(), f.op[0].cols());
   for (int k = 0; k < kFieldCount; ++k) {
     if (!eq.uses(static_cast<Field>(k))) continue;
@@ -85,23 +97,68 @@ SpRow jacobian(const Equation& eq, const FieldOperators& f,
     if (!c.allFinite())
       throw std::runtime_error(fmt::format("solve: d(R)/d({}) is not finite at some node",
                                            field_name(static_cast<Field>(k))));
-    J += c.matrix().asDiagonal() * f.op[k];
+    const bool time = static_cast<Field>(k) == Field::u_t;
+    const SpRow& op = f.op[static_cast<int>(time ? Field::u : static_cast<Field>(k))];
+    const Eigen::VectorXd w = (time ? alpha : 1.0) * c.matrix();
+    const SpRow term = w.asDiagonal() * op;
+    J += term;
   }
   return J;
 }
 
-/// The tapes' coefficients at the collocation rows: [0] of R, [k + 1] of dR/dF_k.
+/// The tapes' coefficients at the collocation rows at time t: [0] of R, [k + 1] of dR/dF_k.
 std::vector<std::vector<Eigen::ArrayXd>> coefficients_at(const Equation& eq,
-                                                         const nodegen::PointMatrix& x) {
+                                                         const nodegen::PointMatrix& x, double t) {
   std::vector<std::vector<Eigen::ArrayXd>> out(kFieldCount + 1);
-  auto eval = [&](const Tape& t, std::vector<Eigen::ArrayXd>& into) {
-    for (const auto& c : t.coefficients) into.push_back(c.evaluate(x).array());
+  auto eval = [&](const Tape& tape, std::vector<Eigen::ArrayXd>& into) {
+    for (const auto& c : tape.coefficients) into.push_back(c.evaluate(x, t).array());
   };
   eval(eq.residual(), out[0]);
   for (int k = 0; k < kFieldCount; ++k)
     if (eq.uses(static_cast<Field>(k)))
       eval(eq.derivative(static_cast<Field>(k)), out[static_cast<std::size_t>(k) + 1]);
   return out;
+}
+
+/// R = 0 and B u = g at one level, by Newton from `u` (one step when R is linear in the
+/// fields); returns the solution at every node.
+rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& nodes,
+                               const FieldOperators& ops, const rbffd::CsrMatrix& B,
+                               const Eigen::VectorXd& g, const rbffd::SolveOptions& options,
+                               const TimeLevel& level, Eigen::VectorXd u) {
+  const Equation& eq = problem.equation();
+  const auto nc = nodes.n_collocation();
+  const nodegen::PointMatrix xc = nodes.points.topRows(nc);
+  const Eigen::ArrayXd f =
+      eq.has_source() ? problem.source(xc, level.t).array() : Eigen::ArrayXd::Zero(nc).eval();
+  const auto coefficients = coefficients_at(eq, xc, level.t);
+  const SpRow Bs = to_sparse(B);
+  rbffd::SolveOptions linear = options;
+  linear.reaction = {};
+  rbffd::SolveResult result;
+  const int max_iterations = eq.linear() ? 1 : options.max_newton;
+  for (int it = 0; it < max_iterations; ++it) {
+    const auto fields = fields_at(ops, u, level);
+    const Eigen::ArrayXd R = evaluate_tape(eq.residual(), fields, f, coefficients[0]);
+    if (!R.allFinite())
+      throw std::runtime_error(
+          fmt::format("solve: the residual is not finite at Newton iteration {}", it));
+    const rbffd::CsrMatrix J = to_csr(jacobian(eq, ops, fields, f, coefficients, level.alpha));
+    // [J; B] du = -[R; B u - g]  (linear R: one step from any u is the solve itself)
+    const Eigen::VectorXd Bu = Bs * u;
+    const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, linear);
+    u += step.u;
+    result = step;
+    result.newton_iterations = eq.linear() ? 0 : it + 1;
+    const double du = step.u.cwiseAbs().maxCoeff();
+    if (eq.linear() || du <= options.tolerance * (1.0 + u.cwiseAbs().maxCoeff())) break;
+    if (it + 1 == max_iterations)
+      throw std::runtime_error(
+          fmt::format("solve: Newton did not converge in {} iterations (last update {:.3e})",
+                      max_iterations, du));
+  }
+  result.u = u;
+  return result;
 }
 
 }  // namespace
@@ -117,43 +174,57 @@ rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet
   const Equation& eq = problem.equation();
   if (eq.time_dependent())
     throw std::runtime_error(
-        fmt::format("solve: \"{}\" is time-dependent; the classical solve handles steady equations",
-                    eq.text()));
+        fmt::format("solve: \"{}\" is time-dependent: use solve_in_time", eq.text()));
   const auto t0 = std::chrono::steady_clock::now();
-  const auto nc = nodes.n_collocation();
-  const nodegen::PointMatrix xc = nodes.points.topRows(nc);
-  const Eigen::ArrayXd f =
-      eq.has_source() ? problem.source(xc).array() : Eigen::ArrayXd::Zero(nc).eval();
-  const auto coefficients = coefficients_at(eq, xc);
   const FieldOperators ops = field_operators(nodes, L, D, eq);
-  rbffd::SolveOptions linear = options;
-  linear.reaction = {};
-  Eigen::VectorXd u = Eigen::VectorXd::Zero(nodes.size());
-  rbffd::SolveResult result;
-  const int max_iterations = eq.linear() ? 1 : options.max_newton;
-  for (int it = 0; it < max_iterations; ++it) {
-    const auto fields = fields_at(ops, u);
-    const Eigen::ArrayXd R = evaluate_tape(eq.residual(), fields, f, coefficients[0]);
-    if (!R.allFinite())
-      throw std::runtime_error(
-          fmt::format("solve: the residual is not finite at Newton iteration {}", it));
-    const rbffd::CsrMatrix J = to_csr(jacobian(eq, ops, fields, f, coefficients));
-    // [J; B] du = -[R; B u - g]  (linear R: from u = 0 this is the solve itself)
-    const Eigen::VectorXd Bu = to_sparse(B) * u;
-    const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, linear);
-    u += step.u;
-    result = step;
-    result.newton_iterations = eq.linear() ? 0 : it + 1;
-    const double du = step.u.cwiseAbs().maxCoeff();
-    if (eq.linear() || du <= options.tolerance * (1.0 + u.cwiseAbs().maxCoeff())) break;
-    if (it + 1 == max_iterations)
-      throw std::runtime_error(
-          fmt::format("solve: Newton did not converge in {} iterations (last update {:.3e})",
-                      max_iterations, du));
-  }
-  result.u = u;
+  auto result =
+      solve_level(problem, nodes, ops, B, g, options, {}, Eigen::VectorXd::Zero(nodes.size()));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
+}
+
+Eigen::MatrixXd solve_in_time(const Problem& problem, const nodegen::NodeSet& nodes,
+                              const rbffd::CsrMatrix& L, const std::vector<rbffd::CsrMatrix>& D,
+                              const rbffd::CsrMatrix& B,
+                              const std::function<Eigen::VectorXd(double)>& g,
+                              const std::vector<double>& times, int substeps,
+                              const rbffd::SolveOptions& options) {
+  const Equation& eq = problem.equation();
+  if (!eq.time_dependent())
+    throw std::runtime_error(
+        fmt::format("solve_in_time: \"{}\" has no u_t: use solve_equation", eq.text()));
+  if (times.empty() || times.front() != 0.0 || substeps < 1)
+    throw std::invalid_argument("solve_in_time: times must start at 0, substeps >= 1");
+  const auto nc = nodes.n_collocation();
+  const FieldOperators ops = field_operators(nodes, L, D, eq);
+  Eigen::MatrixXd out(nc, static_cast<Eigen::Index>(times.size()));
+  Eigen::VectorXd u = Eigen::VectorXd::Zero(nodes.size());
+  u.head(nc) = problem.initial(nodes.points.topRows(nc));
+  out.col(0) = u.head(nc);
+  Eigen::ArrayXd previous;  // u^(n-1) at the rows (empty before the first step)
+  double t = 0.0;
+  for (std::size_t k = 1; k < times.size(); ++k) {
+    const double dt = (times[k] - times[k - 1]) / substeps;
+    if (!(dt > 0)) throw std::invalid_argument("solve_in_time: times must increase");
+    for (int s = 0; s < substeps; ++s) {
+      // BDF2 (the first step: implicit Euler), u_t = alpha u + history.
+      TimeLevel level;
+      level.t = t + dt;
+      const Eigen::ArrayXd now = u.head(nc).array();
+      if (previous.size() == 0) {
+        level.alpha = 1.0 / dt;
+        level.history = -now / dt;
+      } else {
+        level.alpha = 1.5 / dt;
+        level.history = (-4.0 * now + previous) / (2.0 * dt);
+      }
+      previous = now;
+      u = solve_level(problem, nodes, ops, B, g(level.t), options, level, u).u;
+      t = level.t;
+    }
+    out.col(static_cast<Eigen::Index>(k)) = u.head(nc);
+  }
+  return out;
 }
 
 }  // namespace dtpinn::core

@@ -5,8 +5,10 @@
 // with lap(u) = L u, u_x = Dx u, ... A linear R is one sparse solve of
 //   [sum_k diag(dR/dF_k) Op_k ; B] u = [-R(0) ; g]      (F_k the fields, Op_k their operators)
 // and a nonlinear one Newton's method on the same system with the Jacobian from the symbolic
-// derivatives dR/dF_k at the iterate (from u = 0). LibTorch-free; rbffd::solve_poisson does the
-// linear algebra.
+// derivatives dR/dF_k at the iterate (from u = 0). A time-dependent R (with c u_t, c constant)
+// is stepped by BDF2 (the first step implicit Euler) from u0, each level the same solve with
+// u_t = (3 u - 4 u^n + u^(n-1)) / (2 dt). LibTorch-free; rbffd::solve_poisson does the linear
+// algebra.
 #include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
@@ -14,6 +16,7 @@
 
 #include <Eigen/Core>
 
+#include <functional>
 #include <vector>
 
 namespace dtpinn::core {
@@ -29,5 +32,15 @@ rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet
                                   const rbffd::CsrMatrix& L, const std::vector<rbffd::CsrMatrix>& D,
                                   const rbffd::CsrMatrix& B, const Eigen::VectorXd& g,
                                   const rbffd::SolveOptions& options = {});
+
+/// A time-dependent equation from u0 at t = 0 through `times` (ascending, times[0] = 0), with
+/// `substeps` BDF2 steps per interval; g(t): the boundary data (Nb) at time t. Returns u at the
+/// Ni + Nb collocation nodes, one column per time (column 0 = u0). Throws as solve_equation.
+Eigen::MatrixXd solve_in_time(const Problem& problem, const nodegen::NodeSet& nodes,
+                              const rbffd::CsrMatrix& L, const std::vector<rbffd::CsrMatrix>& D,
+                              const rbffd::CsrMatrix& B,
+                              const std::function<Eigen::VectorXd(double)>& g,
+                              const std::vector<double>& times, int substeps,
+                              const rbffd::SolveOptions& options = {});
 
 }  // namespace dtpinn::core
