@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   const auto m = lab::machine_info();
   const std::string text = fmt::format(
       "# Dirichlet rows of B: the value row against the RBF-FD row\n\n"
-      "Machine: {} ({}, {} logical CPUs), {}, commit {}, load average {}.\n"
+      "Machine: {} ({}, {} logical CPUs), {}, commit {}, {}.\n"
       "Command: `build/bench/bench_dirichlet_rows --epochs {} --steps {}` (1 thread).\n\n"
       "Unit disk, u = 1 + sin(pi x) cos(pi y), Dirichlet (alpha = 0, beta = 1) on the whole "
       "boundary, p = 4, 4 x 50 tanh, fp64. A step is one DT-PINN closure (loss + backward), "

@@ -53,12 +53,12 @@ constexpr double kMinGhostDistance = 0.05, kMaxGhostDistance = 4.0;
 
 void check_args(const NodesArgs& a) {
   const bool file = dtpinn::nodegen::is_geometry_file(a.domain);
+  if ((a.h_given && !(a.h > 0.0)) || !std::isfinite(a.h))
+    throw std::invalid_argument(fmt::format("--h: the spacing must be > 0, got {}", a.h));
   // Geometry files bring their own spacing (a node set, a cloud) or have a default n (meshes).
   if (!file && a.h == 0.0 && a.n == 0)
     throw std::invalid_argument("--n N (or --h H) is required for a shape");
   if (a.n != 0 && a.n < 10) throw std::invalid_argument(fmt::format("--n: {} is below 10", a.n));
-  if ((a.h_given && !(a.h > 0.0)) || !std::isfinite(a.h))
-    throw std::invalid_argument(fmt::format("--h: the spacing must be > 0, got {}", a.h));
   if (a.repulsion < 0) throw std::invalid_argument("--repulsion: must be >= 0");
   // NaN fails both comparisons: refused, never taken for "not given".
   if (a.ghost_distance_given &&
