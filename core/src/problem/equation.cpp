@@ -3,6 +3,7 @@
 #include "ginac_bridge.hpp"
 
 #include <dtpinn/core/problem/equation.hpp>
+#include <dtpinn/core/problem/tape_eval.hpp>
 
 #include <fmt/format.h>
 
@@ -440,102 +441,14 @@ Eigen::ArrayXd evaluate_tape(const Tape& tape,
                              const std::array<Eigen::ArrayXd, kFieldCount>& fields,
                              const Eigen::ArrayXd& source,
                              const std::vector<Eigen::ArrayXd>& coefficients) {
-  using Op = Tape::Op;
-  std::vector<Eigen::ArrayXd> v(tape.code.size());
+  struct Values {
+    Eigen::Index n;
+    Eigen::ArrayXd constant(double c) const { return Eigen::ArrayXd::Constant(n, c); }
+    Eigen::ArrayXd reciprocal(const Eigen::ArrayXd& a) const { return a.inverse(); }
+  };
   Eigen::Index n = source.size();
   for (const auto& f : fields) n = std::max(n, f.size());
-  for (std::size_t k = 0; k < tape.code.size(); ++k) {
-    const auto& i = tape.code[k];
-    const auto& a = i.a >= 0 ? v[static_cast<std::size_t>(i.a)] : v[k];
-    const auto& b = i.b >= 0 ? v[static_cast<std::size_t>(i.b)] : v[k];
-    switch (i.op) {
-      case Op::field:
-        v[k] = fields[static_cast<std::size_t>(i.index)];
-        break;
-      case Op::source:
-        v[k] = source;
-        break;
-      case Op::coefficient:
-        v[k] = coefficients.at(static_cast<std::size_t>(i.index));
-        break;
-      case Op::constant:
-        v[k] = Eigen::ArrayXd::Constant(n, i.value);
-        break;
-      case Op::add:
-        v[k] = a + b;
-        break;
-      case Op::sub:
-        v[k] = a - b;
-        break;
-      case Op::mul:
-        v[k] = a * b;
-        break;
-      case Op::div:
-        v[k] = a / b;
-        break;
-      case Op::neg:
-        v[k] = -a;
-        break;
-      case Op::square:
-        v[k] = a.square();
-        break;
-      case Op::pow:
-        v[k] = a.pow(b);
-        break;
-      case Op::pow_const:
-        v[k] = a.pow(i.value);
-        break;
-      case Op::scale:
-        v[k] = a * i.value;
-        break;
-      case Op::shift:
-        v[k] = a + i.value;
-        break;
-      case Op::reciprocal:
-        v[k] = a.inverse();
-        break;
-      case Op::exp:
-        v[k] = a.exp();
-        break;
-      case Op::log:
-        v[k] = a.log();
-        break;
-      case Op::sin:
-        v[k] = a.sin();
-        break;
-      case Op::cos:
-        v[k] = a.cos();
-        break;
-      case Op::tan:
-        v[k] = a.tan();
-        break;
-      case Op::sinh:
-        v[k] = a.sinh();
-        break;
-      case Op::cosh:
-        v[k] = a.cosh();
-        break;
-      case Op::tanh:
-        v[k] = a.tanh();
-        break;
-      case Op::sqrt:
-        v[k] = a.sqrt();
-        break;
-      case Op::abs:
-        v[k] = a.abs();
-        break;
-      case Op::asin:
-        v[k] = a.asin();
-        break;
-      case Op::acos:
-        v[k] = a.acos();
-        break;
-      case Op::atan:
-        v[k] = a.atan();
-        break;
-    }
-  }
-  return v.empty() ? Eigen::ArrayXd::Zero(n) : v.back();
+  return run_tape(tape, fields, source, coefficients, Values{n});
 }
 
 }  // namespace dtpinn::core
