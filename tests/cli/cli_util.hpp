@@ -88,14 +88,16 @@ inline bool signal_pending(pid_t pid, int sig) {
   return false;
 }
 
-/// Starts `dtpinn args...`, reads its stdout until a line contains `needle`, then sends
-/// `signals` (each as soon as the one before was delivered) and waits. No timing: the signal goes
-/// once the run is training.
-inline Output run_and_signal(const std::vector<std::string>& args, const std::string& needle,
-                             const std::vector<int>& signals, const fs::path& err_file) {
-  Output r;
+/// `dtpinn args...` started with its stdout on a pipe (read from `out_fd`) and its stderr in
+/// `err_file`.
+struct Child {
+  pid_t pid = -1;
+  int out_fd = -1;
+};
+
+inline Child spawn(const std::vector<std::string>& args, const fs::path& err_file) {
   int fds[2];
-  if (::pipe(fds) != 0) return r;
+  if (::pipe(fds) != 0) return {};
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], 1);
@@ -112,30 +114,45 @@ inline Output run_and_signal(const std::vector<std::string>& args, const std::st
     ::_exit(127);
   }
   ::close(fds[1]);
+  return {pid, fds[0]};
+}
+
+/// Waits for a spawned child: its status (128 + signal when killed) and stderr into `r`.
+inline void finish(const Child& c, const fs::path& err_file, Output& r) {
+  ::close(c.out_fd);
+  int st = 0;
+  ::waitpid(c.pid, &st, 0);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.err = read(err_file);
+}
+
+/// Starts `dtpinn args...`, reads its stdout until a line contains `needle`, then sends
+/// `signals` (each as soon as the one before was delivered) and waits. No timing: the signal goes
+/// once the run is training.
+inline Output run_and_signal(const std::vector<std::string>& args, const std::string& needle,
+                             const std::vector<int>& signals, const fs::path& err_file) {
+  Output r;
+  const Child c = spawn(args, err_file);
+  if (c.pid < 0) return r;
   bool sent = false;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+  while ((n = ::read(c.out_fd, buf, sizeof buf)) > 0) {
     r.out.append(buf, static_cast<std::size_t>(n));
     if (!sent && r.out.find(needle) != std::string::npos) {
       // Each signal once the one before was delivered (two pending ones would merge).
       for (std::size_t i = 0; i < signals.size(); ++i) {
         if (i > 0)
-          while (signal_pending(pid, signals[i - 1])) ::usleep(100);
-        ::kill(pid, signals[i]);
+          while (signal_pending(c.pid, signals[i - 1])) ::usleep(100);
+        ::kill(c.pid, signals[i]);
       }
       sent = true;
     }
   }
-  ::close(fds[0]);
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.err = read(err_file);
+  finish(c, err_file, r);
   if (!sent) r.err += "\n(test: the needle never appeared; no signal sent)";
   return r;
 }
-
 inline const char* kTiny = R"(
 [domain]
 shape = "disk"

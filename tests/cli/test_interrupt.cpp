@@ -224,45 +224,23 @@ TEST(CliInterrupt, AKilledRankIsOneLineAndLeavesNoFolder) {
   auto args = long_run(cfg, dir);
   args.insert(args.end(), {"--nproc", "2"});
   Output r;
-  {
-    // rank 1 is the launcher's newest child once training runs
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      const int fd = ::open((base / "err.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 2);
-      std::vector<std::string> all{exe()};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
+  const Child c = spawn(args, base / "err.txt");
+  ASSERT_GT(c.pid, 0);
+  bool killed = false;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(c.out_fd, buf, sizeof buf)) > 0) {
+    r.out.append(buf, static_cast<std::size_t>(n));
+    if (!killed && r.out.find("epoch 4:") != std::string::npos) {
+      // rank 1 is the launcher's newest child once training runs
+      (void)std::system(
+          ("pgrep -n -P " + std::to_string(c.pid) + " > " + pidfile.string()).c_str());
+      const int rank1 = std::atoi(read(pidfile).c_str());
+      if (rank1 > 0) ::kill(rank1, SIGKILL);
+      killed = true;
     }
-    ::close(fds[1]);
-    bool killed = false;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
-      r.out.append(buf, static_cast<std::size_t>(n));
-      if (!killed && r.out.find("epoch 4:") != std::string::npos) {
-        (void)std::system(
-            ("pgrep -n -P " + std::to_string(pid) + " > " + pidfile.string()).c_str());
-        const int rank1 = std::atoi(read(pidfile).c_str());
-        if (rank1 > 0) ::kill(rank1, SIGKILL);
-        killed = true;
-      }
-    }
-    ::close(fds[0]);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r.err = read(base / "err.txt");
   }
+  finish(c, base / "err.txt", r);
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("rank 1 was killed by SIGKILL"), std::string::npos) << r.err;

@@ -1,5 +1,7 @@
 // `dtpinn train / compare / eval` as a user runs them: a tiny config trains and writes a
 // complete run folder; eval reads it back; bad input is refused with one line, no results.json.
+#include "cli_util.hpp"
+
 #include <dtpinn/core/training/run.hpp>
 
 #include <gtest/gtest.h>
@@ -18,71 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;  // stdout + stderr
-};
-
-/// A build-time path, or the environment's value when set: a prebuilt test run from another
-/// place (the GPU bundle, scripts/gpu_check.sh) sets DTPINN_EXE and DTPINN_TEST_TMPDIR.
-std::string path_from_env(const char* name, const char* built) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : built;
-}
-
-/// stdout + stderr, or stderr only (set-up progress lines go to stdout, the error to stderr).
-Run run(const std::string& args, bool stderr_only = false) {
-  const std::string cmd = path_from_env("DTPINN_EXE", DTPINN_EXE) + " " + args +
-                          (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using cli_test::count_lines;
+using cli_test::kTiny;
+using cli_test::run;
+using cli_test::write;
 
 fs::path tmp(const std::string& name) {
-  auto p = fs::path(path_from_env("DTPINN_TEST_TMPDIR", DTPINN_BINARY_DIR)) / "test_cli_train_tmp" /
-           name;
-  // not fs::remove_all: libtorch.so exports a copy that crashes
-  (void)std::system(("rm -rf '" + p.string() + "'").c_str());
-  fs::create_directories(p.parent_path());
-  return p;
-}
-
-std::string write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-  return p.string();
-}
-
-const char* kTiny = R"(
-[domain]
-shape = "disk"
-n = 250
-test_n = 600
-
-[rbffd]
-order = 3
-
-[model]
-depth = 2
-width = 16
-
-[train]
-epochs = 12
-eval_every = 4
-log_every = 4
-)";
-
-int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
+  return cli_test::tmp("train_" + name);
 }
 
 }  // namespace
@@ -238,9 +182,10 @@ TEST(CliTrain, BoundaryConditionsPerPart) {
   }
   // Two conditions: a Neumann one on the whole boundary, overridden by a Dirichlet one on top.
   const auto cfg =
-      write(base / "good.toml", head + "[[bc]]\non = \"boundary\"\ntype = \"neumann\"\n"
-                                       "[[bc]]\nwhere = \"y > 0.5\"\ntype = \"dirichlet\"\n"
-                                       "name = \"top\"\n");
+      write(base / "good.toml", head +
+                                    "[[bc]]\non = \"boundary\"\ntype = \"neumann\"\n"
+                                    "[[bc]]\nwhere = \"y > 0.5\"\ntype = \"dirichlet\"\n"
+                                    "name = \"top\"\n");
   const auto dir = base / "good";
   auto r = run("train " + cfg + " -o " + dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
