@@ -610,9 +610,9 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
       if (syntax_only) continue;
       for (const auto& v : e.variables()) {
         if (v == "t" && !it.time)
-          return fmt::format("{}: \"{}\" uses t, but {}", it.key, **it.text,
-                             heat ? "the initial condition is at t = 0"
-                                  : std::string("the equation is steady"));
+          return fmt::format(
+              "{}: \"{}\" uses t, but {}", it.key, **it.text,
+              heat ? "the initial condition is at t = 0" : std::string("the equation is steady"));
         if (v[0] == 'n' && !it.normals)
           return fmt::format(
               "{}: \"{}\" uses {}: the normal components nx, ny, nz are only "
