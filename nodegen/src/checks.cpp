@@ -1,4 +1,6 @@
 // Checks of node sets and boundary clouds read from files (checks.hpp).
+#include "neighbourhood_pca.hpp"
+
 #include <dtpinn/nodegen/checks.hpp>
 #include <dtpinn/nodegen/cloud.hpp>
 #include <dtpinn/nodegen/knn.hpp>
@@ -160,15 +162,7 @@ NodeProblem check_normal_directions(const PointMatrix& points, const PointMatrix
   double first_angle = 0.0;
   for (Index i = 0; i < n; ++i) {
     tree.nearest(points.row(i).data(), k, idx, d2);
-    Eigen::VectorXd mean = Eigen::VectorXd::Zero(dim);
-    for (auto j : idx) mean += points.row(j).transpose();
-    mean /= double(idx.size());
-    Eigen::MatrixXd C = Eigen::MatrixXd::Zero(dim, dim);
-    for (auto j : idx) {
-      const Eigen::VectorXd q = points.row(j).transpose() - mean;
-      C += q * q.transpose();
-    }
-    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(C);
+    const auto es = neighbourhood_pca(points, idx);
     const auto& ev = es.eigenvalues();
     if (!(ev[0] <= kFlatRatio * ev[1])) continue;  // a corner, an edge, noise: no estimate
     const double len = normals.row(i).norm();

@@ -1,5 +1,7 @@
 // Normals of boundary point clouds: PCA estimation, Hoppe-style consistent orientation, and
 // consistency checks of normals read from a file.
+#include "neighbourhood_pca.hpp"
+
 #include <dtpinn/nodegen/cloud.hpp>
 #include <dtpinn/nodegen/knn.hpp>
 
@@ -88,15 +90,7 @@ PointMatrix estimate_normals(const PointMatrix& points, int k) {
   std::vector<double> d2;
   for (Index i = 0; i < n; ++i) {
     tree.nearest(points.row(i).data(), k, idx, d2);
-    Eigen::VectorXd mean = Eigen::VectorXd::Zero(dim);
-    for (auto j : idx) mean += points.row(j).transpose();
-    mean /= double(idx.size());
-    Eigen::MatrixXd C = Eigen::MatrixXd::Zero(dim, dim);
-    for (auto j : idx) {
-      const Eigen::VectorXd q = points.row(j).transpose() - mean;
-      C += q * q.transpose();
-    }
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(C);
+    const auto es = neighbourhood_pca(points, idx);
     normals.row(i) = es.eigenvectors().col(0).transpose().normalized();
   }
   return normals;
