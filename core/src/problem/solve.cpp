@@ -41,11 +41,14 @@ rbffd::CsrMatrix to_csr(SpRow m) {
 struct FieldOperators {
   std::array<SpRow, kFieldCount> op;
   std::array<bool, kFieldCount> present{};
+  SpRow boundary;  ///< B, for the boundary residual B u - g of every iterate
 };
 
 FieldOperators field_operators(const nodegen::NodeSet& nodes, const rbffd::CsrMatrix& L,
-                               const std::vector<rbffd::CsrMatrix>& D, const Equation& eq) {
+                               const std::vector<rbffd::CsrMatrix>& D, const rbffd::CsrMatrix& B,
+                               const Equation& eq) {
   FieldOperators f;
+  f.boundary = to_sparse(B);
   const auto nc = nodes.n_collocation();
   SpRow id(nc, nodes.size());
   id.reserve(Eigen::VectorXi::Constant(nc, 1));
@@ -132,7 +135,6 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
   const Eigen::ArrayXd f =
       eq.has_source() ? problem.source(xc, level.t).array() : Eigen::ArrayXd::Zero(nc).eval();
   const auto coefficients = coefficients_at(eq, xc, level.t);
-  const SpRow Bs = to_sparse(B);
   rbffd::SolveOptions linear = options;
   linear.reaction = {};
   rbffd::SolveResult result;
@@ -145,7 +147,7 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
           fmt::format("solve: the residual is not finite at Newton iteration {}", it));
     const rbffd::CsrMatrix J = to_csr(jacobian(eq, ops, fields, f, coefficients, level.alpha));
     // [J; B] du = -[R; B u - g]  (linear R: one step from any u is the solve itself)
-    const Eigen::VectorXd Bu = Bs * u;
+    const Eigen::VectorXd Bu = ops.boundary * u;
     const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, linear);
     u += step.u;
     result = step;
@@ -176,7 +178,7 @@ rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet
     throw std::runtime_error(
         fmt::format("solve: \"{}\" is time-dependent: use solve_in_time", eq.text()));
   const auto t0 = std::chrono::steady_clock::now();
-  const FieldOperators ops = field_operators(nodes, L, D, eq);
+  const FieldOperators ops = field_operators(nodes, L, D, B, eq);
   auto result =
       solve_level(problem, nodes, ops, B, g, options, {}, Eigen::VectorXd::Zero(nodes.size()));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -196,7 +198,7 @@ Eigen::MatrixXd solve_in_time(const Problem& problem, const nodegen::NodeSet& no
   if (times.empty() || times.front() != 0.0 || substeps < 1)
     throw std::invalid_argument("solve_in_time: times must start at 0, substeps >= 1");
   const auto nc = nodes.n_collocation();
-  const FieldOperators ops = field_operators(nodes, L, D, eq);
+  const FieldOperators ops = field_operators(nodes, L, D, B, eq);
   Eigen::MatrixXd out(nc, static_cast<Eigen::Index>(times.size()));
   Eigen::VectorXd u = Eigen::VectorXd::Zero(nodes.size());
   u.head(nc) = problem.initial(nodes.points.topRows(nc));
