@@ -259,9 +259,13 @@ std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
   auto u = net.forward(x);  // [S rows]
   auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
   FieldTensors fields;
+  // Only the fields R uses: the Laplacian costs d second-derivative passes.
   fields[static_cast<int>(Field::u)] = u;
-  fields[static_cast<int>(Field::lap_u)] = autodiff::laplacian(grad, x, b.dim, true);
-  for (int i = 0; i < b.dim; ++i) fields[static_cast<int>(Field::u_x) + i] = grad.select(1, i);
+  if (b.uses[static_cast<int>(Field::lap_u)])
+    fields[static_cast<int>(Field::lap_u)] = autodiff::laplacian(grad, x, b.dim, true);
+  for (int i = 0; i < b.dim; ++i)
+    if (b.uses[static_cast<std::size_t>(static_cast<int>(Field::u_x) + i)])
+      fields[static_cast<int>(Field::u_x) + i] = grad.select(1, i);
   if (b.time_dependent)
     fields[static_cast<int>(Field::u_t)] = autodiff::time_derivative(grad, b.dim);
   auto r = evaluate_tape(*b.residual, fields, b.f, b.coefficients);
