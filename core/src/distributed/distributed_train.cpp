@@ -295,6 +295,13 @@ RankPart make_rank_part(const RunConfig& config, const Dataset& data, int time_p
         "--nproc: the equation \"{}\" uses u_x, u_y or u_z, whose operator rows the distributed "
         "DT-PINN does not build yet: run it in one process or with train.method = \"vanilla\"",
         data.problem->equation().text()));
+  if (config.train.optimizer == Optimizer::gauss_newton ||
+      config.train.output_layer == OutputLayer::least_squares)
+    throw std::runtime_error(fmt::format(
+        "--nproc: {} runs in one process (its Jacobian rows would live on different ranks): drop "
+        "--nproc",
+        config.train.optimizer == Optimizer::gauss_newton ? "train.optimizer = gauss_newton"
+                                                          : "train.output_layer = least_squares"));
   if (time_parts > static_cast<int>(data.times.size()))
     throw std::runtime_error(fmt::format("--time-parts {}: more parts than the {} time slices",
                                          time_parts, data.times.size()));

@@ -270,7 +270,23 @@ const std::vector<Key>& keys() {
     k.push_back(enum_key("train", "precision", tr, &T::precision, "fp64 | fp32"));
     k.push_back(enum_key("train", "optimizer", tr, &T::optimizer,
                          "lbfgs | adam | adam_lbfgs (Adam, then L-BFGS) | device_lbfgs | "
-                         "device_adam (flat-buffer optimisers with no host sync in a step)"));
+                         "device_adam (flat-buffer optimisers with no host sync in a step) | "
+                         "gauss_newton (Levenberg-Marquardt on the residual vector)"));
+    k.push_back(
+        enum_key("train", "gn_solver", tr, &T::gn_solver,
+                 "gauss_newton: auto | dual (J J^T, residuals x residuals) | primal (J^T J, "
+                 "parameters x parameters) | cg (conjugate gradients on J^T J, never "
+                 "formed)"));
+    k.push_back(real_key("train", "gn_damping", tr, &T::gn_damping, 0.0, kInf, true,
+                         "gauss_newton: first Levenberg-Marquardt damping, relative to the mean "
+                         "diagonal of J^T J"));
+    k.push_back(int_key("train", "gn_cg_iterations", tr, &T::gn_cg_iterations, 1, kMaxInt,
+                        "gauss_newton, cg: conjugate-gradient iterations per step"));
+    k.push_back(real_key("train", "gn_memory_mb", tr, &T::gn_memory_mb, 0.0, kInf, true,
+                         "gauss_newton, auto: the largest dense Gram matrix (MB) before cg"));
+    k.push_back(enum_key("train", "output_layer", tr, &T::output_layer,
+                         "trained | least_squares (the output layer solved exactly for the "
+                         "current hidden layers at every evaluation; equations linear in u)"));
     k.push_back(bool_key("train", "cuda_graph", tr, &T::cuda_graph,
                          "device_lbfgs / device_adam on cuda: capture one iteration in a CUDA "
                          "graph and replay it"));

@@ -4,6 +4,8 @@
 #include <dtpinn/core/training/losses.hpp>
 #include <dtpinn/core/training/tape.hpp>
 
+#include "block_residuals.hpp"
+
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -128,6 +130,11 @@ class BlockLoss : public Loss {
   std::vector<at::Tensor> terms(const Network& net) const override {
     return vanilla_ ? vanilla_terms(net, b_) : dtpinn_terms(net, b_);
   }
+  ResidualSystem residuals(const Network& net, const std::vector<double>& weights,
+                           JacobianColumns columns) const override {
+    return vanilla_ ? vanilla_residuals(net, b_, weights, columns)
+                    : dtpinn_residuals(net, b_, weights, columns);
+  }
 
  private:
   bool vanilla_;
@@ -202,14 +209,10 @@ std::vector<std::string> boundary_term_names(const Problem& problem) {
   return names;
 }
 
-namespace {
-
-/// The residual at the rows from DT-PINN's fields: u of every node as [nodes] or [nodes, S],
-/// u_t (time-dependent) as [rows, S].
-at::Tensor dtpinn_residual(const LossBlock& b, const at::Tensor& u, const at::Tensor& ut) {
-  const Tape& tape = *b.residual;
+/// DT-PINN's fields at the block's rows from u of every node ([nodes] or [nodes, S]) and u_t
+/// ([rows, S], time-dependent): only those R uses, each a kernel (or a view) per step.
+FieldTensors dtpinn_fields(const LossBlock& b, const at::Tensor& u, const at::Tensor& ut) {
   FieldTensors fields;
-  // Only the fields R uses: each is a kernel (or a view in the autograd graph) per step.
   if (b.uses[static_cast<int>(Field::u)])
     fields[static_cast<int>(Field::u)] = u.narrow(0, 0, b.rows);
   if (b.uses[static_cast<int>(Field::lap_u)])
@@ -218,20 +221,11 @@ at::Tensor dtpinn_residual(const LossBlock& b, const at::Tensor& u, const at::Te
     if (b.D[static_cast<std::size_t>(i)])
       fields[static_cast<int>(Field::u_x) + i] = b.D[static_cast<std::size_t>(i)]->apply(u);
   if (ut.defined()) fields[static_cast<int>(Field::u_t)] = ut;
-  return evaluate_tape(tape, fields, b.f, b.coefficients);
+  return fields;
 }
 
-}  // namespace
-
-std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
-  if (!b.time_dependent) {
-    auto u = net.forward_in_weights(b.x);  // [nodes]: the block's rows first
-    auto r = dtpinn_residual(b, u, {});
-    auto e = b.B->apply(u) - b.g;
-    std::vector<at::Tensor> terms{r.square().sum() * b.pde_scale};
-    add_boundary_terms(terms, e.square(), b);
-    return terms;
-  }
+std::pair<at::Tensor, at::Tensor> dtpinn_network_fields(const Network& net, const LossBlock& b) {
+  if (!b.time_dependent) return {net.forward_in_weights(b.x), {}};  // [nodes]: the rows first
   // In time: one forward pass over all slices, u_t in the t column (tangent or autograd).
   const int t_col = static_cast<int>(b.x.size(1)) - 1;
   at::Tensor u, dudt;
@@ -244,19 +238,20 @@ std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
   }
   auto ut = dudt.view({b.slices, b.nodes}).narrow(1, 0, b.rows).t();  // [rows, S]
   auto U = u.view({b.slices, b.nodes}).t().contiguous();  // [nodes, S]: a column per slice
-  auto r = dtpinn_residual(b, U, ut);
-  auto e = b.B->apply(U) - b.g;
-  auto ic = b.ic_scale != 0
-                ? (b.u0 - U.select(1, 0).narrow(0, 0, b.rows)).square().sum() * b.ic_scale
-                : torch::zeros({}, r.options());
-  std::vector<at::Tensor> terms{ic, r.square().sum() * b.pde_scale};
-  add_boundary_terms(terms, e.square(), b);
-  return terms;
+  return {U, ut};
 }
 
-std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
-  auto x = b.x.detach().requires_grad_(true);
-  auto u = net.forward(x);  // [S rows]
+BlockResiduals dtpinn_residual_vectors(const LossBlock& b, const at::Tensor& u,
+                                       const at::Tensor& ut) {
+  BlockResiduals out;
+  out.pde = evaluate_tape(*b.residual, dtpinn_fields(b, u, ut), b.f, b.coefficients);
+  out.bc = b.B->apply(u) - b.g;
+  if (b.time_dependent) out.ic = b.u0 - u.select(1, 0).narrow(0, 0, b.rows);
+  return out;
+}
+
+BlockResiduals vanilla_residual_vectors(const LossBlock& b, const at::Tensor& x,
+                                        const at::Tensor& u) {
   auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
   FieldTensors fields;
   // Only the fields R uses: the Laplacian costs d second-derivative passes.
@@ -268,21 +263,42 @@ std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
       fields[static_cast<int>(Field::u_x) + i] = grad.select(1, i);
   if (b.time_dependent)
     fields[static_cast<int>(Field::u_t)] = autodiff::time_derivative(grad, b.dim);
-  auto r = evaluate_tape(*b.residual, fields, b.f, b.coefficients);
+  BlockResiduals out;
+  out.pde = evaluate_tape(*b.residual, fields, b.f, b.coefficients);
   // The boundary rows of every slice: [S, rows] -> [S nb].
   const auto nb = b.boundary_rows.numel();
   auto ub = u.view({b.slices, b.rows}).index_select(1, b.boundary_rows).reshape({-1});
   auto gb = grad.view({b.slices, b.rows, -1})
                 .index_select(1, b.boundary_rows)
                 .reshape({b.slices * nb, -1});
-  auto e = b.alpha * autodiff::normal_derivative(gb, b.normals) + b.beta * ub - b.g;
+  out.bc = b.alpha * autodiff::normal_derivative(gb, b.normals) + b.beta * ub - b.g;
+  if (b.time_dependent) out.ic = b.u0 - u.narrow(0, 0, b.rows);
+  return out;
+}
+
+namespace {
+
+/// The terms from the residual vectors: scaled sums of squares, in loss_term_names() order.
+std::vector<at::Tensor> terms_from(const BlockResiduals& res, const LossBlock& b) {
   std::vector<at::Tensor> terms;
   if (b.time_dependent)
-    terms.push_back(b.ic_scale != 0 ? (b.u0 - u.narrow(0, 0, b.rows)).square().sum() * b.ic_scale
-                                    : torch::zeros({}, r.options()));
-  terms.push_back(r.square().sum() * b.pde_scale);
-  add_boundary_terms(terms, e.square(), b);
+    terms.push_back(b.ic_scale != 0 ? res.ic.square().sum() * b.ic_scale
+                                    : torch::zeros({}, res.pde.options()));
+  terms.push_back(res.pde.square().sum() * b.pde_scale);
+  add_boundary_terms(terms, res.bc.square(), b);
   return terms;
+}
+
+}  // namespace
+
+std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& b) {
+  const auto [u, ut] = dtpinn_network_fields(net, b);
+  return terms_from(dtpinn_residual_vectors(b, u, ut), b);
+}
+
+std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& b) {
+  auto x = b.x.detach().requires_grad_(true);
+  return terms_from(vanilla_residual_vectors(b, x, net.forward(x)), b);
 }
 
 std::unique_ptr<Loss> make_block_loss(Method method, const BlockData& block, const Network& net,

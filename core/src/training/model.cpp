@@ -156,6 +156,46 @@ struct PinnModule : torch::nn::Module {
     return out->forward(H).squeeze(-1);
   }
 
+  /// A layer whose row n runs with W + dW[n], b + db[n] (dW [N, out, in], db [N, out];
+  /// undefined: shared). The delta terms are zero in value and carry the per-row gradient.
+  static at::Tensor linear_per_row(torch::nn::Linear l, const at::Tensor& h, const at::Tensor& dW,
+                                   const at::Tensor& db) {
+    auto z = l->forward(h);
+    if (dW.defined()) z = z + torch::matmul(dW, h.unsqueeze(-1)).squeeze(-1);
+    if (db.defined()) z = z + db;
+    return z;
+  }
+
+  /// The layers in parameters() order (weight, bias each): hidden, encoders, output.
+  std::vector<torch::nn::Linear> layers_in_parameter_order() const {
+    std::vector<torch::nn::Linear> l(hidden.begin(), hidden.end());
+    if (modified) l.push_back(enc_u), l.push_back(enc_v);
+    l.push_back(out);
+    return l;
+  }
+
+  /// forward() with per-row weights (Network::forward_per_row).
+  at::Tensor forward_per_row(const at::Tensor& x, const std::vector<at::Tensor>& deltas) {
+    const auto layers = layers_in_parameter_order();
+    const auto layer = [&](std::size_t i, const at::Tensor& h) {
+      return linear_per_row(layers[i], h, deltas[2 * i], deltas[2 * i + 1]);
+    };
+    const std::size_t depth = hidden.size(), output = layers.size() - 1;
+    auto z = (x - shift) / scale;
+    if (!modified) {
+      for (std::size_t i = 0; i < depth; ++i) z = act(layer(i, z));
+      return layer(output, z).squeeze(-1);
+    }
+    auto U = act(layer(depth, z));
+    auto V = act(layer(depth + 1, z));
+    auto H = act(layer(0, z));
+    for (std::size_t i = 1; i < depth; ++i) {
+      auto Z = act(layer(i, H));
+      H = (1 - Z) * U + Z * V;
+    }
+    return layer(output, H).squeeze(-1);
+  }
+
   bool modified;
   bool fused = false;  ///< forward_in_weights may use the fused CPU kernel
   ActFn act = act_tanh;
@@ -248,6 +288,30 @@ std::pair<at::Tensor, at::Tensor> Network::forward_with_derivative(const at::Ten
   auto g = torch::autograd::grad({u}, {xr}, {torch::ones_like(u)}, /*retain_graph=*/true,
                                  /*create_graph=*/true)[0];
   return {u, g.select(1, column)};
+}
+
+at::Tensor Network::forward_per_row(const at::Tensor& x,
+                                    const std::vector<at::Tensor>& deltas) const {
+  const auto n_params = impl_->module->parameters().size();
+  if (x.dim() != 2 || x.size(1) != impl_->in_dim || deltas.size() != n_params)
+    throw std::invalid_argument(fmt::format(
+        "Network::forward_per_row: expected [N, {}] input and {} deltas", impl_->in_dim, n_params));
+  return impl_->module->forward_per_row(x, deltas);
+}
+
+std::vector<at::Tensor> Network::row_deltas(std::int64_t rows, bool output_layer_only) const {
+  const auto params = impl_->module->parameters();
+  std::vector<at::Tensor> d(params.size());
+  for (std::size_t i = output_layer_only ? params.size() - 2 : 0; i < params.size(); ++i) {
+    auto shape = params[i].sizes().vec();
+    shape.insert(shape.begin(), rows);
+    d[i] = torch::zeros(shape, params[i].options()).requires_grad_(true);
+  }
+  return d;
+}
+
+std::int64_t Network::num_output_parameters() const {
+  return impl_->module->out->weight.numel() + impl_->module->out->bias.numel();
 }
 
 Eigen::VectorXd Network::evaluate(

@@ -13,7 +13,8 @@ Objective::Objective(Network& net, std::vector<std::string> names, TermsFn terms
       names_(std::move(names)),
       terms_(std::move(terms)),
       input_derivatives_(input_derivatives),
-      flat_(net.parameters()) {
+      flat_(net.parameters()),
+      output_parameters_(net.num_output_parameters()) {
   if (names_.empty()) throw std::invalid_argument("objective: no loss terms");
   const auto o = flat_.values().options();
   weights_.assign(names_.size(), 1.0);
@@ -41,6 +42,7 @@ at::Tensor Objective::weighted_total(const std::vector<at::Tensor>& terms) const
 }
 
 at::Tensor Objective::closure() {
+  fit_output_layer();
   flat_.rebind_grads();
   flat_.zero_grad();
   auto total = weighted_total(terms_(net_));
@@ -58,13 +60,49 @@ at::Tensor Objective::closure() {
 at::Tensor Objective::loss_only() {
   if (input_derivatives_)
     throw std::logic_error("objective: loss_only() needs terms without input derivatives");
+  fit_output_layer();
   torch::NoGradGuard ng;
   auto total = weighted_total(terms_(net_)).view({1});
   reduce(total);
   return total[0];
 }
 
+double Objective::loss_value() {
+  if (!input_derivatives_) return loss_only().item<double>();
+  fit_output_layer();
+  // Input derivatives need autograd; nothing is backpropagated in the weights.
+  auto total = weighted_total(terms_(net_)).detach().view({1});
+  reduce(total);
+  return total.item<double>();
+}
+
+ResidualSystem Objective::residuals(JacobianColumns columns) {
+  if (!residuals_) throw std::logic_error("objective: no residual function was set");
+  if (reduces())
+    throw std::logic_error("objective: the least-squares system of a distributed objective");
+  return residuals_(net_, weights_, columns);
+}
+
+void Objective::set_output_layer_least_squares(bool on) {
+  if (on && !residuals_)
+    throw std::logic_error("objective: the least-squares output layer needs residuals");
+  output_layer_ls_ = on;
+}
+
+void Objective::fit_output_layer() {
+  if (!output_layer_ls_) return;
+  // The residuals are affine in the output layer's weights c: r(c) = r + J (c' - c), so the
+  // minimiser is c + argmin_d ||J d + r||.
+  const auto sys = residuals(JacobianColumns::output_layer);
+  torch::NoGradGuard ng;
+  const auto P = flat_.numel();
+  flat_.values()
+      .narrow(0, P - output_parameters_, output_parameters_)
+      .add_(least_squares_correction(sys.J, sys.r));
+}
+
 Objective::TermGradients Objective::term_gradients() {
+  fit_output_layer();
   auto terms = terms_(net_);
   const auto T = static_cast<std::int64_t>(terms.size());
   const auto P = flat_.numel();

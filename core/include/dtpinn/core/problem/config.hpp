@@ -98,9 +98,20 @@ struct TrainConfig {
   Precision precision = Precision::fp64;
   /// lbfgs | adam | adam_lbfgs (LibTorch's optimisers) | device_lbfgs | device_adam (the
   /// flat-buffer optimisers of device_lbfgs.hpp / device_adam.hpp: no host sync inside an epoch;
-  /// device_lbfgs uses its on-device Armijo search for line_search = strong_wolfe)
+  /// device_lbfgs uses its on-device Armijo search for line_search = strong_wolfe) |
+  /// gauss_newton (Levenberg-Marquardt on the residual vector; least_squares.hpp)
   Optimizer optimizer = Optimizer::lbfgs;
-  bool cuda_graph = true;      ///< device_* optimisers on cuda: one CUDA graph per iteration
+  bool cuda_graph = true;  ///< device_* optimisers on cuda: one CUDA graph per iteration
+  /// gauss_newton: the linear algebra of a step (auto: dual when the residuals are fewer than
+  /// the parameters, primal when P x P fits in gn_memory_mb, else cg), the first damping
+  /// (relative to the mean diagonal of J^T J) and the CG iterations per step.
+  GnSolver gn_solver = GnSolver::automatic;
+  double gn_damping = 1e-3;
+  int gn_cg_iterations = 200;
+  double gn_memory_mb = 4096;  ///< gauss_newton, auto: the most a dense Gram matrix may take
+  /// trained (by the optimiser) | least_squares: the output layer is the exact least-squares
+  /// minimiser of the loss for the current hidden layers at every evaluation (linear equations)
+  OutputLayer output_layer = OutputLayer::trained;
   std::int64_t epochs = 5000;  ///< epochs (an L-BFGS epoch is one step of max_iter)
   double lr = 1.0;             ///< L-BFGS step length (strong Wolfe or fixed); Adam uses adam_lr
   int max_iter = 20;           ///< L-BFGS iterations per epoch

@@ -18,7 +18,11 @@ enum class PdeKind { poisson, nonlinear_poisson, heat };
 enum class Method { dtpinn, vanilla };
 enum class DeviceKind { cpu, cuda };
 enum class Precision { fp64, fp32 };
-enum class Optimizer { lbfgs, adam, adam_lbfgs, device_lbfgs, device_adam };
+enum class Optimizer { lbfgs, adam, adam_lbfgs, device_lbfgs, device_adam, gauss_newton };
+/// How a Gauss-Newton step solves its damped least-squares problem (least_squares.hpp).
+enum class GnSolver { automatic, dual, primal, cg };
+/// The output layer's weights: trained by the optimiser, or solved exactly at every evaluation.
+enum class OutputLayer { trained, least_squares };
 enum class LineSearch { strong_wolfe, none };
 enum class TimeDerivative { tangent, autograd };
 enum class LossWeighting { fixed, annealing };
@@ -66,7 +70,20 @@ constexpr auto option_table<Optimizer>() {
                     OptionName<Optimizer>{"adam", Optimizer::adam},
                     OptionName<Optimizer>{"adam_lbfgs", Optimizer::adam_lbfgs},
                     OptionName<Optimizer>{"device_lbfgs", Optimizer::device_lbfgs},
-                    OptionName<Optimizer>{"device_adam", Optimizer::device_adam}};
+                    OptionName<Optimizer>{"device_adam", Optimizer::device_adam},
+                    OptionName<Optimizer>{"gauss_newton", Optimizer::gauss_newton}};
+}
+template <>
+constexpr auto option_table<GnSolver>() {
+  return std::array{OptionName<GnSolver>{"auto", GnSolver::automatic},
+                    OptionName<GnSolver>{"dual", GnSolver::dual},
+                    OptionName<GnSolver>{"primal", GnSolver::primal},
+                    OptionName<GnSolver>{"cg", GnSolver::cg}};
+}
+template <>
+constexpr auto option_table<OutputLayer>() {
+  return std::array{OptionName<OutputLayer>{"trained", OutputLayer::trained},
+                    OptionName<OutputLayer>{"least_squares", OutputLayer::least_squares}};
 }
 template <>
 constexpr auto option_table<LineSearch>() {

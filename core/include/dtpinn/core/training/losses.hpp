@@ -15,6 +15,7 @@
 // [N, Nt + 1]). Boundary: bc = mean((B u - g)^2) over Nb rows, one term per boundary condition
 // ("bc" or "bc:NAME", problem.hpp) over its rows.
 #include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/training/least_squares.hpp>
 #include <dtpinn/core/training/model.hpp>
 
 #include <ATen/Tensor.h>
@@ -107,6 +108,14 @@ struct BlockData {
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& block);
 /// The vanilla (autograd) PINN terms of a block, same names.
 std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& block);
+/// The weighted residual vector of a block's terms and its Jacobian (least_squares.hpp):
+/// r . r = sum_i weights[i] term_i with the terms of dtpinn_terms / vanilla_terms and `weights`
+/// in their order; rows ic, pde, then boundary, each row-major over (rows, slices) as the
+/// residuals are laid out above.
+ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& block,
+                                const std::vector<double>& weights, JacobianColumns columns);
+ResidualSystem vanilla_residuals(const Network& net, const LossBlock& block,
+                                 const std::vector<double>& weights, JacobianColumns columns);
 /// {"pde", bc terms...} or, time-dependent, {"ic", "pde", bc terms...}.
 std::vector<std::string> loss_term_names(bool time_dependent,
                                          const std::vector<std::string>& bc_terms = {"bc"});
@@ -121,6 +130,9 @@ class Loss {
   const std::vector<std::string>& names() const { return names_; }
   /// The unweighted terms at the network's current weights, in names() order.
   virtual std::vector<at::Tensor> terms(const Network& net) const = 0;
+  /// The terms as one least-squares system: r . r = sum_i weights[i] term_i (names() order).
+  virtual ResidualSystem residuals(const Network& net, const std::vector<double>& weights,
+                                   JacobianColumns columns) const = 0;
 
  protected:
   std::vector<std::string> names_;

@@ -43,6 +43,21 @@ class Network {
   /// sigmoid, softplus): about half the cost of autograd's double backward; gelu falls back to
   /// autograd. Used for u_t of the heat equation (column D - 1).
   std::pair<at::Tensor, at::Tensor> forward_with_derivative(const at::Tensor& x, int column) const;
+  /// u at the rows of x where row n runs with its own copy of the weights, theta + deltas[.][n]:
+  /// `deltas` holds, per parameter (parameters() order), a tensor [N, p.shape...] (zeros that
+  /// require grad, see row_deltas) or an undefined tensor for a parameter left shared. The value
+  /// equals forward(x); since u_n, and anything computed from row n alone (input derivatives by
+  /// autograd included), depends on deltas[.][n] only, one reverse pass of sum_n F_n gives the
+  /// whole Jacobian dF_n / dtheta, a row per input row: what Gauss-Newton and the least-squares
+  /// output layer use (least_squares.hpp). Memory: N x (the parameters given deltas).
+  at::Tensor forward_per_row(const at::Tensor& x, const std::vector<at::Tensor>& deltas) const;
+  /// Zero deltas for forward_per_row over `rows` input rows, requiring grad: for every
+  /// parameter, or (output_layer_only) only for the output layer's weight and bias, the last
+  /// two parameters (the rest undefined).
+  std::vector<at::Tensor> row_deltas(std::int64_t rows, bool output_layer_only) const;
+  /// The number of parameters of the output layer (width + 1): the last ones in the flat layout.
+  std::int64_t num_output_parameters() const;
+
   /// u at host points (N x D, row-major doubles), without autograd: N values (as doubles).
   Eigen::VectorXd evaluate(
       const Eigen::Ref<

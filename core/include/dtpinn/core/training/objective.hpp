@@ -13,6 +13,7 @@
 // replays). Not thread-safe; every rank must make the same calls in the same order (the
 // collective ones are marked).
 #include <dtpinn/core/training/flat_parameters.hpp>
+#include <dtpinn/core/training/least_squares.hpp>
 #include <dtpinn/core/training/model.hpp>
 
 #include <ATen/Tensor.h>
@@ -54,6 +55,26 @@ class Objective {
   at::Tensor loss_only();
   bool has_loss_only() const { return !input_derivatives_; }
 
+  /// The global weighted total as a host number, with or without input derivatives (what a
+  /// Levenberg-Marquardt trial point needs). Collective.
+  double loss_value();
+
+  /// The terms as one least-squares system (least_squares.hpp), for Gauss-Newton and the
+  /// least-squares output layer: r . r = the weighted total at the current loss weights.
+  using ResidualFn =
+      std::function<ResidualSystem(const Network&, const std::vector<double>&, JacobianColumns)>;
+  void set_residuals(ResidualFn residuals) { residuals_ = std::move(residuals); }
+  bool has_residuals() const { return static_cast<bool>(residuals_); }
+  /// One process only (a distributed objective throws std::logic_error: its rows of J live on
+  /// different ranks).
+  ResidualSystem residuals(JacobianColumns columns);
+
+  /// train.output_layer = least_squares: before every evaluation (closure, loss_only,
+  /// loss_value, term_gradients) the output layer's weight and bias are set to the exact
+  /// minimiser of the loss for the current hidden layers (residuals linear in them: one
+  /// least-squares solve of [M, width + 1]). Needs residuals.
+  void set_output_layer_least_squares(bool on);
+
   /// The global terms and the gradient of each term separately, at the current weights.
   struct TermGradients {
     std::vector<double> terms;  ///< unweighted, names() order
@@ -78,6 +99,8 @@ class Objective {
 
  private:
   at::Tensor weighted_total(const std::vector<at::Tensor>& terms) const;
+  /// The least-squares output layer's solve, when on (a no-op otherwise).
+  void fit_output_layer();
 
   Network& net_;
   std::vector<std::string> names_;
@@ -87,6 +110,9 @@ class Objective {
   std::vector<double> weights_;
   at::Tensor weights_device_;  ///< [T] in the network's dtype and device
   at::Tensor buffer_;          ///< [P + 1]: gradient and total, reduced together
+  ResidualFn residuals_;
+  bool output_layer_ls_ = false;
+  std::int64_t output_parameters_ = 0;  ///< the last entries of flat(): the output layer
 };
 
 }  // namespace dtpinn::core

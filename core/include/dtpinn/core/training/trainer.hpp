@@ -127,6 +127,12 @@ void train_loop(Objective& objective, const RunConfig& config, const TrainOption
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options = {});
 
+/// Throws std::runtime_error (one line naming train.output_layer) when the least-squares output
+/// layer cannot apply: an equation not linear in u (its residuals are then not affine in the
+/// output layer), or a device optimiser (whose steps may be captured in a CUDA graph, which
+/// cannot hold the solve).
+void check_least_squares_output_layer(const RunConfig& config, const Equation& equation);
+
 /// The fixed loss weights of train.weights for these term names (missing: 1). Throws
 /// std::runtime_error naming a term the problem does not have or a negative weight.
 std::vector<double> initial_loss_weights(const TrainConfig& t,
