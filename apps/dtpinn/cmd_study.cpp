@@ -30,6 +30,7 @@ struct StudyArgs {
   long long epochs = -1, eval_every = -1, test_n = -1;
   double time_budget = -1;
   int max_depth = -1, threads = 0;
+  std::string optimizer = "lbfgs", output_layer = "trained";
   bool no_derivatives = false, no_pinn = false;
 };
 
@@ -109,6 +110,8 @@ void run(const StudyArgs& a) {
   if (a.max_depth > 0) o.max_depth = a.max_depth;
   if (a.eval_every == 0) throw std::runtime_error("--eval-every: must be >= 1");
   if (a.threads > 0) o.threads = a.threads;
+  o.optimizer = parse_choice<core::Optimizer>("--optimizer", a.optimizer);
+  o.output_layer = parse_choice<core::OutputLayer>("--output-layer", a.output_layer);
   o.derivatives = !a.no_derivatives;
   o.pinn = !a.no_pinn;
   lab::run_study(o, &std::cout);
@@ -145,6 +148,10 @@ void add_study_command(CLI::App& app) {
   cmd->add_option("--eval-every", a->eval_every, "epochs between test-error evaluations");
   cmd->add_option("--test-n", a->test_n, "test nodes (2D Poisson; heat and 3D use fewer)");
   cmd->add_option("--max-depth", a->max_depth, "derivative study: depths 1..D");
+  cmd->add_option("--optimizer", a->optimizer,
+                  "every PINN run's optimiser: " + core::option_list<core::Optimizer>());
+  cmd->add_option("--output-layer", a->output_layer,
+                  "every PINN run's output layer: " + core::option_list<core::OutputLayer>());
   cmd->add_option("--threads", a->threads,
                   "torch intra-op threads (quick: 1, full: the torch default)");
   cmd->add_flag("--no-derivatives", a->no_derivatives, "skip the derivative-vs-depth part");

@@ -35,7 +35,7 @@ struct TrainArgs {
   std::string method, device, precision;
   // The short flags as text: given or not, they go through set_option like --set (one
   // validation: `--epochs -1` is refused as `--set train.epochs=-1` is).
-  std::string epochs, time_budget, target_error, n, order, seed;
+  std::string epochs, time_budget, target_error, n, order, seed, optimizer;
   std::vector<std::string> sets;
   std::vector<std::pair<std::string, std::string>> keyed;             // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";  // parsed by the table
@@ -89,6 +89,7 @@ core::RunConfig make_config(const TrainArgs& a) {
   set_flag(c, "--n", "domain.n", a.n);
   set_flag(c, "--order", "rbffd.order", a.order);
   set_flag(c, "--seed", "train.seed", a.seed);
+  set_flag(c, "--optimizer", "train.optimizer", a.optimizer);
   core::validate_config(c);
   return c;
 }
@@ -121,6 +122,8 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
   cmd->add_option("--n", a->n, "number of collocation nodes Ni + Nb (domain.n)");
   cmd->add_option("--order", a->order, "RBF-FD order p (rbffd.order)");
   cmd->add_option("--seed", a->seed, "network initialisation seed (train.seed)");
+  cmd->add_option("--optimizer", a->optimizer,
+                  core::option_list<core::Optimizer>() + " (train.optimizer)");
   cmd->add_option("--threads", a->threads,
                   "CPU threads for LibTorch and the SpMV (default: all cores; 1 is faster on a "
                   "busy machine)")

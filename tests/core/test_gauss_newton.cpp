@@ -101,6 +101,7 @@ struct Setup {
 };
 
 Setup make_setup(Case k, core::Method method, core::TimeDerivative td, int n = 160) {
+  core::set_threads(1);  // tiny tensors: one thread, steady on a busy machine
   Setup s;
   s.config = small_config(k, n);
   s.config.model.cpu_kernel = core::CpuKernel::torch;
@@ -175,6 +176,7 @@ TEST(ResidualVector, JacobianEqualsRowByRowAutograd) {
 }
 
 TEST(DampedLeastSquares, DualPrimalAndCgGiveTheDenseSolution) {
+  core::set_threads(1);
   torch::manual_seed(3);
   const auto o = torch::TensorOptions().dtype(torch::kFloat64);
   // Fewer residuals than parameters (the dual form's case) and more (the primal's).

@@ -37,6 +37,8 @@ const std::pair<const char*, std::string Stamp::*> kStampFields[] = {
 json meta_json(const StudyOptions& o, const StudyData& data) {
   json j = {{"device", to_string(o.device)},
             {"quick", o.quick},
+            {"optimizer", to_string(o.optimizer)},
+            {"output_layer", to_string(o.output_layer)},
             {"epochs", o.epochs},
             {"time_budget", o.time_budget},
             {"eval_every", o.eval_every},
@@ -109,15 +111,16 @@ std::string md_header(const StudyOptions& o, const StudyData& data) {
              "# DT-PINN vs vanilla PINN study\n\n"
              "- command: `{}`\n- machine: `{}`: {}{}\n- uname: `{}`\n- date: {}\n- git "
              "commit: {}\n- load average at start: {}; at end: {}\n- total wall time: "
-             "{:.0f} s\n- device: {}; epochs per run: {}; time budget per run: {}; test "
-             "error every {} epochs\n\n",
+             "{:.0f} s\n- device: {}; optimiser: {} (output layer: {}); epochs per run: {}; "
+             "time budget per run: {}; test error every {} epochs\n\n",
              st.command, st.machine, st.cpu, st.gpu.empty() ? "" : "; GPU " + st.gpu, st.uname,
              st.date, st.commit, st.load_start, st.load_end, data.total_seconds,
-             to_string(o.device), o.epochs,
+             to_string(o.device), to_string(o.optimizer), to_string(o.output_layer), o.epochs,
              o.time_budget > 0 ? fmt::format("{:g} s", o.time_budget) : "none", o.eval_every) +
          "Times are the engine's training clock (optimiser steps only; test-error evaluation and "
-         "logging excluded). One epoch = one L-BFGS step (up to 20 iterations, strong Wolfe), the "
-         "engine's defaults for both methods. Cells with several seeds read `median [min, "
+         "logging excluded). One epoch = one optimiser step (L-BFGS: up to 20 iterations, strong "
+         "Wolfe, the engine's default; gauss_newton: one Levenberg-Marquardt step), the same for "
+         "both methods. Cells with several seeds read `median [min, "
          "max]`.\n\n";
 }
 

@@ -69,6 +69,8 @@ RunConfig problem_config(StudyProblemKind kind, std::int64_t n, const StudyOptio
       break;
   }
   c.train.device = o.device;
+  c.train.optimizer = o.optimizer;
+  c.train.output_layer = o.output_layer;
   c.train.epochs = o.epochs;
   c.train.time_budget = o.time_budget;
   c.train.eval_every = o.eval_every;

@@ -4,6 +4,7 @@
 #include <dtpinn/core/training/device_adam.hpp>
 #include <dtpinn/core/training/device_lbfgs.hpp>
 #include <dtpinn/core/training/flat_parameters.hpp>
+#include <dtpinn/core/training/gauss_newton.hpp>
 #include <dtpinn/core/training/least_squares.hpp>
 #include <dtpinn/core/training/losses.hpp>
 #include <dtpinn/core/training/objective.hpp>
@@ -251,72 +252,20 @@ class DeviceAdamStepper : public Stepper {
   std::unique_ptr<autodiff::CudaGraphStep> graph_;
 };
 
-/// Levenberg-Marquardt on the residual vector (least_squares.hpp): one epoch is one accepted
-/// step, at most kTrials dampings tried. The damping lambda = mu * mean diag(J^T J) follows the
-/// gain ratio rho = actual / predicted decrease (Nielsen 1999): accepted (rho > 0), mu *=
-/// max(1/3, 1 - (2 rho - 1)^3); rejected, mu *= nu, nu *= 2. A trust-region method: a step that
-/// does not lower the loss is never taken.
+/// Gauss-Newton / Levenberg-Marquardt (gauss_newton.hpp): one step an epoch.
 class GaussNewtonStepper : public Stepper {
  public:
-  GaussNewtonStepper(Objective& obj, const TrainConfig& t) : obj_(obj), t_(t), mu_(t.gn_damping) {
-    if (!obj.has_residuals())
-      throw std::runtime_error("train.optimizer = gauss_newton: this loss has no residual vector");
-  }
+  GaussNewtonStepper(Objective& obj, const TrainConfig& t)
+      : obj_(obj), gn_({t.gn_solver, t.gn_damping, t.gn_cg_iterations, t.gn_memory_mb}) {}
   at::Tensor epoch() override {
-    const auto sys = obj_.residuals(JacobianColumns::all);
-    const double loss0 = sys.r.dot(sys.r).item<double>();
-    const GnSolver form =
-        t_.gn_solver != GnSolver::automatic
-            ? t_.gn_solver
-            : choose_gn_solver(sys.J.size(0), sys.J.size(1), t_.gn_memory_mb, sys.J.element_size());
-    const DampedLeastSquares ls(sys.J, sys.r, form, t_.gn_cg_iterations);
-    const double unit = ls.gram_scale() > 0 ? ls.gram_scale() : 1.0;
-    auto& theta = obj_.flat().values();
-    const auto theta0 = theta.clone();
-    for (int trial = 0; trial < kTrials; ++trial) {
-      const auto d = ls.step(mu_ * unit);
-      const double predicted = d.defined() ? ls.predicted_decrease(d) : 0.0;
-      double actual = -1.0;
-      if (d.defined() && predicted > 0 && std::isfinite(predicted)) {
-        {
-          torch::NoGradGuard ng;
-          theta.add_(d);
-        }
-        actual = loss0 - obj_.loss_value();
-      }
-      const double rho = actual / predicted;
-      if (actual > 0 && std::isfinite(rho)) {
-        mu_ *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
-        mu_ = std::max(mu_, kMinDamping);
-        nu_ = 2.0;
-        return torch::tensor(loss0, theta.options());
-      }
-      {
-        torch::NoGradGuard ng;
-        theta.copy_(theta0);
-      }
-      mu_ *= nu_;
-      nu_ *= 2.0;
-    }
-    return torch::tensor(loss0, theta.options());
+    return torch::tensor(gn_.step(obj_), obj_.flat().values().options());
   }
-  std::string save_state() override {
-    return fmt::format("gauss_newton {:.17g} {:.17g}", mu_, nu_);
-  }
-  void load_state(const std::string& bytes) override {
-    std::istringstream in(bytes);
-    std::string tag;
-    if (!(in >> tag >> mu_ >> nu_) || tag != "gauss_newton")
-      throw std::runtime_error("the saved optimiser state is not a Gauss-Newton state");
-  }
+  std::string save_state() override { return gn_.save_state(); }
+  void load_state(const std::string& bytes) override { gn_.load_state(bytes); }
 
  private:
-  static constexpr int kTrials = 12;
-  // Below this the damped system is singular to fp64 round-off (J has rank <= M < P).
-  static constexpr double kMinDamping = 1e-15;
   Objective& obj_;
-  const TrainConfig& t_;
-  double mu_, nu_ = 2.0;
+  GaussNewton gn_;
 };
 
 std::string divergence_message(std::int64_t epoch, double loss) {

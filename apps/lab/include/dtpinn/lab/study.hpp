@@ -103,6 +103,9 @@ struct StudyOptions {
   std::int64_t eval_every = 10;
   std::int64_t test_n = 21748;  ///< test nodes (2D); 3D and heat use fewer (see study.cpp)
   int threads = 0;              ///< torch intra-op threads, 0 = torch default (quick: 1)
+  /// Every PINN run's optimiser and output layer (train.optimizer, train.output_layer).
+  core::Optimizer optimizer = core::Optimizer::lbfgs;
+  core::OutputLayer output_layer = core::OutputLayer::trained;
 };
 
 /// The presets: full (paper sizes, p = 2..5, three methods, five problems, 5000 epochs, five
