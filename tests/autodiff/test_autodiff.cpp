@@ -83,6 +83,13 @@ TEST(SparseOperator, ForwardMatchesDense) {
   EXPECT_LT(rel(Y, dense(m).matmul(U)), 1e-14);
   for (int c = 0; c < 5; ++c)
     EXPECT_LT(rel(Y.select(1, c), op.multiply(U.select(1, c).contiguous())), 1e-15);
+  // Wide inputs (column tiles over row blocks, a Gauss-Newton Jacobian's shape), with a partial
+  // last tile: the same columns as one at a time.
+  auto W = torch::randn({150, 1000}, f64);
+  auto YW = op.multiply(W);
+  EXPECT_LT(rel(YW, dense(m).matmul(W)), 1e-14);
+  for (const int c : {0, 255, 256, 767, 768, 999})
+    EXPECT_LT(rel(YW.select(1, c), op.multiply(W.select(1, c).contiguous())), 1e-15) << c;
   // Non-contiguous input (a transposed view) is accepted.
   auto Ut = torch::randn({5, 150}, f64).t();
   EXPECT_LT(rel(op.multiply(Ut), dense(m).matmul(Ut)), 1e-14);
