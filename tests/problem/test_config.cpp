@@ -78,6 +78,11 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.train.precision = Precision::fp32;
   c.train.optimizer = Optimizer::adam_lbfgs;
   c.train.cuda_graph = false;
+  c.train.gn_solver = GnSolver::cg;
+  c.train.gn_damping = 0.25;
+  c.train.gn_cg_iterations = 17;
+  c.train.gn_memory_mb = 512;
+  c.train.output_layer = OutputLayer::least_squares;
   c.train.epochs = 123;
   c.train.lr = 0.1;
   c.train.max_iter = 5;
@@ -150,6 +155,11 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   DTPINN_FIELD(train, precision);
   DTPINN_FIELD(train, optimizer);
   DTPINN_FIELD(train, cuda_graph);
+  DTPINN_FIELD(train, gn_solver);
+  DTPINN_FIELD(train, gn_damping);
+  DTPINN_FIELD(train, gn_cg_iterations);
+  DTPINN_FIELD(train, gn_memory_mb);
+  DTPINN_FIELD(train, output_layer);
   DTPINN_FIELD(train, epochs);
   DTPINN_FIELD(train, lr);
   DTPINN_FIELD(train, max_iter);
