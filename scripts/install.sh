@@ -4,7 +4,7 @@
 #   - Debian packages (apt-get): compilers' libraries, Eigen, nanoflann, CLI11, toml++, ...
 #   - LibTorch: the PyPI `torch` wheel (CUDA build) in a virtual environment outside the clone,
 #     ${DTPINN_VENV:-$HOME/.local/share/dtpinn/venv}, reused by every clone and by CI; with it
-#     the Python packages of the Python module's tests and `pip install .` (PY_PACKAGES).
+#     the Python packages of the Python module's tests (PY_PACKAGES).
 # Set DTPINN_TORCH_PREFIX to a directory holding TorchConfig.cmake to use a torch you already
 # have; then no venv is made.
 set -euo pipefail
@@ -31,9 +31,8 @@ APT_PACKAGES=(
                        # torch wheel does not ship (distributed training, issue 12)
 )
 
-# Python module (python/): pytest runs its tests, scipy is optional (Operators.scipy()), and
-# scikit-build-core drives CMake for `pip install --no-build-isolation .`.
-PY_PACKAGES=(pytest scipy scikit-build-core)
+# Python module (python/): pytest runs its tests; scipy is optional (Operators.scipy()).
+PY_PACKAGES=(pytest scipy)
 
 log() { printf '[install] %s\n' "$*"; }
 
