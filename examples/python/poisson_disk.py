@@ -1,8 +1,8 @@
 """The paper's DT-PINN in plain PyTorch with the dtpinn module: Poisson on the unit disk,
 u = 1 + sin(pi x) cos(pi y), Robin du/dn + u = g (data/configs/poisson_disk.toml), RBF-FD L and
 B of order 4 applied by the engine's SpMV op, a 4 x 50 tanh MLP in fp64, L-BFGS.
-    PYTHONPATH=build/python python examples/python/poisson_disk.py"""
-import math, time
+    PYTHONPATH=build/python python examples/python/poisson_disk.py [TARGET_ERROR [THREADS]]"""
+import math, sys, time
 import torch
 import dtpinn
 
@@ -54,4 +54,5 @@ def main(n=1663, epochs=100, target=1e-4, test_n=5000, log=print):
     return dict(epochs=epoch, error=err, seconds=time.perf_counter() - t0)
 
 if __name__ == "__main__":
-    print(main())
+    torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else torch.get_num_threads())
+    print(main(target=float(sys.argv[1]) if len(sys.argv) > 1 else 1e-4))
