@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import tempfile
+import threading
 import warnings
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -390,7 +392,10 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     output: the run folder (default: a new temporary folder).
     set: more keys as --set KEY=VALUE does, e.g. {"train.method": "vanilla"}.
     log: print the progress lines (stdout). plots: render the PNGs with gnuplot, as the CLI does.
-    Raises ValueError (the CLI's one-line message) or FileNotFoundError.
+    Raises ValueError (the CLI's one-line message) or FileNotFoundError. Ctrl-C (or SIGTERM)
+    during the run ends it after the current epoch, writes the run folder (stop_reason
+    "interrupted"; continue it with `dtpinn train --resume DIR`) and raises KeyboardInterrupt
+    saying where it is.
     """
     sets = [(str(k), v if isinstance(v, str) else _toml_value(v, str(k)).strip('"'))
             for k, v in (set or {}).items()]
@@ -407,10 +412,18 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     else:
         raise ValueError("config: a dict, a path to a TOML file, or None")
     out = os.fspath(output) if output is not None else tempfile.mkdtemp(prefix="dtpinn-run-")
+    # Ctrl-C / SIGTERM: the engine's handlers for the run (the epoch ends, the run is written,
+    # then KeyboardInterrupt), Python's own back afterwards. Signals reach the main thread only.
+    main = threading.current_thread() is threading.main_thread()
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
-        _dtpinn.train(source, is_file, origin, sets, out, bool(log), bool(plots))
-    except ValueError as e:
-        _missing_file_check([], e)
+        interrupted, _ = _dtpinn.train(source, is_file, origin, sets, out, bool(log),
+                                       bool(plots), main)
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+    if interrupted:
+        raise KeyboardInterrupt(interrupted)
     with open(os.path.join(out, "results.json")) as f:
         results = json.load(f)
     results["run_dir"] = out

@@ -8,6 +8,7 @@
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/training/model.hpp>
 #include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/lab/gnuplot.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
@@ -16,8 +17,9 @@
 #include <dtpinn/rbffd/operators.hpp>
 
 #include <c10/util/Exception.h>
-#include <pybind11/numpy.h>
+#include <fmt/format.h>
 #include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 #include <torch/extension.h>
 
@@ -47,6 +49,9 @@ auto guarded(F&& f) -> decltype(f()) {
     throw;
   } catch (const py::builtin_exception&) {
     throw;
+  } catch (const dtpinn::core::Interrupted& e) {
+    PyErr_SetString(PyExc_KeyboardInterrupt, first_line(e.what()).c_str());
+    throw py::error_already_set();
   } catch (const c10::Error& e) {
     throw py::value_error(first_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
@@ -292,22 +297,34 @@ PYBIND11_MODULE(_dtpinn, m) {
       "train",
       [](const std::string& source, bool is_file, const std::string& origin,
          const std::vector<std::pair<std::string, std::string>>& sets, const std::string& out,
-         bool log, bool plots) {
-        guarded([&] {
+         bool log, bool plots, bool interrupts) {
+        return guarded([&] {
           dtpinn::core::RunConfig c = is_file ? dtpinn::core::load_config(source)
                                               : dtpinn::core::parse_config(source, origin);
           for (const auto& [k, v] : sets) dtpinn::core::set_option(c, k, v);
           dtpinn::core::validate_config(c);
+          // SIGINT / SIGTERM end the run after the current epoch, written (the caller puts
+          // Python's own handlers back afterwards); a second signal does nothing more.
+          dtpinn::core::request_interrupt(0);
+          if (interrupts) dtpinn::core::install_interrupt_handlers(/*exit_on_second=*/false);
           py::gil_scoped_release nogil;
           const dtpinn::core::PlotRenderer plot =
               plots ? dtpinn::core::PlotRenderer(dtpinn::lab::render_plot)
                     : dtpinn::core::PlotRenderer();
-          dtpinn::core::run_train(c, out, log ? &std::cout : nullptr, nullptr, plot);
+          const dtpinn::core::TrainResult r =
+              dtpinn::core::run_train(c, out, log ? &std::cout : nullptr, nullptr, plot);
           std::cout << std::flush;
+          const int sig = dtpinn::core::interrupt_signal();
+          return std::make_pair(r.stop_reason == "interrupted"
+                                    ? fmt::format("interrupted ({}) at epoch {}: the run so far "
+                                                  "is in {}",
+                                                  dtpinn::core::signal_name(sig), r.epochs, out)
+                                    : std::string(),
+                                r.epochs);
         });
       },
       py::arg("source"), py::arg("is_file"), py::arg("origin"), py::arg("sets"), py::arg("output"),
-      py::arg("log"), py::arg("plots"));
+      py::arg("log"), py::arg("plots"), py::arg("interrupts"));
 
   using dtpinn::core::Network;
   py::class_<Network>(m, "Network")

@@ -49,3 +49,20 @@ def test_config_file_and_overrides(tmp_path):
     assert r["epochs"] == 2 and r["order"] == 3 and r["n_nodes"] < 170
     assert dtpinn.config_to_toml({"train.lr": 0.5, "bc": [{"on": "boundary", "type": "robin"}]}) \
         == '[train]\nlr = 0.5\n[[bc]]\non = "boundary"\ntype = "robin"\n'
+
+
+def test_ctrl_c_ends_the_run_written_and_restores_python_handlers(tmp_path):
+    import os
+    import signal
+    import threading
+
+    cfg = {"domain": {"n": 200, "test_n": 1000}, "train": {"epochs": 100000, "time_budget": 0.0}}
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt, match=r"^interrupted \(SIGINT\) at epoch \d+: the run"):
+        dtpinn.train(cfg, output=tmp_path / "r", log=False, plots=False)
+    timer.join()
+    r = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert r["stop_reason"] == "interrupted" and 0 < r["epochs"] < 100000
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert dtpinn.load(tmp_path / "r")(torch.zeros(1, 2, dtype=torch.float64)).shape == (1,)
