@@ -65,7 +65,7 @@ def _tag():
 def _metadata():
     return (f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {VERSION}\n"
             "Summary: DT-PINN engine (RBF-FD nodes, operators, SpMV autograd op, training) "
-            "for PyTorch\nRequires-Python: >=3.9\nRequires-Dist: numpy\n")
+            "for PyTorch\nRequires-Python: >=3.11\nRequires-Dist: numpy\n")
 
 
 def get_requires_for_build_wheel(config_settings=None):
