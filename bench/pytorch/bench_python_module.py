@@ -102,6 +102,7 @@ def main():
             lambda opt: ref.dtpinn_closure(net, rx, rf, rg, RL, RLt, RB, RBt, opt), net, 0.04,
             a.repeats)
 
+    load_before = os.getloadavg()[0]
     mod, tor = [], []
     for r in range(a.rounds):
         for name, fn, acc in (("module", module_step, mod), ("torch", reference_step, tor))[
@@ -120,7 +121,8 @@ def main():
 
 - machine: {machine()}
 - date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}
-- Python {platform.python_version()}, torch {torch.__version__}, {a.threads} thread(s)
+- Python {platform.python_version()}, torch {torch.__version__}, {a.threads} thread(s); load
+  average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (a shared VM)
 - command: `{cmd}`
 - problem: unit disk, N = {x.shape[0]} nodes (Ni = {ni}, Nb = {nb}, with ghosts), p = 4, Robin
   alpha = beta = 1; 4 x 50 tanh MLP in fp64; L-BFGS lr 0.04, max_iter 20, history 100, no line
