@@ -452,7 +452,7 @@ class TrainedModel(torch.nn.Module):
 
     def forward(self, x: Union[torch.Tensor, np.ndarray, Sequence[Sequence[float]]]
                 ) -> torch.Tensor:
-        x = torch.as_tensor(x)
+        x = x if isinstance(x, torch.Tensor) else torch.tensor(np.asarray(x))  # a copy
         if x.dim() != 2 or x.shape[1] != self.in_dim:
             raise ValueError(f"model: x must be [M, {self.in_dim}], got {list(x.shape)}")
         return self._net.forward(x.to(dtype=self.dtype, device="cpu"))

@@ -39,6 +39,14 @@ def test_train_is_the_cli_run_and_load_evaluates_it(tmp_path):
     (du,) = torch.autograd.grad(u.sum(), x)  # differentiable in x
     assert du.shape == x.shape and torch.isfinite(du).all() and du.abs().max() > 0
     assert "[train]" in model.config and len(model.weights()) == 10  # 5 layers: W, b
+    # a node file as `dtpinn nodes` writes it (interior rows end in an empty part field)
+    ns = dtpinn.nodes("rectangle", n=120, seed=2)
+    ns.write(str(tmp_path / "n.csv"))
+    cli("eval", r["run_dir"], "--points", tmp_path / "n.csv", "-o", tmp_path / "un.csv")
+    got = np.loadtxt(tmp_path / "un.csv", delimiter=",", skiprows=1)
+    assert got.shape == (ns.size, 3) and np.array_equal(got[:, :2], ns.points)
+    un = model(ns.points).detach().numpy()
+    assert np.abs(got[:, 2] - un).max() < 1e-9 * np.abs(un).max()
 
 
 def test_config_file_and_overrides(tmp_path):
