@@ -64,6 +64,10 @@ if(DTPINN_WITH_TORCH)
       message(FATAL_ERROR "dtpinn: no torch found through ${_py}; run scripts/install.sh, or "
                           "set DTPINN_TORCH_PREFIX to a directory holding TorchConfig.cmake")
     endif()
+    # The Python module (python/) is built for this interpreter: the one that has this torch.
+    execute_process(COMMAND ${_py} -c "import sys; print(sys.executable)"
+                    OUTPUT_VARIABLE _py_exe OUTPUT_STRIP_TRAILING_WHITESPACE)
+    set(DTPINN_PYTHON_EXECUTABLE ${_py_exe} CACHE FILEPATH "Python whose torch the build uses")
   endif()
   set(DTPINN_TORCH_PREFIX ${DTPINN_TORCH_PREFIX} CACHE PATH "Directory with TorchConfig.cmake")
   list(APPEND CMAKE_PREFIX_PATH ${DTPINN_TORCH_PREFIX})

@@ -3,7 +3,8 @@
 # checks and returns in about a second.
 #   - Debian packages (apt-get): compilers' libraries, Eigen, nanoflann, CLI11, toml++, ...
 #   - LibTorch: the PyPI `torch` wheel (CUDA build) in a virtual environment outside the clone,
-#     ${DTPINN_VENV:-$HOME/.local/share/dtpinn/venv}, reused by every clone and by CI.
+#     ${DTPINN_VENV:-$HOME/.local/share/dtpinn/venv}, reused by every clone and by CI; with it
+#     the Python packages of the Python module's tests (PY_PACKAGES).
 # Set DTPINN_TORCH_PREFIX to a directory holding TorchConfig.cmake to use a torch you already
 # have; then no venv is made.
 set -euo pipefail
@@ -13,6 +14,7 @@ VENV="${DTPINN_VENV:-$HOME/.local/share/dtpinn/venv}"
 
 APT_PACKAGES=(
   build-essential cmake pkg-config python3-venv
+  python3-dev          # Python headers: the Python module dtpinn (python/)
   libeigen3-dev        # dense linear algebra: RBF-FD stencil solves, sparse LU
   libnanoflann-dev     # kd-tree k-nearest-neighbour stencils
   libgtest-dev libgmock-dev  # unit tests
@@ -28,6 +30,9 @@ APT_PACKAGES=(
   libgloo-dev          # headers only: torch's ProcessGroupGloo.hpp includes gloo headers the
                        # torch wheel does not ship (distributed training, issue 12)
 )
+
+# Python module (python/): pytest runs its tests; scipy is optional (Operators.scipy()).
+PY_PACKAGES=(pytest scipy)
 
 log() { printf '[install] %s\n' "$*"; }
 
@@ -63,4 +68,16 @@ else
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check --progress-bar off "torch==$TORCH_VERSION" numpy
   log "LibTorch: done"
+fi
+
+if "$VENV/bin/python" - "${PY_PACKAGES[@]}" <<'PY' 2>/dev/null
+import sys, importlib.metadata as m
+for p in sys.argv[1:]:
+    m.version(p)
+PY
+then
+  log "Python packages: ${PY_PACKAGES[*]} present"
+else
+  log "Python packages: installing ${PY_PACKAGES[*]} (about 60 MB) into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check --progress-bar off "${PY_PACKAGES[@]}"
 fi

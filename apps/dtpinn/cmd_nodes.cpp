@@ -2,15 +2,13 @@
 #include "commands.hpp"
 
 #include <dtpinn/nodegen/atomic_file.hpp>
-#include <dtpinn/nodegen/generate.hpp>
-#include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
 #include <dtpinn/nodegen/quality.hpp>
+#include <dtpinn/nodegen/request.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -21,17 +19,9 @@ namespace dtpinn::app {
 namespace {
 
 struct NodesArgs {
-  std::string domain;
-  long long n = 0;
-  double h = 0.0;
-  std::uint64_t seed = 0;
+  dtpinn::nodegen::NodeRequest request;
   bool no_ghosts = false;
-  double ghost_distance = 0.0;  // 0: the default for the dimension
-  bool ghost_distance_given = false;
-  bool h_given = false;  // --h 0 is a bad spacing, not "no spacing"
-  int repulsion = 0;
   std::string format;
-  bool rescale = false;
   std::vector<std::string> outputs;
 };
 
@@ -45,72 +35,18 @@ std::string quality_path(const std::string& out) {
   return stem + ".quality.txt";
 }
 
-// Ghosts farther out than this many spacings fall outside their boundary node's stencil at the
-// low orders (a 2D order-2 stencil of 21 nodes reaches about 2.6 spacings), so they would carry
-// nothing; closer than kMinGhostDistance they nearly coincide with it (the stencil rcond falls
-// with the distance; at 0.05 the disk and the ball still measure 3e-6 at p = 6).
-constexpr double kMinGhostDistance = 0.05, kMaxGhostDistance = 4.0;
-
-void check_args(const NodesArgs& a) {
-  const bool file = dtpinn::nodegen::is_geometry_file(a.domain);
-  if ((a.h_given && !(a.h > 0.0)) || !std::isfinite(a.h))
-    throw std::invalid_argument(fmt::format("--h: the spacing must be > 0, got {}", a.h));
-  // Geometry files bring their own spacing (a node set, a cloud) or have a default n (meshes).
-  if (!file && a.h == 0.0 && a.n == 0)
-    throw std::invalid_argument("--n N (or --h H) is required for a shape");
-  if (a.n != 0 && a.n < 10) throw std::invalid_argument(fmt::format("--n: {} is below 10", a.n));
-  if (a.repulsion < 0) throw std::invalid_argument("--repulsion: must be >= 0");
-  // NaN fails both comparisons: refused, never taken for "not given".
-  if (a.ghost_distance_given &&
-      !(a.ghost_distance >= kMinGhostDistance && a.ghost_distance <= kMaxGhostDistance))
-    throw std::invalid_argument(
-        fmt::format("--ghost-distance: {} is not in [{:g}, {:g}] (spacings along the normal)",
-                    a.ghost_distance, kMinGhostDistance, kMaxGhostDistance));
-}
-
 void run_nodes(const NodesArgs& a) {
   namespace ng = dtpinn::nodegen;
-  check_args(a);
-  const bool default_ghosts = !a.ghost_distance_given;
+  ng::check_request(a.request);
   std::vector<ng::NodeFormat> formats;
   for (const auto& o : a.outputs)
     formats.push_back(a.format.empty() ? ng::node_format_from_path(o)
                                        : ng::parse_node_format(a.format));
-
-  ng::NodeSet nodes;
-  ng::DomainPtr domain;
-  std::string source;
-  if (ng::is_geometry_file(a.domain)) {
-    ng::ImportOptions io;
-    io.h = a.h;
-    io.n = a.n;
-    io.rescale = a.rescale;
-    io.seed = a.seed;
-    io.ghosts = !a.no_ghosts;
-    io.ghost_distance = default_ghosts ? 0.0 : a.ghost_distance;
-    ng::ImportReport rep;
-    nodes = ng::import_nodes(a.domain, io, &rep);
-    source = rep.summary();
-    try {  // a closed surface / polyline also gives a Domain for the fill-distance estimate
-      domain = ng::load_domain(a.domain, a.rescale);
-    } catch (const std::exception&) {
-      domain = nullptr;
-    }
-  } else {
-    if (a.rescale) throw std::invalid_argument("--rescale: only for geometry files");
-    domain = ng::make_shape(a.domain);
-    ng::FillOptions fo;
-    fo.h = a.h;
-    fo.n = a.n;
-    fo.seed = a.seed;
-    fo.ghosts = !a.no_ghosts;
-    fo.ghost_distance = default_ghosts ? 0.0 : a.ghost_distance;
-    fo.repulsion_steps = a.repulsion;
-    nodes = ng::generate_nodes(*domain, fo);
-    source = "domain: " + domain->describe() + "\n";
-  }
-  const ng::QualityReport q = ng::assess_quality(nodes, domain.get());
-  const std::string report = source + "parts: " + ng::part_summary(nodes) + "\n" + q.to_string();
+  const ng::NodeResult made = ng::build_nodes(a.request);
+  const ng::NodeSet& nodes = made.nodes;
+  const ng::QualityReport q = ng::assess_quality(nodes, made.domain.get());
+  const std::string report =
+      made.source + "parts: " + ng::part_summary(nodes) + "\n" + q.to_string();
   std::fputs(report.c_str(), stdout);
   for (std::size_t i = 0; i < a.outputs.size(); ++i) {
     ng::write_nodes(a.outputs[i], nodes, formats[i]);
@@ -165,30 +101,33 @@ void add_nodes_command(CLI::App& app) {
       "nodes", "Generate a quasi-uniform node set (interior, boundary with normals, ghosts)");
   std::string known;
   for (const auto& s : dtpinn::nodegen::shape_names()) known += (known.empty() ? "" : ", ") + s;
-  cmd->add_option("--domain", args->domain,
+  cmd->add_option("--domain", args->request.domain,
                   "Shape name (" + known + ") or geometry file (.stl/.obj/.ply/.csv/.xyz)")
       ->required();
-  cmd->add_option("--n", args->n,
+  cmd->add_option("--n", args->request.n,
                   "Target number of collocation nodes Ni + Nb (>= 10); a shape needs --n or "
                   "--h, a geometry file does not");
-  CLI::Option* spacing = cmd->add_option("--h", args->h, "Target spacing instead of --n (> 0)");
-  cmd->add_option("--seed", args->seed, "Random seed (same seed -> same nodes)");
+  CLI::Option* spacing =
+      cmd->add_option("--h", args->request.h, "Target spacing instead of --n (> 0)");
+  cmd->add_option("--seed", args->request.seed, "Random seed (same seed -> same nodes)");
   cmd->add_flag("--no-ghosts", args->no_ghosts, "Do not add ghost nodes");
   CLI::Option* ghost = cmd->add_option(
-      "--ghost-distance", args->ghost_distance,
+      "--ghost-distance", args->request.ghost_distance,
       "Ghost offset along the normal, in units of the spacing, 0.05 to 4 (default 1 in 2D, 0.5 "
       "in 3D)");
-  cmd->add_option("--repulsion", args->repulsion, "Repulsion steps after the fill (default 0)");
+  cmd->add_option("--repulsion", args->request.repulsion,
+                  "Repulsion steps after the fill (default 0)");
   cmd->add_option("--format", args->format, "csv|ply|vtk (default: from each file's extension)")
       ->check(CLI::IsMember({"csv", "ply", "vtk"}));
-  cmd->add_flag("--rescale", args->rescale, "Rescale a geometry file into the unit box");
+  cmd->add_flag("--rescale", args->request.rescale, "Rescale a geometry file into the unit box");
   cmd->add_option("-o,--output", args->outputs,
                   "Output file(s); repeat for several formats, e.g. -o n.csv -o n.vtk")
       ->required();
   cmd->footer(kPartsHelp);
   cmd->callback([args, ghost, spacing]() {
-    args->ghost_distance_given = ghost->count() > 0;
-    args->h_given = spacing->count() > 0;
+    args->request.ghost_distance_given = ghost->count() > 0;
+    args->request.h_given = spacing->count() > 0;
+    args->request.ghosts = !args->no_ghosts;
     run_nodes(*args);
   });
 }

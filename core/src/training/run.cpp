@@ -750,6 +750,9 @@ std::vector<std::string> split_csv(const std::string& line) {
     const auto e = cur.find_last_not_of(" \t\r");
     out.push_back(b == std::string::npos ? std::string() : cur.substr(b, e - b + 1));
   }
+  // getline drops a last empty field: "x,y,interior,0,0," (a node CSV's interior row, whose
+  // part is empty) has six fields, like its header.
+  if (line.back() == ',') out.emplace_back();
   return out;
 }
 
