@@ -260,6 +260,37 @@ TEST(LeastSquaresOutputLayer, IsTheExactMinimiserForFixedHiddenLayers) {
   }
 }
 
+TEST(LeastSquaresOutputLayer, GradientOfTheReducedLossMatchesFiniteDifferences) {
+  // With the output layer solved at every evaluation the loss is a function of the hidden
+  // layers alone; closure()'s gradient (no extra term: the output layer is optimal) must be its
+  // derivative. Central differences along a random direction of the hidden weights.
+  for (const auto method : {core::Method::dtpinn, core::Method::vanilla}) {
+    auto s = make_setup(Case::poisson, method, core::TimeDerivative::tangent);
+    core::Objective obj(
+        *s.net, s.loss->names(), [&](const Network& n) { return s.loss->terms(n); }, true);
+    obj.set_residuals([&](const Network& n, const std::vector<double>& w, JacobianColumns c) {
+      return s.loss->residuals(n, w, c);
+    });
+    obj.set_output_layer_least_squares(true);
+    const auto P = obj.flat().numel(), pc = s.net->num_output_parameters();
+    torch::manual_seed(5);
+    auto dir = torch::randn({P}, obj.flat().values().options());
+    dir.narrow(0, P - pc, pc).zero_();
+    dir = dir / dir.norm();
+    obj.closure();
+    const double slope = obj.flat().grads().dot(dir).item<double>();
+    const auto theta = obj.flat().clone_values();
+    const double h = 1e-5;
+    const auto at = [&](double t) {
+      obj.flat().copy_from(theta + t * dir);
+      return obj.loss_value();
+    };
+    const double fd = (at(h) - at(-h)) / (2 * h);
+    obj.flat().copy_from(theta);
+    EXPECT_NEAR(slope, fd, 1e-5 * std::abs(fd) + 1e-12) << core::to_string(method);
+  }
+}
+
 namespace {
 
 RunConfig training_config(core::Method method, core::Optimizer optimizer, std::int64_t epochs) {
