@@ -65,6 +65,8 @@ core::RunConfig variant(const std::string& v) {
   } else if (v == "adam_lbfgs") {  // interrupted in the Adam phase, resumed across the switch
     c.train.optimizer = core::Optimizer::adam_lbfgs;
     c.train.adam_epochs = 7;
+  } else if (v == "gauss_newton") {  // its state is the damping
+    c.train.optimizer = core::Optimizer::gauss_newton;
   } else if (v == "annealing") {
     c.train.loss_weights = core::LossWeighting::annealing;
     c.train.annealing_every = 2;
@@ -97,7 +99,8 @@ void expect_same_run(const core::TrainResult& a, const core::TrainResult& b, con
 // stop_reason "interrupted"; continuing from the result gives the uninterrupted run, bitwise,
 // for every optimiser with a saved state.
 TEST(Resume, InterruptedAndResumedEqualsUninterrupted) {
-  for (const std::string v : {"lbfgs_fixed", "lbfgs_wolfe", "adam", "adam_lbfgs", "annealing"}) {
+  for (const std::string v :
+       {"lbfgs_fixed", "lbfgs_wolfe", "adam", "adam_lbfgs", "gauss_newton", "annealing"}) {
     const core::RunConfig c = variant(v);
     core::Network whole = core::make_network(c, data());
     const core::TrainResult ref = core::train(c, data(), whole);
