@@ -71,19 +71,7 @@ void run_operators(const OperatorsArgs& a) {
   info["beta"] = a.beta;
   info["assembly_seconds"] = ops.seconds;
   for (const auto& op : ops.info) {
-    const rbffd::CsrMatrix* m = nullptr;
-    if (op.name == "L")
-      m = &ops.laplacian;
-    else if (op.name == "B")
-      m = &ops.boundary;
-    else if (op.name == "L2")
-      m = &ops.biharmonic;
-    else if (op.name == "Dx")
-      m = &ops.gradient.at(0);
-    else if (op.name == "Dy")
-      m = &ops.gradient.at(1);
-    else if (op.name == "Dz")
-      m = &ops.gradient.at(2);
+    const rbffd::CsrMatrix* m = ops.matrix(op.name);
     if (!m) continue;
     rbffd::write_matrix_market(path(op.name + ".mtx"), *m, header);
     info["operators"][op.name] = {{"file", op.name + ".mtx"},

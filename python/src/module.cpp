@@ -227,15 +227,7 @@ PYBIND11_MODULE(_dtpinn, m) {
         }
         py::dict mats, info;
         for (const auto& op : ops.info) {
-          const dtpinn::rbffd::CsrMatrix* a = nullptr;
-          if (op.name == "L")
-            a = &ops.laplacian;
-          else if (op.name == "B")
-            a = &ops.boundary;
-          else if (op.name == "L2")
-            a = &ops.biharmonic;
-          else if (op.name == "Dx" || op.name == "Dy" || op.name == "Dz")
-            a = &ops.gradient.at(static_cast<std::size_t>(op.name[1] - 'x'));
+          const dtpinn::rbffd::CsrMatrix* a = ops.matrix(op.name);
           if (!a) continue;
           mats[py::str(op.name)] = csr_to_python(*a);
           py::dict d;

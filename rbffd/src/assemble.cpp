@@ -400,6 +400,17 @@ int stencil_size_at(const StencilRule& rule, const NodeSet& nodes, Index node) {
   return boundary ? rule.boundary_size : rule.size;
 }
 
+const CsrMatrix* OperatorSet::matrix(const std::string& name) const {
+  if (name == "L") return &laplacian;
+  if (name == "B") return &boundary;
+  if (name == "L2") return &biharmonic;
+  if (name.size() == 2 && name[0] == 'D' && name[1] >= 'x' && name[1] <= 'z') {
+    const auto i = static_cast<std::size_t>(name[1] - 'x');
+    return i < gradient.size() ? &gradient[i] : nullptr;
+  }
+  return nullptr;
+}
+
 OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
                      const OperatorRequest& request) {
   const auto t0 = std::chrono::steady_clock::now();

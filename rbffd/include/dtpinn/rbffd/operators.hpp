@@ -72,6 +72,9 @@ struct OperatorSet {
   CsrMatrix biharmonic;             ///< (Ni + Nb) x N, if requested
   std::vector<OperatorInfo> info;   ///< one entry per matrix built
   double seconds = 0.0;             ///< wall time of the whole assembly (tree included)
+
+  /// The matrix an info entry names ("L", "B", "Dx", "Dy", "Dz", "L2"); null for another name.
+  const CsrMatrix* matrix(const std::string& name) const;
 };
 
 /// Builds the requested operators; one k-d tree, one factorisation per (node, theta) shared
