@@ -25,7 +25,7 @@ constexpr double kMinDamping = 1e-15, kMaxDamping = 1e15;
 
 /// Every step allocates and frees Jacobian-sized tensors (hundreds of MB). glibc serves blocks
 /// above its mmap threshold by mmap and returns them at free, so each step would page-fault its
-/// memory in afresh (measured: about half the time of building J at N = 1663). Serving them from
+/// memory in afresh (measured: J built in 1.0 s instead of 0.39 s at N = 1663). Serving them from
 /// the heap and not trimming it keeps the pages between steps. Process-wide, set once.
 void keep_large_blocks_in_the_heap() {
 #ifdef M_MMAP_THRESHOLD
