@@ -218,6 +218,7 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
       {"activation", to_string(c.model.activation)},
       {"n_parameters", r.n_parameters},
       {"optimizer", to_string(r.optimizer)},
+      {"output_layer", to_string(c.train.output_layer)},
       {"seed", c.train.seed},
       {"setup_seconds", r.setup_seconds},
       {"operator_seconds", d.operator_seconds},
