@@ -34,7 +34,6 @@ DampedLeastSquares::DampedLeastSquares(at::Tensor J, at::Tensor r, GnSolver form
 at::Tensor DampedLeastSquares::step(double lambda) const {
   if (!(lambda > 0)) throw std::invalid_argument("least squares: the damping must be > 0");
   torch::NoGradGuard ng;
-  cg_used_ = 0;
   if (form_ == GnSolver::dual || form_ == GnSolver::primal) {
     const auto n = gram_.size(0);
     auto A = gram_ + lambda * torch::eye(n, gram_.options());
@@ -61,7 +60,6 @@ at::Tensor DampedLeastSquares::step(double lambda) const {
     const double rr_new = res.dot(res).item<double>();
     p = res + (rr_new / rr) * p;
     rr = rr_new;
-    cg_used_ = it + 1;
   }
   return d;
 }

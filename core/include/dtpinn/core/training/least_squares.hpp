@@ -62,14 +62,11 @@ class DampedLeastSquares {
   at::Tensor step(double lambda) const;
   /// ||r||^2 - ||r + J d||^2: the decrease of the loss the linear model predicts.
   double predicted_decrease(const at::Tensor& d) const;
-  /// CG iterations the last step took (0 for the dense forms).
-  int cg_iterations_used() const { return cg_used_; }
 
  private:
   at::Tensor J_, r_, gram_, rhs_;  // gram_: J J^T (dual) or J^T J (primal); rhs_: J^T r
   GnSolver form_;
   int cg_iterations_;
-  mutable int cg_used_ = 0;
   double gram_scale_ = 0.0;
 };
 
