@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds HERE (a networked machine with the dependencies) what the GPU check needs and packs it,
 # with the shared libraries a GPU machine may lack, into the ignored folder .gpu-bundle/ (about
-# 17 MiB). Copy the repository with .gpu-bundle/ to the GPU machine (which needs no network)
+# 20 MiB). Copy the repository with .gpu-bundle/ to the GPU machine (which needs no network)
 # and run scripts/gpu_check.sh OUTDIR there; docs/design/gpu-check.md is the whole procedure.
 #
 # Why prebuilt: building everything on the GPU machine takes 5-8 minutes of its time. The local
