@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fetches, on this (networked) machine, the Debian packages that the offline GPU machine lacks,
-# and unpacks them into an ignored folder for scripts/gpu_test.sh:
-#   .deps/debs/*.deb   the downloaded packages (compressed, ~10 MB: the smallest thing to carry)
+# Fetches, on this (networked, Debian 12) machine, the Debian packages that a GPU machine without
+# network lacks, and unpacks them into an ignored folder for scripts/gpu_test.sh (and the
+# fallback build of scripts/gpu_check.sh); copy .deps/debs to the GPU machine with the repository:
+#   .deps/debs/*.deb   the downloaded packages (compressed, ~7-10 MB: the smallest thing to copy)
 #   .deps/root/        the same unpacked with `dpkg -x` (headers, CMake/pkg-config files, .so)
 # Nothing is installed system-wide and no root is needed (apt-get download only reads the
 # package lists). Idempotent: packages already downloaded are not fetched again.
@@ -10,9 +11,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DEPS=.deps
 
-# Header-only/dev packages and the shared libraries they need at run time. The GPU machine
-# (Ubuntu 24.04-like image with CUDA 13, torch 2.11, cmake, ninja, g++) has libc, libstdc++,
-# libgomp and libgmp10; everything below it lacks. gnuplot is optional (plots) and left out.
+# Header-only/dev packages and the shared libraries they need at run time. A GPU machine with
+# CUDA 13, torch 2.11, cmake, ninja and g++ (e.g. an Ubuntu 24.04 image) has libc, libstdc++,
+# libgomp and libgmp10; everything below it may lack. gnuplot is optional (plots), left out.
 PACKAGES=(
   libeigen3-dev                       # Eigen (header-only)
   libnanoflann-dev                    # nanoflann (header-only)
@@ -45,11 +46,11 @@ for deb in "$DEPS"/debs/*.deb; do
   dpkg -x "$deb" "$DEPS/root"
   touch "$stamp"
 done
-# Documentation and man pages are never needed on the GPU machine: keep the carry small.
+# Documentation and man pages are never needed on the GPU machine: keep the copy small.
 rm -rf "$DEPS/root/usr/share/doc" "$DEPS/root/usr/share/man" "$DEPS/root/usr/share/info" \
        "$DEPS/root/usr/share/lintian" "$DEPS/root/usr/share/doc-base" "$DEPS/root/usr/src"
 # Static archives of the shared libraries (we link the .so; 17 MB of the 43 MB unpacked).
 rm -f "$DEPS"/root/usr/lib/*/lib{ginac,cln,gmp,gmpxx}.a
 echo "[fetch_gpu_deps] $(ls "$DEPS"/debs/*.deb | wc -l) packages;" \
      "debs $(du -sh "$DEPS/debs" | cut -f1), unpacked $(du -sh "$DEPS/root" | cut -f1)" \
-     "(device tool carry limit: 64 MiB together with the working tree)"
+     "(copy .deps/debs to the GPU machine with the repository)"

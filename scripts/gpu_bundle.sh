@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Builds HERE what the GPU check needs and packs it, with the shared libraries the GPU machine
-# lacks, into the ignored folder .gpu-bundle/ (a few tens of MB), which the device tool carries
-# to the lent GPU machine; scripts/gpu_check.sh runs it there in one command.
+# Builds HERE (a networked machine with the dependencies) what the GPU check needs and packs it,
+# with the shared libraries a GPU machine may lack, into the ignored folder .gpu-bundle/ (about
+# 20 MiB). Copy the repository with .gpu-bundle/ to the GPU machine (which needs no network)
+# and run scripts/gpu_check.sh OUTDIR there; docs/design/gpu-check.md is the whole procedure.
 #
-# Why prebuilt: building everything on the GPU machine takes 5-8 of its 15 minutes. The local
-# torch is the same 2.11.0+cu130 wheel as the GPU machine's python3 torch, so binaries linked
-# here run there once the loader finds THAT machine's torch/lib and nvidia/*/lib (gpu_check.sh
-# sets LD_LIBRARY_PATH; our RUNPATHs into ~/.local/share/dtpinn/venv do not exist there).
-# What is carried: the binaries, and every library they load that is not glibc, libstdc++,
-# libgcc_s, libgomp (the GPU machine has newer ones: Ubuntu 24.04 vs our Debian 12), the CUDA
-# driver, torch's or the NVIDIA wheels'. manifest.txt records the commit, the ISA, the glibc /
-# libstdc++ symbol versions needed, and where every library resolved.
+# Why prebuilt: building everything on the GPU machine takes 5-8 minutes of its time. The local
+# torch must be the same wheel (2.11.0+cu130) as the GPU machine's python3 torch; then binaries
+# linked here run there once the loader finds THAT machine's torch/lib and nvidia/*/lib
+# (gpu_check.sh sets LD_LIBRARY_PATH; the RUNPATHs into ~/.local/share/dtpinn/venv do not exist
+# there). What is bundled: the binaries, and every library they load that is not glibc,
+# libstdc++, libgcc_s, libgomp (a newer system has newer ones: built on Debian 12, the bundle
+# runs on Ubuntu 24.04), the CUDA driver, torch's or the NVIDIA wheels'. manifest.txt records
+# the commit, the instruction set, the glibc / libstdc++ symbol versions needed, and where every
+# library resolved.
 #
 # Usage: scripts/gpu_bundle.sh            (build folder: $DTPINN_BUILD_DIR or build/)
 # Environment: DTPINN_BUILD_DIR, DTPINN_JOBS (default nproc), DTPINN_BUNDLE (default .gpu-bundle),
-#   DTPINN_BUNDLE_MAX_MB (default 56: the device tool carries 64 MiB in all).
+#   DTPINN_BUNDLE_MAX_MB (default 56: refuse a bundle larger than this, e.g. a debug build).
 # Exit status: non-zero if a target fails to build, a library is missing, or the bundle is too big.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,21 +66,21 @@ for t in "${TARGETS[@]}"; do
 done
 
 # Every library the binaries load (ldd lists the transitive closure) that the GPU machine lacks.
-declare -A carried=()
+declare -A bundled=()
 for b in "$bundle"/bin/*; do
   while read -r name path; do
     [ -n "$path" ] || continue
     if [ "$path" = "not" ]; then log "$(basename "$b"): $name not found here"; exit 1; fi
     provided "$path" && continue
-    carried[$name]=$path
+    bundled[$name]=$path
   done < <(ldd "$b" | awk '$2 == "=>" {print $1, $3} $2 != "=>" && $1 ~ /^\// {print $1, $1}')
 done
-for name in "${!carried[@]}"; do
-  cp -L "${carried[$name]}" "$bundle/lib/$name"
+for name in "${!bundled[@]}"; do
+  cp -L "${bundled[$name]}" "$bundle/lib/$name"
   strip --strip-unneeded "$bundle/lib/$name" 2>/dev/null || true
 done
 
-# The loader setting gpu_check.sh uses there, tried here on this machine's torch: every carried
+# The loader setting gpu_check.sh uses there, tried here on this machine's torch: every bundled
 # library must now resolve inside the bundle, and nothing may be missing.
 torch_lib=$("$py" -c 'import torch,os;print(os.path.dirname(torch.__file__)+"/lib")')
 nv_libs=$(ls -d "$(dirname "$(dirname "$torch_lib")")"/nvidia/*/lib 2>/dev/null | tr '\n' ':')
@@ -90,7 +92,7 @@ for b in "$bundle"/bin/*; do
     grep "not found" <<<"$out"
     exit 1
   fi
-  for name in "${!carried[@]}"; do
+  for name in "${!bundled[@]}"; do
     if grep -q "^[[:space:]]*$name " <<<"$out" && ! grep -q "$name => $bundle/lib/" <<<"$out"; then
       log "$(basename "$b"): $name does not resolve inside the bundle"
       exit 1
@@ -113,19 +115,20 @@ newest() {
   echo "built_on: $(. /etc/os-release && echo "$PRETTY_NAME"), glibc $(ldd --version | head -1 | awk '{print $NF}'), $(gcc --version | head -1)"
   echo "needs: $(newest GLIBC_) $(newest GLIBCXX_) $(newest CXXABI_) (Ubuntu 24.04 has GLIBC_2.39, GLIBCXX_3.4.33)"
   echo "targets: ${TARGETS[*]}"
-  echo "carried libraries:"
-  for name in $(printf '%s\n' "${!carried[@]}" | sort); do echo "  $name <- ${carried[$name]}"; done
+  echo "bundled libraries:"
+  for name in $(printf '%s\n' "${!bundled[@]}" | sort); do echo "  $name <- ${bundled[$name]}"; done
   echo "files:"
   (cd "$bundle" && find bin lib -type f -printf '  %p %s\n' | sort)
 } >"$bundle/manifest.txt"
 
 bytes=$(du -sb "$bundle" | cut -f1)
 tree=$(git -C "$root" ls-files -z | (cd "$root" && xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1))
-log "$bundle: $((bytes / 1048576)) MiB ($(ls "$bundle/bin" | wc -l) binaries, ${#carried[@]} libraries); tracked tree $((tree / 1048576)) MiB"
+log "$bundle: $((bytes / 1048576)) MiB ($(ls "$bundle/bin" | wc -l) binaries, ${#bundled[@]} libraries); tracked tree $((tree / 1048576)) MiB"
 log "needs $(newest GLIBC_) $(newest GLIBCXX_)"
 if [ "$bytes" -gt $((max_mb * 1048576)) ]; then
   log "too big: over $max_mb MiB (DTPINN_BUNDLE_MAX_MB)"
   exit 1
 fi
-log "device tool run: command scripts/gpu_check.sh, carry [\"$(basename "$bundle")\", \".deps/debs\"]" \
-  "(.deps/debs: scripts/fetch_gpu_deps.sh, only for the fallback build), timeout_s 600"
+log "next: copy the repository with $(basename "$bundle")/ (and .deps/debs from" \
+  "scripts/fetch_gpu_deps.sh, for the fallback build) to the GPU machine and run" \
+  "scripts/gpu_check.sh OUTDIR there (docs/design/gpu-check.md)"

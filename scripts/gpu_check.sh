@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# The device check, run ON the lent GPU machine in one command of at most ~6 minutes: the GPU
-# test suites only, then the GPU benchmarks, from the binaries prebuilt here by
-# scripts/gpu_bundle.sh (carried as .gpu-bundle/). Every log is written straight into $OUT as it
-# is produced (a command killed at its limit still returns what it wrote), and a trap writes
-# summary.txt on any exit.
+# The GPU check, run ON a GPU machine that may have no network: the GPU test suites, then the GPU
+# benchmarks, from the binaries prebuilt on another machine by scripts/gpu_bundle.sh and copied
+# here as .gpu-bundle/ (docs/design/gpu-check.md is the whole procedure). Every log is written
+# straight into OUTDIR as it is produced (a job killed at its time limit still leaves what it
+# wrote), and a trap writes OUTDIR/summary.txt on any exit.
 #
-# Loader: the bundle's binaries were linked against the same torch 2.11.0+cu130 wheel this
+# Loader: the bundle's binaries were linked against the same torch wheel (2.11.0+cu130) this
 # machine's python3 has; LD_LIBRARY_PATH points at .gpu-bundle/lib (GiNaC, CLN, muParser,
 # toml++, fmt, ...), THIS machine's torch/lib and site-packages/nvidia/*/lib.
-# Fallback: when the bundle is missing or does not load (or the CPU lacks the ISA it was built
-# for), it builds the same targets from source with scripts/gpu_test.sh (needs .deps/debs or
-# .deps/root carried, see scripts/fetch_gpu_deps.sh) and runs the same check on them.
+# Fallback: when the bundle is missing or does not load (or the CPU lacks the instruction set it
+# was built for), it builds the same targets from source with scripts/gpu_test.sh (needs
+# .deps/debs or .deps/root copied here, see scripts/fetch_gpu_deps.sh) and runs the same check.
 #
-# Usage (GPU machine, repository root): scripts/gpu_check.sh
-# Environment: OUT (default ./gpu-check-out), DTPINN_PYTHON (default python3),
-#   GPU_CHECK_BUDGET (seconds for the whole check, default 330, 570 when building from source),
+# Usage (GPU machine, repository root): scripts/gpu_check.sh [OUTDIR]
+#   OUTDIR: where the logs go (default $OUT, else ./gpu-check-out)
+# Environment: DTPINN_PYTHON (default python3: the interpreter whose torch to load),
+#   GPU_CHECK_BUDGET (seconds for the whole check, default 330, 570 when building from source:
+#   the check stops itself in time for a batch job's limit of 6 or 10 minutes),
 #   GPU_CHECK_FILTER (gtest filter),
 #   GPU_CHECK_BENCH (quick (default) | full | none), GPU_CHECK_FROM_SOURCE=1 (skip the bundle),
 #   OMP_NUM_THREADS (default 8).
@@ -23,8 +25,9 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SRC=$(pwd)
-OUT=${OUT:-$SRC/gpu-check-out}
+OUT=${1:-${OUT:-$SRC/gpu-check-out}}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 BUNDLE=$SRC/.gpu-bundle
 PY=$(command -v "${DTPINN_PYTHON:-python3}" || echo "${DTPINN_PYTHON:-python3}")
 BUDGET=${GPU_CHECK_BUDGET:-330}
@@ -128,14 +131,14 @@ bundle_loads() {
   return $ok
 }
 
-# Builds the same targets here (scripts/gpu_test.sh, the carried .deps); BIN then points there.
+# Builds the same targets here (scripts/gpu_test.sh, the copied .deps); BIN then points there.
 build_from_source() {
   if [ ! -d .deps/debs ] && [ ! -d .deps/root ]; then
-    log "no .deps/debs or .deps/root carried: cannot build here (scripts/fetch_gpu_deps.sh, carry .deps/debs)"
+    log "no .deps/debs or .deps/root here: cannot build from source (run scripts/fetch_gpu_deps.sh on a networked machine and copy .deps/debs here)"
     RC=2
     exit 2
   fi
-  # A build of these targets takes minutes: unless told otherwise, use the whole 10-minute call.
+  # A build of these targets takes minutes: unless told otherwise, allow 570 s in all.
   [ -z "${GPU_CHECK_BUDGET:-}" ] && BUDGET=570
   # The build runs with the machine's own loader path (an empty LD_LIBRARY_PATH is not unset).
   if [ -n "$ORIG_LD_LIBRARY_PATH" ]; then export LD_LIBRARY_PATH=$ORIG_LD_LIBRARY_PATH; else unset LD_LIBRARY_PATH; fi

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds dtpinn and runs the whole test suite (and the GPU benchmark) on the lent GPU machine,
-# against THAT machine's torch (python3 there: torch 2.11 built for CUDA 13) and CUDA Toolkit.
-# That machine is offline: the Debian packages it lacks travel with the call, fetched here by
-# scripts/fetch_gpu_deps.sh into the ignored folder .deps/ (carry ".deps/debs", 7 MB, which
-# this script unpacks; or ".deps/root", 23 MB, already unpacked).
+# Builds dtpinn and runs the whole test suite (and the GPU benchmarks) on a GPU machine that may
+# have no network, against THAT machine's torch (python3 there: torch 2.11 built for CUDA 13) and
+# CUDA Toolkit. The Debian packages such a machine lacks are fetched on a networked machine by
+# scripts/fetch_gpu_deps.sh into the ignored folder .deps/ and copied here with the repository
+# (.deps/debs, about 7 MB, which this script unpacks; or .deps/root, about 23 MB, unpacked).
+# The quicker check from prebuilt binaries is scripts/gpu_check.sh (docs/design/gpu-check.md).
 #
 # Usage (on the GPU machine, from the repository root):
 #   scripts/gpu_test.sh [all|build|test|bench]...   (default: all = build test bench)
 # Environment: BUILD_DIR (default build-device), JOBS (default nproc), DTPINN_PYTHON (default
-# python3), OUT (the device tool's output folder: logs and bench results are copied there),
+# python3), OUT (a folder the logs and benchmark results are also copied to),
 # TARGETS (build only these, e.g. for scripts/gpu_check.sh's fallback), GPU_LOGS (where the
-# logs are written, default BUILD_DIR/gpu-logs; gpu_check.sh points it into $OUT),
+# logs are written, default BUILD_DIR/gpu-logs; gpu_check.sh points it into its OUTDIR),
 # DTPINN_DEPS_ONLY=1 (verification on a machine that HAS the packages: ignore the system's
 # /usr prefix and pkg-config path so only .deps is used; configure only).
 # Exit status: non-zero if the build fails, a test fails, or a GPU test skipped on a machine
@@ -29,11 +30,11 @@ export CMAKE_POLICY_VERSION_MINIMUM=3.5  # CMake 4 and older package config file
 log() { printf '[gpu_test] %s\n' "$*"; }
 save() { if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp -f "$@" "$OUT"/ 2>/dev/null || true; fi; }
 
-# --- 1. The carried Debian packages ------------------------------------------------------------
+# --- 1. The copied Debian packages ------------------------------------------------------------
 unpack_debs() {
   [ -d "$ROOT/usr/include" ] && return 0
   compgen -G "$DEPS/debs/*.deb" >/dev/null || {
-    log "no $ROOT and no $DEPS/debs/*.deb: run scripts/fetch_gpu_deps.sh on a networked machine and carry .deps/debs"
+    log "no $ROOT and no $DEPS/debs/*.deb: run scripts/fetch_gpu_deps.sh on a networked machine and copy .deps/debs here"
     exit 2
   }
   mkdir -p "$ROOT"
@@ -62,7 +63,7 @@ relocate_pkgconfig() {
   PKGCONF_ARGS=()
   if ! command -v pkg-config >/dev/null; then
     PKGCONF_ARGS=(-DPKG_CONFIG_EXECUTABLE="$ROOT/usr/bin/pkgconf")
-    log "no pkg-config here: using the carried pkgconf"
+    log "no pkg-config here: using the pkgconf from .deps"
   fi
 }
 

@@ -28,7 +28,7 @@ APT_PACKAGES=(
   gnuplot-nox          # PNG plots of solutions, errors and loss curves
   ccache               # faster rebuilds (CI reuses its cache across clones)
   libgloo-dev          # headers only: torch's ProcessGroupGloo.hpp includes gloo headers the
-                       # torch wheel does not ship (distributed training, issue 12)
+                       # torch wheel does not ship (distributed training)
 )
 
 # Python module (python/): pytest runs its tests; scipy is optional (Operators.scipy()).

@@ -1,5 +1,5 @@
 #pragma once
-// Node files. The CSV format (SPEC.md) is the exchange format; .ply and legacy .vtk are for
+// Node files. The CSV format (docs/formats.md) is the exchange format; .ply, legacy .vtk are for
 // viewing (ParaView, MeshLab).
 //
 // CSV: header `x,y,kind,nx,ny,part` (2D) or `x,y,z,kind,nx,ny,nz,part` (3D), one node per

@@ -1,5 +1,5 @@
 #pragma once
-// The run configuration: one TOML file (documented in README.md, examples in data/configs/),
+// The run configuration: one TOML file (keys in docs/user/config.md, examples in data/configs/),
 // every key also settable by a command-line flag. LibTorch-free.
 //
 // [problem] pde | equation (+ [problem.params]), exact | (f, g[, u0]), alpha, beta, t_final, nt
@@ -150,8 +150,8 @@ struct RunConfig {
 /// std::runtime_error "problem.equation: ..." for an equation that does not parse.
 bool is_time_dependent(const ProblemConfig& problem);
 
-/// The default experiment (SPEC.md): unit disk, N = 1663, p = 4, u = 1 + sin(pi x) cos(pi y),
-/// Robin alpha = beta = 1, 4 x 50 tanh, fp64, L-BFGS.
+/// The default experiment (docs/user/config.md): unit disk, N = 1663, p = 4,
+/// u = 1 + sin(pi x) cos(pi y), Robin alpha = beta = 1, 4 x 50 tanh, fp64, L-BFGS.
 RunConfig default_config();
 
 /// Parses a TOML file. Throws std::runtime_error "FILE:LINE:COLUMN: message" on unknown keys,

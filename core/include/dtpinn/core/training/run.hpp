@@ -5,7 +5,7 @@
 // moved into DIR only when the whole run succeeded, results.json last, after an old run there
 // was moved aside whole; on failure the partial folder is removed and an old run stays as it
 // was):
-//   results.json      metrics, per-term losses, history (SPEC.md schema, plus extras)
+//   results.json      metrics, per-term losses, history (every key: docs/formats.md)
 //   history.csv       epoch, seconds, loss, <term>..., w_<term>..., gnorm_<term>..., test_rel_l2
 //   config.toml       the full configuration (every key)
 //   model.pt          network weights + input normalisation (torch archive), the last epoch's
