@@ -9,7 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -42,6 +44,10 @@ void run_nodes(const NodesArgs& a) {
   for (const auto& o : a.outputs)
     formats.push_back(a.format.empty() ? ng::node_format_from_path(o)
                                        : ng::parse_node_format(a.format));
+  // Every output (and the quality report beside the first) before any work: a bad second -o
+  // must not leave the first one written.
+  for (const auto& o : a.outputs) ng::check_can_write_file(o);
+  if (!a.outputs.empty()) ng::check_can_write_file(quality_path(a.outputs.front()));
   const ng::NodeResult made = ng::build_nodes(a.request);
   const ng::NodeSet& nodes = made.nodes;
   const ng::QualityReport q = ng::assess_quality(nodes, made.domain.get());
@@ -93,6 +99,19 @@ Node CSV: the `part` column holds the part name on boundary rows, the boundary n
 ghost rows and nothing on interior rows; the line after the header lists the part table
 (`# parts: left right bottom top`). PLY / VTK: an int `part` per point (-1 interior).)";
 
+/// --seed: a whole number 0 .. 2^64 - 1 (CLI11 would wrap -1 around to 2^64 - 1).
+CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& v) {
+        const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+        errno = 0;
+        if (digits) (void)std::strtoull(v.c_str(), nullptr, 10);
+        return digits && errno == 0 ? std::string()
+                                    : "must be a whole number from 0 to 2^64 - 1, got " + v;
+      },
+      "SEED");
+}
+
 }  // namespace
 
 void add_nodes_command(CLI::App& app) {
@@ -104,12 +123,14 @@ void add_nodes_command(CLI::App& app) {
   cmd->add_option("--domain", args->request.domain,
                   "Shape name (" + known + ") or geometry file (.stl/.obj/.ply/.csv/.xyz)")
       ->required();
-  cmd->add_option("--n", args->request.n,
-                  "Target number of collocation nodes Ni + Nb (>= 10); a shape needs --n or "
-                  "--h, a geometry file does not");
+  CLI::Option* count = cmd->add_option(
+      "--n", args->request.n,
+      "Target number of collocation nodes Ni + Nb (10 to 2e8); a shape needs --n or --h, a "
+      "geometry file does not");
   CLI::Option* spacing =
       cmd->add_option("--h", args->request.h, "Target spacing instead of --n (> 0)");
-  cmd->add_option("--seed", args->request.seed, "Random seed (same seed -> same nodes)");
+  cmd->add_option("--seed", args->request.seed, "Random seed (same seed -> same nodes)")
+      ->check(seed_validator());
   cmd->add_flag("--no-ghosts", args->no_ghosts, "Do not add ghost nodes");
   CLI::Option* ghost = cmd->add_option(
       "--ghost-distance", args->request.ghost_distance,
@@ -124,9 +145,11 @@ void add_nodes_command(CLI::App& app) {
                   "Output file(s); repeat for several formats, e.g. -o n.csv -o n.vtk")
       ->required();
   cmd->footer(kPartsHelp);
-  cmd->callback([args, ghost, spacing]() {
+  cmd->callback([args, ghost, spacing, count]() {
     args->request.ghost_distance_given = ghost->count() > 0;
     args->request.h_given = spacing->count() > 0;
+    args->request.n_given = count->count() > 0;
+    args->request.memory_limit = lab::available_memory_bytes();
     args->request.ghosts = !args->no_ghosts;
     run_nodes(*args);
   });

@@ -35,6 +35,7 @@ struct OperatorsArgs {
 void run_operators(const OperatorsArgs& a) {
   if (!std::isfinite(a.alpha) || !std::isfinite(a.beta))
     throw std::invalid_argument("--alpha/--beta: must be finite");
+  nodegen::check_can_make_directories(a.out);  // before the assembly
   const nodegen::NodeSet nodes = nodegen::read_nodes(a.nodes);
   rbffd::RbffdParams params;
   params.order = a.order;
@@ -49,8 +50,19 @@ void run_operators(const OperatorsArgs& a) {
   req.gradient = a.gradient;
   req.biharmonic = a.biharmonic;
   req.robin = rbffd::RobinCoefficients::constant(a.alpha, a.beta);
-  // Everything is computed before anything is written: bad input leaves no output behind.
-  const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
+  // Everything is computed before anything is written: bad input leaves no output behind
+  // (alpha = beta = 0, or coefficients whose products with the weights overflow, are refused by
+  // the assembly).
+  const rbffd::OperatorSet ops = [&] {
+    try {
+      return rbffd::assemble(nodes, params, req);
+    } catch (const std::invalid_argument& e) {
+      // The coefficients' messages name alpha and beta: say which flags.
+      const std::string what = e.what();
+      if (what.find("alpha") == std::string::npos) throw;
+      throw std::invalid_argument(fmt::format("--alpha {} --beta {}: {}", a.alpha, a.beta, what));
+    }
+  }();
 
   std::filesystem::create_directories(a.out);
   const std::string header = fmt::format(

@@ -35,6 +35,23 @@ struct SolveArgs {
   int threads = 0;
 };
 
+/// Refuses data whose squares overflow (values near 1e154 or more): the solve's residual and
+/// the error against the exact solution could not be measured (they would print as nan).
+void check_data_range(const core::Problem& problem, const nodegen::PointMatrix& x,
+                      const Eigen::VectorXd& g, const Eigen::VectorXd& exact) {
+  const auto check = [](const char* what, const Eigen::VectorXd& v) {
+    if (v.size() == 0 || std::isfinite(v.squaredNorm())) return;
+    throw std::runtime_error(fmt::format(
+        "the problem's data is out of range: {} reaches {:.3g} at the nodes, and values near "
+        "1e154 or more overflow when squared, so neither the solve's residual nor its error can "
+        "be measured; scale problem.exact, f, g down",
+        what, v.cwiseAbs().maxCoeff()));
+  };
+  check("problem.exact", exact);
+  if (problem.equation().has_source()) check("f", problem.source(x));
+  check("g", g);
+}
+
 void run_solve(const SolveArgs& a) {
   if (!a.config.empty()) require_file("config", a.config);
   core::RunConfig cfg = a.config.empty() ? core::default_config() : core::load_config(a.config);
@@ -58,6 +75,9 @@ void run_solve(const SolveArgs& a) {
   const auto nc = nodes.n_collocation(), ni = nodes.n_interior, nb = nodes.n_boundary;
   const nodegen::PointMatrix xc = nodes.points.topRows(nc);
   const Eigen::VectorXd g = problem.boundary_data(nodes, boundary);
+  Eigen::VectorXd exact;
+  if (problem.has_exact()) exact = problem.exact(xc);
+  check_data_range(problem, xc, g, exact);
   rbffd::SolveOptions so;
   const rbffd::SolveResult s =
       core::solve_equation(problem, nodes, ops.laplacian, ops.gradient, ops.boundary, g, so);
@@ -89,9 +109,7 @@ void run_solve(const SolveArgs& a) {
               s.newton_iterations > 0
                   ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
                   : "");
-  Eigen::VectorXd exact;
   if (problem.has_exact()) {
-    exact = problem.exact(xc);
     const double rel_l2 = (u - exact).norm() / exact.norm();
     const double max_err = (u - exact).cwiseAbs().maxCoeff();
     res["test_rel_l2"] = rel_l2;

@@ -20,19 +20,27 @@
 namespace dtpinn::app {
 namespace {
 
+/// The flags as text: each given one goes through the config key it stands for (set_flag), so
+/// `--epochs -3` is refused as `train --epochs -3` is; "" = not given, the preset's value.
 struct StudyArgs {
   bool quick = false;
   std::string output, device = "cpu", source_dir = ".";
-  std::vector<long long> n;
-  std::vector<int> orders;
+  std::vector<std::string> n, orders, seeds;
   std::vector<std::string> problems, methods;
-  std::vector<long long> seeds;
-  long long epochs = -1, eval_every = -1, test_n = -1;
-  double time_budget = -1;
-  int max_depth = -1, threads = 0;
+  std::string epochs, eval_every, test_n, time_budget, max_depth;
+  int threads = 0;
   std::string optimizer = "lbfgs", output_layer = "trained";
   bool no_derivatives = false, no_pinn = false;
 };
+
+/// `value` checked as the config key `key` (named by `flag` in the message), then read back
+/// from a scratch config by `get`.
+template <class T, class Get>
+T checked(const char* flag, const char* key, const std::string& value, Get get) {
+  core::RunConfig scratch = core::default_config();
+  set_flag(scratch, flag, key, value);
+  return static_cast<T>(get(scratch));
+}
 
 /// The command line as typed (for the results files).
 std::string command_line() {
@@ -80,38 +88,63 @@ std::vector<lab::StudyProblem> chosen_problems(const StudyArgs& a, const lab::St
 /// --time-budget.
 void override_problems(const StudyArgs& a, lab::StudyOptions& o) {
   if (!a.problems.empty()) o.problems = chosen_problems(a, o);
-  for (auto s : a.seeds)
-    if (s < 0) throw std::runtime_error(fmt::format("--seeds: {} is negative", s));
+  std::vector<std::int64_t> sizes;
+  for (const auto& v : a.n)
+    sizes.push_back(checked<std::int64_t>("--n", "domain.n", v,
+                                          [](const core::RunConfig& c) { return c.domain.n; }));
+  std::vector<std::uint64_t> seeds;
+  for (const auto& v : a.seeds)
+    seeds.push_back(checked<std::uint64_t>("--seeds", "train.seed", v,
+                                           [](const core::RunConfig& c) { return c.train.seed; }));
   for (auto& p : o.problems) {
-    if (!a.n.empty()) p.sizes.assign(a.n.begin(), a.n.end());
-    if (!a.seeds.empty()) p.seeds.assign(a.seeds.begin(), a.seeds.end());
+    if (!sizes.empty()) p.sizes = sizes;
+    if (!seeds.empty()) p.seeds = seeds;
     if (!a.orders.empty()) p.orders.clear();
-    if (a.time_budget >= 0) p.time_budget = -1.0;
+    if (!a.time_budget.empty()) p.time_budget = -1.0;
   }
 }
 
 void run(const StudyArgs& a) {
   lab::StudyOptions o = a.quick ? lab::quick_study_options() : lab::full_study_options();
-  o.device = parse_choice<core::DeviceKind>("--device", a.device);
   o.output = a.output;
   o.source_dir = a.source_dir;
   o.command = command_line();
   override_problems(a, o);
-  if (!a.orders.empty()) o.orders = a.orders;
+  if (!a.orders.empty()) {
+    o.orders.clear();
+    for (const auto& v : a.orders)
+      o.orders.push_back(checked<int>("--order", "rbffd.order", v,
+                                      [](const core::RunConfig& c) { return c.rbffd.order; }));
+  }
   if (!a.methods.empty()) {
     o.methods.clear();
     for (const auto& m : a.methods)
       o.methods.push_back(parse_choice<lab::StudyMethod>("--methods", m));
   }
-  if (a.epochs >= 0) o.epochs = a.epochs;
-  if (a.time_budget >= 0) o.time_budget = a.time_budget;
-  if (a.eval_every > 0) o.eval_every = a.eval_every;
-  if (a.test_n > 0) o.test_n = a.test_n;
-  if (a.max_depth > 0) o.max_depth = a.max_depth;
-  if (a.eval_every == 0) throw std::runtime_error("--eval-every: must be >= 1");
+  using C = const core::RunConfig&;
+  if (!a.epochs.empty())
+    o.epochs = checked<std::int64_t>("--epochs", "train.epochs", a.epochs,
+                                     [](C c) { return c.train.epochs; });
+  if (!a.time_budget.empty())
+    o.time_budget = checked<double>("--time-budget", "train.time_budget", a.time_budget,
+                                    [](C c) { return c.train.time_budget; });
+  if (!a.eval_every.empty())
+    o.eval_every = checked<std::int64_t>("--eval-every", "train.eval_every", a.eval_every,
+                                         [](C c) { return c.train.eval_every; });
+  if (!a.test_n.empty())
+    o.test_n = checked<std::int64_t>("--test-n", "domain.test_n", a.test_n,
+                                     [](C c) { return c.domain.test_n; });
+  if (!a.max_depth.empty())
+    o.max_depth =
+        checked<int>("--max-depth", "model.depth", a.max_depth, [](C c) { return c.model.depth; });
   if (a.threads > 0) o.threads = a.threads;
-  o.optimizer = parse_choice<core::Optimizer>("--optimizer", a.optimizer);
-  o.output_layer = parse_choice<core::OutputLayer>("--output-layer", a.output_layer);
+  o.optimizer = checked<core::Optimizer>("--optimizer", "train.optimizer", a.optimizer,
+                                         [](C c) { return c.train.optimizer; });
+  o.output_layer =
+      checked<core::OutputLayer>("--output-layer", "train.output_layer", a.output_layer,
+                                 [](C c) { return c.train.output_layer; });
+  o.device = checked<core::DeviceKind>("--device", "train.device", a.device,
+                                       [](C c) { return c.train.device; });
   o.derivatives = !a.no_derivatives;
   o.pinn = !a.no_pinn;
   lab::run_study(o, &std::cout);
@@ -153,7 +186,8 @@ void add_study_command(CLI::App& app) {
   cmd->add_option("--output-layer", a->output_layer,
                   "every PINN run's output layer: " + core::option_list<core::OutputLayer>());
   cmd->add_option("--threads", a->threads,
-                  "torch intra-op threads (quick: 1, full: the torch default)");
+                  "torch intra-op threads (quick: 1, full: the torch default)")
+      ->check(threads_validator());
   cmd->add_flag("--no-derivatives", a->no_derivatives, "skip the derivative-vs-depth part");
   cmd->add_flag("--no-pinn", a->no_pinn, "skip the PINN runs");
   cmd->callback([a] { run(*a); });

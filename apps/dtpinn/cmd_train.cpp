@@ -17,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -45,20 +46,6 @@ struct TrainArgs {
   int time_parts = 1;            // train --nproc, heat: groups of time slices
   double dist_timeout = 60;      // seconds for rendezvous and collectives
 };
-
-/// set_option for a short flag: the message names the flag as the user typed it.
-void set_flag(core::RunConfig& c, const char* flag, const char* key, const std::string& value) {
-  if (value.empty()) return;
-  try {
-    core::set_option(c, key, value);
-  } catch (const std::exception& e) {
-    // set_option names "--set KEY=VALUE"; the user typed the flag.
-    std::string what = e.what();
-    const std::string set = fmt::format("--set {}={}: ", key, value);
-    if (what.rfind(set, 0) == 0) what = what.substr(set.size());
-    throw std::runtime_error(fmt::format("{} {} ({}): {}", flag, value, key, what));
-  }
-}
 
 core::RunConfig make_config(const TrainArgs& a) {
   core::RunConfig c;
@@ -91,6 +78,7 @@ core::RunConfig make_config(const TrainArgs& a) {
   set_flag(c, "--seed", "train.seed", a.seed);
   set_flag(c, "--optimizer", "train.optimizer", a.optimizer);
   core::validate_config(c);
+  check_fits_in_memory(c);
   return c;
 }
 
@@ -128,7 +116,10 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
                   "CPU threads for LibTorch and the SpMV (default: all cores; 1 is faster on a "
                   "busy machine)")
       ->check(threads_validator());
+  // One KEY=VALUE per --set (repeat the flag for more): a word after it is the config file or
+  // an error, never swallowed as another --set value.
   cmd->add_option("--set", a->sets, "KEY=VALUE for any config key, e.g. --set train.lr=0.5")
+      ->allow_extra_args(false)
       ->take_all();
   // Every config key is also a flag: --train.lr 0.5, --problem.exact "x*y", ...
   for (const auto& opt : core::config_options()) {
@@ -254,7 +245,7 @@ void add_train_commands(CLI::App& app) {
   {
     struct EvalArgs {
       std::string dir, points, output;
-      double t = -1.0;
+      double t = 0.0;  // read only when --t is given
     };
     auto a = std::make_shared<EvalArgs>();
     auto* cmd = app.add_subcommand(
@@ -263,11 +254,14 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--points", a->points, "node CSV (x,y[,z],kind,...) or plain x,y[,z][,t] CSV")
         ->required();
     cmd->add_option("-o,--output", a->output, "output CSV x,y[,z][,t],u")->required();
-    cmd->add_option("--t", a->t, "heat: time for points without a t column (default t_final)");
-    cmd->callback([a] {
+    auto* t =
+        cmd->add_option("--t", a->t, "heat: time for points without a t column (default t_final)");
+    cmd->callback([a, t] {
       require_file("--points", a->points);
       std::ostringstream warn;
-      const auto n = core::evaluate_checkpoint(a->dir, a->points, a->output, a->t, &warn);
+      const auto n =
+          core::evaluate_checkpoint(a->dir, a->points, a->output,
+                                    t->count() ? std::optional<double>(a->t) : std::nullopt, &warn);
       if (!warn.str().empty()) std::cerr << "dtpinn eval: " << warn.str() << std::flush;
       std::cout << fmt::format("evaluated {} points -> {}\n", n, a->output);
     });

@@ -79,6 +79,41 @@ void make_directories(const std::string& dir) {
     throw std::runtime_error(dir + ": cannot create the output folder (not a folder)");
 }
 
+void check_can_make_directories(const std::string& dir) {
+  // The nearest existing prefix must be a folder we can write into; every prefix on the way
+  // that exists must be a folder.
+  std::string existing = dir.rfind('/', 0) == 0 ? "/" : ".";
+  std::size_t pos = 0;
+  while (pos <= dir.size()) {
+    const auto next = dir.find('/', pos);
+    const std::string cur = dir.substr(0, next == std::string::npos ? dir.size() : next);
+    if (!cur.empty()) {
+      if (!path_exists(cur)) break;
+      if (!is_directory(cur))
+        throw std::runtime_error(dir + ": cannot create the output folder (" + cur + " is a file)");
+      existing = cur;
+    }
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    throw std::runtime_error(dir + ": cannot " +
+                             (existing == dir ? std::string("write into the output folder")
+                                              : "create the output folder") +
+                             " (" + existing + ": " + std::strerror(errno) + ")");
+}
+
+void check_can_write_file(const std::string& path) {
+  if (is_directory(path))
+    throw std::runtime_error(path + ": cannot write there: a folder of that name is in the way");
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    check_can_make_directories(".");
+  } else {
+    check_can_make_directories(slash == 0 ? "/" : path.substr(0, slash));
+  }
+}
+
 std::vector<std::string> list_directory(const std::string& dir) {
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {

@@ -52,7 +52,7 @@ std::vector<detail::Vec<D>> fill_interior(const Domain& domain, const BoundarySa
   // Rough memory guard: number of nodes of a uniform fill at the finest spacing.
   double vol = 1.0;
   for (int k = 0; k < D; ++k) vol *= std::max(hi[k] - lo[k], 1e-300);
-  if (vol / std::pow(h * smin, D) > 2e8)
+  if (vol / std::pow(h * smin, D) > static_cast<double>(kMaxNodes))
     throw std::invalid_argument(
         fmt::format("node fill: spacing h = {:.3g} is too small for this "
                     "domain (more than 2e8 nodes)",
@@ -192,7 +192,7 @@ NodeSet generate_nodes(const Domain& domain, const FillOptions& options) {
     const int d = domain.dim();
     const double est = domain.volume() / std::pow(options.h, d) +
                        domain.boundary_measure() / std::pow(options.h, d - 1);
-    if (!(est < 2e8))
+    if (!(est < static_cast<double>(kMaxNodes)))
       throw std::invalid_argument(fmt::format(
           "node generation: h = {:.3g} would give about {:.3g} nodes (limit 2e8)", options.h, est));
     std::mt19937_64 rng(options.seed);
@@ -202,6 +202,9 @@ NodeSet generate_nodes(const Domain& domain, const FillOptions& options) {
   if (options.n < 10)
     throw std::invalid_argument(
         fmt::format("node generation: n = {} is below 10 (give n >= 10 or h > 0)", options.n));
+  if (options.n > kMaxNodes)
+    throw std::invalid_argument(
+        fmt::format("node generation: n = {} is above the limit of 2e8 nodes", options.n));
   // Regenerate with a corrected h until Ni + Nb is within 2% (at most 6 passes): the count
   // scales like h^-d, so h is corrected by (N / n)^(1/d) (the first guess is usually close).
   const int d = domain.dim();

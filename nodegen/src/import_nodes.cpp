@@ -73,6 +73,27 @@ double rescale_points(PointMatrix& P, const Box& b) {
   return s;
 }
 
+/// Coordinates fp64 cannot work with, unless --rescale brings them into the unit box first:
+/// so large that squared lengths (areas, normals, distances) overflow, or so far from the
+/// origin for their size that few digits of the shape are left.
+void check_coordinate_range(const std::string& path, const Box& b, bool rescale) {
+  if (rescale) return;
+  const double far = std::max(b.lo.cwiseAbs().maxCoeff(), b.hi.cwiseAbs().maxCoeff());
+  const double size = (b.hi - b.lo).maxCoeff();
+  if (far > 1e150)
+    throw std::runtime_error(fmt::format(
+        "{}: coordinates reach {:.3g}, too large for fp64 areas, normals and distances (their "
+        "squares overflow); scale the geometry down, or rescale it into the unit box with "
+        "--rescale (domain.rescale = true)",
+        path, far));
+  if (size > 0 && size < 1e-9 * far)
+    throw std::runtime_error(fmt::format(
+        "{}: the geometry is {:.3g} across but lies {:.3g} from the origin, where fp64 keeps only "
+        "about {:.0f} digits of its shape; move it near the origin, or use --rescale "
+        "(domain.rescale = true)",
+        path, size, far, std::max(0.0, 16 + std::log10(size / far))));
+}
+
 /// Duplicate points (closer than 1e-12 of the box diagonal) are an error naming both lines.
 void check_duplicates(const std::string& path, const PointCloud& c) {
   const Index n = c.points.rows();
@@ -306,17 +327,24 @@ bool is_geometry_file(const std::string& name) {
   return std::filesystem::is_regular_file(name, ec);  // a directory named "disk" is not one
 }
 
+std::string geometry_path_problem(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return path + ": no such file";
+  if (std::filesystem::is_directory(st)) return path + ": is a folder, not a geometry file";
+  if (!std::filesystem::is_regular_file(st))
+    return path + ": is not a regular file (a FIFO, socket or device cannot be read as geometry)";
+  return "";
+}
+
 NodeSet import_nodes(const std::string& path, const ImportOptions& options, ImportReport* report) {
   ImportReport rep;
   rep.path = path;
   if (!(options.h >= 0) || !std::isfinite(options.h))
     throw std::invalid_argument("import: h must be >= 0 and finite");
   if (options.n < 0) throw std::invalid_argument("import: n must be >= 0");
-  {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw std::runtime_error(path + ": no such file");
-  }
+  if (const std::string problem = geometry_path_problem(path); !problem.empty())
+    throw std::runtime_error(problem);
   GeometryData g = read_geometry(path, options.detect_polyline);
   NodeSet ns;
   std::mt19937_64 rng(options.seed);
@@ -325,6 +353,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     PointCloud& c = g.cloud;
     rep.dim = c.dim;
     const Box b = box_of(c.points);
+    check_coordinate_range(path, b, options.rescale);
     rep.bbox_min = b.lo;
     rep.bbox_max = b.hi;
     if (options.rescale) rep.scale = rescale_points(c.points, b);
@@ -343,6 +372,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     rep.dim = 3;
     TriangleMesh& m = g.mesh;
     const Box b = box_of(PointMatrix(m.vertices));
+    check_coordinate_range(path, b, options.rescale);
     rep.bbox_min = b.lo;
     rep.bbox_max = b.hi;
     if (options.rescale) {
@@ -380,6 +410,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
       all = t;
     }
     const Box b = box_of(all);
+    check_coordinate_range(path, b, options.rescale);
     rep.bbox_min = b.lo;
     rep.bbox_max = b.hi;
     if (options.rescale)

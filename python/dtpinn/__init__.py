@@ -125,6 +125,22 @@ class NodeSet:
                 f"Ng={self.n_ghost}, parts={self.part_names})")
 
 
+#: The most nodes `dtpinn nodes` generates (nodegen::kMaxNodes).
+MAX_NODES = 200_000_000
+
+
+def _whole_number(flag: str, value: Any, lo: int, hi: int, range_text: str) -> int:
+    """`value` as an int in [lo, hi], else ValueError in the CLI's words ("FLAG: must be a whole
+    number from ..., got VALUE") instead of a pybind11 TypeError about C++ argument types."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{flag}: must be a whole number {range_text}, got {value!r}")
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    if not isinstance(value, (int, np.integer)) or not lo <= int(value) <= hi:
+        raise ValueError(f"{flag}: must be a whole number {range_text}, got {value!r}")
+    return int(value)
+
+
 def nodes(domain: str, n: Optional[int] = None, h: Optional[float] = None, seed: int = 0,
           ghosts: bool = True, ghost_distance: Optional[float] = None, repulsion: int = 0,
           rescale: bool = False) -> NodeSet:
@@ -141,14 +157,18 @@ def nodes(domain: str, n: Optional[int] = None, h: Optional[float] = None, seed:
       0.5 in 3D).
     repulsion: repulsion steps after the fill (shapes).
     rescale: geometry files only: rescale into the unit box.
-    Raises ValueError (bad request, unknown shape, bad file) or FileNotFoundError.
+    Raises ValueError (bad request, unknown shape, bad file, a request larger than the machine's
+    memory) or FileNotFoundError.
     """
     domain = os.fspath(domain)
+    if n is not None:  # the engine's range messages for what fits its 64-bit count
+        n = _whole_number("--n", n, -2**63 + 1, 2**63 - 1, f"from 10 to {MAX_NODES}")
+    seed = _whole_number("--seed", seed, 0, 2**64 - 1, "from 0 to 2^64 - 1")
     try:
         native, report = _dtpinn.make_nodes(
-            domain, int(n or 0), float(h if h is not None else 0.0), h is not None, int(seed),
-            bool(ghosts), float(ghost_distance or 0.0), ghost_distance is not None,
-            int(repulsion), bool(rescale))
+            domain, int(n or 0), n is not None, float(h if h is not None else 0.0),
+            h is not None, seed, bool(ghosts), float(ghost_distance or 0.0),
+            ghost_distance is not None, int(repulsion), bool(rescale))
     except ValueError as e:
         _missing_file_check([domain] if _dtpinn.is_geometry_file(domain) else [], e)
     return NodeSet(native, report)
@@ -289,17 +309,23 @@ class SparseOperator:
     shape = property(lambda self: (self.rows, self.cols), doc="(rows, cols)")
     device = property(lambda self: torch.device(self._op.device), doc="where A lives")
 
+    def _tensor(self, what: str, v: Any, length: int) -> torch.Tensor:
+        if not isinstance(v, torch.Tensor):
+            raise ValueError(f"SparseOperator: {what} must be a torch.Tensor of shape [{length}] or "
+                             f"[{length}, k], got {type(v).__name__}")
+        return v
+
     def __call__(self, u: torch.Tensor) -> torch.Tensor:
         """A u, recorded by autograd (backward A^T grad)."""
-        return self._op.apply(u)
+        return self._op.apply(self._tensor("u", u, self.cols))
 
     def multiply(self, u: torch.Tensor) -> torch.Tensor:
         """A u, not recorded by autograd."""
-        return self._op.multiply(u)
+        return self._op.multiply(self._tensor("u", u, self.cols))
 
     def multiply_transpose(self, g: torch.Tensor) -> torch.Tensor:
         """A^T g, not recorded by autograd."""
-        return self._op.multiply_transpose(g)
+        return self._op.multiply_transpose(self._tensor("g", g, self.rows))
 
     def prepare(self, k: int = 0) -> None:
         """CUDA: makes the cuSPARSE handles and work buffers for u [cols] (k = 0) or [cols, k]
@@ -379,8 +405,29 @@ def config_to_toml(config: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _set_pairs(keys: Union[Mapping[str, Any], Sequence[str], str, None]) -> List[Tuple[str, str]]:
+    """train()'s `set`: a dict, a list of "KEY=VALUE" strings, or one such string, as pairs."""
+    if keys is None:
+        return []
+    if isinstance(keys, Mapping):
+        return [(str(k), v if isinstance(v, str) else _toml_value(v, str(k)).strip('"'))
+                for k, v in keys.items()]
+    items = [keys] if isinstance(keys, str) else keys
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise ValueError("set: a dict {\"train.epochs\": 20}, a list of \"KEY=VALUE\" strings or one "
+                         f"such string, got {type(keys).__name__}")
+    pairs = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ValueError(f"--set {item}: expected KEY=VALUE")
+        pairs.append((key, value))
+    return pairs
+
+
 def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
-          output: Optional[str] = None, set: Optional[Mapping[str, Any]] = None,
+          output: Optional[str] = None,
+          set: Union[Mapping[str, Any], Sequence[str], str, None] = None,
           log: bool = True, plots: bool = True) -> Dict[str, Any]:
     """Trains as `dtpinn train CONFIG -o OUTPUT` does and returns its results.json as a dict
     (method, precision, device, pde, n_nodes, order, epochs, train_seconds, seconds_per_epoch,
@@ -390,15 +437,16 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     config: a run config file (TOML), a dict of the same keys ({"train": {"epochs": 20}} or
       {"train.epochs": 20}; [[bc]] as "bc": [ {...}, ... ]), or None for the default experiment.
     output: the run folder (default: a new temporary folder).
-    set: more keys as --set KEY=VALUE does, e.g. {"train.method": "vanilla"}.
+    set: more keys as --set KEY=VALUE does: {"train.method": "vanilla"}, ["train.epochs=20",
+      "train.lr=0.5"] or "train.epochs=20".
     log: print the progress lines (stdout). plots: render the PNGs with gnuplot, as the CLI does.
-    Raises ValueError (the CLI's one-line message) or FileNotFoundError. Ctrl-C (or SIGTERM)
-    during the run ends it after the current epoch, writes the run folder (stop_reason
-    "interrupted"; continue it with `dtpinn train --resume DIR`) and raises KeyboardInterrupt
-    saying where it is.
+    Raises ValueError (the CLI's one-line message; a run larger than the machine's memory is
+    refused before it starts) or FileNotFoundError. Ctrl-C (or SIGTERM) during the run ends it
+    within the current epoch (between two loss evaluations), writes the run folder
+    (stop_reason "interrupted"; continue it with `dtpinn train --resume DIR`) and raises
+    KeyboardInterrupt saying where it is.
     """
-    sets = [(str(k), v if isinstance(v, str) else _toml_value(v, str(k)).strip('"'))
-            for k, v in (set or {}).items()]
+    sets = _set_pairs(set)
     if isinstance(config, (str, os.PathLike)):
         source, is_file, origin = os.fspath(config), True, os.fspath(config)
         if not os.path.exists(source):

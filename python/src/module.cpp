@@ -6,10 +6,12 @@
 // file into FileNotFoundError.
 #include <dtpinn/autodiff/sparse_operator.hpp>
 #include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/memory.hpp>
 #include <dtpinn/core/training/model.hpp>
 #include <dtpinn/core/training/run.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/lab/gnuplot.hpp>
+#include <dtpinn/lab/machine.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
 #include <dtpinn/nodegen/request.hpp>
@@ -182,12 +184,14 @@ PYBIND11_MODULE(_dtpinn, m) {
 
   m.def(
       "make_nodes",
-      [](const std::string& domain, std::int64_t n, double h, bool h_given, std::uint64_t seed,
-         bool ghosts, double ghost_distance, bool ghost_distance_given, int repulsion,
-         bool rescale) {
+      [](const std::string& domain, std::int64_t n, bool n_given, double h, bool h_given,
+         std::uint64_t seed, bool ghosts, double ghost_distance, bool ghost_distance_given,
+         int repulsion, bool rescale) {
         ng::NodeRequest r;
         r.domain = domain;
         r.n = n;
+        r.n_given = n_given;
+        r.memory_limit = dtpinn::lab::available_memory_bytes();
         r.h = h;
         r.h_given = h_given;
         r.seed = seed;
@@ -202,9 +206,9 @@ PYBIND11_MODULE(_dtpinn, m) {
           return std::make_pair(std::move(made.nodes), made.source);
         });
       },
-      py::arg("domain"), py::arg("n"), py::arg("h"), py::arg("h_given"), py::arg("seed"),
-      py::arg("ghosts"), py::arg("ghost_distance"), py::arg("ghost_distance_given"),
-      py::arg("repulsion"), py::arg("rescale"));
+      py::arg("domain"), py::arg("n"), py::arg("n_given"), py::arg("h"), py::arg("h_given"),
+      py::arg("seed"), py::arg("ghosts"), py::arg("ghost_distance"),
+      py::arg("ghost_distance_given"), py::arg("repulsion"), py::arg("rescale"));
   m.def("read_nodes",
         [](const std::string& path) { return guarded([&] { return ng::read_nodes(path); }); });
   m.def("write_nodes", [](const ng::NodeSet& nodes, const std::string& path) {
@@ -295,7 +299,8 @@ PYBIND11_MODULE(_dtpinn, m) {
                                               : dtpinn::core::parse_config(source, origin);
           for (const auto& [k, v] : sets) dtpinn::core::set_option(c, k, v);
           dtpinn::core::validate_config(c);
-          // SIGINT / SIGTERM end the run after the current epoch, written (the caller puts
+          dtpinn::core::check_memory(c, dtpinn::lab::available_memory_bytes());
+          // SIGINT / SIGTERM end the run within the current epoch, written (the caller puts
           // Python's own handlers back afterwards); a second signal does nothing more.
           dtpinn::core::request_interrupt(0);
           if (interrupts) dtpinn::core::install_interrupt_handlers(/*exit_on_second=*/false);

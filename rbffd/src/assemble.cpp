@@ -280,6 +280,29 @@ void check_robin(const RobinCoefficients& robin, Index nb) {
           "rbffd: Robin coefficients have {} entries; expected 1 or Nb = {}", v->size(), nb));
   if (!robin.alpha.allFinite() || !robin.beta.allFinite())
     throw std::invalid_argument("rbffd: Robin coefficients are not finite");
+  const Index rows = std::max(robin.alpha.size(), robin.beta.size()) == 1 ? 1 : nb;
+  for (Index k = 0; k < rows; ++k)
+    if (coefficient(robin.alpha, k) == 0.0 && coefficient(robin.beta, k) == 0.0)
+      throw std::invalid_argument(fmt::format(
+          "alpha = 0 and beta = 0{}: B u = alpha du/dn + beta u would be all zero there (no "
+          "boundary condition); give alpha or beta a non-zero value",
+          rows == 1 ? std::string() : fmt::format(" at boundary node {}", k)));
+}
+
+/// Refuses a matrix with an entry that is not finite: the Robin coefficients times the stencil
+/// weights overflowed (alpha = 1e308), which no later step could repair.
+void check_finite(const CsrMatrix& m, const std::string& name, const RobinCoefficients& robin) {
+  for (std::size_t e = 0; e < m.values.size(); ++e) {
+    if (std::isfinite(m.values[e])) continue;
+    const auto row =
+        std::upper_bound(m.row_ptr.begin(), m.row_ptr.end(), static_cast<std::int32_t>(e)) -
+        m.row_ptr.begin() - 1;
+    throw std::invalid_argument(fmt::format(
+        "{}: entry ({}, {}) is {}: the Robin coefficients (alpha up to {:g}, beta up to {:g}) "
+        "times the stencil weights overflow; scale alpha, beta (and g) down",
+        name, row, m.col_idx[e], m.values[e], robin.alpha.cwiseAbs().maxCoeff(),
+        robin.beta.cwiseAbs().maxCoeff()));
+  }
 }
 
 // Row r of m from the sorted stencil (s, p) and column `col` of the weights.
@@ -446,8 +469,10 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
         nodes, tree, params, Nc - first, [first](Index r) { return first + r; }, b_row,
         request.robin, request.gradient ? &out.gradient : nullptr,
         request.boundary ? &out.boundary : nullptr);
-    if (request.boundary)
+    if (request.boundary) {
       compact_value_rows(out.boundary, request.robin, Ni, [Ni](Index k) { return Ni + k; });
+      check_finite(out.boundary, "B", request.robin);
+    }
     const auto rule = stencil_rule(params, 1, d);
     if (request.gradient)
       for (int c = 0; c < d; ++c)

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <csignal>
 
 using namespace cli_test;
@@ -284,4 +285,121 @@ TEST(CliInterrupt, ARankWithoutAMasterEndsWithinTheTimeoutInOneLine) {
     EXPECT_FALSE(fs::exists(dir));
   }
   ::close(fd);
+}
+
+// ---- inside an epoch ------------------------------------------------------------------------
+
+namespace {
+
+/// Epochs that only a stop ends: 10^6 fixed-step L-BFGS iterations each (steps too short to
+/// stall).
+std::vector<std::string> long_epochs(const std::string& cfg, const fs::path& out) {
+  return {"train",     cfg,
+          "--set",     "train.max_iter=1000000",
+          "--set",     "train.line_search=none",
+          "--set",     "train.lr=0.01",
+          "--threads", "1",
+          "-o",        out.string()};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+// A 2 s budget holds inside an epoch of 10^6 iterations: the run ends within a few seconds,
+// with stop_reason time_budget, its training clock just past 2 s, written complete.
+TEST(CliInterrupt, TheTimeBudgetHoldsInsideAnEpoch) {
+  const auto base = tmp("budget_in_epoch");
+  const auto cfg = write(base / "tiny.toml", kTiny);
+  const auto dir = base / "run";
+  auto args = long_epochs(cfg, dir);
+  std::string cmd = "train";
+  for (std::size_t i = 1; i < args.size(); ++i) cmd += " " + args[i];
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = run(cmd + " --epochs 1000000 --time-budget 2");
+  const double wall = seconds_since(t0);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = results(dir);
+  EXPECT_EQ(j["stop_reason"], "time_budget");
+  EXPECT_EQ(j["epochs"], 1);  // the one epoch, cut at the budget
+  EXPECT_GE(j["train_seconds"].get<double>(), 2.0);
+  EXPECT_LT(j["train_seconds"].get<double>(), 2.5);
+  EXPECT_LT(wall, 20.0) << "set-up, 2 s of training and the writing";
+  EXPECT_LT(j["history"].back()["loss"].get<double>(), j["history"][0]["loss"].get<double>());
+}
+
+// SIGTERM inside a long epoch ends it within a second (between two loss evaluations), and the
+// run is written with the weights it reached.
+TEST(CliInterrupt, SigtermInsideALongEpochEndsItWithinASecond) {
+  const auto base = tmp("sigterm_in_epoch");
+  const auto cfg = write(base / "tiny.toml", kTiny);
+  const auto dir = base / "run";
+  auto args = long_epochs(cfg, dir);
+  args.insert(args.end(), {"--epochs", "3", "--time-budget", "0"});
+  const auto err = base / "err.txt";
+  const Child c = spawn(args, err);
+  ASSERT_GT(c.pid, 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  std::chrono::steady_clock::time_point sent;
+  double stop_after = -1;
+  bool killed = false;
+  while ((n = ::read(c.out_fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+    if (!killed && out.find("epoch 0:") != std::string::npos) {
+      ::usleep(300000);  // well inside epoch 1
+      sent = std::chrono::steady_clock::now();
+      ::kill(c.pid, SIGTERM);
+      killed = true;
+    }
+    if (killed && stop_after < 0 &&
+        out.find("interrupted: stopping after epoch 1") != std::string::npos)
+      stop_after = seconds_since(sent);
+  }
+  Output r;
+  finish(c, err, r);
+  ASSERT_TRUE(killed) << out;
+  EXPECT_EQ(r.status, 143) << r.err << out;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  ASSERT_GE(stop_after, 0.0) << out;
+  EXPECT_LT(stop_after, 1.0) << out;
+  const auto j = results(dir);
+  EXPECT_EQ(j["stop_reason"], "interrupted");
+  EXPECT_EQ(j["epochs"], 1);
+  EXPECT_LT(j["history"].back()["loss"].get<double>(), j["history"][0]["loss"].get<double>());
+}
+
+// Two SIGINTs 50 ms apart during the set-up: the second stops at once, and no output folder is
+// left behind (it is made only when the run is written).
+TEST(CliInterrupt, TwoQuickSigintsDuringTheSetUpLeaveNoFolder) {
+  const auto base = tmp("two_sigints");
+  std::string text = kTiny;
+  text.replace(text.find("n = 250\ntest_n = 600"), 20, "n = 3000\ntest_n = 60000");
+  const auto cfg = write(base / "slow_setup.toml", text);
+  const auto dir = base / "run";
+  const auto err = base / "err.txt";
+  const Child c = spawn({"train", cfg, "--threads", "1", "-o", dir.string()}, err);
+  ASSERT_GT(c.pid, 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  bool sent = false;
+  while ((n = ::read(c.out_fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+    if (!sent && out.find("nodes:") != std::string::npos) {  // the set-up's first line
+      ::kill(c.pid, SIGINT);
+      ::usleep(50000);
+      ::kill(c.pid, SIGINT);
+      sent = true;
+    }
+  }
+  Output r;
+  finish(c, err, r);
+  ASSERT_TRUE(sent) << out;
+  EXPECT_EQ(r.status, 130) << r.err << out;
+  EXPECT_EQ(out.find("epoch 0:"), std::string::npos) << "the set-up was over: " << out;
+  EXPECT_FALSE(fs::exists(dir)) << "an output folder was left";
 }

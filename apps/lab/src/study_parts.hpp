@@ -115,6 +115,10 @@ struct RunRecord {
 /// Every run of every problem, N, seed and method (DT-PINN: one per order).
 std::vector<RunRecord> pinn_runs(const StudyOptions& options, std::ostream* log);
 
+/// The run config of one problem at N nodes (before the per-run seed, method and order): what
+/// every run of it trains, and what the option checks validate before any work.
+core::RunConfig problem_config(StudyProblemKind kind, std::int64_t n, const StudyOptions& o);
+
 // ---- grouping and speed-ups -----------------------------------------------------------------
 
 /// The runs of one (problem, N, method, p) over the seeds.

@@ -29,7 +29,8 @@ struct Operators {
 };
 using OrderOperators = std::map<int, Operators>;
 
-/// The run config of one problem at N nodes (before the per-run seed, method and order).
+}  // namespace
+
 RunConfig problem_config(StudyProblemKind kind, std::int64_t n, const StudyOptions& o) {
   RunConfig c = default_config();
   c.source = std::string("dtpinn study: ") + to_string(kind);
@@ -76,6 +77,8 @@ RunConfig problem_config(StudyProblemKind kind, std::int64_t n, const StudyOptio
   c.train.eval_every = o.eval_every;
   return c;
 }
+
+namespace {
 
 /// The config of one run: `base` with the seed, method, precision and order of `m`.
 RunConfig run_config(const RunConfig& base, StudyMethod m, int order, std::uint64_t seed) {

@@ -6,6 +6,7 @@
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/equation.hpp>
 #include <dtpinn/core/problem/expression.hpp>
+#include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 
@@ -86,9 +87,12 @@ Key int_key(const char* sec, const char* name, Section<S> s, T S::*m, std::int64
              [=](RunConfig& c, const Value& v) {
                const auto x = std::get<std::int64_t>(v);
                if (x < lo || x > hi) {
-                 if (hi == kMaxInt64 || hi == kMaxInt)
-                   throw RangeError(fmt::format("must be >= {}, got {}", lo, x));
-                 throw RangeError(fmt::format("must be between {} and {}, got {}", lo, hi, x));
+                 // A small range is named whole (2..6); a wide one by the side that was
+                 // crossed (not "must be >= 1" for a value past the type's end).
+                 if (hi - lo < 1000)
+                   throw RangeError(fmt::format("must be between {} and {}, got {}", lo, hi, x));
+                 if (x > hi) throw RangeError(fmt::format("must be at most {}, got {}", hi, x));
+                 throw RangeError(fmt::format("must be >= {}, got {}", lo, x));
                }
                (c.*s).*m = static_cast<T>(x);
              },
@@ -232,12 +236,12 @@ const std::vector<Key>& keys() {
                     [](const RunConfig& c) -> Value { return c.domain.shape; }});
     k.push_back(opt_key("domain", "file", dm, &D::file,
                         "geometry / point-cloud file to import instead of shape"));
-    k.push_back(int_key("domain", "n", dm, &D::n, 10, kMaxInt64,
+    k.push_back(int_key("domain", "n", dm, &D::n, 10, nodegen::kMaxNodes,
                         "target number of interior + boundary nodes"));
     k.push_back(int_key("domain", "seed", dm, &D::seed, 0, kMaxInt64, "node generation seed"));
     k.push_back(
         opt_key("domain", "nodes", dm, &D::nodes, "node CSV to use instead of generating nodes"));
-    k.push_back(int_key("domain", "test_n", dm, &D::test_n, 10, kMaxInt64,
+    k.push_back(int_key("domain", "test_n", dm, &D::test_n, 10, nodegen::kMaxNodes,
                         "nodes of the finer test set (generated with seed + 1)"));
     k.push_back(opt_key("domain", "test_nodes", dm, &D::test_nodes,
                         "test node CSV to use instead of generating"));

@@ -417,24 +417,98 @@ const Tape& Equation::derivative(Field field) const {
   return impl_->derivatives[static_cast<std::size_t>(field)];
 }
 
-Expression Equation::source_for(const Expression& exact, const std::string& key) const {
-  if (!has_source())
-    throw std::runtime_error(fmt::format(
-        "{}: the equation \"{}\" has no f to derive from problem.exact", key, impl_->text));
-  const ex& u = ExpressionAccess::symbolic(exact);
+namespace {
+
+/// R with the fields of the solution `u` (and f = 0) substituted: R(u) in x, y, z, t.
+ex residual_of(const ex& residual, const ex& u, int dim) {
   GiNaC::lst subs;
   subs.append(field_symbol(Field::u) == u);
   subs.append(field_symbol(Field::u_t) == u.diff(variable_symbol("t")));
   ex lap = 0;
-  for (int i = 0; i < impl_->dim; ++i) {
+  for (int i = 0; i < dim; ++i) {
     const auto& xi = variable_symbol(kCoordinates[i]);
     lap += u.diff(xi, 2);
     subs.append(field_symbol(static_cast<Field>(3 + i)) == u.diff(xi));
   }
   subs.append(field_symbol(Field::lap_u) == lap);
   subs.append(source_symbol() == 0);
-  const ex f = -impl_->residual.subs(subs) / GiNaC::numeric(impl_->source_coefficient);
-  return ExpressionAccess::make(f, key);
+  return residual.subs(subs);
+}
+
+/// `e` at a point as a real double; NaN where it is not defined or not real there.
+double real_value_at(const ex& e, const GiNaC::lst& point) {
+  try {
+    const ex v = GiNaC::evalf(e.subs(point));
+    if (!GiNaC::is_a<GiNaC::numeric>(v)) return std::nan("");
+    const auto& n = GiNaC::ex_to<GiNaC::numeric>(v);
+    return n.is_real() ? n.to_double() : std::nan("");
+  } catch (const std::exception&) {
+    return std::nan("");
+  }
+}
+
+}  // namespace
+
+Expression Equation::source_for(const Expression& exact, const std::string& key) const {
+  if (!has_source())
+    throw std::runtime_error(fmt::format(
+        "{}: the equation \"{}\" has no f to derive from problem.exact", key, impl_->text));
+  const ex r = residual_of(impl_->residual, ExpressionAccess::symbolic(exact), impl_->dim);
+  return ExpressionAccess::make(-r / GiNaC::numeric(impl_->source_coefficient), key);
+}
+
+std::string Equation::restricted_functions_of_u() const {
+  std::set<std::string> seen;
+  std::string out;
+  for (auto it = impl_->residual.preorder_begin(); it != impl_->residual.preorder_end(); ++it) {
+    const ex& e = *it;
+    bool restricted = false;
+    if (GiNaC::is_a<GiNaC::function>(e)) {
+      const std::string name = GiNaC::ex_to<GiNaC::function>(e).get_name();
+      restricted = name == "log" || name == "asin" || name == "acos";
+    } else if (GiNaC::is_a<GiNaC::power>(e)) {
+      const ex exponent = e.op(1);
+      restricted = GiNaC::is_a<GiNaC::numeric>(exponent) &&
+                   !GiNaC::ex_to<GiNaC::numeric>(exponent).is_integer();
+    }
+    if (!restricted || !has_field_or_source(e.op(0))) continue;
+    const std::string text = to_str(e);
+    if (seen.insert(text).second) out += (out.empty() ? "" : ", ") + text;
+  }
+  return out;
+}
+
+bool Equation::solved_by(const Expression& exact, std::string* residual) const {
+  const ex r =
+      residual_of(impl_->residual, ExpressionAccess::symbolic(exact), impl_->dim).expand().normal();
+  if (r.is_zero()) return true;
+  // Identities GiNaC does not apply (sin^2 + cos^2 = 1, ...): R(exact) at fixed points of
+  // [-1, 1]^dim x [0, 1], against the size of its terms there. Points where exact is not
+  // defined (log(x) at x < 0) are skipped.
+  const ex terms = r.expand();
+  const int dim = impl_->dim;
+  for (int k = 1; k <= 23; ++k) {
+    GiNaC::lst point;
+    for (int i = 0; i < dim; ++i)  // a low-discrepancy sequence, reproducible
+      point.append(variable_symbol(kCoordinates[i]) ==
+                   std::fmod(0.6180339887498949 * k * (i + 1) + 0.31 * i, 1.0) * 2 - 1);
+    point.append(variable_symbol("t") == std::fmod(0.7548776662466927 * k, 1.0));
+    const double v = real_value_at(terms, point);
+    if (!std::isfinite(v)) continue;
+    double scale = 0;
+    if (GiNaC::is_a<GiNaC::add>(terms)) {
+      for (std::size_t j = 0; j < terms.nops(); ++j)
+        scale += std::abs(real_value_at(terms.op(j), point));
+    } else {
+      scale = std::abs(v);
+    }
+    if (!std::isfinite(scale)) continue;
+    if (std::abs(v) > 1e-9 * scale && std::abs(v) > 1e-300) {
+      if (residual) *residual = to_str(r);
+      return false;
+    }
+  }
+  return true;
 }
 
 Eigen::ArrayXd evaluate_tape(const Tape& tape,

@@ -78,6 +78,20 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
     im.laplacian = u.laplacian(dim).renamed("Laplacian of problem.exact");
   }
 
+  if (im.exact && !im.equation->has_source()) {
+    // No f to absorb the difference: the exact solution must solve the equation itself, or the
+    // run would train towards one function and measure its error against another.
+    std::string r;
+    if (!im.equation->solved_by(*im.exact, &r)) {
+      if (r.size() > 80) r = r.substr(0, 77) + "...";
+      throw std::runtime_error(fmt::format(
+          "problem.exact: \"{}\" does not solve the equation \"{}\" = 0 (it leaves {}), and the "
+          "equation has no f to take up the difference: add f (\"{} - f\") or give an exact "
+          "solution of it",
+          *config.exact, im.equation->text(), r, im.equation->text()));
+    }
+  }
+
   if (given(config.f)) {
     if (!im.equation->has_source())
       throw std::runtime_error(

@@ -37,6 +37,23 @@ std::string parser_message(const mu::Parser::exception_type& e) {
   return msg;
 }
 
+/// `text` with every lone `=` (muParser's assignment, not a comparison) doubled, or "" when
+/// it has none: "x = 0" -> "x == 0".
+std::string assignments_as_comparisons(const std::string& text) {
+  std::string fixed;
+  bool any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    fixed += text[i];
+    if (text[i] != '=') continue;
+    const char prev = i > 0 ? text[i - 1] : '\0';
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (next == '=' || prev == '=' || prev == '<' || prev == '>' || prev == '!') continue;
+    fixed += '=';
+    any = true;
+  }
+  return any ? fixed : std::string();
+}
+
 }  // namespace
 
 Selector::Selector(std::string text, std::string key, bool uses_z)
@@ -45,6 +62,12 @@ Selector::Selector(std::string text, std::string key, bool uses_z)
 Selector Selector::parse(const std::string& text, const std::string& key, int dim) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw std::runtime_error(fmt::format("{}: the selector is empty", key));
+  // muParser would take "x = 0" as an assignment to x, true at no node.
+  if (const std::string fixed = assignments_as_comparisons(text); !fixed.empty())
+    throw std::runtime_error(fmt::format(
+        "{}: \"{}\" assigns with '=', it does not compare: write \"{}\" (or a tolerance, e.g. "
+        "abs(x) < 1e-9)",
+        key, text, fixed));
   bool uses_z = false;
   try {
     NodeParser p(text);

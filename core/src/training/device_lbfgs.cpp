@@ -441,7 +441,7 @@ DeviceLbfgsStatus DeviceLbfgs::status() const {
 }
 
 DeviceLbfgsStatus DeviceLbfgs::run(const Closure& loss_and_grad, std::int64_t max_iterations,
-                                   const Closure& loss_only) {
+                                   const Closure& loss_only, const std::function<bool()>& stop) {
   if (max_iterations < 0) throw std::invalid_argument("DeviceLbfgs::run: max_iterations < 0");
   if (options_.use_cuda_graph && params_.values().is_cuda() && !graph_) {
     graph_closure_ = loss_and_grad;
@@ -453,9 +453,15 @@ DeviceLbfgsStatus DeviceLbfgs::run(const Closure& loss_and_grad, std::int64_t ma
   DeviceLbfgsStatus st = status();
   const auto start = st.iterations;
   std::int64_t done = 0;
-  while (done < max_iterations) {
+  bool stopped = false;
+  while (done < max_iterations && !stopped) {
     const auto block = std::min(options_.check_every, max_iterations - done);
     for (std::int64_t i = 0; i < block; ++i) {
+      // Between iterations the state is whole: a stop leaves the last iterate.
+      if (stop && stop()) {
+        stopped = true;
+        break;
+      }
       // The first iteration is the graph's warm-up step (one real step; the captured one is
       // only recorded), so a graph is made even when each call runs one iteration (max_iter 1).
       if (graph && graph->captured())

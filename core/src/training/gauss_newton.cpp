@@ -43,7 +43,7 @@ GaussNewton::GaussNewton(const GaussNewtonOptions& options) : o_(options), mu_(o
   keep_large_blocks_in_the_heap();
 }
 
-double GaussNewton::step(Objective& obj) {
+double GaussNewton::step(Objective& obj, const std::function<bool()>& stop) {
   if (!obj.has_residuals())
     throw std::runtime_error("train.optimizer = gauss_newton: this loss has no residual vector");
   const auto sys = obj.residuals(JacobianColumns::all);
@@ -61,16 +61,18 @@ double GaussNewton::step(Objective& obj) {
     theta.copy_(theta0);
     if (d.defined()) theta.add_(d, t);
   };
-  for (int k = 0; k < kDampings; ++k) {
-    const auto d = ls.step(mu_ * unit);
-    if (!d.defined()) {  // the factorisation failed: more damping
+  const auto stopped = [&] { return stop && stop(); };
+  for (int k = 0; k < kDampings && !stopped(); ++k) {
+    const auto d = ls.step(mu_ * unit, stop);
+    if (stopped()) break;  // a CG solve cut short: no trial of its partial direction
+    if (!d.defined()) {    // the factorisation failed: more damping
       mu_ = std::min(mu_ * 10, kMaxDamping);
       continue;
     }
     const double predicted = ls.predicted_decrease(d);
     if (!(predicted > 0)) break;  // J^T r = 0: a stationary point of the model
     double t = 1.0;
-    for (int h = 0; h <= kHalvings; ++h, t *= 0.5) {
+    for (int h = 0; h <= kHalvings && !stopped(); ++h, t *= 0.5) {
       move_to(d, t);
       const double loss = obj.loss_value();
       if (!(loss < loss0)) continue;
@@ -82,9 +84,10 @@ double GaussNewton::step(Objective& obj) {
       }
       return loss0;
     }
+    if (stopped()) break;
     mu_ = std::min(mu_ * 8, kMaxDamping);
   }
-  move_to({}, 0.0);  // nothing lowered the loss: stay
+  move_to({}, 0.0);  // nothing lowered the loss, or a stop: stay
   return loss0;
 }
 

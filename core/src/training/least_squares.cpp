@@ -31,7 +31,7 @@ DampedLeastSquares::DampedLeastSquares(at::Tensor J, at::Tensor r, GnSolver form
   if (form_ == GnSolver::primal) gram_ = torch::mm(J_.t(), J_);
 }
 
-at::Tensor DampedLeastSquares::step(double lambda) const {
+at::Tensor DampedLeastSquares::step(double lambda, const std::function<bool()>& stop) const {
   if (!(lambda > 0)) throw std::invalid_argument("least squares: the damping must be > 0");
   torch::NoGradGuard ng;
   if (form_ == GnSolver::dual || form_ == GnSolver::primal) {
@@ -49,8 +49,8 @@ at::Tensor DampedLeastSquares::step(double lambda) const {
   auto res = -rhs_;  // b - A d
   auto p = res.clone();
   double rr = res.dot(res).item<double>();
-  const double stop = rr * 1e-24;  // |res| / |b| < 1e-12
-  for (int it = 0; it < cg_iterations_ && rr > stop; ++it) {
+  const double tolerance = rr * 1e-24;  // |res| / |b| < 1e-12
+  for (int it = 0; it < cg_iterations_ && rr > tolerance && !(stop && stop()); ++it) {
     auto Ap = torch::mv(J_.t(), torch::mv(J_, p)) + lambda * p;
     const double pAp = p.dot(Ap).item<double>();
     if (!(pAp > 0)) break;

@@ -6,8 +6,11 @@
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
@@ -383,16 +386,52 @@ void Network::save(const std::string& path) const {
   file.commit();
 }
 
+namespace {
+
+std::string shape_text(const at::IntArrayRef& sizes) {
+  return fmt::format("[{}]", fmt::join(sizes, ", "));
+}
+
+/// LibTorch's Module::load replaces each tensor by the one read, whatever its shape, and ignores
+/// layers the module does not have: a file of another network would load "fine". Its layers
+/// (the archive's top-level names) and shapes must be this network's.
+void check_same_network(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                        const std::map<std::string, std::vector<std::int64_t>>& shapes,
+                        const std::string& path) {
+  std::set<std::string> names;
+  for (const auto& p : module.named_parameters(/*recurse=*/false)) names.insert(p.key());
+  for (const auto& b : module.named_buffers(/*recurse=*/false)) names.insert(b.key());
+  for (const auto& c : module.named_children()) names.insert(c.key());
+  const std::string hint =
+      "it holds the weights of another network (model.width, model.depth, model.architecture or "
+      "the dimension differ from this configuration)";
+  for (const auto& k : archive.keys())
+    if (!names.count(k))
+      throw std::runtime_error(
+          fmt::format("{}: {}: it has a layer '{}' this one has not", path, hint, k));
+  module.load(archive);
+  for (const auto& p : module.named_parameters())
+    if (p.value().sizes().vec() != shapes.at(p.key()))
+      throw std::runtime_error(fmt::format("{}: {}: '{}' is {} there, {} here", path, hint, p.key(),
+                                           shape_text(p.value().sizes()),
+                                           shape_text(shapes.at(p.key()))));
+}
+
+}  // namespace
+
 void Network::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open the model weights", path));
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  for (const auto& p : impl_->module->named_parameters()) shapes[p.key()] = p.value().sizes().vec();
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(in, impl_->module->shift.device());
-    impl_->module->load(archive);
+    check_same_network(*impl_->module, archive, shapes, path);
   } catch (const c10::Error& e) {
-    throw std::runtime_error(
-        fmt::format("{}: not a matching dtpinn model ({})", path, e.what_without_backtrace()));
+    std::string what = e.what_without_backtrace();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    throw std::runtime_error(fmt::format("{}: not a matching dtpinn model ({})", path, what));
   }
   impl_->module->to(device(), dtype());
 }

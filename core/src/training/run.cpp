@@ -419,10 +419,12 @@ std::string format_run_summary(const TrainResult& r, const std::string& label,
 
 namespace {
 
-/// Refuses an output folder that cannot be created or written, before anything long runs.
+/// Refuses an output folder that cannot be created or written, before anything long runs. Makes
+/// nothing: the folder appears when the run is written, so a run killed before that (a second
+/// signal during the set-up) leaves no empty folder behind.
 void check_output_folder(const std::string& dir) {
-  RunFolder probe(dir, "");  // creates DIR and its staging folder, removes the latter
-  RunFolder::check_nothing_in_the_way(dir);
+  nodegen::check_can_make_directories(dir);
+  if (nodegen::is_directory(dir)) RunFolder::check_nothing_in_the_way(dir);
 }
 
 TrainResult train_and_write(const RunConfig& config, const std::string& dir, std::ostream* log,
@@ -456,6 +458,7 @@ TrainResult train_and_write(const RunConfig& config, const std::string& dir, std
         prev.best_parameters = flat_parameters(b);
       }
       to.resume = &prev;
+      to.resume_from = resume->dir;
     }
     TrainResult r = train(config, d, net, to);
     RunWriteOptions wo;
@@ -482,6 +485,37 @@ TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostr
                       const Dataset* shared, const PlotRenderer& plot) {
   return train_and_write(config, dir, log, shared, plot, nullptr);
 }
+
+namespace {
+
+/// The network of checkpoint.json (what model.pt holds) against the model keys of the run's
+/// config.toml: an edited config.toml would build another network and fail later, after
+/// training, on weights that do not fit.
+void check_checkpoint_matches(const std::string& dir, const RunConfig& config) {
+  const std::string meta = join_path(dir, "checkpoint.json");
+  std::ifstream in(meta);
+  if (!in) throw std::runtime_error(fmt::format("--resume {}: no checkpoint.json", dir));
+  json j;
+  try {
+    in >> j;
+    const std::pair<const char*, std::string> saved[] = {
+        {"model.width", std::to_string(j.at("width").get<int>())},
+        {"model.depth", std::to_string(j.at("depth").get<int>())},
+        {"model.architecture", j.at("architecture").get<std::string>()},
+        {"model.activation", j.at("activation").get<std::string>()},
+        {"train.precision", j.at("precision").get<std::string>()}};
+    for (const auto& [key, value] : saved)
+      if (get_option(config, key) != value)
+        throw std::runtime_error(fmt::format(
+            "--resume {}: {} is {} in config.toml but {} in the checkpoint (checkpoint.json, "
+            "model.pt): config.toml was edited after the run; put it back, or start a new run",
+            dir, key, get_option(config, key), value));
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: cannot resume from it ({})", meta, e.what()));
+  }
+}
+
+}  // namespace
 
 ResumeState load_resume_state(const std::string& dir) {
   if (!nodegen::is_directory(dir))
@@ -533,6 +567,7 @@ ResumeState load_resume_state(const std::string& dir) {
   bytes << o.rdbuf();
   s.result.optimizer_state = bytes.str();
   s.config = load_config(join_path(dir, "config.toml"));
+  check_checkpoint_matches(dir, s.config);
   return s;
 }
 
@@ -609,7 +644,10 @@ CompareResult run_compare(const RunConfig& config, const std::string& dir,
                           const CompareOptions& options, std::ostream* log) {
   validate_config(config);
   const bool existed = nodegen::path_exists(dir);
+  // All three folders before either run trains.
   check_output_folder(dir);
+  check_output_folder(join_path(dir, "dtpinn"));
+  check_output_folder(join_path(dir, "vanilla"));
   try {
     return compare_and_write(config, dir, options, log);
   } catch (...) {
@@ -788,14 +826,29 @@ bool parse_double(const std::string& s, double& v) {
 }  // namespace
 
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
-                                 const std::string& out_file, double time, std::ostream* warn) {
+                                 const std::string& out_file, std::optional<double> time,
+                                 std::ostream* warn) {
   std::ifstream cj(join_path(dir, "checkpoint.json"));
   Network net = load_checkpoint(dir);
   json meta;
   cj >> meta;
   const int dim = meta.at("dim").get<int>();
   const bool timed = meta.at("time_dependent").get<bool>();
-  const double t_default = time >= 0 ? time : meta.value("t_final", 1.0);
+  const double t_final = meta.value("t_final", 1.0);
+  if (time && !timed)
+    throw std::runtime_error(fmt::format(
+        "--t {}: the model in {} is steady (its inputs are x, y{}): it has no time to set", *time,
+        dir, dim == 3 ? ", z" : ""));
+  if (time && !(std::isfinite(*time) && *time >= 0))
+    throw std::runtime_error(
+        fmt::format("--t {}: must be a finite time >= 0 (the model was trained on 0 <= t <= {})",
+                    *time, t_final));
+  if (time && *time > t_final && warn)
+    *warn << fmt::format(
+        "warning: --t {}: past t_final = {}, the end of the time the network was trained on; its "
+        "values there are extrapolation\n",
+        *time, t_final);
+  const double t_default = time ? *time : t_final;
 
   std::ifstream in(points_file);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open the points file", points_file));
@@ -809,6 +862,9 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first field; node files
+    // accept it too.
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     const auto nb = line.find_first_not_of(" \t");
     if (nb == std::string::npos || line[nb] == '#') continue;
     auto f = split_csv(line);

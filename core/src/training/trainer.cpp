@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -61,6 +62,11 @@ class TrainClock {
     total_ += std::chrono::duration<double>(Clock::now() - t0_).count();
   }
   double seconds() const { return total_; }
+  /// Inside start() .. stop(): the total so far, without a device sync (what a stop check
+  /// inside an epoch reads; queued device work is not counted yet).
+  double running_seconds() const {
+    return total_ + std::chrono::duration<double>(Clock::now() - t0_).count();
+  }
   void set_seconds(double s) { total_ = s; }
 
  private:
@@ -85,7 +91,7 @@ std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
                                                     bool fp64) {
   torch::optim::LBFGSOptions o(t.lr);
   o.max_iter(t.max_iter);
-  o.max_eval(t.max_iter * 5 / 4 + 1);
+  o.max_eval(static_cast<std::int64_t>(t.max_iter) * 5 / 4 + 1);  // no int overflow at 2^31
   o.history_size(t.history);
   // Tighter than PyTorch's defaults (1e-7, 1e-9), which end the inner iterations early once
   // the loss is ~1e-8: fp64 DT-PINN keeps improving well below that.
@@ -99,8 +105,10 @@ std::unique_ptr<torch::optim::Optimizer> make_lbfgs(const TrainConfig& t,
 class Stepper {
  public:
   virtual ~Stepper() = default;
-  /// Runs one epoch; returns the loss at its start as a device scalar (read it when needed).
-  virtual at::Tensor epoch() = 0;
+  /// Runs one epoch, asking `stop` between its iterations and evaluations (an epoch cut short
+  /// leaves consistent weights); returns the loss at its start as a device scalar (read it when
+  /// needed), undefined when the stop came before the first evaluation.
+  virtual at::Tensor epoch(const StopQuery& stop) = 0;
   /// Adam: the new learning rate (step decay); L-BFGS has none.
   virtual void set_adam_lr(double lr) { (void)lr; }
   /// The flat-buffer optimisers keep the loss on the device: read it only at evaluations.
@@ -134,13 +142,46 @@ void load_optimizer(torch::optim::Optimizer& opt, const std::string& bytes) {
   }
 }
 
+/// Thrown by a closure to leave LibTorch's L-BFGS step when the run must stop.
+struct StopEpoch {};
+
 /// LibTorch's L-BFGS (strong Wolfe or fixed step): one epoch is one step of max_iter iterations.
+/// A stop is asked before every closure evaluation (iterations and line-search trials); it
+/// leaves the step by an exception from the closure, puts the weights back to the lowest-loss
+/// point evaluated in the epoch (the last iterate, or a line-search trial below it: the trial
+/// point the step was at is not a point it accepted) and sets the state's step length to 0, so
+/// that the next step (or a resumed run) stores no curvature pair from the interrupted one.
 class TorchLbfgsStepper : public Stepper {
  public:
   TorchLbfgsStepper(Objective& obj, const TrainConfig& t, bool fp64)
       : obj_(obj), opt_(make_lbfgs(t, obj.flat().parameters(), fp64)) {}
-  at::Tensor epoch() override {
-    return opt_->step([this] { return obj_.closure(); });
+  at::Tensor epoch(const StopQuery& stop) override {
+    at::Tensor first;
+    double best = std::numeric_limits<double>::infinity();
+    const auto closure = [&]() -> at::Tensor {
+      if (stop && stop()) throw StopEpoch{};
+      at::Tensor loss = obj_.closure();
+      // LibTorch reads every loss on the host anyway (item()): no extra sync.
+      const double v = loss.item<double>();
+      if (!first.defined()) first = loss;
+      if (v < best) {
+        best = v;
+        torch::NoGradGuard ng;
+        if (!best_.defined()) best_ = torch::empty_like(obj_.flat().values());
+        best_.copy_(obj_.flat().values());
+      }
+      return loss;
+    };
+    try {
+      return opt_->step(closure);
+    } catch (const StopEpoch&) {
+      if (first.defined()) {
+        torch::NoGradGuard ng;
+        obj_.flat().values().copy_(best_);
+      }
+      forget_last_step();
+      return first;
+    }
   }
   std::string save_state() override {
     // LibTorch keeps `al` as history_size tensors of which only the first len(old_dirs) are
@@ -155,11 +196,33 @@ class TorchLbfgsStepper : public Stepper {
     }
     return save_optimizer(*opt_);
   }
-  void load_state(const std::string& bytes) override { load_optimizer(*opt_, bytes); }
+  void load_state(const std::string& bytes) override {
+    load_optimizer(*opt_, bytes);
+    // LibTorch loads vectors of any length; the first step would fail on them ("The size of
+    // tensor a (7851) must match ...").
+    const auto P = obj_.flat().numel();
+    for (auto& entry : opt_->state()) {
+      auto& st = static_cast<torch::optim::LBFGSParamState&>(*entry.second);
+      for (const at::Tensor* t : {&st.d(), &st.prev_flat_grad()})
+        if (t->defined() && t->numel() != P)
+          throw std::runtime_error(fmt::format(
+              "the saved L-BFGS state is for {} parameters, this network has {}", t->numel(), P));
+    }
+  }
 
  private:
+  /// The pair s = t d, y = g_new - g_prev that the next step would store belongs to the
+  /// interrupted iteration; with t = 0 it has s = 0 and is skipped (y^T s = 0), the history
+  /// and its scale stay as they were, and the next direction is the two-loop one at the
+  /// restored point.
+  void forget_last_step() {
+    for (auto& entry : opt_->state())
+      static_cast<torch::optim::LBFGSParamState&>(*entry.second).t(0.0);
+  }
+
   Objective& obj_;
   std::unique_ptr<torch::optim::Optimizer> opt_;
+  at::Tensor best_;  ///< the weights at the lowest loss evaluated in the epoch
 };
 
 /// LibTorch's Adam: one epoch is one step.
@@ -167,7 +230,8 @@ class TorchAdamStepper : public Stepper {
  public:
   TorchAdamStepper(Objective& obj, double lr)
       : obj_(obj), opt_(obj.flat().parameters(), torch::optim::AdamOptions(lr)) {}
-  at::Tensor epoch() override {
+  at::Tensor epoch(const StopQuery& stop) override {
+    (void)stop;  // one evaluation and one update: the loop asks between epochs
     auto loss = obj_.closure();
     opt_.step();
     return loss;
@@ -177,7 +241,20 @@ class TorchAdamStepper : public Stepper {
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
   std::string save_state() override { return save_optimizer(opt_); }
-  void load_state(const std::string& bytes) override { load_optimizer(opt_, bytes); }
+  void load_state(const std::string& bytes) override {
+    load_optimizer(opt_, bytes);
+    const auto& params = obj_.flat().parameters();
+    for (const auto& p : params) {
+      const auto it = opt_.state().find(p.unsafeGetTensorImpl());
+      if (it == opt_.state().end()) continue;
+      const auto& st = static_cast<const torch::optim::AdamParamState&>(*it->second);
+      if (st.exp_avg().defined() && st.exp_avg().sizes() != p.sizes())
+        throw std::runtime_error(
+            fmt::format("the saved Adam moments have {} values where this network's weights "
+                        "have {}",
+                        st.exp_avg().numel(), p.numel()));
+    }
+  }
 
  private:
   Objective& obj_;
@@ -205,8 +282,8 @@ class DeviceLbfgsStepper : public Stepper {
     // no input derivatives (DT-PINN), else the full closure.
     if (obj.has_loss_only()) loss_only_ = [this] { return obj_.loss_only(); };
   }
-  at::Tensor epoch() override {
-    lbfgs_->run([this] { return obj_.closure(); }, max_iter_, loss_only_);
+  at::Tensor epoch(const StopQuery& stop) override {
+    lbfgs_->run([this] { return obj_.closure(); }, max_iter_, loss_only_, stop);
     return lbfgs_->loss();
   }
   bool host_loss_every_epoch() const override { return false; }
@@ -228,7 +305,8 @@ class DeviceAdamStepper : public Stepper {
     last_loss_ = torch::zeros({}, obj.flat().values().options());
     if (graphs) graph_ = std::make_unique<autodiff::CudaGraphStep>([this] { step(); }, 1);
   }
-  at::Tensor epoch() override {
+  at::Tensor epoch(const StopQuery& stop) override {
+    (void)stop;  // one step (one graph replay): the loop asks between epochs
     // One Adam step per epoch, the first included: it is the warm-up before the capture.
     if (!graph_)
       step();
@@ -257,8 +335,8 @@ class GaussNewtonStepper : public Stepper {
  public:
   GaussNewtonStepper(Objective& obj, const TrainConfig& t)
       : obj_(obj), gn_({t.gn_solver, t.gn_damping, t.gn_cg_iterations, t.gn_memory_mb}) {}
-  at::Tensor epoch() override {
-    return torch::tensor(gn_.step(obj_), obj_.flat().values().options());
+  at::Tensor epoch(const StopQuery& stop) override {
+    return torch::tensor(gn_.step(obj_, stop), obj_.flat().values().options());
   }
   std::string save_state() override { return gn_.save_state(); }
   void load_state(const std::string& bytes) override { gn_.load_state(bytes); }
@@ -268,16 +346,30 @@ class GaussNewtonStepper : public Stepper {
   GaussNewton gn_;
 };
 
-std::string divergence_message(std::int64_t epoch, double loss) {
+/// A NaN loss of an equation with log / sqrt / ... of u: u left their domain.
+std::string domain_message(double loss, const std::string& functions) {
+  return fmt::format(
+      "the loss is {}: the equation's {} is not defined for every u (log needs a positive "
+      "argument, sqrt and other fractional powers a non-negative one), and the network's u left "
+      "that domain; keep the argument in range (e.g. log(1 + u^2), sqrt(abs(u)))",
+      loss, functions);
+}
+
+std::string divergence_message(std::int64_t epoch, double loss, const std::string& functions) {
+  if (std::isnan(loss) && !functions.empty())
+    return fmt::format("training diverged at epoch {}: {}", epoch, domain_message(loss, functions));
   return fmt::format(
       "training diverged at epoch {}: the loss is {} (try a smaller train.lr, Adam, or "
       "train.line_search = \"strong_wolfe\")",
       epoch, loss);
 }
 
-/// The loss is not finite at the initial weights: no optimiser setting can help, the problem's
-/// values are too large for the precision.
-std::string out_of_range_message(double loss) {
+/// The loss is not finite at the initial weights: no optimiser setting can help. NaN with a
+/// log / sqrt of u in the equation: u is outside their domain; else the problem's values are
+/// too large for the precision.
+std::string out_of_range_message(double loss, const std::string& functions) {
+  if (std::isnan(loss) && !functions.empty())
+    return "at the initial weights, before any training, " + domain_message(loss, functions);
   return fmt::format(
       "the loss is {} at the initial weights, before any training: the problem's data (f, g, u0 "
       "at the nodes) is out of range for this precision; check problem.exact, f, g, u0 (values "
@@ -295,7 +387,8 @@ class Loop {
         r_(r),
         fp64_(obj.flat().values().scalar_type() == c10::kDouble),
         clock_(obj.flat().values().is_cuda()),
-        label_(options.label.empty() ? to_string(t_.method) : options.label) {
+        label_(options.label.empty() ? to_string(t_.method) : options.label),
+        interrupt_(options.interrupt ? options.interrupt : interrupt_signal) {
     const auto& names = obj.names();
     pde_index_ =
         static_cast<std::size_t>(std::find(names.begin(), names.end(), "pde") - names.begin());
@@ -311,7 +404,7 @@ class Loop {
 
   void run() {
     // A signal during the set-up: there is nothing to keep yet (every rank agrees).
-    if (const int sig = static_cast<int>(obj_.from_root(interrupt_signal())); sig != 0)
+    if (const int sig = static_cast<int>(obj_.from_root(root_interrupt())); sig != 0)
       throw Interrupted(sig,
                         fmt::format("interrupted ({}) before training started; nothing written",
                                     signal_name(sig)));
@@ -326,6 +419,9 @@ class Loop {
     }
     r_.stop_reason = "epochs";
     while (epoch < t_.epochs) {
+      // A stop that came after the last epoch's check (during its evaluation or logging): the
+      // next epoch does not start.
+      if (epoch > start_epoch_ && stopped_between_epochs(epoch)) break;
       ++epoch;
       if (!step(epoch)) break;
     }
@@ -384,7 +480,15 @@ class Loop {
                       "adam_lbfgs)",
                       to_string(t_.optimizer)));
     stepper_ = make_stepper(o);
-    stepper_->load_state(prev.optimizer_state);
+    try {
+      stepper_->load_state(prev.optimizer_state);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("{}: {} (the optimiser state of another run?)",
+                                           options_.resume_from.empty()
+                                               ? std::string("--resume: optimizer.pt")
+                                               : options_.resume_from + "/optimizer.pt",
+                                           e.what()));
+    }
     stepper_->set_adam_lr(adam_lr_);
   }
 
@@ -406,6 +510,21 @@ class Loop {
     throw std::logic_error("trainer: unhandled optimizer");
   }
 
+  /// The interrupt query on the root process (0 elsewhere: from_root shares the root's).
+  int root_interrupt() const { return obj_.is_root() ? interrupt_() : 0; }
+
+  /// THE stop predicate, as a sum of flags: 1 the time budget is spent (on the training clock,
+  /// `running` inside an epoch), 2 an interrupt. Every rank gets rank 0's answer (one
+  /// reduction), so that all of them stop at the same point.
+  int stop_flags(bool running) {
+    const double seconds = running ? clock_.running_seconds() : clock_.seconds();
+    const double local = obj_.is_root()
+                             ? (t_.time_budget > 0 && seconds >= t_.time_budget ? 1.0 : 0.0) +
+                                   (root_interrupt() != 0 ? 2.0 : 0.0)
+                             : 0.0;
+    return static_cast<int>(obj_.from_root(local));
+  }
+
   /// One epoch and its bookkeeping; false when a stop rule ends the run.
   bool step(std::int64_t epoch) {
     clock_.start();
@@ -414,24 +533,24 @@ class Loop {
     if (t_.loss_weights == LossWeighting::annealing && pde_index_ < obj_.names().size() &&
         (epoch - 1) % t_.annealing_every == 0)
       anneal();
-    const at::Tensor loss = stepper_->epoch();
+    const at::Tensor loss = stepper_->epoch([this] { return stop_flags(true) != 0; });
     if (t_.lr_decay != 1.0 && epoch % t_.lr_decay_every == 0) {
       adam_lr_ *= t_.lr_decay;
       stepper_->set_adam_lr(adam_lr_);
     }
     const bool eval_now = epoch % t_.eval_every == 0;
     // The device optimisers' loss is read only when the epoch is evaluated (a host sync).
-    const double lv = stepper_->host_loss_every_epoch() || eval_now ? loss.item<double>() : 0.0;
+    const double lv = loss.defined() && (stepper_->host_loss_every_epoch() || eval_now)
+                          ? loss.item<double>()
+                          : 0.0;
     clock_.stop();
-    if (!std::isfinite(lv)) throw std::runtime_error(divergence_message(epoch, lv));
+    if (!std::isfinite(lv))
+      throw std::runtime_error(divergence_message(epoch, lv, options_.restricted_functions));
 
-    // The stop rules. Every rank reads rank 0's clock and interrupt flag (one reduction), so
-    // that all of them stop at the same epoch.
-    const double flags =
-        obj_.from_root((t_.time_budget > 0 && clock_.seconds() >= t_.time_budget ? 1.0 : 0.0) +
-                       (interrupt_signal() != 0 ? 2.0 : 0.0));
-    const bool budget_hit = flags == 1.0 || flags == 3.0;
-    const bool interrupted = flags >= 2.0;
+    // The stop rules, from the same predicate as inside the epoch.
+    const int flags = stop_flags(false);
+    const bool budget_hit = (flags & 1) != 0;
+    const bool interrupted = (flags & 2) != 0;
     const bool last = epoch == t_.epochs || budget_hit || interrupted;
     if (eval_now || last) {
       const auto& h = record(epoch);
@@ -441,13 +560,28 @@ class Loop {
       log_progress(epoch, h, last || target_hit);
       if (target_hit) return false;
     }
-    if (budget_hit) {
+    if (budget_hit || (interrupted && epoch != t_.epochs)) set_stop_reason(flags, epoch);
+    return !budget_hit && !interrupted;
+  }
+
+  /// stop_reason from the stop flags (the budget first), with a line for an interrupt.
+  void set_stop_reason(int flags, std::int64_t epoch) {
+    if ((flags & 1) != 0) {
       r_.stop_reason = "time_budget";
-    } else if (interrupted && epoch != t_.epochs) {
+    } else {
       r_.stop_reason = "interrupted";
       say(fmt::format("[{}] interrupted: stopping after epoch {}", label_, epoch));
     }
-    return !budget_hit && !interrupted;
+  }
+
+  /// Before an epoch: true when the stop predicate already holds; the run then ends at `epoch`
+  /// (recorded, if its row is not in the history yet).
+  bool stopped_between_epochs(std::int64_t epoch) {
+    const int flags = stop_flags(false);
+    if (flags == 0) return false;
+    set_stop_reason(flags, epoch);
+    if (r_.history.back().epoch != epoch) log_progress(epoch, record(epoch), true);
+    return true;
   }
 
   /// Learning-rate annealing (seed 001) from the global per-term gradients:
@@ -478,8 +612,9 @@ class Loop {
     const double err = obj_.is_root() && options_.test_error ? options_.test_error() : -1.0;
     h.test_rel_l2 = obj_.from_root(err);
     if (!std::isfinite(h.loss))
-      throw std::runtime_error(epoch == 0 ? out_of_range_message(h.loss)
-                                          : divergence_message(epoch, h.loss));
+      throw std::runtime_error(
+          epoch == 0 ? out_of_range_message(h.loss, options_.restricted_functions)
+                     : divergence_message(epoch, h.loss, options_.restricted_functions));
     if (h.test_rel_l2 >= 0 && (r_.best_test_rel_l2 < 0 || h.test_rel_l2 < r_.best_test_rel_l2)) {
       r_.best_test_rel_l2 = h.test_rel_l2;
       r_.epochs_to_best = epoch;
@@ -542,6 +677,7 @@ class Loop {
   std::int64_t last_log_epoch_ = 0;
   double last_log_time_ = 0.0;
   Clock::time_point last_log_wall_ = Clock::now();
+  std::function<int()> interrupt_;  ///< TrainOptions::interrupt, or the signal flag
 };
 
 }  // namespace
@@ -746,6 +882,8 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   TrainResult r = describe_run(config, data, net);
   TrainOptions o = options;
   if (!o.test_error) o.test_error = [&] { return test_error(net, data); };
+  if (o.restricted_functions.empty())
+    o.restricted_functions = data.problem->equation().restricted_functions_of_u();
   r.setup_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   train_loop(objective, config, o, r);
   return r;

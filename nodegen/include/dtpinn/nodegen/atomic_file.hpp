@@ -39,6 +39,15 @@ bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
 /// mkdir -p; throws std::runtime_error "DIR: cannot create the output folder (...)".
 void make_directories(const std::string& dir);
+/// What make_directories(dir) and writing into it would meet, checked without making anything
+/// (a run that dies before writing leaves no empty folder): throws std::runtime_error
+/// "DIR: cannot create the output folder (PART is a file)" or "(... : Permission denied /
+/// Read-only file system)" when a file stands on its path or its nearest existing folder cannot
+/// be written.
+void check_can_make_directories(const std::string& dir);
+/// The same for a file that an AtomicFile will write: its folder can be made and written, and
+/// `path` is not a folder ("PATH: cannot write there: a folder of that name is in the way").
+void check_can_write_file(const std::string& path);
 /// The names in `dir` (without . and ..), sorted; empty when it cannot be read.
 std::vector<std::string> list_directory(const std::string& dir);
 /// rm -rf `path` (nothing when it does not exist; links are removed, never followed).

@@ -26,6 +26,10 @@ struct FillOptions {
   double ghost_distance = 0.0;
 };
 
+/// The most nodes generation takes on (a larger n, or an h that implies one, is refused before
+/// anything is allocated): about 13 GB of node data and fill fronts, and hours of filling.
+inline constexpr Index kMaxNodes = 200'000'000;
+
 /// The default ghost offset, in units of local h: 1.0 in 2D (the paper), 0.5 in 3D. In 3D a
 /// ghost layer one h out leaves the boundary rows of the order-p operators a full order short
 /// in the max norm (ball, p = 3: 2.1-2.8 instead of 3); at 0.5 h they converge at p (measured

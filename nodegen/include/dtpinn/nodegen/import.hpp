@@ -53,6 +53,11 @@ struct ImportReport {
 /// case, or an existing regular file) rather than a shape name of the library.
 bool is_geometry_file(const std::string& name);
 
+/// Why `path` cannot be read as a geometry file, or "" when it is a regular file:
+/// "PATH: no such file", "PATH: is a folder, not a geometry file", "PATH: is not a regular file
+/// (a FIFO, socket or device cannot be read as geometry)".
+std::string geometry_path_problem(const std::string& path);
+
 /// Reads and converts; throws std::runtime_error "FILE:LINE: reason" on bad input (empty
 /// file, NaN or text in numeric columns, wrong column count, open surface, inconsistent
 /// normals, too few points).

@@ -12,7 +12,8 @@ namespace dtpinn::nodegen {
 
 struct NodeRequest {
   std::string domain;    ///< shape name (shape_names()) or geometry file (is_geometry_file())
-  Index n = 0;           ///< target Ni + Nb (>= 10); a shape needs n or h, a file neither
+  Index n = 0;           ///< target Ni + Nb (10 .. kMaxNodes); a shape needs n or h, a file neither
+  bool n_given = false;  ///< n was given (n = 0 is then refused, not taken for "none")
   double h = 0.0;        ///< target spacing instead of n
   bool h_given = false;  ///< h was given (h = 0 is then refused, not taken for "none")
   std::uint64_t seed = 0;
@@ -21,7 +22,13 @@ struct NodeRequest {
   bool ghost_distance_given = false;
   int repulsion = 0;     ///< repulsion steps after the fill (shapes only)
   bool rescale = false;  ///< geometry files only: into the unit box
+  /// Refuse a request whose nodes would take more than this many bytes to make (the program
+  /// passes what the machine has available); 0: no check.
+  double memory_limit = 0;
 };
+
+/// Bytes to generate and hold `n` nodes: a lower bound of the peak (~64 bytes a node).
+double node_memory(double n);
 
 /// Ghosts are accepted at [kMinGhostDistance, kMaxGhostDistance] spacings: farther out they fall
 /// outside their boundary node's stencil at the low orders (a 2D order-2 stencil of 21 nodes
@@ -29,8 +36,9 @@ struct NodeRequest {
 /// with the distance; at 0.05 the disk and the ball still measure 3e-6 at p = 6).
 inline constexpr double kMinGhostDistance = 0.05, kMaxGhostDistance = 4.0;
 
-/// Throws std::invalid_argument naming the flag (--n, --h, --repulsion, --ghost-distance) when
-/// the request is out of range.
+/// Throws std::invalid_argument naming the flag (--n, --h, --repulsion, --ghost-distance,
+/// --domain) when the request is out of range, names a folder or a FIFO, or asks for more
+/// nodes than kMaxNodes or than memory_limit holds. Allocates nothing.
 void check_request(const NodeRequest& request);
 
 struct NodeResult {

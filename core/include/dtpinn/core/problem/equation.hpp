@@ -109,6 +109,15 @@ class Equation {
   /// The f for which `exact` (in x, y, z, t) solves R = 0: -R(exact)|_{f = 0} / (dR/df).
   /// Throws when R has no f.
   Expression source_for(const Expression& exact, const std::string& key) const;
+  /// Whether `exact` solves R = 0 with f = 0: R(exact) is 0 symbolically, or (for identities
+  /// the algebra does not apply) below 1e-9 of the size of its terms at fixed sample points
+  /// where it is defined. When not, `residual` (may be null) receives R(exact) as text.
+  bool solved_by(const Expression& exact, std::string* residual = nullptr) const;
+  /// The functions of R whose argument involves the solution and that are not defined
+  /// everywhere (log, sqrt and other non-integer powers, asin, acos), as R prints them, e.g.
+  /// "log(u), sqrt(u)"; "" when there are none. What makes a loss NaN when u leaves their
+  /// domain.
+  std::string restricted_functions_of_u() const;
 
   /// R and its derivative in a field (empty when R does not use the field).
   const Tape& residual() const;

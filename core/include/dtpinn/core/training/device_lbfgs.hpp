@@ -111,13 +111,15 @@ class DeviceLbfgs {
   void step(const Closure& loss_and_grad, const Closure& loss_only = {});
 
   /// Runs up to max_iterations steps, reading status() every check_every iterations and stopping
-  /// early when stalled. Returns the last status. With use_cuda_graph (CUDA tensors), the first
-  /// iteration of the first call is an eager warm-up step after which step(closure) is captured
-  /// (recorded, not run); every later iteration, in this call or later ones (also with
-  /// max_iterations = 1), replays that graph: the closures of the FIRST run() call are the ones
-  /// replayed (they are copied and kept); call reset_graph() after changing them or any shape.
+  /// early when stalled, or when `stop` (may be empty; a host-side query, asked before every
+  /// iteration, so it must not sync) says true. Returns the last status. With use_cuda_graph (CUDA
+  /// tensors), the first iteration of the first call is an eager warm-up step after which
+  /// step(closure) is captured (recorded, not run); every later iteration, in this call or later
+  /// ones (also with max_iterations = 1), replays that graph: the closures of the FIRST run() call
+  /// are the ones replayed (they are copied and kept); call reset_graph() after changing them or
+  /// any shape.
   DeviceLbfgsStatus run(const Closure& loss_and_grad, std::int64_t max_iterations,
-                        const Closure& loss_only = {});
+                        const Closure& loss_only = {}, const std::function<bool()>& stop = {});
 
   /// One host sync.
   DeviceLbfgsStatus status() const;

@@ -11,6 +11,7 @@
 // dampings). One process; fp64 or fp32 as the network; the CPU or CUDA as the network.
 #include <dtpinn/core/problem/options.hpp>
 
+#include <functional>
 #include <string>
 
 namespace dtpinn::core {
@@ -28,8 +29,10 @@ class GaussNewton {
  public:
   explicit GaussNewton(const GaussNewtonOptions& options);
   /// One step on `objective` (its weights change in place); returns the loss at the start.
+  /// `stop` (may be empty) is asked before every solve, every CG iteration and every trial
+  /// point: once it says true the step ends at once with the weights of its start (mu kept).
   /// Throws std::runtime_error when the objective has no residual vector.
-  double step(Objective& objective);
+  double step(Objective& objective, const std::function<bool()>& stop = {});
   /// The damping mu in force (relative to mean diag(J^T J)).
   double damping() const { return mu_; }
   /// The form the last step used (automatic resolved).

@@ -24,6 +24,7 @@
 #include <ATen/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 
 namespace dtpinn::core {
 
@@ -58,8 +59,10 @@ class DampedLeastSquares {
   /// ||J||_F^2 / P, the mean diagonal of J^T J: the unit of the damping.
   double gram_scale() const { return gram_scale_; }
   /// The step d [P] for this lambda > 0; undefined when the factorisation fails (a damping too
-  /// small for the precision: raise it).
-  at::Tensor step(double lambda) const;
+  /// small for the precision: raise it). The cg form asks `stop` (may be empty) before every
+  /// iteration and, once it says true, returns the iterate it has (a descent direction of the
+  /// damped model, as every CG iterate from 0 is).
+  at::Tensor step(double lambda, const std::function<bool()>& stop = {}) const;
   /// ||r||^2 - ||r + J d||^2: the decrease of the loss the linear model predicts.
   double predicted_decrease(const at::Tensor& d) const;
 

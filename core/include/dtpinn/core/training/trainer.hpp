@@ -8,6 +8,15 @@
 // training clock runs only inside optimiser steps (and annealing updates): set-up, test-error
 // evaluation, per-term gradient norms and logging are excluded. Every history row (and so
 // final_loss) is the loss at the weights of that epoch's end, evaluated afresh.
+//
+// Stopping: the loop asks ONE stop predicate (the time budget on the training clock, or the
+// interrupt query of TrainOptions) between epochs and, inside an epoch, between the optimiser's
+// iterations and loss evaluations (L-BFGS closures and line-search trials, the device optimisers'
+// iterations, Gauss-Newton's solves, CG iterations and backtracking trials). An epoch cut short
+// leaves consistent weights: L-BFGS keeps the best point it evaluated in that epoch (the last
+// iterate or a better line-search trial) and forgets the interrupted step's curvature pair;
+// Gauss-Newton keeps the weights of the step's start; the device optimisers stop between
+// iterations. The epoch then counts as done and the run ends as usual (written complete).
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
@@ -76,7 +85,24 @@ struct TrainOptions {
   /// must already hold its last weights. Throws std::runtime_error when the optimiser has no
   /// resumable state (device_lbfgs, device_adam) or the loss terms differ.
   const TrainResult* resume = nullptr;
+  /// The run folder `resume` was read from, for messages ("runs/a/optimizer.pt: ...").
+  std::string resume_from;
+  /// The external stop request: the signal number (> 0) once the run should end as
+  /// "interrupted", 0 while it should go on. Asked often (every loss evaluation): it must be
+  /// cheap and must not block. Empty: interrupt_signal(), the flag that
+  /// install_interrupt_handlers sets. Read on the root process (its answer is shared).
+  std::function<int()> interrupt;
+  /// The functions of the equation that are not defined for every u (Equation::
+  /// restricted_functions_of_u: "log(u), sqrt(u)"): a NaN loss is then blamed on them, not on
+  /// the problem's data. train() fills it from the equation when empty.
+  std::string restricted_functions;
 };
+
+/// What an optimiser asks between its iterations and evaluations inside an epoch: true once the
+/// run must stop (the loop's one stop predicate: time budget or interrupt). Every rank of a
+/// distributed objective gets the same answer at the same call, so each rank must make the same
+/// calls.
+using StopQuery = std::function<bool()>;
 
 /// Thrown when a run ends because of SIGINT / SIGTERM before anything worth keeping exists
 /// (before the first epoch), or by the command layer after the interrupted run was written.
@@ -92,8 +118,9 @@ class Interrupted : public std::runtime_error {
 };
 
 /// Interruption as a feature: after this, the first SIGINT or SIGTERM only sets a flag (the
-/// handler does nothing else: async-signal-safe) that train_loop reads after every epoch, next
-/// to its stop rules; the run then ends with stop_reason "interrupted" and is written as usual.
+/// handler does nothing else: async-signal-safe) that train_loop reads between epochs and inside
+/// them (TrainOptions::interrupt), next to its stop rules; the run then ends with stop_reason
+/// "interrupted" and is written as usual.
 /// A second signal ends the process at once (exit 128 + signal) when `exit_on_second` (a
 /// launcher sets it false and reads interrupt_count() to escalate itself).
 void install_interrupt_handlers(bool exit_on_second = true);
