@@ -31,7 +31,13 @@ import torch  # loads LibTorch before the binding needs it
 from . import _dtpinn
 
 __all__ = ["NodeSet", "Operators", "SparseOperator", "TrainedModel", "nodes", "read_nodes",
-           "operators", "train", "load", "shape_names", "HAVE_CUDA"]
+           "operators", "train", "load", "shape_names", "HAVE_CUDA", "__version__",
+           "git_commit"]
+
+#: The version of the engine (as `dtpinn --version` and results.json's "dtpinn_version").
+__version__: str = str(_dtpinn.__version__)
+#: The git commit the engine was built from ("unknown" outside a git checkout).
+git_commit: str = str(_dtpinn.git_commit)
 
 #: True when the module was compiled with the CUDA SpMV path (a GPU is still needed to use it).
 HAVE_CUDA: bool = bool(_dtpinn.HAVE_CUDA)
@@ -381,7 +387,7 @@ def config_to_toml(config: Mapping[str, Any]) -> str:
 
 def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
           output: Optional[str] = None, set: Optional[Mapping[str, Any]] = None,
-          log: bool = True, plots: bool = True) -> Dict[str, Any]:
+          log: bool = True, plots: bool = True, threads: int = 0) -> Dict[str, Any]:
     """Trains as `dtpinn train CONFIG -o OUTPUT` does and returns its results.json as a dict
     (method, precision, device, pde, n_nodes, order, epochs, train_seconds, seconds_per_epoch,
     final_loss, loss_terms, test_rel_l2, best_test_rel_l2, epochs_to_best, seconds_to_best,
@@ -392,6 +398,10 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     output: the run folder (default: a new temporary folder).
     set: more keys as --set KEY=VALUE does, e.g. {"train.method": "vanilla"}.
     log: print the progress lines (stdout). plots: render the PNGs with gnuplot, as the CLI does.
+    threads: CPU threads for LibTorch and the SpMV, as `--threads` (0: leave the default, all
+      cores); it stays in force for the process afterwards, as torch.set_num_threads does.
+    A key the run will not read (a parameter the equation does not use) gives a UserWarning,
+    the line `dtpinn train` prints as "warning: ...".
     Raises ValueError (the CLI's one-line message) or FileNotFoundError. Ctrl-C (or SIGTERM)
     during the run ends it after the current epoch, writes the run folder (stop_reason
     "interrupted"; continue it with `dtpinn train --resume DIR`) and raises KeyboardInterrupt
@@ -411,6 +421,10 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
         source, is_file, origin = config_to_toml(config), False, "<config dict>"
     else:
         raise ValueError("config: a dict, a path to a TOML file, or None")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(f"threads: a whole number >= 0 (0: all cores), got {threads!r}")
+    for note in _dtpinn.config_warnings(source, is_file, origin, sets):
+        warnings.warn(note, UserWarning, stacklevel=2)
     out = os.fspath(output) if output is not None else tempfile.mkdtemp(prefix="dtpinn-run-")
     # Ctrl-C / SIGTERM: the engine's handlers for the run (the epoch ends, the run is written,
     # then KeyboardInterrupt), Python's own back afterwards. Signals reach the main thread only.
@@ -418,7 +432,7 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
         interrupted, _ = _dtpinn.train(source, is_file, origin, sets, out, bool(log),
-                                       bool(plots), main)
+                                       bool(plots), main, int(threads))
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)

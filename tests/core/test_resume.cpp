@@ -108,14 +108,14 @@ TEST(Resume, InterruptedAndResumedEqualsUninterrupted) {
 
     core::Network net = core::make_network(c, data());
     core::TrainOptions o;
-    int evals = 0;
+    int evals = 0, signal = 0;
     // The "signal" arrives during the evaluation of epoch 3: the loop stops at epoch 4.
     o.test_error = [&] {
-      if (++evals == 2) core::request_interrupt(SIGINT);
+      if (++evals == 2) signal = SIGINT;
       return core::test_error(net, data());
     };
+    o.stop = [&] { return signal; };
     core::TrainResult part = core::train(c, data(), net, o);
-    core::request_interrupt(0);
     EXPECT_EQ(part.stop_reason, "interrupted") << v;
     EXPECT_EQ(part.epochs, 4) << v;
     EXPECT_EQ(part.history.back().epoch, 4) << v;
@@ -196,13 +196,12 @@ TEST(Resume, RefusesAChangedConfigAndDeviceOptimisers) {
 TEST(Resume, AnInterruptBeforeTrainingThrowsInterrupted) {
   const core::RunConfig c = variant("lbfgs_fixed");
   core::Network net = core::make_network(c, data());
-  core::request_interrupt(SIGTERM);
+  core::TrainOptions o;
+  o.stop = [] { return SIGTERM; };
   try {
-    (void)core::train(c, data(), net);
+    (void)core::train(c, data(), net, o);
     ADD_FAILURE() << "trained despite the interrupt";
   } catch (const core::Interrupted& e) {
     EXPECT_EQ(e.exit_code(), 143);
   }
-  core::request_interrupt(0);
-  EXPECT_EQ(core::interrupt_signal(), 0);
 }

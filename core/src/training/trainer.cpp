@@ -15,10 +15,8 @@
 #include <fmt/format.h>
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -31,22 +29,6 @@ namespace dtpinn::core {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// ---- interruption: the handler only touches these lock-free atomics (async-signal-safe) ----
-std::atomic<int> g_first_signal{0};
-std::atomic<int> g_signal_count{0};
-std::atomic<bool> g_exit_on_second{true};
-static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_interrupt(int sig) {
-  int none = 0;
-  g_first_signal.compare_exchange_strong(none, sig);
-  if (g_signal_count.fetch_add(1) >= 1 && g_exit_on_second.load()) {
-    const char msg[] = "dtpinn: second interrupt: stopped at once, nothing more written\n";
-    (void)!::write(2, msg, sizeof(msg) - 1);
-    ::_exit(128 + sig);
-  }
-}
 
 /// A stopwatch that only runs between start() and stop(): the training clock.
 class TrainClock {
@@ -311,7 +293,7 @@ class Loop {
 
   void run() {
     // A signal during the set-up: there is nothing to keep yet (every rank agrees).
-    if (const int sig = static_cast<int>(obj_.from_root(interrupt_signal())); sig != 0)
+    if (const int sig = static_cast<int>(obj_.from_root(stop_signal())); sig != 0)
       throw Interrupted(sig,
                         fmt::format("interrupted ({}) before training started; nothing written",
                                     signal_name(sig)));
@@ -334,6 +316,9 @@ class Loop {
   }
 
  private:
+  /// The signal that asks the run to stop (options.stop; 0: carry on).
+  int stop_signal() const { return options_.stop ? options_.stop() : 0; }
+
   /// The optimiser in force after `epoch` epochs (adam_lbfgs: Adam for the first adam_epochs).
   Optimizer phase(std::int64_t epoch) const {
     if (t_.optimizer != Optimizer::adam_lbfgs) return t_.optimizer;
@@ -425,15 +410,16 @@ class Loop {
     clock_.stop();
     if (!std::isfinite(lv)) throw std::runtime_error(divergence_message(epoch, lv));
 
-    // The stop rules. Every rank reads rank 0's clock and interrupt flag (one reduction), so
-    // that all of them stop at the same epoch.
-    const double flags =
+    // The stop rules and the timed evaluation. Every rank reads rank 0's clock and stop flag
+    // (one reduction), so that all of them stop and evaluate at the same epochs.
+    const bool eval_due = evaluation_due(t_, epoch, clock_.seconds() - r_.history.back().seconds);
+    const int flags = static_cast<int>(
         obj_.from_root((t_.time_budget > 0 && clock_.seconds() >= t_.time_budget ? 1.0 : 0.0) +
-                       (interrupt_signal() != 0 ? 2.0 : 0.0));
-    const bool budget_hit = flags == 1.0 || flags == 3.0;
-    const bool interrupted = flags >= 2.0;
+                       (stop_signal() != 0 ? 2.0 : 0.0) + (eval_due ? 4.0 : 0.0)));
+    const bool budget_hit = (flags & 1) != 0;
+    const bool interrupted = (flags & 2) != 0;
     const bool last = epoch == t_.epochs || budget_hit || interrupted;
-    if (eval_now || last) {
+    if (eval_now || (flags & 4) != 0 || last) {
       const auto& h = record(epoch);
       const bool target_hit =
           t_.target_error > 0 && h.test_rel_l2 >= 0 && h.test_rel_l2 < t_.target_error;
@@ -600,16 +586,9 @@ void check_least_squares_output_layer(const RunConfig& config, const Equation& e
         to_string(o)));
 }
 
-double TrainResult::seconds_to_error(double e) const {
-  for (const auto& h : history)
-    if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.seconds;
-  return -1.0;
-}
-
-std::int64_t TrainResult::epochs_to_error(double e) const {
-  for (const auto& h : history)
-    if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.epoch;
-  return -1;
+bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_since_evaluation) {
+  return epoch % t.eval_every == 0 ||
+         (t.eval_seconds > 0 && seconds_since_evaluation >= t.eval_seconds);
 }
 
 double test_error(const Network& net, const Dataset& data) {
@@ -617,35 +596,6 @@ double test_error(const Network& net, const Dataset& data) {
   const Eigen::VectorXd u = net.evaluate(data.test_points);
   const double ref = data.test_reference.norm();
   return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
-}
-
-void install_interrupt_handlers(bool exit_on_second) {
-  g_exit_on_second.store(exit_on_second);
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocking wait returns EINTR and sees the flag
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-}
-
-int interrupt_signal() {
-  return g_first_signal.load();
-}
-
-int interrupt_count() {
-  return g_signal_count.load();
-}
-
-void request_interrupt(int signal) {
-  if (signal == 0) {
-    g_first_signal.store(0);
-    g_signal_count.store(0);
-    return;
-  }
-  int none = 0;
-  g_first_signal.compare_exchange_strong(none, signal);
-  g_signal_count.fetch_add(1);
 }
 
 std::string signal_name(int signal) {
@@ -727,11 +677,48 @@ void train_loop(Objective& objective, const RunConfig& config, const TrainOption
   Loop(objective, config, options, result).run();
 }
 
+namespace {
+
+/// The loss of config.train.method on `data`, with the checks that need it: the least-squares
+/// output layer, and train.weights against its terms.
+std::unique_ptr<Loss> checked_loss(const RunConfig& config, const Dataset& data,
+                                   const Network& net) {
+  const auto& tc = config.train;
+  std::unique_ptr<Loss> loss;
+  try {
+    loss = make_loss(tc.method, data, net, tc.time_derivative);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (tc.output_layer == OutputLayer::least_squares)
+    check_least_squares_output_layer(config, data.problem->equation());
+  (void)initial_loss_weights(tc, loss->names());
+  return loss;
+}
+
+}  // namespace
+
+TrainingCheck check_training(const RunConfig& config, const Dataset& data, const Network& net) {
+  validate_config(config);
+  const auto loss = checked_loss(config, data, net);
+  TrainingCheck c;
+  c.terms = loss->names();
+  c.weights = initial_loss_weights(config.train, c.terms);
+  double total = 0.0;
+  const auto values = loss->terms(net);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    c.initial_values.push_back(values[i].item<double>());
+    total += c.weights[i] * c.initial_values.back();
+  }
+  if (!std::isfinite(total)) throw std::runtime_error(out_of_range_message(total));
+  return c;
+}
+
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options) {
   const auto t0 = Clock::now();  // the config is validated by train_loop, once
   const auto& tc = config.train;
-  auto loss = make_loss(tc.method, data, net, tc.time_derivative);
+  auto loss = checked_loss(config, data, net);
   const bool input_derivatives =
       tc.method == Method::vanilla ||
       (data.problem->is_time_dependent() && tc.time_derivative == TimeDerivative::autograd);
@@ -739,10 +726,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
       net, loss->names(), [&loss](const Network& n) { return loss->terms(n); }, input_derivatives);
   objective.set_residuals([&loss](const Network& n, const std::vector<double>& w,
                                   JacobianColumns c) { return loss->residuals(n, w, c); });
-  if (tc.output_layer == OutputLayer::least_squares) {
-    check_least_squares_output_layer(config, data.problem->equation());
-    objective.set_output_layer_least_squares(true);
-  }
+  if (tc.output_layer == OutputLayer::least_squares) objective.set_output_layer_least_squares(true);
   TrainResult r = describe_run(config, data, net);
   TrainOptions o = options;
   if (!o.test_error) o.test_error = [&] { return test_error(net, data); };
