@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -37,10 +38,12 @@ std::set<std::string> engine_keys() {
 // Every shipped config passes the check, which prints what it found: the nodes, the parts with
 // their nodes and the condition on each, the derived data, the network's parameters.
 TEST(CliCheck, EveryShippedConfigPasses) {
+  std::map<std::string, std::string> printed;
   for (const auto& entry : fs::directory_iterator(kSource / "data/configs")) {
     if (entry.path().extension() != ".toml") continue;
     SCOPED_TRACE(entry.path().string());
     const auto r = run("check " + entry.path().string());
+    printed[entry.path().filename().string()] = r.out;
     EXPECT_EQ(r.status, 0) << r.out;
     EXPECT_NE(r.out.find("ok: " + entry.path().string() + " would start training"),
               std::string::npos)
@@ -52,20 +55,19 @@ TEST(CliCheck, EveryShippedConfigPasses) {
   }
   // The default experiment: 2 -> 50 -> 50 -> 50 -> 50 -> 1 is 7851 parameters; f and g are
   // derived from the exact solution; one Robin condition on the whole boundary.
-  const auto r = run("check " + (kSource / "data/configs/poisson_disk.toml").string());
-  EXPECT_NE(r.out.find("7851 parameters"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("(derived from exact)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("bc: robin (alpha = 1, beta = 1) on the whole boundary"), std::string::npos)
-      << r.out;
+  const std::string& disk = printed["poisson_disk.toml"];
+  EXPECT_NE(disk.find("7851 parameters"), std::string::npos) << disk;
+  EXPECT_NE(disk.find("(derived from exact)"), std::string::npos) << disk;
+  EXPECT_NE(disk.find("bc: robin (alpha = 1, beta = 1) on the whole boundary"), std::string::npos)
+      << disk;
   // Conditions per part: the rectangle's, with their node counts.
-  const auto parts =
-      run("check " + (kSource / "data/configs/poisson_rectangle_parts.toml").string());
-  EXPECT_TRUE(std::regex_search(parts.out,
-                                std::regex(R"(bc:sides: dirichlet on left, right, [0-9]+ nodes)")))
-      << parts.out;
+  const std::string& parts = printed["poisson_rectangle_parts.toml"];
   EXPECT_TRUE(
-      std::regex_search(parts.out, std::regex(R"(bc:top_right: dirichlet where .*, [0-9]+ nodes)")))
-      << parts.out;
+      std::regex_search(parts, std::regex(R"(bc:sides: dirichlet on left, right, [0-9]+ nodes)")))
+      << parts;
+  EXPECT_TRUE(
+      std::regex_search(parts, std::regex(R"(bc:top_right: dirichlet where .*, [0-9]+ nodes)")))
+      << parts;
 }
 
 // A config that train refuses is refused by check with the same line (check runs train's own
@@ -185,23 +187,14 @@ TEST(CliConfig, TheDefaultExperimentFileHoldsEveryKey) {
 // a node file next to the config, and the shipped geometry config from another folder.
 TEST(CliPaths, AConfigRunsFromAnotherFolder) {
   const auto base = tmp("paths");
+  fs::create_directories(base / "cfg");
   ASSERT_EQ(
       run("nodes --domain disk --n 300 --seed 2 -o " + (base / "cfg/disk.csv").string()).status, 0);
   write(base / "cfg/run.toml",
         "[domain]\nnodes = \"disk.csv\"\n[model]\ndepth = 1\nwidth = 8\n[train]\nepochs = 2\n");
   fs::create_directories(base / "elsewhere");
-  const std::string cd = "cd '" + (base / "elsewhere").string() + "' && ";
-  auto sh = [&](const std::string& args) {
-    Output r;
-    const std::string cmd = cd + exe() + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    std::size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-  };
+  const std::string elsewhere = (base / "elsewhere").string();
+  auto sh = [&](const std::string& args) { return run_in(elsewhere, args); };
   auto r = sh("train ../cfg/run.toml -o run");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(fs::exists(base / "elsewhere/run/results.json"));

@@ -78,8 +78,8 @@ TEST(CliOutputs, TrainWritesPartsAndLabelledPlots) {
   EXPECT_TRUE(has(vtk, "FIELD FieldData 6\n")) << vtk.substr(0, 300);
   EXPECT_TRUE(has(vtk, "SCALARS part int 1"));
   // Interior test nodes have part -1, boundary ones their face's index.
-  const auto at = vtk.find("SCALARS part int 1\nLOOKUP_TABLE default\n");
-  std::istringstream parts(vtk.substr(at + 38));
+  const std::string head = "SCALARS part int 1\nLOOKUP_TABLE default\n";
+  std::istringstream parts(vtk.substr(vtk.find(head) + head.size()));
   std::set<int> seen;
   int p;
   while (parts >> p) seen.insert(p);
@@ -107,29 +107,30 @@ TEST(CliOutputs, TrainWritesPartsAndLabelledPlots) {
 TEST(CliOutputs, WithoutTheOptimiserStateAResumeIsRefused) {
   const auto dir = tmp("no_optimizer");
   const auto cfg = write(dir.parent_path() / "tiny_noopt.toml", kTiny);
-  auto r =
-      run("train " + cfg + " --set train.save_optimizer=false -q --no-plots -o " + dir.string());
+  auto r = run("train " + cfg + " --epochs 2 --set train.save_optimizer=false -q --no-plots -o " +
+               dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "");
   EXPECT_TRUE(fs::exists(dir / "model.pt"));
   EXPECT_FALSE(fs::exists(dir / "optimizer.pt"));
-  r = run("train --resume " + dir.string() + " --epochs 20", true);
+  r = run("train --resume " + dir.string() + " --epochs 3", true);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "dtpinn train: error: --resume " + dir.string() +
                        ": no optimizer.pt: the run was made with train.save_optimizer = false, so "
                        "it cannot be continued (train it afresh)\n");
   // With the state, the same run resumes.
   const auto with = tmp("with_optimizer");
-  ASSERT_EQ(run("train " + cfg + " -q --no-plots -o " + with.string()).status, 0);
+  ASSERT_EQ(run("train " + cfg + " --epochs 2 -q --no-plots -o " + with.string()).status, 0);
   EXPECT_TRUE(fs::exists(with / "optimizer.pt"));
-  EXPECT_EQ(run("train --resume " + with.string() + " --epochs 14 -q").status, 0);
+  EXPECT_EQ(run("train --resume " + with.string() + " --epochs 3 -q --no-plots").status, 0);
 }
 
 // eval on a steady 2D model refuses a t column as it refuses a z column: one line, no output.
 TEST(CliOutputs, EvalRefusesATimeColumnForASteadyModel) {
   const auto dir = tmp("eval_t");
   const auto cfg = write(dir.parent_path() / "tiny_eval.toml", kTiny);
-  ASSERT_EQ(run("train " + cfg + " -q --no-plots -o " + (dir / "run").string()).status, 0);
+  ASSERT_EQ(run("train " + cfg + " --epochs 1 -q --no-plots -o " + (dir / "run").string()).status,
+            0);
   const auto points = write(dir / "pts.csv", "x,y,t\n0.1,0.2,0.5\n0.3,-0.1,0.5\n");
   const auto out = dir / "u.csv";
   auto r =
@@ -148,7 +149,7 @@ TEST(CliOutputs, EvalRefusesATimeColumnForASteadyModel) {
 TEST(CliOutputs, CompareStatesItsTimeResolution) {
   const auto dir = tmp("compare_resolution");
   const auto cfg = write(dir.parent_path() / "tiny_res.toml", kTiny);
-  auto r = run("compare " + cfg + " --epochs 6 --resolution 0.25 --no-plots -o " + dir.string());
+  auto r = run("compare " + cfg + " --epochs 3 --resolution 0.25 --no-plots -o " + dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(std::regex_search(
       r.out,
