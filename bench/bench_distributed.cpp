@@ -13,6 +13,7 @@
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/flat_parameters.hpp>
 #include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/lab/launcher.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/rbffd/params.hpp>
 
@@ -223,11 +224,10 @@ int main(int argc, char** argv) {
       core::DistributedOptions o;
       o.nproc = P;
       o.wall_limit_seconds = 600;
-      const int code =
-          core::launch_local({self_exe()}, o, std::cerr,
-                             {fmt::format("DTPINN_BENCH_WORKER={}", n),
-                              fmt::format("DTPINN_BENCH_EVALS={}", quick ? 10 : 20),
-                              "DTPINN_BENCH_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
+      const int code = lab::launch_local({self_exe()}, o, std::cerr,
+                                         {fmt::format("DTPINN_BENCH_WORKER={}", n),
+                                          fmt::format("DTPINN_BENCH_EVALS={}", quick ? 10 : 20),
+                                          "DTPINN_BENCH_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
       std::ifstream in(out);
       std::int64_t nn = 0, nc = 0;
       int p = 0;

@@ -27,6 +27,7 @@
 #include <dtpinn/kernels/device.hpp>
 #include <dtpinn/kernels/error.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
+#include <dtpinn/rbffd/csr_ops.hpp>
 #endif
 
 #include <algorithm>
@@ -59,12 +60,8 @@ namespace {
 
 #define CK(call) k::check_cuda(call, #call)
 
-struct HostCsr {
-  std::int64_t rows = 0, cols = 0;
-  std::vector<std::int32_t> row_ptr, col_idx;
-  std::vector<double> values;
-  std::int64_t nnz() const { return static_cast<std::int64_t>(values.size()); }
-};
+using HostCsr = dtpinn::rbffd::CsrMatrix;  // the engine's CPU CSR, and its transpose below
+using dtpinn::rbffd::transpose;
 
 struct Point {
   double x, y;
@@ -135,25 +132,6 @@ HostCsr stencil_matrix(const std::vector<Point>& p, int rows, int n, std::uint64
     a.row_ptr.push_back(static_cast<std::int32_t>(a.col_idx.size()));
   }
   return a;
-}
-
-HostCsr transpose(const HostCsr& a) {
-  HostCsr t;
-  t.rows = a.cols;
-  t.cols = a.rows;
-  t.row_ptr.assign(static_cast<std::size_t>(t.rows) + 1, 0);
-  for (auto j : a.col_idx) ++t.row_ptr[static_cast<std::size_t>(j) + 1];
-  for (std::int64_t i = 0; i < t.rows; ++i) t.row_ptr[i + 1] += t.row_ptr[i];
-  t.col_idx.resize(a.col_idx.size());
-  t.values.resize(a.values.size());
-  std::vector<std::int32_t> next(t.row_ptr.begin(), t.row_ptr.end() - 1);
-  for (std::int64_t i = 0; i < a.rows; ++i)
-    for (auto e = a.row_ptr[i]; e < a.row_ptr[i + 1]; ++e) {
-      const auto at = next[a.col_idx[e]]++;
-      t.col_idx[at] = static_cast<std::int32_t>(i);
-      t.values[at] = a.values[e];
-    }
-  return t;
 }
 
 struct DeviceBuffer {

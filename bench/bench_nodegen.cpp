@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     const auto& r = rep.rows[name];
     md += fmt::format("| {} | {} | {:.4f} |\n", name, long(r.n), r.seconds);
   }
-  md += "\nTargets (issue 3): 20k nodes in 2D under 0.5 s, 100k in 3D under 5 s.\n";
+  md += "\nTargets: 20k nodes in 2D under 0.5 s, 100k in 3D under 5 s.\n";
   const std::string out = src + "/bench/results/nodegen.md";
   ng::AtomicFile f(out);
   f.stream() << md;

@@ -466,7 +466,7 @@ int main(int argc, char** argv) {
   const std::string device_name =
       g_device.is_cuda() ? shell("nvidia-smi --query-gpu=name --format=csv,noheader | head -1")
                          : std::string("CPU");
-  md << "# Optimiser step cost on " << device_name << " (issue 11)\n\n"
+  md << "# Optimiser step cost on " << device_name << "\n\n"
      << "- Machine: `" << shell("uname -a") << "`\n"
      << "- CPU: " << shell("lscpu | sed -n 's/^Model name: *//p'") << ", " << shell("nproc")
      << " cores visible (shared with other jobs: medians, not minima)\n"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Second-order training against L-BFGS (issue 21), side by side in one run.
+"""Second-order training against L-BFGS, side by side in one run.
 
 Trains the default experiment (unit disk, u = 1 + sin(pi x) cos(pi y), Robin, 4 x 50 tanh) with
 each optimiser / output-layer variant for DT-PINN and the vanilla PINN on the same nodes, and

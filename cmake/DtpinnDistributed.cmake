@@ -1,4 +1,4 @@
-# Distributed training (issue 12): the dtpinn_distributed library (core/src/distributed/*.cpp),
+# Distributed training: the dtpinn_distributed library (core/src/distributed/*.cpp),
 # on LibTorch's c10d (TCPStore + ProcessGroupGloo on CPU, ProcessGroupNCCL on CUDA).
 #
 # Why a separate target: torch's ProcessGroupGloo.hpp includes gloo headers that the PyPI torch

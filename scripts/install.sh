@@ -31,8 +31,9 @@ APT_PACKAGES=(
                        # torch wheel does not ship (distributed training)
 )
 
-# Python module (python/): pytest runs its tests; scipy is optional (Operators.scipy()).
-PY_PACKAGES=(pytest scipy)
+# Python module (python/): pytest runs its tests; scipy is optional (Operators.scipy()); the
+# tests read every CSV dtpinn writes with pandas' defaults.
+PY_PACKAGES=(pytest scipy pandas)
 
 log() { printf '[install] %s\n' "$*"; }
 

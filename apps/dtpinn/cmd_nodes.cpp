@@ -96,8 +96,10 @@ Geometry files:
                    a `part` column instead names the segment starting at each point.
 A surface node takes the part of the triangle it lies on.
 Node CSV: the `part` column holds the part name on boundary rows, the boundary node's part on
-ghost rows and nothing on interior rows; the line after the header lists the part table
-(`# parts: left right bottom top`). PLY / VTK: an int `part` per point (-1 interior).)";
+ghost rows and nothing on interior rows; the file is the header and the rows (pandas and
+numpy read it with their defaults). Parts without nodes, or a table order other than the rows'
+first appearance, go into the sidecar FILE.csv.parts (one name per line).
+PLY / VTK: an int `part` per point (-1 interior), the names in the header / FieldData.)";
 
 /// --seed: a whole number 0 .. 2^64 - 1 (CLI11 would wrap -1 around to 2^64 - 1).
 CLI::Validator seed_validator() {

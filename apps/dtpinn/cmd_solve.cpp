@@ -1,12 +1,17 @@
-// dtpinn solve: the classical RBF-FD solution of a steady Poisson problem ([L; B] u = [f; g],
-// sparse LU; Newton for Lap u = exp(u) + f), the reference for every PINN result.
+// dtpinn solve: the classical RBF-FD solution of the config's steady equation (one sparse solve
+// of [J; B] u = [-R(0); g] for a linear one, Newton for a nonlinear one), the reference for
+// every PINN result.
 #include "commands.hpp"
+#include "run_args.hpp"
 
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/core/problem/solution_files.hpp>
 #include <dtpinn/core/problem/solve.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/version.hpp>
+#include <dtpinn/lab/gnuplot.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
@@ -18,22 +23,13 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
+#include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 namespace dtpinn::app {
 namespace {
-
-struct SolveArgs {
-  std::string config;
-  std::string out;
-  int order = 0;    // 0: from the config
-  long long n = 0;  // 0: from the config
-  int threads = 0;
-};
 
 /// Refuses data whose squares overflow (values near 1e154 or more): the solve's residual and
 /// the error against the exact solution could not be measured (they would print as nan).
@@ -52,18 +48,17 @@ void check_data_range(const core::Problem& problem, const nodegen::PointMatrix& 
   check("g", g);
 }
 
-void run_solve(const SolveArgs& a) {
-  if (!a.config.empty()) require_file("config", a.config);
-  core::RunConfig cfg = a.config.empty() ? core::default_config() : core::load_config(a.config);
-  if (a.order != 0) cfg.rbffd.order = a.order;
-  if (a.n != 0) cfg.domain.n = a.n;
+void run_solve(const RunArgs& a, const std::string& out) {
+  const core::RunConfig cfg = make_config(a, "solve");
   if (core::is_time_dependent(cfg.problem))
     throw std::invalid_argument(fmt::format(
         "{}: the equation is time-dependent (u_t): the classical solve handles steady equations",
         cfg.source));
-  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg);
+  std::ostream* log = a.quiet ? nullptr : &std::cout;
+  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg, log);
   const core::Problem problem(cfg.problem, nodes.dim);
   const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
+  if (log) *log << core::describe_boundary(problem, nodes, boundary) << '\n';
 
   rbffd::RbffdParams params = core::rbffd_params(cfg);
   params.threads = a.threads;
@@ -85,6 +80,8 @@ void run_solve(const SolveArgs& a) {
 
   nlohmann::json res;
   res["method"] = "rbffd";
+  res["dtpinn_version"] = core::dtpinn_version();
+  res["git_commit"] = core::dtpinn_git_commit();
   res["pde"] = core::to_string(problem.pde());
   res["equation"] = problem.equation().text();
   res["config"] = cfg.source;
@@ -100,29 +97,34 @@ void run_solve(const SolveArgs& a) {
   res["solve_seconds"] = s.seconds;
   res["residual"] = s.residual;
   res["newton_iterations"] = s.newton_iterations;
-  std::printf("%s = 0 on %lld nodes (Ni = %lld, Nb = %lld, ghosts = %lld), p = %d\n",
-              problem.equation().text().c_str(), static_cast<long long>(nc),
-              static_cast<long long>(ni), static_cast<long long>(nb),
-              static_cast<long long>(nodes.n_ghost), params.order);
-  std::printf("assembly %.3f s, solve %.3f s, relative residual %.2e%s\n", ops.seconds, s.seconds,
-              s.residual,
-              s.newton_iterations > 0
-                  ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
-                  : "");
+  if (log)
+    *log << fmt::format(
+        "{} = 0 on {} nodes (Ni = {}, Nb = {}, ghosts = {}), p = {}\n"
+        "assembly {:.3f} s, solve {:.3f} s, relative residual {:.2e}{}\n",
+        problem.equation().text(), nc, ni, nb, nodes.n_ghost, params.order, ops.seconds, s.seconds,
+        s.residual,
+        s.newton_iterations > 0 ? fmt::format(", {} Newton iterations", s.newton_iterations)
+                                : std::string());
   if (problem.has_exact()) {
     const double rel_l2 = (u - exact).norm() / exact.norm();
     const double max_err = (u - exact).cwiseAbs().maxCoeff();
     res["test_rel_l2"] = rel_l2;
     res["rel_l2"] = rel_l2;
     res["max_error"] = max_err;
-    std::printf("relative l2 error %.3e, max error %.3e (vs the exact solution at the nodes)\n",
-                rel_l2, max_err);
+    if (log)
+      *log << fmt::format(
+          "relative l2 error {:.3e}, max error {:.3e} (vs the exact solution at the nodes)\n",
+          rel_l2, max_err);
   }
-  if (a.out.empty()) return;
-  std::filesystem::create_directories(a.out);
-  const auto path = [&](const char* name) {
-    return (std::filesystem::path(a.out) / name).string();
-  };
+  if (out.empty()) return;
+  nodegen::make_directories(out);
+  const auto path = [&](const char* name) { return nodegen::join_path(out, name); };
+  core::SolutionView view;
+  view.nodes = &nodes;
+  view.u = u;
+  view.reference = exact;
+  view.reference_name = "exact";
+  write_solution_files(out, view, a.no_plots ? core::PlotRenderer() : lab::render_plot, log);
   {
     nodegen::AtomicFile file(path("solution.csv"));
     auto& os = file.stream();
@@ -139,23 +141,27 @@ void run_solve(const SolveArgs& a) {
   nodegen::AtomicFile file(path("results.json"));
   file.stream() << res.dump(2) << '\n';
   file.commit();
-  std::printf("wrote %s, %s\n", path("solution.csv").c_str(), path("results.json").c_str());
+  if (log)
+    *log << fmt::format("wrote solution.csv, solution.vtk, results.json{} to {}\n",
+                        a.no_plots ? "" : " and the plots", out);
 }
 
 }  // namespace
 
 void add_solve_command(CLI::App& app) {
-  auto args = std::make_shared<SolveArgs>();
+  auto a = std::make_shared<RunArgs>();
+  auto out = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(
-      "solve", "classical RBF-FD sparse solve of a steady Poisson problem (the reference)");
-  // Checked in run_solve: a CLI11 check would run before an unknown option is reported.
-  cmd->add_option("config", args->config, "run configuration (TOML); default experiment if none");
-  cmd->add_option("-o,--output", args->out, "directory for solution.csv and results.json");
-  cmd->add_option("--order,-p", args->order, "override [rbffd] order")->check(CLI::Range(2, 6));
-  cmd->add_option("--n", args->n, "override [domain] n")->check(CLI::Range(10LL, 100000000LL));
-  cmd->add_option("--threads", args->threads, "OpenMP threads (0: default)")
-      ->check(threads_validator());
-  cmd->callback([args] { run_solve(*args); });
+      "solve",
+      "classical RBF-FD solution of the config's steady equation (any: Poisson, Helmholtz, "
+      "advection-diffusion, nonlinear by Newton; the reference for PINN results); with -o DIR "
+      "writes solution.csv, solution.vtk, results.json and the PNG plots");
+  add_config_flags(cmd, a, FlagSet::solve, false);
+  cmd->add_option("-o,--output", *out,
+                  "folder for solution.csv, solution.vtk (+ .dat, .gp), results.json and the "
+                  "plots");
+  add_output_flags(cmd, a, true);
+  cmd->callback([a, out] { run_solve(*a, *out); });
 }
 
 }  // namespace dtpinn::app

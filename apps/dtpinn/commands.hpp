@@ -21,6 +21,8 @@ void add_operators_command(CLI::App& app);  // dtpinn operators
 void add_solve_command(CLI::App& app);      // dtpinn solve
 void add_train_commands(CLI::App& app);     // dtpinn train / compare / eval
 void add_study_command(CLI::App& app);      // dtpinn study
+void add_check_command(CLI::App& app);      // dtpinn check
+void add_config_command(CLI::App& app);     // dtpinn config
 
 /// Refuses a path that should name a file: "WHAT PATH: no such file" or "WHAT PATH: is a
 /// folder, not a file".

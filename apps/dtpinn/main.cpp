@@ -6,6 +6,7 @@
 #include "commands.hpp"
 
 #include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/core/version.hpp>
 
 #include <sys/stat.h>
 
@@ -133,12 +134,15 @@ void report(std::string line) {
 int main(int argc, char** argv) {
   CLI::App app{"dtpinn: DT-PINNs (RBF-FD derivatives) and autograd PINNs on irregular domains"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "dtpinn 0.1.0");
+  app.set_version_flag("--version", std::string("dtpinn ") + dtpinn::core::dtpinn_version() +
+                                        " (commit " + dtpinn::core::dtpinn_git_commit() + ")");
   dtpinn::app::add_nodes_command(app);
   dtpinn::app::add_operators_command(app);
   dtpinn::app::add_solve_command(app);
+  dtpinn::app::add_check_command(app);
   dtpinn::app::add_train_commands(app);
   dtpinn::app::add_study_command(app);
+  dtpinn::app::add_config_command(app);
   // A misspelt command: CLI11 would only say that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {
     const auto names = command_names(app);

@@ -4,6 +4,8 @@
 // differentiable any number of times (not needed by the losses, but it costs nothing).
 #include "spmv_backend.hpp"
 
+#include <dtpinn/rbffd/csr_ops.hpp>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
@@ -27,29 +29,7 @@ struct SparseOperator::Backend {
 
 namespace {
 
-/// Host transpose of a CSR matrix by counting sort: columns stay sorted within each row.
-rbffd::CsrMatrix transpose_csr(const rbffd::CsrMatrix& a) {
-  rbffd::CsrMatrix t;
-  t.rows = a.cols;
-  t.cols = a.rows;
-  const std::int64_t nnz = a.nnz();
-  t.row_ptr.assign(static_cast<std::size_t>(t.rows) + 1, 0);
-  t.col_idx.resize(static_cast<std::size_t>(nnz));
-  t.values.resize(static_cast<std::size_t>(nnz));
-  for (std::int64_t k = 0; k < nnz; ++k) ++t.row_ptr[static_cast<std::size_t>(a.col_idx[k]) + 1];
-  for (std::int32_t r = 0; r < t.rows; ++r) t.row_ptr[r + 1] += t.row_ptr[r];
-  std::vector<std::int32_t> next(t.row_ptr.begin(), t.row_ptr.end() - 1);
-  for (std::int32_t r = 0; r < a.rows; ++r) {
-    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) {
-      const std::int32_t pos = next[static_cast<std::size_t>(a.col_idx[k])]++;
-      t.col_idx[pos] = r;
-      t.values[pos] = a.values[k];
-    }
-  }
-  return t;
-}
-
-void check_csr(const rbffd::CsrMatrix& a) {
+void check_operator_csr(const rbffd::CsrMatrix& a) {
   if (a.rows < 0 || a.cols < 0 || a.row_ptr.size() != static_cast<std::size_t>(a.rows) + 1 ||
       a.row_ptr.front() != 0 || a.row_ptr.back() != static_cast<std::int32_t>(a.nnz()) ||
       a.col_idx.size() != a.values.size())
@@ -219,13 +199,13 @@ void spmv_cpu(const CsrTensors& a, const at::Tensor& u, at::Tensor& out) {
 }  // namespace detail
 
 SparseOperator::SparseOperator(const rbffd::CsrMatrix& a, const c10::TensorOptions& options) {
-  check_csr(a);
+  check_operator_csr(a);
   const auto st = options.dtype().toScalarType();
   if (st != at::kDouble && st != at::kFloat)
     throw std::invalid_argument(
         fmt::format("SparseOperator: unsupported dtype {} (fp64 or fp32)", c10::toString(st)));
   a_ = upload(a, options);
-  at_ = upload(transpose_csr(a), options);
+  at_ = upload(rbffd::transpose(a), options);
   backend_ = std::make_shared<Backend>();
   backend_->a = a_;
   backend_->at = at_;

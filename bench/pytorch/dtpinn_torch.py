@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch reference implementation of DT-PINN and the autograd (vanilla) PINN, for timing.
 
-Written for this project (issue 11) after the DT-PINN paper's method: the network u(x) is a
+Written for this project after the DT-PINN paper's method: the network u(x) is a
 4 x 50 tanh MLP; DT-PINN applies the sparse RBF-FD operators L and B through a custom autograd
 function (forward L u with torch sparse CSR, backward L^T g with L^T stored explicitly, as in the
 paper's appendix A.2); the vanilla PINN takes the Laplacian and the normal derivative by autograd

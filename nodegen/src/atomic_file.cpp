@@ -64,6 +64,36 @@ std::string join_path(const std::string& a, const std::string& b) {
   return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
 }
 
+std::string absolute_path(const std::string& path, const std::string& base) {
+  std::string full = path;
+  if (full.empty() || full[0] != '/') {
+    std::string folder = base;
+    if (folder.empty() || folder[0] != '/') {
+      std::vector<char> cwd(4096);
+      if (!::getcwd(cwd.data(), cwd.size()))
+        throw std::runtime_error(path + ": cannot resolve it (the current folder is unknown)");
+      folder = folder.empty() ? std::string(cwd.data()) : join_path(cwd.data(), folder);
+    }
+    full = join_path(folder, full);
+  }
+  // Lexically: "." dropped, ".." takes the previous name away (no links are followed).
+  std::vector<std::string> names;
+  std::size_t pos = 1;
+  while (pos <= full.size()) {
+    const auto next = std::min(full.find('/', pos), full.size());
+    const std::string name = full.substr(pos, next - pos);
+    if (name == "..") {
+      if (!names.empty()) names.pop_back();
+    } else if (!name.empty() && name != ".") {
+      names.push_back(name);
+    }
+    pos = next + 1;
+  }
+  std::string out;
+  for (const auto& n : names) out += "/" + n;
+  return out.empty() ? "/" : out;
+}
+
 void make_directories(const std::string& dir) {
   std::size_t pos = 0;
   while (pos <= dir.size()) {

@@ -35,8 +35,8 @@ Index binom(Index n, Index k) {
   return r;
 }
 
-/// Stencil size of the Laplacian at order p in dimension d (docs/formats.md, stencil rules:
-/// l = p + 1, n = 2 C(l+d,d)+1).
+/// Stencil size of the Laplacian at order p in dimension d (rbffd/params.hpp: l = p + 1,
+/// n = 2 C(l+d,d)+1).
 Index stencil_size(int order, int dim) {
   return 2 * binom(order + 1 + dim, dim) + 1;
 }

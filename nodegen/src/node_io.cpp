@@ -2,6 +2,7 @@
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/checks.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
+#include <dtpinn/nodegen/vtk_points.hpp>
 
 #include "readers_detail.hpp"
 
@@ -11,81 +12,74 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
 namespace dtpinn::nodegen {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t c = line.find(',', start);
-    out.push_back(trim(line.substr(start, c == std::string::npos ? std::string::npos : c - start)));
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
-  return out;
-}
+using detail::lower;
 
 // Shortest decimal that reads back to the same double.
 std::string num(double v) {
   return fmt::format("{}", v == 0.0 ? 0.0 : v);
 }
 
-// The part of node i: its part name for a boundary node and a ghost (its boundary node's),
-// -1 for an interior node.
-std::int32_t node_part(const NodeSet& ns, Index i) {
-  switch (ns.kind(i)) {
-    case NodeKind::interior:
-      return -1;
-    case NodeKind::boundary:
-      return ns.part_of_boundary(i - ns.n_interior);
-    case NodeKind::ghost:
-      return ns.part_of_boundary(i - ns.ghost_begin());
+/// True when the rows of a CSV give `ns`'s part table back by themselves: the parts in order of
+/// first appearance on the boundary rows, every part with a node.
+bool rows_give_the_table(const NodeSet& ns) {
+  std::vector<std::int32_t> order;
+  for (Index k = 0; k < ns.n_boundary; ++k) {
+    const std::int32_t p = ns.part_of_boundary(k);
+    if (std::find(order.begin(), order.end(), p) == order.end()) order.push_back(p);
   }
-  return -1;
+  for (std::size_t i = 0; i < order.size(); ++i)
+    if (order[i] != std::int32_t(i)) return false;
+  return order.size() == ns.part_names.size();
 }
 
+// The rows, with a header and nothing else (pandas.read_csv and numpy.genfromtxt read it with
+// their defaults); the part table goes into the sidecar PATH.parts when the rows do not give it
+// back by themselves (a stale sidecar is removed).
 void write_csv(const std::string& path, const NodeSet& ns) {
+  const std::string sidecar = detail::parts_sidecar_path(path);
+  std::unique_ptr<AtomicFile> table;
+  if (!rows_give_the_table(ns)) {
+    table = std::make_unique<AtomicFile>(sidecar);
+    table->stream() << "# the part table of " << path.substr(path.find_last_of('/') + 1)
+                    << " (dtpinn), in order\n";
+    for (const auto& n : ns.part_names) table->stream() << n << '\n';
+  }
+  const auto parts = node_parts(ns);
   AtomicFile f(path);
   auto& o = f.stream();
   o << (ns.dim == 2 ? "x,y,kind,nx,ny,part\n" : "x,y,z,kind,nx,ny,nz,part\n");
-  o << "# parts:";
-  for (const auto& n : ns.part_names) o << ' ' << n;
-  o << '\n';
   std::string line;
   for (Index i = 0; i < ns.size(); ++i) {
     line.clear();
     for (int k = 0; k < ns.dim; ++k) line += num(ns.points(i, k)) + ",";
     line += to_string(ns.kind(i));
     for (int k = 0; k < ns.dim; ++k) line += "," + num(ns.normals(i, k));
-    const std::int32_t p = node_part(ns, i);
+    const auto p = static_cast<std::int32_t>(parts[std::size_t(i)]);
     line += ",";
     if (p >= 0) line += ns.part_names[std::size_t(p)];
     line += '\n';
     o << line;
   }
   f.commit();
+  if (table)
+    table->commit();
+  else
+    std::remove(sidecar.c_str());
 }
 
 void write_ply(const std::string& path, const NodeSet& ns) {
+  const auto parts = node_parts(ns);
   AtomicFile f(path);
   auto& o = f.stream();
   o << "ply\nformat ascii 1.0\ncomment dtpinn node set: kind 0 interior, 1 boundary, 2 ghost\n"
@@ -101,37 +95,20 @@ void write_ply(const std::string& path, const NodeSet& ns) {
     const double nz = ns.dim == 3 ? ns.normals(i, 2) : 0.0;
     o << fmt::format("{} {} {} {} {} {} {} {}\n", num(ns.points(i, 0)), num(ns.points(i, 1)),
                      num(z), num(ns.normals(i, 0)), num(ns.normals(i, 1)), num(nz), int(ns.kind(i)),
-                     node_part(ns, i));
+                     static_cast<int>(parts[std::size_t(i)]));
   }
   f.commit();
 }
 
 void write_vtk(const std::string& path, const NodeSet& ns) {
   AtomicFile f(path);
-  auto& o = f.stream();
-  const Index n = ns.size();
-  o << "# vtk DataFile Version 3.0\ndtpinn node set (kind 0 interior, 1 boundary, 2 ghost; "
-       "part -1 interior, names in FieldData)\n"
-    << "ASCII\nDATASET POLYDATA\n";
-  // The part names as dataset field data: one 1-tuple int array per part, named by the part,
-  // holding its index (legacy VTK has no portable string arrays).
-  o << "FIELD FieldData " << ns.part_names.size() << "\n";
-  for (std::size_t p = 0; p < ns.part_names.size(); ++p)
-    o << ns.part_names[p] << " 1 1 int\n" << p << "\n";
-  o << "POINTS " << n << " double\n";
-  for (Index i = 0; i < n; ++i)
-    o << fmt::format("{} {} {}\n", num(ns.points(i, 0)), num(ns.points(i, 1)),
-                     num(ns.dim == 3 ? ns.points(i, 2) : 0.0));
-  o << "VERTICES " << n << " " << 2 * n << "\n";
-  for (Index i = 0; i < n; ++i) o << "1 " << i << "\n";
-  o << "POINT_DATA " << n << "\nSCALARS kind int 1\nLOOKUP_TABLE default\n";
-  for (Index i = 0; i < n; ++i) o << int(ns.kind(i)) << "\n";
-  o << "SCALARS part int 1\nLOOKUP_TABLE default\n";
-  for (Index i = 0; i < n; ++i) o << node_part(ns, i) << "\n";
-  o << "NORMALS normals double\n";
-  for (Index i = 0; i < n; ++i)
-    o << fmt::format("{} {} {}\n", num(ns.normals(i, 0)), num(ns.normals(i, 1)),
-                     num(ns.dim == 3 ? ns.normals(i, 2) : 0.0));
+  std::vector<double> kinds(static_cast<std::size_t>(ns.size()));
+  for (Index i = 0; i < ns.size(); ++i) kinds[static_cast<std::size_t>(i)] = int(ns.kind(i));
+  write_vtk_points(f.stream(),
+                   "dtpinn node set (kind 0 interior, 1 boundary, 2 ghost; part -1 interior, "
+                   "names in FieldData)",
+                   ns.points, {{"kind", kinds, true}, {"part", node_parts(ns), true}},
+                   ns.part_names, &ns.normals);
   f.commit();
 }
 
@@ -245,19 +222,21 @@ int parse_row(const std::vector<std::string>& cols, int dim, bool has_part, long
 }
 
 // The part table and boundary parts from the rows (ghost k must name boundary k's part, or
-// nothing). `table` holds the names of a `# parts:` comment, if any (fixed order).
+// nothing). `table` holds the names of a fixed table (a `# parts:` comment or the sidecar,
+// named by `table_source`), or is empty (the parts in order of first appearance).
 template <class Fail>
-void assign_parts(const std::vector<CsvRow> rows[3], std::vector<std::string> table, bool fixed,
-                  NodeSet& ns, const Fail& fail) {
+void assign_parts(const std::vector<CsvRow> rows[3], std::vector<std::string> table,
+                  const std::string& table_source, NodeSet& ns, const Fail& fail) {
   std::map<std::string, std::int32_t> index;
   for (std::size_t i = 0; i < table.size(); ++i) {
     if (!index.emplace(table[i], std::int32_t(i)).second)
-      fail(0, fmt::format("part '{}' appears twice in the '# parts:' comment", table[i]));
+      fail(0, fmt::format("part '{}' appears twice in {}", table[i], table_source));
   }
   for (const auto& r : rows[1]) {
     auto it = index.find(r.part);
     if (it == index.end()) {
-      if (fixed) fail(r.line, fmt::format("part '{}' is not in the '# parts:' comment", r.part));
+      if (!table_source.empty())
+        fail(r.line, fmt::format("part '{}' is not in {}", r.part, table_source));
       table.push_back(r.part);
       it = index.emplace(r.part, std::int32_t(table.size() - 1)).first;
     }
@@ -284,7 +263,8 @@ NodeSet read_nodes(const std::string& path) {
   std::string raw;
   long lineno = 0;
   int dim = 0;
-  bool has_part = false, fixed_table = false;
+  bool has_part = false;
+  std::string table_source;  // where a fixed part table came from ("" for none)
   std::vector<std::string> table;
   long table_line = 0;
   std::vector<CsvRow> rows[3];  // by kind
@@ -297,12 +277,12 @@ NodeSet read_nodes(const std::string& path) {
       std::vector<std::string> names;
       if (detail::parts_comment(line, path, lineno, names)) {
         table = names;
-        fixed_table = true;
+        table_source = "the '# parts:' comment";
         table_line = lineno;
       }
       continue;
     }
-    const auto cols = split(line);
+    const auto cols = split_fields(line, true);
     if (dim == 0) {
       dim = parse_header(cols, has_part);
       if (dim == 0)
@@ -351,10 +331,13 @@ NodeSet read_nodes(const std::string& path) {
       ++i;
     }
   if (has_part) {
+    // Files written since the table left the CSV keep it in the sidecar PATH.parts.
+    if (table_source.empty() && detail::parts_sidecar(path, table))
+      table_source = detail::parts_sidecar_path(path);
     auto fail_table = [&](long line, const std::string& why) {
       fail(line > 0 ? line : table_line, why);
     };
-    assign_parts(rows, table, fixed_table, ns, fail_table);
+    assign_parts(rows, table, table_source, ns, fail_table);
   }
   try {
     ns.validate();

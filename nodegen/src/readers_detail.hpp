@@ -1,11 +1,13 @@
 #pragma once
 // Shared helpers of the geometry readers (private to nodegen/src).
 #include <dtpinn/nodegen/node_set.hpp>
+#include <dtpinn/nodegen/text_fields.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -32,40 +34,8 @@ inline std::string extension(const std::string& path) {
   return lower(path.substr(dot));
 }
 
-inline std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-/// Splits on whitespace, and also on ',' / ';' when `commas` is set (empty fields kept then).
-inline std::vector<std::string> split_fields(const std::string& line, bool commas) {
-  std::vector<std::string> out;
-  if (commas) {
-    std::string cur;
-    for (char c : line) {
-      if (c == ',' || c == ';') {
-        out.push_back(trim(cur));
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
-    out.push_back(trim(cur));
-    return out;
-  }
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    if (i >= line.size()) break;
-    std::size_t j = i;
-    while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
-    out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
+using nodegen::split_fields;
+using nodegen::trim;
 
 /// Parses the whole token as a double; false for text, empty tokens and trailing garbage.
 inline bool parse_number(const std::string& tok, double& out) {
@@ -148,6 +118,33 @@ inline bool parts_comment(const std::string& line, const std::string& path, std:
       fail(path, lineno,
            "part name '" + n + "' in the parts comment is not a word of [A-Za-z0-9_.-]");
   if (names.empty()) fail(path, lineno, "parts comment without names");
+  return true;
+}
+
+/// The sidecar of a CSV that holds its part table: "PATH.parts".
+inline std::string parts_sidecar_path(const std::string& path) {
+  return path + ".parts";
+}
+
+/// The names of the sidecar PATH.parts (one part name per line, in order; blank lines and
+/// '#' lines skipped), or false when there is no such file. Fails "PATH.parts:LINE" naming an
+/// invalid name, and "PATH.parts" when it names no part.
+inline bool parts_sidecar(const std::string& path, std::vector<std::string>& names) {
+  const std::string side = parts_sidecar_path(path);
+  std::ifstream in(side);
+  if (!in) return false;
+  names.clear();
+  std::string line;
+  std::int64_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const std::string name = trim(line);
+    if (name.empty() || name[0] == '#') continue;
+    if (!is_valid_part_name(name))
+      fail(side, lineno, "part name '" + name + "' is not a word of [A-Za-z0-9_.-]");
+    names.push_back(name);
+  }
+  if (names.empty()) fail(side, 0, "names no part");
   return true;
 }
 

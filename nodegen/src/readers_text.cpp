@@ -212,6 +212,23 @@ PointCloud read_point_table(const std::string& path) {
     lines.push_back(lineno);
   }
   if (lineno == 0) fail(path, 0, "empty file");
+  // A node CSV's part table in its sidecar PATH.parts (node_io.hpp), when no comment gave one.
+  if (has_part && !fixed_table) {
+    std::vector<std::string> named;
+    if (detail::parts_sidecar(path, named)) {
+      detail::PartTable fixed;
+      for (const auto& n : named) fixed.get(n);
+      for (auto& p : parts) {
+        if (p < 0) continue;
+        const std::string& name = table.names[static_cast<std::size_t>(p)];
+        if (!fixed.index.count(name))
+          fail(path, 0, "part '" + name + "' is not in " + detail::parts_sidecar_path(path));
+        p = fixed.index.at(name);
+      }
+      table = fixed;
+      fixed_table = true;
+    }
+  }
   if (values.empty()) fail(path, lineno, "no data lines (empty point table)");
 
   PointCloud cloud;

@@ -31,7 +31,13 @@ import torch  # loads LibTorch before the binding needs it
 from . import _dtpinn
 
 __all__ = ["NodeSet", "Operators", "SparseOperator", "TrainedModel", "nodes", "read_nodes",
-           "operators", "train", "load", "shape_names", "HAVE_CUDA"]
+           "operators", "train", "load", "shape_names", "HAVE_CUDA", "__version__",
+           "git_commit"]
+
+#: The version of the engine (as `dtpinn --version` and results.json's "dtpinn_version").
+__version__: str = str(_dtpinn.__version__)
+#: The git commit the engine was built from ("unknown" outside a git checkout).
+git_commit: str = str(_dtpinn.git_commit)
 
 #: True when the module was compiled with the CUDA SpMV path (a GPU is still needed to use it).
 HAVE_CUDA: bool = bool(_dtpinn.HAVE_CUDA)
@@ -428,7 +434,7 @@ def _set_pairs(keys: Union[Mapping[str, Any], Sequence[str], str, None]) -> List
 def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
           output: Optional[str] = None,
           set: Union[Mapping[str, Any], Sequence[str], str, None] = None,
-          log: bool = True, plots: bool = True) -> Dict[str, Any]:
+          log: bool = True, plots: bool = True, threads: int = 0) -> Dict[str, Any]:
     """Trains as `dtpinn train CONFIG -o OUTPUT` does and returns its results.json as a dict
     (method, precision, device, pde, n_nodes, order, epochs, train_seconds, seconds_per_epoch,
     final_loss, loss_terms, test_rel_l2, best_test_rel_l2, epochs_to_best, seconds_to_best,
@@ -440,6 +446,10 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     set: more keys as --set KEY=VALUE does: {"train.method": "vanilla"}, ["train.epochs=20",
       "train.lr=0.5"] or "train.epochs=20".
     log: print the progress lines (stdout). plots: render the PNGs with gnuplot, as the CLI does.
+    threads: CPU threads for LibTorch and the SpMV, as `--threads` (0: leave the default, all
+      cores); it stays in force for the process afterwards, as torch.set_num_threads does.
+    A key the run will not read (a parameter the equation does not use) gives a UserWarning,
+    the line `dtpinn train` prints as "warning: ...".
     Raises ValueError (the CLI's one-line message; a run larger than the machine's memory is
     refused before it starts) or FileNotFoundError. Ctrl-C (or SIGTERM) during the run ends it
     within the current epoch (between two loss evaluations), writes the run folder
@@ -459,6 +469,10 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
         source, is_file, origin = config_to_toml(config), False, "<config dict>"
     else:
         raise ValueError("config: a dict, a path to a TOML file, or None")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(f"threads: a whole number >= 0 (0: all cores), got {threads!r}")
+    for note in _dtpinn.config_warnings(source, is_file, origin, sets):
+        warnings.warn(note, UserWarning, stacklevel=2)
     out = os.fspath(output) if output is not None else tempfile.mkdtemp(prefix="dtpinn-run-")
     # Ctrl-C / SIGTERM: the engine's handlers for the run (the epoch ends, the run is written,
     # then KeyboardInterrupt), Python's own back afterwards. Signals reach the main thread only.
@@ -466,7 +480,7 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
         interrupted, _ = _dtpinn.train(source, is_file, origin, sets, out, bool(log),
-                                       bool(plots), main)
+                                       bool(plots), main, int(threads))
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)

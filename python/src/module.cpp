@@ -10,7 +10,9 @@
 #include <dtpinn/core/training/model.hpp>
 #include <dtpinn/core/training/run.hpp>
 #include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/core/version.hpp>
 #include <dtpinn/lab/gnuplot.hpp>
+#include <dtpinn/lab/interrupt.hpp>
 #include <dtpinn/lab/machine.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
@@ -289,29 +291,45 @@ PYBIND11_MODULE(_dtpinn, m) {
            [](const SparseOperator& s, std::int64_t k) { guarded([&] { s.prepare(k); }); });
 
   // --- training and checkpoints -----------------------------------------------------------
+  // The run's config as train() makes it (file or text, then the sets).
+  const auto run_config = [](const std::string& source, bool is_file, const std::string& origin,
+                             const std::vector<std::pair<std::string, std::string>>& sets) {
+    dtpinn::core::RunConfig c =
+        is_file ? dtpinn::core::load_config(source) : dtpinn::core::parse_config(source, origin);
+    for (const auto& [k, v] : sets) dtpinn::core::set_option(c, k, v);
+    dtpinn::core::resolve_paths(c, "");  // a dict's paths: the current folder
+    dtpinn::core::validate_config(c);
+    return c;
+  };
+  m.def("config_warnings",
+        [run_config](const std::string& source, bool is_file, const std::string& origin,
+                     const std::vector<std::pair<std::string, std::string>>& sets) {
+          return guarded([&] {
+            return dtpinn::core::config_warnings(run_config(source, is_file, origin, sets));
+          });
+        });
   m.def(
       "train",
-      [](const std::string& source, bool is_file, const std::string& origin,
-         const std::vector<std::pair<std::string, std::string>>& sets, const std::string& out,
-         bool log, bool plots, bool interrupts) {
+      [run_config](const std::string& source, bool is_file, const std::string& origin,
+                   const std::vector<std::pair<std::string, std::string>>& sets,
+                   const std::string& out, bool log, bool plots, bool interrupts, int threads) {
         return guarded([&] {
-          dtpinn::core::RunConfig c = is_file ? dtpinn::core::load_config(source)
-                                              : dtpinn::core::parse_config(source, origin);
-          for (const auto& [k, v] : sets) dtpinn::core::set_option(c, k, v);
-          dtpinn::core::validate_config(c);
+          const dtpinn::core::RunConfig c = run_config(source, is_file, origin, sets);
           dtpinn::core::check_memory(c, dtpinn::lab::available_memory_bytes());
+          if (threads < 0) throw std::invalid_argument("threads: must be >= 0 (0: all cores)");
+          dtpinn::core::set_threads(threads);
           // SIGINT / SIGTERM end the run within the current epoch, written (the caller puts
           // Python's own handlers back afterwards); a second signal does nothing more.
-          dtpinn::core::request_interrupt(0);
-          if (interrupts) dtpinn::core::install_interrupt_handlers(/*exit_on_second=*/false);
+          dtpinn::lab::request_interrupt(0);
+          if (interrupts) dtpinn::lab::install_interrupt_handlers(/*exit_on_second=*/false);
           py::gil_scoped_release nogil;
           const dtpinn::core::PlotRenderer plot =
               plots ? dtpinn::core::PlotRenderer(dtpinn::lab::render_plot)
                     : dtpinn::core::PlotRenderer();
-          const dtpinn::core::TrainResult r =
-              dtpinn::core::run_train(c, out, log ? &std::cout : nullptr, nullptr, plot);
+          const dtpinn::core::TrainResult r = dtpinn::core::run_train(
+              c, out, log ? &std::cout : nullptr, nullptr, plot, dtpinn::lab::interrupt_signal);
           std::cout << std::flush;
-          const int sig = dtpinn::core::interrupt_signal();
+          const int sig = dtpinn::lab::interrupt_signal();
           return std::make_pair(r.stop_reason == "interrupted"
                                     ? fmt::format("interrupted ({}) at epoch {}: the run so far "
                                                   "is in {}",
@@ -321,7 +339,9 @@ PYBIND11_MODULE(_dtpinn, m) {
         });
       },
       py::arg("source"), py::arg("is_file"), py::arg("origin"), py::arg("sets"), py::arg("output"),
-      py::arg("log"), py::arg("plots"), py::arg("interrupts"));
+      py::arg("log"), py::arg("plots"), py::arg("interrupts"), py::arg("threads"));
+  m.attr("__version__") = dtpinn::core::dtpinn_version();
+  m.attr("git_commit") = dtpinn::core::dtpinn_git_commit();
 
   using dtpinn::core::Network;
   py::class_<Network>(m, "Network")

@@ -8,7 +8,6 @@
 #include <Eigen/SparseLU>
 
 #include <chrono>
-#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -18,22 +17,18 @@ namespace {
 
 using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
 
-// [L(0:l_rows); B] as an Eigen sparse matrix; `diag` (l_rows values, may be empty) is added to
-// the diagonal of the L rows (the Newton Jacobian's -r'(u)).
-SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B,
-            const Eigen::VectorXd& diag) {
+// [L(0:l_rows); B] as an Eigen sparse matrix.
+SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B) {
   std::vector<Eigen::Triplet<double, int>> t;
-  t.reserve(static_cast<std::size_t>(L.row_ptr[l_rows] + B.nnz() + diag.size()));
+  t.reserve(static_cast<std::size_t>(L.row_ptr[l_rows] + B.nnz()));
   for (std::int32_t r = 0; r < l_rows; ++r)
     for (std::int32_t k = L.row_ptr[r]; k < L.row_ptr[r + 1]; ++k)
       t.emplace_back(r, L.col_idx[k], L.values[k]);
-  for (Eigen::Index r = 0; r < diag.size(); ++r)
-    t.emplace_back(static_cast<int>(r), static_cast<int>(r), diag[r]);
   for (std::int32_t r = 0; r < B.rows; ++r)
     for (std::int32_t k = B.row_ptr[r]; k < B.row_ptr[r + 1]; ++k)
       t.emplace_back(l_rows + r, B.col_idx[k], B.values[k]);
   SpMat a(l_rows + B.rows, L.cols);
-  a.setFromTriplets(t.begin(), t.end());  // sums the added diagonal into L's own entry
+  a.setFromTriplets(t.begin(), t.end());
   a.makeCompressed();
   return a;
 }
@@ -55,10 +50,6 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     throw std::invalid_argument(
         "solve: iterative_tolerance, max_iterations, ilut_fill_factor must be > 0 and "
         "ilut_drop_tolerance >= 0");
-  const Reaction& reaction = options.reaction;
-  const bool nonlinear = reaction.nonlinear();
-  if (static_cast<bool>(reaction.value) != static_cast<bool>(reaction.derivative))
-    throw std::invalid_argument("solve: the reaction needs both r(u) and its derivative r'(u)");
   SolveResult result;
   std::int32_t l_rows = L.rows;
   if (L.rows + B.rows != L.cols) {
@@ -74,26 +65,11 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   rhs << f.head(l_rows), g;
   const double rhs_scale = std::max(1.0, rhs.cwiseAbs().maxCoeff());
 
-  Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
-  // Newton Jacobians only change L's diagonal (inside every stencil): one symbolic analysis
-  // (COLAMD ordering) serves every numeric factorisation.
-  bool analysed = false;
-  auto factor = [&](const SpMat& a) {
-    if (!analysed) {
-      lu.analyzePattern(a);
-      analysed = true;
-    }
-    lu.factorize(a);
-    if (lu.info() != Eigen::Success)
-      throw std::runtime_error(fmt::format(
-          "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
-  };
-  SpMat a = stack(L, l_rows, B, Eigen::VectorXd());
+  const SpMat a = stack(L, l_rows, B);
   Eigen::VectorXd u;
   const bool try_iterative =
-      !nonlinear &&
-      (options.linear_solver == LinearSolver::iterative ||
-       (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size));
+      options.linear_solver == LinearSolver::iterative ||
+      (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size);
   std::string fallback_reason;
   if (try_iterative) {
     Eigen::BiCGSTAB<SpMat, Eigen::IncompleteLUT<double, int>> it;
@@ -118,47 +94,19 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     }
   }
   if (u.size() == 0) {
-    factor(a);
+    Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
+    lu.analyzePattern(a);
+    lu.factorize(a);
+    if (lu.info() != Eigen::Success)
+      throw std::runtime_error(fmt::format(
+          "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
     u = lu.solve(rhs);
     result.method = fallback_reason.empty() ? std::string("SparseLU (COLAMD)")
                                             : "SparseLU (COLAMD) after " + fallback_reason;
   }
   if (!u.allFinite()) throw std::runtime_error("solve: the solution is not finite");
 
-  // r (or r') at the first l_rows values of x, checked finite.
-  auto pointwise = [&](const std::function<double(double)>& fn, const Eigen::VectorXd& x,
-                       const char* what) {
-    Eigen::VectorXd v(l_rows);
-    for (std::int32_t i = 0; i < l_rows; ++i) v[i] = fn(x[i]);
-    if (!v.allFinite())
-      throw std::runtime_error(fmt::format("solve: the reaction's {} is not finite", what));
-    return v;
-  };
-  auto residual_of = [&](const Eigen::VectorXd& x) {
-    Eigen::VectorXd r = a * x - rhs;
-    if (nonlinear) r.head(l_rows) -= pointwise(reaction.value, x, "value r(u)");
-    return r;
-  };
-  if (nonlinear) {
-    // Newton on F(u) = [L u - r(u) - f; B u - g], starting from the linear solution.
-    bool converged = false;
-    for (int it = 1; it <= options.max_newton; ++it) {
-      const Eigen::VectorXd F = residual_of(u);
-      factor(stack(L, l_rows, B, -pointwise(reaction.derivative, u, "derivative r'(u)")));
-      const Eigen::VectorXd du = lu.solve(F);
-      if (!du.allFinite()) throw std::runtime_error("solve: Newton step is not finite");
-      u -= du;
-      result.newton_iterations = it;
-      if (du.cwiseAbs().maxCoeff() <= options.tolerance * (1.0 + u.cwiseAbs().maxCoeff())) {
-        converged = true;
-        break;
-      }
-    }
-    if (!converged)
-      throw std::runtime_error(
-          fmt::format("solve: Newton did not converge in {} iterations", options.max_newton));
-  }
-  result.residual = residual_of(u).cwiseAbs().maxCoeff() / rhs_scale;
+  result.residual = (a * u - rhs).cwiseAbs().maxCoeff() / rhs_scale;
   result.u = std::move(u);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

@@ -34,9 +34,11 @@ struct Output {
   std::string err;  ///< stderr (signalled runs)
 };
 
-/// `dtpinn ARGS` through the shell; stdout + stderr, or stderr only.
-inline Output run(const std::string& args, bool stderr_only = false) {
-  const std::string cmd = exe() + " " + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
+/// `dtpinn ARGS` through the shell, started in `folder` ("": the current one); stdout +
+/// stderr, or stderr only.
+inline Output run_in(const std::string& folder, const std::string& args, bool stderr_only = false) {
+  const std::string cmd = (folder.empty() ? "" : "cd '" + folder + "' && ") + exe() + " " + args +
+                          (stderr_only ? " 2>&1 >/dev/null" : " 2>&1");
   Output r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -46,6 +48,11 @@ inline Output run(const std::string& args, bool stderr_only = false) {
   const int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+/// `dtpinn ARGS` through the shell; stdout + stderr, or stderr only.
+inline Output run(const std::string& args, bool stderr_only = false) {
+  return run_in("", args, stderr_only);
 }
 
 /// A fresh folder under the build tree (removed first).

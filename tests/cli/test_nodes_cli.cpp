@@ -1,4 +1,4 @@
-// `dtpinn nodes / operators / train` on the node-generation bad inputs of issue #20: each is
+// `dtpinn nodes / operators / train` on node-generation bad inputs: each is
 // refused with one line `dtpinn CMD: error: FILE:LINE: ...` naming the node, exit 1, nothing
 // written; the README's import examples work without --n.
 #include <gtest/gtest.h>
@@ -54,9 +54,9 @@ void expect_one_line_error(const cli_test::Output& r, const std::string& cmd) {
 TEST(CliNodes, InteriorNodeOutsideTheDomainIsRefusedEverywhere) {
   const fs::path dir = tmp("outside");
   const std::string csv = disk_csv(dir);
-  // Line 3 is the first node (header, parts comment): interior node 0.
-  const std::string bad = write(dir / "bad.csv", with_line(csv, 3, "50,0.5,interior,0,0,"));
-  const std::string node = "bad.csv:3: interior node 0 at (50, 0.5) lies outside the domain";
+  // Line 2 is the first node (after the header): interior node 0.
+  const std::string bad = write(dir / "bad.csv", with_line(csv, 2, "50,0.5,interior,0,0,"));
+  const std::string node = "bad.csv:2: interior node 0 at (50, 0.5) lies outside the domain";
   auto r = run("nodes --domain " + bad + " -o " + (dir / "out.csv").string(), true);
   expect_one_line_error(r, "nodes");
   EXPECT_TRUE(has(r.out, node)) << r.out;

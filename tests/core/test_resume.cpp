@@ -1,6 +1,8 @@
-// Interruption and resume of the training loop: a run stopped by a signal (the flag the
-// SIGINT / SIGTERM handler sets) and continued from its saved state equals one uninterrupted
-// run of the same length. One thread, so that the floating-point sums run in one order.
+// Interruption and resume of the training loop: a run stopped by its stop check (what a
+// program's SIGINT / SIGTERM handler raises) and continued from its saved state equals one
+// uninterrupted run of the same length. One thread, so that the floating-point sums run in one
+// order. Also: the timed evaluation leaves the run unchanged, and check_training sees the loss
+// the run starts from.
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
 #include <dtpinn/core/training/run.hpp>
@@ -9,10 +11,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace core = dtpinn::core;
 
@@ -108,14 +112,14 @@ TEST(Resume, InterruptedAndResumedEqualsUninterrupted) {
 
     core::Network net = core::make_network(c, data());
     core::TrainOptions o;
-    int evals = 0;
+    int evals = 0, signal = 0;
     // The "signal" arrives during the evaluation of epoch 3: epoch 4 does not start.
     o.test_error = [&] {
-      if (++evals == 2) core::request_interrupt(SIGINT);
+      if (++evals == 2) signal = SIGINT;
       return core::test_error(net, data());
     };
+    o.stop = [&] { return signal; };
     core::TrainResult part = core::train(c, data(), net, o);
-    core::request_interrupt(0);
     EXPECT_EQ(part.stop_reason, "interrupted") << v;
     EXPECT_EQ(part.epochs, 3) << v;
     EXPECT_EQ(part.history.back().epoch, 3) << v;
@@ -196,13 +200,55 @@ TEST(Resume, RefusesAChangedConfigAndDeviceOptimisers) {
 TEST(Resume, AnInterruptBeforeTrainingThrowsInterrupted) {
   const core::RunConfig c = variant("lbfgs_fixed");
   core::Network net = core::make_network(c, data());
-  core::request_interrupt(SIGTERM);
+  core::TrainOptions o;
+  o.stop = [] { return SIGTERM; };
   try {
-    (void)core::train(c, data(), net);
+    (void)core::train(c, data(), net, o);
     ADD_FAILURE() << "trained despite the interrupt";
   } catch (const core::Interrupted& e) {
     EXPECT_EQ(e.exit_code(), 143);
   }
-  core::request_interrupt(0);
-  EXPECT_EQ(core::interrupt_signal(), 0);
+}
+
+// The timed evaluation (train.eval_seconds, compare's resolution) takes the test error at
+// every epoch that ends that long after the last evaluation, on top of eval_every, and the
+// evaluations do not change the run: the same weights and losses, bitwise.
+TEST(TimedEvaluation, AddsRowsWithoutChangingTheRun) {
+  core::RunConfig every_third = variant("lbfgs_fixed");
+  core::RunConfig timed = every_third;
+  timed.train.eval_seconds = 1e-12;  // every epoch is due
+  core::Network a = core::make_network(every_third, data());
+  core::Network b = core::make_network(timed, data());
+  const core::TrainResult ra = core::train(every_third, data(), a);
+  const core::TrainResult rb = core::train(timed, data(), b);
+  ASSERT_EQ(rb.history.size(), static_cast<std::size_t>(timed.train.epochs) + 1);
+  for (std::size_t i = 0; i < rb.history.size(); ++i) EXPECT_EQ(rb.history[i].epoch, i);
+  std::vector<std::int64_t> epochs;
+  for (const auto& h : ra.history) epochs.push_back(h.epoch);
+  EXPECT_EQ(epochs, (std::vector<std::int64_t>{0, 3, 6, 9, 12, 14}));
+  EXPECT_EQ(ra.final_loss, rb.final_loss);
+  EXPECT_EQ(ra.final_weights, rb.final_weights);
+  for (const auto& h : ra.history) EXPECT_EQ(h.loss, rb.history[std::size_t(h.epoch)].loss);
+  // A resolution longer than the run adds nothing.
+  timed.train.eval_seconds = 1e9;
+  core::Network c = core::make_network(timed, data());
+  EXPECT_EQ(core::train(timed, data(), c).history.size(), ra.history.size());
+}
+
+// What `dtpinn check` reports is what training starts from: the loss terms and their values at
+// the initial weights equal the first history row of the run.
+TEST(TimedEvaluation, CheckTrainingSeesTheRunsFirstLoss) {
+  const core::RunConfig c = variant("lbfgs_fixed");
+  core::Network net = core::make_network(c, data());
+  const core::TrainingCheck check = core::check_training(c, data(), net);
+  const core::TrainResult r = core::train(c, data(), net);
+  EXPECT_EQ(check.terms, r.term_names);
+  ASSERT_EQ(check.initial_values.size(), r.history[0].terms.size());
+  for (std::size_t i = 0; i < check.terms.size(); ++i)
+    EXPECT_NEAR(check.initial_values[i], r.history[0].terms[i],
+                1e-12 * std::abs(r.history[0].terms[i]))
+        << check.terms[i];
+  core::RunConfig bad = c;
+  bad.train.weights = {{"bc:lid", 2.0}};
+  EXPECT_THROW(core::check_training(bad, data(), net), std::runtime_error);
 }

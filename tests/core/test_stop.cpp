@@ -75,7 +75,7 @@ TEST(StopInsideAnEpoch, LbfgsEndsBetweenEvaluationsWithConsistentWeights) {
     core::Network net = core::make_network(c, data());
     Countdown stop{40};
     core::TrainOptions o;
-    o.interrupt = [&stop] { return stop(); };
+    o.stop = [&stop] { return stop(); };
     const core::TrainResult r = core::train(c, data(), net, o);
     EXPECT_EQ(r.stop_reason, "interrupted") << what;
     EXPECT_EQ(r.epochs, 1) << what;
@@ -92,7 +92,7 @@ TEST(StopInsideAnEpoch, LbfgsEndsBetweenEvaluationsWithConsistentWeights) {
     Countdown again_stop{60};
     core::TrainOptions again;
     again.resume = &r;
-    again.interrupt = [&again_stop] { return again_stop(); };
+    again.stop = [&again_stop] { return again_stop(); };
     const core::TrainResult rest = core::train(c, data(), net, again);
     EXPECT_EQ(rest.stop_reason, "interrupted") << what;
     EXPECT_EQ(rest.epochs, 2) << what;
@@ -110,7 +110,7 @@ TEST(StopInsideAnEpoch, GaussNewtonKeepsTheStepsStart) {
   // iterations: the third call comes inside the solve.
   Countdown stop{4};
   core::TrainOptions o;
-  o.interrupt = [&stop] { return stop(); };
+  o.stop = [&stop] { return stop(); };
   const core::TrainResult r = core::train(c, data(), net, o);
   EXPECT_EQ(r.stop_reason, "interrupted");
   EXPECT_EQ(r.epochs, 1);
@@ -126,7 +126,7 @@ TEST(StopInsideAnEpoch, DeviceLbfgsEndsBetweenIterations) {
   core::Network net = core::make_network(c, data());
   Countdown stop{30};
   core::TrainOptions o;
-  o.interrupt = [&stop] { return stop(); };
+  o.stop = [&stop] { return stop(); };
   const core::TrainResult r = core::train(c, data(), net, o);
   EXPECT_EQ(r.stop_reason, "interrupted");
   EXPECT_EQ(r.epochs, 1);
@@ -146,7 +146,7 @@ TEST(StopInsideAnEpoch, TheTimeBudgetHoldsForEveryOptimiser) {
     c.train.eval_every = 1000;
     core::Network net = core::make_network(c, data());
     core::TrainOptions o;
-    o.interrupt = [] { return 0; };
+    o.stop = [] { return 0; };
     const auto t0 = std::chrono::steady_clock::now();
     const core::TrainResult r = core::train(c, data(), net, o);
     const double wall =

@@ -2,7 +2,7 @@
 // 1, 2 and 3 processes the loss, the gradient and 20 L-BFGS iterations equal the
 // single-process ones (core::make_loss on the whole operator). Failures end within bounded time.
 //
-// The worker processes are this test executable itself, re-executed by core::launch_local with
+// The worker processes are this test executable itself, re-executed by lab::launch_local with
 // DTPINN_DIST_TEST_WORKER=<scenario> and --gtest_filter=DistributedWorker.RunScenario, which runs
 // the scenario and exits, rank 0 writing its numbers to DTPINN_DIST_TEST_OUT. Every launch has a
 // hard wall limit, so a broken run can never hang CI.
@@ -14,6 +14,7 @@
 #include <dtpinn/core/training/losses.hpp>
 #include <dtpinn/core/training/run.hpp>
 #include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/lab/launcher.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 
 #include <fmt/format.h>
@@ -245,10 +246,9 @@ int launch(const std::string& scenario, int nproc, const fs::path& out, std::str
   std::ostringstream log;
   std::error_code ec;
   const auto self = fs::read_symlink("/proc/self/exe", ec).string();
-  const int code =
-      core::launch_local({self, "--gtest_filter=DistributedWorker.RunScenario"}, o, log,
-                         {"DTPINN_DIST_TEST_WORKER=" + scenario,
-                          "DTPINN_DIST_TEST_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
+  const int code = lab::launch_local({self, "--gtest_filter=DistributedWorker.RunScenario"}, o, log,
+                                     {"DTPINN_DIST_TEST_WORKER=" + scenario,
+                                      "DTPINN_DIST_TEST_OUT=" + out.string(), "OMP_NUM_THREADS=1"});
   if (log_text) *log_text = log.str();
   return code;
 }
@@ -460,7 +460,7 @@ TEST(Distributed, RendezvousTimeoutIsAClearError) {
   env.present = true;
   env.rank = 0;
   env.world_size = 2;  // rank 1 never comes
-  env.master_port = core::free_port();
+  env.master_port = lab::free_port();
   const auto t0 = std::chrono::steady_clock::now();
   try {
     core::Communicator comm(env, core::Backend::gloo, c10::kCPU, 2.0);

@@ -3,6 +3,7 @@
 // reference products, and a small RAII device array. No LibTorch.
 #include <dtpinn/kernels/csr.hpp>
 #include <dtpinn/kernels/error.hpp>
+#include <dtpinn/rbffd/csr_ops.hpp>
 
 #include <cuda_runtime_api.h>
 
@@ -14,11 +15,9 @@
 
 namespace dtpinn::kernels::test {
 
-struct HostCsr {
-  std::int64_t rows = 0, cols = 0;
-  std::vector<std::int32_t> row_ptr, col_idx;
-  std::vector<double> values;
-};
+/// A CPU CSR matrix: the engine's own (rbffd/csr_matrix.hpp), with its transpose.
+using HostCsr = rbffd::CsrMatrix;
+using rbffd::transpose;
 
 /// Random CSR: row lengths uniform in [0, max_len] (some rows empty), sorted distinct columns,
 /// values uniform in [-1, 1].
@@ -73,26 +72,6 @@ inline HostCsr laplacian_2d(int nx, int ny, double h = 1.0) {
     }
   }
   return a;
-}
-
-inline HostCsr transpose(const HostCsr& a) {
-  HostCsr t;
-  t.rows = a.cols;
-  t.cols = a.rows;
-  t.row_ptr.assign(static_cast<std::size_t>(t.rows) + 1, 0);
-  for (auto j : a.col_idx) ++t.row_ptr[static_cast<std::size_t>(j) + 1];
-  for (std::int64_t i = 0; i < t.rows; ++i) t.row_ptr[i + 1] += t.row_ptr[i];
-  t.col_idx.resize(a.col_idx.size());
-  t.values.resize(a.values.size());
-  std::vector<std::int32_t> next(t.row_ptr.begin(), t.row_ptr.end() - 1);
-  for (std::int64_t i = 0; i < a.rows; ++i) {
-    for (auto e = a.row_ptr[i]; e < a.row_ptr[i + 1]; ++e) {
-      const auto at = next[a.col_idx[e]]++;
-      t.col_idx[at] = static_cast<std::int32_t>(i);  // rows visited in order: columns sorted
-      t.values[at] = a.values[e];
-    }
-  }
-  return t;
 }
 
 /// Y = A X, X [cols, k] and Y [rows, k] row-major, in long double.

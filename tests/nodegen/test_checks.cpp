@@ -1,5 +1,5 @@
 // checks.hpp: no false alarm on any generated shape or shipped geometry file; each bad input of
-// issue #20 (node-generation items) refused with the node named: an interior node far outside,
+// node generation refused with the node named: an interior node far outside,
 // a flipped normal, tangent normals, a self-crossing outline (ordered and shuffled), duplicate
 // nodes and too few nodes in a labelled file; the net count of flipped mesh faces.
 #include <dtpinn/nodegen/checks.hpp>
@@ -133,11 +133,11 @@ TEST(Checks, InteriorNodeFarOutsideIsRefused) {
   const std::string path = scratch_dir() + "/outside.csv";
   write_text(path, csv_of(ns));
   std::string m = one_line_error([&] { dn::read_nodes(path); });
-  // Line 1 header, line 2 the parts comment, node 5 on line 8.
-  EXPECT_TRUE(has(m, "outside.csv:8: interior node 5 at (50, 0.5) lies outside the domain")) << m;
+  // Line 1 the header, node 5 on line 7.
+  EXPECT_TRUE(has(m, "outside.csv:7: interior node 5 at (50, 0.5) lies outside the domain")) << m;
   EXPECT_TRUE(has(m, "bounding box")) << m;
   m = one_line_error([&] { dn::import_nodes(path, {}); });
-  EXPECT_TRUE(has(m, "outside.csv:8: interior node 5 at (50, 0.5)")) << m;
+  EXPECT_TRUE(has(m, "outside.csv:7: interior node 5 at (50, 0.5)")) << m;
   // Inside the box but in the annulus's hole: beyond the boundary along the normals.
   dn::NodeSet an = dn::make_nodes("annulus", 800, 0);
   an.points.row(3) << 0.0, 0.0;
@@ -155,7 +155,7 @@ TEST(Checks, FlippedBoundaryNormalIsRefused) {
   ns.normals.row(b) *= -1.0;
   const std::string path = scratch_dir() + "/flipped.csv";
   write_text(path, csv_of(ns));
-  const std::string where = fmt::format("flipped.csv:{}: boundary node {} at", b + 3, b);
+  const std::string where = fmt::format("flipped.csv:{}: boundary node {} at", b + 2, b);
   std::string m = one_line_error([&] { dn::read_nodes(path); });
   EXPECT_TRUE(has(m, where) && has(m, "points opposite to its neighbours'") &&
               has(m, "(1 such boundary nodes of"))
@@ -194,7 +194,7 @@ TEST(Checks, TangentNormalsAreRefused) {
   const std::string csv = scratch_dir() + "/tangent.csv";
   write_text(csv, csv_of(ns));
   m = one_line_error([&] { dn::read_nodes(csv); });
-  EXPECT_TRUE(has(m, fmt::format("tangent.csv:{}: boundary node {}: the normal", b + 3, b)) &&
+  EXPECT_TRUE(has(m, fmt::format("tangent.csv:{}: boundary node {}: the normal", b + 2, b)) &&
               has(m, "88 degrees off") && has(m, "1 such points of 82"))
       << m;
 }
@@ -242,7 +242,7 @@ TEST(Checks, DuplicateAndTooFewLabelledNodesAreRefused) {
   ns.points.row(9) = ns.points.row(4);
   write_text(dir + "/dup.csv", csv_of(ns));
   m = one_line_error([&] { dn::import_nodes(dir + "/dup.csv", {}); });
-  EXPECT_TRUE(has(m, "dup.csv:12: duplicate point (same as line 7)")) << m;
+  EXPECT_TRUE(has(m, "dup.csv:11: duplicate point (same as line 6)")) << m;
 }
 
 // Item 7: the note counts faces whose orientation changed, never more than the mesh has.

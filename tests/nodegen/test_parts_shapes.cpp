@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -19,6 +21,7 @@
 #include "test_import_util.hpp"
 
 namespace dn = dtpinn::nodegen;
+namespace fs = std::filesystem;
 using dn::testutil::scratch_dir;
 using dtpinn::test::write_text;
 
@@ -265,14 +268,15 @@ TEST(PartsNodeFiles, CsvRoundTripIsExact) {
     EXPECT_EQ(back.boundary_part, ns.boundary_part) << shape;
     EXPECT_EQ(back.points, ns.points) << shape;
   }
-  // What the file says: the header, the table line, an interior row with an empty part, a
-  // ghost with its boundary node's part.
-  std::istringstream in(read_all(dir + "/rectangle.csv"));
-  std::string l1, l2, row;
+  // What the file says: the header, then rows only (no comment line, so that any CSV reader
+  // takes it with its defaults), an interior row with an empty part, a ghost with its boundary
+  // node's part. The part table is in the sidecar when the rows do not give it back.
+  const std::string text = read_all(dir + "/rectangle.csv");
+  EXPECT_EQ(text.find('#'), std::string::npos);
+  std::istringstream in(text);
+  std::string l1, row;
   std::getline(in, l1);
-  std::getline(in, l2);
   EXPECT_EQ(l1, "x,y,kind,nx,ny,part");
-  EXPECT_EQ(l2, "# parts: left right bottom top");
   std::getline(in, row);
   EXPECT_NE(row.find(",interior,"), std::string::npos);
   EXPECT_EQ(row.back(), ',');
@@ -282,6 +286,37 @@ TEST(PartsNodeFiles, CsvRoundTripIsExact) {
   const std::string want =
       ns.part_names[std::size_t(ns.part_of_boundary(ns.n_boundary - 1))];  // last ghost's
   EXPECT_EQ(last.substr(last.rfind(',') + 1), want);
+}
+
+// The sidecar PATH.parts holds the table exactly when the rows cannot give it back (a part
+// without nodes, or an order other than the first appearance); rewriting a file whose rows
+// give it removes a stale sidecar.
+TEST(PartsNodeFiles, CsvSidecarHoldsTheTableOnlyWhenNeeded) {
+  const std::string dir = scratch_dir();
+  dn::NodeSet ns = dn::make_nodes("rectangle", 400, 1, false);
+  const std::string path = dir + "/rect.csv";
+  ns.part_names.push_back("empty");  // a part without nodes
+  dn::write_nodes(path, ns);
+  ASSERT_TRUE(fs::exists(path + ".parts"));
+  const dn::NodeSet back = dn::read_nodes(path);
+  EXPECT_EQ(back.part_names, ns.part_names);
+  EXPECT_EQ(back.boundary_part, ns.boundary_part);
+  // The same rows with the table their first appearance gives: no sidecar.
+  dn::NodeSet plain = ns;
+  std::vector<std::int32_t> order;
+  for (auto p : plain.boundary_part)
+    if (std::find(order.begin(), order.end(), p) == order.end()) order.push_back(p);
+  plain.part_names.clear();
+  for (auto p : order) plain.part_names.push_back(ns.part_names[std::size_t(p)]);
+  for (auto& p : plain.boundary_part)
+    p = std::int32_t(std::find(order.begin(), order.end(), p) - order.begin());
+  dn::write_nodes(path, plain);
+  EXPECT_FALSE(fs::exists(path + ".parts"));
+  EXPECT_EQ(dn::read_nodes(path).part_names, plain.part_names);
+  // A sidecar naming a table without a part the rows use is refused, naming it.
+  write_text(path + ".parts", "left\n");
+  EXPECT_NE(read_error(path).find("is not in " + path + ".parts"), std::string::npos)
+      << read_error(path);
 }
 
 TEST(PartsNodeFiles, CsvOldFormatBomAndFirstAppearanceOrder) {

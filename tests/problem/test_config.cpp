@@ -96,6 +96,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.train.time_budget = 60.5;
   c.train.target_error = 1e-4;
   c.train.eval_every = 3;
+  c.train.eval_seconds = 0.5;
+  c.train.save_optimizer = false;
   c.train.log_every = 4;
   c.train.seed = 9;
   c.train.loss_weights = LossWeighting::annealing;
@@ -173,6 +175,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   DTPINN_FIELD(train, time_budget);
   DTPINN_FIELD(train, target_error);
   DTPINN_FIELD(train, eval_every);
+  DTPINN_FIELD(train, eval_seconds);
+  DTPINN_FIELD(train, save_optimizer);
   DTPINN_FIELD(train, log_every);
   DTPINN_FIELD(train, seed);
   DTPINN_FIELD(train, loss_weights);
@@ -213,12 +217,12 @@ TEST(Config, EveryShippedConfigParsesAndBuildsItsProblem) {
     RunConfig c;
     ASSERT_NO_THROW(c = load_config(entry.path().string()));
     EXPECT_EQ(c.source, entry.path().string());
-    // Paths in the shipped configs are relative to the repository root.
-    const int dim =
-        c.domain.file
-            ? dtpinn::nodegen::load_domain(std::string(DTPINN_SOURCE_DIR) + "/" + *c.domain.file)
-                  ->dim()
-            : dtpinn::nodegen::make_shape(c.domain.shape)->dim();
+    // Paths in a config file are relative to its folder; load_config makes them absolute.
+    if (c.domain.file) {
+      EXPECT_TRUE(std::filesystem::path(*c.domain.file).is_absolute());
+    }
+    const int dim = c.domain.file ? dtpinn::nodegen::load_domain(*c.domain.file)->dim()
+                                  : dtpinn::nodegen::make_shape(c.domain.shape)->dim();
     EXPECT_NO_THROW(Problem(c.problem, dim));
     seen.insert(entry.path().filename().string());
   }

@@ -8,6 +8,7 @@
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
+#include <dtpinn/lab/compare.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 
 #include <fmt/format.h>
@@ -109,8 +110,7 @@ RunRecord train_one(const RunConfig& base, const Dataset& d, StudyProblemKind pr
   try {
     Network net = make_network(c, d);
     rec.r = train(c, d, net, {});
-    for (const auto& h : rec.r.history)
-      if (h.test_rel_l2 >= 0) rec.hist.emplace_back(h.seconds, h.test_rel_l2);
+    rec.hist = error_history(rec.r);
     rec.ok = true;
     say(log, fmt::format("[study] {}: error {:.3e}, best {:.3e} at epoch {} ({:.2f} s), {} epochs, "
                          "{:.4f} s/epoch ({})",

@@ -15,8 +15,6 @@ namespace dtpinn::core {
 
 namespace {
 
-const char* const kBcKeys[] = {"on", "where", "type", "value", "alpha", "beta", "name"};
-
 std::string entry_key(std::size_t index, const std::string& key) {
   return fmt::format("bc[{}].{}", index, key);
 }
@@ -98,7 +96,7 @@ BoundaryConditionConfig read_entry(const toml::table& t, const std::string& orig
       bc.name = read_string(node, origin, index, key);
     } else {
       std::string known;
-      for (const char* kk : kBcKeys) known += (known.empty() ? "" : ", ") + std::string(kk);
+      for (const auto& o : bc_options()) known += (known.empty() ? "" : ", ") + o.key.substr(3);
       fail_at(origin, node, index, key, "unknown key (a [[bc]] entry has " + known + ")");
     }
   }
@@ -143,6 +141,29 @@ void check_entry(const BoundaryConditionConfig& bc, std::size_t i, bool heat) {
 }
 
 }  // namespace
+
+std::vector<ConfigOption> bc_options() {
+  // The reader knows these keys (read_entry) and its error message lists them.
+  const std::vector<ConfigOption> out = {
+      {"bc.on", "string", "",
+       "the boundary parts the condition holds on (`dtpinn nodes` lists them)",
+       "a part name, or a list of part names"},
+      {"bc.where", "string", "",
+       "or a selector: the boundary nodes where it is true (instead of on)",
+       "a boolean expression in x, y, z, nx, ny, nz (< <= > >= == != && || !)"},
+      {"bc.type", "string", "",
+       "dirichlet (u = g) | neumann (du/dn = g) | robin "
+       "(alpha du/dn + beta u = g); required",
+       option_list<BcType>()},
+      {"bc.value", "string", "", "g; derived from problem.exact when not given",
+       "an expression in x, y, z, t, nx, ny, nz"},
+      {"bc.alpha", "real", "1.0", "robin only: the coefficient of du/dn", "any finite number"},
+      {"bc.beta", "real", "1.0", "robin only: the coefficient of u", "any finite number"},
+      {"bc.name", "string", "",
+       "the loss term is bc:NAME (default: the part names joined by +, or where<i>)",
+       "1-64 characters of [A-Za-z0-9_.-]"}};
+  return out;
+}
 
 std::string toml_position(const std::string& origin, const toml::source_region& where) {
   return fmt::format("{}:{}:{}", origin, where.begin.line, where.begin.column);

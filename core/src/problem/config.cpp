@@ -6,6 +6,7 @@
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/equation.hpp>
 #include <dtpinn/core/problem/expression.hpp>
+#include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
@@ -67,6 +68,7 @@ struct Key {
   std::string help;
   std::function<void(RunConfig&, const Value&)> set;  // validates, throws RangeError
   std::function<Value(const RunConfig&)> get;
+  std::string allowed;  ///< the values set() accepts, as the reference lists them
   std::string full() const { return section + "." + name; }
 };
 
@@ -96,7 +98,9 @@ Key int_key(const char* sec, const char* name, Section<S> s, T S::*m, std::int64
                }
                (c.*s).*m = static_cast<T>(x);
              },
-             [=](const RunConfig& c) -> Value { return static_cast<std::int64_t>((c.*s).*m); }};
+             [=](const RunConfig& c) -> Value { return static_cast<std::int64_t>((c.*s).*m); },
+             hi == kMaxInt64 || hi == kMaxInt ? fmt::format(">= {}", lo)
+                                              : fmt::format("{} to {}", lo, hi)};
 }
 
 /// Real in [lo, hi], or (lo, hi] when lo_open.
@@ -122,7 +126,10 @@ Key real_key(const char* sec, const char* name, Section<S> s, double S::*m, doub
         }
         (c.*s).*m = x;
       },
-      [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
+      [=](const RunConfig& c) -> Value { return (c.*s).*m; },
+      hi == kInf ? (lo == -kInf ? std::string("any finite number")
+                                : fmt::format("{} {}", lo_open ? ">" : ">=", lo))
+                 : fmt::format("{}{}, {}]", lo_open ? "(" : "[", lo, hi)};
 }
 
 template <class S>
@@ -132,7 +139,8 @@ Key bool_key(const char* sec, const char* name, Section<S> s, bool S::*m, const 
              Type::boolean,
              help,
              [=](RunConfig& c, const Value& v) { (c.*s).*m = std::get<bool>(v); },
-             [=](const RunConfig& c) -> Value { return (c.*s).*m; }};
+             [=](const RunConfig& c) -> Value { return (c.*s).*m; },
+             "true | false"};
 }
 
 /// A choice of one of the enums of options.hpp: the names come from its table, so the file, the
@@ -150,13 +158,14 @@ Key enum_key(const char* sec, const char* name, Section<S> s, E S::*m, const cha
                  throw RangeError(e.what());
                }
              },
-             [=](const RunConfig& c) -> Value { return std::string(to_string((c.*s).*m)); }};
+             [=](const RunConfig& c) -> Value { return std::string(to_string((c.*s).*m)); },
+             option_list<E>()};
 }
 
 /// Optional string: "" means not given.
 template <class S>
 Key opt_key(const char* sec, const char* name, Section<S> s, std::optional<std::string> S::*m,
-            const char* help) {
+            const char* allowed, const char* help) {
   return Key{sec,
              name,
              Type::string,
@@ -169,7 +178,8 @@ Key opt_key(const char* sec, const char* name, Section<S> s, std::optional<std::
                  (c.*s).*m = x;
                }
              },
-             [=](const RunConfig& c) -> Value { return ((c.*s).*m).value_or(std::string()); }};
+             [=](const RunConfig& c) -> Value { return ((c.*s).*m).value_or(std::string()); },
+             allowed};
 }
 
 const std::vector<std::string> kWeightTerms = {"pde", "bc", "ic"};
@@ -200,18 +210,22 @@ const std::vector<Key>& keys() {
                          "poisson (Lap u = f) | nonlinear_poisson (Lap u = exp(u) + f) | heat "
                          "(u_t = Lap u + f)"));
     k.push_back(opt_key("problem", "equation", pr, &P::equation,
+                        "an equation in u, u_t, lap(u), u_x, u_y, u_z, div(A*grad(u)), f, the "
+                        "parameters and x, y, z, t",
                         "the residual R = 0, e.g. \"lap(u) + k^2*u - f\" (empty: the pde preset)"));
     k.push_back(Key{"problem", "params", Type::params,
                     "named parameters of the equation: numbers or expressions in x, y, z, t",
                     [](RunConfig& c, const Value& v) { c.problem.params = std::get<Params>(v); },
-                    [](const RunConfig& c) -> Value { return c.problem.params; }});
-    k.push_back(opt_key("problem", "exact", pr, &P::exact,
+                    [](const RunConfig& c) -> Value { return c.problem.params; },
+                    "{ NAME = a number or an expression in x, y, z, t, ... }"});
+    k.push_back(opt_key("problem", "exact", pr, &P::exact, "an expression in x, y, z, t",
                         "exact solution u(x, y[, z][, t]); f, g, u0 are derived from it"));
-    k.push_back(
-        opt_key("problem", "f", pr, &P::f, "PDE right-hand side (overrides the derived one)"));
-    k.push_back(opt_key("problem", "g", pr, &P::g,
+    k.push_back(opt_key("problem", "f", pr, &P::f, "an expression in x, y, z, t",
+                        "PDE right-hand side (overrides the derived one)"));
+    k.push_back(opt_key("problem", "g", pr, &P::g, "an expression in x, y, z, t, nx, ny, nz",
                         "boundary data of alpha du/dn + beta u = g (may use nx, ny, nz)"));
-    k.push_back(opt_key("problem", "u0", pr, &P::u0, "heat: initial condition u(x, 0)"));
+    k.push_back(opt_key("problem", "u0", pr, &P::u0, "an expression in x, y, z",
+                        "heat: initial condition u(x, 0)"));
     k.push_back(real_key("problem", "alpha", pr, &P::alpha, -kInf, kInf, false,
                          "Robin coefficient of du/dn (0: Dirichlet)"));
     k.push_back(real_key("problem", "beta", pr, &P::beta, -kInf, kInf, false,
@@ -233,17 +247,21 @@ const std::vector<Key>& keys() {
                       }
                       c.domain.shape = x;
                     },
-                    [](const RunConfig& c) -> Value { return c.domain.shape; }});
+                    [](const RunConfig& c) -> Value { return c.domain.shape; },
+                    fmt::format("{}", fmt::join(nodegen::shape_names(), " | "))});
     k.push_back(opt_key("domain", "file", dm, &D::file,
+                        "a path (.stl .obj .ply .csv .xyz .txt), relative to the config file",
                         "geometry / point-cloud file to import instead of shape"));
     k.push_back(int_key("domain", "n", dm, &D::n, 10, nodegen::kMaxNodes,
                         "target number of interior + boundary nodes"));
     k.push_back(int_key("domain", "seed", dm, &D::seed, 0, kMaxInt64, "node generation seed"));
-    k.push_back(
-        opt_key("domain", "nodes", dm, &D::nodes, "node CSV to use instead of generating nodes"));
+    k.push_back(opt_key("domain", "nodes", dm, &D::nodes,
+                        "a node CSV path, relative to the config file",
+                        "node CSV to use instead of generating nodes"));
     k.push_back(int_key("domain", "test_n", dm, &D::test_n, 10, nodegen::kMaxNodes,
                         "nodes of the finer test set (generated with seed + 1)"));
     k.push_back(opt_key("domain", "test_nodes", dm, &D::test_nodes,
+                        "a node CSV path, relative to the config file",
                         "test node CSV to use instead of generating"));
     k.push_back(bool_key("domain", "rescale", dm, &D::rescale,
                          "imported geometry: rescale to the unit box"));
@@ -320,10 +338,18 @@ const std::vector<Key>& keys() {
                          "stop when the test relative l2 error is below this (0: off)"));
     k.push_back(int_key("train", "eval_every", tr, &T::eval_every, 1, kMaxInt64,
                         "epochs between test-error evaluations"));
+    k.push_back(real_key("train", "eval_seconds", tr, &T::eval_seconds, 0.0, kInf, false,
+                         "also evaluate the test error after the first epoch that ends this many "
+                         "training seconds after the last evaluation (0: off; compare's "
+                         "time-to-error resolution)"));
     k.push_back(int_key("train", "log_every", tr, &T::log_every, 1, kMaxInt64,
                         "epochs between progress lines"));
     k.push_back(
         int_key("train", "seed", tr, &T::seed, 0, kMaxInt64, "network initialisation seed"));
+    k.push_back(bool_key("train", "save_optimizer", tr, &T::save_optimizer,
+                         "write the optimiser's state (optimizer.pt, what `train --resume` "
+                         "continues from; MBs for L-BFGS); false: a smaller run folder that "
+                         "cannot be resumed"));
     k.push_back(enum_key("train", "loss_weights", tr, &T::loss_weights,
                          "fixed | annealing (learning-rate annealing of Wang, Teng & Perdikaris)"));
     k.push_back(Key{"train", "weights", Type::table,
@@ -333,7 +359,8 @@ const std::vector<Key>& keys() {
                       for (const auto& [term, x] : w) check_weight(term, x);
                       c.train.weights = w;
                     },
-                    [](const RunConfig& c) -> Value { return c.train.weights; }});
+                    [](const RunConfig& c) -> Value { return c.train.weights; },
+                    "{ pde | bc | ic | \"bc:NAME\" = a number >= 0, ... }"});
     k.push_back(real_key("train", "annealing_alpha", tr, &T::annealing_alpha, 0.0, 1.0, false,
                          "annealing: moving-average factor in [0, 1]"));
     k.push_back(int_key("train", "annealing_every", tr, &T::annealing_every, 1, kMaxInt64,
@@ -667,6 +694,30 @@ bool is_time_dependent(const ProblemConfig& problem) {
   return Equation::parse(*problem.equation, problem.params, 3).time_dependent();
 }
 
+std::vector<std::string> config_warnings(const RunConfig& config) {
+  std::vector<std::string> out;
+  const ProblemConfig& p = config.problem;
+  if (p.params.empty()) return out;
+  if (!p.equation || p.equation->find_first_not_of(" \t") == std::string::npos) {
+    for (const auto& [name, value] : p.params)
+      out.push_back(fmt::format(
+          "problem.params.{}: not used: without problem.equation the equation is the preset of "
+          "problem.pde = \"{}\" ({}), which has no parameters",
+          name, to_string(p.pde), Equation::preset(p.pde)));
+    return out;
+  }
+  try {
+    // The dimension is not known here: 3D accepts every variable (Problem checks it).
+    const Equation equation = Equation::parse(*p.equation, p.params, 3);
+    for (const auto& name : equation.unused_parameters())
+      out.push_back(fmt::format("problem.params.{}: not used by problem.equation = \"{}\"", name,
+                                *p.equation));
+  } catch (const std::runtime_error&) {
+    // An equation that does not parse is refused where it is used, with its own message.
+  }
+  return out;
+}
+
 RunConfig default_config() {
   RunConfig c;
   c.source = "default";
@@ -760,13 +811,24 @@ RunConfig load_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read the config file", path));
-  return parse_config(text.str(), path);
+  RunConfig c = parse_config(text.str(), path);
+  const auto slash = path.find_last_of('/');
+  resolve_paths(c, slash == std::string::npos ? std::string() : path.substr(0, slash + 1));
+  return c;
+}
+
+void resolve_paths(RunConfig& config, const std::string& folder) {
+  // Absolute, so that the saved config.toml of a run names the same files wherever it is read.
+  for (std::optional<std::string>* p :
+       {&config.domain.file, &config.domain.nodes, &config.domain.test_nodes})
+    if (*p) **p = nodegen::absolute_path(**p, folder);
 }
 
 std::string to_toml(const RunConfig& config) {
   std::string out =
-      "# dtpinn run configuration: every key (data/configs/poisson_disk.toml "
-      "documents the format).\n";
+      "# dtpinn run configuration: every key, with its default when not set (docs/user/config.md "
+      "describes them;\n# data/configs/poisson_disk.toml is the default experiment, "
+      "commented).\n";
   if (!config.source.empty()) out += "# source: " + config.source + "\n";
   std::string section;
   for (const auto& k : keys()) {
@@ -887,7 +949,7 @@ std::vector<ConfigOption> config_options() {
   const RunConfig def = default_config();
   std::vector<ConfigOption> out;
   for (const auto& k : keys())
-    out.push_back({k.full(), type_name(k.type), format_plain(k.get(def)), k.help});
+    out.push_back({k.full(), type_name(k.type), format_plain(k.get(def)), k.help, k.allowed});
   return out;
 }
 

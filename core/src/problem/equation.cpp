@@ -240,6 +240,7 @@ struct Equation::Impl {
   std::array<bool, kFieldCount> uses{};
   Tape tape;
   std::array<Tape, kFieldCount> derivatives;
+  std::vector<std::string> unused_parameters;
 };
 
 Equation::Equation(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
@@ -283,9 +284,10 @@ std::map<std::string, ex> parameter_forms(const std::map<std::string, std::strin
   return out;
 }
 
-/// R = 0 as parsed: lap(u), div(.), parameters and their derivatives substituted.
+/// R = 0 as parsed: lap(u), div(.), parameters and their derivatives substituted. The
+/// parameters R does not use go to `unused`.
 ex parse_residual(const std::string& text, const std::map<std::string, std::string>& params,
-                  int dim, const std::string& key) {
+                  int dim, const std::string& key, std::vector<std::string>& unused) {
   std::vector<std::string> divs;
   const std::string rewritten = rewrite_operators(text, key, divs);
   const auto forms = parameter_forms(params, dim);
@@ -313,6 +315,15 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
         "{}: unknown name '{}' in \"{}\" (known: u, u_t, lap(u), u_x, u_y{}, x, y{}, t, f{})", key,
         name, text, dim == 3 ? ", u_z" : "", dim == 3 ? ", z" : "", known));
   }
+  // A parameter is used when R or a div(A*grad(u)) names it or one of its derivatives.
+  auto names_it = [&](const ex& e, const std::string& name) {
+    for (const char* suffix : {"", "_x", "_y", "_z", "_t"})
+      if (const auto it = placeholders.find(name + suffix);
+          it != placeholders.end() && e.has(it->second))
+        return true;
+    return false;
+  };
+  std::vector<ex> divisions;  // the A of every div(A*grad(u)), parsed below
   // div(A grad u) = A lap(u) + grad(A) . grad(u), A with the parameters substituted.
   GiNaC::lst subs;
   for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);
@@ -327,11 +338,18 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
     if (!unknown_a.empty())
       throw std::runtime_error(
           fmt::format("{}: unknown name '{}' in div({}*grad(u))", key, unknown_a.front(), divs[k]));
+    divisions.push_back(a);
     a = a.subs(subs);
     ex d = a * field_symbol(Field::lap_u);
     for (int i = 0; i < dim; ++i)
       d += a.diff(variable_symbol(kCoordinates[i])) * field_symbol(static_cast<Field>(3 + i));
     subs.append(placeholders.at(fmt::format("div_{}", k)) == d);
+  }
+  unused.clear();
+  for (const auto& [name, value] : params) {
+    bool used = names_it(r, name);
+    for (const auto& a : divisions) used = used || names_it(a, name);
+    if (!used) unused.push_back(name);
   }
   return r.subs(subs).expand();
 }
@@ -372,7 +390,7 @@ Equation Equation::parse(const std::string& text, const std::map<std::string, st
   auto im = std::make_shared<Impl>();
   im->text = text;
   im->dim = dim;
-  im->residual = parse_residual(text, params, dim, key);
+  im->residual = parse_residual(text, params, dim, key, im->unused_parameters);
   check_residual(im->residual, text, dim, key);
   const ex& r = im->residual;
   if (r.has(source_symbol()))
@@ -390,6 +408,10 @@ Equation Equation::parse(const std::string& text, const std::map<std::string, st
   }
   im->tape = compile_tape(r, key);
   return Equation(std::move(im));
+}
+
+const std::vector<std::string>& Equation::unused_parameters() const {
+  return impl_->unused_parameters;
 }
 
 const std::string& Equation::text() const {

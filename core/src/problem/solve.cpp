@@ -135,8 +135,6 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
   const Eigen::ArrayXd f =
       eq.has_source() ? problem.source(xc, level.t).array() : Eigen::ArrayXd::Zero(nc).eval();
   const auto coefficients = coefficients_at(eq, xc, level.t);
-  rbffd::SolveOptions linear = options;
-  linear.reaction = {};
   rbffd::SolveResult result;
   const int max_iterations = eq.linear() ? 1 : options.max_newton;
   for (int it = 0; it < max_iterations; ++it) {
@@ -148,7 +146,7 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
     const rbffd::CsrMatrix J = to_csr(jacobian(eq, ops, fields, f, coefficients, level.alpha));
     // [J; B] du = -[R; B u - g]  (linear R: one step from any u is the solve itself)
     const Eigen::VectorXd Bu = ops.boundary * u;
-    const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, linear);
+    const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, options);
     u += step.u;
     result = step;
     result.newton_iterations = eq.linear() ? 0 : it + 1;

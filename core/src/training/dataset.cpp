@@ -129,9 +129,13 @@ void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
   d.D = std::move(ops.gradient);
   d.has_operators = true;
   d.operator_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz) in {:.2f} s",
+  std::string gradient;
+  for (std::size_t k = 0; k < d.D.size(); ++k)
+    gradient +=
+        fmt::format(", D{} {} x {} ({} nnz)", "xyz"[k], d.D[k].rows, d.D[k].cols, d.D[k].nnz());
+  say(log, fmt::format("operators: p = {}: L {} x {} ({} nnz), B {} x {} ({} nnz){} in {:.2f} s",
                        c.rbffd.order, d.L.rows, d.L.cols, d.L.nnz(), d.B.rows, d.B.cols, d.B.nnz(),
-                       d.operator_seconds));
+                       gradient, d.operator_seconds));
 }
 
 /// The slice times, f, g (and u0) at the nodes, and the network's input box.

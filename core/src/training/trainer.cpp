@@ -15,10 +15,8 @@
 #include <fmt/format.h>
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -32,22 +30,6 @@ namespace dtpinn::core {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// ---- interruption: the handler only touches these lock-free atomics (async-signal-safe) ----
-std::atomic<int> g_first_signal{0};
-std::atomic<int> g_signal_count{0};
-std::atomic<bool> g_exit_on_second{true};
-static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_interrupt(int sig) {
-  int none = 0;
-  g_first_signal.compare_exchange_strong(none, sig);
-  if (g_signal_count.fetch_add(1) >= 1 && g_exit_on_second.load()) {
-    const char msg[] = "dtpinn: second interrupt: stopped at once, nothing more written\n";
-    (void)!::write(2, msg, sizeof(msg) - 1);
-    ::_exit(128 + sig);
-  }
-}
 
 /// A stopwatch that only runs between start() and stop(): the training clock.
 class TrainClock {
@@ -387,8 +369,7 @@ class Loop {
         r_(r),
         fp64_(obj.flat().values().scalar_type() == c10::kDouble),
         clock_(obj.flat().values().is_cuda()),
-        label_(options.label.empty() ? to_string(t_.method) : options.label),
-        interrupt_(options.interrupt ? options.interrupt : interrupt_signal) {
+        label_(options.label.empty() ? to_string(t_.method) : options.label) {
     const auto& names = obj.names();
     pde_index_ =
         static_cast<std::size_t>(std::find(names.begin(), names.end(), "pde") - names.begin());
@@ -404,7 +385,7 @@ class Loop {
 
   void run() {
     // A signal during the set-up: there is nothing to keep yet (every rank agrees).
-    if (const int sig = static_cast<int>(obj_.from_root(root_interrupt())); sig != 0)
+    if (const int sig = static_cast<int>(obj_.from_root(root_stop_signal())); sig != 0)
       throw Interrupted(sig,
                         fmt::format("interrupted ({}) before training started; nothing written",
                                     signal_name(sig)));
@@ -510,17 +491,19 @@ class Loop {
     throw std::logic_error("trainer: unhandled optimizer");
   }
 
-  /// The interrupt query on the root process (0 elsewhere: from_root shares the root's).
-  int root_interrupt() const { return obj_.is_root() ? interrupt_() : 0; }
+  /// The signal that asks the run to stop (TrainOptions::stop), asked on the root process
+  /// only (0 elsewhere: from_root shares the root's answer).
+  int root_stop_signal() const { return obj_.is_root() && options_.stop ? options_.stop() : 0; }
 
   /// THE stop predicate, as a sum of flags: 1 the time budget is spent (on the training clock,
-  /// `running` inside an epoch), 2 an interrupt. Every rank gets rank 0's answer (one
-  /// reduction), so that all of them stop at the same point.
-  int stop_flags(bool running) {
+  /// `running` inside an epoch), 2 a stop request, plus 4 when `eval_due` (the timed
+  /// evaluation, decided on the root's clock). Every rank gets rank 0's answer (one
+  /// reduction), so that all of them stop and evaluate at the same point.
+  int stop_flags(bool running, bool eval_due = false) {
     const double seconds = running ? clock_.running_seconds() : clock_.seconds();
     const double local = obj_.is_root()
                              ? (t_.time_budget > 0 && seconds >= t_.time_budget ? 1.0 : 0.0) +
-                                   (root_interrupt() != 0 ? 2.0 : 0.0)
+                                   (root_stop_signal() != 0 ? 2.0 : 0.0) + (eval_due ? 4.0 : 0.0)
                              : 0.0;
     return static_cast<int>(obj_.from_root(local));
   }
@@ -547,12 +530,13 @@ class Loop {
     if (!std::isfinite(lv))
       throw std::runtime_error(divergence_message(epoch, lv, options_.restricted_functions));
 
-    // The stop rules, from the same predicate as inside the epoch.
-    const int flags = stop_flags(false);
+    // The stop rules, from the same predicate as inside the epoch, and the timed evaluation.
+    const bool eval_due = evaluation_due(t_, epoch, clock_.seconds() - r_.history.back().seconds);
+    const int flags = stop_flags(false, eval_due);
     const bool budget_hit = (flags & 1) != 0;
     const bool interrupted = (flags & 2) != 0;
     const bool last = epoch == t_.epochs || budget_hit || interrupted;
-    if (eval_now || last) {
+    if (eval_now || (flags & 4) != 0 || last) {
       const auto& h = record(epoch);
       const bool target_hit =
           t_.target_error > 0 && h.test_rel_l2 >= 0 && h.test_rel_l2 < t_.target_error;
@@ -677,7 +661,6 @@ class Loop {
   std::int64_t last_log_epoch_ = 0;
   double last_log_time_ = 0.0;
   Clock::time_point last_log_wall_ = Clock::now();
-  std::function<int()> interrupt_;  ///< TrainOptions::interrupt, or the signal flag
 };
 
 }  // namespace
@@ -736,16 +719,9 @@ void check_least_squares_output_layer(const RunConfig& config, const Equation& e
         to_string(o)));
 }
 
-double TrainResult::seconds_to_error(double e) const {
-  for (const auto& h : history)
-    if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.seconds;
-  return -1.0;
-}
-
-std::int64_t TrainResult::epochs_to_error(double e) const {
-  for (const auto& h : history)
-    if (h.test_rel_l2 >= 0 && h.test_rel_l2 <= e) return h.epoch;
-  return -1;
+bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_since_evaluation) {
+  return epoch % t.eval_every == 0 ||
+         (t.eval_seconds > 0 && seconds_since_evaluation >= t.eval_seconds);
 }
 
 double test_error(const Network& net, const Dataset& data) {
@@ -753,35 +729,6 @@ double test_error(const Network& net, const Dataset& data) {
   const Eigen::VectorXd u = net.evaluate(data.test_points);
   const double ref = data.test_reference.norm();
   return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
-}
-
-void install_interrupt_handlers(bool exit_on_second) {
-  g_exit_on_second.store(exit_on_second);
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocking wait returns EINTR and sees the flag
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-}
-
-int interrupt_signal() {
-  return g_first_signal.load();
-}
-
-int interrupt_count() {
-  return g_signal_count.load();
-}
-
-void request_interrupt(int signal) {
-  if (signal == 0) {
-    g_first_signal.store(0);
-    g_signal_count.store(0);
-    return;
-  }
-  int none = 0;
-  g_first_signal.compare_exchange_strong(none, signal);
-  g_signal_count.fetch_add(1);
 }
 
 std::string signal_name(int signal) {
@@ -863,11 +810,50 @@ void train_loop(Objective& objective, const RunConfig& config, const TrainOption
   Loop(objective, config, options, result).run();
 }
 
+namespace {
+
+/// The loss of config.train.method on `data`, with the checks that need it: the least-squares
+/// output layer, and train.weights against its terms.
+std::unique_ptr<Loss> checked_loss(const RunConfig& config, const Dataset& data,
+                                   const Network& net) {
+  const auto& tc = config.train;
+  std::unique_ptr<Loss> loss;
+  try {
+    loss = make_loss(tc.method, data, net, tc.time_derivative);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (tc.output_layer == OutputLayer::least_squares)
+    check_least_squares_output_layer(config, data.problem->equation());
+  (void)initial_loss_weights(tc, loss->names());
+  return loss;
+}
+
+}  // namespace
+
+TrainingCheck check_training(const RunConfig& config, const Dataset& data, const Network& net) {
+  validate_config(config);
+  const auto loss = checked_loss(config, data, net);
+  TrainingCheck c;
+  c.terms = loss->names();
+  c.weights = initial_loss_weights(config.train, c.terms);
+  double total = 0.0;
+  const auto values = loss->terms(net);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    c.initial_values.push_back(values[i].item<double>());
+    total += c.weights[i] * c.initial_values.back();
+  }
+  if (!std::isfinite(total))
+    throw std::runtime_error(
+        out_of_range_message(total, data.problem->equation().restricted_functions_of_u()));
+  return c;
+}
+
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options) {
   const auto t0 = Clock::now();  // the config is validated by train_loop, once
   const auto& tc = config.train;
-  auto loss = make_loss(tc.method, data, net, tc.time_derivative);
+  auto loss = checked_loss(config, data, net);
   const bool input_derivatives =
       tc.method == Method::vanilla ||
       (data.problem->is_time_dependent() && tc.time_derivative == TimeDerivative::autograd);
@@ -875,10 +861,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
       net, loss->names(), [&loss](const Network& n) { return loss->terms(n); }, input_derivatives);
   objective.set_residuals([&loss](const Network& n, const std::vector<double>& w,
                                   JacobianColumns c) { return loss->residuals(n, w, c); });
-  if (tc.output_layer == OutputLayer::least_squares) {
-    check_least_squares_output_layer(config, data.problem->equation());
-    objective.set_output_layer_least_squares(true);
-  }
+  if (tc.output_layer == OutputLayer::least_squares) objective.set_output_layer_least_squares(true);
   TrainResult r = describe_run(config, data, net);
   TrainOptions o = options;
   if (!o.test_error) o.test_error = [&] { return test_error(net, data); };

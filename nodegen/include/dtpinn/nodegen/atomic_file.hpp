@@ -54,5 +54,9 @@ std::vector<std::string> list_directory(const std::string& dir);
 void remove_tree(const std::string& path);
 /// `a/b`.
 std::string join_path(const std::string& a, const std::string& b);
+/// `path` as an absolute path: as it is when absolute, else taken against the folder `base`
+/// (itself against the current folder when relative; "" = the current folder), with "." and
+/// ".." resolved lexically. Throws std::runtime_error when the current folder is unknown.
+std::string absolute_path(const std::string& path, const std::string& base = "");
 
 }  // namespace dtpinn::nodegen

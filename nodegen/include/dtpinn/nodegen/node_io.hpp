@@ -1,13 +1,16 @@
 #pragma once
-// Node files. The CSV format (docs/formats.md) is the exchange format; .ply, legacy .vtk are for
-// viewing (ParaView, MeshLab).
+// Node files. The CSV format (docs/formats.md) is the exchange format; .ply and legacy .vtk
+// are for viewing (ParaView, MeshLab).
 //
-// CSV: header `x,y,kind,nx,ny,part` (2D) or `x,y,z,kind,nx,ny,nz,part` (3D), one node per
-// line, kind one of interior|boundary|ghost, normals zero for interior nodes. `part` is the
-// boundary part's name (a valid part name, node_set.hpp): the node's part on a boundary row,
-// its boundary node's part on a ghost row, empty on an interior row. The writer puts the part
-// table, in order, on the line after the header: `# parts: left right bottom top` (a comment to
-// readers that skip '#' lines), so the table reads back exactly, parts without nodes included.
+// CSV: header `x,y,kind,nx,ny,part` (2D) or `x,y,z,kind,nx,ny,nz,part` (3D), then one node per
+// line and nothing else, so that pandas.read_csv(path) and numpy.genfromtxt(path,
+// delimiter=",", names=True) read it with their defaults (x, y, z, nx, ny, nz numeric). kind is
+// one of interior|boundary|ghost, normals zero for interior nodes. `part` is the boundary
+// part's name (a valid part name, node_set.hpp): the node's part on a boundary row, its
+// boundary node's part on a ghost row, empty on an interior row. The part table is the parts
+// in order of first appearance on the boundary rows; when that is not the node set's table (a
+// part without nodes, another order) the writer puts the table into the sidecar PATH.parts,
+// one name per line, so that it reads back exactly (and removes a stale sidecar otherwise).
 // Numbers are written in the shortest form that reads back to the identical double (so a round
 // trip is exact). The writer emits the NodeSet ordering (interior, boundary, ghost). The reader
 // accepts any row order, skips blank lines and lines starting with '#', trims spaces and CR,
@@ -16,8 +19,8 @@
 // file belongs to the k-th boundary node in the file. Files without the part column (older
 // files, the old header) read with every boundary node in part `boundary`. With it: every
 // boundary row needs a part; interior rows an empty one (or `-`); a ghost row empty, `-` or its
-// boundary node's part. Without a `# parts:` line the table is the parts in order of first
-// appearance on boundary rows.
+// boundary node's part. The table comes from a `# parts: a b c` line in the file (what older
+// versions wrote after the header), else from the sidecar, else from the rows.
 // PLY (ASCII): vertex properties x y z nx ny nz, `uchar kind` (0 interior, 1 boundary, 2 ghost)
 // and `int part` (-1 interior, a ghost its boundary node's), the names in header lines
 // `comment part <index> <name>`; import_nodes reads it back as a labelled cloud with the same
@@ -38,7 +41,8 @@ NodeFormat node_format_from_path(const std::string& path);
 /// "csv" | "ply" | "vtk" -> format; throws std::invalid_argument otherwise.
 NodeFormat parse_node_format(const std::string& name);
 
-/// Writes `nodes` (validated first) to `path` in `format`.
+/// Writes `nodes` (validated first) to `path` in `format` (a CSV with its sidecar PATH.parts
+/// when needed, see above).
 void write_nodes(const std::string& path, const NodeSet& nodes, NodeFormat format);
 /// Format from the extension.
 void write_nodes(const std::string& path, const NodeSet& nodes);
@@ -47,7 +51,8 @@ void write_nodes(const std::string& path, const NodeSet& nodes);
 /// header, wrong column count, NaN/inf/text in numeric columns, unknown kind, duplicate
 /// nodes, boundary or ghost normals that are not unit length (1e-6), a ghost count other than
 /// 0 or Nb, no nodes, an invalid part name, a boundary row without a part, a part missing
-/// from the `# parts:` line, or a ghost whose part differs from its boundary node's.
+/// from the part table (`# parts:` line or sidecar), or a ghost whose part differs from its
+/// boundary node's.
 NodeSet read_nodes(const std::string& path);
 
 }  // namespace dtpinn::nodegen

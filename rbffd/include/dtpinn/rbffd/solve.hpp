@@ -1,12 +1,10 @@
 #pragma once
-// The classical RBF-FD solution of the Poisson problem, the reference every PINN result is
-// checked against:
-//   linear:     L u = f on interior + boundary nodes,           B u = g on boundary nodes
-//   nonlinear:  L u - r(u) = f (Lap u = r(u) + f, Newton),      B u = g
-// with a pointwise reaction r and its derivative r' given by the caller (SolveOptions; the
-// nonlinear Poisson problem of the paper has r(u) = exp(u)).
+// The classical RBF-FD linear solve, the reference every PINN result is checked against:
+//   L u = f on interior + boundary nodes,   B u = g on boundary nodes
 // With ghost nodes [L; B] is square ((Ni + 2Nb) x (Ni + 2Nb)); without ghosts the PDE rows of
-// the boundary nodes are dropped (L's first Ni rows with B, square (Ni + Nb)).
+// the boundary nodes are dropped (L's first Ni rows with B, square (Ni + Nb)). A nonlinear
+// equation is solved by core::solve_equation (core/problem/solve.hpp), whose Newton steps are
+// this solve with the Jacobian in place of L.
 //
 // Linear solvers: Eigen SparseLU (COLAMD ordering), or BiCGSTAB preconditioned by an incomplete
 // LU with threshold (Eigen IncompleteLUT). RBF-FD matrices have n = 20..120 entries per row and
@@ -14,11 +12,10 @@
 // so the direct solve costs seconds where the preconditioned iteration (5..250 iterations to a
 // relative residual of 1e-13) costs a fraction of that. `automatic` takes the iteration for
 // systems of at least `iterative_min_size` unknowns and falls back to SparseLU if it does not
-// converge; Newton steps (a reaction set) always use SparseLU (one symbolic analysis reused).
+// converge.
 #include <dtpinn/rbffd/csr_matrix.hpp>
 
 #include <Eigen/Core>
-#include <functional>
 #include <string>
 
 namespace dtpinn::rbffd {
@@ -29,17 +26,10 @@ enum class LinearSolver {
   iterative,  ///< BiCGSTAB + ILUT; falls back to SparseLU if it does not converge
 };
 
-/// A pointwise nonlinearity r(u) and its derivative r'(u) (both set, or both empty).
-struct Reaction {
-  std::function<double(double)> value;       ///< r(u)
-  std::function<double(double)> derivative;  ///< r'(u), the Newton Jacobian's diagonal
-  /// Whether a nonlinearity is set (the solve is then Newton on L u - r(u) = f).
-  bool nonlinear() const { return static_cast<bool>(value); }
-};
-
 struct SolveOptions {
-  Reaction reaction;         ///< empty: the linear solve L u = f; set: L u - r(u) = f
-  double tolerance = 1e-12;  ///< Newton: stop when max|du| <= tolerance * (1 + max|u|)
+  /// core::solve_equation's Newton loop: stop when max|du| <= tolerance * (1 + max|u|), or
+  /// fail after max_newton steps.
+  double tolerance = 1e-12;
   int max_newton = 50;
   LinearSolver linear_solver = LinearSolver::automatic;
   long iterative_min_size = 2000;      ///< automatic: smallest N solved iteratively
@@ -52,7 +42,7 @@ struct SolveOptions {
 struct SolveResult {
   Eigen::VectorXd u;          ///< N values (all nodes, ghosts included), node order
   double residual = 0.0;      ///< max-norm residual of the solved system / max(1, max|rhs|)
-  int newton_iterations = 0;  ///< 0 for the linear solve
+  int newton_iterations = 0;  ///< core::solve_equation's Newton steps (0 for a linear equation)
   bool used_boundary_pde_rows = true;  ///< false when the PDE rows of boundary nodes were dropped
   double seconds = 0.0;
   std::string method;  ///< the solver used: "SparseLU (COLAMD)", "BiCGSTAB + ILUT (K iterations)",
@@ -61,9 +51,8 @@ struct SolveResult {
 };
 
 /// L: (Ni + Nb) x N, B: Nb x N (operators.hpp), f: Ni + Nb values (node order), g: Nb values.
-/// Throws std::invalid_argument on shape mismatch or bad options (a reaction without its
-/// derivative) and std::runtime_error if the matrix is singular, r or r' is not finite at an
-/// iterate, or Newton does not converge.
+/// Throws std::invalid_argument on shape mismatch or bad options and std::runtime_error if the
+/// matrix is singular or the solution is not finite.
 SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::VectorXd& f,
                           const Eigen::VectorXd& g, const SolveOptions& options = {});
 

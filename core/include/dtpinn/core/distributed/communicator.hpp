@@ -92,16 +92,4 @@ class Communicator {
 /// True when this build has the NCCL backend (ProcessGroupNCCL) compiled in.
 bool nccl_available();
 
-/// Starts `nproc` copies of argv (argv[0] = executable path) with RANK, WORLD_SIZE,
-/// LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (port: options.master_port, or
-/// a free one) and waits for them. If one fails (non-zero exit or signal), the others are
-/// sent SIGTERM, then SIGKILL after options.timeout_seconds; one line per failed rank goes to
-/// `log`. Returns 0 when all succeeded, else the first failure's exit code (128 + signal for
-/// a signal). `extra_env` ("NAME=value") is added to every child.
-int launch_local(const std::vector<std::string>& argv, const DistributedOptions& options,
-                 std::ostream& log, const std::vector<std::string>& extra_env = {});
-
-/// A TCP port that was free on 127.0.0.1 a moment ago (bind to port 0).
-int free_port();
-
 }  // namespace dtpinn::core

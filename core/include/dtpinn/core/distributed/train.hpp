@@ -97,25 +97,16 @@ class DistributedObjective : public Objective {
 /// results.json. Heat may split its time slices too (options.time_parts must divide the world
 /// size).
 /// `result` (may be null) receives the run's result on every rank: stop_reason "interrupted"
-/// after SIGINT / SIGTERM (install_interrupt_handlers; rank 0's flag decides for all), when
-/// rank 0 has written the run so far.
+/// when `stop` asked (rank 0's answer decides for all; see TrainOptions::stop), when rank 0 has
+/// written the run so far.
 int run_distributed_train(const RunConfig& config, const DistributedOptions& options,
                           const std::string& out_dir, std::ostream* log,
-                          const PlotRenderer& plot = {}, TrainResult* result = nullptr);
+                          const PlotRenderer& plot = {}, TrainResult* result = nullptr,
+                          const StopCheck& stop = {});
 
-/// What `dtpinn train --nproc K` does in the launching process: re-executes this very command
-/// line (/proc/self/exe, /proc/self/cmdline) K times through launch_local, and returns 0 when
-/// every rank succeeded, else a non-zero code after one clear line per failed rank on `log`.
-/// On failure the staging folder of rank 0 in `out_dir` is removed too (a rank killed by the
-/// launcher cannot clean up after itself), so `out_dir` never holds a partial run.
-/// The ranks write their error lines into a temporary folder (DTPINN_ERROR_DIR, read by
-/// `dtpinn`'s main) and a failure is ONE line: the first failed rank's own error, or how it
-/// died; it goes to `*failure` when given, else to `log`. An `out_dir` the launch created is
-/// removed again when empty. SIGINT / SIGTERM to the launcher (install_interrupt_handlers with
-/// exit_on_second = false) is forwarded to every rank (a second one kills them); it then
-/// returns 128 + signal and rank 0 has written the interrupted run.
-int launch_distributed_train(const DistributedOptions& options, std::ostream& log,
-                             const std::string& out_dir, std::string* failure = nullptr);
+/// The staging folder (inside the run folder) of the distributed run started by the launcher
+/// with id `run_id` (DTPINN_RUN_ID): a launcher whose ranks failed removes it.
+std::string distributed_stage_name(const std::string& run_id);
 
 /// True in a process started by a launcher (RANK and WORLD_SIZE or an MPI/SLURM equivalent
 /// are set): `dtpinn train` must then run run_distributed_train instead of launching.

@@ -106,6 +106,9 @@ class Equation {
   bool linear() const;
   /// True when R contains f.
   bool has_source() const;
+  /// The names of `params` (as given to parse) that R does not use, in name order: a parameter
+  /// nothing reads, which a run warns about (config_warnings).
+  const std::vector<std::string>& unused_parameters() const;
   /// The f for which `exact` (in x, y, z, t) solves R = 0: -R(exact)|_{f = 0} / (dR/df).
   /// Throws when R has no f.
   Expression source_for(const Expression& exact, const std::string& key) const;

@@ -4,24 +4,26 @@
 // Run folder DIR, the same for one process and for many (written into DIR/.partial-<pid>/ and
 // moved into DIR only when the whole run succeeded, results.json last, after an old run there
 // was moved aside whole; on failure the partial folder is removed and an old run stays as it
-// was):
-//   results.json      metrics, per-term losses, history (every key: docs/formats.md)
+// was; run_folder.hpp). Every file is described in docs/formats.md:
+//   results.json      metrics, per-term losses, history, the dtpinn version and git commit
 //   history.csv       epoch, seconds, loss, <term>..., w_<term>..., gnorm_<term>..., test_rel_l2
 //   config.toml       the full configuration (every key)
 //   model.pt          network weights + input normalisation (torch archive), the last epoch's
 //   model_best.pt     the same at the best test error (the last weights without a reference)
-//   optimizer.pt      the optimiser's state, for `train --resume` (not for device_lbfgs/adam)
+//   optimizer.pt      the optimiser's state, for `train --resume` (not for device_lbfgs/adam,
+//                     nor with train.save_optimizer = false)
 //   checkpoint.json   what `eval` needs to rebuild the network (input dim, dtype, box)
-//   solution.vtk      test nodes with u, exact/reference, error (legacy VTK POLYDATA, ParaView);
-//                     heat: at t = t_final
-//   solution.gp, error.gp, loss.gp (+ .dat data) and, with a PlotRenderer, the PNGs they draw
+//   solution.vtk, solution.dat, solution.gp, error.gp  the network on the test nodes
+//                     (solution_files.hpp); heat: at t = t_final
+//   loss.gp           the loss terms and the test error against the epoch (two panels)
+//   and, with a PlotRenderer, the PNGs the scripts draw
 // A distributed run adds partition.json and a "distributed" block in results.json.
 #include <dtpinn/core/problem/config.hpp>
+#include <dtpinn/core/problem/solution_files.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 
-#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -29,12 +31,6 @@
 #include <vector>
 
 namespace dtpinn::core {
-
-/// Renders a plot script (`script`, a gnuplot file) inside `folder`, warning on `log` (may be
-/// null) when it cannot. The engine writes the scripts and their data; the program linking it
-/// decides whether and how they become pictures (`dtpinn` runs gnuplot). Empty: scripts only.
-using PlotRenderer =
-    std::function<void(const std::string& folder, const std::string& script, std::ostream* log)>;
 
 /// How write_run writes a run folder.
 struct RunWriteOptions {
@@ -70,12 +66,29 @@ std::string run_label(const RunConfig& config);
 std::string format_run_summary(const TrainResult& r, const std::string& label,
                                const std::string& dir);
 
+/// A run before its first epoch: its data and network, built and checked exactly as `train`
+/// does before training (the config, the nodes and their parts, the boundary conditions, the
+/// operators, the test set and its reference, the network, the loss terms and their weights,
+/// a finite loss at the initial weights). What `dtpinn check` reports.
+struct PreparedRun {
+  Dataset data;                     ///< built here (empty when the caller shared its own)
+  const Dataset* shared = nullptr;  ///< the caller's data, when given
+  Network net;                      ///< the initial network
+  TrainingCheck training;           ///< the loss terms, weights and initial values
+  const Dataset& dataset() const { return shared ? *shared : data; }
+};
+/// Builds (unless `shared` is given) and checks; set-up lines go to `log` (may be null).
+/// Throws std::runtime_error (one line) on the first problem, as `train` does.
+PreparedRun prepare_run(const RunConfig& config, std::ostream* log,
+                        const Dataset* shared = nullptr);
+
 /// Builds the data (unless `shared` is given), trains, writes DIR. Throws std::runtime_error
 /// (one line) on bad input or divergence, writing nothing (an old run in DIR stays whole; the
-/// output folder is checked first, before any data is built). Interrupted (SIGINT / SIGTERM
-/// after install_interrupt_handlers), the run is written with stop_reason "interrupted".
+/// output folder is checked first, before any data is built). Stopped by `stop` (see
+/// TrainOptions::stop), the run is written with stop_reason "interrupted".
 TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
-                      const Dataset* shared = nullptr, const PlotRenderer& plot = {});
+                      const Dataset* shared = nullptr, const PlotRenderer& plot = {},
+                      const StopCheck& stop = {});
 
 /// What `train --resume DIR` continues from: the run's config.toml, and its results.json
 /// (history, epochs, training clock, loss weights, best error) with optimizer.pt's bytes in
@@ -86,39 +99,20 @@ struct ResumeState {
   TrainResult result;
 };
 /// Throws std::runtime_error (one line naming the file) when DIR is not a complete run folder
-/// with an optimiser state.
+/// with an optimiser state (a device optimiser keeps none; train.save_optimizer = false writes
+/// none).
 ResumeState load_resume_state(const std::string& dir);
 /// Throws std::runtime_error naming the first key where `given` differs from `saved`, the stop
-/// rules (train.epochs, time_budget, target_error) excepted.
+/// rules (train.epochs, time_budget, target_error) and what is written (train.save_optimizer)
+/// excepted.
 void check_resume_config(const RunConfig& saved, const RunConfig& given, const std::string& dir);
 /// Continues the run of `state` under `config` (only its stop rules may differ, and it must
 /// leave something to do) and writes the whole run (old history + new) to DIR, as run_train.
 /// The result equals one uninterrupted run of the same length: bitwise for a fixed-step L-BFGS
 /// on one thread (tested).
 TrainResult resume_train(const RunConfig& config, const ResumeState& state, const std::string& dir,
-                         std::ostream* log, const PlotRenderer& plot = {});
-
-struct CompareOptions {
-  Precision dtpinn_precision = Precision::fp64;
-  Precision vanilla_precision = Precision::fp32;  ///< the paper: fp64 DT-PINN vs fp32 vanilla
-  PlotRenderer plot;
-};
-
-struct CompareResult {
-  TrainResult dtpinn, vanilla;
-  double common_error = -1.0;  ///< max of the two best errors: both reached it
-  double dtpinn_seconds_to_common = -1.0, vanilla_seconds_to_common = -1.0;
-  double speedup_at_common = -1.0;               ///< vanilla time / DT-PINN time to common_error
-  double dtpinn_seconds_to_vanilla_best = -1.0;  ///< -1 if DT-PINN never reached it
-};
-
-/// Both methods on the same nodes, seed and budget: DIR/dtpinn/, DIR/vanilla/,
-/// DIR/comparison.json, DIR/compare.png (+ .gp, .dat); prints a table to `log`.
-CompareResult run_compare(const RunConfig& config, const std::string& dir,
-                          const CompareOptions& options, std::ostream* log);
-
-/// The table `compare` prints.
-std::string format_comparison(const CompareResult& c);
+                         std::ostream* log, const PlotRenderer& plot = {},
+                         const StopCheck& stop = {});
 
 /// A trained network from a run folder (checkpoint.json + model.pt); `config` receives the
 /// run's config.toml when not null. Throws std::runtime_error naming the file on failure.
@@ -128,7 +122,7 @@ Network load_checkpoint(const std::string& dir, RunConfig* config = nullptr);
 /// x,y[,z],kind,..., or plain x,y[,z] columns with or without a header, a UTF-8 byte-order mark
 /// allowed; for heat a t column, else t = `time` (default t_final)) and writes CSV
 /// x,y[,z][,t],u to `out_file`. Returns the number of points. Points with more coordinates than
-/// the model (x,y,z for a 2D model) are refused, and so is a `time` that is not a finite number
+/// the model (x,y,z for a 2D model, a t column for a steady one) are refused, and so is a `time` that is not a finite number
 /// >= 0 or is given for a steady model ("--t: ..."); points far outside the box the network was
 /// trained on (more than one box size away from it) and times past t_final are counted in one
 /// warning each on `warn` (may be null).

@@ -59,8 +59,7 @@ struct TrainResult {
   double test_rel_l2 = -1.0, best_test_rel_l2 = -1.0;
   std::int64_t epochs_to_best = 0;
   double seconds_to_best = 0.0;
-  /// "epochs" | "time_budget" | "target_error" | "interrupted" (SIGINT / SIGTERM, see
-  /// install_interrupt_handlers)
+  /// "epochs" | "time_budget" | "target_error" | "interrupted" (TrainOptions::stop asked)
   std::string stop_reason;
   std::vector<HistoryRow> history;
   /// The flat weights (Objective::flat() layout) at the best test error (undefined when there
@@ -69,10 +68,12 @@ struct TrainResult {
   /// The optimiser's state at the end (a torch archive as bytes; empty for the device
   /// optimisers, which keep none that can be saved): what `train --resume` continues from.
   std::string optimizer_state;
-  /// First training-clock time at which the test error was <= e (-1 if never).
-  double seconds_to_error(double e) const;
-  std::int64_t epochs_to_error(double e) const;
 };
+
+/// Asks a run to stop early: returns the signal that asked (SIGINT, SIGTERM; 0: carry on).
+/// The program around the engine provides it (`dtpinn` and the Python module: their signal
+/// handlers' flag, apps/lab interrupt.hpp); it is called from the training thread only.
+using StopCheck = std::function<int()>;
 
 struct TrainOptions {
   std::ostream* log = nullptr;  ///< progress lines (null: silent)
@@ -88,10 +89,11 @@ struct TrainOptions {
   /// The run folder `resume` was read from, for messages ("runs/a/optimizer.pt: ...").
   std::string resume_from;
   /// The external stop request: the signal number (> 0) once the run should end as
-  /// "interrupted", 0 while it should go on. Asked often (every loss evaluation): it must be
-  /// cheap and must not block. Empty: interrupt_signal(), the flag that
-  /// install_interrupt_handlers sets. Read on the root process (its answer is shared).
-  std::function<int()> interrupt;
+  /// "interrupted", 0 while it should go on. Asked often, between epochs and inside them (every
+  /// loss evaluation): it must be cheap and must not block. Read on the root process (every
+  /// rank follows its answer): the run then ends with stop_reason "interrupted", or with
+  /// Interrupted before the first epoch. Empty: never.
+  StopCheck stop;
   /// The functions of the equation that are not defined for every u (Equation::
   /// restricted_functions_of_u: "log(u), sqrt(u)"): a NaN loss is then blamed on them, not on
   /// the problem's data. train() fills it from the equation when empty.
@@ -99,12 +101,12 @@ struct TrainOptions {
 };
 
 /// What an optimiser asks between its iterations and evaluations inside an epoch: true once the
-/// run must stop (the loop's one stop predicate: time budget or interrupt). Every rank of a
-/// distributed objective gets the same answer at the same call, so each rank must make the same
-/// calls.
+/// run must stop (the loop's one stop predicate: time budget or TrainOptions::stop). Every rank
+/// of a distributed objective gets the same answer at the same call, so each rank must make the
+/// same calls.
 using StopQuery = std::function<bool()>;
 
-/// Thrown when a run ends because of SIGINT / SIGTERM before anything worth keeping exists
+/// Thrown when a run is stopped (TrainOptions::stop) before anything worth keeping exists
 /// (before the first epoch), or by the command layer after the interrupted run was written.
 class Interrupted : public std::runtime_error {
  public:
@@ -117,21 +119,16 @@ class Interrupted : public std::runtime_error {
   int signal_;
 };
 
-/// Interruption as a feature: after this, the first SIGINT or SIGTERM only sets a flag (the
-/// handler does nothing else: async-signal-safe) that train_loop reads between epochs and inside
-/// them (TrainOptions::interrupt), next to its stop rules; the run then ends with stop_reason
-/// "interrupted" and is written as usual.
-/// A second signal ends the process at once (exit 128 + signal) when `exit_on_second` (a
-/// launcher sets it false and reads interrupt_count() to escalate itself).
-void install_interrupt_handlers(bool exit_on_second = true);
-/// The first SIGINT / SIGTERM received since start (or the last request_interrupt(0)), 0: none.
-int interrupt_signal();
-/// How many were received.
-int interrupt_count();
-/// As if `signal` had arrived (tests; a forwarded stop); 0 clears the flag and the count.
-void request_interrupt(int signal);
+
 /// "SIGINT", "SIGTERM", "signal N".
 std::string signal_name(int signal);
+
+/// Whether the loop takes the test error after `epoch`, which ended `seconds_since_evaluation`
+/// training seconds after the last evaluation: every train.eval_every epochs and, when
+/// train.eval_seconds > 0, after the first epoch ending that long after the last evaluation
+/// (so the error curve has points at least that close in training time, whatever the epoch
+/// length). The last epoch is always evaluated as well.
+bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_since_evaluation);
 
 /// The relative l2 error ||u - ref|| / ||ref|| of the network on the test set (-1 if the data
 /// has no reference).
@@ -147,6 +144,18 @@ TrainResult describe_run(const RunConfig& config, const Dataset& data, const Net
 /// Throws std::runtime_error on a non-finite loss ("training diverged at epoch N: ...").
 void train_loop(Objective& objective, const RunConfig& config, const TrainOptions& options,
                 TrainResult& result);
+
+/// What a run is checked for before its first epoch, and what the checks found.
+struct TrainingCheck {
+  std::vector<std::string> terms;      ///< the loss terms ("pde", "bc:NAME", "ic")
+  std::vector<double> weights;         ///< their initial weights (train.weights, default 1)
+  std::vector<double> initial_values;  ///< their values at the initial weights
+};
+/// The checks of the loss made before training: the loss of config.train.method on `data`
+/// (DT-PINN: its operators), train.weights against its terms, the least-squares output layer,
+/// and a finite loss at the initial weights. Throws std::runtime_error (one line) as the
+/// training loop would at its start.
+TrainingCheck check_training(const RunConfig& config, const Dataset& data, const Network& net);
 
 /// One process: the loss of `config.train.method` on the whole of `data`, through train_loop.
 /// Trains `net` in place; throws std::runtime_error on bad options or divergence; writes

@@ -1,7 +1,7 @@
 // Local launcher: fork/exec K copies of a command with the torchrun variables set, wait for
 // them, and end the others when one fails (no hang, one line per failure).
-#include <dtpinn/core/distributed/communicator.hpp>
-#include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/lab/interrupt.hpp>
+#include <dtpinn/lab/launcher.hpp>
 
 #include <fmt/format.h>
 
@@ -22,7 +22,7 @@
 
 extern char** environ;
 
-namespace dtpinn::core {
+namespace dtpinn::lab {
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -61,7 +61,7 @@ std::vector<std::string> child_environment(const std::vector<std::string>& extra
 /// started are killed and reaped.
 std::vector<pid_t> spawn_ranks(const std::vector<std::string>& argv,
                                const std::vector<std::string>& base,
-                               const DistributedOptions& options, int port) {
+                               const core::DistributedOptions& options, int port) {
   const int n = options.nproc;
   std::vector<pid_t> pids(n, -1);
   for (int r = 0; r < n; ++r) {
@@ -103,7 +103,8 @@ std::vector<pid_t> spawn_ranks(const std::vector<std::string>& argv,
 
 /// Waits for every rank; after the first failure (or the wall limit) stops the others, SIGTERM
 /// then SIGKILL after a grace period. Returns the first failure's code (0: all succeeded).
-int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, std::ostream& log) {
+int wait_for_ranks(std::vector<pid_t>& pids, const core::DistributedOptions& options,
+                   std::ostream& log) {
   const int n = static_cast<int>(pids.size());
   int first_code = 0, running = n;
   bool terminating = false;
@@ -200,7 +201,7 @@ int wait_for_ranks(std::vector<pid_t>& pids, const DistributedOptions& options, 
 
 }  // namespace
 
-int launch_local(const std::vector<std::string>& argv, const DistributedOptions& options,
+int launch_local(const std::vector<std::string>& argv, const core::DistributedOptions& options,
                  std::ostream& log, const std::vector<std::string>& extra_env) {
   if (argv.empty()) throw std::invalid_argument("launch_local: empty command");
   if (options.nproc < 1 || options.nproc > 1024)
@@ -210,4 +211,4 @@ int launch_local(const std::vector<std::string>& argv, const DistributedOptions&
   return wait_for_ranks(pids, options, log);
 }
 
-}  // namespace dtpinn::core
+}  // namespace dtpinn::lab
