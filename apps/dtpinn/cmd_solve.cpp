@@ -33,6 +33,7 @@ struct SolveArgs {
   int order = 0;    // 0: from the config
   long long n = 0;  // 0: from the config
   int threads = 0;
+  bool allow_nonuniform = false;
 };
 
 void run_solve(const SolveArgs& a) {
@@ -44,7 +45,10 @@ void run_solve(const SolveArgs& a) {
     throw std::invalid_argument(fmt::format(
         "{}: the equation is time-dependent (u_t): the classical solve handles steady equations",
         cfg.source));
-  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg);
+  if (a.allow_nonuniform) cfg.domain.allow_nonuniform = true;
+  core::NodeQuality quality;
+  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg, nullptr, &quality);
+  if (!quality.warning.empty()) std::printf("warning: %s\n", quality.warning.c_str());
   const core::Problem problem(cfg.problem, nodes.dim);
   const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
 
@@ -73,6 +77,7 @@ void run_solve(const SolveArgs& a) {
   res["n_interior"] = ni;
   res["n_boundary"] = nb;
   res["n_ghost"] = nodes.n_ghost;
+  res["node_quality"] = nlohmann::json::parse(core::node_quality_json(quality));
   res["order"] = params.order;
   res["boundary_conditions"] = nlohmann::json::parse(
       core::conditions_json(core::report_conditions(problem, nodes, boundary, u.tail(nb))));
@@ -137,6 +142,9 @@ void add_solve_command(CLI::App& app) {
   cmd->add_option("--n", args->n, "override [domain] n")->check(CLI::Range(10LL, 100000000LL));
   cmd->add_option("--threads", args->threads, "OpenMP threads (0: default)")
       ->check(threads_validator());
+  cmd->add_flag("--allow-nonuniform", args->allow_nonuniform,
+                "Solve on a node set beyond the quality bounds with a warning (recorded in "
+                "results.json) instead of refusing (domain.allow_nonuniform)");
   cmd->callback([args] { run_solve(*args); });
 }
 

@@ -40,10 +40,11 @@ struct TrainArgs {
   std::vector<std::pair<std::string, std::string>> keyed;             // from --section.key flags
   std::string vanilla_precision = "fp32", dtpinn_precision = "fp64";  // parsed by the table
   int threads = 0;
-  int nproc = 1;                 // train: local processes (row-partitioned, c10d)
-  std::string backend = "auto";  // gloo | nccl | auto (from the device)
-  int time_parts = 1;            // train --nproc, heat: groups of time slices
-  double dist_timeout = 60;      // seconds for rendezvous and collectives
+  int nproc = 1;                  // train: local processes (row-partitioned, c10d)
+  std::string backend = "auto";   // gloo | nccl | auto (from the device)
+  int time_parts = 1;             // train --nproc, heat: groups of time slices
+  double dist_timeout = 60;       // seconds for rendezvous and collectives
+  bool allow_nonuniform = false;  // domain.allow_nonuniform
 };
 
 /// set_option for a short flag: the message names the flag as the user typed it.
@@ -90,6 +91,7 @@ core::RunConfig make_config(const TrainArgs& a) {
   set_flag(c, "--order", "rbffd.order", a.order);
   set_flag(c, "--seed", "train.seed", a.seed);
   set_flag(c, "--optimizer", "train.optimizer", a.optimizer);
+  if (a.allow_nonuniform) c.domain.allow_nonuniform = true;
   core::validate_config(c);
   return c;
 }
@@ -128,6 +130,9 @@ void add_common_flags(CLI::App* cmd, const std::shared_ptr<TrainArgs>& a, bool w
                   "CPU threads for LibTorch and the SpMV (default: all cores; 1 is faster on a "
                   "busy machine)")
       ->check(threads_validator());
+  cmd->add_flag("--allow-nonuniform", a->allow_nonuniform,
+                "Train on a node set beyond the quality bounds with a warning (recorded in "
+                "results.json) instead of refusing (domain.allow_nonuniform)");
   cmd->add_option("--set", a->sets, "KEY=VALUE for any config key, e.g. --set train.lr=0.5")
       ->take_all();
   // Every config key is also a flag: --train.lr 0.5, --problem.exact "x*y", ...
