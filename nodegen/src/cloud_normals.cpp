@@ -25,6 +25,10 @@ namespace {
 /// the next face at a 90-degree edge of a box at 0.71.
 constexpr double kAcross = 0.75;
 
+/// A neighbourhood whose smallest covariance eigenvalue exceeds this fraction of the next is
+/// not a piece of one surface (two walls 1.5 spacings apart give about 1).
+constexpr double kThickRatio = 0.25;
+
 int default_k(int dim, int k) {
   return k > 0 ? k : (dim == 2 ? 8 : 12);
 }
@@ -98,9 +102,16 @@ PointMatrix estimate_normals(const PointMatrix& points, int k) {
   PointMatrix normals(n, dim);
   std::vector<std::int32_t> idx;
   std::vector<double> d2;
+  // Where the k nearest are not flat (the far wall of a part thinner than ~2 spacings among
+  // them), the nearest 2 d + 1 alone: the point's own ring of neighbours.
+  const int few = std::min<int>(2 * dim + 1, int(n));
   for (Index i = 0; i < n; ++i) {
     tree.nearest(points.row(i).data(), k, idx, d2);
-    const auto es = neighbourhood_pca(points, idx);
+    auto es = neighbourhood_pca(points, idx);
+    if (!(es.eigenvalues()[0] <= kThickRatio * es.eigenvalues()[1]) && few < k) {
+      tree.nearest(points.row(i).data(), few, idx, d2);
+      es = neighbourhood_pca(points, idx);
+    }
     normals.row(i) = es.eigenvectors().col(0).transpose().normalized();
   }
   return normals;

@@ -296,7 +296,18 @@ std::shared_ptr<PolylineDomain> cloud_outline_domain(const PointMatrix& points,
                                                      const std::vector<std::string>& part_names,
                                                      double* mean_spacing,
                                                      const std::function<std::string(Index)>& ref) {
-  const auto loops = order_cloud_loops(points, name, ref);
+  auto loops = order_cloud_loops(points, name, ref);
+  // Larger curves first (an outer curve before its holes), whatever the order of the points.
+  const auto box_area = [&points](const std::vector<Index>& L) {
+    Vec2 lo = at(points, L[0]), hi = lo;
+    for (Index i : L) {
+      lo = lo.cwiseMin(at(points, i));
+      hi = hi.cwiseMax(at(points, i));
+    }
+    return (hi - lo).prod();
+  };
+  std::stable_sort(loops.begin(), loops.end(),
+                   [&](const auto& a, const auto& b) { return box_area(a) > box_area(b); });
   FittedCurves fit = fit_closed_curves(points, loops);
   std::vector<std::vector<std::int32_t>> dense_part;
   if (!part.empty())

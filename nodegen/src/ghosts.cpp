@@ -48,11 +48,12 @@ double ghost_factor(double distance_factor, int dim) {
 /// node k at p with normal n and spacing h_k, the first distance d = d0, 0.8 d0, ... down to
 /// the floor min(kGhostFloor, f) h_k at which p + d n is outside, the segment to it too (three
 /// points on it), and no collocation node or earlier ghost lies closer than d / 2; d0 = f h_k,
-/// or less than half the way across the outside where the ray comes back into the domain.
+/// or a third of the way across the outside where the ray comes back into the domain.
 /// Samples of the ray along the normal, out to twice the ghost distance, for re-entry.
 constexpr int kRaySteps = 16;
-/// A ghost in a thin part of the outside stays below this fraction of the way across it.
-constexpr double kHalfGap = 0.45;
+/// A ghost in a thin part of the outside stays within this fraction of the way across it: the
+/// ghosts of its two sides then keep a third of it apart, more than half their offset.
+constexpr double kHalfGap = 1.0 / 3.0;
 
 template <int D>
 void place_ghosts(NodeSet& ns, const Domain& domain, double f, const std::vector<double>& h) {
@@ -78,7 +79,7 @@ void place_ghosts(NodeSet& ns, const Domain& domain, double f, const std::vector
     n.normalize();
     const double hk = h[std::size_t(k)];
     // The outside along the normal, up to where the ray re-enters the domain (a thin part of the
-    // outside: a slot, a trailing edge): the ghost stays in its nearer half, so that the ghosts
+    // outside: a slot, a trailing edge): the ghost stays in its nearer third, so that the ghosts
     // of its two sides do not meet.
     double start = f * hk;
     for (int j = 1; j <= kRaySteps; ++j) {
@@ -111,9 +112,9 @@ void place_ghosts(NodeSet& ns, const Domain& domain, double f, const std::vector
       throw std::runtime_error(fmt::format(
           "a feature thinner than {:.3g} near {}: the ghost node of the boundary node there "
           "finds no place outside the domain {:.3g} to {:.3g} out along its normal, in the nearer "
-          "half of the outside and at least half that from every other node (a part, slot or gap "
-          "thinner than {:.2g} spacings); use a smaller spacing or widen the feature",
-          2 * floor * hk, at, floor * hk, f * hk, 2 * floor));
+          "third of the outside and at least half that from every other node (a part, slot or "
+          "gap thinner than {:.2g} spacings); use a smaller spacing or widen the feature",
+          3 * floor * hk, at, floor * hk, f * hk, 3 * floor));
     }
     ns.normals.row(g0 + k) = ns.normals.row(b0 + k);
     grid.insert(ns.points.row(g0 + k).transpose());

@@ -19,7 +19,9 @@ double median_spacing(const PointMatrix& points);
 double tangential_spacing(const PointMatrix& points, const PointMatrix& normals, int k = 0);
 
 /// Unoriented unit normals by PCA of the k nearest neighbours (k includes the point itself):
-/// the eigenvector of the smallest eigenvalue of the neighbourhood covariance. N x dim.
+/// the eigenvector of the smallest eigenvalue of the neighbourhood covariance; where that
+/// neighbourhood is not flat (smallest eigenvalue above a quarter of the next: the far wall of
+/// a thin part reaches into it), of the 2 d + 1 nearest. N x dim.
 PointMatrix estimate_normals(const PointMatrix& points, int k = 0 /* 0: 8 in 2D, 12 in 3D */);
 
 /// Orients normals consistently (Hoppe et al. 1992): a minimum spanning tree over the symmetric

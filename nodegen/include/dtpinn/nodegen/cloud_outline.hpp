@@ -56,7 +56,8 @@ FittedCurves fit_closed_curves(const PointMatrix& points,
 
 /// The outline of a 2D boundary cloud (order, fit, densify, as above) as a PolylineDomain with
 /// the cloud's parts: a curve's stretch takes the part of the cloud point nearest along it;
-/// `part` empty: each curve is a part (PolylineDomain's names: boundary, or outer, hole1, ...).
+/// `part` empty: each curve is a part (PolylineDomain's names: boundary, or outer, hole1, ...,
+/// the curves in the order of their bounding boxes' areas, largest first).
 /// `mean_spacing` (optional out): the fitted curves' length over the point count, the spacing
 /// the same number of points would have spread evenly. Throws std::runtime_error naming the
 /// place for a cloud that cannot be joined into simple closed curves.

@@ -60,8 +60,8 @@ inline constexpr double kGhostFloor = 0.1;
 /// domain, the segment from its boundary node to it does too (so it does not cross a thin
 /// part and come out beyond it), and no collocation node or earlier ghost lies closer than half
 /// that distance. d0 = f h, or, where the ray along the normal comes back into the domain
-/// within 2 f h (a thin part of the outside), 0.45 of the way across, so that the ghosts of
-/// the two sides keep apart. Where no such distance exists (a part, slot or gap thinner than the
+/// within 2 f h (a thin part of the outside), a third of the way across, so that the ghosts
+/// of the two sides keep apart. Where no such distance exists (a part, slot or gap thinner than the
 /// floor) it throws std::runtime_error "a feature thinner than ... near (x, y)"; a normal pointing
 /// into the domain is named as such. `spacing(p)` gives the local h; empty = distance from the
 /// boundary node to its nearest other collocation node. factor 0 = the default for the dim.
