@@ -95,7 +95,13 @@ Geometry files:
          `comment part <index> <name>` header lines, else the integers themselves.
   .csv .xyz .txt   a `part` header column: names or non-negative integers per point.
   2D outlines      each loop is a part: one loop boundary, else outer and hole1, hole2, ...;
-                   a `part` column instead names the segment starting at each point.
+                   a `part` column instead names the segment starting at each point. A table
+                   is an outline when its points in order form one closed polygon, when a
+                   `loop` column numbers its loops, or when each run of rows with one `part`
+                   closes a polygon.
+  boundary clouds  joined into fitted closed curves (2D) or thinned / filled on the surface
+                   (3D) and resampled at the spacing (--keep-points: as they are); a node takes
+                   the part of the file's point nearest to it.
 A surface node takes the part of the triangle it lies on.
 Node CSV: the `part` column holds the part name on boundary rows, the boundary node's part on
 ghost rows and nothing on interior rows; the line after the header lists the part table

@@ -35,11 +35,11 @@ PointMatrix unit_file_normals(const std::string& path, const PointCloud& c) {
   return N;
 }
 
-/// 2D: the file's normals against the fitted outline's (`fitted`, outward by the nesting of
-/// the curves): all agreeing, all opposite (flipped, noted), else refused naming a point.
+/// 2D: the file's unit normals N against the fitted outline's (`fitted`, outward by the nesting
+/// of the curves): all agreeing, all opposite (flipped, noted), else refused naming a point.
 void check_normals_against_outline(const std::string& path, const PointCloud& c,
-                                   const PointMatrix& fitted, ImportReport& rep) {
-  const PointMatrix N = unit_file_normals(path, c);
+                                   const PointMatrix& N, const PointMatrix& fitted,
+                                   ImportReport& rep) {
   Index agree = 0, first_against = -1, first_along = -1;
   for (Index i = 0; i < N.rows(); ++i) {
     if (N.row(i).dot(fitted.row(i)) > 0) {
@@ -182,11 +182,12 @@ NodeSet import_boundary_cloud(const std::string& path, const PointCloud& c,
                     c.points.rows(), kMinBoundaryPoints));
   check_duplicates(path, c);
   if (c.dim == 2) {
-    if (c.has_normals()) unit_file_normals(path, c);  // tangent normals: named before the fit
+    // Tangent normals are named before the fit (it would name the points instead).
+    const PointMatrix given = c.has_normals() ? unit_file_normals(path, c) : PointMatrix();
     double even_h = 0.0;
     const auto outline = outline_of(path, c, &even_h);
-    PointMatrix N = outline_normals_at(*outline, c.points);
-    if (c.has_normals()) check_normals_against_outline(path, c, N, rep);
+    const PointMatrix N = outline_normals_at(*outline, c.points);
+    if (c.has_normals()) check_normals_against_outline(path, c, given, N, rep);
     rep.normals_source =
         c.has_normals() ? "the fitted curves (the file's agree)" : "the fitted curves";
     rep.notes.push_back(fmt::format(

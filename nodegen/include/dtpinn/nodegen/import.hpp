@@ -28,7 +28,7 @@ namespace dtpinn::nodegen {
 
 struct ImportOptions {
   double h = 0.0;        ///< spacing (units after any rescale); 0 = from n, or the cloud's own
-  Index n = 0;           ///< target Ni + Nb when meshing a surface / polyline; 0 = from h
+  Index n = 0;           ///< target Ni + Nb (surfaces, outlines, boundary clouds); 0 = from h
   bool rescale = false;  ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
   std::uint64_t seed = 0;
   bool ghosts = true;
