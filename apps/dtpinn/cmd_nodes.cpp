@@ -23,6 +23,7 @@ namespace {
 struct NodesArgs {
   dtpinn::nodegen::NodeRequest request;
   bool no_ghosts = false;
+  bool allow_nonuniform = false;
   std::string format;
   std::vector<std::string> outputs;
 };
@@ -51,8 +52,15 @@ void run_nodes(const NodesArgs& a) {
   const ng::NodeResult made = ng::build_nodes(a.request);
   const ng::NodeSet& nodes = made.nodes;
   const ng::QualityReport q = ng::assess_quality(nodes, made.domain.get());
-  const std::string report =
-      made.source + "parts: " + ng::part_summary(nodes) + "\n" + q.to_string();
+  const std::string problem = ng::quality_problem(q);
+  if (!problem.empty() && !a.allow_nonuniform)
+    throw std::runtime_error("the node set is not quasi-uniform: " + problem +
+                             "; --allow-nonuniform uses it anyway");
+  std::string report = made.source + "parts: " + ng::part_summary(nodes) + "\n" + q.to_string();
+  if (!problem.empty())
+    report +=
+        "warning: the node set is not quasi-uniform (allowed by --allow-nonuniform): " + problem +
+        "\n";
   std::fputs(report.c_str(), stdout);
   for (std::size_t i = 0; i < a.outputs.size(); ++i) {
     ng::write_nodes(a.outputs[i], nodes, formats[i]);
@@ -93,7 +101,13 @@ Geometry files:
          `comment part <index> <name>` header lines, else the integers themselves.
   .csv .xyz .txt   a `part` header column: names or non-negative integers per point.
   2D outlines      each loop is a part: one loop boundary, else outer and hole1, hole2, ...;
-                   a `part` column instead names the segment starting at each point.
+                   a `part` column instead names the segment starting at each point. A table
+                   is an outline when its points in order form one closed polygon, when a
+                   `loop` column numbers its loops, or when each run of rows with one `part`
+                   closes a polygon.
+  boundary clouds  joined into fitted closed curves (2D) or thinned / filled on the surface
+                   (3D) and resampled at the spacing (--keep-points: as they are); a node takes
+                   the part of the file's point nearest to it.
 A surface node takes the part of the triangle it lies on.
 Node CSV: the `part` column holds the part name on boundary rows, the boundary node's part on
 ghost rows and nothing on interior rows; the file is the header and the rows (pandas and
@@ -143,6 +157,11 @@ void add_nodes_command(CLI::App& app) {
   cmd->add_option("--format", args->format, "csv|ply|vtk (default: from each file's extension)")
       ->check(CLI::IsMember({"csv", "ply", "vtk"}));
   cmd->add_flag("--rescale", args->request.rescale, "Rescale a geometry file into the unit box");
+  cmd->add_flag("--keep-points", args->request.keep_points,
+                "A boundary cloud's points are the boundary nodes as they are (no resampling)");
+  cmd->add_flag("--allow-nonuniform", args->allow_nonuniform,
+                "Write a node set beyond the quality bounds (fill/separation > 3, a separation "
+                "below h/4, ghosts inside or on top of nodes) with a warning instead of refusing");
   cmd->add_option("-o,--output", args->outputs,
                   "Output file(s); repeat for several formats, e.g. -o n.csv -o n.vtk")
       ->required();

@@ -55,7 +55,10 @@ void run_solve(const RunArgs& a, const std::string& out) {
         "{}: the equation is time-dependent (u_t): the classical solve handles steady equations",
         cfg.source));
   std::ostream* log = a.quiet ? nullptr : &std::cout;
-  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg, log);
+  core::NodeQuality quality;
+  const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg, log, &quality);
+  if (!log && !quality.warning.empty())  // with a log, make_collocation_nodes said it there
+    std::cerr << "dtpinn solve: warning: " << quality.warning << '\n';
   const core::Problem problem(cfg.problem, nodes.dim);
   const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
   if (log) *log << core::describe_boundary(problem, nodes, boundary) << '\n';
@@ -90,6 +93,7 @@ void run_solve(const RunArgs& a, const std::string& out) {
   res["n_interior"] = ni;
   res["n_boundary"] = nb;
   res["n_ghost"] = nodes.n_ghost;
+  res["node_quality"] = nlohmann::json::parse(core::node_quality_json(quality));
   res["order"] = params.order;
   res["boundary_conditions"] = nlohmann::json::parse(
       core::conditions_json(core::report_conditions(problem, nodes, boundary, u.tail(nb))));

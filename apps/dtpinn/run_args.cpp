@@ -31,6 +31,9 @@ void add_config_flags(CLI::App* cmd, const std::shared_ptr<RunArgs>& a, FlagSet 
   }
   cmd->add_option("--n", a->n, "number of collocation nodes Ni + Nb (domain.n)");
   cmd->add_option("--order,-p", a->order, "RBF-FD order p (rbffd.order)");
+  cmd->add_flag("--allow-nonuniform", a->allow_nonuniform,
+                "use a node set beyond the quality bounds with a warning (recorded in "
+                "results.json) instead of refusing it (domain.allow_nonuniform)");
   if (set == FlagSet::run) {
     cmd->add_option("--seed", a->seed, "network initialisation seed (train.seed)");
     cmd->add_option("--optimizer", a->optimizer,
@@ -99,6 +102,7 @@ core::RunConfig make_config(const RunArgs& a, const std::string& command) {
   set_flag(c, "--order", "rbffd.order", a.order);
   set_flag(c, "--seed", "train.seed", a.seed);
   set_flag(c, "--optimizer", "train.optimizer", a.optimizer);
+  if (a.allow_nonuniform) c.domain.allow_nonuniform = true;
   core::resolve_paths(c, "");  // what the command line named: the current folder
   core::validate_config(c);
   if (command != "config") check_fits_in_memory(c);

@@ -24,6 +24,7 @@ struct RunArgs {
   std::vector<std::string> sets;
   std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
   int threads = 0;
+  bool allow_nonuniform = false;  // domain.allow_nonuniform
   bool quiet = false;     // no progress lines on stdout
   bool no_plots = false;  // write the plot scripts, do not run gnuplot
 };

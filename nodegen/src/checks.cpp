@@ -198,55 +198,6 @@ NodeProblem check_node_set(const NodeSet& ns) {
   return check_interior_inside(ns, B, N);
 }
 
-NodeProblem find_cloud_crossing(const PointMatrix& P) {
-  NodeProblem p;
-  const Index n = P.rows();
-  if (P.cols() != 2 || n < 8) return p;
-  const KnnIndex tree(P);
-  const std::vector<double> nn = nn_distances(P, tree);
-  const int k = std::min<int>(32, int(n));
-  std::vector<std::int32_t> idx;
-  std::vector<double> d2, local, angles;
-  Index bad = 0;
-  for (Index i = 0; i < n; ++i) {
-    tree.nearest(P.row(i).data(), k, idx, d2);
-    // Local spacing: the median nearest-neighbour distance of the 8 nearest (a crossing's
-    // points are closer to each other than the spacing; the median ignores them).
-    local.clear();
-    for (std::size_t j = 0; j < std::min<std::size_t>(8, idx.size()); ++j)
-      local.push_back(nn[idx[j]]);
-    std::nth_element(local.begin(), local.begin() + long(local.size() / 2), local.end());
-    const double s = local[local.size() / 2];
-    // Directions to the neighbours 2 to 3.5 spacings away: far enough that points on one arm
-    // lie within a few degrees of each other even when the point is off the arm's line.
-    angles.clear();
-    for (std::size_t j = 0; j < idx.size(); ++j) {
-      const double r = std::sqrt(d2[j]);
-      if (r < 2.0 * s || r > 3.5 * s) continue;
-      const auto v = (P.row(idx[j]) - P.row(i)).eval();
-      angles.push_back(std::atan2(v(1), v(0)) * kDeg);
-    }
-    if (angles.size() < std::size_t(kCrossingArms)) continue;
-    std::sort(angles.begin(), angles.end());
-    int arms = 0;
-    for (std::size_t j = 0; j < angles.size(); ++j) {
-      const double next = j + 1 < angles.size() ? angles[j + 1] : angles[0] + 360.0;
-      arms += next - angles[j] > kArmGapDeg;
-    }
-    // Of the points around a crossing, name the one nearest to another point: the two
-    // branches come closest at the crossing.
-    if (arms >= kCrossingArms && (bad++ == 0 || nn[std::size_t(i)] < nn[std::size_t(p.node)]))
-      p.node = i;
-  }
-  if (bad > 0)
-    p.reason = fmt::format(
-        "the outline crosses or touches itself near {}: the points around it run in {} or more "
-        "directions, not two ({} such points); a boundary cloud must sample a simple closed "
-        "outline",
-        point_text(P, p.node), kCrossingArms, bad);
-  return p;
-}
-
 NodeProblem find_outline_crossing(const PointMatrix& P) {
   NodeProblem p;
   const Index n = P.rows();

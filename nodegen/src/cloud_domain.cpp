@@ -2,6 +2,8 @@
 #include <dtpinn/nodegen/cloud.hpp>
 #include <dtpinn/nodegen/knn.hpp>
 
+#include "cloud_resample.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -16,8 +18,9 @@ struct BoundaryCloudDomain::Impl {
   std::vector<std::string> part_names;
   std::string name;
   std::unique_ptr<KnnIndex> tree;
+  std::unique_ptr<detail::MlsSurface> mls;  // 3D: the inside test near the surface
   Eigen::VectorXd lo, hi;
-  double spacing = 0.0, volume = 0.0;
+  double spacing = 0.0, volume = 0.0, measure = 0.0;
   int k = 4;
 };
 
@@ -38,9 +41,12 @@ BoundaryCloudDomain::BoundaryCloudDomain(PointMatrix points, PointMatrix normals
   for (Index i = 0; i < I.normals.rows(); ++i) I.normals.row(i).normalize();
   I.name = std::move(name);
   I.tree = std::make_unique<KnnIndex>(I.points);
+  if (I.points.cols() == 3)
+    I.mls = std::make_unique<detail::MlsSurface>(I.points, I.normals, *I.tree);
   I.lo = I.points.colwise().minCoeff().transpose();
   I.hi = I.points.colwise().maxCoeff().transpose();
   I.spacing = tangential_spacing(I.points, I.normals);
+  I.measure = detail::cloud_boundary_measure(I.points, I.normals);
   I.k = I.points.cols() == 2 ? 4 : 8;
   std::mt19937_64 rng(12345);
   std::uniform_real_distribution<double> U(0.0, 1.0);
@@ -71,8 +77,13 @@ double BoundaryCloudDomain::spacing() const {
   return impl_->spacing;
 }
 double BoundaryCloudDomain::boundary_measure() const {
-  const double n = double(impl_->points.rows()), s = impl_->spacing;
-  return dim() == 2 ? n * s : n * 0.866 * s * s;
+  return impl_->measure;
+}
+double BoundaryCloudDomain::even_spacing() const {
+  const double n = double(impl_->points.rows());
+  // Poisson-disk sampling at radius 0.75 h puts about area / (kAreaPerNode h^2) nodes on a
+  // surface (measured on spheres and ellipsoids, tests/nodegen/test_cloud_resample.cpp).
+  return dim() == 2 ? impl_->measure / n : std::sqrt(impl_->measure / (kAreaPerNode * n));
 }
 std::string BoundaryCloudDomain::describe() const {
   return fmt::format("{} ({} boundary points, spacing {:.4g})", impl_->name, impl_->points.rows(),
@@ -95,9 +106,18 @@ double BoundaryCloudDomain::signed_distance(const Eigen::Ref<const Eigen::Vector
 }
 
 bool BoundaryCloudDomain::contains(const Eigen::Ref<const Eigen::VectorXd>& p) const {
+  const auto& I = *impl_;
   for (Eigen::Index d = 0; d < p.size(); ++d)
-    if (p[d] <= impl_->lo[d] || p[d] >= impl_->hi[d]) return false;
-  return signed_distance(p) < 0;
+    if (p[d] <= I.lo[d] || p[d] >= I.hi[d]) return false;
+  const double sd = signed_distance(p);
+  // Near the surface the tangent planes' mean bulges out of a curved surface by about
+  // spacing^2 curvature / 8; the moving-least-squares fit is exact to third order there.
+  if (I.mls && std::abs(sd) < 2.0 * I.spacing) {
+    bool ok = false;
+    const double z = I.mls->height(Eigen::Vector3d(p), ok);
+    if (ok) return z < 0;
+  }
+  return sd < 0;
 }
 
 BoundarySample BoundaryCloudDomain::sample_boundary(double h, std::mt19937_64& rng) const {
@@ -106,6 +126,8 @@ BoundarySample BoundaryCloudDomain::sample_boundary(double h, std::mt19937_64& r
   if (!(h > 0) || !std::isfinite(h))
     throw std::invalid_argument("sample_boundary: h must be > 0 and finite");
   out.part_names = I.part_names;
+  if (dim() == 3)
+    return detail::resample_cloud_surface(I.points, I.normals, I.part, I.part_names, h, rng);
   if (h <= 1.5 * I.spacing) {
     out.points = I.points;
     out.normals = I.normals;

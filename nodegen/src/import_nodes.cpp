@@ -15,19 +15,28 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "import_detail.hpp"
 #include "readers_detail.hpp"
 
 namespace dtpinn::nodegen {
-namespace {
-
-constexpr Index kMinBoundaryPoints = 20;
-constexpr Index kDefaultN2 = 2000, kDefaultN3 = 10000;
+namespace detail {
 
 std::string line_ref(const std::string& path, const PointCloud& c, Index i) {
   if (i >= 0 && std::size_t(i) < c.lines.size() && c.lines[std::size_t(i)] > 0)
     return path + ":" + std::to_string(c.lines[std::size_t(i)]);
   return path + ": point " + std::to_string(i + 1);
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::check_duplicates;
+using detail::fill_options;
+using detail::line_ref;
+using detail::used_spacing;
+
+constexpr Index kDefaultN2 = 2000, kDefaultN3 = 10000;
 
 Index binom(Index n, Index k) {
   Index r = 1;
@@ -92,79 +101,6 @@ void check_coordinate_range(const std::string& path, const Box& b, bool rescale)
         "about {:.0f} digits of its shape; move it near the origin, or use --rescale "
         "(domain.rescale = true)",
         path, size, far, std::max(0.0, 16 + std::log10(size / far))));
-}
-
-/// Duplicate points (closer than 1e-12 of the box diagonal) are an error naming both lines.
-void check_duplicates(const std::string& path, const PointCloud& c) {
-  const Index n = c.points.rows();
-  const Box b = box_of(c.points);
-  const double tol = 1e-12 * std::max((b.hi - b.lo).norm(), 1e-300);
-  KnnIndex tree(c.points);
-  std::vector<std::int32_t> idx;
-  std::vector<double> d2;
-  for (Index i = 0; i < n; ++i) {
-    tree.nearest(c.points.row(i).data(), 2, idx, d2);
-    for (std::size_t j = 0; j < idx.size(); ++j)
-      if (Index(idx[j]) != i && std::sqrt(d2[j]) <= tol) {
-        const Index first = std::min(i, Index(idx[j])), second = std::max(i, Index(idx[j]));
-        const std::string o = std::size_t(first) < c.lines.size()
-                                  ? "line " + std::to_string(c.lines[std::size_t(first)])
-                                  : "point " + std::to_string(first + 1);
-        throw std::runtime_error(line_ref(path, c, second) + ": duplicate point (same as " + o +
-                                 ")");
-      }
-  }
-}
-
-/// A 2D boundary cloud must sample a simple outline (checks.hpp, find_cloud_crossing).
-void check_crossing(const std::string& path, const PointCloud& c) {
-  const NodeProblem x = find_cloud_crossing(c.points);
-  if (x) throw std::runtime_error(line_ref(path, c, x.node) + ": " + x.reason);
-}
-
-/// Normals from the file (checked, unit, outward) or estimated; returns oriented unit normals.
-PointMatrix cloud_normals(const std::string& path, const PointCloud& c, ImportReport& rep) {
-  PointMatrix N;
-  if (c.has_normals()) {
-    N = c.normals;
-    for (Index i = 0; i < N.rows(); ++i) {
-      const double l = N.row(i).norm();
-      if (!(l > 1e-12)) throw std::runtime_error(line_ref(path, c, i) + ": zero normal");
-      N.row(i) /= l;
-    }
-    // Direction first: a tangent normal agrees in sign with its neighbours' only by chance, so
-    // the consistency message below would be the wrong one for it.
-    const NodeProblem dir = check_normal_directions(c.points, N);
-    if (dir)
-      throw std::runtime_error(
-          fmt::format("{}: {}; fix the normals or drop the normal columns "
-                      "to have them estimated",
-                      line_ref(path, c, dir.node), dir.reason));
-    const NormalConsistency chk = check_normals(c.points, N);
-    if (chk.inconsistent > 0 && 2 * chk.across > chk.inconsistent)
-      throw std::runtime_error(fmt::format(
-          "{}: cloud too sparse for the part's thickness: the nearest neighbours of this point "
-          "lie on the opposite wall ({} such points; spacing {:.4g}); sample the boundary "
-          "more densely",
-          line_ref(path, c, chk.first), chk.inconsistent, median_spacing(c.points)));
-    if (chk.inconsistent > 0)
-      throw std::runtime_error(fmt::format(
-          "{}: inconsistent normals: this point's normal points opposite to most of its "
-          "neighbours' ({} such points of {}); fix the normals or drop the normal columns to "
-          "have them estimated",
-          line_ref(path, c, chk.first), chk.inconsistent, c.points.rows()));
-    if (chk.inward) {
-      N *= -1.0;
-      rep.notes.push_back("the file's normals pointed inward: all flipped to point outward");
-    }
-    rep.normals_source = "file";
-    return N;
-  }
-  N = estimate_normals(c.points);
-  orient_normals(c.points, N);
-  rep.normals_estimated = true;
-  rep.normals_source = "estimated (PCA of k nearest, oriented over a minimum spanning tree)";
-  return N;
 }
 
 NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const ImportOptions& opt,
@@ -245,6 +181,31 @@ NodeSet labelled_cloud(const std::string& path, const PointCloud& c, const Impor
   return ns;
 }
 
+}  // namespace
+
+namespace detail {
+
+void check_duplicates(const std::string& path, const PointCloud& c) {
+  const Index n = c.points.rows();
+  const Box b = box_of(c.points);
+  const double tol = 1e-12 * std::max((b.hi - b.lo).norm(), 1e-300);
+  KnnIndex tree(c.points);
+  std::vector<std::int32_t> idx;
+  std::vector<double> d2;
+  for (Index i = 0; i < n; ++i) {
+    tree.nearest(c.points.row(i).data(), 2, idx, d2);
+    for (std::size_t j = 0; j < idx.size(); ++j)
+      if (Index(idx[j]) != i && std::sqrt(d2[j]) <= tol) {
+        const Index first = std::min(i, Index(idx[j])), second = std::max(i, Index(idx[j]));
+        const std::string o = std::size_t(first) < c.lines.size()
+                                  ? "line " + std::to_string(c.lines[std::size_t(first)])
+                                  : "point " + std::to_string(first + 1);
+        throw std::runtime_error(line_ref(path, c, second) + ": duplicate point (same as " + o +
+                                 ")");
+      }
+  }
+}
+
 FillOptions fill_options(const ImportOptions& opt) {
   FillOptions f;
   f.h = opt.h;
@@ -255,53 +216,11 @@ FillOptions fill_options(const ImportOptions& opt) {
   return f;
 }
 
-/// Spacing actually used by a generated set: the median nearest-neighbour distance.
 double used_spacing(const NodeSet& ns) {
   return median_spacing(ns.points.topRows(ns.n_collocation()));
 }
 
-/// Way 2: a boundary point cloud, normals checked or estimated, interior filled.
-NodeSet boundary_cloud(const std::string& path, const PointCloud& c, const ImportOptions& options,
-                       ImportReport& rep, std::mt19937_64& rng) {
-  rep.kind = "boundary cloud";
-  if (c.points.rows() < kMinBoundaryPoints)
-    throw std::runtime_error(
-        fmt::format("{}: too few boundary points ({}): a boundary cloud needs at least {}", path,
-                    c.points.rows(), kMinBoundaryPoints));
-  check_duplicates(path, c);
-  check_crossing(path, c);
-  const PointMatrix N = cloud_normals(path, c, rep);
-  BoundaryCloudDomain dom(c.points, N, path, c.part, c.part_names);
-  const double h = options.h > 0 ? options.h : dom.spacing();
-  if (!(dom.volume() > 0))
-    throw std::runtime_error(path +
-                             ": the boundary cloud encloses no volume (normals "
-                             "inconsistent or the cloud is not closed)");
-  // A cloud too sparse for its own size: fewer than ~3 spacings across the domain.
-  const double across = dom.dim() == 2 ? std::sqrt(dom.volume()) : std::cbrt(dom.volume());
-  if (across < 3.0 * h)
-    throw std::runtime_error(fmt::format(
-        "{}: cloud too sparse: spacing {:.4g} against a domain about {:.4g} across; the "
-        "interior fill needs a spacing below a third of that",
-        path, h, across));
-  FillOptions f = fill_options(options);
-  NodeSet ns = fill_domain(dom, dom.sample_boundary(h, rng), h, f);
-  // A cloud too sparse for its thickness leaves (almost) no room for interior nodes.
-  if (ns.n_interior < std::max<Index>(10, ns.n_boundary / 50))
-    throw std::runtime_error(
-        fmt::format("{}: cloud too sparse: only {} interior nodes fit at spacing {:.4g} inside {} "
-                    "boundary points; sample the boundary more densely",
-                    path, ns.n_interior, h, ns.n_boundary));
-  rep.spacing = h;
-  if (options.h > 0 && h > 1.5 * dom.spacing())
-    rep.notes.push_back(fmt::format("boundary cloud thinned from {} to {} points for h = {:.4g}",
-                                    c.points.rows(), ns.n_boundary, h));
-  if (options.n > 0)
-    rep.notes.push_back("--n is ignored for a boundary cloud: the cloud's spacing sets h");
-  return ns;
-}
-
-}  // namespace
+}  // namespace detail
 
 std::string ImportReport::summary() const {
   std::string s = fmt::format("import: {} ({}, {}D)\n", path, kind, dim);
@@ -347,7 +266,6 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     throw std::runtime_error(problem);
   GeometryData g = read_geometry(path, options.detect_polyline);
   NodeSet ns;
-  std::mt19937_64 rng(options.seed);
 
   if (g.type == GeometryData::Type::cloud) {
     PointCloud& c = g.cloud;
@@ -365,7 +283,7 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
             "--n / --h are ignored for a labelled node set: its nodes are used "
             "as they are");
     } else {
-      ns = boundary_cloud(path, c, options, rep, rng);
+      ns = detail::import_boundary_cloud(path, c, options, rep);
     }
   } else if (g.type == GeometryData::Type::mesh) {
     rep.kind = "surface mesh";
@@ -391,13 +309,14 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
           fmt::format("{} faces flipped for a consistent outward orientation", chk.flipped_faces));
     rep.notes.push_back(fmt::format("{} triangles, {} shell(s), volume {:.6g}, area {:.6g}",
                                     chk.faces, chk.components, chk.volume, chk.area));
-    TriangleSurfaceDomain dom(m, path);
+    const auto dom = std::make_shared<TriangleSurfaceDomain>(m, path);
+    rep.domain = dom;
     FillOptions f = fill_options(options);
     if (f.h == 0 && f.n == 0) {
       f.n = kDefaultN3;
       rep.notes.push_back(fmt::format("neither h nor n given: n = {}", kDefaultN3));
     }
-    ns = generate_nodes(dom, f);
+    ns = generate_nodes(*dom, f);
     rep.spacing = f.h > 0 ? f.h : used_spacing(ns);
     rep.normals_source = "faces (crease-aware smooth normals, crease angle 30 deg)";
   } else {
@@ -415,12 +334,13 @@ NodeSet import_nodes(const std::string& path, const ImportOptions& options, Impo
     rep.bbox_max = b.hi;
     if (options.rescale)
       for (auto& L : g.loops) rep.scale = rescale_points(L, b);
-    std::unique_ptr<PolylineDomain> dom;
+    std::shared_ptr<PolylineDomain> dom;
     try {
-      dom = std::make_unique<PolylineDomain>(g.loops, path, 30.0, g.loop_part, g.part_names);
+      dom = std::make_shared<PolylineDomain>(g.loops, path, 30.0, g.loop_part, g.part_names);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
+    rep.domain = dom;
     FillOptions f = fill_options(options);
     if (f.h == 0 && f.n == 0) {
       f.n = kDefaultN2;
@@ -473,14 +393,7 @@ DomainPtr load_domain(const std::string& path, bool rescale) {
   if (c.has_kinds())
     throw std::runtime_error(path + ": a labelled node cloud is not a geometry (no domain)");
   if (rescale) rescale_points(c.points, box_of(c.points));
-  if (c.points.rows() < kMinBoundaryPoints)
-    throw std::runtime_error(fmt::format("{}: too few boundary points ({}): need at least {}", path,
-                                         c.points.rows(), kMinBoundaryPoints));
-  check_duplicates(path, c);
-  check_crossing(path, c);
-  ImportReport rep;
-  const PointMatrix N = cloud_normals(path, c, rep);
-  return std::make_shared<BoundaryCloudDomain>(c.points, N, path, c.part, c.part_names);
+  return detail::boundary_cloud_domain(path, c);
 }
 
 }  // namespace dtpinn::nodegen

@@ -12,6 +12,10 @@ namespace {
 
 using Vec2 = Eigen::Vector2d;
 
+/// A corner where the outline turns by more than 120 degrees (a wedge of less than 60 degrees,
+/// inside or outside): its two sides come closer than the spacing within one spacing of it.
+const double kStaggerCos = std::cos(120.0 * M_PI / 180.0);
+
 double cross2(const Vec2& a, const Vec2& b) {
   return a.x() * b.y() - a.y() * b.x();
 }
@@ -247,11 +251,13 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
       en[i] = Vec2(t.y(), -t.x()) / len[i];  // domain on the left: outward is to the right
     }
     std::vector<Eigen::Index> corners;
+    std::vector<char> sharp(n);
     for (Eigen::Index i = 0; i < n; ++i) {
       const Vec2& a = en[(i + n - 1) % n];
       const Vec2& b = en[i];
       vn[i] = (a + b).norm() > 1e-12 ? Vec2((a + b).normalized()) : b;
       corner[i] = a.dot(b) < crease_cos_;
+      sharp[i] = a.dot(b) < kStaggerCos;
       if (corner[i]) corners.push_back(i);
     }
     // Stretches between corners (or the whole loop from vertex 0 if it is smooth).
@@ -267,11 +273,15 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
         e = (e + 1) % n;
       } while (e != stop);
       const long m = std::max<long>(smooth ? 3 : 1, std::lround(L_chain / h));
-      // Walk the stretch placing nodes at s_k = k L / m, k = 0 .. m-1.
+      // Walk the stretch placing nodes at s_k = k L / m, k = 0 .. m-1; towards a sharp corner
+      // at s_k = k L / (m - 1/2), the last half a step from it, between the next stretch's
+      // corner node and its first node: the two sides of a thin wedge take turns instead of
+      // facing each other closer than the spacing.
+      const double steps = !smooth && m > 1 && sharp[stop] ? double(m) - 0.5 : double(m);
       Eigen::Index edge = start;
       double s_edge = 0.0;  // arc length at the start of `edge`
       for (long k = 0; k < m; ++k) {
-        const double s = L_chain * double(k) / double(m);
+        const double s = L_chain * double(k) / steps;
         while (s > s_edge + len[edge] && (edge + 1) % n != stop) {
           s_edge += len[edge];
           edge = (edge + 1) % n;

@@ -4,6 +4,7 @@
 #include <dtpinn/nodegen/readers.hpp>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -30,6 +31,57 @@ bool segments_intersect(const Eigen::Vector2d& a, const Eigen::Vector2d& b,
            std::min(p.y(), q.y()) <= r.y() && r.y() <= std::max(p.y(), q.y());
   };
   return on(a, b, c, d1) || on(a, b, d, d2) || on(c, d, a, d3) || on(c, d, b, d4);
+}
+
+/// The rows of `cloud` in `rows`, as a loop (K x 2), with their parts when the cloud has any.
+PointMatrix loop_of(const PointCloud& cloud, const std::vector<Index>& rows,
+                    std::vector<std::int32_t>* part) {
+  PointMatrix L(Index(rows.size()), 2);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    L.row(Index(i)) = cloud.points.row(rows[i]);
+    if (part && cloud.has_parts()) part->push_back(cloud.part[std::size_t(rows[i])]);
+  }
+  return L;
+}
+
+/// A `loop` column: each loop number's points in file order, loops by number.
+void loops_from_column(GeometryData& g) {
+  const PointCloud& c = g.cloud;
+  std::map<std::int32_t, std::vector<Index>> rows;
+  for (Index i = 0; i < c.points.rows(); ++i) rows[c.loop[std::size_t(i)]].push_back(i);
+  for (const auto& [number, r] : rows) {
+    std::vector<std::int32_t> part;
+    g.loops.push_back(loop_of(c, r, &part));
+    if (c.has_parts()) g.loop_part.push_back(std::move(part));
+  }
+  if (c.has_parts()) g.part_names = c.part_names;
+}
+
+/// With a part column: runs of consecutive points with the same part, each a simple closed
+/// polygon whose closing segment is no longer than 3 of its steps (else not an outline).
+bool loops_from_part_runs(GeometryData& g) {
+  const PointCloud& c = g.cloud;
+  std::vector<std::vector<Index>> runs;
+  for (Index i = 0; i < c.points.rows(); ++i) {
+    if (i == 0 || c.part[std::size_t(i)] != c.part[std::size_t(i - 1)]) runs.emplace_back();
+    runs.back().push_back(i);
+  }
+  if (runs.size() < 2) return false;
+  std::vector<PointMatrix> loops;
+  for (const auto& r : runs) {
+    if (r.size() < 3) return false;
+    PointMatrix L = loop_of(c, r, nullptr);
+    double longest = 0.0;
+    for (Index i = 0; i + 1 < L.rows(); ++i)
+      longest = std::max(longest, (L.row(i + 1) - L.row(i)).norm());
+    if ((L.row(0) - L.row(L.rows() - 1)).norm() > 3.0 * longest || !is_simple_polygon(L))
+      return false;
+    loops.push_back(std::move(L));
+  }
+  g.loops = std::move(loops);
+  g.part_names = c.part_names;
+  for (const auto& r : runs) g.loop_part.emplace_back(r.size(), c.part[std::size_t(r.front())]);
+  return true;
 }
 
 }  // namespace
@@ -72,9 +124,24 @@ GeometryData read_geometry(const std::string& path, bool detect_polyline) {
   if (ext == ".obj") return read_obj(path);
   g.type = GeometryData::Type::cloud;
   g.cloud = read_point_table(path);
+  if (!g.cloud.loop.empty()) {
+    if (g.cloud.has_normals())
+      throw std::runtime_error(path +
+                               ": an outline with a loop column takes its normals from its "
+                               "segments; drop the normal columns");
+    g.type = GeometryData::Type::polyline;
+    loops_from_column(g);
+    g.cloud = PointCloud{};
+    return g;
+  }
   const bool outline_like = detect_polyline && g.cloud.dim == 2 && !g.cloud.has_normals() &&
                             !g.cloud.has_kinds() && g.cloud.points.rows() <= 50000;
   const bool simple = outline_like && is_simple_polygon(g.cloud.points);
+  if (outline_like && !simple && g.cloud.has_parts() && loops_from_part_runs(g)) {
+    g.type = GeometryData::Type::polyline;
+    g.cloud = PointCloud{};
+    return g;
+  }
   if (outline_like && !simple) {
     // Points in outline order that are not a simple polygon cross themselves (a figure-eight,
     // a bowtie): as a boundary cloud they would get wrong normals at the crossing.

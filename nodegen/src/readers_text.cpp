@@ -16,7 +16,7 @@ namespace {
 
 using detail::fail;
 
-enum Col { kX, kY, kZ, kNX, kNY, kNZ, kKind, kPart, kIgnore };
+enum Col { kX, kY, kZ, kNX, kNY, kNZ, kKind, kPart, kLoop, kIgnore };
 
 bool kind_word(const std::string& tok, NodeKind* kind = nullptr) {
   const std::string t = detail::lower(tok);
@@ -36,9 +36,9 @@ bool kind_word(const std::string& tok, NodeKind* kind = nullptr) {
 
 Col header_column(const std::string& name) {
   static const std::map<std::string, Col> names = {
-      {"x", kX},         {"y", kY},         {"z", kZ},        {"nx", kNX},     {"ny", kNY},
-      {"nz", kNZ},       {"kind", kKind},   {"label", kKind}, {"type", kKind}, {"normal_x", kNX},
-      {"normal_y", kNY}, {"normal_z", kNZ}, {"part", kPart},  {"group", kPart}};
+      {"x", kX},         {"y", kY},         {"z", kZ},        {"nx", kNX},      {"ny", kNY},
+      {"nz", kNZ},       {"kind", kKind},   {"label", kKind}, {"type", kKind},  {"normal_x", kNX},
+      {"normal_y", kNY}, {"normal_z", kNZ}, {"part", kPart},  {"group", kPart}, {"loop", kLoop}};
   std::string n = detail::lower(name);
   // Tolerate quotes and a leading "//" or "#" left by some exporters.
   while (!n.empty() &&
@@ -107,7 +107,7 @@ std::vector<Col> first_line_columns(const std::vector<std::string>& f, bool& hea
 /// columns that do not match the dimension.
 struct TableLayout {
   int dim = 2;
-  bool normals = false, kind = false, part = false;
+  bool normals = false, kind = false, part = false, loop = false;
 };
 
 TableLayout check_columns(const std::vector<Col>& cols, const std::string& path, std::int64_t at) {
@@ -127,6 +127,9 @@ TableLayout check_columns(const std::vector<Col>& cols, const std::string& path,
   L.normals = nnorm > 0;
   L.kind = seen[kKind];
   L.part = seen[kPart];
+  L.loop = seen[kLoop];
+  if (L.loop && (L.dim != 2 || L.kind))
+    fail(path, at, "a loop column belongs to a 2D outline (x, y, loop), without a kind column");
   return L;
 }
 
@@ -141,7 +144,7 @@ PointCloud read_point_table(const std::string& path) {
   std::vector<std::array<double, 6>> values;
   std::vector<NodeKind> kinds;
   std::vector<std::int64_t> lines;
-  std::vector<std::int32_t> parts;
+  std::vector<std::int32_t> parts, loops;
   detail::PartTable table;
   bool fixed_table = false;  // a `# parts:` comment gave the table
   std::string line;
@@ -185,6 +188,13 @@ PointCloud read_point_table(const std::string& path) {
       if (c == kIgnore) continue;
       if (c == kPart) {
         part_col = i;
+        continue;
+      }
+      if (c == kLoop) {
+        long long l;
+        if (!detail::parse_integer(f[i], l) || l < 0 || l > 1000000)
+          fail(path, lineno, "loop '" + f[i] + "' is not a loop number (0, 1, 2, ...)");
+        loops.push_back(static_cast<std::int32_t>(l));
         continue;
       }
       if (c == kKind) {
@@ -244,6 +254,7 @@ PointCloud read_point_table(const std::string& path) {
   }
   cloud.kinds = std::move(kinds);
   cloud.lines = std::move(lines);
+  cloud.loop = std::move(loops);
   if (has_part) {
     if (!fixed_table) table.sort_if_integers(parts);
     cloud.part = std::move(parts);

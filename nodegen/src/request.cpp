@@ -87,17 +87,15 @@ NodeResult build_nodes(const NodeRequest& a) {
     io.seed = a.seed;
     io.ghosts = a.ghosts;
     io.ghost_distance = ghost_distance;
+    io.keep_points = a.keep_points;
     ImportReport rep;
     r.nodes = import_nodes(a.domain, io, &rep);
     r.source = rep.summary();
-    try {  // a closed surface / polyline also gives a Domain for the fill-distance estimate
-      r.domain = load_domain(a.domain, a.rescale);
-    } catch (const std::exception&) {
-      r.domain = nullptr;
-    }
+    r.domain = rep.domain;
     return r;
   }
   if (a.rescale) throw std::invalid_argument("--rescale: only for geometry files");
+  if (a.keep_points) throw std::invalid_argument("--keep-points: only for boundary clouds");
   r.domain = make_shape(a.domain);
   FillOptions fo;
   fo.h = a.h;

@@ -135,8 +135,15 @@ TEST(ImportNodes, BoundaryCloud2DWithoutNormals) {
   dn::ImportReport rep;
   const dn::NodeSet ns = dn::import_nodes(dir + "/ellipse.xyz", {}, &rep);
   EXPECT_EQ(rep.kind, "boundary cloud");
-  EXPECT_TRUE(rep.normals_estimated);
-  ASSERT_EQ(ns.n_boundary, 200);
+  // A 2D cloud is joined into a curve fitted through its points and resampled at the spacing of
+  // its points spread evenly: the normals are the fitted curve's, about as many nodes as points.
+  EXPECT_FALSE(rep.normals_estimated);
+  EXPECT_EQ(rep.normals_source, "the fitted curves");
+  EXPECT_NEAR(double(ns.n_boundary), 200.0, 2.0);
+  for (dn::Index k = ns.boundary_begin(); k < ns.ghost_begin(); ++k) {
+    const double x = ns.points(k, 0), y = ns.points(k, 1);
+    ASSERT_NEAR(std::hypot(x, y / 0.6), 1.0, 1e-4) << x << " " << y;
+  }
   for (dn::Index i = 0; i < ns.n_interior; ++i) {
     const double x = ns.points(i, 0), y = ns.points(i, 1);
     ASSERT_LT(x * x + y * y / 0.36, 1.0);
@@ -260,8 +267,8 @@ TEST(ImportNodes, BadInput) {
   dn::write_point_table(dir + "/thin.xyz", P, dn::PointMatrix());
   const std::string thin = import_error(dir + "/thin.xyz");
   EXPECT_NE(thin.find("too sparse"), std::string::npos) << thin;
-  // Enough points for the fill, but not for a 6th-order stencil in 3D.
-  dn::testutil::ellipsoid_cloud(60, 1, 1, 1, P, N);
+  // Enough points for the fill, but not for a 6th-order stencil in 3D (241 nodes).
+  dn::testutil::ellipsoid_cloud(150, 1, 1, 1, P, N);
   dn::write_point_table(dir + "/order.xyz", P, N);
   dn::ImportOptions o;
   o.order = 6;
@@ -354,7 +361,10 @@ TEST(ImportData, PeanutCloudWithoutNormals) {
   dn::ImportReport rep;
   const dn::NodeSet ns = dn::import_nodes(kData + "peanut_cloud.xyz", {}, &rep);
   EXPECT_TRUE(rep.normals_estimated);
-  EXPECT_EQ(ns.n_boundary, 2000);
+  // Resampled at the spacing of its 2000 points spread evenly (the file's points lie on a
+  // Fibonacci lattice of directions, stretched by the radius: not evenly spaced).
+  EXPECT_NEAR(double(ns.n_boundary), 2000.0, 500.0);
+  EXPECT_LT(dn::assess_quality(ns, rep.domain.get()).ratio, 1.6);
   // Surface |p| = 20 (0.7 + 0.6 (x / |p|)^2): F(p) = |p| - 14 - 12 x^2 / |p|^2 < 0 inside.
   auto F = [](const Eigen::Vector3d& p) {
     return p.norm() - 14.0 - 12.0 * p.x() * p.x() / p.squaredNorm();

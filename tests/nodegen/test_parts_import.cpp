@@ -228,14 +228,17 @@ TEST(PartsImport, PointTablePartColumnNamesAndIntegers) {
   ASSERT_EQ(a.part_names.size(), 2u);
   const int east = a.find_part("east");
   ASSERT_GE(east, 0);
-  EXPECT_EQ(a.n_boundary, 400);
+  // The cloud is resampled on the curve fitted through it: a node takes the part of the file's
+  // point nearest to it, so the parts change between the last east and the first west point
+  // (0.016 either side of x = 0 at this spacing).
+  ASSERT_EQ(a.n_boundary, b.n_boundary);
   for (dn::Index k = 0; k < a.n_boundary; ++k) {
+    if (std::abs(bp(a, k).x()) < 0.016) continue;
     EXPECT_EQ(a.part_of_boundary(k) == east, bp(a, k).x() >= 0) << bp(a, k).transpose();
     EXPECT_EQ(b.part_of_boundary(k) == 1, bp(b, k).x() >= 0) << bp(b, k).transpose();
   }
   const auto c = a.part_counts();
-  EXPECT_EQ(c[0], 200);
-  EXPECT_EQ(c[1], 200);
+  EXPECT_LE(std::abs(c[0] - c[1]), 2) << c[0] << " " << c[1];
   // A bad name names its line.
   write_text(dir + "/bad.csv", "x,y,nx,ny,part\n0,0,1,0,ok\n1,0,1,0,no good\n");
   EXPECT_NE(dtpinn::test::error_of([&] {

@@ -69,6 +69,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.domain.test_n = 30000;
   c.domain.test_nodes = "test.csv";
   c.domain.rescale = true;
+  c.domain.keep_points = true;
+  c.domain.allow_nonuniform = true;
   c.domain.ghost_distance = 0.75;
   c.rbffd.order = 6;
   c.rbffd.boundary_stencil_factor = 1.5;
@@ -144,6 +146,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   DTPINN_FIELD(domain, test_n);
   DTPINN_FIELD(domain, test_nodes);
   DTPINN_FIELD(domain, rescale);
+  DTPINN_FIELD(domain, keep_points);
+  DTPINN_FIELD(domain, allow_nonuniform);
   DTPINN_FIELD(domain, ghost_distance);
   DTPINN_FIELD(rbffd, order);
   DTPINN_FIELD(rbffd, boundary_stencil_factor);

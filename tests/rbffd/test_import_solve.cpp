@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "classical_solve.hpp"
+
 namespace {
 
 using dtpinn::nodegen::Index;
@@ -33,35 +35,11 @@ using dtpinn::nodegen::PointMatrix;
 
 const char* const kExact = "1 + sin(pi*x)*cos(pi*y)*sin(pi*z + 0.3)";
 
-struct SolveError {
-  double rel_l2 = 0.0;
-  double residual = 0.0;
-  Index ni = 0, nb = 0;
-};
+using rbffd_test::SolveError;
 
-// Classical RBF-FD solve of the manufactured problem on `nodes`, relative l2 error over the
-// collocation nodes (interior + boundary; ghosts carry no exact value).
+// Classical RBF-FD solve of the manufactured problem on `nodes` (classical_solve.hpp).
 SolveError poisson_error(const NodeSet& nodes, int p) {
-  dtpinn::core::ProblemConfig cfg;
-  cfg.exact = std::string(kExact);
-  const dtpinn::core::Problem problem(cfg, 3);
-  dtpinn::rbffd::RbffdParams params;
-  params.order = p;
-  dtpinn::rbffd::OperatorRequest req;
-  const auto boundary = problem.assign_boundary(nodes);
-  req.robin = {boundary.alpha, boundary.beta};
-  const auto ops = dtpinn::rbffd::assemble(nodes, params, req);
-  const Index nc = nodes.n_collocation(), nb = nodes.n_boundary;
-  const PointMatrix xc = nodes.points.topRows(nc);
-  const Eigen::VectorXd f = problem.source(xc), g = problem.boundary_data(nodes, boundary);
-  const auto s = dtpinn::rbffd::solve_poisson(ops.laplacian, ops.boundary, f, g);
-  const Eigen::VectorXd exact = problem.exact(xc);
-  SolveError e;
-  e.rel_l2 = (s.u.head(nc) - exact).norm() / exact.norm();
-  e.residual = s.residual;
-  e.ni = nodes.n_interior;
-  e.nb = nb;
-  return e;
+  return rbffd_test::classical_solve_error(nodes, p, kExact);
 }
 
 // Unit icosphere: an icosahedron subdivided `level` times, vertices projected on the sphere,

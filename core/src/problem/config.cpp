@@ -265,6 +265,13 @@ const std::vector<Key>& keys() {
                         "test node CSV to use instead of generating"));
     k.push_back(bool_key("domain", "rescale", dm, &D::rescale,
                          "imported geometry: rescale to the unit box"));
+    k.push_back(bool_key("domain", "keep_points", dm, &D::keep_points,
+                         "imported boundary cloud: its points are the boundary nodes as they are "
+                         "(no resampling at the spacing)"));
+    k.push_back(bool_key("domain", "allow_nonuniform", dm, &D::allow_nonuniform,
+                         "use a node set beyond the quality bounds (fill/separation > 3, a "
+                         "separation below h/4, ghosts inside or on top of nodes) with a warning "
+                         "(recorded in results.json) instead of refusing it"));
     k.push_back(real_key("domain", "ghost_distance", dm, &D::ghost_distance, 0, kInf, false,
                          "ghost offset along the normal in local spacings; 0 = the default "
                          "(1 in 2D, 0.5 in 3D)"));

@@ -4,12 +4,14 @@
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
+#include <dtpinn/nodegen/quality.hpp>
 #include <dtpinn/nodegen/shapes.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 #include <dtpinn/rbffd/params.hpp>
 #include <dtpinn/rbffd/solve.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -42,8 +44,14 @@ NodeSet without_ghosts(const NodeSet& n) {
   return out;
 }
 
-/// Nodes of the configured domain at `n` nodes and `seed` (shape name or imported file).
-NodeSet domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, bool ghosts) {
+/// Nodes of the configured domain at `n` nodes and `seed` (shape name or imported file), and
+/// the domain they fill.
+struct DomainNodes {
+  NodeSet nodes;
+  nodegen::DomainPtr domain;
+};
+
+DomainNodes domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, bool ghosts) {
   if (c.domain.file) {
     nodegen::ImportOptions o;
     o.n = n;
@@ -51,9 +59,37 @@ NodeSet domain_nodes(const RunConfig& c, std::int64_t n, std::uint64_t seed, boo
     o.rescale = c.domain.rescale;
     o.ghosts = ghosts;
     o.ghost_distance = c.domain.ghost_distance;
-    return nodegen::import_nodes(*c.domain.file, o);
+    o.keep_points = c.domain.keep_points;
+    nodegen::ImportReport rep;
+    NodeSet nodes = nodegen::import_nodes(*c.domain.file, o, &rep);
+    return {std::move(nodes), rep.domain};
   }
-  return nodegen::make_nodes(c.domain.shape, n, seed, ghosts, c.domain.ghost_distance);
+  nodegen::DomainPtr shape = nodegen::make_shape(c.domain.shape);
+  nodegen::FillOptions o;
+  o.n = n;
+  o.seed = seed;
+  o.ghosts = ghosts;
+  o.ghost_distance = c.domain.ghost_distance;
+  return {nodegen::generate_nodes(*shape, o), shape};
+}
+
+/// The quality gate of the collocation nodes (nodegen::quality_problem): refused, or with
+/// domain.allow_nonuniform a warning said and kept.
+NodeQuality gate_nodes(const RunConfig& c, const NodeSet& nodes, const nodegen::Domain* domain,
+                       std::ostream* log) {
+  NodeQuality q;
+  q.report = nodegen::assess_quality(nodes, domain);
+  q.allowed_nonuniform = c.domain.allow_nonuniform;
+  const std::string problem = nodegen::quality_problem(q.report);
+  if (problem.empty()) return q;
+  if (!c.domain.allow_nonuniform)
+    throw std::runtime_error(
+        "collocation nodes: not quasi-uniform: " + problem +
+        "; set domain.allow_nonuniform = true (--allow-nonuniform) to use them anyway");
+  q.warning = "the collocation nodes are not quasi-uniform: " + problem +
+              " (used anyway: domain.allow_nonuniform)";
+  say(log, "warning: " + q.warning);
+  return q;
 }
 
 void check_nodes(const NodeSet& n, const std::string& what) {
@@ -76,15 +112,18 @@ rbffd::RbffdParams rbffd_params(const RunConfig& c) {
   return p;
 }
 
-NodeSet make_collocation_nodes(const RunConfig& c, std::ostream* log) {
+NodeSet make_collocation_nodes(const RunConfig& c, std::ostream* log, NodeQuality* quality) {
   NodeSet nodes;
+  nodegen::DomainPtr domain;  // none for a node file: its quality without a fill distance
   if (c.domain.nodes) {
     nodes = nodegen::read_nodes(*c.domain.nodes);
     if (nodes.n_ghost == 0) nodegen::add_ghost_nodes(nodes, c.domain.ghost_distance);
     say(log, fmt::format("nodes: {} (read): Ni = {}, Nb = {}, ghosts = {}", *c.domain.nodes,
                          nodes.n_interior, nodes.n_boundary, nodes.n_ghost));
   } else {
-    nodes = domain_nodes(c, c.domain.n, c.domain.seed, true);
+    DomainNodes made = domain_nodes(c, c.domain.n, c.domain.seed, true);
+    nodes = std::move(made.nodes);
+    domain = std::move(made.domain);
     say(log, fmt::format("nodes: {} (seed {}): Ni = {}, Nb = {}, ghosts = {}",
                          c.domain.file ? *c.domain.file : c.domain.shape, c.domain.seed,
                          nodes.n_interior, nodes.n_boundary, nodes.n_ghost));
@@ -92,7 +131,16 @@ NodeSet make_collocation_nodes(const RunConfig& c, std::ostream* log) {
   check_nodes(nodes, "collocation nodes");
   if (nodes.n_ghost != nodes.n_boundary)
     throw std::runtime_error("collocation nodes: DT-PINN needs one ghost node per boundary node");
+  NodeQuality q = gate_nodes(c, nodes, domain.get(), log);
+  if (quality) *quality = std::move(q);
   return nodes;
+}
+
+std::string node_quality_json(const NodeQuality& q) {
+  nlohmann::json j = nlohmann::json::parse(q.report.to_json());
+  j["allow_nonuniform"] = q.allowed_nonuniform;
+  j["warning"] = q.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(q.warning);
+  return j.dump();
 }
 
 void check_order_fits(const RunConfig& c, const NodeSet& nodes) {
@@ -195,7 +243,7 @@ NodeSet make_test_nodes(Dataset& d, const RunConfig& c, bool with_ghosts) {
     if (with_ghosts) test_with_ghosts = d.nodes;
   } else {
     const std::uint64_t test_seed = c.domain.seed + 1;
-    test_with_ghosts = domain_nodes(c, c.domain.test_n, test_seed, with_ghosts);
+    test_with_ghosts = domain_nodes(c, c.domain.test_n, test_seed, with_ghosts).nodes;
     d.test_nodes = without_ghosts(test_with_ghosts);
     d.test_source = fmt::format("generated, n = {}, seed {}", c.domain.test_n, test_seed);
   }
@@ -307,7 +355,7 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
   // Problem first: bad expressions are refused before any node is generated.
   if (!c.domain.file && !c.domain.nodes)
     d.problem = std::make_shared<Problem>(c.problem, nodegen::make_shape(c.domain.shape)->dim());
-  d.nodes = make_collocation_nodes(c, log);
+  d.nodes = make_collocation_nodes(c, log, &d.node_quality);
   if (!d.problem || d.problem->dim() != d.nodes.dim)
     d.problem = std::make_shared<Problem>(c.problem, d.nodes.dim);
   check_order_fits(c, d.nodes);

@@ -130,6 +130,7 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
       {"test_set", d.test_source},
       {"config", c.source},
       {"history", history_json(r)},
+      {"node_quality", json::parse(node_quality_json(d.node_quality))},
   });
   if (d.problem->is_time_dependent()) {
     j["nt"] = d.problem->nt();

@@ -1,9 +1,10 @@
 #pragma once
 // Checks of what a node file or a boundary cloud can get wrong that its format cannot show:
 // normals that do not fit the boundary, interior nodes outside the domain, outlines that cross
-// themselves. read_nodes (node_io.hpp) and import_nodes (import.hpp) run them, so `dtpinn
-// nodes`, `operators` and `train` refuse such input with the node named instead of assembling
-// stencils with weights of 1e8 or placing ghosts inside the domain.
+// themselves (a 2D boundary cloud that crosses or touches itself is refused where its points are
+// joined into curves, cloud_outline.hpp). read_nodes (node_io.hpp) and import_nodes (import.hpp)
+// run them, so `dtpinn nodes`, `operators` and `train` refuse such input with the node named
+// instead of assembling stencils with weights of 1e8 or placing ghosts inside the domain.
 //
 // Each check returns the first offending node (NodeProblem) and a one-line reason; the caller
 // adds the file and line. The thresholds are chosen so that every generated shape and every
@@ -31,13 +32,6 @@ inline constexpr double kFlatRatio = 0.05;
 inline constexpr double kOutsideBoxMargin = 0.5;
 inline constexpr double kOutsideDistance = 1.0;
 
-/// A 2D boundary cloud crosses itself at a point whose neighbours at 2 to 3.5 local spacings
-/// (median nearest-neighbour distance around it) lie in kCrossingArms or more directions
-/// separated by more than kArmGapDeg degrees: a curve has two such arms, a corner two, a
-/// crossing four. Crossings at angles below about 40 degrees are not seen.
-inline constexpr int kCrossingArms = 4;
-inline constexpr double kArmGapDeg = 30.0;
-
 /// The first offending node or point and why (one line, naming the node and its coordinates);
 /// node < 0: no problem.
 struct NodeProblem {
@@ -62,11 +56,6 @@ NodeProblem check_normal_directions(const PointMatrix& points, const PointMatrix
 /// interior node inside (kOutsideBoxMargin, kOutsideDistance). Sets with fewer than 2 d + 1
 /// boundary nodes skip the neighbourhood checks.
 NodeProblem check_node_set(const NodeSet& nodes);
-
-/// A 2D boundary cloud that crosses (or touches) itself (kCrossingArms, kArmGapDeg): of the
-/// points where it does, the one nearest to another point (the branches meet there), with the
-/// count of such points. 3D clouds: no check.
-NodeProblem find_cloud_crossing(const PointMatrix& points);
 
 /// Points that, joined in order and closed, follow each other around an outline (every step at
 /// most 3 times the larger nearest-neighbour distance of its two ends) but cross themselves:

@@ -52,9 +52,22 @@ NodeSet fill_domain(const Domain& domain, const BoundarySample& boundary, double
 /// replacing any ghosts already there. factor 0 = default_ghost_distance(nodes.dim).
 void add_ghost_nodes(NodeSet& nodes, double distance_factor = 0.0);
 
-/// As above, and each ghost is checked to lie outside `domain`: if not, its distance is
-/// halved (up to 6 times; a concave part narrower than the offset) and then it is rejected
-/// with std::runtime_error. `spacing(p)` gives the local h; empty = distance from the
+/// The smallest ghost offset, in units of local h, that add_ghost_nodes(..., domain, ...) comes
+/// down to where a feature is thinner than the requested offset (or the requested factor, if
+/// smaller). Stencils with a ghost this close to its boundary node are still accurate: the
+/// command line accepts ghost distances down to 0.05 (request.hpp, kMinGhostDistance).
+inline constexpr double kGhostFloor = 0.1;
+
+/// As above, with each ghost kept outside `domain` and apart from the other nodes: ghost k is
+/// placed at the first of the distances d0, 0.8 d0, 0.64 d0, ... (down to the floor
+/// min(kGhostFloor, f) h; h the local spacing of boundary node k) at which it lies outside the
+/// domain, the segment from its boundary node to it does too (so it does not cross a thin
+/// part and come out beyond it), and no collocation node or earlier ghost lies closer than half
+/// that distance. d0 = f h, or, where the ray along the normal comes back into the domain
+/// within 2 f h (a thin part of the outside), a third of the way across, so that the ghosts
+/// of the two sides keep apart. Where no such distance exists (a part, slot or gap thinner than the
+/// floor) it throws std::runtime_error "a feature thinner than ... near (x, y)"; a normal pointing
+/// into the domain is named as such. `spacing(p)` gives the local h; empty = distance from the
 /// boundary node to its nearest other collocation node. factor 0 = the default for the dim.
 void add_ghost_nodes(
     NodeSet& nodes, const Domain& domain, double distance_factor,

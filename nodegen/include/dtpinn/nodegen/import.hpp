@@ -2,9 +2,16 @@
 // Turning user geometry files into node sets (CAD import):
 //  1. a full labelled cloud (the dtpinn node CSV, or columns with a kind/label column): used
 //     as is, ghost nodes added if missing;
-//  2. a boundary point cloud (.xyz/.csv/.txt/.ply vertices, 2D or 3D), normals from the file or
-//     estimated (PCA of k nearest neighbours) and oriented outward; interior filled at the
-//     cloud's spacing;
+//  2. a boundary point cloud (.xyz/.csv/.txt/.ply vertices, 2D or 3D), resampled at the target
+//     spacing h (h, or from n, or the file's points spread evenly):
+//       2D: the points joined into closed curves and a smooth curve fitted through them
+//           (cloud_outline.hpp); the domain is the fitted outline (exact inside test), the
+//           boundary nodes lie on it at equal arc length h with its normals (the file's normals,
+//           if any, are only checked against them);
+//       3D: the cloud's normals from the file or estimated (PCA of k nearest neighbours) and
+//           oriented outward wall by wall; the points thinned to a Poisson-disk set at h where
+//           denser, points projected onto a moving-least-squares fit where sparser (cloud.hpp);
+//     the interior filled at h. keep_points keeps the file's points as they are instead;
 //  3. a closed triangle surface (.stl/.obj/.ply with faces, 3D) or a closed polyline (2D):
 //     boundary sampled at spacing h, normals from the faces, interior filled.
 // Boundary parts travel from the file to the NodeSet (part_names, boundary_part): the labelled
@@ -21,7 +28,7 @@ namespace dtpinn::nodegen {
 
 struct ImportOptions {
   double h = 0.0;        ///< spacing (units after any rescale); 0 = from n, or the cloud's own
-  Index n = 0;           ///< target Ni + Nb when meshing a surface / polyline; 0 = from h
+  Index n = 0;           ///< target Ni + Nb (surfaces, outlines, boundary clouds); 0 = from h
   bool rescale = false;  ///< rescale the geometry into the unit box [0, 1]^d (aspect kept)
   std::uint64_t seed = 0;
   bool ghosts = true;
@@ -33,6 +40,9 @@ struct ImportOptions {
   /// A 2D point table whose points run in order around a simple closed outline is treated as
   /// a polyline (way 3); set false to treat every point table as a boundary cloud (way 2).
   bool detect_polyline = true;
+  /// A boundary cloud's points are the boundary nodes as they are (no resampling; the interior
+  /// is filled at h, or the file's points' even spacing), normals as without it.
+  bool keep_points = false;
 };
 
 struct ImportReport {
@@ -46,7 +56,10 @@ struct ImportReport {
   std::string normals_source;  ///< "file", "estimated (PCA + MST orientation)", "faces", ...
   Index n_interior = 0, n_boundary = 0, n_ghost = 0;
   std::vector<std::string> notes;  ///< repairs made (faces flipped, vertices welded, ...)
-  std::string summary() const;     ///< a few lines for the terminal
+  /// The domain the nodes were generated in (the mesh, the outline, the fitted cloud outline or
+  /// the cloud's implicit surface); null for a labelled cloud (its nodes are used as they are).
+  DomainPtr domain;
+  std::string summary() const;  ///< a few lines for the terminal
 };
 
 /// True if `name` looks like a geometry file (extension .csv .xyz .txt .ply .stl .obj, any

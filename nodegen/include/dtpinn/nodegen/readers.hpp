@@ -63,6 +63,9 @@ struct PointCloud {
   /// only on interior and ghost rows), else empty; `part_names` is the table.
   std::vector<std::int32_t> part;
   std::vector<std::string> part_names{"boundary"};
+  /// One loop number per point when the table had a `loop` column (an ordered 2D outline with
+  /// several loops: read_geometry turns it into loops), else empty.
+  std::vector<std::int32_t> loop;
   bool has_normals() const { return normals.rows() == points.rows() && points.rows() > 0; }
   bool has_kinds() const { return !kinds.empty(); }
   bool has_parts() const { return !part.empty(); }
@@ -85,8 +88,9 @@ struct GeometryData {
 };
 
 /// Point table (.xyz/.csv/.txt). Header names understood: x y z nx ny nz kind|label|type
-/// (case-insensitive). Without a header: 2 numbers = x y, 3 = x y z, 4 = x y nx ny,
-/// 6 = x y z nx ny nz; a text column of interior/boundary/ghost words is the kind.
+/// part|group loop (case-insensitive). Without a header: 2 numbers = x y, 3 = x y z,
+/// 4 = x y nx ny, 6 = x y z nx ny nz; a text column of interior/boundary/ghost words is the kind.
+/// A `loop` column (2D only, non-negative integers) numbers the loops of an ordered outline.
 PointCloud read_point_table(const std::string& path);
 /// PLY: a mesh if it has faces, else a point cloud (2D if every z is 0 and no nz is given).
 GeometryData read_ply(const std::string& path);
@@ -95,9 +99,15 @@ TriangleMesh read_stl(const std::string& path);
 /// OBJ: a mesh if it has faces, a polyline (2D if z == 0) if it has `l` lines, else a cloud.
 GeometryData read_obj(const std::string& path);
 
-/// Dispatch on the extension (case-insensitive). A 2D point table whose points follow each
-/// other in order around a simple closed outline is returned as a polyline when
-/// `detect_polyline` is set; otherwise as a cloud.
+/// Dispatch on the extension (case-insensitive). 2D point tables without normals or kinds that
+/// are ordered outlines are returned as polylines (always with a `loop` column; otherwise when
+/// `detect_polyline` is set), else as clouds:
+///   - a `loop` column: the points of each loop number, in file order, are one closed loop (loops
+///     ordered by number); a `part` column then names the segment starting at each point;
+///   - the points in file order form a simple closed polygon: one loop;
+///   - with a `part` column, each run of consecutive points with the same part forms a simple
+///     closed polygon (its closing segment at most 3 times its longest step): one loop each,
+///     the part naming the loop.
 GeometryData read_geometry(const std::string& path, bool detect_polyline = true);
 
 /// True if the rows of P (K x 2), joined in order and closed, form a simple polygon.

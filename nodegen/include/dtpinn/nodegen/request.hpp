@@ -20,8 +20,9 @@ struct NodeRequest {
   bool ghosts = true;
   double ghost_distance = 0.0;  ///< spacings along the normal; 0 = the default for the dim
   bool ghost_distance_given = false;
-  int repulsion = 0;     ///< repulsion steps after the fill (shapes only)
-  bool rescale = false;  ///< geometry files only: into the unit box
+  int repulsion = 0;         ///< repulsion steps after the fill (shapes only)
+  bool rescale = false;      ///< geometry files only: into the unit box
+  bool keep_points = false;  ///< boundary clouds only: the file's points as the boundary nodes
   /// Refuse a request whose nodes would take more than this many bytes to make (the program
   /// passes what the machine has available); 0: no check.
   double memory_limit = 0;
@@ -43,7 +44,7 @@ void check_request(const NodeRequest& request);
 
 struct NodeResult {
   NodeSet nodes;
-  DomainPtr domain;    ///< the shape, or a file's closed surface / outline; null for a cloud
+  DomainPtr domain;    ///< the shape or the imported geometry; null for a labelled node file
   std::string source;  ///< "domain: ..." or the import report, a few lines for the terminal
 };
 

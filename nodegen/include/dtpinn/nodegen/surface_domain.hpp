@@ -71,7 +71,10 @@ class PolylineDomain : public Domain {
   /// Even-odd crossing test over all edges (row-bucketed for speed).
   bool contains(const Eigen::Ref<const Eigen::VectorXd>& p) const override;
   /// Equal arc-length nodes on each smooth stretch between corners (turn > crease angle);
-  /// every corner carries a node with the normalised sum of the two edge normals. Deterministic.
+  /// every corner carries a node with the normalised sum of the two edge normals. Towards a
+  /// sharp corner (a turn of more than 120 degrees: a thin wedge of the domain or of the
+  /// outside) the stretch's last node lies half a step from the corner, so that the nodes of
+  /// its two sides alternate instead of facing each other. Deterministic.
   BoundarySample sample_boundary(double h, std::mt19937_64& rng) const override;
   double volume() const override { return area_; }
   double boundary_measure() const override { return perimeter_; }

@@ -70,7 +70,10 @@ struct DomainConfig {
   std::optional<std::string> nodes;  ///< use this node CSV instead of generating
   std::int64_t test_n = 21748;       ///< finer test node set, generated with seed + 1
   std::optional<std::string> test_nodes;
-  bool rescale = false;  ///< imported geometry: rescale to the unit box
+  bool rescale = false;      ///< imported geometry: rescale to the unit box
+  bool keep_points = false;  ///< imported boundary cloud: its points as they are (no resampling)
+  /// A node set beyond nodegen's QualityLimits is used with a warning instead of refused.
+  bool allow_nonuniform = false;
   /// Ghost offset along the normal in local spacings; 0 = nodegen's default for the dimension
   /// (1 in 2D, 0.5 in 3D).
   double ghost_distance = 0.0;

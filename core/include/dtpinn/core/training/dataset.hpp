@@ -14,6 +14,7 @@
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
+#include <dtpinn/nodegen/quality.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
 #include <dtpinn/rbffd/params.hpp>
 
@@ -26,8 +27,19 @@
 
 namespace dtpinn::core {
 
+/// The quality of the collocation nodes (nodegen/quality.hpp) as the gate found it.
+struct NodeQuality {
+  nodegen::QualityReport report;
+  bool allowed_nonuniform = false;  ///< domain.allow_nonuniform was set
+  std::string warning;              ///< the broken bound, when allowed; empty when within
+};
+
+/// `q` as a JSON object: the report's fields, "allow_nonuniform" and "warning" (null or text).
+std::string node_quality_json(const NodeQuality& q);
+
 struct Dataset {
   nodegen::NodeSet nodes;       ///< collocation nodes + ghosts
+  NodeQuality node_quality;     ///< their quality (results.json "node_quality")
   nodegen::NodeSet test_nodes;  ///< test set (no ghosts)
   std::string test_source;      ///< "generated (seed S)", a file, or "collocation nodes"
   /// The boundary condition of each boundary node; B's row k has its alpha and beta.
@@ -69,8 +81,11 @@ Dataset build_dataset(const RunConfig& config, const DatasetOptions& options = {
                       std::ostream* log = nullptr);
 
 /// The node set of `config.domain` (generated, read from domain.nodes or imported from
-/// domain.file), with ghost nodes.
-nodegen::NodeSet make_collocation_nodes(const RunConfig& config, std::ostream* log = nullptr);
+/// domain.file), with ghost nodes. Its quality is checked (nodegen::quality_problem): beyond the
+/// bounds it throws std::runtime_error naming the place, unless domain.allow_nonuniform is set
+/// (then the warning goes to `log` and into `quality`).
+nodegen::NodeSet make_collocation_nodes(const RunConfig& config, std::ostream* log = nullptr,
+                                        NodeQuality* quality = nullptr);
 
 /// A few lines for the log: the parts of `nodes` with their node counts, and each condition
 /// with the nodes it holds at.
