@@ -265,15 +265,17 @@ TEST(PartsNodeFiles, CsvRoundTripIsExact) {
     EXPECT_EQ(back.boundary_part, ns.boundary_part) << shape;
     EXPECT_EQ(back.points, ns.points) << shape;
   }
-  // What the file says: the header, the table line, an interior row with an empty part, a
-  // ghost with its boundary node's part.
+  // What the file says: the header, the table line, the corner lines, an interior row with an
+  // empty part, a ghost with its boundary node's part.
   std::istringstream in(read_all(dir + "/rectangle.csv"));
   std::string l1, l2, row;
   std::getline(in, l1);
   std::getline(in, l2);
   EXPECT_EQ(l1, "x,y,kind,nx,ny,part");
   EXPECT_EQ(l2, "# parts: left right bottom top");
-  std::getline(in, row);
+  int corners = 0;  // then one line per corner node (node_io.hpp), before the nodes
+  while (std::getline(in, row) && row.rfind("# corner ", 0) == 0) ++corners;
+  EXPECT_EQ(corners, 4);
   EXPECT_NE(row.find(",interior,"), std::string::npos);
   EXPECT_EQ(row.back(), ',');
   const dn::NodeSet ns = dn::read_nodes(dir + "/rectangle.csv");

@@ -17,7 +17,11 @@
 // files, the old header) read with every boundary node in part `boundary`. With it: every
 // boundary row needs a part; interior rows an empty one (or `-`); a ghost row empty, `-` or its
 // boundary node's part. Without a `# parts:` line the table is the parts in order of first
-// appearance on boundary rows.
+// appearance on boundary rows. Corners and edges (node_set.hpp) are written as comment lines
+// after the parts line, one per corner node: `# corner K PART NX NY [NZ] PART NX NY [NZ] ...`,
+// K the node's ordinal among the file's boundary rows (0-based), then each side's part and
+// outward normal; readers that skip comments lose only the corners (conditions at corners then
+// use the node's own, bisector, normal).
 // PLY (ASCII): vertex properties x y z nx ny nz, `uchar kind` (0 interior, 1 boundary, 2 ghost)
 // and `int part` (-1 interior, a ghost its boundary node's), the names in header lines
 // `comment part <index> <name>`; import_nodes reads it back as a labelled cloud with the same
