@@ -47,11 +47,13 @@ void run_solve(const SolveArgs& a) {
   const nodegen::NodeSet nodes = core::make_collocation_nodes(cfg);
   const core::Problem problem(cfg.problem, nodes.dim);
   const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
+  const std::string robin_warning = core::check_robin_condition(nodes, boundary);
+  if (!robin_warning.empty()) std::fprintf(stderr, "%s\n", robin_warning.c_str());
 
   rbffd::RbffdParams params = core::rbffd_params(cfg);
   params.threads = a.threads;
   rbffd::OperatorRequest req;
-  req.robin = {boundary.alpha, boundary.beta};
+  req.robin = {boundary.alpha, boundary.beta, boundary.normals};
   req.gradient = core::uses_gradient(problem.equation());
   const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
 
@@ -80,6 +82,12 @@ void run_solve(const SolveArgs& a) {
   res["solve_seconds"] = s.seconds;
   res["residual"] = s.residual;
   res["newton_iterations"] = s.newton_iterations;
+  if (const double kappa = core::robin_condition(nodes, boundary); kappa > 0)
+    res["robin_condition"] = kappa;
+  if (problem.fixes_mean()) {
+    res["mean_fixed"] = problem.mean_value(xc);
+    res["source_shift"] = s.source_shift;
+  }
   std::printf("%s = 0 on %lld nodes (Ni = %lld, Nb = %lld, ghosts = %lld), p = %d\n",
               problem.equation().text().c_str(), static_cast<long long>(nc),
               static_cast<long long>(ni), static_cast<long long>(nb),
@@ -89,6 +97,10 @@ void run_solve(const SolveArgs& a) {
               s.newton_iterations > 0
                   ? fmt::format(", {} Newton iterations", s.newton_iterations).c_str()
                   : "");
+  if (problem.fixes_mean())
+    std::printf("every condition is Neumann: mean of u fixed to %.6g (%s), source off by %.3g\n",
+                problem.mean_value(xc), problem.has_exact() ? "the mean of exact" : "zero",
+                s.source_shift);
   Eigen::VectorXd exact;
   if (problem.has_exact()) {
     exact = problem.exact(xc);

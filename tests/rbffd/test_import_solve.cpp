@@ -49,7 +49,7 @@ SolveError poisson_error(const NodeSet& nodes, int p) {
   params.order = p;
   dtpinn::rbffd::OperatorRequest req;
   const auto boundary = problem.assign_boundary(nodes);
-  req.robin = {boundary.alpha, boundary.beta};
+  req.robin = {boundary.alpha, boundary.beta, boundary.normals};
   const auto ops = dtpinn::rbffd::assemble(nodes, params, req);
   const Index nc = nodes.n_collocation(), nb = nodes.n_boundary;
   const PointMatrix xc = nodes.points.topRows(nc);
