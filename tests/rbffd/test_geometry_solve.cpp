@@ -188,24 +188,6 @@ TEST(Visibility, ShapesWithoutNarrowPlacesKeepTheNearestStencils) {
   }
 }
 
-TEST(Visibility, StarKeepsItsErrors) {
-  // The star's bays are tight (radius of curvature 0.07): a few stencils there lose nodes seen
-  // through the bay; the errors stay those of the plain stencils.
-  const Fn u = [](double x, double y) { return 1 + std::sin(kPi * x) * std::cos(kPi * y); };
-  const Fn lap = [](double x, double y) {
-    return -2 * kPi * kPi * std::sin(kPi * x) * std::cos(kPi * y);
-  };
-  for (long n : {2000, 8000}) {
-    const NodeSet nodes = nodegen::make_nodes("star", n);
-    const Solved a = dirichlet_solve(nodes, u, lap), b = dirichlet_solve(nodes, u, lap, 4, false);
-    rbffd::RbffdParams params;
-    const int changed = filtered_rows(nodes, rbffd::laplacian(nodes, params), false);
-    std::printf("star N = %ld: rel l2 %.3e (without visibility %.3e), %d rows of L changed\n", n,
-                a.rel_l2, b.rel_l2, changed);
-    EXPECT_LT(a.rel_l2, 2.0 * b.rel_l2);
-  }
-}
-
 TEST(Visibility, AnIslandTooSmallForAStencilIsRefusedNamingTheGap) {
   // A square with a separate island of 2 x 2 spacings 1.5 spacings away: the island's nodes
   // see fewer nodes than a stencil needs.
