@@ -173,8 +173,9 @@ TEST(Boundary, CornersTakeOneSidesConditionWithThatSidesNormal) {
     }
   }
   // Away from the corners the node's own normal.
-  for (Index k = 0; k < nodes.n_boundary; ++k)
+  for (Index k = 0; k < nodes.n_boundary; ++k) {
     if (!nodes.corner_of(k)) EXPECT_EQ(a.normals.row(k), nodes.normals.row(nodes.n_interior + k));
+  }
   // A selector sees each side's normal: "nx < -0.5" picks the left side, so at (0, 0) the
   // Dirichlet condition it carries wins over the bottom's Neumann one.
   cfg.bc = {on({"left", "right", "bottom", "top"}, BcType::neumann),
