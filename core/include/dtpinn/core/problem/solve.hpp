@@ -24,8 +24,9 @@ namespace dtpinn::core {
 /// Pure Neumann (Problem::fixes_mean): the largest constant, relative to the data's size
 /// (max|f|, max|g| / R with R the node set's radius), the source may be off by before the solve
 /// refuses the data as incompatible (the integral of f differs from the boundary flux).
-/// Compatible manufactured data measure 1e-5 and below (the discretisation's own imbalance).
-inline constexpr double kMaxIncompatibility = 1e-3;
+/// Compatible manufactured data measure the discretisation's own imbalance: 5e-4 on the unit
+/// disk at N = 200, p = 2, 1.4e-7 at N = 2000, p = 4; data off by 1% are refused.
+inline constexpr double kMaxIncompatibility = 1e-2;
 
 /// True when the equation needs the gradient operators (it uses u_x, u_y or u_z).
 bool uses_gradient(const Equation& equation);
