@@ -348,16 +348,16 @@ std::string check_robin_condition(const nodegen::NodeSet& nodes,
                                   const BoundaryAssignment& assignment) {
   const double kappa = robin_condition(nodes, assignment);
   const std::string what = fmt::format(
-      "the Robin conditions are nearly Neumann (beta is tiny against alpha / R, R the domain's "
-      "radius): only beta fixes the constant part of u, and errors in it are amplified about "
-      "{:.2g} times (estimated condition)",
+      "the Robin conditions are nearly Neumann: beta is tiny against alpha / R (R the domain's "
+      "radius), so only beta fixes the constant part of u and errors in it are amplified about "
+      "{:.2g} times (estimated condition",
       kappa);
   if (kappa > kMaxRobinCondition)
     throw std::runtime_error(fmt::format(
-        "bc: {}, above {:g}: the solution would be set by rounding and discretisation errors; "
-        "use a Neumann condition (beta = 0: the mean of u is then fixed) or a larger beta",
+        "bc: {}, above {:g}); use a Neumann condition (beta = 0: the mean of u is then fixed) or "
+        "a larger beta",
         what, kMaxRobinCondition));
-  if (kappa > kWarnRobinCondition) return "warning: " + what;
+  if (kappa > kWarnRobinCondition) return "warning: " + what + ")";
   return "";
 }
 
