@@ -62,11 +62,13 @@ void run_solve(const RunArgs& a, const std::string& out) {
   const core::Problem problem(cfg.problem, nodes.dim);
   const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
   if (log) *log << core::describe_boundary(problem, nodes, boundary) << '\n';
+  if (const std::string w = core::check_robin_condition(nodes, boundary); !w.empty())
+    std::cerr << "dtpinn solve: " << w << '\n';
 
   rbffd::RbffdParams params = core::rbffd_params(cfg);
   params.threads = a.threads;
   rbffd::OperatorRequest req;
-  req.robin = {boundary.alpha, boundary.beta};
+  req.robin = {boundary.alpha, boundary.beta, boundary.normals};
   req.gradient = core::uses_gradient(problem.equation());
   const rbffd::OperatorSet ops = rbffd::assemble(nodes, params, req);
 
@@ -101,7 +103,13 @@ void run_solve(const RunArgs& a, const std::string& out) {
   res["solve_seconds"] = s.seconds;
   res["residual"] = s.residual;
   res["newton_iterations"] = s.newton_iterations;
-  if (log)
+  if (const double kappa = core::robin_condition(nodes, boundary); kappa > 0)
+    res["robin_condition"] = kappa;
+  if (problem.fixes_mean()) {
+    res["mean_fixed"] = problem.mean_value(xc);
+    res["source_shift"] = s.source_shift;
+  }
+  if (log) {
     *log << fmt::format(
         "{} = 0 on {} nodes (Ni = {}, Nb = {}, ghosts = {}), p = {}\n"
         "assembly {:.3f} s, solve {:.3f} s, relative residual {:.2e}{}\n",
@@ -109,6 +117,12 @@ void run_solve(const RunArgs& a, const std::string& out) {
         s.residual,
         s.newton_iterations > 0 ? fmt::format(", {} Newton iterations", s.newton_iterations)
                                 : std::string());
+    if (problem.fixes_mean())
+      *log << fmt::format(
+          "every condition is Neumann: mean of u fixed to {:.6g} ({}), source off by {:.3g}\n",
+          problem.mean_value(xc), problem.has_exact() ? "the mean of exact" : "zero",
+          s.source_shift);
+  }
   if (problem.has_exact()) {
     const double rel_l2 = (u - exact).norm() / exact.norm();
     const double max_err = (u - exact).cwiseAbs().maxCoeff();

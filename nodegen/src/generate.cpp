@@ -167,6 +167,7 @@ NodeSet fill_domain(const Domain& domain, const BoundarySample& boundary, double
   ns.part_names = boundary.part_names;
   ns.boundary_part.resize(std::size_t(nb));
   for (Index k = 0; k < nb; ++k) ns.boundary_part[std::size_t(k)] = boundary.part_of(k);
+  ns.corners = boundary.corners;
   ns.normals = PointMatrix::Zero(ns.points.rows(), d);
   for (Index k = 0; k < nb; ++k) {
     const double len = boundary.normals.row(k).norm();

@@ -238,6 +238,7 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
   if (perimeter_ / h > 1e8) throw std::invalid_argument("sample_boundary: h too small");
   std::vector<Vec2> pts, nrm;
   std::vector<std::int32_t> part;
+  std::vector<BoundaryCorner> corners_out;
   for (std::size_t l = 0; l < loops_.size(); ++l) {
     const auto& L = loops_[l];
     const auto& seg = seg_part_[l];
@@ -292,6 +293,17 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
         Vec2 nv;
         if (k == 0 && !smooth) {
           nv = vn[i0];  // a corner: the normalised sum of its two edge normals
+          // Each side keeps its own part and normal: segment i runs from point i to i + 1 and
+          // has the part of its start point in the file's order (i + 1 when reversed).
+          const Eigen::Index before = (i0 + n - 1) % n;
+          const auto segment_part = [&](Eigen::Index s) {
+            return seg[std::size_t(reversed_[l] ? (s + 1) % n : s)];
+          };
+          BoundaryCorner c;
+          c.boundary = static_cast<Index>(pts.size());
+          c.sides = {{segment_part(before), {en[before].x(), en[before].y(), 0.0}},
+                     {segment_part(i0), {en[i0].x(), en[i0].y(), 0.0}}};
+          corners_out.push_back(std::move(c));
         } else {
           const Vec2 n0 = corner[i0] ? en[edge] : vn[i0];
           const Vec2 n1 = corner[i1] ? en[edge] : vn[i1];
@@ -312,6 +324,7 @@ BoundarySample PolylineDomain::sample_boundary(double h, std::mt19937_64& /*rng*
   out.normals.resize(Eigen::Index(pts.size()), 2);
   out.part = std::move(part);
   out.part_names = part_names_;
+  out.corners = std::move(corners_out);
   for (std::size_t i = 0; i < pts.size(); ++i) {
     out.points.row(Eigen::Index(i)) = pts[i].transpose();
     out.normals.row(Eigen::Index(i)) = nrm[i].transpose();

@@ -43,17 +43,40 @@ bool rows_give_the_table(const NodeSet& ns) {
   return order.size() == ns.part_names.size();
 }
 
+// The corner sidecar's lines: "K PART NX NY [NZ] PART NX NY [NZ] ...", K the boundary row's
+// ordinal among the file's boundary rows (= boundary node K, in the order write_csv uses).
+void write_corner_lines(std::ostream& o, const NodeSet& ns) {
+  for (const auto& c : ns.corners) {
+    o << c.boundary;
+    for (const auto& side : c.sides) {
+      o << ' ' << ns.part_names[std::size_t(side.part)];
+      for (int k = 0; k < ns.dim; ++k) o << ' ' << num(side.normal[std::size_t(k)]);
+    }
+    o << '\n';
+  }
+}
+
 // The rows, with a header and nothing else (pandas.read_csv and numpy.genfromtxt read it with
 // their defaults); the part table goes into the sidecar PATH.parts when the rows do not give it
-// back by themselves (a stale sidecar is removed).
+// back by themselves, the corners into PATH.corners when there are any (stale sidecars are
+// removed).
 void write_csv(const std::string& path, const NodeSet& ns) {
+  const std::string name = path.substr(path.find_last_of('/') + 1);
   const std::string sidecar = detail::parts_sidecar_path(path);
   std::unique_ptr<AtomicFile> table;
   if (!rows_give_the_table(ns)) {
     table = std::make_unique<AtomicFile>(sidecar);
-    table->stream() << "# the part table of " << path.substr(path.find_last_of('/') + 1)
-                    << " (dtpinn), in order\n";
+    table->stream() << "# the part table of " << name << " (dtpinn), in order\n";
     for (const auto& n : ns.part_names) table->stream() << n << '\n';
+  }
+  const std::string corner_sidecar = detail::corners_sidecar_path(path);
+  std::unique_ptr<AtomicFile> corners;
+  if (!ns.corners.empty()) {
+    corners = std::make_unique<AtomicFile>(corner_sidecar);
+    corners->stream() << "# the corner and edge nodes of " << name
+                      << " (dtpinn): boundary row K (0-based among the boundary rows), then each "
+                         "side's part and outward normal\n";
+    write_corner_lines(corners->stream(), ns);
   }
   const auto parts = node_parts(ns);
   AtomicFile f(path);
@@ -76,6 +99,10 @@ void write_csv(const std::string& path, const NodeSet& ns) {
     table->commit();
   else
     std::remove(sidecar.c_str());
+  if (corners)
+    corners->commit();
+  else
+    std::remove(corner_sidecar.c_str());
 }
 
 void write_ply(const std::string& path, const NodeSet& ns) {
@@ -251,6 +278,64 @@ void assign_parts(const std::vector<CsvRow> rows[3], std::vector<std::string> ta
   ns.part_names = table;
 }
 
+// A "# corner ..." comment as written by write_csv (the dimension is known only later).
+struct CornerLine {
+  long line = 0;
+  std::vector<std::string> words;  ///< after "# corner"
+};
+
+bool corner_comment(const std::string& line, long lineno, std::vector<CornerLine>& out) {
+  const std::string head = "# corner ";
+  if (line.compare(0, head.size(), head) != 0) return false;
+  CornerLine c;
+  c.line = lineno;
+  std::size_t at = head.size();
+  while (at < line.size()) {
+    const std::size_t end = line.find(' ', at);
+    const std::string w = line.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (!w.empty()) c.words.push_back(w);
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  out.push_back(std::move(c));
+  return true;
+}
+
+// The corner table from its comment lines, once the dimension and the part table are known.
+template <class Fail>
+void assign_corners(const std::vector<CornerLine>& lines, NodeSet& ns, const Fail& fail) {
+  for (const auto& c : lines) {
+    const std::size_t per_side = std::size_t(1 + ns.dim);
+    if (c.words.size() < 1 + 2 * per_side || (c.words.size() - 1) % per_side != 0)
+      fail(c.line, fmt::format("a corner line needs a boundary row and 2 or more sides of a part "
+                               "and {} normal components",
+                               ns.dim));
+    BoundaryCorner corner;
+    char* end = nullptr;
+    corner.boundary = std::strtoll(c.words[0].c_str(), &end, 10);
+    if (end != c.words[0].c_str() + c.words[0].size() || corner.boundary < 0 ||
+        corner.boundary >= ns.n_boundary)
+      fail(c.line, fmt::format("corner row '{}' is not a boundary row 0..{}", c.words[0],
+                               ns.n_boundary - 1));
+    for (std::size_t w = 1; w < c.words.size(); w += per_side) {
+      CornerSide side;
+      side.part = ns.find_part(c.words[w]);
+      if (side.part < 0) fail(c.line, fmt::format("corner part '{}' is not a part", c.words[w]));
+      for (int k = 0; k < ns.dim; ++k) {
+        const std::string& v = c.words[w + 1 + std::size_t(k)];
+        side.normal[std::size_t(k)] = std::strtod(v.c_str(), &end);
+        if (end != v.c_str() + v.size() || !std::isfinite(side.normal[std::size_t(k)]))
+          fail(c.line, fmt::format("corner normal component '{}' is not a number", v));
+      }
+      corner.sides.push_back(side);
+    }
+    ns.corners.push_back(std::move(corner));
+  }
+  std::sort(
+      ns.corners.begin(), ns.corners.end(),
+      [](const BoundaryCorner& a, const BoundaryCorner& b) { return a.boundary < b.boundary; });
+}
+
 }  // namespace
 
 NodeSet read_nodes(const std::string& path) {
@@ -268,6 +353,7 @@ NodeSet read_nodes(const std::string& path) {
   std::vector<std::string> table;
   long table_line = 0;
   std::vector<CsvRow> rows[3];  // by kind
+  std::vector<CornerLine> corner_lines;
   while (std::getline(in, raw)) {
     ++lineno;
     if (lineno == 1) detail::strip_bom(raw);  // spreadsheet exports start with a BOM
@@ -280,6 +366,7 @@ NodeSet read_nodes(const std::string& path) {
         table_source = "the '# parts:' comment";
         table_line = lineno;
       }
+      corner_comment(line, lineno, corner_lines);
       continue;
     }
     const auto cols = split_fields(line, true);
@@ -338,6 +425,21 @@ NodeSet read_nodes(const std::string& path) {
       fail(line > 0 ? line : table_line, why);
     };
     assign_parts(rows, table, table_source, ns, fail_table);
+  }
+  if (!corner_lines.empty()) {
+    assign_corners(corner_lines, ns, fail);  // `# corner` comments (files of older versions)
+  } else {
+    const std::string side = detail::corners_sidecar_path(path);
+    std::ifstream cin(side);
+    long n = 0;
+    for (std::string l; std::getline(cin, l);) {
+      ++n;
+      const std::string t = trim(l);
+      if (!t.empty() && t[0] != '#') corner_comment("# corner " + t, n, corner_lines);
+    }
+    assign_corners(corner_lines, ns, [&side](long line, const std::string& why) {
+      throw std::runtime_error(fmt::format("{}:{}: {}", side, line, why));
+    });
   }
   try {
     ns.validate();

@@ -33,6 +33,31 @@ void validate_parts(const NodeSet& nodes, const Fail& fail) {
   }
 }
 
+template <class Fail>
+void validate_corners(const NodeSet& nodes, const Fail& fail) {
+  const auto n_parts = static_cast<std::int32_t>(nodes.part_names.size());
+  Index previous = -1;
+  for (const auto& c : nodes.corners) {
+    if (c.boundary <= previous || c.boundary >= nodes.n_boundary)
+      fail(fmt::format("corner entry for boundary node {} is out of order or range (Nb = {})",
+                       c.boundary, nodes.n_boundary));
+    previous = c.boundary;
+    if (c.sides.size() < 2)
+      fail(fmt::format("corner at boundary node {} has {} side(s), expected 2 or more", c.boundary,
+                       c.sides.size()));
+    for (const auto& side : c.sides) {
+      double len2 = 0.0;
+      for (int k = 0; k < nodes.dim; ++k)
+        len2 += side.normal[std::size_t(k)] * side.normal[std::size_t(k)];
+      if (side.part < 0 || side.part >= n_parts || !(std::abs(std::sqrt(len2) - 1.0) <= 1e-6))
+        fail(
+            fmt::format("corner at boundary node {}: a side with part {} and a normal of length "
+                        "{:.6g} (expected a part below {} and a unit normal)",
+                        c.boundary, side.part, std::sqrt(len2), n_parts));
+    }
+  }
+}
+
 }  // namespace
 
 const char* to_string(NodeKind kind) {
@@ -75,6 +100,13 @@ void NodeSet::validate() const {
       fail(fmt::format("ghost node {} coincides with its boundary node {}", g, b));
   }
   validate_parts(*this, fail);
+  validate_corners(*this, fail);
+}
+
+const BoundaryCorner* NodeSet::corner_of(Index k) const {
+  const auto it = std::lower_bound(corners.begin(), corners.end(), k,
+                                   [](const BoundaryCorner& c, Index v) { return c.boundary < v; });
+  return it != corners.end() && it->boundary == k ? &*it : nullptr;
 }
 
 int NodeSet::find_part(const std::string& name) const {

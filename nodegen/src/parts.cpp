@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 #include <stdexcept>
@@ -39,6 +40,21 @@ BoundarySample sample_rows(const BoundarySample& s, const std::vector<Eigen::Ind
     out.points.row(k) = s.points.row(i);
     out.normals.row(k) = s.normals.row(i);
     out.part[static_cast<std::size_t>(k)] = s.part_of(i);
+  }
+  if (!s.corners.empty()) {
+    // Corners travel with their rows: the new row of each kept corner row.
+    std::vector<Eigen::Index> new_row(static_cast<std::size_t>(s.points.rows()), -1);
+    for (Eigen::Index k = 0; k < n; ++k)
+      new_row[static_cast<std::size_t>(rows[std::size_t(k)])] = k;
+    for (const auto& c : s.corners) {
+      const Eigen::Index k = new_row[static_cast<std::size_t>(c.boundary)];
+      if (k < 0) continue;
+      out.corners.push_back(c);
+      out.corners.back().boundary = k;
+    }
+    std::sort(
+        out.corners.begin(), out.corners.end(),
+        [](const BoundaryCorner& a, const BoundaryCorner& b) { return a.boundary < b.boundary; });
   }
   return out;
 }

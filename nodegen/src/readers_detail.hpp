@@ -126,6 +126,11 @@ inline std::string parts_sidecar_path(const std::string& path) {
   return path + ".parts";
 }
 
+/// The sidecar of a node CSV that holds its corner and edge nodes (node_io.hpp): "PATH.corners".
+inline std::string corners_sidecar_path(const std::string& path) {
+  return path + ".corners";
+}
+
 /// The names of the sidecar PATH.parts (one part name per line, in order; blank lines and
 /// '#' lines skipped), or false when there is no such file. Fails "PATH.parts:LINE" naming an
 /// invalid name, and "PATH.parts" when it names no part.

@@ -69,6 +69,15 @@ class Difference final : public Domain {
       s.normals.middleRows(r, part.points.rows()) = part.normals;
       for (Eigen::Index i = 0; i < part.points.rows(); ++i)
         s.part.push_back(maps[k][std::size_t(part.part_of(i))]);
+      for (auto corner : part.corners) {  // rows shifted, parts renamed, a hole's normals flipped
+        corner.boundary += r;
+        for (auto& side : corner.sides) {
+          side.part = maps[k][std::size_t(side.part)];
+          if (k > 0)
+            for (auto& v : side.normal) v = -v;
+        }
+        s.corners.push_back(std::move(corner));
+      }
       r += part.points.rows();
     }
     return s;

@@ -291,6 +291,7 @@ BoundarySample CurveDomain2D::sample_boundary(double h, std::mt19937_64& /*rng*/
   if (!(h > 0) || !std::isfinite(h)) throw std::invalid_argument("sample_boundary: h must be > 0");
   std::vector<Eigen::Vector2d> pts, nrm;
   std::vector<std::int32_t> part;
+  std::vector<BoundaryCorner> corners;
   for (size_t l = 0; l < loops_.size(); ++l) {
     const auto& loop = loops_[l];
     const size_t np = loop.size();
@@ -309,6 +310,12 @@ BoundarySample CurveDomain2D::sample_boundary(double h, std::mt19937_64& /*rng*/
       if ((n_prev - n_here).norm() > 1e-9) {
         const Eigen::Vector2d s = n_prev + n_here;
         n0 = s.norm() > 1e-12 ? Eigen::Vector2d(s.normalized()) : n_here;
+        // A corner: each side keeps its own part and normal.
+        BoundaryCorner corner;
+        corner.boundary = static_cast<Index>(pts.size());
+        corner.sides = {{piece_part_[l][(i + np - 1) % np], {n_prev.x(), n_prev.y(), 0.0}},
+                        {piece_part_[l][i], {n_here.x(), n_here.y(), 0.0}}};
+        corners.push_back(std::move(corner));
       }
       // The corner at t = 0 belongs to this piece (the one that starts there).
       pts.push_back(piece.point(0.0));
@@ -326,6 +333,7 @@ BoundarySample CurveDomain2D::sample_boundary(double h, std::mt19937_64& /*rng*/
   s.normals.resize(Eigen::Index(pts.size()), 2);
   s.part = std::move(part);
   s.part_names = part_names_;
+  s.corners = std::move(corners);
   for (size_t i = 0; i < pts.size(); ++i) {
     s.points.row(Eigen::Index(i)) = pts[i].transpose();
     s.normals.row(Eigen::Index(i)) = nrm[i].transpose();

@@ -158,6 +158,20 @@ class Box final : public Domain {
     }
     BoundarySample out = to_sample(p, nn);
     for (std::size_t i = 0; i < p.size(); ++i) out.part[i] = part_at(p[i]);
+    // Edge and corner nodes (the first n_edges): each face they lie on is a side, with its own
+    // part and normal.
+    for (std::size_t i = 0; i < n_edges; ++i) {
+      BoundaryCorner corner;
+      corner.boundary = static_cast<Index>(i);
+      for (int k = 0; k < 3; ++k)
+        for (int side = 0; side < 2; ++side)
+          if (p[i][k] == (side ? hi_[k] : lo_[k])) {
+            CornerSide s{std::int32_t(2 * k + side), {0.0, 0.0, 0.0}};
+            s.normal[std::size_t(k)] = side ? 1.0 : -1.0;
+            corner.sides.push_back(s);
+          }
+      if (corner.sides.size() >= 2) out.corners.push_back(std::move(corner));
+    }
     out.part_names = {"left", "right", "front", "back", "bottom", "top"};
     return out;
   }

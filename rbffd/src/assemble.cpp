@@ -5,6 +5,8 @@
 #include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/rbffd/operators.hpp>
 
+#include "stencil_geometry.hpp"
+
 #include <fmt/format.h>
 #include <omp.h>
 
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -108,10 +111,67 @@ class EigenSerial {
   int saved_;
 };
 
+// Per-thread stencil solvers: one per stencil size, and, made on first use, the reduced-degree
+// ones that repair a stencil the full degree cannot (a sharp tip).
+class RowSolvers {
+ public:
+  RowSolvers(int dim, const StencilRule& rule, const StencilRule& boundary_rule, bool two_sizes)
+      : dim_(dim), rule_(rule), boundary_rule_(boundary_rule) {
+    full_ = std::make_unique<StencilWeights>(dim, rule);
+    if (two_sizes) full_boundary_ = std::make_unique<StencilWeights>(dim, boundary_rule);
+  }
+  /// The solver of a row (boundary rows have their own size when two_sizes) at `degree`.
+  StencilWeights& at(bool boundary_row, int degree) {
+    const StencilRule& base = boundary_row ? boundary_rule_ : rule_;
+    if (degree == base.degree) return boundary_row ? *full_boundary_ : *full_;
+    auto& slot = reduced_[{boundary_row, degree}];
+    if (!slot) {
+      StencilRule r = base;
+      r.degree = degree;
+      r.n_polynomials = polynomial_count(degree, dim_);
+      slot = std::make_unique<StencilWeights>(dim_, r);
+    }
+    return *slot;
+  }
+
+ private:
+  int dim_;
+  StencilRule rule_, boundary_rule_;
+  std::unique_ptr<StencilWeights> full_, full_boundary_;
+  std::map<std::pair<bool, int>, std::unique_ptr<StencilWeights>> reduced_;
+};
+
+// The lowest polynomial degree a repaired stencil may use: it must still reproduce the
+// operator's own derivatives (theta) and keep the PHS r^m conditionally positive definite.
+int lowest_repair_degree(const StencilRule& rule) {
+  return std::max({rule.theta, (rule.phs_exponent - 1) / 2, 1});
+}
+
+// A failed stencil is repaired at a lower degree only where the failure comes from the shape
+// of the neighbourhood (a sharp tip: the nodes lie along a few lines), not from a node far from
+// all others or nearly on top of another, which stay refused: its nearest neighbour lies
+// between 1e-4 and 1/2 of the stencil's radius away (a 2-degree wedge puts the two flanks'
+// nodes next to the tip 3e-3 radii apart; the nearest node of one 50 units outside a unit disk
+// lies 0.98 radii away).
+bool repairable(const double* dist2, int n, bool centred) {
+  const double nearest = dist2[centred ? 1 : 0], radius = dist2[n - 1];
+  return nearest >= 1e-8 * radius && nearest <= 0.25 * radius;
+}
+
+struct RowLoopResult {
+  double min_rcond = 1.0;
+  std::int64_t repaired = 0;  ///< rows whose stencil was repaired at a lower degree
+};
+
 // THE row loop of rbffd: runs a RowJob over its rows (any rows: job.centre picks the node of
-// each); returns the smallest reciprocal condition estimate.
-double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, int threads) {
-  if (job.n_rows == 0) return 1.0;
+// each). Each stencil is the n nearest nodes visible from the row's point (stencil_geometry.hpp);
+// one that is singular at the rule's degree is retried at lower degrees (a sharp tip) before it
+// is refused.
+RowLoopResult run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job,
+                       const RbffdParams& params) {
+  const int threads = params.threads;
+  RowLoopResult out;
+  if (job.n_rows == 0) return out;
   bool any_boundary = false;
   for (Index r = 0; r < job.n_rows && !any_boundary; ++r)
     any_boundary = stencil_size_at(job.rule, nodes, job.centre(r)) != job.rule.size;
@@ -123,18 +183,21 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
   StencilRule boundary_rule = job.rule;
   boundary_rule.size = job.rule.boundary_size;
   const bool two_sizes = any_boundary && boundary_rule.size != job.rule.size;
+  const detail::Visibility visibility(nodes, tree);
   Failure failure;
   double min_rcond = 1.0;
+  std::int64_t repaired = 0;
   const int d = nodes.dim;
   const int n_threads = threads > 0 ? threads : omp_get_max_threads();
   const EigenSerial eigen_serial;
 
-#pragma omp parallel num_threads(n_threads) reduction(min : min_rcond)
+#pragma omp parallel num_threads(n_threads) reduction(min : min_rcond) reduction(+ : repaired)
   {
-    // Per-thread workspaces (one solver and weight matrix per stencil size): nothing is
-    // allocated inside the row loop.
+    // Per-thread workspaces (solvers and weight matrices per stencil size): nothing is
+    // allocated inside the row loop but for a repaired stencil's first solver.
     Failure local_failure;
-    std::unique_ptr<StencilWeights> solver, boundary_solver;
+    std::unique_ptr<RowSolvers> solvers;
+    detail::VisibilityWorkspace visibility_ws;
     std::vector<std::int32_t> idx(n_max), sorted(n_max);
     std::vector<int> perm(n_max);
     std::vector<std::uint64_t> keys(n_max);
@@ -142,8 +205,7 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
     const auto n_ops = static_cast<Eigen::Index>(job.ops.size());
     Eigen::MatrixXd weights(job.rule.size, n_ops), boundary_weights(boundary_rule.size, n_ops);
     try {
-      solver = std::make_unique<StencilWeights>(d, job.rule);
-      if (two_sizes) boundary_solver = std::make_unique<StencilWeights>(d, boundary_rule);
+      solvers = std::make_unique<RowSolvers>(d, job.rule, boundary_rule, two_sizes);
     } catch (const std::exception& e) {
       local_failure = {-1, e.what()};
     }
@@ -152,16 +214,32 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
     // the rest of its rows are skipped and the smallest failing row is reported.
 #pragma omp for schedule(monotonic : dynamic, 64)
     for (Index r = 0; r < job.n_rows; ++r) {
-      if (!solver || local_failure.row < r) continue;
+      if (!solvers || local_failure.row < r) continue;
       try {
         const double* x = job.eval(r);
         const Index centre = job.centre(r);
         const bool boundary_row =
             two_sizes && stencil_size_at(job.rule, nodes, centre) != job.rule.size;
-        StencilWeights& row_solver = boundary_row ? *boundary_solver : *solver;
+        const StencilRule& rule = boundary_row ? boundary_rule : job.rule;
         Eigen::MatrixXd& row_weights = boundary_row ? boundary_weights : weights;
-        const int n = boundary_row ? boundary_rule.size : job.rule.size;
+        const int n = rule.size;
+        auto where = [&] {
+          return centre >= 0 ? node_text(nodes, centre)
+                             : fmt::format("point {} (at {})", r, point_text(x, d));
+        };
         tree.nearest(x, n, idx.data(), dist2.data());
+        const auto seen = params.visibility ? visibility.filter(x, centre, n, idx.data(),
+                                                                dist2.data(), visibility_ws)
+                                            : detail::VisibilityResult{};
+        if (seen.refused) {
+          local_failure = {
+              r, fmt::format("rbffd: {}: only {} of its {} nearest nodes are visible through the "
+                             "domain, and {} needs {} ({}): the domain is too narrow for the "
+                             "stencil {}; refine the nodes (smaller h) or widen the gap",
+                             where(), seen.visible, seen.candidates, job.what, n, rule.describe(),
+                             seen.narrow)};
+          continue;
+        }
         int centre_pos = -1;
         if (centre >= 0) {
           // A node's nearest neighbour is itself; a second node at distance ~0 is a duplicate.
@@ -194,25 +272,36 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
             duplicate = true;
           }
         if (duplicate) continue;
-        const auto status = row_solver.compute(coords.data(), x, job.ops, row_weights);
-        if (!status.ok) {
-          const std::string where = centre >= 0
-                                        ? node_text(nodes, centre)
-                                        : fmt::format("point {} (at {})", r, point_text(x, d));
-          local_failure = {r, fmt::format("rbffd: {}: {} for {} ({}, rcond {:.3g})", where,
-                                          status.reason, job.what, row_solver.rule().describe(),
-                                          std::isfinite(status.rcond) ? status.rcond : 0.0)};
-          continue;
-        }
-        // A node's stencil this ill-conditioned has weights of 1e8 and more (a node far from
+        // A node's stencil below kMinStencilRcond has weights of 1e8 and more (a node far from
         // all others, nearly coincident nodes): refused, named. Evaluation rows (centre < 0,
         // points the caller chose) are judged by the caller.
-        if (centre >= 0 && status.rcond < kMinStencilRcond) {
-          local_failure = {
-              r, fmt::format("rbffd: {}: ill-conditioned stencil for {} (rcond {:.3g}, below "
-                             "{:g}): its nearest nodes are far away, nearly coincident or nearly "
-                             "collinear; check the node set",
-                             node_text(nodes, centre), job.what, status.rcond, kMinStencilRcond)};
+        auto fails = [&](const StencilWeights::Status& s) {
+          return !s.ok || (centre >= 0 && s.rcond < kMinStencilRcond);
+        };
+        StencilWeights& full = solvers->at(boundary_row, rule.degree);
+        auto status = full.compute(coords.data(), x, job.ops, row_weights);
+        const auto first_status = status;
+        if (fails(status) && repairable(dist2.data(), n, centre >= 0)) {
+          for (int l = rule.degree - 1; l >= lowest_repair_degree(rule) && fails(status); --l)
+            status = solvers->at(boundary_row, l).compute(coords.data(), x, job.ops, row_weights);
+          if (!fails(status)) ++repaired;
+        }
+        if (fails(status)) {
+          const std::string cause = visibility.explain_failure(x, idx.data(), n);
+          const std::string hint = cause.empty() ? "" : fmt::format(": {}", cause);
+          if (!first_status.ok)
+            local_failure = {
+                r, fmt::format("rbffd: {}: {} for {} ({}, rcond {:.3g}){}", where(),
+                               first_status.reason, job.what, rule.describe(),
+                               std::isfinite(first_status.rcond) ? first_status.rcond : 0.0, hint)};
+          else
+            local_failure = {
+                r, fmt::format("rbffd: {}: ill-conditioned stencil for {} (rcond {:.3g}, below "
+                               "{:g}): {}; check the node set",
+                               where(), job.what, first_status.rcond, kMinStencilRcond,
+                               cause.empty() ? "its nearest nodes are far away, nearly coincident "
+                                               "or nearly collinear"
+                                             : cause)};
           continue;
         }
         min_rcond = std::min(min_rcond, status.rcond);
@@ -234,7 +323,9 @@ double run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob& job, i
     if (local_failure.row < failure.row) failure = local_failure;
   }
   if (!failure.message.empty()) throw std::runtime_error(failure.message);
-  return min_rcond;
+  out.min_rcond = min_rcond;
+  out.repaired = repaired;
+  return out;
 }
 
 // CSR arrays for the rows at job.centre(0 .. n_rows): each row has the stencil size at its
@@ -258,14 +349,15 @@ CsrMatrix empty_rows(const NodeSet& nodes, const RowJob& job) {
 }
 
 OperatorInfo info_of(const std::string& name, const CsrMatrix& m, const StencilRule& rule,
-                     double rcond) {
+                     const RowLoopResult& rows) {
   OperatorInfo info;
   info.name = name;
   info.rows = m.rows;
   info.cols = m.cols;
   info.nnz = m.nnz();
   info.rule = rule;
-  info.min_rcond = rcond;
+  info.min_rcond = rows.min_rcond;
+  info.repaired_rows = rows.repaired;
   return info;
 }
 
@@ -273,7 +365,7 @@ double coefficient(const Eigen::VectorXd& v, Index k) {
   return v.size() == 1 ? v[0] : v[k];
 }
 
-void check_robin(const RobinCoefficients& robin, Index nb) {
+void check_robin(const RobinCoefficients& robin, Index nb, int dim) {
   for (const auto* v : {&robin.alpha, &robin.beta})
     if (v->size() != 1 && v->size() != nb)
       throw std::invalid_argument(fmt::format(
@@ -287,6 +379,15 @@ void check_robin(const RobinCoefficients& robin, Index nb) {
           "alpha = 0 and beta = 0{}: B u = alpha du/dn + beta u would be all zero there (no "
           "boundary condition); give alpha or beta a non-zero value",
           rows == 1 ? std::string() : fmt::format(" at boundary node {}", k)));
+  if (robin.normals.rows() == 0) return;
+  if (robin.normals.rows() != nb || robin.normals.cols() != dim)
+    throw std::invalid_argument(
+        fmt::format("rbffd: the rows' normals are {} x {}; expected {} x {}", robin.normals.rows(),
+                    robin.normals.cols(), nb, dim));
+  for (Index k = 0; k < nb; ++k)
+    if (!(std::abs(robin.normals.row(k).norm() - 1.0) < 1e-6))
+      throw std::invalid_argument(
+          fmt::format("rbffd: the normal of boundary row {} is not a unit vector", k));
 }
 
 /// Refuses a matrix with an entry that is not finite: the Robin coefficients times the stencil
@@ -320,7 +421,7 @@ void write_row(CsrMatrix& m, Index r, const std::int32_t* s, const int* p, const
 // centre(0 .. n_rows): one column of the stencil weights.
 CsrMatrix operator_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdParams& params,
                         Derivative op, Index n_rows, std::function<Index(Index)> centre,
-                        double& min_rcond) {
+                        RowLoopResult& loop) {
   RowJob job;
   job.rule = stencil_rule(params, derivative_order(op), nodes.dim);
   job.ops = {op};
@@ -332,7 +433,7 @@ CsrMatrix operator_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdP
   job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
     write_row(m, r, s, p, w, 0);
   };
-  min_rcond = run_rows(nodes, tree, job, params.threads);
+  loop = run_rows(nodes, tree, job, params);
   return m;
 }
 
@@ -340,10 +441,12 @@ CsrMatrix operator_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdP
 // gradient rows (row r of each, if `gradient` is not null) and the Robin rows
 // B = alpha n.grad + beta at the boundary centres (row b_row(r) of `boundary` if not null;
 // rows with b_row(r) < 0 write none). One factorisation per node serves both.
-double first_order_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdParams& params,
-                        Index n_rows, std::function<Index(Index)> centre,
-                        const std::function<Index(Index)>& b_row, const RobinCoefficients& robin,
-                        std::vector<CsrMatrix>* gradient, CsrMatrix* boundary) {
+RowLoopResult first_order_rows(const NodeSet& nodes, const KnnIndex& tree,
+                               const RbffdParams& params, Index n_rows,
+                               std::function<Index(Index)> centre,
+                               const std::function<Index(Index)>& b_row,
+                               const RobinCoefficients& robin, std::vector<CsrMatrix>* gradient,
+                               CsrMatrix* boundary) {
   const int d = nodes.dim;
   const Index ni = nodes.n_interior;
   RowJob job;
@@ -363,12 +466,15 @@ double first_order_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdP
     if (row < 0) return;
     const Index node = job.centre(r), k = node - ni;
     const double alpha = coefficient(robin.alpha, k), beta = coefficient(robin.beta, k);
+    // The normal of the condition: the node's own, or the one the caller gives for its row.
+    const double* normal =
+        robin.normals.rows() > 0 ? robin.normals.row(k).data() : nodes.normals.row(node).data();
     const int n = static_cast<int>(w.rows());
     const std::int32_t begin = boundary->row_ptr[row];
     for (int q = 0; q < n; ++q) {
       const int j = p[q];
       double v = 0.0;
-      for (int c = 0; c < d; ++c) v += nodes.normals(node, c) * w(j, c);
+      for (int c = 0; c < d; ++c) v += normal[c] * w(j, c);
       v *= alpha;
       // The value at a node is exactly that node's value: beta goes on the centre's own entry
       // (stencil entry 0, which run_rows checks is the centre node).
@@ -377,7 +483,7 @@ double first_order_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdP
       boundary->values[begin + q] = v;
     }
   };
-  return run_rows(nodes, tree, job, params.threads);
+  return run_rows(nodes, tree, job, params);
 }
 
 // Rows with alpha = 0 (Dirichlet: B u = beta u) become the plain value row, one entry beta at
@@ -442,7 +548,7 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
   const int d = nodes.dim;
   const Index N = nodes.size(), Ni = nodes.n_interior, Nb = nodes.n_boundary;
   const Index Nc = nodes.n_collocation();
-  if (request.boundary) check_robin(request.robin, Nb);
+  if (request.boundary) check_robin(request.robin, Nb, d);
   OperatorSet out;
   if (N == 0) throw std::invalid_argument("rbffd: empty node set");
   KnnIndex tree(nodes.points);
@@ -452,7 +558,7 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
   for (const Derivative op : {Derivative::laplacian, Derivative::biharmonic}) {
     const bool laplacian = op == Derivative::laplacian;
     if (!(laplacian ? request.laplacian : request.biharmonic)) continue;
-    double rc = 1.0;
+    RowLoopResult rc;
     CsrMatrix& m = laplacian ? out.laplacian : out.biharmonic;
     m = operator_rows(nodes, tree, params, op, Nc, same_node, rc);
     out.info.push_back(
@@ -465,7 +571,7 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
     if (request.boundary)
       out.boundary = empty_boundary_rows(nodes, params, Nb, [Ni](Index k) { return Ni + k; });
     auto b_row = [first, Ni](Index r) { return first + r - Ni; };  // < 0 off the boundary
-    const double rc = first_order_rows(
+    const RowLoopResult rc = first_order_rows(
         nodes, tree, params, Nc - first, [first](Index r) { return first + r; }, b_row,
         request.robin, request.gradient ? &out.gradient : nullptr,
         request.boundary ? &out.boundary : nullptr);
@@ -492,7 +598,7 @@ OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
   params.validate();
   check_nodes(nodes, !request.boundary_nodes.empty());
   const Index Ni = nodes.n_interior, Nc = nodes.n_collocation();
-  check_robin(request.robin, nodes.n_boundary);
+  check_robin(request.robin, nodes.n_boundary, nodes.dim);
   for (const auto i : request.laplacian_nodes)
     if (i < 0 || i >= Nc)
       throw std::invalid_argument(fmt::format(
@@ -512,7 +618,7 @@ OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
   const int d = nodes.dim;
   const auto& l_nodes = request.laplacian_nodes;
   const auto& b_nodes = request.boundary_nodes;
-  double rc = 1.0;
+  RowLoopResult rc;
   out.laplacian = operator_rows(
       nodes, *tree, params, Derivative::laplacian, static_cast<Index>(l_nodes.size()),
       [&l_nodes](Index r) { return Index{l_nodes[r]}; }, rc);
@@ -574,7 +680,7 @@ CsrMatrix evaluation_matrix(const NodeSet& nodes, const PointMatrix& points, Der
   job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
     write_row(m, r, s, p, w, 0);
   };
-  run_rows(nodes, tree, job, params.threads);
+  run_rows(nodes, tree, job, params);
   return m;
 }
 

@@ -8,6 +8,7 @@
 #include <Eigen/SparseLU>
 
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -33,6 +34,52 @@ SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B) {
   return a;
 }
 
+// 1 / (largest magnitude) of every row of `a` (row equilibration); throws naming a zero row.
+Eigen::VectorXd row_scales(const SpMat& a, std::int32_t l_rows) {
+  Eigen::VectorXd biggest = Eigen::VectorXd::Zero(a.rows());
+  for (int c = 0; c < a.outerSize(); ++c)
+    for (SpMat::InnerIterator it(a, c); it; ++it)
+      biggest[it.row()] = std::max(biggest[it.row()], std::abs(it.value()));
+  for (Eigen::Index r = 0; r < a.rows(); ++r)
+    if (!(biggest[r] > 0.0) || !std::isfinite(biggest[r]))
+      throw std::runtime_error(
+          fmt::format("solve: row {} of [L; B] ({} row {}) is {}: the system is singular", r,
+                      r < l_rows ? "L" : "B", r < l_rows ? r : r - l_rows,
+                      biggest[r] > 0.0 ? "not finite" : "zero"));
+  return biggest.cwiseInverse();
+}
+
+// The pure Neumann system: the n equilibrated rows with a last unknown lambda (the source's
+// constant, in the first l_rows rows: s_i (L u)_i - s_i lambda = s_i f_i) and a last row that
+// pins u at node 0 (the mean is set after the solve: constants are in [L; B]'s null space).
+SpMat bordered(const SpMat& a, std::int32_t l_rows, const Eigen::VectorXd& scale) {
+  const Eigen::Index n = a.rows();
+  std::vector<Eigen::Triplet<double, int>> t;
+  t.reserve(static_cast<std::size_t>(a.nonZeros() + l_rows + 1));
+  for (int c = 0; c < a.outerSize(); ++c)
+    for (SpMat::InnerIterator it(a, c); it; ++it) t.emplace_back(it.row(), it.col(), it.value());
+  for (std::int32_t r = 0; r < l_rows; ++r) t.emplace_back(r, static_cast<int>(n), -scale[r]);
+  t.emplace_back(static_cast<int>(n), 0, 1.0);
+  SpMat out(n + 1, n + 1);
+  out.setFromTriplets(t.begin(), t.end());
+  out.makeCompressed();
+  return out;
+}
+
+void check_options(const SolveOptions& options, Eigen::Index n) {
+  if (!(options.iterative_tolerance > 0.0) || options.max_iterations < 1 ||
+      !(options.ilut_drop_tolerance >= 0.0) || options.ilut_fill_factor < 1)
+    throw std::invalid_argument(
+        "solve: iterative_tolerance, max_iterations, ilut_fill_factor must be > 0 and "
+        "ilut_drop_tolerance >= 0");
+  if (!(options.max_relative_residual > 0.0))
+    throw std::invalid_argument("solve: max_relative_residual must be > 0");
+  if (options.fix_mean &&
+      (options.mean_nodes < 1 || options.mean_nodes > n || !std::isfinite(options.mean_value)))
+    throw std::invalid_argument(fmt::format("solve: fix_mean over {} of {} unknowns, mean {}",
+                                            options.mean_nodes, n, options.mean_value));
+}
+
 }  // namespace
 
 SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::VectorXd& f,
@@ -45,11 +92,7 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
                                             f.size(), L.rows, g.size(), B.rows));
   if (!f.allFinite() || !g.allFinite())
     throw std::invalid_argument("solve: right-hand side is not finite");
-  if (!(options.iterative_tolerance > 0.0) || options.max_iterations < 1 ||
-      !(options.ilut_drop_tolerance >= 0.0) || options.ilut_fill_factor < 1)
-    throw std::invalid_argument(
-        "solve: iterative_tolerance, max_iterations, ilut_fill_factor must be > 0 and "
-        "ilut_drop_tolerance >= 0");
+  check_options(options, L.cols);
   SolveResult result;
   std::int32_t l_rows = L.rows;
   if (L.rows + B.rows != L.cols) {
@@ -61,15 +104,38 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     result.used_boundary_pde_rows = false;
   }
   const Eigen::Index n = L.cols;
+  SpMat a = stack(L, l_rows, B);
+  const Eigen::VectorXd scale = row_scales(a, l_rows);
+  a = scale.asDiagonal() * a;
   Eigen::VectorXd rhs(n);
   rhs << f.head(l_rows), g;
-  const double rhs_scale = std::max(1.0, rhs.cwiseAbs().maxCoeff());
+  rhs = rhs.cwiseProduct(scale);
+  const double rhs_norm = rhs.cwiseAbs().maxCoeff();
 
-  const SpMat a = stack(L, l_rows, B);
+  Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
+  auto factor = [&](const SpMat& m) {
+    lu.analyzePattern(m);
+    lu.factorize(m);
+    if (lu.info() != Eigen::Success)
+      throw std::runtime_error(fmt::format(
+          "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
+  };
+  // The equilibrated residual D (A x - b) (with the source's shift).
+  auto residual_of = [&](const Eigen::VectorXd& x) {
+    Eigen::VectorXd r = a * x - rhs;
+    if (options.fix_mean) r.head(l_rows) -= result.source_shift * scale.head(l_rows);
+    return r;
+  };
+  auto relative = [&](const Eigen::VectorXd& r) {
+    const double rn = r.cwiseAbs().maxCoeff();
+    return rhs_norm > 0.0 ? rn / rhs_norm : (rn == 0.0 ? 0.0 : HUGE_VAL);
+  };
+
   Eigen::VectorXd u;
   const bool try_iterative =
-      options.linear_solver == LinearSolver::iterative ||
-      (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size);
+      !options.fix_mean &&
+      (options.linear_solver == LinearSolver::iterative ||
+       (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size));
   std::string fallback_reason;
   if (try_iterative) {
     Eigen::BiCGSTAB<SpMat, Eigen::IncompleteLUT<double, int>> it;
@@ -80,33 +146,48 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     it.compute(a);
     if (it.info() == Eigen::Success) {
       u = it.solve(rhs);
-      if (it.info() == Eigen::Success && u.allFinite()) {
+      const bool converged = it.info() == Eigen::Success && u.allFinite();
+      if (converged && relative(residual_of(u)) <= options.max_relative_residual) {
         result.iterations = static_cast<int>(it.iterations());
         result.method = fmt::format("BiCGSTAB + ILUT ({} iterations)", result.iterations);
       } else {
         fallback_reason =
-            fmt::format("BiCGSTAB did not converge in {} iterations (residual {:.2e})",
-                        it.iterations(), it.error());
+            converged ? fmt::format("BiCGSTAB stopped at relative residual {:.2e}",
+                                    relative(residual_of(u)))
+                      : fmt::format("BiCGSTAB did not converge in {} iterations (residual {:.2e})",
+                                    it.iterations(), it.error());
         u.resize(0);
       }
     } else {
       fallback_reason = "the incomplete LU failed";
     }
   }
-  if (u.size() == 0) {
-    Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
-    lu.analyzePattern(a);
-    lu.factorize(a);
-    if (lu.info() != Eigen::Success)
-      throw std::runtime_error(fmt::format(
-          "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
+  if (u.size() == 0 && options.fix_mean) {
+    factor(bordered(a, l_rows, scale));
+    Eigen::VectorXd rhs1(n + 1);
+    rhs1 << rhs, 0.0;
+    const Eigen::VectorXd v = lu.solve(rhs1);
+    u = v.head(n);
+    result.source_shift = v[n];
+    // The constants solve the homogeneous system: set the mean over the collocation nodes.
+    u.array() += options.mean_value - u.head(options.mean_nodes).mean();
+    result.method = "SparseLU (COLAMD), mean fixed";
+  } else if (u.size() == 0) {
+    factor(a);
     u = lu.solve(rhs);
     result.method = fallback_reason.empty() ? std::string("SparseLU (COLAMD)")
                                             : "SparseLU (COLAMD) after " + fallback_reason;
   }
-  if (!u.allFinite()) throw std::runtime_error("solve: the solution is not finite");
+  if (!u.allFinite() || !std::isfinite(result.source_shift))
+    throw std::runtime_error("solve: the solution is not finite");
 
-  result.residual = (a * u - rhs).cwiseAbs().maxCoeff() / rhs_scale;
+  result.residual = relative(residual_of(u));
+  if (!(result.residual <= options.max_relative_residual))
+    throw std::runtime_error(fmt::format(
+        "solve: the linear solve ended with relative residual {:.2e} (above {:.0e}; {}): the "
+        "RBF-FD system is singular or too ill-conditioned to trust its solution; check the node "
+        "set and the boundary conditions",
+        result.residual, options.max_relative_residual, result.method));
   result.u = std::move(u);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

@@ -167,7 +167,6 @@ TEST(CliTrain, BoundaryConditionsPerPart) {
       {"[[bc]]\nwhere = \"y >> 0\"\ntype = \"dirichlet\"\n", "bc[1].where: cannot parse"},
       {"[[bc]]\non = \"boundary\"\ntype = \"dirichlet\"\nalpha = 2\n",
        "bc[1].alpha: only a robin condition takes alpha"},
-      {"[[bc]]\non = \"boundary\"\ntype = \"neumann\"\n", "only up to a constant"},
   };
   int i = 0;
   for (const auto& c : cases) {
@@ -179,6 +178,17 @@ TEST(CliTrain, BoundaryConditionsPerPart) {
     EXPECT_NE(r.out.find("dtpinn train: error: "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.body << "\n" << r.out;
     EXPECT_FALSE(fs::exists(dir)) << c.body;
+  }
+  // Neumann only: the mean of u is fixed (the mean of exact), one more loss term "mean".
+  {
+    const auto cfg =
+        write(base / "neumann.toml", head + "[[bc]]\non = \"boundary\"\ntype = \"neumann\"\n");
+    const auto dir = base / "neumann";
+    auto r = run("train " + cfg + " -o " + dir.string());
+    ASSERT_EQ(r.status, 0) << r.out;
+    nlohmann::json j;
+    std::ifstream(dir / "results.json") >> j;
+    EXPECT_TRUE(j["loss_terms"].contains("mean")) << j["loss_terms"].dump();
   }
   // Two conditions: a Neumann one on the whole boundary, overridden by a Dirichlet one on top.
   const auto cfg =

@@ -185,8 +185,9 @@ int worker_main(const std::string& scenario, const std::string& out) {
   const bool vanilla = scenario.rfind("vanilla", 0) == 0;
   auto part = core::partition_rcb(data.nodes, space_parts);
   auto ops = vanilla ? core::local_rows(data.nodes, part, comm.rank() / time_parts)
-                     : core::assemble_local(data.nodes, part, comm.rank() / time_parts, params,
-                                            {data.boundary.alpha, data.boundary.beta});
+                     : core::assemble_local(
+                           data.nodes, part, comm.rank() / time_parts, params,
+                           {data.boundary.alpha, data.boundary.beta, data.boundary.normals});
   const auto slices = core::split_slices(static_cast<std::int64_t>(data.times.size()), time_parts,
                                          comm.rank() % time_parts);
   auto local = core::make_local_problem(data, std::move(ops), slices);

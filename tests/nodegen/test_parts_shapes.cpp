@@ -267,10 +267,16 @@ TEST(PartsNodeFiles, CsvRoundTripIsExact) {
     EXPECT_EQ(back.part_names, ns.part_names) << shape;
     EXPECT_EQ(back.boundary_part, ns.boundary_part) << shape;
     EXPECT_EQ(back.points, ns.points) << shape;
+    ASSERT_EQ(back.corners.size(), ns.corners.size()) << shape;  // through PATH.corners
+    for (std::size_t c = 0; c < ns.corners.size(); ++c) {
+      EXPECT_EQ(back.corners[c].boundary, ns.corners[c].boundary) << shape;
+      EXPECT_EQ(back.corners[c].sides.size(), ns.corners[c].sides.size()) << shape;
+    }
   }
   // What the file says: the header, then rows only (no comment line, so that any CSV reader
   // takes it with its defaults), an interior row with an empty part, a ghost with its boundary
-  // node's part. The part table is in the sidecar when the rows do not give it back.
+  // node's part. The part table is in the sidecar when the rows do not give it back, the
+  // corners in theirs.
   const std::string text = read_all(dir + "/rectangle.csv");
   EXPECT_EQ(text.find('#'), std::string::npos);
   std::istringstream in(text);
@@ -278,6 +284,12 @@ TEST(PartsNodeFiles, CsvRoundTripIsExact) {
   std::getline(in, l1);
   EXPECT_EQ(l1, "x,y,kind,nx,ny,part");
   std::getline(in, row);
+  {
+    std::istringstream corners_in(read_all(dir + "/rectangle.csv.corners"));
+    int corners = 0;  // one line per corner node (node_io.hpp), after a comment
+    for (std::string line; std::getline(corners_in, line);) corners += line.rfind('#', 0) != 0;
+    EXPECT_EQ(corners, 4);
+  }
   EXPECT_NE(row.find(",interior,"), std::string::npos);
   EXPECT_EQ(row.back(), ',');
   const dn::NodeSet ns = dn::read_nodes(dir + "/rectangle.csv");

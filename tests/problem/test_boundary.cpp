@@ -138,6 +138,57 @@ TEST(Boundary, DataPerConditionIsValueNormalDerivativeOrRobin) {
   }
 }
 
+TEST(Boundary, CornersTakeOneSidesConditionWithThatSidesNormal) {
+  // The rectangle's own parts and corners: Neumann on left and bottom, Robin on top, Dirichlet
+  // on right. (0, 0): both sides Neumann, the normal of its own part (bottom, the side that
+  // starts there); (0, 1): Neumann (left) against Robin (top): the later entry, with top's
+  // normal; (2, 0) and (2, 1): Dirichlet wins.
+  const NodeSet nodes = dtpinn::nodegen::make_nodes("rectangle", 600);
+  ASSERT_EQ(nodes.corners.size(), 4u);
+  ProblemConfig cfg;
+  cfg.exact = "sin(x)*exp(y)";
+  cfg.bc = {on({"left", "bottom"}, BcType::neumann), on({"top"}, BcType::robin),
+            on({"right"}, BcType::dirichlet)};
+  const Problem problem(cfg, 2);
+  const auto a = problem.assign_boundary(nodes);
+  const Eigen::VectorXd g = problem.boundary_data(nodes, a);
+  for (const auto& corner : nodes.corners) {
+    const Index k = corner.boundary, i = nodes.n_interior + k;
+    const double x = nodes.points(i, 0), y = nodes.points(i, 1);
+    const int c = a.condition[static_cast<std::size_t>(k)];
+    const Eigen::Vector2d n = a.normals.row(k).transpose();
+    const Eigen::Vector2d grad(std::cos(x) * std::exp(y), std::sin(x) * std::exp(y));
+    const double u = std::sin(x) * std::exp(y);
+    if (x > 1) {
+      EXPECT_EQ(c, 2) << x << ", " << y;
+      EXPECT_NEAR(g[k], u, 1e-14);
+    } else if (y < 0.5) {
+      EXPECT_EQ(c, 0);
+      EXPECT_EQ(n, Eigen::Vector2d(0, -1));
+      EXPECT_NEAR(g[k], grad.dot(n), 1e-14);
+    } else {
+      EXPECT_EQ(c, 1);
+      EXPECT_EQ(n, Eigen::Vector2d(0, 1));
+      EXPECT_NEAR(g[k], grad.dot(n) + u, 1e-14);
+    }
+  }
+  // Away from the corners the node's own normal.
+  for (Index k = 0; k < nodes.n_boundary; ++k) {
+    if (!nodes.corner_of(k)) {
+      EXPECT_EQ(a.normals.row(k), nodes.normals.row(nodes.n_interior + k));
+    }
+  }
+  // A selector sees each side's normal: "nx < -0.5" picks the left side, so at (0, 0) the
+  // Dirichlet condition it carries wins over the bottom's Neumann one.
+  cfg.bc = {on({"left", "right", "bottom", "top"}, BcType::neumann),
+            where("nx < -0.5", BcType::dirichlet)};
+  const auto b = Problem(cfg, 2).assign_boundary(nodes);
+  for (const auto& corner : nodes.corners) {
+    const bool left = nodes.points(nodes.n_interior + corner.boundary, 0) < 0.5;
+    EXPECT_EQ(b.condition[static_cast<std::size_t>(corner.boundary)], left ? 1 : 0);
+  }
+}
+
 TEST(Boundary, GivenValuesAndHeatTime) {
   const NodeSet nodes = labelled_rectangle(400);
   ProblemConfig cfg;
@@ -181,18 +232,30 @@ TEST(Boundary, RefusalsNameTheEntryThePartAndANode) {
   msg = error_of<std::runtime_error>([&] { Problem(cfg, 2).assign_boundary(nodes); });
   EXPECT_NE(msg.find("bc[1]: the condition \"bc:left\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("holds at no boundary node"), std::string::npos) << msg;
-  // Neumann only: u is not unique for poisson; heat (u0) and the nonlinear problem are fine.
+  // Neumann only: u is fixed up to a constant for poisson, which the mean rule sets (the mean
+  // of exact over the nodes); heat (u0) and the nonlinear problem need no rule.
   cfg.bc = {on({"left", "right"}, BcType::neumann), on({"bottom", "top"}, BcType::neumann)};
-  msg = error_of<std::runtime_error>([&] { Problem(cfg, 2); });
-  EXPECT_NE(msg.find("only up to a constant"), std::string::npos) << msg;
+  const Problem pure(cfg, 2);
+  EXPECT_TRUE(pure.fixes_mean());
+  const PointMatrix xc = nodes.points.topRows(nodes.n_collocation());
+  EXPECT_NEAR(pure.mean_value(xc), pure.exact(xc).mean(), 1e-15);
   cfg.pde = PdeKind::nonlinear_poisson;
+  EXPECT_FALSE(Problem(cfg, 2).fixes_mean());
   EXPECT_NO_THROW(Problem(cfg, 2).assign_boundary(nodes));
-  // The single condition without [[bc]]: problem.beta = 0 is Neumann on everything.
+  // The single condition without [[bc]]: problem.beta = 0 is Neumann on everything; without an
+  // exact solution the mean is 0.
   ProblemConfig plain;
   plain.alpha = 1;
   plain.beta = 0;
-  msg = error_of<std::runtime_error>([&] { Problem(plain, 2); });
-  EXPECT_NE(msg.find("only up to a constant"), std::string::npos) << msg;
+  EXPECT_TRUE(Problem(plain, 2).fixes_mean());
+  plain.exact.reset();
+  plain.f = "0";
+  plain.g = "0";
+  EXPECT_EQ(Problem(plain, 2).mean_value(xc), 0.0);
+  plain.beta = 1;
+  EXPECT_FALSE(Problem(plain, 2).fixes_mean());
+  msg = error_of<std::runtime_error>([&] { Problem(plain, 2).mean_value(xc); });
+  EXPECT_NE(msg.find("not fixed by its mean"), std::string::npos) << msg;
   // A value without an exact solution.
   ProblemConfig no_exact;
   no_exact.exact.reset();
@@ -230,7 +293,7 @@ TEST(Boundary, RowsOfBMatchTheExactConditionPerPart) {
   const auto a = problem.assign_boundary(nodes);
   dtpinn::rbffd::OperatorRequest req;
   req.laplacian = false;
-  req.robin = {a.alpha, a.beta};
+  req.robin = {a.alpha, a.beta, a.normals};
   const auto ops = dtpinn::rbffd::assemble(nodes, {}, req);
   Eigen::VectorXd u(nodes.size());
   for (Index i = 0; i < nodes.size(); ++i) {

@@ -26,7 +26,7 @@ inline SolveError classical_solve_error(const dtpinn::nodegen::NodeSet& nodes, i
   params.order = p;
   dtpinn::rbffd::OperatorRequest req;
   const auto boundary = problem.assign_boundary(nodes);
-  req.robin = {boundary.alpha, boundary.beta};
+  req.robin = {boundary.alpha, boundary.beta, boundary.normals};
   const auto ops = dtpinn::rbffd::assemble(nodes, params, req);
   const dtpinn::nodegen::Index nc = nodes.n_collocation();
   const dtpinn::nodegen::PointMatrix xc = nodes.points.topRows(nc);

@@ -32,7 +32,7 @@ inline SolveError solve_error(const core::RunConfig& config, std::int64_t n) {
   const core::Problem problem(config.problem, nodes.dim);
   const auto boundary = problem.assign_boundary(nodes);
   rbffd::OperatorRequest req;
-  req.robin = {boundary.alpha, boundary.beta};
+  req.robin = {boundary.alpha, boundary.beta, boundary.normals};
   req.gradient = core::uses_gradient(problem.equation());
   rbffd::RbffdParams params;
   params.order = config.rbffd.order;

@@ -240,7 +240,7 @@ double newton_error(const NodeSet& nodes, const RbffdParams& params, const std::
   const dtpinn::core::Problem problem(pc, nodes.dim);
   const auto boundary = problem.assign_boundary(nodes);
   OperatorRequest req;
-  req.robin = {boundary.alpha, boundary.beta};
+  req.robin = {boundary.alpha, boundary.beta, boundary.normals};
   const OperatorSet ops = assemble(nodes, params, req);
   const SolveResult s =
       dtpinn::core::solve_equation(problem, nodes, ops.laplacian, ops.gradient, ops.boundary,

@@ -67,7 +67,7 @@ double order_in_time(const std::string& text, const std::string& exact,
     const core::Problem problem(c.problem, 2);
     const auto boundary = problem.assign_boundary(nodes);
     rbffd::OperatorRequest req;
-    req.robin = {boundary.alpha, boundary.beta};
+    req.robin = {boundary.alpha, boundary.beta, boundary.normals};
     req.gradient = core::uses_gradient(problem.equation());
     rbffd::RbffdParams p2;
     p2.order = 2;

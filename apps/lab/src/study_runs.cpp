@@ -134,7 +134,7 @@ OrderOperators order_operators(const RunConfig& base, const Dataset& d,
     rbffd::RbffdParams params = rbffd_params(base);
     params.order = p;
     rbffd::OperatorRequest req;
-    req.robin = {d.boundary.alpha, d.boundary.beta};
+    req.robin = {d.boundary.alpha, d.boundary.beta, d.boundary.normals};
     req.gradient = uses_gradient(d.problem->equation());
     try {
       RunConfig cp = base;

@@ -60,7 +60,7 @@ LocalProblem make_local_problem(const Dataset& data, LocalOperators ops, SliceRa
   p.beta.resize(nb);
   for (Eigen::Index k = 0; k < nb; ++k) {
     const auto global_row = ops.owned[ops.boundary_rows[k]] - nodes.n_interior;
-    p.normals.row(k) = nodes.normals.row(ops.owned[ops.boundary_rows[k]]);
+    p.normals.row(k) = data.boundary.normals.row(global_row);
     p.bc_condition.push_back(data.boundary.condition[static_cast<std::size_t>(global_row)]);
     p.alpha[k] = data.boundary.alpha[global_row];
     p.beta[k] = data.boundary.beta[global_row];
@@ -204,6 +204,10 @@ RankPart make_rank_part(const RunConfig& config, const Dataset& data, int time_p
                     time_parts, comm.size()));
   if (time_parts > 1 && !data.problem->is_time_dependent())
     throw std::runtime_error("--time-parts: only a time-dependent equation has slices to split");
+  if (data.problem->fixes_mean())
+    throw std::runtime_error(
+        "--nproc: every boundary condition is Neumann, and the mean that fixes u is taken over "
+        "all nodes, which the distributed loss does not gather: train it in one process");
   if (config.train.method == Method::dtpinn && uses_gradient(data.problem->equation()))
     throw std::runtime_error(fmt::format(
         "--nproc: the equation \"{}\" uses u_x, u_y or u_z, whose operator rows the distributed "
@@ -235,7 +239,7 @@ RankPart make_rank_part(const RunConfig& config, const Dataset& data, int time_p
     rp.partition = partition_rcb(data.nodes, rp.space_parts, rbffd::stencil_rule(params, 2, d).size,
                                  rbffd::stencil_rule(params, 1, d).size);
     rp.ops = assemble_local(data.nodes, rp.partition, rp.space_part, params,
-                            {data.boundary.alpha, data.boundary.beta});
+                            {data.boundary.alpha, data.boundary.beta, data.boundary.normals});
   }
   // Halo sizes of every space part, for partition.json (one small allreduce).
   auto halo = torch::zeros({rp.space_parts}, torch::TensorOptions().dtype(torch::kDouble));

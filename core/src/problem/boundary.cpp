@@ -92,6 +92,48 @@ void cover(const BoundaryCondition& bc, const std::optional<Selector>& selector,
   }
 }
 
+/// The sides of the node set's corners as rows: each side's boundary node k, part and normal.
+struct CornerSides {
+  std::vector<nodegen::Index> node;  ///< boundary node k of each side
+  std::vector<std::int32_t> part;    ///< its part
+  PointMatrix points, normals;       ///< the node's point and the side's normal
+};
+
+CornerSides corner_sides(const nodegen::NodeSet& nodes) {
+  CornerSides s;
+  for (const auto& c : nodes.corners)
+    for (const auto& side : c.sides) {
+      s.node.push_back(c.boundary);
+      s.part.push_back(side.part);
+    }
+  const auto n = static_cast<Eigen::Index>(s.node.size());
+  s.points.resize(n, nodes.dim);
+  s.normals.resize(n, nodes.dim);
+  Eigen::Index r = 0;
+  for (const auto& c : nodes.corners)
+    for (const auto& side : c.sides) {
+      s.points.row(r) = nodes.points.row(nodes.n_interior + c.boundary);
+      for (int k = 0; k < nodes.dim; ++k)
+        s.normals(r, k) = side.normal[static_cast<std::size_t>(k)];
+      ++r;
+    }
+  return s;
+}
+
+/// Whether condition `bc` holds on each corner side: its parts include the side's part, or its
+/// selector picks the node with the side's normal.
+std::vector<bool> covers_sides(const BoundaryCondition& bc, const std::optional<Selector>& selector,
+                               const nodegen::NodeSet& nodes, const CornerSides& sides) {
+  if (selector) return selector->select(sides.points, sides.normals);
+  std::vector<bool> out(sides.part.size(), bc.on.empty());
+  for (const auto& name : bc.on) {
+    const int part = nodes.find_part(name);
+    for (std::size_t r = 0; r < sides.part.size(); ++r)
+      if (sides.part[r] == part) out[r] = true;
+  }
+  return out;
+}
+
 /// One line about the boundary nodes no condition covers (the first part that has some).
 std::string uncovered_message(const nodegen::NodeSet& nodes,
                               const std::vector<std::int32_t>& condition) {
@@ -163,13 +205,10 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
   }
   bool all_neumann = true;
   for (const auto& bc : im.conditions) all_neumann = all_neumann && bc.beta == 0;
-  // A linear steady equation without u itself (only derivatives): u + c solves it too.
+  // A linear steady equation without u itself (only derivatives): u + c solves it too, and the
+  // mean rule fixes c (problem.hpp).
   const Equation& eq = *im.equation;
-  if (all_neumann && eq.linear() && !eq.time_dependent() && !eq.uses(Field::u))
-    throw std::runtime_error(
-        "bc: every boundary condition is a Neumann one (beta = 0) and the equation has no u "
-        "term, so it fixes u only up to a constant: put a dirichlet or robin condition on some "
-        "part of the boundary");
+  im.fixes_mean = all_neumann && eq.linear() && !eq.time_dependent() && !eq.uses(Field::u);
 }
 
 BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const {
@@ -189,6 +228,8 @@ BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const
       if (covered[static_cast<std::size_t>(k)])
         a.condition[static_cast<std::size_t>(k)] = static_cast<std::int32_t>(c);
   }
+  a.normals = nodes.normals.middleRows(nodes.n_interior, nb);
+  apply_corner_rule(nodes, a);
   a.counts.assign(im.conditions.size(), 0);
   a.alpha.resize(nb);
   a.beta.resize(nb);
@@ -207,6 +248,43 @@ BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const
                       im.conditions[c].term, im.conditions[c].describe(),
                       c + 1 < im.conditions.size() ? " (a later entry may cover them all)" : ""));
   return a;
+}
+
+void Problem::apply_corner_rule(const nodegen::NodeSet& nodes, BoundaryAssignment& a) const {
+  if (nodes.corners.empty()) return;
+  const Impl& im = *impl_;
+  const CornerSides sides = corner_sides(nodes);
+  // The condition on each side: the last entry covering it (as on a side's other nodes).
+  std::vector<std::int32_t> on_side(sides.node.size(), -1);
+  for (std::size_t c = 0; c < im.conditions.size(); ++c) {
+    const auto covered = covers_sides(im.conditions[c], im.selector[c], nodes, sides);
+    for (std::size_t r = 0; r < covered.size(); ++r)
+      if (covered[r]) on_side[r] = static_cast<std::int32_t>(c);
+  }
+  auto dirichlet = [&](std::int32_t c) { return im.conditions[std::size_t(c)].alpha == 0.0; };
+  std::size_t r = 0;
+  for (const auto& corner : nodes.corners) {
+    const std::size_t first = r, end = r + corner.sides.size();
+    r = end;
+    // A Dirichlet side wins; among equals the later entry.
+    std::int32_t best = -1;
+    for (std::size_t q = first; q < end; ++q) {
+      const std::int32_t c = on_side[q];
+      if (c < 0) continue;
+      if (best < 0 || (dirichlet(c) && !dirichlet(best)) ||
+          (dirichlet(c) == dirichlet(best) && c > best))
+        best = c;
+    }
+    if (best < 0) continue;  // no side has a condition: the node's own assignment stands
+    // Its normal: of the node's own part's side if that side carries it, else the first that does.
+    const std::int32_t own = nodes.part_of_boundary(corner.boundary);
+    std::size_t pick = end;
+    for (std::size_t q = first; q < end; ++q)
+      if (on_side[q] == best && (pick == end || (sides.part[q] == own && sides.part[pick] != own)))
+        pick = q;
+    a.condition[static_cast<std::size_t>(corner.boundary)] = best;
+    a.normals.row(corner.boundary) = sides.normals.row(static_cast<Eigen::Index>(pick));
+  }
 }
 
 Eigen::VectorXd Problem::condition_data(std::size_t c, const PointMatrix& x, const PointMatrix& n,
@@ -237,15 +315,50 @@ Eigen::VectorXd Problem::boundary_data(const nodegen::NodeSet& nodes,
       if (assignment.condition[static_cast<std::size_t>(k)] == static_cast<std::int32_t>(c))
         rows.push_back(k);
     if (rows.empty()) continue;
+    // The normal of each node's condition (a corner's side), as B's rows use it.
+    const bool own_normals = assignment.normals.rows() == nb;
     PointMatrix x(static_cast<Eigen::Index>(rows.size()), nodes.dim), n(x.rows(), nodes.dim);
     for (std::size_t r = 0; r < rows.size(); ++r) {
       x.row(static_cast<Eigen::Index>(r)) = nodes.points.row(ni + rows[r]);
-      n.row(static_cast<Eigen::Index>(r)) = nodes.normals.row(ni + rows[r]);
+      n.row(static_cast<Eigen::Index>(r)) =
+          own_normals ? assignment.normals.row(rows[r]) : nodes.normals.row(ni + rows[r]);
     }
     const Eigen::VectorXd gc = condition_data(c, x, n, t);
     for (std::size_t r = 0; r < rows.size(); ++r) g[rows[r]] = gc[static_cast<Eigen::Index>(r)];
   }
   return g;
+}
+
+double robin_condition(const nodegen::NodeSet& nodes, const BoundaryAssignment& assignment) {
+  const auto nb = nodes.n_boundary;
+  if (nb == 0 || assignment.alpha.size() != nb) return 0.0;
+  double alpha = 0.0, beta = 0.0;
+  for (nodegen::Index k = 0; k < nb; ++k) {
+    if (assignment.alpha[k] == 0.0) return 0.0;  // a Dirichlet node pins the constant
+    alpha += std::abs(assignment.alpha[k]);
+    beta += std::abs(assignment.beta[k]);
+  }
+  if (beta == 0.0) return 0.0;  // pure Neumann: the mean rule
+  const nodegen::PointMatrix xb = nodes.points.middleRows(nodes.n_interior, nb);
+  const double radius = 0.5 * (xb.colwise().maxCoeff() - xb.colwise().minCoeff()).norm();
+  return alpha / (radius * beta);
+}
+
+std::string check_robin_condition(const nodegen::NodeSet& nodes,
+                                  const BoundaryAssignment& assignment) {
+  const double kappa = robin_condition(nodes, assignment);
+  const std::string what = fmt::format(
+      "the Robin conditions are nearly Neumann: beta is tiny against alpha / R (R the domain's "
+      "radius), so only beta fixes the constant part of u and errors in it are amplified about "
+      "{:.2g} times (estimated condition",
+      kappa);
+  if (kappa > kMaxRobinCondition)
+    throw std::runtime_error(fmt::format(
+        "bc: {}, above {:g}); use a Neumann condition (beta = 0: the mean of u is then fixed) or "
+        "a larger beta",
+        what, kMaxRobinCondition));
+  if (kappa > kWarnRobinCondition) return "warning: " + what + ")";
+  return "";
 }
 
 std::vector<ConditionReport> report_conditions(const Problem& problem,

@@ -147,6 +147,18 @@ bool Problem::has_exact() const {
   return impl_->exact.has_value();
 }
 
+bool Problem::fixes_mean() const {
+  return impl_->fixes_mean;
+}
+
+double Problem::mean_value(const PointMatrix& x) const {
+  if (!impl_->fixes_mean)
+    throw std::runtime_error(
+        "Problem::mean_value: the problem's solution is not fixed by its mean");
+  if (!impl_->exact || x.rows() == 0) return 0.0;
+  return exact(x).mean();
+}
+
 Eigen::VectorXd Problem::source(const PointMatrix& x, double t) const {
   check_points(x, impl_->dim, "source");
   return impl_->f.evaluate(x, t);

@@ -23,6 +23,7 @@ struct Problem::Impl {
   std::vector<BoundaryCondition> conditions;
   std::vector<Expression> g;                      ///< per condition
   std::vector<std::optional<Selector>> selector;  ///< per condition (where = ...)
+  bool fixes_mean = false;  ///< pure Neumann: u is fixed only up to a constant (mean rule)
 };
 
 /// Parses a problem expression and explains any variable that does not belong there in the

@@ -135,6 +135,12 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
   const Eigen::ArrayXd f =
       eq.has_source() ? problem.source(xc, level.t).array() : Eigen::ArrayXd::Zero(nc).eval();
   const auto coefficients = coefficients_at(eq, xc, level.t);
+  rbffd::SolveOptions linear = options;
+  if (problem.fixes_mean()) {  // pure Neumann: the mean rule (problem.hpp)
+    linear.fix_mean = true;
+    linear.mean_nodes = static_cast<long>(nc);
+    linear.mean_value = problem.mean_value(xc);
+  }
   rbffd::SolveResult result;
   const int max_iterations = eq.linear() ? 1 : options.max_newton;
   for (int it = 0; it < max_iterations; ++it) {
@@ -146,7 +152,7 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
     const rbffd::CsrMatrix J = to_csr(jacobian(eq, ops, fields, f, coefficients, level.alpha));
     // [J; B] du = -[R; B u - g]  (linear R: one step from any u is the solve itself)
     const Eigen::VectorXd Bu = ops.boundary * u;
-    const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, options);
+    const rbffd::SolveResult step = rbffd::solve_poisson(J, B, (-R).matrix(), g - Bu, linear);
     u += step.u;
     result = step;
     result.newton_iterations = eq.linear() ? 0 : it + 1;
@@ -159,6 +165,28 @@ rbffd::SolveResult solve_level(const Problem& problem, const nodegen::NodeSet& n
   }
   result.u = u;
   return result;
+}
+
+/// Pure Neumann: the constant the source had to be shifted by (the discrete incompatibility of
+/// f and the boundary flux), against the data's own size: max|f| and max|g| / R, R the radius
+/// of the node set. Above kMaxIncompatibility the data do not fit: refused, with the numbers.
+void check_compatible(const Problem& problem, const nodegen::NodeSet& nodes,
+                      const Eigen::VectorXd& g, double shift) {
+  const auto nc = nodes.n_collocation();
+  const nodegen::PointMatrix xc = nodes.points.topRows(nc);
+  const Eigen::VectorXd f =
+      problem.equation().has_source() ? problem.source(xc) : Eigen::VectorXd::Zero(nc).eval();
+  const Eigen::RowVectorXd lo = xc.colwise().minCoeff(), hi = xc.colwise().maxCoeff();
+  const double radius = 0.5 * (hi - lo).norm();
+  const double scale =
+      std::max(f.cwiseAbs().maxCoeff(), g.size() ? g.cwiseAbs().maxCoeff() / radius : 0.0);
+  const double relative = scale > 0.0 ? std::abs(shift) / scale : 0.0;
+  if (relative > kMaxIncompatibility)
+    throw std::runtime_error(fmt::format(
+        "solve: every condition is Neumann, and the data are incompatible: the integral of f over "
+        "the domain must equal the boundary flux (of du/dn), and here f is off by a constant "
+        "{:.3g} ({:.2g} of the data's size, above {:g}); change f or the Neumann values",
+        shift, relative, kMaxIncompatibility));
 }
 
 }  // namespace
@@ -179,6 +207,7 @@ rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet
   const FieldOperators ops = field_operators(nodes, L, D, B, eq);
   auto result =
       solve_level(problem, nodes, ops, B, g, options, {}, Eigen::VectorXd::Zero(nodes.size()));
+  if (problem.fixes_mean()) check_compatible(problem, nodes, g, result.source_shift);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -12,9 +12,10 @@
 namespace dtpinn::core {
 
 /// Unweighted residuals of one block. DT-PINN: pde [rows] or [rows, S], bc [nb] or [nb, S];
-/// vanilla: pde [S rows], bc [S nb] (slice-major). ic [rows] (time-dependent only).
+/// vanilla: pde [S rows], bc [S nb] (slice-major). ic [rows] (time-dependent only). mean [1]
+/// (fix_mean only): the mean of u over the rows minus the mean rule's value.
 struct BlockResiduals {
-  at::Tensor ic, pde, bc;
+  at::Tensor ic, pde, bc, mean;
 };
 
 /// DT-PINN's fields at the block's rows from u at every node ([nodes] or [nodes, S]) and u_t

@@ -41,6 +41,7 @@ NodeSet without_ghosts(const NodeSet& n) {
   out.normals = n.normals.topRows(n.n_collocation());
   out.part_names = n.part_names;
   out.boundary_part = n.boundary_part;
+  out.corners = n.corners;
   return out;
 }
 
@@ -169,7 +170,7 @@ void assemble_operators(Dataset& d, const RunConfig& c, std::ostream* log) {
   rbffd::OperatorRequest req;
   req.laplacian = true;
   req.boundary = true;
-  req.robin = {d.boundary.alpha, d.boundary.beta};
+  req.robin = {d.boundary.alpha, d.boundary.beta, d.boundary.normals};
   req.gradient = uses_gradient(d.problem->equation());
   auto ops = rbffd::assemble(d.nodes, rbffd_params(c), req);
   d.L = std::move(ops.laplacian);
@@ -300,7 +301,7 @@ void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_gho
     check_order_fits(c, test_with_ghosts);
     const BoundaryAssignment test_boundary = P.assign_boundary(test_with_ghosts);
     rbffd::OperatorRequest req;
-    req.robin = {test_boundary.alpha, test_boundary.beta};
+    req.robin = {test_boundary.alpha, test_boundary.beta, test_boundary.normals};
     req.gradient = uses_gradient(P.equation());
     auto ops = rbffd::assemble(test_with_ghosts, rbffd_params(c), req);
     const auto t0 = std::chrono::steady_clock::now();
@@ -361,6 +362,7 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
   check_order_fits(c, d.nodes);
   d.boundary = d.problem->assign_boundary(d.nodes);
   say(log, describe_boundary(*d.problem, d.nodes, d.boundary));
+  if (const std::string w = check_robin_condition(d.nodes, d.boundary); !w.empty()) say(log, w);
   if (options.operators) assemble_operators(d, c, log);
   fill_problem_data(d);
   const bool reference_solve = !d.problem->has_exact();

@@ -121,7 +121,12 @@ class BlockLoss : public Loss {
       b.f = heat ? f : f.squeeze(1);
       b.g = heat ? g : g.squeeze(1);
     }
+    b.fix_mean = d.fix_mean;
+    b.mean_value = d.mean_value;
+    if (d.fix_mean && heat)
+      throw std::invalid_argument("loss: the mean is fixed only for steady equations");
     names_ = loss_term_names(heat, d.bc_terms);
+    if (d.fix_mean) names_.push_back("mean");
     if (d.bc_terms.size() != d.bc_scales.size())
       throw std::invalid_argument(fmt::format("loss: {} boundary terms but {} scales",
                                               d.bc_terms.size(), d.bc_scales.size()));
@@ -155,7 +160,6 @@ BlockData whole_problem(const Dataset& d) {
   b.u0 = d.u0;
   b.times = d.times;
   const auto ni = d.nodes.n_interior, nb = d.nodes.n_boundary;
-  b.normals = d.nodes.normals.middleRows(ni, nb);
   for (std::int64_t k = 0; k < nb; ++k) b.boundary_rows.push_back(ni + k);
   const double S = b.equation->time_dependent() ? static_cast<double>(d.times.size()) : 1.0;
   b.pde_scale = 1.0 / (static_cast<double>(b.rows) * S);
@@ -168,8 +172,12 @@ BlockData whole_problem(const Dataset& d) {
   for (const auto count : boundary.counts)
     b.bc_scales.push_back(1.0 / (static_cast<double>(count) * S));
   b.bc_condition = boundary.condition;
+  b.fix_mean = d.problem->fixes_mean();
+  if (b.fix_mean) b.mean_value = d.problem->mean_value(d.nodes.points.topRows(b.rows));
   b.alpha = boundary.alpha;
   b.beta = boundary.beta;
+  // The normal of each row's condition (a corner's side), as B's rows use it.
+  b.normals = boundary.normals.rows() == nb ? boundary.normals : d.nodes.normals.middleRows(ni, nb);
   if (d.has_operators) {
     b.L = &d.L;
     b.B = &d.B;
@@ -247,6 +255,7 @@ BlockResiduals dtpinn_residual_vectors(const LossBlock& b, const at::Tensor& u,
   out.pde = evaluate_tape(*b.residual, dtpinn_fields(b, u, ut), b.f, b.coefficients);
   out.bc = b.B->apply(u) - b.g;
   if (b.time_dependent) out.ic = b.u0 - u.select(1, 0).narrow(0, 0, b.rows);
+  if (b.fix_mean) out.mean = (u.narrow(0, 0, b.rows).mean() - b.mean_value).reshape({1});
   return out;
 }
 
@@ -273,6 +282,7 @@ BlockResiduals vanilla_residual_vectors(const LossBlock& b, const at::Tensor& x,
                 .reshape({b.slices * nb, -1});
   out.bc = b.alpha * autodiff::normal_derivative(gb, b.normals) + b.beta * ub - b.g;
   if (b.time_dependent) out.ic = b.u0 - u.narrow(0, 0, b.rows);
+  if (b.fix_mean) out.mean = (u.mean() - b.mean_value).reshape({1});
   return out;
 }
 
@@ -286,6 +296,7 @@ std::vector<at::Tensor> terms_from(const BlockResiduals& res, const LossBlock& b
                                     : torch::zeros({}, res.pde.options()));
   terms.push_back(res.pde.square().sum() * b.pde_scale);
   add_boundary_terms(terms, res.bc.square(), b);
+  if (b.fix_mean) terms.push_back(res.mean.square().sum());
   return terms;
 }
 

@@ -18,22 +18,25 @@ namespace {
 /// sqrt(weight x scale) of every term's rows: a scalar for ic and pde, and per boundary row
 /// (one factor per condition, gathered by the rows' condition) for bc.
 struct RowFactors {
-  double ic = 0, pde = 0;
+  double ic = 0, pde = 0, mean = 0;
   at::Tensor bc;  ///< [nb] (DT-PINN) or [S nb] (vanilla), or a 0-dim tensor (one condition)
 };
 
 RowFactors row_factors(const LossBlock& b, const std::vector<double>& w,
                        const torch::TensorOptions& o) {
   const std::size_t first_bc = b.time_dependent ? 2 : 1;
-  if (w.size() != first_bc + b.bc_scales.size())
+  const std::size_t end_bc = first_bc + b.bc_scales.size();
+  if (w.size() != end_bc + (b.fix_mean ? 1 : 0))
     throw std::invalid_argument("residuals: one weight per loss term expected");
   RowFactors f;
   if (b.time_dependent) f.ic = std::sqrt(w[0] * b.ic_scale);
   f.pde = std::sqrt(w[first_bc - 1] * b.pde_scale);
+  if (b.fix_mean) f.mean = std::sqrt(w[end_bc]);
   if (b.bc_scales.size() == 1) {
     f.bc = torch::full({}, std::sqrt(w[first_bc] * b.bc_scales[0]), o);
   } else {
-    const std::vector<double> wb(w.begin() + static_cast<std::ptrdiff_t>(first_bc), w.end());
+    const std::vector<double> wb(w.begin() + static_cast<std::ptrdiff_t>(first_bc),
+                                 w.begin() + static_cast<std::ptrdiff_t>(end_bc));
     f.bc = (torch::tensor(wb, o) * b.bc_scale_tensor).sqrt().index_select(0, b.bc_index);
   }
   return f;
@@ -51,17 +54,19 @@ at::Tensor weighted_vector(const BlockResiduals& res, const RowFactors& f) {
   if (res.ic.defined()) parts.push_back(res.ic.reshape({-1}) * f.ic);
   parts.push_back(res.pde.reshape({-1}) * f.pde);
   parts.push_back((res.bc * along_rows(f.bc, res.bc)).reshape({-1}));
+  if (res.mean.defined()) parts.push_back(res.mean.reshape({-1}) * f.mean);
   return torch::cat(parts);
 }
 
 /// The same weighting of Jacobian blocks [rows..., C] (flattened to [-1, C]).
 at::Tensor weighted_jacobian(const at::Tensor& Jic, const at::Tensor& Jpde, const at::Tensor& Jbc,
-                             const RowFactors& f) {
+                             const at::Tensor& Jmean, const RowFactors& f) {
   const auto C = Jpde.size(-1);
   std::vector<at::Tensor> parts;
   if (Jic.defined()) parts.push_back(Jic.reshape({-1, C}) * f.ic);
   parts.push_back(Jpde.reshape({-1, C}) * f.pde);
   parts.push_back((Jbc * along_rows(f.bc, Jbc)).reshape({-1, C}));
+  if (Jmean.defined()) parts.push_back(Jmean.reshape({-1, C}) * f.mean);
   return torch::cat(parts);
 }
 
@@ -161,9 +166,10 @@ ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& b,
     Jpde = Jpde + dR[i].unsqueeze(-1) * JF;
   }
   auto Jbc = multiply_columns(*b.B, JUn);
-  at::Tensor Jic;
+  at::Tensor Jic, Jmean;
   if (b.time_dependent) Jic = -JUn.select(1, 0).narrow(0, 0, rows);
-  return {weighted_vector(res, f), weighted_jacobian(Jic, Jpde, Jbc, f)};
+  if (b.fix_mean) Jmean = JUn.narrow(0, 0, rows).mean(0, /*keepdim=*/true);
+  return {weighted_vector(res, f), weighted_jacobian(Jic, Jpde, Jbc, Jmean, f)};
 }
 
 ResidualSystem vanilla_residuals(const Network& net, const LossBlock& b,
@@ -176,9 +182,11 @@ ResidualSystem vanilla_residuals(const Network& net, const LossBlock& b,
   // Every residual row depends on one input row: one reverse pass per term gives its rows of J.
   const auto n = x.size(0);  // S rows
   auto deltas = net.row_deltas(n, columns == JacobianColumns::output_layer);
-  const BlockResiduals res = vanilla_residual_vectors(b, x, net.forward_per_row(x, deltas));
-  at::Tensor Jic;
+  const auto u = net.forward_per_row(x, deltas);
+  const BlockResiduals res = vanilla_residual_vectors(b, x, u);
+  at::Tensor Jic, Jmean;
   if (res.ic.defined()) Jic = row_jacobian(res.ic, deltas, n).narrow(0, 0, b.rows);
+  if (b.fix_mean) Jmean = row_jacobian(u, deltas, n).mean(0, /*keepdim=*/true);
   auto Jpde = row_jacobian(res.pde, deltas, n);
   // Boundary row (s, k) is input row s * rows + boundary_rows[k].
   const auto slice_start =
@@ -187,8 +195,8 @@ ResidualSystem vanilla_residuals(const Network& net, const LossBlock& b,
   auto Jbc = row_jacobian(res.bc, deltas, n).index_select(0, index);
   torch::NoGradGuard ng;
   BlockResiduals values{res.ic.defined() ? res.ic.detach() : at::Tensor(), res.pde.detach(),
-                        res.bc.detach()};
-  return {weighted_vector(values, f), weighted_jacobian(Jic, Jpde, Jbc, f)};
+                        res.bc.detach(), res.mean.defined() ? res.mean.detach() : at::Tensor()};
+  return {weighted_vector(values, f), weighted_jacobian(Jic, Jpde, Jbc, Jmean, f)};
 }
 
 }  // namespace dtpinn::core

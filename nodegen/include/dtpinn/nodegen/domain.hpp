@@ -1,6 +1,8 @@
 #pragma once
 // The geometry interface every node generator works against: analytic shapes, polygons,
 // parametric curves, CSG differences (holes), and imported closed surfaces all implement it.
+#include <dtpinn/nodegen/node_set.hpp>
+
 #include <Eigen/Core>
 
 #include <cstdint>
@@ -18,6 +20,9 @@ struct BoundarySample {
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> normals;
   std::vector<std::int32_t> part;
   std::vector<std::string> part_names{"boundary"};
+  /// Rows at corners and edges with each side's part and normal (node_set.hpp), `boundary`
+  /// being the row; increasing rows, may be empty.
+  std::vector<BoundaryCorner> corners;
 
   /// The part of row i (0 when `part` is empty).
   std::int32_t part_of(Eigen::Index i) const {

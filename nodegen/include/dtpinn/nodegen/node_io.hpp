@@ -20,7 +20,12 @@
 // files, the old header) read with every boundary node in part `boundary`. With it: every
 // boundary row needs a part; interior rows an empty one (or `-`); a ghost row empty, `-` or its
 // boundary node's part. The table comes from a `# parts: a b c` line in the file (what older
-// versions wrote after the header), else from the sidecar, else from the rows.
+// versions wrote after the header), else from the sidecar, else from the rows. Corners and
+// edges (node_set.hpp) go into the sidecar PATH.corners, one line per corner node:
+// `K PART NX NY [NZ] PART NX NY [NZ] ...`, K the node's ordinal among the file's boundary rows
+// (0-based), then each side's part and outward normal (`# corner K ...` comment lines in the
+// CSV itself are read too). Without it only the corners are lost: conditions at corners then
+// use the node's own, bisector, normal.
 // PLY (ASCII): vertex properties x y z nx ny nz, `uchar kind` (0 interior, 1 boundary, 2 ghost)
 // and `int part` (-1 interior, a ghost its boundary node's), the names in header lines
 // `comment part <index> <name>`; import_nodes reads it back as a labelled cloud with the same

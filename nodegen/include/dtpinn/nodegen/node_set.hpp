@@ -12,8 +12,16 @@
 // are data on the nodes, as the kinds are: `part_names` is the table, `boundary_part[k]` the
 // part of boundary node Ni + k; a ghost is in its boundary node's part. An empty
 // `boundary_part` means every boundary node is in part 0 (the default table is {"boundary"}).
+//
+// Corners and edges: where the boundary is not smooth (a 2D corner where two sides meet, a 3D
+// edge or corner of a box or of a mesh's crease), a boundary node has several one-sided
+// normals, one per side. Its `normals` row is then their normalised sum (the bisector), which
+// places its ghost; `corners` lists such nodes with each side's part and exact normal, so that
+// a boundary condition can use the normal of the side it belongs to. The table is optional:
+// empty when the node set's source did not know its corners (a point cloud, an older node file).
 #include <Eigen/Core>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +38,19 @@ enum class NodeKind : std::uint8_t { interior = 0, boundary = 1, ghost = 2 };
 
 const char* to_string(NodeKind kind);
 
+/// One side of a boundary corner or edge: a part meeting there and its outward unit normal at
+/// the node (the first dim entries).
+struct CornerSide {
+  std::int32_t part = 0;
+  std::array<double, 3> normal{};
+};
+
+/// A boundary node where the boundary has a corner or an edge: the sides meeting there.
+struct BoundaryCorner {
+  Index boundary = 0;             ///< k: boundary node Ni + k
+  std::vector<CornerSide> sides;  ///< 2 or more, in the order the source met them
+};
+
 struct NodeSet {
   int dim = 2;           ///< spatial dimension, 2 or 3
   PointMatrix points;    ///< N x dim, ordered as described above
@@ -42,6 +63,9 @@ struct NodeSet {
   std::vector<std::string> part_names{std::string(kDefaultPartName)};
   /// Nb entries in [0, part_names.size()), or empty (every boundary node in part 0).
   std::vector<std::int32_t> boundary_part;
+  /// The boundary nodes at corners and edges (above), in increasing `boundary`, each once; may
+  /// be empty.
+  std::vector<BoundaryCorner> corners;
 
   Index size() const { return n_interior + n_boundary + n_ghost; }
   /// Ni + Nb: the nodes where the PDE or the boundary condition is imposed (rows of L).
@@ -60,8 +84,10 @@ struct NodeSet {
   int find_part(const std::string& name) const;
   /// Boundary nodes in each part (part_names.size() entries; a part may hold none).
   std::vector<Index> part_counts() const;
-  /// Throws std::invalid_argument with a one-line reason if shapes, counts, normals or parts
-  /// are inconsistent, or any coordinate is not finite.
+  /// The corner entry of boundary node Ni + k, or null (binary search in `corners`).
+  const BoundaryCorner* corner_of(Index k) const;
+  /// Throws std::invalid_argument with a one-line reason if shapes, counts, normals, parts or
+  /// corners are inconsistent, or any coordinate is not finite.
   void validate() const;
 
   static constexpr const char* kDefaultPartName = "boundary";

@@ -9,16 +9,33 @@
 //   boundary operator B:            Nb x N          row k = boundary node Ni + k
 //   evaluation at new points:       M x N           row k = point k
 //   rows at chosen nodes (assemble_rows): one row per requested node, in the order requested
-// Stencils are the n nearest nodes (ghosts included) of the evaluation point, n from the
-// paper's rule for the operator's order theta (params.hpp): the Laplacian and B have
-// different stencils. Rows centred at a boundary node have n_b entries (= n in 2D, larger in
-// 3D, params.hpp), all other rows n. Assembly is parallel over nodes (OpenMP) and
-// deterministic.
+// Stencils are the n nearest nodes (ghosts included) of the evaluation point that are VISIBLE
+// from it through the domain, n from the paper's rule for the operator's order theta
+// (params.hpp): the Laplacian and B have different stencils. Rows centred at a boundary node
+// have n_b entries (= n in 2D, larger in 3D, params.hpp), all other rows n. Assembly is
+// parallel over nodes (OpenMP) and deterministic.
+//
+// Visibility: a node across a slot, a crack or a thin notch (a gap between two boundary walls
+// whose normals face each other, more than 120 degrees apart) is not in the stencil, nor is a
+// ghost of the far wall; the stencil is filled with the next nearest visible nodes. It is judged
+// from the boundary nodes and their normals alone (no domain is needed); stencils without two
+// facing walls among their nodes are the plain n nearest, so on shapes without narrow gaps
+// (disk, star, rectangle, box, ball, annulus, the L-shape) nothing changes. Without boundary
+// normals in the node set, stencils are the plain n nearest.
+//
+// Repair: a stencil centred at a node that is singular or ill-conditioned at the rule's
+// polynomial degree l (a sharp tip, where its nodes lie along a few lines) is retried at
+// l - 1, l - 2, ... down to max(theta, (m - 1) / 2); the row keeps its size, its consistency
+// drops to that degree at that node only (OperatorInfo::repaired_rows counts them). A node far
+// from all others or nearly on another is not repaired.
 //
 // Errors (std::invalid_argument / std::runtime_error, one line): too few nodes for a stencil,
-// coincident nodes, a singular stencil, or a stencil centred at a node whose reciprocal
-// condition estimate (StencilWeights::Status::rcond) is below kMinStencilRcond, naming the node
-// index, kind and coordinates.
+// coincident nodes, a singular stencil, a stencil centred at a node whose reciprocal
+// condition estimate (StencilWeights::Status::rcond) is below kMinStencilRcond at every degree
+// tried, or a stencil that cannot be filled with visible nodes, naming the node index, kind and
+// coordinates, and the geometric cause where the nodes show one ("a feature thinner than 0.01
+// (0.8 node spacings) near (x, y)", "a sharp tip ... near (x, y)", "near (x, y) (a gap of w
+// between the walls there)").
 #include <dtpinn/nodegen/knn.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
@@ -36,9 +53,13 @@ namespace dtpinn::rbffd {
 /// node) or Nb values (boundary node Ni + k uses entry k). alpha = 0: Dirichlet; beta = 0:
 /// Neumann. A row with alpha = 0 is the plain value row: one entry, beta, at its own node (the
 /// RBF-FD row would hold the same value there and exact zeros elsewhere).
+/// n in du/dn is the node set's normal of the row's node, or, when `normals` is given (Nb x dim
+/// unit vectors, row k for boundary node Ni + k), that row's: at a corner or an edge the
+/// condition of one of the meeting parts uses that part's normal, not the node's bisector.
 struct RobinCoefficients {
   Eigen::VectorXd alpha = Eigen::VectorXd::Ones(1);
   Eigen::VectorXd beta = Eigen::VectorXd::Ones(1);
+  nodegen::PointMatrix normals;  ///< empty, or Nb x dim: the normal of each row
   static RobinCoefficients constant(double alpha, double beta);
 };
 
@@ -63,6 +84,8 @@ struct OperatorInfo {
   std::int64_t nnz = 0;
   StencilRule rule;
   double min_rcond = 1.0;  ///< smallest reciprocal condition estimate over its stencils
+  /// Rows whose stencil was singular at the rule's degree and was repaired at a lower one.
+  std::int64_t repaired_rows = 0;
 };
 
 struct OperatorSet {

@@ -27,6 +27,9 @@ struct RbffdParams {
   /// dimension (default_boundary_stencil_factor), else >= 1.
   double boundary_stencil_factor = 0.0;
   int threads = 0;  ///< OpenMP threads for assembly; 0 = OpenMP default
+  /// Stencils take only nodes visible through the domain (operators.hpp); false: the plain n
+  /// nearest nodes (comparisons and benchmarks).
+  bool visibility = true;
 
   /// Throws std::invalid_argument with a one-line reason if out of range.
   void validate() const;

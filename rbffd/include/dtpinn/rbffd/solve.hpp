@@ -13,6 +13,20 @@
 // relative residual of 1e-13) costs a fraction of that. `automatic` takes the iteration for
 // systems of at least `iterative_min_size` unknowns and falls back to SparseLU if it does not
 // converge.
+//
+// Scaling: every row of [L; B] and its right-hand side is divided by the row's largest
+// magnitude before the solve (row equilibration), so the solve does not depend on the units of
+// the coordinates (L's rows scale like 1/h^2, B's like alpha/h + beta) nor on alpha, beta.
+//
+// Every solve checks itself: the relative residual of the equilibrated system,
+//   max_i |D(A u - b)|_i / max_i |D b|_i   (D the row scaling),
+// above SolveOptions::max_relative_residual (1e-8) is an error naming it (a singular or
+// hopelessly ill-conditioned system), never a result; so is a solution that is not finite.
+//
+// Pure Neumann (SolveOptions::fix_mean): [L; B] then has the constants in its null space, and the
+// solve is made unique by the value of the mean of u over the collocation nodes; the data's
+// incompatibility (the discrete form of: the integral of f differs from the boundary flux) is
+// taken up by a constant added to f, reported as SolveResult::source_shift.
 #include <dtpinn/rbffd/csr_matrix.hpp>
 
 #include <Eigen/Core>
@@ -37,11 +51,21 @@ struct SolveOptions {
   int max_iterations = 2000;           ///< BiCGSTAB iterations before the LU fallback
   double ilut_drop_tolerance = 1e-2;   ///< ILUT: drop entries below this (relative to the row)
   int ilut_fill_factor = 3;            ///< ILUT: keep at most fill * nnz(row) entries per row
+  /// The largest relative residual (above) a solve may end with; above it the solve throws.
+  double max_relative_residual = 1e-8;
+  /// Pure Neumann: fix the mean of u over the first `mean_nodes` unknowns (the collocation
+  /// nodes, ghosts excluded) to `mean_value`, and solve L u = f + lambda, B u = g for u and the
+  /// constant lambda (linear solves only; the matrix is solved by SparseLU).
+  bool fix_mean = false;
+  long mean_nodes = 0;
+  double mean_value = 0.0;
 };
 
 struct SolveResult {
-  Eigen::VectorXd u;          ///< N values (all nodes, ghosts included), node order
-  double residual = 0.0;      ///< max-norm residual of the solved system / max(1, max|rhs|)
+  Eigen::VectorXd u;      ///< N values (all nodes, ghosts included), node order
+  double residual = 0.0;  ///< relative residual of the equilibrated system (above)
+  /// fix_mean: lambda, the constant the source needed (L u = f + lambda).
+  double source_shift = 0.0;
   int newton_iterations = 0;  ///< core::solve_equation's Newton steps (0 for a linear equation)
   bool used_boundary_pde_rows = true;  ///< false when the PDE rows of boundary nodes were dropped
   double seconds = 0.0;
@@ -52,7 +76,8 @@ struct SolveResult {
 
 /// L: (Ni + Nb) x N, B: Nb x N (operators.hpp), f: Ni + Nb values (node order), g: Nb values.
 /// Throws std::invalid_argument on shape mismatch or bad options and std::runtime_error if the
-/// matrix is singular or the solution is not finite.
+/// matrix is singular (a zero row, a failed factorisation, or a relative residual above
+/// max_relative_residual) or the solution is not finite.
 SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::VectorXd& f,
                           const Eigen::VectorXd& g, const SolveOptions& options = {});
 

@@ -12,8 +12,22 @@
 // the nodes of its parts or its selector; later entries win where they overlap, and every
 // boundary node must end up with exactly one (assign_boundary). Without [[bc]] entries, one
 // condition (problem.alpha, beta, g) holds on the whole boundary, as before parts existed.
-// A poisson problem whose conditions are all Neumann (beta = 0) is refused: its solution is
-// fixed only up to a constant.
+//
+// Corners and edges (nodes listed in NodeSet::corners): each side meeting at the node proposes
+// the condition that holds on that side (the last entry whose parts include the side's part, or
+// whose selector picks the node with the side's normal); a Dirichlet condition wins over any
+// other, otherwise the later entry wins; the node then carries that condition with the normal
+// of a side that proposed it (its own part's side first). So a Neumann value written for a side
+// ("value = 0": insulated) is imposed along that side's normal, never along the corner's
+// bisector. Nodes without a corner entry keep their own part's condition and normal.
+// Pure Neumann: when every condition is Neumann (beta = 0) and the equation is linear, steady
+// and has no u term (poisson, or any such problem.equation), u is fixed only up to a constant.
+// The mean rule fixes it: the mean of u over the collocation nodes (interior and boundary) is
+// the mean of problem.exact there when exact is given, else 0 (fixes_mean, mean_value). The
+// classical solve imposes it as a constraint, training as one more loss term ("mean"). Such a
+// problem has a solution only if its data are compatible (the integral of f over the domain
+// equals the boundary flux); the classical solve measures the incompatibility as the constant
+// its source had to be shifted by.
 //
 // Given an exact solution, f, g and u0 are derived from it symbolically (GiNaC), so the user
 // never hand-derives them. Expressions use the variables x, y, z, t and the constant pi.
@@ -57,7 +71,11 @@ struct BoundaryCondition {
 struct BoundaryAssignment {
   std::vector<std::int32_t> condition;  ///< Nb: the condition of boundary node Ni + k
   Eigen::VectorXd alpha, beta;          ///< Nb: its coefficients (rows of B, vanilla du/dn)
-  std::vector<std::int64_t> counts;     ///< nodes per condition
+  /// Nb x dim: the outward normal its condition uses (du/dn in B's row, in the vanilla PINN's
+  /// loss and in g derived from exact): the node's normal, or at a corner the normal of the side
+  /// whose condition it carries (the corner rule above).
+  PointMatrix normals;
+  std::vector<std::int64_t> counts;  ///< nodes per condition
 };
 
 /// One condition's share of a solution on a node set: its nodes and the error there.
@@ -72,6 +90,25 @@ struct ConditionReport {
 };
 
 class Problem;
+
+/// Near-Neumann Robin conditions: where no boundary node is Dirichlet and the Robin nodes'
+/// beta is tiny against alpha / R (R the node set's radius), only beta holds the constant part
+/// of u, and every error of the fluxes is amplified about
+///   kappa = sum_k |alpha_k| / (R sum_k |beta_k|)      (over the boundary nodes)
+/// times into it (on a square of side 1e-9, alpha = beta = 1 gives kappa ~ 1e9: the physics
+/// of such a Robin condition is nearly Neumann). kappa = 0 when some node is Dirichlet or every
+/// node is Neumann (the mean rule then holds).
+double robin_condition(const nodegen::NodeSet& nodes, const BoundaryAssignment& assignment);
+/// kappa above this gets a warning (check_robin_condition), above kMaxRobinCondition a
+/// refusal. Measured on the unit disk (u = 1 + sin(pi x) cos(pi y), N = 2000, p = 4): the error
+/// is about 0.16 kappa times the error at kappa ~ 1 (kappa 70: 1.2e-4, 7e3: 1.2e-2, 7e5: 1.2),
+/// so past 1e5 the constant part of u is wrong by more than 1e4 times the discretisation error.
+inline constexpr double kWarnRobinCondition = 1e2;
+inline constexpr double kMaxRobinCondition = 1e5;
+/// "" or the warning line about kappa (no newline); throws std::runtime_error (one line, with
+/// kappa) above kMaxRobinCondition.
+std::string check_robin_condition(const nodegen::NodeSet& nodes,
+                                  const BoundaryAssignment& assignment);
 
 /// The conditions of `problem` on `nodes`, with the errors of `u_boundary` (Nb values: the
 /// solution at the boundary nodes at time t; empty for none).
@@ -118,6 +155,11 @@ class Problem {
   /// u0 at x (heat). Length N.
   Eigen::VectorXd initial(const PointMatrix& x) const;
   bool has_exact() const;
+  /// Pure Neumann (above): the solution is fixed only up to a constant, set by the mean rule.
+  bool fixes_mean() const;
+  /// The mean rule's value at the collocation points x (N x dim): the mean of exact over them,
+  /// or 0 without exact. Throws unless fixes_mean().
+  double mean_value(const PointMatrix& x) const;
   /// The exact solution at x and t. Throws if !has_exact().
   Eigen::VectorXd exact(const PointMatrix& x, double t = 0.0) const;
   /// The exact Laplacian of the exact solution (tests, diagnostics). Throws if !has_exact().
@@ -130,6 +172,8 @@ class Problem {
   struct Impl;  // src/problem/problem_impl.hpp
   /// The conditions of `config` (boundary.cpp), once f and exact are known.
   static void make_conditions(Impl& impl, const ProblemConfig& config);
+  /// The corner rule (above) on `a` (its conditions and normals already set node by node).
+  void apply_corner_rule(const nodegen::NodeSet& nodes, BoundaryAssignment& a) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -13,7 +13,9 @@
 //                       ic  = mean((u0 - u(., 0))^2) over Ni + Nb
 // Time-dependent equations run all Nt + 1 slices at once (L applied as one multi-column SpMV,
 // [N, Nt + 1]). Boundary: bc = mean((B u - g)^2) over Nb rows, one term per boundary condition
-// ("bc" or "bc:NAME", problem.hpp) over its rows.
+// ("bc" or "bc:NAME", problem.hpp) over its rows. Pure Neumann (Problem::fixes_mean): one more
+// term, mean = (mean of u over the Ni + Nb collocation rows - the mean rule's value)^2, last;
+// it pins the constant the other terms leave free (one process only: the mean is global).
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/least_squares.hpp>
 #include <dtpinn/core/training/model.hpp>
@@ -66,6 +68,9 @@ struct LossBlock {
   /// The gradient rows d/dx_i (those R uses; null otherwise).
   std::array<const autodiff::SparseOperator*, 3> D{};
   bool tangent = true;
+  /// Pure Neumann: the "mean" term (mean(u over the rows) - mean_value)^2 is added.
+  bool fix_mean = false;
+  double mean_value = 0.0;
   // Vanilla: Robin data at the block's boundary rows.
   int dim = 2;               ///< spatial dimension d
   at::Tensor alpha, beta;    ///< [S nb]: the coefficients of each boundary row's condition
@@ -102,9 +107,13 @@ struct BlockData {
   const rbffd::CsrMatrix* B = nullptr;
   /// DT-PINN, equations with u_x, u_y, u_z: the block's rows of d/dx_i; not owned.
   std::array<const rbffd::CsrMatrix*, 3> D{};
+  /// Pure Neumann: add the "mean" term over the block's rows (the whole problem only).
+  bool fix_mean = false;
+  double mean_value = 0.0;
 };
 
-/// The DT-PINN terms of a block ("pde", then the boundary terms; heat "ic" first).
+/// The DT-PINN terms of a block ("pde", then the boundary terms; heat "ic" first; "mean" last
+/// when the block fixes the mean).
 std::vector<at::Tensor> dtpinn_terms(const Network& net, const LossBlock& block);
 /// The vanilla (autograd) PINN terms of a block, same names.
 std::vector<at::Tensor> vanilla_terms(const Network& net, const LossBlock& block);
