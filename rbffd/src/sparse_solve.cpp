@@ -20,6 +20,8 @@ namespace dtpinn::rbffd {
 
 const char* to_string(SparseBackend backend) {
   switch (backend) {
+    case SparseBackend::automatic:
+      return "auto";
     case SparseBackend::sparse_lu:
       return "sparselu";
     case SparseBackend::bicgstab_ilut:
@@ -33,8 +35,8 @@ const char* to_string(SparseBackend backend) {
 }
 
 std::optional<SparseBackend> sparse_backend_from_name(const std::string& name) {
-  for (const auto b : {SparseBackend::sparse_lu, SparseBackend::bicgstab_ilut,
-                       SparseBackend::umfpack, SparseBackend::spqr})
+  for (const auto b : {SparseBackend::automatic, SparseBackend::sparse_lu,
+                       SparseBackend::bicgstab_ilut, SparseBackend::umfpack, SparseBackend::spqr})
     if (name == to_string(b)) return b;
   return std::nullopt;
 }
@@ -151,16 +153,18 @@ class Spqr {
 
 void check_options(const SparseSolveOptions& o) {
   if (!(o.iterative_tolerance > 0.0) || o.max_iterations < 1 || !(o.ilut_drop_tolerance >= 0.0) ||
-      o.ilut_fill_factor < 1 || !(o.max_relative_residual > 0.0) || std::isnan(o.rank_tolerance))
+      o.ilut_fill_factor < 1 || !(o.max_relative_residual > 0.0) || std::isnan(o.rank_tolerance) ||
+      o.iterative_min_size < 0)
     throw std::invalid_argument(
         "sparse solve: iterative_tolerance, max_iterations, ilut_fill_factor and "
-        "max_relative_residual must be > 0, ilut_drop_tolerance >= 0");
+        "max_relative_residual must be > 0, ilut_drop_tolerance and iterative_min_size >= 0");
 }
 
 }  // namespace
 
 struct SparseSolver::Impl {
-  CsrMatrix a;  // the factorised matrix (residual checks)
+  SparseBackend backend = SparseBackend::sparse_lu;  // the one in use (automatic resolved)
+  CsrMatrix a;                                       // the factorised matrix (residual checks)
   SpMat eigen;  // column-major copy (Eigen and UMFPACK backends)
   bool factorized = false;
   bool analysed = false;  // symbolic analysis of `a`'s pattern is held by lu / umf
@@ -202,17 +206,24 @@ SparseSolver& SparseSolver::operator=(SparseSolver&&) noexcept = default;
 void SparseSolver::factorize(const CsrMatrix& a) {
   const auto t0 = std::chrono::steady_clock::now();
   check_csr(a);
-  const SparseBackend backend = options_.backend;
+  SparseBackend backend = options_.backend;
+  if (backend == SparseBackend::automatic)
+    backend = a.rows != a.cols                        ? SparseBackend::spqr
+              : a.rows >= options_.iterative_min_size ? SparseBackend::bicgstab_ilut
+                                                      : SparseBackend::sparse_lu;
   if (backend != SparseBackend::spqr && a.rows != a.cols)
     throw std::invalid_argument(fmt::format(
         "sparse solve: {} needs a square matrix, this one is {} x {} (use spqr for least squares)",
         to_string(backend), a.rows, a.cols));
   Impl& s = *impl_;
-  const bool reuse = s.same_pattern(a);
+  const bool reuse = s.same_pattern(a) && s.backend == backend;
+  s.backend = backend;
   s.a = a;
   s.factorized = false;
   s.lu_ready = false;
   switch (backend) {
+    case SparseBackend::automatic:
+      break;  // resolved above
     case SparseBackend::sparse_lu:
       s.eigen = to_eigen<int>(a);
       if (!reuse) s.lu.analyzePattern(s.eigen);
@@ -227,6 +238,11 @@ void SparseSolver::factorize(const CsrMatrix& a) {
       break;
     case SparseBackend::umfpack:
       s.eigen = to_eigen<int>(a);
+      // Partial pivoting proper (pivot tolerance 1, UMFPACK's default 0.1): with the default,
+      // [L; B] with Dirichlet value rows (disk, N = 1824, p = 4) factorised with a pivot ratio of
+      // 1e-26 and returned x wrong by 1e15 with a success status; with 1 the ratio is 0.06 and
+      // the fill and time the same (disk N = 19638, p = 5).
+      s.umf.umfpackControl()(UMFPACK_PIVOT_TOLERANCE) = 1.0;
       if (!reuse) s.umf.analyzePattern(s.eigen);
       s.umf.factorize(s.eigen);
       if (s.umf.info() != Eigen::Success)
@@ -267,7 +283,9 @@ SparseSolveResult SparseSolver::solve(const Eigen::VectorXd& b) {
   if (!b.allFinite()) throw std::invalid_argument("sparse solve: b is not finite");
   SparseSolveResult r;
   r.rank = s.a.cols;
-  switch (options_.backend) {
+  switch (s.backend) {
+    case SparseBackend::automatic:  // resolved by factorize()
+      throw std::logic_error("sparse solve: unresolved backend");
     case SparseBackend::sparse_lu:
       r.x = s.lu.solve(b);
       r.method = "SparseLU (COLAMD)";
@@ -309,7 +327,7 @@ SparseSolveResult SparseSolver::solve(const Eigen::VectorXd& b) {
   const Eigen::VectorXd res = multiply(s.a, r.x) - b;
   const double bn = b.norm(), rn = res.norm();
   r.relative_residual = bn > 0.0 ? rn / bn : rn;
-  if (options_.backend == SparseBackend::spqr && rn > 0.0) {
+  if (s.backend == SparseBackend::spqr && rn > 0.0) {
     const double a_fro =
         Eigen::Map<const Eigen::VectorXd>(s.a.values.data(), static_cast<Eigen::Index>(s.a.nnz()))
             .norm();
@@ -317,12 +335,12 @@ SparseSolveResult SparseSolver::solve(const Eigen::VectorXd& b) {
   }
   const double limit = options_.max_relative_residual;
   const bool accepted = r.relative_residual <= limit ||
-                        (options_.backend == SparseBackend::spqr && r.optimality_residual <= limit);
+                        (s.backend == SparseBackend::spqr && r.optimality_residual <= limit);
   if (!accepted)
     throw std::runtime_error(
         fmt::format("sparse solve: {} returned x with relative residual {:.2e} (limit {:.1e}){}",
                     r.method, r.relative_residual, limit,
-                    options_.backend == SparseBackend::spqr
+                    s.backend == SparseBackend::spqr
                         ? fmt::format(", optimality residual {:.2e}", r.optimality_residual)
                         : std::string(": the matrix is singular or too ill-conditioned")));
   r.seconds = s.factor_seconds +

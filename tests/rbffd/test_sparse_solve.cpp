@@ -47,23 +47,26 @@ SparseSolveOptions backend(SparseBackend b) {
   return o;
 }
 
+// Robin and Dirichlet (value rows) boundary conditions.
 TEST(SparseSolve, EveryBackendAgreesWithSparseLu) {
-  const Scalar s = scalar_system(0.05, 1.0, 1.0);
-  const Eigen::VectorXd b = multiply(s.a, s.x);
-  const SparseSolveResult ref = solve_sparse(s.a, b, backend(SparseBackend::sparse_lu));
-  EXPECT_LT(ref.relative_residual, 1e-12);
-  EXPECT_EQ(ref.rank, s.n);
-  for (const auto bk :
-       {SparseBackend::bicgstab_ilut, SparseBackend::umfpack, SparseBackend::spqr}) {
-    const SparseSolveResult r = solve_sparse(s.a, b, backend(bk));
-    const double diff = (r.x - ref.x).norm() / ref.x.norm();
-    std::printf("%-9s %-34s relative residual %.1e, |x - x_SparseLU| / |x| %.1e\n", to_string(bk),
-                r.method.c_str(), r.relative_residual, diff);
-    EXPECT_LT(diff, 1e-10) << to_string(bk);
-    EXPECT_LT(r.relative_residual, 1e-10) << to_string(bk);
-    EXPECT_EQ(r.nullity, 0) << to_string(bk);
+  for (const double alpha : {1.0, 0.0}) {
+    const Scalar s = scalar_system(0.05, alpha, 1.0);
+    const Eigen::VectorXd b = multiply(s.a, s.x);
+    const SparseSolveResult ref = solve_sparse(s.a, b, backend(SparseBackend::sparse_lu));
+    EXPECT_LT(ref.relative_residual, 1e-12);
+    EXPECT_EQ(ref.rank, s.n);
+    EXPECT_LT((ref.x - s.x).norm(), 1e-10 * s.x.norm());  // b was made from x
+    for (const auto bk :
+         {SparseBackend::bicgstab_ilut, SparseBackend::umfpack, SparseBackend::spqr}) {
+      const SparseSolveResult r = solve_sparse(s.a, b, backend(bk));
+      const double diff = (r.x - ref.x).norm() / ref.x.norm();
+      std::printf("alpha %g %-9s %-34s relative residual %.1e, |x - x_SparseLU| / |x| %.1e\n",
+                  alpha, to_string(bk), r.method.c_str(), r.relative_residual, diff);
+      EXPECT_LT(diff, 1e-10) << to_string(bk) << " alpha " << alpha;
+      EXPECT_LT(r.relative_residual, 1e-10) << to_string(bk) << " alpha " << alpha;
+      EXPECT_EQ(r.nullity, 0) << to_string(bk);
+    }
   }
-  EXPECT_LT((ref.x - s.x).norm(), 1e-10 * s.x.norm());  // b was made from x
 }
 
 // Tall: [L; B; Dx rows] has more rows than unknowns; b = A x is consistent, so least squares
@@ -158,10 +161,28 @@ TEST(SparseSolve, BadInputIsNamed) {
   SparseSolveOptions bad;
   bad.max_relative_residual = 0.0;
   EXPECT_THROW(SparseSolver{bad}, std::invalid_argument);
-  for (const auto bk : {SparseBackend::sparse_lu, SparseBackend::bicgstab_ilut,
-                        SparseBackend::umfpack, SparseBackend::spqr})
+  for (const auto bk : {SparseBackend::automatic, SparseBackend::sparse_lu,
+                        SparseBackend::bicgstab_ilut, SparseBackend::umfpack, SparseBackend::spqr})
     EXPECT_EQ(sparse_backend_from_name(to_string(bk)), bk);
   EXPECT_FALSE(sparse_backend_from_name("cholesky").has_value());
+}
+
+// automatic: SparseLU below iterative_min_size, BiCGSTAB + ILUT from it, SPQR for any other
+// shape.
+TEST(SparseSolve, AutomaticPicksByShapeAndSize) {
+  const Scalar s = scalar_system(0.07, 1.0, 1.0);
+  const Eigen::VectorXd b = multiply(s.a, s.x);
+  SparseSolveOptions o;
+  EXPECT_EQ(o.backend, SparseBackend::automatic);
+  o.iterative_min_size = s.a.rows + 1;
+  EXPECT_EQ(solve_sparse(s.a, b, o).method, "SparseLU (COLAMD)");
+  o.iterative_min_size = s.a.rows;
+  EXPECT_EQ(solve_sparse(s.a, b, o).method.rfind("BiCGSTAB + ILUT", 0), 0u);
+  const CsrMatrix wide = top_rows(s.a, s.a.rows - 2);
+  o.least_squares = LeastSquares::min_norm;
+  const SparseSolveResult r = solve_sparse(wide, multiply(wide, s.x), o);
+  EXPECT_EQ(r.method.rfind("SPQR", 0), 0u);
+  EXPECT_EQ(r.nullity, 2);
 }
 
 TEST(CsrBuilder, BlocksSumAndScaleRows) {

@@ -11,8 +11,16 @@
 //   umfpack        SuiteSparse UMFPACK multifrontal LU (square)
 //   spqr           SuiteSparseQR multifrontal rank-revealing QR: any shape; min |A x - b|_2 for
 //                  tall or rank-deficient A, a solution of A x = b for wide A (LeastSquares)
-// The default is umfpack: measured fastest on the scalar RBF-FD systems and the coupled
-// Stokes-type block systems alike (bench/results/cpu-2core-amd-epyc/sparse_solvers.md).
+// The default (automatic) is chosen by measurement (bench/bench_sparse_solvers, results in
+// bench/results/<machine>/sparse_solvers.md): BiCGSTAB + ILUT was the fastest on every square
+// system measured, scalar [L; B] (disk p = 4 and 5, ball p = 4: 2.5x to 37x faster than
+// SparseLU) and coupled Stokes-type (1x to 2.7x), though the coupled ones need 800..1400
+// iterations and at h = 0.07 did not converge in 2000 (the SparseLU fallback then solves them).
+// UMFPACK (Debian's reference BLAS) is within 1.25x of SparseLU on the coupled systems, slower
+// on the 2D scalar ones and faster on the 3D ball; SPQR costs 4x to 37x the fastest square
+// backend, so it is the choice only for rectangular or rank-deficient systems. For the repeated
+// solves of Newton's method, with one sparsity pattern, a SparseSolver with sparse_lu reuses its
+// ordering.
 //
 // Every solve checks itself: SparseSolveResult carries the relative residual of the returned
 // x, recomputed from A, and (least squares) the optimality residual |A^T r| / (|A|_F |r|); a
@@ -38,9 +46,17 @@
 
 namespace dtpinn::rbffd {
 
-enum class SparseBackend { sparse_lu, bicgstab_ilut, umfpack, spqr };
+enum class SparseBackend {
+  /// The measured default: square systems of at least iterative_min_size unknowns go to
+  /// bicgstab_ilut (SparseLU fallback), smaller ones to sparse_lu; any other shape to spqr.
+  automatic,
+  sparse_lu,
+  bicgstab_ilut,
+  umfpack,
+  spqr,
+};
 
-/// "sparselu", "bicgstab", "umfpack", "spqr" (options and logs).
+/// "auto", "sparselu", "bicgstab", "umfpack", "spqr" (options and logs).
 const char* to_string(SparseBackend backend);
 /// The backend named `name` (as to_string writes it); empty for any other string.
 std::optional<SparseBackend> sparse_backend_from_name(const std::string& name);
@@ -52,7 +68,8 @@ enum class LeastSquares {
 };
 
 struct SparseSolveOptions {
-  SparseBackend backend = SparseBackend::umfpack;
+  SparseBackend backend = SparseBackend::automatic;
+  long iterative_min_size = 2000;  ///< automatic: smallest square system solved iteratively
   LeastSquares least_squares = LeastSquares::basic;
   /// SPQR: columns of 2-norm <= tolerance count as dependent (rank detection); < 0: SPQR's
   /// default, 20 (m + n) eps max_j |A_j|_2.
