@@ -10,6 +10,19 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(GINAC REQUIRED IMPORTED_TARGET ginac)
 pkg_check_modules(MUPARSER REQUIRED IMPORTED_TARGET muparser)
+# SuiteSparse (UMFPACK, SuiteSparseQR and what they build on) from libsuitesparse-dev: Debian's
+# 5.x packages ship neither CMake configs nor pkg-config files, so headers and libraries are
+# found by name. Used by rbffd's sparse solves (rbffd/src/sparse_solve.cpp).
+find_path(DTPINN_SUITESPARSE_INCLUDE_DIR umfpack.h SuiteSparseQR.hpp
+          PATH_SUFFIXES suitesparse REQUIRED)
+set(_ss_libs)
+foreach(_lib spqr umfpack cholmod amd colamd camd ccolamd suitesparseconfig)
+  find_library(DTPINN_SUITESPARSE_${_lib} ${_lib} REQUIRED)
+  list(APPEND _ss_libs ${DTPINN_SUITESPARSE_${_lib}})
+endforeach()
+add_library(dtpinn_suitesparse INTERFACE IMPORTED)
+target_include_directories(dtpinn_suitesparse SYSTEM INTERFACE ${DTPINN_SUITESPARSE_INCLUDE_DIR})
+target_link_libraries(dtpinn_suitesparse INTERFACE ${_ss_libs})
 if(DTPINN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -17,6 +17,7 @@ APT_PACKAGES=(
   python3-dev          # Python headers: the Python module dtpinn (python/)
   libeigen3-dev        # dense linear algebra: RBF-FD stencil solves, sparse LU
   libnanoflann-dev     # kd-tree k-nearest-neighbour stencils
+  libsuitesparse-dev   # UMFPACK and SuiteSparseQR: sparse LU and least squares of coupled systems
   libgtest-dev libgmock-dev  # unit tests
   libbenchmark-dev     # micro-benchmarks
   libcli11-dev         # command-line parsing

@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -81,6 +82,7 @@ void check_nodes(const NodeSet& nodes, bool need_normals) {
 struct RowJob {
   StencilRule rule;
   std::vector<Derivative> ops;
+  StencilWeights::Columns columns = StencilWeights::Columns::joint;
   Index n_rows = 0;
   std::function<const double*(Index)> eval;  ///< evaluation point of row r
   std::function<Index(Index)> centre;        ///< node at the evaluation point, or -1
@@ -279,11 +281,11 @@ RowLoopResult run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob&
           return !s.ok || (centre >= 0 && s.rcond < kMinStencilRcond);
         };
         StencilWeights& full = solvers->at(boundary_row, rule.degree);
-        auto status = full.compute(coords.data(), x, job.ops, row_weights);
+        auto status = full.compute(coords.data(), x, job.ops, row_weights, job.columns);
         const auto first_status = status;
         if (fails(status) && repairable(dist2.data(), n, centre >= 0)) {
           for (int l = rule.degree - 1; l >= lowest_repair_degree(rule) && fails(status); --l)
-            status = solvers->at(boundary_row, l).compute(coords.data(), x, job.ops, row_weights);
+            status = solvers->at(boundary_row, l).compute(coords.data(), x, job.ops, row_weights, job.columns);
           if (!fails(status)) ++repaired;
         }
         if (fails(status)) {
@@ -417,36 +419,43 @@ void write_row(CsrMatrix& m, Index r, const std::int32_t* s, const int* p, const
   }
 }
 
-// Rows of one operator of order theta 2 or 4 (the Laplacian, the biharmonic) at the nodes
-// centre(0 .. n_rows): one column of the stencil weights.
-CsrMatrix operator_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdParams& params,
-                        Derivative op, Index n_rows, std::function<Index(Index)> centre,
-                        RowLoopResult& loop) {
+// Rows of derivative operators of one order theta (0, 2 or 4: the value, the Laplacian and
+// the second partials, the biharmonic) at the nodes centre(0 .. n_rows): one factorisation per
+// node, one column of the stencil weights per operator, each solved on its own
+// (StencilWeights::Columns::separate) so that its bits do not depend on the others.
+std::vector<CsrMatrix> derivative_rows(const NodeSet& nodes, const KnnIndex& tree,
+                                       const RbffdParams& params,
+                                       const std::vector<Derivative>& ops, Index n_rows,
+                                       std::function<Index(Index)> centre, RowLoopResult& loop) {
   RowJob job;
-  job.rule = stencil_rule(params, derivative_order(op), nodes.dim);
-  job.ops = {op};
+  job.rule = stencil_rule(params, derivative_order(ops.front()), nodes.dim);
+  job.ops = ops;
+  job.columns = StencilWeights::Columns::separate;
   job.n_rows = n_rows;
   job.eval = [&nodes, centre](Index r) { return nodes.points.row(centre(r)).data(); };
   job.centre = std::move(centre);
-  job.what = op == Derivative::laplacian ? "the Laplacian" : "the biharmonic";
-  CsrMatrix m = empty_rows(nodes, job);
+  job.what = "the";
+  for (std::size_t k = 0; k < ops.size(); ++k)
+    job.what += (k == 0 ? " " : ", ") + std::string(to_string(ops[k]));
+  std::vector<CsrMatrix> m(ops.size(), empty_rows(nodes, job));
   job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w, int) {
-    write_row(m, r, s, p, w, 0);
+    for (std::size_t k = 0; k < m.size(); ++k) write_row(m[k], r, s, p, w, static_cast<int>(k));
   };
   loop = run_rows(nodes, tree, job, params);
   return m;
 }
 
 // The rows sharing the first-order stencils (theta 1) at the nodes centre(0 .. n_rows): the
-// gradient rows (row r of each, if `gradient` is not null) and the Robin rows
-// B = alpha n.grad + beta at the boundary centres (row b_row(r) of `boundary` if not null;
-// rows with b_row(r) < 0 write none). One factorisation per node serves both.
+// gradient rows (row r of gradient[c] for each component c whose pointer is not null) and the
+// Robin rows B = alpha n.grad + beta at the boundary centres (row b_row(r) of `boundary` if not
+// null; rows with b_row(r) < 0 write none). One factorisation per node serves both, the whole
+// gradient solved jointly whatever is written (so the bits never depend on the request).
 RowLoopResult first_order_rows(const NodeSet& nodes, const KnnIndex& tree,
                                const RbffdParams& params, Index n_rows,
                                std::function<Index(Index)> centre,
                                const std::function<Index(Index)>& b_row,
-                               const RobinCoefficients& robin, std::vector<CsrMatrix>* gradient,
-                               CsrMatrix* boundary) {
+                               const RobinCoefficients& robin,
+                               const std::array<CsrMatrix*, 3>& gradient, CsrMatrix* boundary) {
   const int d = nodes.dim;
   const Index ni = nodes.n_interior;
   RowJob job;
@@ -456,12 +465,14 @@ RowLoopResult first_order_rows(const NodeSet& nodes, const KnnIndex& tree,
   job.n_rows = n_rows;
   job.eval = [&nodes, centre](Index r) { return nodes.points.row(centre(r)).data(); };
   job.centre = std::move(centre);
-  job.what = gradient ? "the gradient" : "the boundary operator";
-  if (gradient) gradient->assign(d, empty_rows(nodes, job));
+  const bool any_gradient = gradient[0] || gradient[1] || gradient[2];
+  job.what = any_gradient ? "the gradient" : "the boundary operator";
+  for (int c = 0; c < d; ++c)
+    if (gradient[c]) *gradient[c] = empty_rows(nodes, job);
   job.sink = [&](Index r, const std::int32_t* s, const int* p, const Eigen::MatrixXd& w,
                  int centre_pos) {
-    if (gradient)
-      for (int c = 0; c < d; ++c) write_row((*gradient)[c], r, s, p, w, c);
+    for (int c = 0; c < d; ++c)
+      if (gradient[c]) write_row(*gradient[c], r, s, p, w, c);
     const Index row = boundary ? b_row(r) : -1;
     if (row < 0) return;
     const Index node = job.centre(r), k = node - ni;
@@ -529,16 +540,92 @@ int stencil_size_at(const StencilRule& rule, const NodeSet& nodes, Index node) {
   return boundary ? rule.boundary_size : rule.size;
 }
 
-const CsrMatrix* OperatorSet::matrix(const std::string& name) const {
-  if (name == "L") return &laplacian;
-  if (name == "B") return &boundary;
-  if (name == "L2") return &biharmonic;
-  if (name.size() == 2 && name[0] == 'D' && name[1] >= 'x' && name[1] <= 'z') {
-    const auto i = static_cast<std::size_t>(name[1] - 'x');
-    return i < gradient.size() ? &gradient[i] : nullptr;
+const CsrMatrix* OperatorSet::find(Derivative op) const {
+  if (const auto it = operators.find(op); it != operators.end()) return &it->second;
+  // The named members: built when their info entry exists.
+  const std::string name = operator_name(op);
+  if (std::none_of(info.begin(), info.end(), [&](const OperatorInfo& i) { return i.name == name; }))
+    return nullptr;
+  switch (op) {
+    case Derivative::laplacian:
+      return &laplacian;
+    case Derivative::biharmonic:
+      return &biharmonic;
+    case Derivative::dx:
+    case Derivative::dy:
+    case Derivative::dz: {
+      const auto c =
+          static_cast<std::size_t>(static_cast<int>(op) - static_cast<int>(Derivative::dx));
+      return c < gradient.size() ? &gradient[c] : nullptr;
+    }
+    default:
+      return nullptr;
   }
-  return nullptr;
 }
+
+const CsrMatrix* OperatorSet::matrix(const std::string& name) const {
+  if (name == "B") return &boundary;
+  const auto op = derivative_from_name(name);
+  return op ? find(*op) : nullptr;
+}
+
+const CsrMatrix* OperatorRows::find(Derivative op) const {
+  if (const auto it = operators.find(op); it != operators.end()) return &it->second;
+  const bool built_l =
+      std::any_of(info.begin(), info.end(), [](const OperatorInfo& i) { return i.name == "L"; });
+  return op == Derivative::laplacian && built_l ? &laplacian : nullptr;
+}
+
+namespace {
+
+using DerivativeFlags = std::array<bool, kDerivativeCount>;
+
+bool& flag(DerivativeFlags& f, Derivative op) {
+  return f[static_cast<std::size_t>(op)];
+}
+
+// Adds `ops` to `wanted`, refusing a z derivative in 2D.
+void add_derivatives(DerivativeFlags& wanted, const std::vector<Derivative>& ops, int dim) {
+  for (const Derivative op : ops) {
+    if (!derivative_in_dimension(op, dim))
+      throw std::invalid_argument(
+          fmt::format("rbffd: {} requested on a {}D node set", to_string(op), dim));
+    flag(wanted, op) = true;
+  }
+}
+
+// The wanted derivatives of order theta, in enumerator order.
+std::vector<Derivative> of_order(const DerivativeFlags& wanted, int theta) {
+  std::vector<Derivative> ops;
+  for (const Derivative op : kAllDerivatives)
+    if (wanted[static_cast<std::size_t>(op)] && derivative_order(op) == theta) ops.push_back(op);
+  return ops;
+}
+
+constexpr Derivative kGradient[3] = {Derivative::dx, Derivative::dy, Derivative::dz};
+
+// The derivative operators of orders 2, 4 and 0 (one job per stencil rule) at the rows
+// centre(0 .. n_rows), each moved into slot(op), its info appended.
+void build_derivative_rows(const NodeSet& nodes, const KnnIndex& tree, const RbffdParams& params,
+                           const DerivativeFlags& wanted, Index n_rows,
+                           const std::function<Index(Index)>& centre,
+                           const std::function<CsrMatrix&(Derivative)>& slot,
+                           std::vector<OperatorInfo>& info) {
+  for (const int theta : {2, 4, 0}) {
+    const auto ops = of_order(wanted, theta);
+    if (ops.empty()) continue;
+    RowLoopResult rc;
+    auto rows = derivative_rows(nodes, tree, params, ops, n_rows, centre, rc);
+    const auto rule = stencil_rule(params, theta, nodes.dim);
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      CsrMatrix& m = slot(ops[k]);
+      m = std::move(rows[k]);
+      info.push_back(info_of(operator_name(ops[k]), m, rule, rc));
+    }
+  }
+}
+
+}  // namespace
 
 OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
                      const OperatorRequest& request) {
@@ -546,44 +633,52 @@ OperatorSet assemble(const NodeSet& nodes, const RbffdParams& params,
   params.validate();
   check_nodes(nodes, request.boundary);
   const int d = nodes.dim;
-  const Index N = nodes.size(), Ni = nodes.n_interior, Nb = nodes.n_boundary;
+  const Index Ni = nodes.n_interior, Nb = nodes.n_boundary;
   const Index Nc = nodes.n_collocation();
   if (request.boundary) check_robin(request.robin, Nb, d);
   OperatorSet out;
-  if (N == 0) throw std::invalid_argument("rbffd: empty node set");
+  if (nodes.size() == 0) throw std::invalid_argument("rbffd: empty node set");
+  // named: stored in the members the booleans name; wanted: everything to build.
+  DerivativeFlags named{};
+  flag(named, Derivative::laplacian) = request.laplacian;
+  flag(named, Derivative::biharmonic) = request.biharmonic;
+  for (int c = 0; c < d; ++c) flag(named, kGradient[c]) = request.gradient;
+  DerivativeFlags wanted = named;
+  add_derivatives(wanted, request.derivatives, d);
+  if (request.gradient) out.gradient.resize(d);
+  auto slot = [&](Derivative op) -> CsrMatrix& {
+    if (!named[static_cast<std::size_t>(op)]) return out.operators[op];
+    if (op == Derivative::laplacian) return out.laplacian;
+    if (op == Derivative::biharmonic) return out.biharmonic;
+    return out.gradient[static_cast<std::size_t>(static_cast<int>(op) -
+                                                 static_cast<int>(Derivative::dx))];
+  };
   KnnIndex tree(nodes.points);
   auto same_node = [](Index r) { return r; };
 
-  // The Laplacian (theta 2) and the biharmonic (theta 4) have different rules: two jobs.
-  for (const Derivative op : {Derivative::laplacian, Derivative::biharmonic}) {
-    const bool laplacian = op == Derivative::laplacian;
-    if (!(laplacian ? request.laplacian : request.biharmonic)) continue;
-    RowLoopResult rc;
-    CsrMatrix& m = laplacian ? out.laplacian : out.biharmonic;
-    m = operator_rows(nodes, tree, params, op, Nc, same_node, rc);
-    out.info.push_back(
-        info_of(laplacian ? "L" : "L2", m, stencil_rule(params, derivative_order(op), d), rc));
-  }
+  build_derivative_rows(nodes, tree, params, wanted, Nc, same_node, slot, out.info);
 
-  if (request.gradient || (request.boundary && Nb > 0)) {
+  std::array<CsrMatrix*, 3> gradient{};
+  for (int c = 0; c < d; ++c)
+    if (flag(wanted, kGradient[c])) gradient[c] = &slot(kGradient[c]);
+  const bool any_gradient = gradient[0] || gradient[1] || gradient[2];
+  if (any_gradient || (request.boundary && Nb > 0)) {
     // Gradient rows run over all collocation nodes; B only needs the boundary ones.
-    const Index first = request.gradient ? 0 : Ni;
+    const Index first = any_gradient ? 0 : Ni;
     if (request.boundary)
       out.boundary = empty_boundary_rows(nodes, params, Nb, [Ni](Index k) { return Ni + k; });
     auto b_row = [first, Ni](Index r) { return first + r - Ni; };  // < 0 off the boundary
     const RowLoopResult rc = first_order_rows(
         nodes, tree, params, Nc - first, [first](Index r) { return first + r; }, b_row,
-        request.robin, request.gradient ? &out.gradient : nullptr,
-        request.boundary ? &out.boundary : nullptr);
+        request.robin, gradient, request.boundary ? &out.boundary : nullptr);
     if (request.boundary) {
       compact_value_rows(out.boundary, request.robin, Ni, [Ni](Index k) { return Ni + k; });
       check_finite(out.boundary, "B", request.robin);
     }
     const auto rule = stencil_rule(params, 1, d);
-    if (request.gradient)
-      for (int c = 0; c < d; ++c)
-        out.info.push_back(
-            info_of(c == 0 ? "Dx" : (c == 1 ? "Dy" : "Dz"), out.gradient[c], rule, rc));
+    for (int c = 0; c < d; ++c)
+      if (gradient[c])
+        out.info.push_back(info_of(operator_name(kGradient[c]), *gradient[c], rule, rc));
     if (request.boundary) out.info.push_back(info_of("B", out.boundary, rule, rc));
   } else if (request.boundary) {
     out.boundary = empty_boundary_rows(nodes, params, 0, same_node);
@@ -598,7 +693,8 @@ OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
   params.validate();
   check_nodes(nodes, !request.boundary_nodes.empty());
   const Index Ni = nodes.n_interior, Nc = nodes.n_collocation();
-  check_robin(request.robin, nodes.n_boundary, nodes.dim);
+  const int d = nodes.dim;
+  check_robin(request.robin, nodes.n_boundary, d);
   for (const auto i : request.laplacian_nodes)
     if (i < 0 || i >= Nc)
       throw std::invalid_argument(fmt::format(
@@ -607,6 +703,9 @@ OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
     if (i < Ni || i >= Nc)
       throw std::invalid_argument(fmt::format(
           "rbffd: row of B requested at node {}, not a boundary node [{}, {})", i, Ni, Nc));
+  DerivativeFlags wanted{};
+  flag(wanted, Derivative::laplacian) = request.laplacian;
+  add_derivatives(wanted, request.derivatives, d);
   std::unique_ptr<KnnIndex> own_tree;
   if (!tree) {
     own_tree = std::make_unique<KnnIndex>(nodes.points);
@@ -615,22 +714,34 @@ OperatorRows assemble_rows(const NodeSet& nodes, const RbffdParams& params,
     throw std::invalid_argument("rbffd: the k-d tree is not over these nodes");
   }
   OperatorRows out;
-  const int d = nodes.dim;
+  auto slot = [&](Derivative op) -> CsrMatrix& {
+    return op == Derivative::laplacian && request.laplacian ? out.laplacian : out.operators[op];
+  };
   const auto& l_nodes = request.laplacian_nodes;
   const auto& b_nodes = request.boundary_nodes;
-  RowLoopResult rc;
-  out.laplacian = operator_rows(
-      nodes, *tree, params, Derivative::laplacian, static_cast<Index>(l_nodes.size()),
-      [&l_nodes](Index r) { return Index{l_nodes[r]}; }, rc);
-  out.info.push_back(info_of("L", out.laplacian, stencil_rule(params, 2, d), rc));
+  const auto l_size = static_cast<Index>(l_nodes.size());
+  auto l_centre = [&l_nodes](Index r) { return Index{l_nodes[r]}; };
+  build_derivative_rows(nodes, *tree, params, wanted, l_size, l_centre, slot, out.info);
+  const auto rule = stencil_rule(params, 1, d);
+  std::array<CsrMatrix*, 3> gradient{};
+  for (int c = 0; c < d; ++c)
+    if (flag(wanted, kGradient[c])) gradient[c] = &slot(kGradient[c]);
+  if (gradient[0] || gradient[1] || gradient[2]) {
+    const RowLoopResult rc = first_order_rows(
+        nodes, *tree, params, l_size, l_centre, [](Index) { return Index{-1}; }, request.robin,
+        gradient, nullptr);
+    for (int c = 0; c < d; ++c)
+      if (gradient[c])
+        out.info.push_back(info_of(operator_name(kGradient[c]), *gradient[c], rule, rc));
+  }
   const auto b_size = static_cast<Index>(b_nodes.size());
   auto b_centre = [&b_nodes](Index r) { return Index{b_nodes[r]}; };
   out.boundary = empty_boundary_rows(nodes, params, b_size, b_centre);
-  rc = first_order_rows(
-      nodes, *tree, params, b_size, b_centre, [](Index r) { return r; }, request.robin, nullptr,
+  const RowLoopResult rc = first_order_rows(
+      nodes, *tree, params, b_size, b_centre, [](Index r) { return r; }, request.robin, {},
       &out.boundary);
   compact_value_rows(out.boundary, request.robin, Ni, b_centre);
-  out.info.push_back(info_of("B", out.boundary, stencil_rule(params, 1, d), rc));
+  out.info.push_back(info_of("B", out.boundary, rule, rc));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
@@ -666,8 +777,9 @@ CsrMatrix evaluation_matrix(const NodeSet& nodes, const PointMatrix& points, Der
       throw std::invalid_argument(fmt::format("rbffd: evaluation point {} is not finite", i));
   if (nodes.size() == 0) throw std::invalid_argument("rbffd: empty node set");
   const int d = nodes.dim;
-  if ((op == Derivative::dz && d == 2))
-    throw std::invalid_argument("rbffd: d/dz requested on a 2D node set");
+  if (!derivative_in_dimension(op, d))
+    throw std::invalid_argument(
+        fmt::format("rbffd: {} requested on a {}D node set", to_string(op), d));
   KnnIndex tree(nodes.points);
   RowJob job;
   job.rule = stencil_rule(params, derivative_order(op), d);

@@ -1,45 +1,13 @@
 // PHS + Legendre RBF-FD weights on one stencil (eq. 9-11 of the DT-PINN paper).
 #include <dtpinn/rbffd/weights.hpp>
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 namespace dtpinn::rbffd {
-
-int derivative_order(Derivative op) {
-  switch (op) {
-    case Derivative::value:
-      return 0;
-    case Derivative::dx:
-    case Derivative::dy:
-    case Derivative::dz:
-      return 1;
-    case Derivative::laplacian:
-      return 2;
-    case Derivative::biharmonic:
-      return 4;
-  }
-  return 0;
-}
-
-const char* to_string(Derivative op) {
-  switch (op) {
-    case Derivative::value:
-      return "value";
-    case Derivative::dx:
-      return "d/dx";
-    case Derivative::dy:
-      return "d/dy";
-    case Derivative::dz:
-      return "d/dz";
-    case Derivative::laplacian:
-      return "Laplacian";
-    case Derivative::biharmonic:
-      return "biharmonic";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -152,10 +120,98 @@ void StencilWeights::build_full_system() {
   system_.bottomRightCorner(np, np).setZero();
 }
 
+void StencilWeights::fill_rhs(const std::vector<Derivative>& ops) {
+  const int n = rule_.size, np = rule_.n_polynomials, m = rule_.phs_exponent, d = dim_;
+  const int nops = static_cast<int>(ops.size());
+  // The operator applied to phi(|x - y_j|) and to q_k(x), at x = 0.
+  rhs_.resize(n + np, nops);  // no-op after the first call with the same ops count
+  for (int o = 0; o < nops; ++o) {
+    const Derivative op = ops[o];
+    if (!derivative_in_dimension(op, d))
+      throw std::invalid_argument(fmt::format("rbffd: {} requested in {}D", to_string(op), d));
+    // The second partials d2/dx_c dx_e: the directions c <= e (unused for other operators).
+    int axes[2] = {0, 0}, n_axes = 0;
+    if (const auto k = partial_orders(op); k && derivative_order(op) == 2)
+      for (int c = 0; c < d; ++c)
+        for (int t = 0; t < (*k)[c]; ++t) axes[n_axes++] = c;
+    const int c2 = axes[0], e2 = axes[1];
+    for (int j = 0; j < n; ++j) {
+      double r2 = 0.0;
+      for (int c = 0; c < d; ++c) r2 += local_(j, c) * local_(j, c);
+      const double r = std::sqrt(r2);
+      double v = 0.0;
+      switch (op) {
+        case Derivative::value:
+          v = int_pow(r, r2, m);
+          break;
+        case Derivative::dx:
+        case Derivative::dy:
+        case Derivative::dz: {
+          const int c = static_cast<int>(op) - static_cast<int>(Derivative::dx);
+          v = -m * int_pow(r, r2, m - 2) * local_(j, c);
+          break;
+        }
+        case Derivative::laplacian:
+          v = m * (m + d - 2) * int_pow(r, r2, m - 2);
+          break;
+        case Derivative::biharmonic:
+          v = static_cast<double>(m * (m + d - 2)) * ((m - 2) * (m + d - 4)) *
+              int_pow(r, r2, m - 4);
+          break;
+        default: {
+          // d2/dx_c dx_e r^m = m r^(m-2) delta_ce + m (m-2) r^(m-4) x_c x_e, at x - y_j = -y_j.
+          // For m = 3 the second term is 3 x_c x_e / r, which tends to 0 at the centre.
+          const double r_m4 = m >= 4 ? int_pow(r, r2, m - 4) : (r > 0.0 ? 1.0 / r : 0.0);
+          v = static_cast<double>(m * (m - 2)) * r_m4 * local_(j, c2) * local_(j, e2);
+          if (c2 == e2) v += m * int_pow(r, r2, m - 2);
+          break;
+        }
+      }
+      rhs_(j, o) = v;
+    }
+    for (int k = 0; k < np; ++k) {
+      const int* a = &exponents_[static_cast<std::size_t>(k) * d];
+      auto D = [&](int c, int order) { return legendre_at0_[order][a[c]]; };
+      auto product_except = [&](int skip1, int skip2) {
+        double p = 1.0;
+        for (int c = 0; c < d; ++c)
+          if (c != skip1 && c != skip2) p *= D(c, 0);
+        return p;
+      };
+      double v = 0.0;
+      switch (op) {
+        case Derivative::value:
+          v = product_except(-1, -1);
+          break;
+        case Derivative::dx:
+        case Derivative::dy:
+        case Derivative::dz: {
+          const int c = static_cast<int>(op) - static_cast<int>(Derivative::dx);
+          v = D(c, 1) * product_except(c, -1);
+          break;
+        }
+        case Derivative::laplacian:
+          for (int c = 0; c < d; ++c) v += D(c, 2) * product_except(c, -1);
+          break;
+        case Derivative::biharmonic:
+          for (int c = 0; c < d; ++c) v += D(c, 4) * product_except(c, -1);
+          for (int c = 0; c < d; ++c)
+            for (int e = c + 1; e < d; ++e) v += 2.0 * D(c, 2) * D(e, 2) * product_except(c, e);
+          break;
+        default:  // the second partials: prod_c P_{a_c}^{(k_c)}(0)
+          v = c2 == e2 ? D(c2, 2) * product_except(c2, -1)
+                       : D(c2, 1) * D(e2, 1) * product_except(c2, e2);
+          break;
+      }
+      rhs_(n + k, o) = v;
+    }
+  }
+}
+
 StencilWeights::Status StencilWeights::compute(const double* points, const double* eval,
                                                const std::vector<Derivative>& ops,
-                                               Eigen::MatrixXd& weights) {
-  const int n = rule_.size, np = rule_.n_polynomials, l = rule_.degree, m = rule_.phs_exponent;
+                                               Eigen::MatrixXd& weights, Columns columns) {
+  const int n = rule_.size, l = rule_.degree;
   const int d = dim_;
   const int nops = static_cast<int>(ops.size());
   Status status;
@@ -195,71 +251,9 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
   // saddle-point matrix is only built if the null-space method has to fall back to LU.
   fill_polynomials(pf_);
 
-  // Right-hand sides: the operator applied to phi(|x - y_j|) and to q_k(x), at x = 0.
-  rhs_.resize(n + np, nops);  // no-op after the first call with the same ops count
-  for (int o = 0; o < nops; ++o) {
-    const Derivative op = ops[o];
-    for (int j = 0; j < n; ++j) {
-      double r2 = 0.0;
-      for (int c = 0; c < d; ++c) r2 += local_(j, c) * local_(j, c);
-      const double r = std::sqrt(r2);
-      double v = 0.0;
-      switch (op) {
-        case Derivative::value:
-          v = int_pow(r, r2, m);
-          break;
-        case Derivative::dx:
-        case Derivative::dy:
-        case Derivative::dz: {
-          const int c = static_cast<int>(op) - static_cast<int>(Derivative::dx);
-          v = -m * int_pow(r, r2, m - 2) * local_(j, c);
-          break;
-        }
-        case Derivative::laplacian:
-          v = m * (m + d - 2) * int_pow(r, r2, m - 2);
-          break;
-        case Derivative::biharmonic:
-          v = static_cast<double>(m * (m + d - 2)) * ((m - 2) * (m + d - 4)) *
-              int_pow(r, r2, m - 4);
-          break;
-      }
-      rhs_(j, o) = v;
-    }
-    for (int k = 0; k < np; ++k) {
-      const int* a = &exponents_[static_cast<std::size_t>(k) * d];
-      auto D = [&](int c, int order) { return legendre_at0_[order][a[c]]; };
-      auto product_except = [&](int skip1, int skip2) {
-        double p = 1.0;
-        for (int c = 0; c < d; ++c)
-          if (c != skip1 && c != skip2) p *= D(c, 0);
-        return p;
-      };
-      double v = 0.0;
-      switch (op) {
-        case Derivative::value:
-          v = product_except(-1, -1);
-          break;
-        case Derivative::dx:
-        case Derivative::dy:
-        case Derivative::dz: {
-          const int c = static_cast<int>(op) - static_cast<int>(Derivative::dx);
-          v = D(c, 1) * product_except(c, -1);
-          break;
-        }
-        case Derivative::laplacian:
-          for (int c = 0; c < d; ++c) v += D(c, 2) * product_except(c, -1);
-          break;
-        case Derivative::biharmonic:
-          for (int c = 0; c < d; ++c) v += D(c, 4) * product_except(c, -1);
-          for (int c = 0; c < d; ++c)
-            for (int e = c + 1; e < d; ++e) v += 2.0 * D(c, 2) * D(e, 2) * product_except(c, e);
-          break;
-      }
-      rhs_(n + k, o) = v;
-    }
-  }
+  fill_rhs(ops);
 
-  if (!solve_null_space(status)) {
+  if (!solve_null_space(status, columns)) {
     if (!status.ok) return status;  // polynomial block rank-deficient: no fallback can help
     // Fallback: the whole saddle-point system by LU with partial pivoting.
     status = Status();
@@ -275,7 +269,14 @@ StencilWeights::Status StencilWeights::compute(const double* points, const doubl
       status.reason = "singular stencil (collinear/coplanar or coincident points)";
       return status;
     }
-    rhs_ = lu_.solve(rhs_);  // in place: PartialPivLU permutes and substitutes within dst
+    if (columns == Columns::joint || nops == 1) {
+      rhs_ = lu_.solve(rhs_);  // in place: PartialPivLU permutes and substitutes within dst
+    } else {
+      for (int o = 0; o < nops; ++o) {
+        Eigen::VectorXd col = rhs_.col(o);
+        rhs_.col(o) = lu_.solve(col);
+      }
+    }
   }
   weights.resize(n, nops);
   for (int o = 0; o < nops; ++o) {
@@ -302,7 +303,7 @@ namespace dtpinn::rbffd {
 // whenever l >= (m - 1) / 2: a Cholesky factorisation. Returns false (status.ok true) when
 // Cholesky fails or is poorly conditioned, so that the caller falls back to the full LU; returns
 // false with status.ok false when P is rank-deficient (no polynomial-exact weights exist).
-bool StencilWeights::solve_null_space(Status& status) {
+bool StencilWeights::solve_null_space(Status& status, Columns columns) {
   const int n = rule_.size, M = rule_.n_polynomials, k = n - M;
   const int nops = static_cast<int>(rhs_.cols());
   // Partial-pivoting LU of the tall P (n x M), in place in pf_ (filled by compute()).
@@ -386,13 +387,14 @@ bool StencilWeights::solve_null_space(Status& status) {
   w1_.resize(M, nops);
   c_.resize(n, nops);
   y_.resize(k, nops);
-  auto solve_rhs = [&](auto w1, auto c, auto y) {
+  // Columns [o0, o0 + nc) of rhs_.
+  auto solve_rhs = [&](int o0, int nc, auto w1, auto c, auto y) {
     // w_p on the pivot rows: w1p = L1^{-T} U^{-T} b.
-    w1 = rhs_.bottomRows(M);
+    w1 = rhs_.block(n, o0, M, nc);
     pf_.topRows(M).triangularView<Eigen::Upper>().transpose().solveInPlace(w1);
     pf_.topRows(M).triangularView<Eigen::UnitLower>().transpose().solveInPlace(w1);
     // c = a - A[:, :M] w1p (pivoted order); reduced right-hand side Z^T c = c[M:] - Xt c[:M].
-    for (int i = 0; i < n; ++i) c.row(i) = rhs_.row(perm_[i]).head(nops);
+    for (int i = 0; i < n; ++i) c.row(i) = rhs_.row(perm_[i]).segment(o0, nc);
     c.noalias() -= ap_ * w1;
     y = c.bottomRows(k);
     y.noalias() -= xt_ * c.topRows(M);
@@ -400,16 +402,21 @@ bool StencilWeights::solve_null_space(Status& status) {
     llt_.solveInPlace(y);
     // w = [w1p - X y; y], unpermuted into the first n rows of rhs_.
     w1.noalias() -= xt_.transpose() * y;
-    for (int i = 0; i < M; ++i) rhs_.row(perm_[i]).head(nops) = w1.row(i);
-    for (int i = 0; i < k; ++i) rhs_.row(perm_[M + i]).head(nops) = y.row(i);
+    for (int i = 0; i < M; ++i) rhs_.row(perm_[i]).segment(o0, nc) = w1.row(i);
+    for (int i = 0; i < k; ++i) rhs_.row(perm_[M + i]).segment(o0, nc) = y.row(i);
   };
-  if (nops == 1)
-    solve_rhs(Eigen::Map<Eigen::VectorXd>(w1_.data(), M), Eigen::Map<Eigen::VectorXd>(c_.data(), n),
-              Eigen::Map<Eigen::VectorXd>(y_.data(), k));
-  else
-    solve_rhs(Eigen::Map<Eigen::MatrixXd>(w1_.data(), M, nops),
+  if (nops == 1 || columns == Columns::separate) {
+    // Each column by the vector kernels, as if it were the only operator: its bits do not
+    // depend on the other columns.
+    for (int o = 0; o < nops; ++o)
+      solve_rhs(o, 1, Eigen::Map<Eigen::VectorXd>(w1_.data(), M),
+                Eigen::Map<Eigen::VectorXd>(c_.data(), n),
+                Eigen::Map<Eigen::VectorXd>(y_.data(), k));
+  } else {
+    solve_rhs(0, nops, Eigen::Map<Eigen::MatrixXd>(w1_.data(), M, nops),
               Eigen::Map<Eigen::MatrixXd>(c_.data(), n, nops),
               Eigen::Map<Eigen::MatrixXd>(y_.data(), k, nops));
+  }
   return true;
 }
 

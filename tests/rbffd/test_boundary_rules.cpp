@@ -272,9 +272,9 @@ TEST(PureNeumann, ZeroMeanWithoutExactAndIncompatibleDataRefused) {
 TEST(SolveCheck, ASingularSystemIsAnErrorNotAResult) {
   // Pure Neumann operators without the mean rule: [L; B] has the constants in its null space.
   const NodeSet nodes = nodegen::make_nodes("disk", 1000);
-  const auto ops =
-      rbffd::assemble(nodes, rbffd::RbffdParams{},
-                      {true, true, false, false, rbffd::RobinCoefficients::constant(1, 0)});
+  rbffd::OperatorRequest request;
+  request.robin = rbffd::RobinCoefficients::constant(1, 0);
+  const auto ops = rbffd::assemble(nodes, rbffd::RbffdParams{}, request);
   const Eigen::VectorXd f = Eigen::VectorXd::Ones(nodes.n_collocation());
   const Eigen::VectorXd g = Eigen::VectorXd::Zero(nodes.n_boundary);  // incompatible too
   for (const auto solver : {rbffd::LinearSolver::direct, rbffd::LinearSolver::iterative}) {

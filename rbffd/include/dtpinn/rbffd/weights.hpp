@@ -7,6 +7,7 @@
 // One StencilWeights object is a reusable workspace (no allocation after construction for a
 // fixed rule): one factorisation per stencil serves every requested derivative (several
 // right-hand sides). Not thread-safe: use one per thread.
+#include <dtpinn/rbffd/derivative.hpp>
 #include <dtpinn/rbffd/params.hpp>
 
 #include <Eigen/Cholesky>
@@ -15,13 +16,6 @@
 #include <vector>
 
 namespace dtpinn::rbffd {
-
-/// Linear differential operators with constant coefficients, applied at the evaluation point.
-enum class Derivative : int { value = 0, dx, dy, dz, laplacian, biharmonic };
-
-/// Number of derivatives (theta): value 0, dx/dy/dz 1, laplacian 2, biharmonic 4.
-int derivative_order(Derivative op);
-const char* to_string(Derivative op);
 
 class StencilWeights {
  public:
@@ -38,11 +32,24 @@ class StencilWeights {
     const char* reason = "";
   };
 
+  /// How the right-hand sides of several operators are solved after the one factorisation.
+  enum class Columns {
+    /// One blocked solve for all of them (fastest; the bits of a column may depend on the
+    /// other columns: the gradient, whose three columns are always requested together).
+    joint,
+    /// One vector solve per operator: column k is bitwise the weights compute() returns for
+    /// ops[k] alone, whatever else is requested (the Laplacian and the second partials share
+    /// a factorisation, and L keeps the bits it has when it is built alone).
+    separate,
+  };
+
   /// points: rule.size x dim coordinates, row-major (point j at points[j*dim .. j*dim+dim-1]).
   /// eval: dim coordinates of the evaluation point. Fills weights (rule.size x ops.size(),
   /// column k = weights of ops[k]) so that (op u)(eval) ~= sum_j weights(j, k) u(points_j).
+  /// Every op should have the rule's theta (derivative_order); the weights of any op are exact
+  /// on polynomials of degree rule.degree. A z derivative in 2D is std::invalid_argument.
   Status compute(const double* points, const double* eval, const std::vector<Derivative>& ops,
-                 Eigen::MatrixXd& weights);
+                 Eigen::MatrixXd& weights, Columns columns = Columns::joint);
 
   /// Radius (max distance to eval) of the last stencil, in the caller's units.
   double last_radius() const { return radius_; }
@@ -62,8 +69,9 @@ class StencilWeights {
   Eigen::MatrixXd rhs_;         ///< (n + M) x n_ops
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;  ///< fallback: LU of the whole system
   // Null-space solver workspaces (see solve_null_space in weights.cpp).
-  bool solve_null_space(Status& status);
-  void fill_polynomials(Eigen::MatrixXd& p) const;  ///< P (n x M) from legendre_
+  bool solve_null_space(Status& status, Columns columns);
+  void fill_rhs(const std::vector<Derivative>& ops);  ///< rhs_: op applied to the basis at 0
+  void fill_polynomials(Eigen::MatrixXd& p) const;    ///< P (n x M) from legendre_
   /// a(i, j) = |y_{first+i} - y_{first+j}|^m: (n - first) x count, n = y.rows().
   void fill_phs(const Eigen::MatrixXd& y, int first, int count, Eigen::MatrixXd& a);
   void build_full_system();  ///< system_ for the LU fallback
