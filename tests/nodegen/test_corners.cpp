@@ -154,22 +154,32 @@ TEST(Corners, NodeCsvCarriesThemExactly) {
       EXPECT_EQ(back.corners[i].sides[s].normal, box.corners[i].sides[s].normal);
     }
   }
-  // A bad corner line is named by its line; a file without corner lines has none.
-  std::ifstream in(dir + "/box.csv");
+  // The corners are in the sidecar box.csv.corners, the CSV holds rows only. A bad corner line
+  // is named by its file and line; without the sidecar a file has no corners.
+  std::ifstream in(dir + "/box.csv.corners");
   std::stringstream text;
   text << in.rdbuf();
-  std::string csv = text.str();
-  const auto at = csv.find("# corner ");
-  ASSERT_NE(at, std::string::npos);
-  const auto end = csv.find('\n', at);
-  write_text(dir + "/bad.csv", csv.substr(0, at) + "# corner 0 left 1 0\n" + csv.substr(end + 1));
+  const std::string corners = text.str();
+  ASSERT_FALSE(corners.empty());
+  EXPECT_EQ(corners.rfind('#', 0), 0u);  // the comment line first
+  std::ifstream csv_in(dir + "/box.csv");
+  std::stringstream csv;
+  csv << csv_in.rdbuf();
+  EXPECT_EQ(csv.str().find('#'), std::string::npos);
+  write_text(dir + "/bad.csv", csv.str());
+  write_text(dir + "/bad.csv.corners", "# a comment\n0 left 1 0\n");
   const std::string msg = dtpinn::test::error_of([&] { dn::read_nodes(dir + "/bad.csv"); });
-  EXPECT_NE(msg.find("bad.csv:3: a corner line needs"), std::string::npos) << msg;
-  std::string plain, line;
-  std::istringstream lines(csv);
-  while (std::getline(lines, line))
-    if (line.rfind("# corner", 0) != 0) plain += line + "\n";
-  write_text(dir + "/plain.csv", plain);
+  EXPECT_NE(msg.find("bad.csv.corners:2: a corner line needs"), std::string::npos) << msg;
+  // `# corner` lines inside the CSV (what older versions wrote) are read as well.
+  std::string old = csv.str();
+  const auto first_row = old.find('\n') + 1;
+  std::string lines;
+  std::istringstream corner_lines(corners);
+  for (std::string line; std::getline(corner_lines, line);)
+    if (line.rfind('#', 0) != 0) lines += "# corner " + line + "\n";
+  write_text(dir + "/old.csv", old.substr(0, first_row) + lines + old.substr(first_row));
+  EXPECT_EQ(dn::read_nodes(dir + "/old.csv").corners.size(), box.corners.size());
+  write_text(dir + "/plain.csv", csv.str());
   EXPECT_TRUE(dn::read_nodes(dir + "/plain.csv").corners.empty());
 }
 

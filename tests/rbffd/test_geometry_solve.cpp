@@ -66,10 +66,12 @@ nodegen::DomainPtr keyhole(double w) {
       });
 }
 
-NodeSet generate(const nodegen::Domain& domain, double h, double ghost_distance = 0.0) {
+NodeSet generate(const nodegen::Domain& domain, double h, double ghost_distance = 0.0,
+                 bool ghosts = true) {
   nodegen::FillOptions o;
   o.h = h;
   o.ghost_distance = ghost_distance;
+  o.ghosts = ghosts;
   return nodegen::generate_nodes(domain, o);
 }
 
@@ -258,10 +260,13 @@ TEST(Visibility, TwoDegreeNotchSolvesLikeAWideOne) {
   const Fn angle = [](double x, double y) {
     return std::pow(std::hypot(x, y), 2.5) * std::sin(2.5 * std::atan2(y, x));
   };
+  // Without ghosts: at the tip of a 2-degree notch the outside is thinner than any spacing, so
+  // no ghost finds a place there (generate_nodes refuses it); a Dirichlet problem needs none.
   const double h = 0.03;
-  const Solved a = dirichlet_solve(generate(*notched(2), h), angle, kZero);
-  const Solved before = dirichlet_solve(generate(*notched(2), h), angle, kZero, 4, false);
-  const Solved b = dirichlet_solve(generate(*notched(40), h), angle, kZero);
+  const NodeSet thin = generate(*notched(2), h, 0.0, false);
+  const Solved a = dirichlet_solve(thin, angle, kZero);
+  const Solved before = dirichlet_solve(thin, angle, kZero, 4, false);
+  const Solved b = dirichlet_solve(generate(*notched(40), h, 0.0, false), angle, kZero);
   std::printf("V-notch, h = %g: 2 deg: rel l2 %.3e (without visibility %.3e); 40 deg: %.3e\n", h,
               a.rel_l2, before.rel_l2, b.rel_l2);
   EXPECT_LT(a.rel_l2, 10.0 * b.rel_l2);
