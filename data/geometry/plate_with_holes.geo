@@ -1,5 +1,5 @@
 // A plate with two cylindrical through-holes, built with gmsh's OpenCASCADE kernel, with
-// named faces for per-part boundary conditions (issue 18). Units: the plate is 1 x 0.6 x 0.3.
+// named faces for per-part boundary conditions. Units: the plate is 1 x 0.6 x 0.3.
 //   holes   the two hole walls (cylinders of radius 0.1 around the axes x = 0.3 and x = 0.7,
 //           y = 0.3, parallel to z)
 //   top     z = 0.3        bottom  z = 0

@@ -1,6 +1,5 @@
 """examples/python/poisson_disk.py: the paper's DT-PINN in PyTorch with the module's op."""
 import importlib.util
-import time
 
 from conftest import ROOT
 
@@ -11,9 +10,7 @@ def test_example_reaches_1e_3_on_the_unit_disk():
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     lines = []
-    t0 = time.perf_counter()
     r = example.main(n=1663, epochs=40, target=1e-3, log=lines.append)
     print("\n".join(lines), r)
     assert r["error"] < 1e-3, r
     assert r["epochs"] < 40 and len(lines) == r["epochs"]
-    assert time.perf_counter() - t0 < 120  # about 4 s on 2 cores (12 epochs of 20 iterations)

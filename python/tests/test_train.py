@@ -21,7 +21,7 @@ def test_train_is_the_cli_run_and_load_evaluates_it(tmp_path):
                 "order", "epochs", "n_parameters"):
         assert r[key] == c[key], key
     assert r["epochs"] == 3 and len(r["history"]) >= 2 and 0 < r["test_rel_l2"] < 1
-    # same nodes, operators and initial network: the same loss at epoch 0 (README)
+    # same nodes, operators and initial network: the same loss at epoch 0 (docs/user/python.md)
     assert r["history"][0]["epoch"] == 0
     assert r["history"][0]["loss"] == pytest.approx(c["history"][0]["loss"], rel=1e-12)
     assert r["best_test_rel_l2"] <= r["history"][0]["test_rel_l2"]

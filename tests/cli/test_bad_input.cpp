@@ -1,6 +1,6 @@
 // Bad input to `dtpinn train / compare / eval` and to the command line itself: every case is
 // one line "dtpinn CMD: error: ...", exit status 1, and nothing written (the catalogue is in
-// README.md, "Bad input and interruptions").
+// docs/user/errors.md).
 #include "cli_util.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // `dtpinn nodes / operators / train` on node-generation bad inputs: each is
 // refused with one line `dtpinn CMD: error: FILE:LINE: ...` naming the node, exit 1, nothing
-// written; the README's import examples work without --n.
+// written; the import examples of docs/user/geometry.md work without --n.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// The second round of the refusal catalogue (README "Bad input and interruptions"): sizes that
+// The second round of the refusal catalogue (docs/user/errors.md): sizes that
 // cannot fit, non-finite or silent results, nonsense that was accepted, and messages that named
 // the wrong thing. Every case is one line "dtpinn CMD: error: ...", exit status 1, and nothing
 // written.

@@ -4,7 +4,7 @@
   links    every relative link in README.md and docs/**/*.md names a file or folder of the
            repository, and every #anchor a heading of the Markdown page it points to
   length   README.md has at most 200 lines
-  history  README.md, docs/ and scripts/ speak to users: no account of how the project was
+  history  README.md, docs/, scripts/, bench/, cmake/ and data/ speak to users: no account of how the project was
            developed (sessions, lent machines, what was carried to them, issue numbers, ...)
 
 Usage: check_docs.py SOURCE_DIR {links|length|history}...
@@ -130,9 +130,11 @@ def check_length(root):
 
 def check_history(root):
     files = markdown_files(root)
-    scripts = os.path.join(root, "scripts")
-    for folder, _, names in os.walk(scripts):
-        files += [os.path.join(folder, n) for n in sorted(names)]
+    for top in ("scripts", "bench", "cmake", "data"):
+        for folder, _, names in os.walk(os.path.join(root, top)):
+            files += [os.path.join(folder, n) for n in sorted(names)
+                      if n.endswith((".md", ".py", ".sh", ".cpp", ".hpp", ".cmake", ".txt",
+                                     ".toml", ".geo"))]
     problems = []
     for path in files:
         with open(path, encoding="utf-8", errors="replace") as f:

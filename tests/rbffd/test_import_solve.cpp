@@ -1,4 +1,4 @@
-// Issue 4, "Done when": a Poisson problem solved by the classical RBF-FD solve on an IMPORTED 3D
+// A Poisson problem solved by the classical RBF-FD solve on an IMPORTED 3D
 // surface reaches the error expected from the same N on an analytic shape.
 //   u = 1 + sin(pi x) cos(pi y) sin(pi z + 0.3),  Lap u = f inside,  du/dn + u = g on the
 //   boundary (f, g derived by dtpinn::core::Problem), relative l2 error over Ni + Nb nodes.
