@@ -25,8 +25,8 @@ struct RunArgs {
   std::vector<std::pair<std::string, std::string>> keyed;  // from --section.key flags
   int threads = 0;
   bool allow_nonuniform = false;  // domain.allow_nonuniform
-  bool quiet = false;     // no progress lines on stdout
-  bool no_plots = false;  // write the plot scripts, do not run gnuplot
+  bool quiet = false;             // no progress lines on stdout
+  bool no_plots = false;          // write the plot scripts, do not run gnuplot
 };
 
 /// Which short flags a command offers.

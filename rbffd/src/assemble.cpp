@@ -285,7 +285,8 @@ RowLoopResult run_rows(const NodeSet& nodes, const KnnIndex& tree, const RowJob&
         const auto first_status = status;
         if (fails(status) && repairable(dist2.data(), n, centre >= 0)) {
           for (int l = rule.degree - 1; l >= lowest_repair_degree(rule) && fails(status); --l)
-            status = solvers->at(boundary_row, l).compute(coords.data(), x, job.ops, row_weights, job.columns);
+            status = solvers->at(boundary_row, l)
+                         .compute(coords.data(), x, job.ops, row_weights, job.columns);
           if (!fails(status)) ++repaired;
         }
         if (fails(status)) {

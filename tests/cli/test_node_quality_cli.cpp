@@ -117,7 +117,8 @@ TEST(CliNodeQuality, SolveAndTrainRefuseOrRecordTheWarning) {
   EXPECT_TRUE(j["node_quality"]["warning"].is_null());
 }
 
-// docs/user/geometry.md's promise: an ordered CSV outline with a loop column is an outline with holes.
+// docs/user/geometry.md's promise: an ordered CSV outline with a loop column is an outline with
+// holes.
 TEST(CliNodeQuality, LoopColumnTableIsAnOutline) {
   const fs::path dir = cli_test::tmp("quality_loop");
   std::vector<int> loop;

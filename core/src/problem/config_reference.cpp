@@ -129,10 +129,10 @@ std::string config_reference() {
     out += fmt::format("\n## [{}]\n\n{}\n\n{}", name, what, table(options, name));
   out += kStopRules;
   out += fmt::format(
-      "\n## [[bc]]: boundary conditions per part\n\nOne entry per boundary condition (optional). Without entries, "
-      "`problem.alpha`, `beta` and `g`\nhold on the whole boundary. Entries apply in order and "
-      "a later entry wins on the nodes it\ncovers; every boundary node must end up with a "
-      "condition.\n\n{}",
+      "\n## [[bc]]: boundary conditions per part\n\n"
+      "One entry per boundary condition (optional). Without entries, `problem.alpha`, `beta` and "
+      "`g`\nhold on the whole boundary. Entries apply in order and a later entry wins on the "
+      "nodes it\ncovers; every boundary node must end up with a condition.\n\n{}",
       table(bc_options(), "bc"));
   out += kExamples;
   return out;

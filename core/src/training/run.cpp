@@ -285,7 +285,6 @@ PreparedRun prepare_run(const RunConfig& config, std::ostream* log, const Datase
   Network net = make_network(config, d);
   TrainingCheck training = check_training(config, d, net);
   return PreparedRun{std::move(local), shared, std::move(net), std::move(training)};
-
 }
 
 namespace {

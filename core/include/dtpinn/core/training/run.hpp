@@ -122,10 +122,10 @@ Network load_checkpoint(const std::string& dir, RunConfig* config = nullptr);
 /// x,y[,z],kind,..., or plain x,y[,z] columns with or without a header, a UTF-8 byte-order mark
 /// allowed; for heat a t column, else t = `time` (default t_final)) and writes CSV
 /// x,y[,z][,t],u to `out_file`. Returns the number of points. Points with more coordinates than
-/// the model (x,y,z for a 2D model, a t column for a steady one) are refused, and so is a `time` that is not a finite number
-/// >= 0 or is given for a steady model ("--t: ..."); points far outside the box the network was
-/// trained on (more than one box size away from it) and times past t_final are counted in one
-/// warning each on `warn` (may be null).
+/// the model (x,y,z for a 2D model, a t column for a steady one) are refused, and so is a `time`
+/// that is not a finite number >= 0 or is given for a steady model ("--t: ..."); points far
+/// outside the box the network was trained on (more than one box size away from it) and times
+/// past t_final are counted in one warning each on `warn` (may be null).
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
                                  const std::string& out_file,
                                  std::optional<double> time = std::nullopt,

@@ -119,7 +119,6 @@ class Interrupted : public std::runtime_error {
   int signal_;
 };
 
-
 /// "SIGINT", "SIGTERM", "signal N".
 std::string signal_name(int signal);
 
