@@ -1,11 +1,10 @@
-// The classical sparse RBF-FD solve. CSR -> Eigen sparse conversion is private to this file
-// (the public sparse format of rbffd/ stays CsrMatrix).
+// The classical sparse RBF-FD solve: [L; B] stacked and equilibrated here, solved by
+// sparse_solve.hpp, checked here.
 #include <dtpinn/rbffd/solve.hpp>
+#include <dtpinn/rbffd/sparse_solve.hpp>
 
 #include <fmt/format.h>
-#include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseCore>
-#include <Eigen/SparseLU>
 
 #include <chrono>
 #include <cmath>
@@ -66,6 +65,30 @@ SpMat bordered(const SpMat& a, std::int32_t l_rows, const Eigen::VectorXd& scale
   return out;
 }
 
+// `m` as CSR (sparse_solve.hpp's input).
+CsrMatrix to_csr(const SpMat& m) {
+  const Eigen::SparseMatrix<double, Eigen::RowMajor, int> r(m);
+  CsrMatrix out;
+  out.rows = static_cast<std::int32_t>(r.rows());
+  out.cols = static_cast<std::int32_t>(r.cols());
+  out.row_ptr.assign(r.outerIndexPtr(), r.outerIndexPtr() + r.rows() + 1);
+  out.col_idx.assign(r.innerIndexPtr(), r.innerIndexPtr() + r.nonZeros());
+  out.values.assign(r.valuePtr(), r.valuePtr() + r.nonZeros());
+  return out;
+}
+
+SparseBackend backend_of(LinearSolver solver) {
+  switch (solver) {
+    case LinearSolver::direct:
+      return SparseBackend::sparse_lu;
+    case LinearSolver::iterative:
+      return SparseBackend::bicgstab_ilut;
+    case LinearSolver::automatic:
+      break;
+  }
+  return SparseBackend::automatic;
+}
+
 void check_options(const SolveOptions& options, Eigen::Index n) {
   if (!(options.iterative_tolerance > 0.0) || options.max_iterations < 1 ||
       !(options.ilut_drop_tolerance >= 0.0) || options.ilut_fill_factor < 1)
@@ -112,14 +135,6 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   rhs = rhs.cwiseProduct(scale);
   const double rhs_norm = rhs.cwiseAbs().maxCoeff();
 
-  Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
-  auto factor = [&](const SpMat& m) {
-    lu.analyzePattern(m);
-    lu.factorize(m);
-    if (lu.info() != Eigen::Success)
-      throw std::runtime_error(fmt::format(
-          "solve: sparse LU failed ({}): the RBF-FD system is singular", lu.lastErrorMessage()));
-  };
   // The equilibrated residual D (A x - b) (with the source's shift).
   auto residual_of = [&](const Eigen::VectorXd& x) {
     Eigen::VectorXd r = a * x - rhs;
@@ -131,52 +146,37 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     return rhs_norm > 0.0 ? rn / rhs_norm : (rn == 0.0 ? 0.0 : HUGE_VAL);
   };
 
+  // The linear algebra is sparse_solve.hpp's; the check below is this solve's own (max-norm of
+  // the equilibrated residual, shift included), so the backend's 2-norm check only guards
+  // against garbage.
+  SparseSolveOptions sparse;
+  sparse.backend = options.fix_mean ? SparseBackend::sparse_lu : backend_of(options.linear_solver);
+  sparse.iterative_min_size = options.iterative_min_size;
+  sparse.iterative_tolerance = options.iterative_tolerance;
+  sparse.max_iterations = options.max_iterations;
+  sparse.ilut_drop_tolerance = options.ilut_drop_tolerance;
+  sparse.ilut_fill_factor = options.ilut_fill_factor;
+  sparse.max_relative_residual = std::max(options.max_relative_residual, 1e-6);
   Eigen::VectorXd u;
-  const bool try_iterative =
-      !options.fix_mean &&
-      (options.linear_solver == LinearSolver::iterative ||
-       (options.linear_solver == LinearSolver::automatic && n >= options.iterative_min_size));
-  std::string fallback_reason;
-  if (try_iterative) {
-    Eigen::BiCGSTAB<SpMat, Eigen::IncompleteLUT<double, int>> it;
-    it.preconditioner().setDroptol(options.ilut_drop_tolerance);
-    it.preconditioner().setFillfactor(options.ilut_fill_factor);
-    it.setTolerance(options.iterative_tolerance);
-    it.setMaxIterations(options.max_iterations);
-    it.compute(a);
-    if (it.info() == Eigen::Success) {
-      u = it.solve(rhs);
-      const bool converged = it.info() == Eigen::Success && u.allFinite();
-      if (converged && relative(residual_of(u)) <= options.max_relative_residual) {
-        result.iterations = static_cast<int>(it.iterations());
-        result.method = fmt::format("BiCGSTAB + ILUT ({} iterations)", result.iterations);
-      } else {
-        fallback_reason =
-            converged ? fmt::format("BiCGSTAB stopped at relative residual {:.2e}",
-                                    relative(residual_of(u)))
-                      : fmt::format("BiCGSTAB did not converge in {} iterations (residual {:.2e})",
-                                    it.iterations(), it.error());
-        u.resize(0);
-      }
+  try {
+    if (options.fix_mean) {
+      Eigen::VectorXd rhs1(n + 1);
+      rhs1 << rhs, 0.0;
+      const SparseSolveResult v = solve_sparse(to_csr(bordered(a, l_rows, scale)), rhs1, sparse);
+      u = v.x.head(n);
+      result.source_shift = v.x[n];
+      // The constants solve the homogeneous system: set the mean over the collocation nodes.
+      u.array() += options.mean_value - u.head(options.mean_nodes).mean();
+      result.method = v.method + ", mean fixed";
     } else {
-      fallback_reason = "the incomplete LU failed";
+      const SparseSolveResult v = solve_sparse(to_csr(a), rhs, sparse);
+      u = v.x;
+      result.method = v.method;
+      result.iterations = v.iterations;
     }
-  }
-  if (u.size() == 0 && options.fix_mean) {
-    factor(bordered(a, l_rows, scale));
-    Eigen::VectorXd rhs1(n + 1);
-    rhs1 << rhs, 0.0;
-    const Eigen::VectorXd v = lu.solve(rhs1);
-    u = v.head(n);
-    result.source_shift = v[n];
-    // The constants solve the homogeneous system: set the mean over the collocation nodes.
-    u.array() += options.mean_value - u.head(options.mean_nodes).mean();
-    result.method = "SparseLU (COLAMD), mean fixed";
-  } else if (u.size() == 0) {
-    factor(a);
-    u = lu.solve(rhs);
-    result.method = fallback_reason.empty() ? std::string("SparseLU (COLAMD)")
-                                            : "SparseLU (COLAMD) after " + fallback_reason;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(
+        fmt::format("solve: {}: the RBF-FD system is singular or too ill-conditioned", e.what()));
   }
   if (!u.allFinite() || !std::isfinite(result.source_shift))
     throw std::runtime_error("solve: the solution is not finite");
