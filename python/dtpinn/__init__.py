@@ -149,7 +149,7 @@ def _whole_number(flag: str, value: Any, lo: int, hi: int, range_text: str) -> i
 
 def nodes(domain: str, n: Optional[int] = None, h: Optional[float] = None, seed: int = 0,
           ghosts: bool = True, ghost_distance: Optional[float] = None, repulsion: int = 0,
-          rescale: bool = False) -> NodeSet:
+          rescale: bool = False, keep_points: bool = False) -> NodeSet:
     """A node set, as `dtpinn nodes --domain DOMAIN [--n N | --h H] --seed S` makes it.
 
     domain: a shape name (see shape_names(): disk, rectangle, annulus, star, lshape, ball, box,
@@ -163,6 +163,8 @@ def nodes(domain: str, n: Optional[int] = None, h: Optional[float] = None, seed:
       0.5 in 3D).
     repulsion: repulsion steps after the fill (shapes).
     rescale: geometry files only: rescale into the unit box.
+    keep_points: boundary clouds only: the file's points as the boundary nodes, as they are
+      (default: resampled at the spacing; `--keep-points`).
     Raises ValueError (bad request, unknown shape, bad file, a request larger than the machine's
     memory) or FileNotFoundError.
     """
@@ -174,7 +176,7 @@ def nodes(domain: str, n: Optional[int] = None, h: Optional[float] = None, seed:
         native, report = _dtpinn.make_nodes(
             domain, int(n or 0), n is not None, float(h if h is not None else 0.0),
             h is not None, seed, bool(ghosts), float(ghost_distance or 0.0),
-            ghost_distance is not None, int(repulsion), bool(rescale))
+            ghost_distance is not None, int(repulsion), bool(rescale), bool(keep_points))
     except ValueError as e:
         _missing_file_check([domain] if _dtpinn.is_geometry_file(domain) else [], e)
     return NodeSet(native, report)

@@ -188,7 +188,7 @@ PYBIND11_MODULE(_dtpinn, m) {
       "make_nodes",
       [](const std::string& domain, std::int64_t n, bool n_given, double h, bool h_given,
          std::uint64_t seed, bool ghosts, double ghost_distance, bool ghost_distance_given,
-         int repulsion, bool rescale) {
+         int repulsion, bool rescale, bool keep_points) {
         ng::NodeRequest r;
         r.domain = domain;
         r.n = n;
@@ -202,6 +202,7 @@ PYBIND11_MODULE(_dtpinn, m) {
         r.ghost_distance_given = ghost_distance_given;
         r.repulsion = repulsion;
         r.rescale = rescale;
+        r.keep_points = keep_points;
         py::gil_scoped_release nogil;
         return guarded([&] {
           ng::NodeResult made = ng::build_nodes(r);
@@ -210,7 +211,8 @@ PYBIND11_MODULE(_dtpinn, m) {
       },
       py::arg("domain"), py::arg("n"), py::arg("n_given"), py::arg("h"), py::arg("h_given"),
       py::arg("seed"), py::arg("ghosts"), py::arg("ghost_distance"),
-      py::arg("ghost_distance_given"), py::arg("repulsion"), py::arg("rescale"));
+      py::arg("ghost_distance_given"), py::arg("repulsion"), py::arg("rescale"),
+      py::arg("keep_points"));
   m.def("read_nodes",
         [](const std::string& path) { return guarded([&] { return ng::read_nodes(path); }); });
   m.def("write_nodes", [](const ng::NodeSet& nodes, const std::string& path) {

@@ -16,6 +16,8 @@ def test_nodes_errors_match_the_cli(tmp_path):
          ["--domain", "disk", "--n", 100, "--ghost-distance", 9], ValueError),
         (lambda: dtpinn.nodes(str(tmp_path / "no.stl")), ["--domain", tmp_path / "no.stl"],
          FileNotFoundError),
+        (lambda: dtpinn.nodes("disk", n=100, keep_points=True),
+         ["--domain", "disk", "--n", 100, "--keep-points"], ValueError),
     ]
     for call, args, exc in cases:
         want = cli_error("nodes", *args, "-o", out)
