@@ -341,6 +341,14 @@ TEST(Config, ProblemDataRulesAndExpressions) {
   EXPECT_CONTAINS(parse_error("[problem]\nexact = \"x\"\nf = \"nx\"\n"),
                   "run.toml:3:5: problem.f: \"nx\" uses nx");
   EXPECT_NO_THROW(parse_config("[problem]\nexact = \"x\"\ng = \"nx*x\"\n", "run.toml"));
+  // An f the equation does not read is refused at its line, before any node is made.
+  EXPECT_CONTAINS(parse_error("[problem]\nequation = \"lap(u)\"\nf = \"0\"\ng = \"0\"\n"),
+                  "run.toml:3:5: problem.f: the equation \"lap(u)\" has no f");
+  EXPECT_NO_THROW(
+      parse_config("[problem]\nequation = \"lap(u) - f\"\nf = \"0\"\ng = \"0\"\n", "run.toml"));
+  // ... and an equation without f needs none, exact solution or not.
+  c = parse_config("[problem]\nequation = \"lap(u)\"\nexact = \"\"\ng = \"x\"\n", "run.toml");
+  EXPECT_FALSE(c.problem.f.has_value());
 }
 
 TEST(Config, SyntaxErrorsAndMissingFiles) {

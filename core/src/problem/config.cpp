@@ -639,6 +639,17 @@ Value convert(const toml::node& n, const Key& key, const std::string& origin) {
 /// Syntax and variable checks of the problem's expressions that do not need the dimension
 /// (which comes from the domain); Problem repeats them and adds the dimension check. Returns
 /// an error message, or "" if fine.
+/// Whether the equation reads f (every preset does); true for an equation that does not parse
+/// (that error is check_expressions' to report).
+bool equation_has_source(const ProblemConfig& p) {
+  if (!p.equation || p.equation->find_first_not_of(" \t") == std::string::npos) return true;
+  try {
+    return Equation::parse(*p.equation, p.params, 3).has_source();
+  } catch (const std::runtime_error&) {
+    return true;
+  }
+}
+
 std::string check_expressions(const ProblemConfig& p, const std::string& key_filter = "",
                               bool syntax_only = false) {
   bool heat = false;
@@ -647,6 +658,13 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
   } catch (const std::runtime_error& e) {
     return e.what();
   }
+  // An f the equation does not read: refused here, where the file's line is known.
+  if (p.f && !syntax_only && (key_filter.empty() || key_filter == "problem.f") &&
+      !equation_has_source(p))
+    return fmt::format(
+        "problem.f: the equation \"{}\" has no f, so problem.f would not be used; write the "
+        "equation with f (\"{} - f\") or drop problem.f",
+        *p.equation, *p.equation);
   struct Item {
     const char* key;
     const std::optional<std::string>* text;
@@ -682,7 +700,8 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
 
 std::string missing_data_message(const ProblemConfig& p) {
   if (p.exact) return "";
-  if (!p.f) return "problem.f is required when problem.exact is not given";
+  if (!p.f && equation_has_source(p))
+    return "problem.f is required when problem.exact is not given";
   for (std::size_t i = 0; i < p.bc.size(); ++i)
     if (!p.bc[i].value)
       return fmt::format("bc[{}].value is required when problem.exact is not given", i + 1);

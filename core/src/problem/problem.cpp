@@ -86,8 +86,8 @@ Problem::Problem(const ProblemConfig& config, int dim) : impl_(std::make_unique<
       if (r.size() > 80) r = r.substr(0, 77) + "...";
       throw std::runtime_error(fmt::format(
           "problem.exact: \"{}\" does not solve the equation \"{}\" = 0 (it leaves {}), and the "
-          "equation has no f to take up the difference: add f (\"{} - f\") or give an exact "
-          "solution of it",
+          "equation has no f to take up the difference: add f (\"{} - f\"), give an exact "
+          "solution of it, or set problem.exact = \"\" when there is none",
           *config.exact, im.equation->text(), r, im.equation->text()));
     }
   }
