@@ -179,6 +179,8 @@ TEST(Network, ArchitecturesActivationsAndErrors) {
         return 0.5 * x * (1 + torch::erf(x / std::sqrt(2.0)));
       case core::Activation::softplus:
         return torch::log(1 + torch::exp(x));
+      case core::Activation::silu:
+        return x / (1 + torch::exp(-x));
     }
     return {};
   };
@@ -252,7 +254,7 @@ TEST(Network, ArchitecturesActivationsAndErrors) {
 TEST(Network, TangentDerivativeMatchesAutograd) {
   // forward_with_derivative (forward-mode tangent, or the autograd fallback for gelu) against
   // autograd's input gradient: the values, and the weight gradient of a loss built from them.
-  for (const char* act : {"tanh", "sin", "sigmoid", "gelu", "softplus"})
+  for (const char* act : {"tanh", "sin", "sigmoid", "gelu", "softplus", "silu"})
     for (const char* arch : {"mlp", "modified_mlp"}) {
       auto m = small_model(3, 12);
       m.activation = core::parse_option<core::Activation>(act);

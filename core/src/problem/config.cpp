@@ -288,7 +288,8 @@ const std::vector<Key>& keys() {
     k.push_back(int_key("model", "depth", md, &M::depth, 1, kMaxInt, "hidden layers"));
     k.push_back(int_key("model", "width", md, &M::width, 1, kMaxInt, "neurons per hidden layer"));
     k.push_back(enum_key("model", "activation", md, &M::activation,
-                         "tanh | sin | sigmoid | gelu | softplus"));
+                         "tanh | sin | sigmoid | gelu | softplus | silu (x sigmoid(x), also "
+                         "called swish)"));
     k.push_back(enum_key("model", "cpu_kernel", md, &M::cpu_kernel,
                          "fused (one fused CPU kernel for a tanh MLP's forward and weight "
                          "gradient, DT-PINN fp64) | torch (LibTorch's layers)"));

@@ -35,6 +35,9 @@ at::Tensor act_gelu(const at::Tensor& x) {
 at::Tensor act_softplus(const at::Tensor& x) {
   return torch::softplus(x);
 }
+at::Tensor act_silu(const at::Tensor& x) {
+  return torch::silu(x);
+}
 
 /// act'(z) from z and a = act(z); nullptr when it has no cheap closed form (gelu), in which case
 /// derivatives fall back to autograd.
@@ -52,6 +55,11 @@ at::Tensor dsigmoid(const at::Tensor&, const at::Tensor& a) {
 at::Tensor dsoftplus(const at::Tensor& z, const at::Tensor&) {
   return torch::sigmoid(z);
 }
+/// silu'(z) = s + z s (1 - s) = s + a (1 - s), s = sigmoid(z), a = z s.
+at::Tensor dsilu(const at::Tensor& z, const at::Tensor& a) {
+  const at::Tensor s = torch::sigmoid(z);
+  return s + a * (1 - s);
+}
 
 /// Each activation with its derivative (nullptr: no cheap closed form, autograd instead).
 struct ActivationFns {
@@ -63,7 +71,8 @@ constexpr ActivationFns kActivations[] = {{Activation::tanh, act_tanh, dtanh},
                                           {Activation::sin, act_sin, dsin},
                                           {Activation::sigmoid, act_sigmoid, dsigmoid},
                                           {Activation::gelu, act_gelu, nullptr},
-                                          {Activation::softplus, act_softplus, dsoftplus}};
+                                          {Activation::softplus, act_softplus, dsoftplus},
+                                          {Activation::silu, act_silu, dsilu}};
 
 const ActivationFns& activation(Activation a) {
   for (const auto& row : kActivations)

@@ -27,7 +27,7 @@ enum class LineSearch { strong_wolfe, none };
 enum class TimeDerivative { tangent, autograd };
 enum class LossWeighting { fixed, annealing };
 enum class Architecture { mlp, modified_mlp };
-enum class Activation { tanh, sin, sigmoid, gelu, softplus };
+enum class Activation { tanh, sin, sigmoid, gelu, softplus, silu };
 enum class CpuKernel { fused, torch };
 /// A boundary condition ([[bc]] type): u = g, du/dn = g, or alpha du/dn + beta u = g.
 enum class BcType { dirichlet, neumann, robin };
@@ -117,7 +117,8 @@ constexpr auto option_table<Activation>() {
                     OptionName<Activation>{"sin", Activation::sin},
                     OptionName<Activation>{"sigmoid", Activation::sigmoid},
                     OptionName<Activation>{"gelu", Activation::gelu},
-                    OptionName<Activation>{"softplus", Activation::softplus}};
+                    OptionName<Activation>{"softplus", Activation::softplus},
+                    OptionName<Activation>{"silu", Activation::silu}};
 }
 template <>
 constexpr auto option_table<CpuKernel>() {

@@ -40,7 +40,7 @@ class Network {
   at::Tensor forward_in_weights(const at::Tensor& x) const;
   /// u and du/dx_column at the rows of x ([N, D]): two [N] tensors, both differentiable in the
   /// weights. Forward-mode (tangent) propagation for the closed-form activations (tanh, sin,
-  /// sigmoid, softplus): about half the cost of autograd's double backward; gelu falls back to
+  /// sigmoid, softplus, silu): about half the cost of autograd's double backward; gelu falls back to
   /// autograd. Used for u_t of the heat equation (column D - 1).
   std::pair<at::Tensor, at::Tensor> forward_with_derivative(const at::Tensor& x, int column) const;
   /// u at the rows of x where row n runs with its own copy of the weights, theta + deltas[.][n]:
