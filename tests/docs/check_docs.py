@@ -24,10 +24,7 @@ README_MAX_LINES = 200
 HISTORY_TERMS = [
     r"sessions?\b",
     r"lent\b",
-    r"carr(?:y|ied)\s*[\[:=\"]",         # the device tool's carry: [".gpu-bundle", ...]
-    r"carr(?:y|ied)\s+\.[\w-]+",           # carry .deps/debs
-    r"(?:the|a) carry",
-    r"carried there",
+    r"carr(?:y|ies|ied|ying)\b",          # the device tool's vocabulary: say "hold", "take"
     r"timeout_s\b",
     r"SPEC\.md",
     r"issues? ?#?\d+",
@@ -180,7 +177,7 @@ def check_selftest(root):
         "history": ({"docs/other.md": "Measured in the second session.\n",
                      "scripts/x.sh": "# runs on the lent machine\n",
                      "scripts/y.sh": "# carry: [\".gpu-bundle\"], timeout_s 600\n",
-                     "docs/fine.md": "Every boundary node carries a part; issues of scale.\n"},
+                     "docs/fine.md": "Every boundary node holds a part; issues of scale.\n"},
                     3),
     }
     for name, (files, expected) in planted.items():
