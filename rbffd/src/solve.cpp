@@ -1,10 +1,11 @@
 // The classical sparse RBF-FD solve: [L; B] stacked and equilibrated here, solved by
 // sparse_solve.hpp, checked here.
+#include <dtpinn/rbffd/csr_block.hpp>
+#include <dtpinn/rbffd/csr_ops.hpp>
 #include <dtpinn/rbffd/solve.hpp>
 #include <dtpinn/rbffd/sparse_solve.hpp>
 
 #include <fmt/format.h>
-#include <Eigen/SparseCore>
 
 #include <chrono>
 #include <cmath>
@@ -15,66 +16,35 @@ namespace dtpinn::rbffd {
 
 namespace {
 
-using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
-
-// [L(0:l_rows); B] as an Eigen sparse matrix.
-SpMat stack(const CsrMatrix& L, std::int32_t l_rows, const CsrMatrix& B) {
-  std::vector<Eigen::Triplet<double, int>> t;
-  t.reserve(static_cast<std::size_t>(L.row_ptr[l_rows] + B.nnz()));
-  for (std::int32_t r = 0; r < l_rows; ++r)
-    for (std::int32_t k = L.row_ptr[r]; k < L.row_ptr[r + 1]; ++k)
-      t.emplace_back(r, L.col_idx[k], L.values[k]);
-  for (std::int32_t r = 0; r < B.rows; ++r)
-    for (std::int32_t k = B.row_ptr[r]; k < B.row_ptr[r + 1]; ++k)
-      t.emplace_back(l_rows + r, B.col_idx[k], B.values[k]);
-  SpMat a(l_rows + B.rows, L.cols);
-  a.setFromTriplets(t.begin(), t.end());
-  a.makeCompressed();
-  return a;
-}
-
-// 1 / (largest magnitude) of every row of `a` (row equilibration); throws naming a zero row.
-Eigen::VectorXd row_scales(const SpMat& a, std::int32_t l_rows) {
-  Eigen::VectorXd biggest = Eigen::VectorXd::Zero(a.rows());
-  for (int c = 0; c < a.outerSize(); ++c)
-    for (SpMat::InnerIterator it(a, c); it; ++it)
-      biggest[it.row()] = std::max(biggest[it.row()], std::abs(it.value()));
-  for (Eigen::Index r = 0; r < a.rows(); ++r)
-    if (!(biggest[r] > 0.0) || !std::isfinite(biggest[r]))
+// The rows of `a` divided by their largest magnitude (row equilibration); returns the factors
+// 1 / max|row| and throws naming a zero or non-finite row.
+Eigen::VectorXd equilibrate(CsrMatrix& a, std::int32_t l_rows) {
+  Eigen::VectorXd scale(a.rows);
+  for (std::int32_t r = 0; r < a.rows; ++r) {
+    double biggest = 0.0;
+    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k)
+      biggest = std::max(biggest, std::abs(a.values[k]));
+    if (!(biggest > 0.0) || !std::isfinite(biggest))
       throw std::runtime_error(
           fmt::format("solve: row {} of [L; B] ({} row {}) is {}: the system is singular", r,
                       r < l_rows ? "L" : "B", r < l_rows ? r : r - l_rows,
-                      biggest[r] > 0.0 ? "not finite" : "zero"));
-  return biggest.cwiseInverse();
+                      biggest > 0.0 ? "not finite" : "zero"));
+    scale[r] = 1.0 / biggest;
+    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) a.values[k] *= scale[r];
+  }
+  return scale;
 }
 
 // The pure Neumann system: the n equilibrated rows with a last unknown lambda (the source's
 // constant, in the first l_rows rows: s_i (L u)_i - s_i lambda = s_i f_i) and a last row that
 // pins u at node 0 (the mean is set after the solve: constants are in [L; B]'s null space).
-SpMat bordered(const SpMat& a, std::int32_t l_rows, const Eigen::VectorXd& scale) {
-  const Eigen::Index n = a.rows();
-  std::vector<Eigen::Triplet<double, int>> t;
-  t.reserve(static_cast<std::size_t>(a.nonZeros() + l_rows + 1));
-  for (int c = 0; c < a.outerSize(); ++c)
-    for (SpMat::InnerIterator it(a, c); it; ++it) t.emplace_back(it.row(), it.col(), it.value());
-  for (std::int32_t r = 0; r < l_rows; ++r) t.emplace_back(r, static_cast<int>(n), -scale[r]);
-  t.emplace_back(static_cast<int>(n), 0, 1.0);
-  SpMat out(n + 1, n + 1);
-  out.setFromTriplets(t.begin(), t.end());
-  out.makeCompressed();
-  return out;
-}
-
-// `m` as CSR (sparse_solve.hpp's input).
-CsrMatrix to_csr(const SpMat& m) {
-  const Eigen::SparseMatrix<double, Eigen::RowMajor, int> r(m);
-  CsrMatrix out;
-  out.rows = static_cast<std::int32_t>(r.rows());
-  out.cols = static_cast<std::int32_t>(r.cols());
-  out.row_ptr.assign(r.outerIndexPtr(), r.outerIndexPtr() + r.rows() + 1);
-  out.col_idx.assign(r.innerIndexPtr(), r.innerIndexPtr() + r.nonZeros());
-  out.values.assign(r.valuePtr(), r.valuePtr() + r.nonZeros());
-  return out;
+CsrMatrix bordered(const CsrMatrix& a, std::int32_t l_rows, const Eigen::VectorXd& scale) {
+  const std::int32_t n = a.rows;
+  CsrBuilder out(n + 1, n + 1);
+  out.add(0, 0, a);
+  for (std::int32_t r = 0; r < l_rows; ++r) out.add_entry(r, n, -scale[r]);
+  out.add_entry(n, 0, 1.0);
+  return out.build();
 }
 
 SparseBackend backend_of(LinearSolver solver) {
@@ -127,9 +97,8 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     result.used_boundary_pde_rows = false;
   }
   const Eigen::Index n = L.cols;
-  SpMat a = stack(L, l_rows, B);
-  const Eigen::VectorXd scale = row_scales(a, l_rows);
-  a = scale.asDiagonal() * a;
+  CsrMatrix a = vstack(top_rows(L, l_rows), B);
+  const Eigen::VectorXd scale = equilibrate(a, l_rows);
   Eigen::VectorXd rhs(n);
   rhs << f.head(l_rows), g;
   rhs = rhs.cwiseProduct(scale);
@@ -137,7 +106,7 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
 
   // The equilibrated residual D (A x - b) (with the source's shift).
   auto residual_of = [&](const Eigen::VectorXd& x) {
-    Eigen::VectorXd r = a * x - rhs;
+    Eigen::VectorXd r = multiply(a, x) - rhs;
     if (options.fix_mean) r.head(l_rows) -= result.source_shift * scale.head(l_rows);
     return r;
   };
@@ -162,14 +131,14 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
     if (options.fix_mean) {
       Eigen::VectorXd rhs1(n + 1);
       rhs1 << rhs, 0.0;
-      const SparseSolveResult v = solve_sparse(to_csr(bordered(a, l_rows, scale)), rhs1, sparse);
+      const SparseSolveResult v = solve_sparse(bordered(a, l_rows, scale), rhs1, sparse);
       u = v.x.head(n);
       result.source_shift = v.x[n];
       // The constants solve the homogeneous system: set the mean over the collocation nodes.
       u.array() += options.mean_value - u.head(options.mean_nodes).mean();
       result.method = v.method + ", mean fixed";
     } else {
-      const SparseSolveResult v = solve_sparse(to_csr(a), rhs, sparse);
+      const SparseSolveResult v = solve_sparse(a, rhs, sparse);
       u = v.x;
       result.method = v.method;
       result.iterations = v.iterations;
