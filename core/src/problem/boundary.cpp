@@ -208,7 +208,7 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
   // A linear steady equation without u itself (only derivatives): u + c solves it too, and the
   // mean rule fixes c (problem.hpp).
   const Equation& eq = *im.equation;
-  im.fixes_mean = all_neumann && eq.linear() && !eq.time_dependent() && !eq.uses(Field::u);
+  im.fixes_mean = all_neumann && eq.linear() && !eq.time_dependent() && !eq.uses(Derivative::value);
 }
 
 BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const {

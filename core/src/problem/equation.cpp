@@ -21,28 +21,40 @@ namespace {
 
 using GiNaC::ex;
 
-const char* const kFieldNames[kFieldCount] = {"u", "u_t", "lap_u", "u_x", "u_y", "u_z"};
 const char* const kCoordinates[3] = {"x", "y", "z"};
+const char* const kSuffixes[kDerivativeCount] = {"",    "_t",  "",    "_x",  "_y",  "_z",
+                                                 "_xx", "_xy", "_yy", "_xz", "_yz", "_zz"};
 
-/// The field symbols and f, shared by every equation (GiNaC compares symbols by identity).
-const std::array<GiNaC::realsymbol, kFieldCount>& field_symbols() {
-  static const std::array<GiNaC::realsymbol, kFieldCount> s = {
-      GiNaC::realsymbol("u"),   GiNaC::realsymbol("u_t"), GiNaC::realsymbol("lap_u"),
-      GiNaC::realsymbol("u_x"), GiNaC::realsymbol("u_y"), GiNaC::realsymbol("u_z")};
-  return s;
+/// The symbol named `name`, one per name for the whole program (GiNaC compares symbols by
+/// identity), so equations parsed apart share their variables.
+const GiNaC::realsymbol& named_symbol(const std::string& name) {
+  static std::map<std::string, GiNaC::realsymbol> symbols;
+  auto it = symbols.find(name);
+  if (it == symbols.end()) it = symbols.emplace(name, GiNaC::realsymbol(name)).first;
+  return it->second;
 }
+
+/// The symbol of a variable in the residual's symbolic form: u, u_t, lap_u, u_x, ..., u_zz.
+std::string symbol_name(const std::string& field, Derivative d) {
+  return d == Derivative::lap ? "lap_" + field : field + kSuffixes[static_cast<int>(d)];
+}
+
 const GiNaC::realsymbol& source_symbol() {
-  static const GiNaC::realsymbol f("f");
-  return f;
-}
-const GiNaC::realsymbol& field_symbol(Field f) {
-  return field_symbols()[static_cast<std::size_t>(f)];
+  return named_symbol("f");
 }
 
-bool has_field_or_source(const ex& e) {
-  for (const auto& s : field_symbols())
+/// The symbols of every slot of an equation over `fields`, slot-indexed.
+std::vector<GiNaC::realsymbol> slot_symbols(const std::vector<std::string>& fields) {
+  std::vector<GiNaC::realsymbol> out;
+  for (const auto& field : fields)
+    for (Derivative d : kDerivatives) out.push_back(named_symbol(symbol_name(field, d)));
+  return out;
+}
+
+bool has_any(const ex& e, const std::vector<GiNaC::realsymbol>& symbols) {
+  for (const auto& s : symbols)
     if (e.has(s)) return true;
-  return e.has(source_symbol());
+  return false;
 }
 
 std::string to_str(const ex& e) {
@@ -54,15 +66,15 @@ std::string to_str(const ex& e) {
 /// Compiles a GiNaC form into a tape; `key` names coefficients in messages.
 class TapeCompiler {
  public:
-  TapeCompiler(Tape& tape, std::string key) : tape_(tape), key_(std::move(key)) {}
+  TapeCompiler(Tape& tape, std::string key, const std::vector<GiNaC::realsymbol>& slots)
+      : tape_(tape), key_(std::move(key)), slots_(slots) {}
 
   int compile(const ex& e) {
     if (!has_field_or_source(e)) return leaf_free(e);
     if (GiNaC::is_a<GiNaC::symbol>(e)) {
       if (e.is_equal(source_symbol())) return emit({Tape::Op::source});
-      for (int k = 0; k < kFieldCount; ++k)
-        if (e.is_equal(field_symbols()[static_cast<std::size_t>(k)]))
-          return emit({Tape::Op::field, -1, -1, k});
+      for (std::size_t k = 0; k < slots_.size(); ++k)
+        if (e.is_equal(slots_[k])) return emit({Tape::Op::field, -1, -1, static_cast<int>(k)});
     }
     if (GiNaC::is_a<GiNaC::add>(e)) return compile_add(e);
     if (GiNaC::is_a<GiNaC::mul>(e)) return compile_mul(e);
@@ -79,7 +91,7 @@ class TapeCompiler {
   int binary(Tape::Op op, int a, int b) { return emit({op, a, b}); }
   int constant(double v) { return emit({Tape::Op::constant, -1, -1, -1, v}); }
 
-  /// A sub-expression free of u and f: a constant or a coefficient evaluated at set-up.
+  /// A sub-expression free of the fields and f: a constant or a coefficient evaluated at set-up.
   int leaf_free(const ex& e) {
     const ex v = GiNaC::evalf(e);
     if (GiNaC::is_a<GiNaC::numeric>(v) && GiNaC::ex_to<GiNaC::numeric>(v).is_real())
@@ -170,36 +182,60 @@ class TapeCompiler {
     return emit({it->second, compile(e.op(0))});
   }
 
+  bool has_field_or_source(const ex& e) const {
+    return e.has(source_symbol()) || has_any(e, slots_);
+  }
   Tape& tape_;
   std::string key_;
+  const std::vector<GiNaC::realsymbol>& slots_;
 };
 
-Tape compile_tape(const ex& e, const std::string& key) {
+Tape compile_tape(const ex& e, const std::string& key,
+                  const std::vector<GiNaC::realsymbol>& slots) {
   Tape t;
-  TapeCompiler c(t, key);
+  TapeCompiler c(t, key, slots);
   c.compile(e);
   return t;
 }
 
-bool valid_param_name(const std::string& name) {
-  static const std::set<std::string> reserved = {"x",   "y",   "z",   "t",   "nx",   "ny",  "nz",
-                                                 "u",   "f",   "pi",  "e",   "lap",  "div", "grad",
-                                                 "u_t", "u_x", "u_y", "u_z", "lap_u"};
-  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) || reserved.count(name))
+bool is_reserved(const std::string& name) {
+  static const std::set<std::string> reserved = {"x",  "y",  "z",   "t",   "nx",  "ny", "nz",
+                                                 "f",  "pi", "e",   "lap", "div", "grad"};
+  return reserved.count(name) > 0;
+}
+
+/// A parameter name: a letter, then letters, digits or _; not reserved, not a field and not a
+/// field's derivative.
+bool valid_param_name(const std::string& name, const std::vector<std::string>& fields) {
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) || is_reserved(name))
     return false;
+  for (const auto& field : fields)
+    for (Derivative d : kDerivatives)
+      if (name == symbol_name(field, d)) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
-/// The text with lap(u) as lap_u and every div(A*grad(u)) as a placeholder div_k; the
-/// placeholders' A texts in `divs`.
+/// One div(A*grad(w)) of a residual: A's text and the field w.
+struct Divergence {
+  std::string coefficient;
+  std::size_t field = 0;
+};
+
+/// The text with every lap(w) as lap_w and every div(A*grad(w)) as a placeholder div_k; the
+/// placeholders' A and w in `divs`.
 std::string rewrite_operators(const std::string& text, const std::string& key,
-                              std::vector<std::string>& divs) {
-  std::string s = std::regex_replace(text, std::regex(R"(lap\s*\(\s*u\s*\))"), "lap_u");
-  if (s.find("lap(") != std::string::npos || std::regex_search(s, std::regex(R"(\blap\s*\()")))
+                              const std::vector<std::string>& fields,
+                              std::vector<Divergence>& divs) {
+  std::string s = text;
+  for (const auto& w : fields)
+    s = std::regex_replace(s, std::regex("\\blap\\s*\\(\\s*" + w + "\\s*\\)"), "lap_" + w);
+  std::string names;
+  for (const auto& w : fields) names += (names.empty() ? "" : ", ") + ("lap(" + w + ")");
+  if (std::regex_search(s, std::regex(R"(\blap\s*\()")))
     throw std::runtime_error(
-        fmt::format("{}: \"{}\": lap() applies to u only (lap(u))", key, text));
+        fmt::format("{}: \"{}\": lap() applies to a field ({})", key, text, names));
   for (std::size_t pos; (pos = s.find("div(")) != std::string::npos;) {
     int depth = 0;
     std::size_t end = pos + 3;
@@ -212,34 +248,80 @@ std::string rewrite_operators(const std::string& text, const std::string& key,
           fmt::format("{}: \"{}\": unbalanced parentheses in div(", key, text));
     std::string inner = s.substr(pos + 4, end - pos - 4);
     std::smatch m;
-    if (!std::regex_match(inner, m, std::regex(R"(\s*(?:(.*\S)\s*\*\s*)?grad\s*\(\s*u\s*\)\s*)")))
+    if (!std::regex_match(inner, m,
+                          std::regex(R"(\s*(?:(.*\S)\s*\*\s*)?grad\s*\(\s*(\w+)\s*\)\s*)")) ||
+        std::find(fields.begin(), fields.end(), m[2].str()) == fields.end())
       throw std::runtime_error(fmt::format(
-          "{}: \"{}\": div() takes A*grad(u) or grad(u), got div({})", key, text, inner));
-    divs.push_back(m[1].matched ? m[1].str() : "1");
+          "{}: \"{}\": div() takes A*grad(w) or grad(w) of a field w, got div({})", key, text,
+          inner));
+    const auto field = static_cast<std::size_t>(
+        std::find(fields.begin(), fields.end(), m[2].str()) - fields.begin());
+    divs.push_back({m[1].matched ? m[1].str() : "1", field});
     s.replace(pos, end - pos + 1, fmt::format("div_{}", divs.size() - 1));
   }
-  if (s.find("grad(") != std::string::npos)
+  if (std::regex_search(s, std::regex(R"(\bgrad\s*\()")))
     throw std::runtime_error(fmt::format(
-        "{}: \"{}\": grad(u) only inside div(A*grad(u)); use u_x, u_y, u_z", key, text));
+        "{}: \"{}\": grad(w) only inside div(A*grad(w)); use w_x, w_y, w_z", key, text));
   return s;
+}
+
+/// "u, u_t, lap(u), u_x, u_y, u_xx, u_xy, u_yy" (and the z ones in 3D) for each field.
+std::string provided_variables(const std::vector<std::string>& fields, int dim) {
+  std::string out;
+  for (const auto& w : fields)
+    for (Derivative d : kDerivatives)
+      if (dim == 3 || !derivative_uses_z(d))
+        out += (out.empty() ? "" : ", ") + variable_name(w, d);
+  return out;
 }
 
 }  // namespace
 
-const char* field_name(Field field) {
-  static const char* const names[kFieldCount] = {"u", "u_t", "lap(u)", "u_x", "u_y", "u_z"};
-  return names[static_cast<int>(field)];
+const char* derivative_suffix(Derivative d) {
+  return kSuffixes[static_cast<int>(d)];
+}
+
+int derivative_order(Derivative d) {
+  switch (d) {
+    case Derivative::value:
+    case Derivative::t:
+      return 0;
+    case Derivative::x:
+    case Derivative::y:
+    case Derivative::z:
+      return 1;
+    default:
+      return 2;
+  }
+}
+
+bool derivative_uses_z(Derivative d) {
+  return d == Derivative::z || d == Derivative::xz || d == Derivative::yz || d == Derivative::zz;
+}
+
+std::string variable_name(const std::string& field, Derivative d) {
+  return d == Derivative::lap ? "lap(" + field + ")" : field + kSuffixes[static_cast<int>(d)];
+}
+
+bool valid_field_name(const std::string& name) {
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) || is_reserved(name))
+    return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
 }
 
 struct Equation::Impl {
   std::string text;
   int dim = 2;
+  std::vector<std::string> fields;
+  std::vector<GiNaC::realsymbol> symbols;  ///< slot-indexed
   ex residual;
   double source_coefficient = 0;  ///< dR/df (0: no f)
   bool linear = false;
-  std::array<bool, kFieldCount> uses{};
+  std::vector<bool> uses;  ///< slot-indexed
+  std::vector<int> slots;
   Tape tape;
-  std::array<Tape, kFieldCount> derivatives;
+  std::vector<Tape> derivatives;  ///< slot-indexed
   std::vector<std::string> unused_parameters;
 };
 
@@ -266,16 +348,16 @@ namespace {
 
 /// The parameters as GiNaC forms in x, y, z, t, with their derivatives NAME_x ... NAME_t.
 std::map<std::string, ex> parameter_forms(const std::map<std::string, std::string>& params,
-                                          int dim) {
+                                          int dim, const std::vector<std::string>& fields) {
   std::map<std::string, ex> out;
   std::vector<std::string> vars = {"x", "y", "t"};
   if (dim == 3) vars.insert(vars.begin() + 2, "z");
   for (const auto& [name, value] : params) {
     const std::string pkey = "problem.params." + name;
-    if (!valid_param_name(name))
+    if (!valid_param_name(name, fields))
       throw std::runtime_error(fmt::format(
-          "{}: not a parameter name (a letter, then letters, digits or _; not x, y, z, t, u, f, "
-          "pi, e, lap, div, grad)",
+          "{}: not a parameter name (a letter, then letters, digits or _; not x, y, z, t, f, pi, "
+          "e, lap, div, grad, nor a field or one of its derivatives)",
           pkey));
     const ex p = ExpressionAccess::symbolic(Expression::parse(value, pkey, vars));
     out[name] = p;
@@ -284,17 +366,53 @@ std::map<std::string, ex> parameter_forms(const std::map<std::string, std::strin
   return out;
 }
 
-/// R = 0 as parsed: lap(u), div(.), parameters and their derivatives substituted. The
-/// parameters R does not use go to `unused`.
-ex parse_residual(const std::string& text, const std::map<std::string, std::string>& params,
-                  int dim, const std::string& key, std::vector<std::string>& unused) {
-  std::vector<std::string> divs;
-  const std::string rewritten = rewrite_operators(text, key, divs);
-  const auto forms = parameter_forms(params, dim);
+/// The symbol table of a residual over `fields`: x, y, z, t, f and every field's derivatives
+/// (w_yx, w_zx, w_zy as w_xy, w_xz, w_yz).
+GiNaC::symtab residual_table(const std::vector<std::string>& fields) {
   GiNaC::symtab table;
   for (const char* v : {"x", "y", "z", "t"}) table[v] = variable_symbol(v);
-  for (int k = 0; k < kFieldCount; ++k) table[kFieldNames[k]] = field_symbols()[k];
+  for (const auto& w : fields) {
+    for (Derivative d : kDerivatives) table[symbol_name(w, d)] = named_symbol(symbol_name(w, d));
+    table[w + "_yx"] = named_symbol(w + "_xy");
+    table[w + "_zx"] = named_symbol(w + "_xz");
+    table[w + "_zy"] = named_symbol(w + "_yz");
+  }
   table["f"] = source_symbol();
+  return table;
+}
+
+/// The error for a name the residual does not know: a derivative the engine does not provide,
+/// or an unknown name.
+[[noreturn]] void unknown_name(const std::string& name, const std::string& text,
+                               const std::vector<std::string>& fields,
+                               const std::map<std::string, ex>& forms, int dim,
+                               const std::string& key) {
+  for (const auto& w : fields)
+    if (name.rfind(w + "_", 0) == 0)
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\" uses {}, a derivative the engine does not provide (it has {})", key, text,
+          name, provided_variables(fields, dim)));
+  std::string known;
+  for (const auto& [p, form] : forms)
+    if (p.find('_') == std::string::npos) known += ", " + p;
+  std::string field_list;
+  for (const auto& w : fields) field_list += (field_list.empty() ? "" : ", ") + w;
+  throw std::runtime_error(
+      fmt::format("{}: unknown name '{}' in \"{}\" (known: the field{} {} and their derivatives, "
+                  "x, y{}, t, f{})",
+                  key, name, text, fields.size() > 1 ? "s" : "", field_list,
+                  dim == 3 ? ", z" : "", known));
+}
+
+/// R = 0 as parsed: lap(w), div(.), parameters and their derivatives substituted. The
+/// parameters R does not use go to `unused`.
+ex parse_residual(const std::string& text, const std::map<std::string, std::string>& params,
+                  int dim, const std::string& key, const std::vector<std::string>& fields,
+                  std::vector<std::string>& unused) {
+  std::vector<Divergence> divs;
+  const std::string rewritten = rewrite_operators(text, key, fields, divs);
+  const auto forms = parameter_forms(params, dim, fields);
+  GiNaC::symtab table = residual_table(fields);
   std::map<std::string, GiNaC::realsymbol> placeholders;
   for (const auto& [name, form] : forms) placeholders.emplace(name, GiNaC::realsymbol(name));
   for (std::size_t k = 0; k < divs.size(); ++k)
@@ -302,20 +420,8 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
   for (const auto& [name, sym] : placeholders) table[name] = sym;
   std::vector<std::string> unknown;
   ex r = parse_symbolic(rewritten, key, table, unknown);
-  for (const auto& name : unknown) {
-    if (std::regex_match(name, std::regex(R"(u_[xyzt]{2,}|u_[a-z]+)")))
-      throw std::runtime_error(fmt::format(
-          "{}: \"{}\" uses {}, a derivative the engine does not provide (it has u, u_t, lap(u), "
-          "u_x, u_y{})",
-          key, text, name, dim == 3 ? ", u_z" : ""));
-    std::string known;
-    for (const auto& [p, form] : forms)
-      if (p.find('_') == std::string::npos) known += ", " + p;
-    throw std::runtime_error(fmt::format(
-        "{}: unknown name '{}' in \"{}\" (known: u, u_t, lap(u), u_x, u_y{}, x, y{}, t, f{})", key,
-        name, text, dim == 3 ? ", u_z" : "", dim == 3 ? ", z" : "", known));
-  }
-  // A parameter is used when R or a div(A*grad(u)) names it or one of its derivatives.
+  if (!unknown.empty()) unknown_name(unknown.front(), text, fields, forms, dim, key);
+  // A parameter is used when R or a div(A*grad(w)) names it or one of its derivatives.
   auto names_it = [&](const ex& e, const std::string& name) {
     for (const char* suffix : {"", "_x", "_y", "_z", "_t"})
       if (const auto it = placeholders.find(name + suffix);
@@ -323,8 +429,8 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
         return true;
     return false;
   };
-  std::vector<ex> divisions;  // the A of every div(A*grad(u)), parsed below
-  // div(A grad u) = A lap(u) + grad(A) . grad(u), A with the parameters substituted.
+  std::vector<ex> divisions;  // the A of every div(A*grad(w)), parsed below
+  // div(A grad w) = A lap(w) + grad(A) . grad(w), A with the parameters substituted.
   GiNaC::lst subs;
   for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);
   for (std::size_t k = 0; k < divs.size(); ++k) {
@@ -334,15 +440,17 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
     GiNaC::symtab atable;
     for (const auto& v : vars) atable[v] = variable_symbol(v);
     for (const auto& [name, form] : forms) atable[name] = placeholders.at(name);
-    ex a = parse_symbolic(divs[k], key, atable, unknown_a);
+    const std::string& w = fields[divs[k].field];
+    ex a = parse_symbolic(divs[k].coefficient, key, atable, unknown_a);
     if (!unknown_a.empty())
-      throw std::runtime_error(
-          fmt::format("{}: unknown name '{}' in div({}*grad(u))", key, unknown_a.front(), divs[k]));
+      throw std::runtime_error(fmt::format("{}: unknown name '{}' in div({}*grad({}))", key,
+                                           unknown_a.front(), divs[k].coefficient, w));
     divisions.push_back(a);
     a = a.subs(subs);
-    ex d = a * field_symbol(Field::lap_u);
+    ex d = a * named_symbol(symbol_name(w, Derivative::lap));
     for (int i = 0; i < dim; ++i)
-      d += a.diff(variable_symbol(kCoordinates[i])) * field_symbol(static_cast<Field>(3 + i));
+      d += a.diff(variable_symbol(kCoordinates[i])) *
+           named_symbol(symbol_name(w, static_cast<Derivative>(3 + i)));
     subs.append(placeholders.at(fmt::format("div_{}", k)) == d);
   }
   unused.clear();
@@ -355,58 +463,76 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
 }
 
 /// The checks of the rules in equation.hpp on the parsed residual.
-void check_residual(const ex& r, const std::string& text, int dim, const std::string& key) {
-  bool any = false;
-  for (const auto& s : field_symbols()) any = any || r.has(s);
-  if (!any)
-    throw std::runtime_error(
-        fmt::format("{}: \"{}\" does not involve u (use u, u_t, lap(u), u_x, u_y{})", key, text,
-                    dim == 3 ? ", u_z" : ""));
-  if (dim == 2 && (r.has(variable_symbol("z")) || r.has(field_symbol(Field::u_z))))
-    throw std::runtime_error(
-        fmt::format("{}: \"{}\" uses z or u_z, but the domain is 2D", key, text));
-  auto check_linear_constant = [&](const GiNaC::realsymbol& s, const char* what) {
+void check_residual(const ex& r, const std::string& text, int dim, const std::string& key,
+                    const std::vector<std::string>& fields,
+                    const std::vector<GiNaC::realsymbol>& symbols) {
+  if (!has_any(r, symbols))
+    throw std::runtime_error(fmt::format("{}: \"{}\" does not involve {} (use {})", key, text,
+                                         fields.size() == 1 ? fields[0] : "any field",
+                                         provided_variables(fields, dim)));
+  if (dim == 2) {
+    bool z = r.has(variable_symbol("z"));
+    for (const auto& w : fields)
+      for (Derivative d : kDerivatives)
+        z = z || (derivative_uses_z(d) && r.has(named_symbol(symbol_name(w, d))));
+    if (z)
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\" uses z or a z-derivative, but the domain is 2D", key, text));
+  }
+  auto check_linear_constant = [&](const GiNaC::realsymbol& s, const std::string& what) {
     if (!r.has(s)) return;
     const ex c = r.diff(s);
-    if (c.has(s) || has_field_or_source(c) || !GiNaC::is_a<GiNaC::numeric>(GiNaC::evalf(c)))
+    if (c.has(s) || c.has(source_symbol()) || has_any(c, symbols) ||
+        !GiNaC::is_a<GiNaC::numeric>(GiNaC::evalf(c)))
       throw std::runtime_error(fmt::format(
           "{}: \"{}\": {} must enter linearly with a constant coefficient (as in u_t - lap(u) "
           "- f)",
           key, text, what));
   };
   check_linear_constant(source_symbol(), "f");
-  check_linear_constant(field_symbol(Field::u_t), "u_t");
-  if (r.has(variable_symbol("t")) && !r.has(field_symbol(Field::u_t)))
+  bool any_time = false;
+  for (const auto& w : fields) {
+    const auto& s = named_symbol(symbol_name(w, Derivative::t));
+    check_linear_constant(s, w + "_t");
+    any_time = any_time || r.has(s);
+  }
+  if (r.has(variable_symbol("t")) && !any_time)
     throw std::runtime_error(fmt::format(
-        "{}: \"{}\" uses t but not u_t: a steady equation cannot depend on time", key, text));
+        "{}: \"{}\" uses t but no time derivative: a steady equation cannot depend on time", key,
+        text));
 }
 
 }  // namespace
 
 Equation Equation::parse(const std::string& text, const std::map<std::string, std::string>& params,
-                         int dim, const std::string& key) {
+                         int dim, const std::string& key, const std::vector<std::string>& fields) {
   if (dim != 2 && dim != 3)
     throw std::runtime_error(fmt::format("{}: dimension must be 2 or 3, got {}", key, dim));
+  if (fields.empty()) throw std::runtime_error(fmt::format("{}: no fields", key));
   auto im = std::make_shared<Impl>();
   im->text = text;
   im->dim = dim;
-  im->residual = parse_residual(text, params, dim, key, im->unused_parameters);
-  check_residual(im->residual, text, dim, key);
+  im->fields = fields;
+  im->symbols = slot_symbols(fields);
+  im->residual = parse_residual(text, params, dim, key, fields, im->unused_parameters);
+  check_residual(im->residual, text, dim, key, fields, im->symbols);
   const ex& r = im->residual;
   if (r.has(source_symbol()))
     im->source_coefficient =
         GiNaC::ex_to<GiNaC::numeric>(GiNaC::evalf(r.diff(source_symbol()))).to_double();
   im->linear = true;
-  for (int k = 0; k < kFieldCount; ++k) {
-    const auto& s = field_symbols()[static_cast<std::size_t>(k)];
-    im->uses[static_cast<std::size_t>(k)] = r.has(s);
+  im->uses.assign(im->symbols.size(), false);
+  im->derivatives.resize(im->symbols.size());
+  for (std::size_t k = 0; k < im->symbols.size(); ++k) {
+    const auto& s = im->symbols[k];
     if (!r.has(s)) continue;
+    im->uses[k] = true;
+    im->slots.push_back(static_cast<int>(k));
     const ex d = r.diff(s);
-    for (const auto& other : field_symbols()) im->linear = im->linear && !d.has(other);
-    im->derivatives[static_cast<std::size_t>(k)] =
-        compile_tape(d, fmt::format("{} (d/d{})", key, field_name(static_cast<Field>(k))));
+    im->linear = im->linear && !has_any(d, im->symbols);
+    im->derivatives[k] = compile_tape(d, fmt::format("{} (d/d{})", key, to_str(s)), im->symbols);
   }
-  im->tape = compile_tape(r, key);
+  im->tape = compile_tape(r, key, im->symbols);
   return Equation(std::move(im));
 }
 
@@ -423,8 +549,28 @@ std::string Equation::str() const {
 int Equation::dim() const {
   return impl_->dim;
 }
-bool Equation::uses(Field field) const {
-  return impl_->uses[static_cast<std::size_t>(field)];
+const std::vector<std::string>& Equation::fields() const {
+  return impl_->fields;
+}
+bool Equation::uses(Derivative d, int field) const {
+  const auto slot = static_cast<std::size_t>(variable_slot(field, d));
+  return slot < impl_->uses.size() && impl_->uses[slot];
+}
+bool Equation::uses_field(int field) const {
+  for (Derivative d : kDerivatives)
+    if (uses(d, field)) return true;
+  return false;
+}
+bool Equation::uses_derivative(Derivative d) const {
+  for (std::size_t w = 0; w < impl_->fields.size(); ++w)
+    if (uses(d, static_cast<int>(w))) return true;
+  return false;
+}
+const std::vector<int>& Equation::slots() const {
+  return impl_->slots;
+}
+bool Equation::time_dependent() const {
+  return uses_derivative(Derivative::t);
 }
 bool Equation::linear() const {
   return impl_->linear;
@@ -435,24 +581,48 @@ bool Equation::has_source() const {
 const Tape& Equation::residual() const {
   return impl_->tape;
 }
-const Tape& Equation::derivative(Field field) const {
-  return impl_->derivatives[static_cast<std::size_t>(field)];
+const Tape& Equation::derivative(Derivative d, int field) const {
+  return derivative_in_slot(variable_slot(field, d));
+}
+const Tape& Equation::derivative_in_slot(int slot) const {
+  return impl_->derivatives.at(static_cast<std::size_t>(slot));
 }
 
 namespace {
 
-/// R with the fields of the solution `u` (and f = 0) substituted: R(u) in x, y, z, t.
-ex residual_of(const ex& residual, const ex& u, int dim) {
+/// R with the exact fields (and f = 0) substituted: R(exact) in x, y, z, t.
+ex residual_of(const ex& residual, const std::vector<std::string>& fields,
+               const std::vector<Expression>& exact, int dim) {
+  if (exact.size() != fields.size())
+    throw std::invalid_argument(
+        fmt::format("equation: {} exact fields for {} fields", exact.size(), fields.size()));
   GiNaC::lst subs;
-  subs.append(field_symbol(Field::u) == u);
-  subs.append(field_symbol(Field::u_t) == u.diff(variable_symbol("t")));
-  ex lap = 0;
-  for (int i = 0; i < dim; ++i) {
-    const auto& xi = variable_symbol(kCoordinates[i]);
-    lap += u.diff(xi, 2);
-    subs.append(field_symbol(static_cast<Field>(3 + i)) == u.diff(xi));
+  for (std::size_t w = 0; w < fields.size(); ++w) {
+    const ex u = ExpressionAccess::symbolic(exact[w]);
+    const auto sym = [&](Derivative d) -> const GiNaC::realsymbol& {
+      return named_symbol(symbol_name(fields[w], d));
+    };
+    const auto& X = variable_symbol("x");
+    const auto& Y = variable_symbol("y");
+    const auto& Z = variable_symbol("z");
+    subs.append(sym(Derivative::value) == u);
+    subs.append(sym(Derivative::t) == u.diff(variable_symbol("t")));
+    ex lap = 0;
+    for (int i = 0; i < dim; ++i) {
+      const auto& xi = variable_symbol(kCoordinates[i]);
+      lap += u.diff(xi, 2);
+      subs.append(sym(static_cast<Derivative>(3 + i)) == u.diff(xi));
+    }
+    subs.append(sym(Derivative::lap) == lap);
+    subs.append(sym(Derivative::xx) == u.diff(X, 2));
+    subs.append(sym(Derivative::xy) == u.diff(X).diff(Y));
+    subs.append(sym(Derivative::yy) == u.diff(Y, 2));
+    if (dim == 3) {
+      subs.append(sym(Derivative::xz) == u.diff(X).diff(Z));
+      subs.append(sym(Derivative::yz) == u.diff(Y).diff(Z));
+      subs.append(sym(Derivative::zz) == u.diff(Z, 2));
+    }
   }
-  subs.append(field_symbol(Field::lap_u) == lap);
   subs.append(source_symbol() == 0);
   return residual.subs(subs);
 }
@@ -471,11 +641,12 @@ double real_value_at(const ex& e, const GiNaC::lst& point) {
 
 }  // namespace
 
-Expression Equation::source_for(const Expression& exact, const std::string& key) const {
+Expression Equation::source_for(const std::vector<Expression>& exact,
+                                const std::string& key) const {
   if (!has_source())
     throw std::runtime_error(fmt::format(
         "{}: the equation \"{}\" has no f to derive from problem.exact", key, impl_->text));
-  const ex r = residual_of(impl_->residual, ExpressionAccess::symbolic(exact), impl_->dim);
+  const ex r = residual_of(impl_->residual, impl_->fields, exact, impl_->dim);
   return ExpressionAccess::make(-r / GiNaC::numeric(impl_->source_coefficient), key);
 }
 
@@ -493,16 +664,16 @@ std::string Equation::restricted_functions_of_u() const {
       restricted = GiNaC::is_a<GiNaC::numeric>(exponent) &&
                    !GiNaC::ex_to<GiNaC::numeric>(exponent).is_integer();
     }
-    if (!restricted || !has_field_or_source(e.op(0))) continue;
+    if (!restricted || !(has_any(e.op(0), impl_->symbols) || e.op(0).has(source_symbol())))
+      continue;
     const std::string text = to_str(e);
     if (seen.insert(text).second) out += (out.empty() ? "" : ", ") + text;
   }
   return out;
 }
 
-bool Equation::solved_by(const Expression& exact, std::string* residual) const {
-  const ex r =
-      residual_of(impl_->residual, ExpressionAccess::symbolic(exact), impl_->dim).expand().normal();
+bool Equation::solved_by(const std::vector<Expression>& exact, std::string* residual) const {
+  const ex r = residual_of(impl_->residual, impl_->fields, exact, impl_->dim).expand().normal();
   if (r.is_zero()) return true;
   // Identities GiNaC does not apply (sin^2 + cos^2 = 1, ...): R(exact) at fixed points of
   // [-1, 1]^dim x [0, 1], against the size of its terms there. Points where exact is not
@@ -533,8 +704,7 @@ bool Equation::solved_by(const Expression& exact, std::string* residual) const {
   return true;
 }
 
-Eigen::ArrayXd evaluate_tape(const Tape& tape,
-                             const std::array<Eigen::ArrayXd, kFieldCount>& fields,
+Eigen::ArrayXd evaluate_tape(const Tape& tape, const std::vector<Eigen::ArrayXd>& variables,
                              const Eigen::ArrayXd& source,
                              const std::vector<Eigen::ArrayXd>& coefficients) {
   struct Values {
@@ -543,8 +713,8 @@ Eigen::ArrayXd evaluate_tape(const Tape& tape,
     Eigen::ArrayXd reciprocal(const Eigen::ArrayXd& a) const { return a.inverse(); }
   };
   Eigen::Index n = source.size();
-  for (const auto& f : fields) n = std::max(n, f.size());
-  return run_tape(tape, fields, source, coefficients, Values{n});
+  for (const auto& v : variables) n = std::max(n, v.size());
+  return run_tape(tape, variables, source, coefficients, Values{n});
 }
 
 }  // namespace dtpinn::core

@@ -39,8 +39,8 @@ rbffd::CsrMatrix to_csr(SpRow m) {
 
 /// The fields' operators: u (the identity on the collocation rows), lap(u) = L, u_x = D[0], ...
 struct FieldOperators {
-  std::array<SpRow, kFieldCount> op;
-  std::array<bool, kFieldCount> present{};
+  std::array<SpRow, kDerivativeCount> op;
+  std::array<bool, kDerivativeCount> present{};
   SpRow boundary;  ///< B, for the boundary residual B u - g of every iterate
 };
 
@@ -53,12 +53,12 @@ FieldOperators field_operators(const nodegen::NodeSet& nodes, const rbffd::CsrMa
   SpRow id(nc, nodes.size());
   id.reserve(Eigen::VectorXi::Constant(nc, 1));
   for (Eigen::Index i = 0; i < nc; ++i) id.insert(i, i) = 1.0;
-  f.op[static_cast<int>(Field::u)] = id;
-  f.op[static_cast<int>(Field::lap_u)] = to_sparse(L);
-  f.present[static_cast<int>(Field::u)] = f.present[static_cast<int>(Field::lap_u)] = true;
+  f.op[static_cast<int>(Derivative::value)] = id;
+  f.op[static_cast<int>(Derivative::lap)] = to_sparse(L);
+  f.present[static_cast<int>(Derivative::value)] = f.present[static_cast<int>(Derivative::lap)] = true;
   for (int i = 0; i < nodes.dim; ++i) {
-    const auto k = static_cast<int>(Field::u_x) + i;
-    if (!eq.uses(static_cast<Field>(k))) continue;
+    const auto k = static_cast<int>(Derivative::x) + i;
+    if (!eq.uses(static_cast<Derivative>(k))) continue;
     if (static_cast<int>(D.size()) <= i)
       throw std::invalid_argument("solve_equation: the equation needs the gradient operators");
     f.op[k] = to_sparse(D[static_cast<std::size_t>(i)]);
@@ -76,32 +76,32 @@ struct TimeLevel {
 };
 
 /// The fields at the collocation rows for node values u.
-std::array<Eigen::ArrayXd, kFieldCount> fields_at(const FieldOperators& f, const Eigen::VectorXd& u,
+std::vector<Eigen::ArrayXd> fields_at(const FieldOperators& f, const Eigen::VectorXd& u,
                                                   const TimeLevel& level) {
-  std::array<Eigen::ArrayXd, kFieldCount> out;
-  for (int k = 0; k < kFieldCount; ++k)
+  std::vector<Eigen::ArrayXd> out(kDerivativeCount);
+  for (int k = 0; k < kDerivativeCount; ++k)
     if (f.present[k]) out[k] = (f.op[k] * u).array();
   if (level.alpha != 0.0)
-    out[static_cast<int>(Field::u_t)] =
-        level.alpha * out[static_cast<int>(Field::u)] + level.history;
+    out[static_cast<int>(Derivative::t)] =
+        level.alpha * out[static_cast<int>(Derivative::value)] + level.history;
   return out;
 }
 
 /// sum_k diag(dR/dF_k at `fields`) Op_k (u_t's operator: alpha on the rows): R's operator
 /// (linear R) or its Jacobian.
 SpRow jacobian(const Equation& eq, const FieldOperators& f,
-               const std::array<Eigen::ArrayXd, kFieldCount>& fields, const Eigen::ArrayXd& source,
+               const std::vector<Eigen::ArrayXd>& fields, const Eigen::ArrayXd& source,
                const std::vector<std::vector<Eigen::ArrayXd>>& coefficients, double alpha) {
   SpRow J(f.op[0].rows(), f.op[0].cols());
-  for (int k = 0; k < kFieldCount; ++k) {
-    if (!eq.uses(static_cast<Field>(k))) continue;
-    const Eigen::ArrayXd c = evaluate_tape(eq.derivative(static_cast<Field>(k)), fields, source,
+  for (int k = 0; k < kDerivativeCount; ++k) {
+    if (!eq.uses(static_cast<Derivative>(k))) continue;
+    const Eigen::ArrayXd c = evaluate_tape(eq.derivative(static_cast<Derivative>(k)), fields, source,
                                            coefficients[static_cast<std::size_t>(k) + 1]);
     if (!c.allFinite())
       throw std::runtime_error(fmt::format("solve: d(R)/d({}) is not finite at some node",
-                                           field_name(static_cast<Field>(k))));
-    const bool time = static_cast<Field>(k) == Field::u_t;
-    const SpRow& op = f.op[static_cast<int>(time ? Field::u : static_cast<Field>(k))];
+                                           variable_name("u", static_cast<Derivative>(k))));
+    const bool time = static_cast<Derivative>(k) == Derivative::t;
+    const SpRow& op = f.op[static_cast<int>(time ? Derivative::value : static_cast<Derivative>(k))];
     const Eigen::VectorXd w = (time ? alpha : 1.0) * c.matrix();
     const SpRow term = w.asDiagonal() * op;
     J += term;
@@ -112,14 +112,14 @@ SpRow jacobian(const Equation& eq, const FieldOperators& f,
 /// The tapes' coefficients at the collocation rows at time t: [0] of R, [k + 1] of dR/dF_k.
 std::vector<std::vector<Eigen::ArrayXd>> coefficients_at(const Equation& eq,
                                                          const nodegen::PointMatrix& x, double t) {
-  std::vector<std::vector<Eigen::ArrayXd>> out(kFieldCount + 1);
+  std::vector<std::vector<Eigen::ArrayXd>> out(kDerivativeCount + 1);
   auto eval = [&](const Tape& tape, std::vector<Eigen::ArrayXd>& into) {
     for (const auto& c : tape.coefficients) into.push_back(c.evaluate(x, t).array());
   };
   eval(eq.residual(), out[0]);
-  for (int k = 0; k < kFieldCount; ++k)
-    if (eq.uses(static_cast<Field>(k)))
-      eval(eq.derivative(static_cast<Field>(k)), out[static_cast<std::size_t>(k) + 1]);
+  for (int k = 0; k < kDerivativeCount; ++k)
+    if (eq.uses(static_cast<Derivative>(k)))
+      eval(eq.derivative(static_cast<Derivative>(k)), out[static_cast<std::size_t>(k) + 1]);
   return out;
 }
 
@@ -192,7 +192,7 @@ void check_compatible(const Problem& problem, const nodegen::NodeSet& nodes,
 }  // namespace
 
 bool uses_gradient(const Equation& equation) {
-  return equation.uses(Field::u_x) || equation.uses(Field::u_y) || equation.uses(Field::u_z);
+  return equation.uses(Derivative::x) || equation.uses(Derivative::y) || equation.uses(Derivative::z);
 }
 
 rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet& nodes,

@@ -63,8 +63,14 @@ class BlockLoss : public Loss {
     auto& b = b_;
     b.time_dependent = heat;
     b.residual = &equation_.residual();
-    for (int k = 0; k < kFieldCount; ++k)
-      b.uses[static_cast<std::size_t>(k)] = equation_.uses(static_cast<Field>(k));
+    b.uses.assign(kDerivativeCount, false);
+    for (int k : equation_.slots()) {
+      if (k >= kDerivativeCount || derivative_order(static_cast<Derivative>(k)) == 2) {
+        if (k != static_cast<int>(Derivative::lap))
+          throw std::invalid_argument("loss: the equation uses a derivative training lacks");
+      }
+      b.uses[static_cast<std::size_t>(k)] = true;
+    }
     b.coefficients = coefficient_tensors(*b.residual, d, vanilla_, o);
     b.slices = heat ? static_cast<std::int64_t>(d.times.size()) : 1;
     b.rows = d.rows;
@@ -109,7 +115,7 @@ class BlockLoss : public Loss {
       L_->prepare(k);
       B_->prepare(k);
       for (int i = 0; i < 3; ++i) {
-        if (!equation_.uses(static_cast<Field>(static_cast<int>(Field::u_x) + i))) continue;
+        if (!equation_.uses(static_cast<Derivative>(static_cast<int>(Derivative::x) + i))) continue;
         if (!d.D[static_cast<std::size_t>(i)])
           throw std::invalid_argument("loss: the equation needs the gradient operators");
         D_[static_cast<std::size_t>(i)].emplace(*d.D[static_cast<std::size_t>(i)], o);
@@ -220,15 +226,15 @@ std::vector<std::string> boundary_term_names(const Problem& problem) {
 /// DT-PINN's fields at the block's rows from u of every node ([nodes] or [nodes, S]) and u_t
 /// ([rows, S], time-dependent): only those R uses, each a kernel (or a view) per step.
 FieldTensors dtpinn_fields(const LossBlock& b, const at::Tensor& u, const at::Tensor& ut) {
-  FieldTensors fields;
-  if (b.uses[static_cast<int>(Field::u)])
-    fields[static_cast<int>(Field::u)] = u.narrow(0, 0, b.rows);
-  if (b.uses[static_cast<int>(Field::lap_u)])
-    fields[static_cast<int>(Field::lap_u)] = b.L->apply(u);
+  FieldTensors fields(kDerivativeCount);
+  if (b.uses[static_cast<int>(Derivative::value)])
+    fields[static_cast<int>(Derivative::value)] = u.narrow(0, 0, b.rows);
+  if (b.uses[static_cast<int>(Derivative::lap)])
+    fields[static_cast<int>(Derivative::lap)] = b.L->apply(u);
   for (int i = 0; i < 3; ++i)
     if (b.D[static_cast<std::size_t>(i)])
-      fields[static_cast<int>(Field::u_x) + i] = b.D[static_cast<std::size_t>(i)]->apply(u);
-  if (ut.defined()) fields[static_cast<int>(Field::u_t)] = ut;
+      fields[static_cast<int>(Derivative::x) + i] = b.D[static_cast<std::size_t>(i)]->apply(u);
+  if (ut.defined()) fields[static_cast<int>(Derivative::t)] = ut;
   return fields;
 }
 
@@ -262,16 +268,16 @@ BlockResiduals dtpinn_residual_vectors(const LossBlock& b, const at::Tensor& u,
 BlockResiduals vanilla_residual_vectors(const LossBlock& b, const at::Tensor& x,
                                         const at::Tensor& u) {
   auto grad = autodiff::input_gradient(u, x, /*create_graph=*/true);
-  FieldTensors fields;
+  FieldTensors fields(kDerivativeCount);
   // Only the fields R uses: the Laplacian costs d second-derivative passes.
-  fields[static_cast<int>(Field::u)] = u;
-  if (b.uses[static_cast<int>(Field::lap_u)])
-    fields[static_cast<int>(Field::lap_u)] = autodiff::laplacian(grad, x, b.dim, true);
+  fields[static_cast<int>(Derivative::value)] = u;
+  if (b.uses[static_cast<int>(Derivative::lap)])
+    fields[static_cast<int>(Derivative::lap)] = autodiff::laplacian(grad, x, b.dim, true);
   for (int i = 0; i < b.dim; ++i)
-    if (b.uses[static_cast<std::size_t>(static_cast<int>(Field::u_x) + i)])
-      fields[static_cast<int>(Field::u_x) + i] = grad.select(1, i);
+    if (b.uses[static_cast<std::size_t>(static_cast<int>(Derivative::x) + i)])
+      fields[static_cast<int>(Derivative::x) + i] = grad.select(1, i);
   if (b.time_dependent)
-    fields[static_cast<int>(Field::u_t)] = autodiff::time_derivative(grad, b.dim);
+    fields[static_cast<int>(Derivative::t)] = autodiff::time_derivative(grad, b.dim);
   BlockResiduals out;
   out.pde = evaluate_tape(*b.residual, fields, b.f, b.coefficients);
   // The boundary rows of every slice: [S, rows] -> [S nb].

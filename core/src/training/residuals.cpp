@@ -134,7 +134,7 @@ ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& b,
   FieldTensors fields = dtpinn_fields(b, U, UT);
   std::vector<at::Tensor> leaves;
   std::vector<int> which;
-  for (int k = 0; k < kFieldCount; ++k)
+  for (int k = 0; k < kDerivativeCount; ++k)
     if (fields[static_cast<std::size_t>(k)].defined()) {
       auto& F = fields[static_cast<std::size_t>(k)];
       F = F.detach().requires_grad_(true);
@@ -151,16 +151,16 @@ ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& b,
   at::Tensor Jpde = torch::zeros_like(JUn.narrow(0, 0, rows));
   for (std::size_t i = 0; i < leaves.size(); ++i) {
     if (!dR[i].defined()) continue;
-    const auto field = static_cast<Field>(which[i]);
+    const auto field = static_cast<Derivative>(which[i]);
     at::Tensor JF;
-    if (field == Field::u) {
+    if (field == Derivative::value) {
       JF = JUn.narrow(0, 0, rows);
-    } else if (field == Field::lap_u) {
+    } else if (field == Derivative::lap) {
       JF = multiply_columns(*b.L, JUn);
-    } else if (field == Field::u_t) {
+    } else if (field == Derivative::t) {
       JF = JUt.view({S, N, C}).narrow(1, 0, rows).permute({1, 0, 2});
     } else {
-      JF = multiply_columns(*b.D[static_cast<std::size_t>(which[i] - static_cast<int>(Field::u_x))],
+      JF = multiply_columns(*b.D[static_cast<std::size_t>(which[i] - static_cast<int>(Derivative::x))],
                             JUn);
     }
     Jpde = Jpde + dR[i].unsqueeze(-1) * JF;

@@ -34,13 +34,30 @@ struct BoundaryConditionConfig {
   /// robin only (refused for the others): defaults 1 and 1.
   std::optional<double> alpha, beta;
   /// The loss term is "bc:NAME"; default: the names in `on` joined by "+", or "where<i>" (i the
-  /// entry's 1-based index). A valid part name (nodegen::is_valid_part_name).
+  /// entry's 1-based index), with ".FIELD" appended when the problem has several fields. A
+  /// valid part name (nodegen::is_valid_part_name).
   std::string name;
+  /// The field whose boundary rows the condition provides ("": the first field). A preset
+  /// (dirichlet, neumann, robin) acts on this field; per field, a later entry wins on the nodes
+  /// it covers.
+  std::string field;
+  /// type = "expression" only (required there, refused for the presets): the residual that
+  /// must vanish, in the fields' values and first derivatives (u, u_x, u_y, u_z), their normal
+  /// derivatives (u_n), the outward normal nx, ny, nz, x, y, z, t and the parameters.
+  std::string residual;
 };
 bool operator==(const BoundaryConditionConfig& a, const BoundaryConditionConfig& b);
 
 struct ProblemConfig {
   PdeKind pde = PdeKind::poisson;
+  /// The unknown fields, in order (empty: one field named u). Names: valid_field_name
+  /// (equation.hpp).
+  std::vector<std::string> fields;
+  /// One residual per field, in the fields' order (empty: `equation`, for one field).
+  std::vector<std::string> equations;
+  /// [problem.exact] as a table: field name -> its exact solution (an expression in x, y, z,
+  /// t); fields without one get no error. Used instead of `exact` when not empty.
+  std::map<std::string, std::string> exact_fields;
   /// The residual R that must vanish (equation.hpp), e.g. "lap(u) + k^2*u - f"; when not
   /// given, the preset of `pde` ("lap(u) - f", "lap(u) - exp(u) - f", "u_t - lap(u) - f").
   std::optional<std::string> equation;

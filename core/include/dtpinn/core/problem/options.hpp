@@ -30,7 +30,8 @@ enum class Architecture { mlp, modified_mlp };
 enum class Activation { tanh, sin, sigmoid, gelu, softplus, silu };
 enum class CpuKernel { fused, torch };
 /// A boundary condition ([[bc]] type): u = g, du/dn = g, or alpha du/dn + beta u = g.
-enum class BcType { dirichlet, neumann, robin };
+/// Preset conditions on one field (Robin form), or a residual expression in the fields.
+enum class BcType { dirichlet, neumann, robin, expression };
 
 template <class E>
 struct OptionName {
@@ -99,7 +100,8 @@ template <>
 constexpr auto option_table<BcType>() {
   return std::array{OptionName<BcType>{"dirichlet", BcType::dirichlet},
                     OptionName<BcType>{"neumann", BcType::neumann},
-                    OptionName<BcType>{"robin", BcType::robin}};
+                    OptionName<BcType>{"robin", BcType::robin},
+                    OptionName<BcType>{"expression", BcType::expression}};
 }
 template <>
 constexpr auto option_table<LossWeighting>() {

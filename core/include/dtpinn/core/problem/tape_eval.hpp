@@ -16,7 +16,7 @@
 namespace dtpinn::core {
 
 template <class V, class Values>
-V run_tape(const Tape& tape, const std::array<V, kFieldCount>& fields, const V& source,
+V run_tape(const Tape& tape, const std::vector<V>& variables, const V& source,
            const std::vector<V>& coefficients, const Values& values) {
   using Op = Tape::Op;
   std::vector<V> v(tape.code.size());
@@ -27,7 +27,7 @@ V run_tape(const Tape& tape, const std::array<V, kFieldCount>& fields, const V& 
     V& out = v[k];
     switch (i.op) {
       case Op::field:
-        out = fields[static_cast<std::size_t>(i.index)];
+        out = variables.at(static_cast<std::size_t>(i.index));
         break;
       case Op::source:
         out = source;

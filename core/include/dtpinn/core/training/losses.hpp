@@ -42,7 +42,7 @@ namespace dtpinn::core {
 struct LossBlock {
   bool time_dependent = false;           ///< the equation has u_t (slices, ic)
   const Tape* residual = nullptr;        ///< R (owned by the loss)
-  std::array<bool, kFieldCount> uses{};  ///< the fields R uses
+  std::vector<bool> uses;  ///< the slots R uses (equation.hpp)
   /// R's coefficients at the block's rows, shaped as the fields (DT-PINN [rows] / [rows, S],
   /// vanilla [S rows]).
   std::vector<at::Tensor> coefficients;

@@ -10,8 +10,9 @@
 
 namespace dtpinn::core {
 
-/// The fields at a block's rows (undefined for the fields a tape does not use), all one shape.
-using FieldTensors = std::array<at::Tensor, kFieldCount>;
+/// The variables at a block's rows, slot-indexed (equation.hpp; undefined for the slots a tape
+/// does not use), all one shape.
+using FieldTensors = std::vector<at::Tensor>;
 
 /// R at the block's rows: `source` f and `coefficients` (the tape's, evaluated at the rows) in
 /// the fields' shape. Differentiable in the fields.
