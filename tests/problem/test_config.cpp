@@ -477,7 +477,8 @@ TEST(Config, BadBoundaryConditionEntriesNameFileLineAndKey) {
   const Case cases[] = {
       {"on = \"a\"\n", "run.toml:4:1: bc[1].type: missing"},
       {"on = \"a\"\ntype = \"fixed\"\n",
-       "run.toml:6:8: bc[1].type: must be \"dirichlet\", \"neumann\" or \"robin\", got \"fixed\""},
+       "run.toml:6:8: bc[1].type: must be \"dirichlet\", \"neumann\", \"robin\" or \"expression\", "
+       "got \"fixed\""},
       {"on = \"a\"\ntype = \"dirichlet\"\nalpha = 1\n",
        "bc[1].alpha: only a robin condition takes alpha and beta (this one is dirichlet)"},
       {"type = \"dirichlet\"\n", "bc[1].on: give the parts"},

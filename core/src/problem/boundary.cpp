@@ -35,6 +35,8 @@ std::pair<double, double> coefficients(const BoundaryConditionConfig& bc) {
       return {0.0, 1.0};
     case BcType::neumann:
       return {1.0, 0.0};
+    case BcType::expression:
+      return {0.0, 0.0};
     case BcType::robin:
       break;
   }
@@ -136,7 +138,8 @@ std::vector<bool> covers_sides(const BoundaryCondition& bc, const std::optional<
 
 /// One line about the boundary nodes no condition covers (the first part that has some).
 std::string uncovered_message(const nodegen::NodeSet& nodes,
-                              const std::vector<std::int32_t>& condition) {
+                              const std::vector<std::int32_t>& condition,
+                              const std::string& field) {
   std::vector<nodegen::Index> per_part(nodes.part_names.size(), 0);
   nodegen::Index first = -1, total = 0;
   for (nodegen::Index k = 0; k < nodes.n_boundary; ++k) {
@@ -151,15 +154,29 @@ std::string uncovered_message(const nodegen::NodeSet& nodes,
       parts += fmt::format("{}{} of part \"{}\"", parts.empty() ? "" : ", ", per_part[p],
                            nodes.part_names[p]);
   return fmt::format(
-      "bc: {} boundary node(s) have no condition ({}), e.g. node {} at {}: add a [[bc]] entry "
+      "bc: {} boundary node(s) have no condition{} ({}), e.g. node {} at {}: add a [[bc]] entry "
       "for them",
-      total, parts, nodes.n_interior + first, format_point(nodes, nodes.n_interior + first));
+      total, field.empty() ? "" : " for " + field, parts, nodes.n_interior + first, format_point(nodes, nodes.n_interior + first));
+}
+
+/// The field a [[bc]] entry provides rows for (its `field`, default the first).
+int condition_field(const Problem::Impl& im, const BoundaryConditionConfig& e, std::size_t entry) {
+  if (e.field.empty()) return 0;
+  const auto it = std::find(im.fields.begin(), im.fields.end(), e.field);
+  if (it == im.fields.end()) {
+    std::string list;
+    for (const auto& w : im.fields) list += (list.empty() ? "" : ", ") + w;
+    throw std::runtime_error(
+        fmt::format("bc[{}].field: \"{}\" is not a field (fields: {})", entry, e.field, list));
+  }
+  return static_cast<int>(it - im.fields.begin());
 }
 
 }  // namespace
 
 std::string BoundaryCondition::describe() const {
   std::string kind = to_string(type);
+  if (type == BcType::expression) kind += " " + value + " = 0";
   if (type == BcType::robin) kind += fmt::format(" (alpha = {}, beta = {})", alpha, beta);
   if (!where.empty()) return kind + " where " + where;
   if (on.empty()) return kind + " on the whole boundary";
@@ -173,29 +190,42 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
   const bool heat = im.equation->time_dependent();
   std::vector<BoundaryConditionConfig> entries = config.bc;
   if (entries.empty()) entries.push_back(whole_boundary(config));
-  std::optional<Expression> dudn;
-  if (im.exact) dudn = normal_derivative(*im.exact, im.dim);
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     BoundaryCondition bc;
     bc.entry = config.bc.empty() ? 0 : i + 1;
-    bc.term = bc.entry == 0 ? "bc" : "bc:" + bc_entry_name(e, i + 1);
+    bc.field = condition_field(im, e, bc.entry);
+    const std::string field_suffix = im.fields.size() > 1 && e.name.empty()
+                                         ? "." + im.fields[static_cast<std::size_t>(bc.field)]
+                                         : "";
+    bc.term = bc.entry == 0 ? "bc" : "bc:" + bc_entry_name(e, i + 1) + field_suffix;
     bc.type = e.type;
     std::tie(bc.alpha, bc.beta) = coefficients(e);
     bc.on = e.on;
     bc.where = e.where;
-    const std::string value_key = entry_key(bc, bc.entry == 0 ? "g" : "value");
     Expression g;
-    if (given(e.value)) {
-      g = parse_problem_expression(*e.value, value_key, im.dim, heat, heat, true);
-      bc.value = *e.value;
-    } else if (im.exact) {
-      g = (bc.alpha * *dudn + bc.beta * *im.exact)
-              .renamed(value_key + " (derived from problem.exact)");
-      bc.value = g.str();
-      bc.value_derived = true;
+    if (e.type == BcType::expression) {
+      bc.residual = std::make_shared<const Equation>(
+          Equation::parse(e.residual, config.params, im.dim, entry_key(bc, "residual"),
+                          im.fields, true));
+      bc.value = e.residual;
     } else {
-      throw std::runtime_error(value_key + " is required when problem.exact is not given");
+      const std::string value_key = entry_key(bc, bc.entry == 0 ? "g" : "value");
+      const auto& exact = im.exact_fields[static_cast<std::size_t>(bc.field)];
+      if (given(e.value)) {
+        g = parse_problem_expression(*e.value, value_key, im.dim, heat, heat, true);
+        bc.value = *e.value;
+      } else if (exact) {
+        g = (bc.alpha * normal_derivative(*exact, im.dim) + bc.beta * *exact)
+                .renamed(value_key + " (derived from problem.exact)");
+        bc.value = g.str();
+        bc.value_derived = true;
+      } else {
+        throw std::runtime_error(value_key + " is required when problem.exact is not given" +
+                                 (im.fields.size() > 1
+                                      ? " for " + im.fields[static_cast<std::size_t>(bc.field)]
+                                      : std::string()));
+      }
     }
     im.selector.push_back(bc.where.empty() ? std::nullopt
                                            : std::optional<Selector>(Selector::parse(
@@ -203,15 +233,16 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
     im.g.push_back(std::move(g));
     im.conditions.push_back(std::move(bc));
   }
-  bool all_neumann = true;
-  for (const auto& bc : im.conditions) all_neumann = all_neumann && bc.beta == 0;
+  bool all_neumann = im.fields.size() == 1;
+  for (const auto& bc : im.conditions)
+    all_neumann = all_neumann && bc.type != BcType::expression && bc.beta == 0;
   // A linear steady equation without u itself (only derivatives): u + c solves it too, and the
   // mean rule fixes c (problem.hpp).
   const Equation& eq = *im.equation;
   im.fixes_mean = all_neumann && eq.linear() && !eq.time_dependent() && !eq.uses(Derivative::value);
 }
 
-BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const {
+BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes, int field) const {
   const Impl& im = *impl_;
   if (nodes.dim != im.dim)
     throw std::runtime_error(
@@ -223,25 +254,30 @@ BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const
   a.condition.assign(static_cast<std::size_t>(nb), -1);
   std::vector<bool> covered;
   for (std::size_t c = 0; c < im.conditions.size(); ++c) {
+    if (im.conditions[c].field != field) continue;
     cover(im.conditions[c], im.selector[c], nodes, covered);  // later entries win: overwrite
     for (nodegen::Index k = 0; k < nb; ++k)
       if (covered[static_cast<std::size_t>(k)])
         a.condition[static_cast<std::size_t>(k)] = static_cast<std::int32_t>(c);
   }
   a.normals = nodes.normals.middleRows(nodes.n_interior, nb);
-  apply_corner_rule(nodes, a);
   a.counts.assign(im.conditions.size(), 0);
-  a.alpha.resize(nb);
-  a.beta.resize(nb);
+  a.alpha.setZero(nb);
+  a.beta.setZero(nb);
+  if (!field_has_conditions(field)) return a;
+  apply_corner_rule(nodes, a, field);
   for (nodegen::Index k = 0; k < nb; ++k) {
     const auto c = a.condition[static_cast<std::size_t>(k)];
-    if (c < 0) throw std::runtime_error(uncovered_message(nodes, a.condition));
+    if (c < 0)
+      throw std::runtime_error(uncovered_message(
+          nodes, a.condition,
+          im.fields.size() > 1 ? im.fields[static_cast<std::size_t>(field)] : std::string()));
     ++a.counts[static_cast<std::size_t>(c)];
     a.alpha[k] = im.conditions[static_cast<std::size_t>(c)].alpha;
     a.beta[k] = im.conditions[static_cast<std::size_t>(c)].beta;
   }
   for (std::size_t c = 0; c < im.conditions.size(); ++c)
-    if (a.counts[c] == 0)
+    if (im.conditions[c].field == field && a.counts[c] == 0)
       throw std::runtime_error(
           fmt::format("{}: the condition \"{}\" ({}) holds at no boundary node{}",
                       im.conditions[c].entry ? fmt::format("bc[{}]", im.conditions[c].entry) : "bc",
@@ -250,18 +286,23 @@ BoundaryAssignment Problem::assign_boundary(const nodegen::NodeSet& nodes) const
   return a;
 }
 
-void Problem::apply_corner_rule(const nodegen::NodeSet& nodes, BoundaryAssignment& a) const {
+void Problem::apply_corner_rule(const nodegen::NodeSet& nodes, BoundaryAssignment& a,
+                                int field) const {
   if (nodes.corners.empty()) return;
   const Impl& im = *impl_;
   const CornerSides sides = corner_sides(nodes);
   // The condition on each side: the last entry covering it (as on a side's other nodes).
   std::vector<std::int32_t> on_side(sides.node.size(), -1);
   for (std::size_t c = 0; c < im.conditions.size(); ++c) {
+    if (im.conditions[c].field != field) continue;
     const auto covered = covers_sides(im.conditions[c], im.selector[c], nodes, sides);
     for (std::size_t r = 0; r < covered.size(); ++r)
       if (covered[r]) on_side[r] = static_cast<std::int32_t>(c);
   }
-  auto dirichlet = [&](std::int32_t c) { return im.conditions[std::size_t(c)].alpha == 0.0; };
+  auto dirichlet = [&](std::int32_t c) {
+    const auto& bc = im.conditions[std::size_t(c)];
+    return bc.type != BcType::expression && bc.alpha == 0.0;
+  };
   std::size_t r = 0;
   for (const auto& corner : nodes.corners) {
     const std::size_t first = r, end = r + corner.sides.size();

@@ -199,7 +199,12 @@ void validate_bc(const ProblemConfig& problem) {
   std::set<std::string> names;
   for (std::size_t i = 0; i < problem.bc.size(); ++i) {
     check_entry(problem.bc[i], i + 1, is_time_dependent(problem));
-    const std::string name = bc_entry_name(problem.bc[i], i + 1);
+    // With several fields, a default name gets the field appended (problem.hpp's terms).
+    const auto& e = problem.bc[i];
+    const std::string field =
+        e.field.empty() ? (problem.fields.empty() ? "u" : problem.fields[0]) : e.field;
+    const std::string name = bc_entry_name(e, i + 1) +
+                             (problem.fields.size() > 1 && e.name.empty() ? "." + field : "");
     if (!names.insert(name).second)
       throw std::runtime_error(fmt::format(
           "{}: two conditions are called \"{}\" (their loss terms would share a name): give one "

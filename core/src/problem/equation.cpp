@@ -368,9 +368,13 @@ std::map<std::string, ex> parameter_forms(const std::map<std::string, std::strin
 
 /// The symbol table of a residual over `fields`: x, y, z, t, f and every field's derivatives
 /// (w_yx, w_zx, w_zy as w_xy, w_xz, w_yz).
-GiNaC::symtab residual_table(const std::vector<std::string>& fields) {
+GiNaC::symtab residual_table(const std::vector<std::string>& fields, bool boundary) {
   GiNaC::symtab table;
   for (const char* v : {"x", "y", "z", "t"}) table[v] = variable_symbol(v);
+  if (boundary) {
+    for (const char* v : {"nx", "ny", "nz"}) table[v] = variable_symbol(v);
+    for (const auto& w : fields) table[w + "_n"] = named_symbol(w + "_n");
+  }
   for (const auto& w : fields) {
     for (Derivative d : kDerivatives) table[symbol_name(w, d)] = named_symbol(symbol_name(w, d));
     table[w + "_yx"] = named_symbol(w + "_xy");
@@ -408,11 +412,11 @@ GiNaC::symtab residual_table(const std::vector<std::string>& fields) {
 /// parameters R does not use go to `unused`.
 ex parse_residual(const std::string& text, const std::map<std::string, std::string>& params,
                   int dim, const std::string& key, const std::vector<std::string>& fields,
-                  std::vector<std::string>& unused) {
+                  bool boundary, std::vector<std::string>& unused) {
   std::vector<Divergence> divs;
   const std::string rewritten = rewrite_operators(text, key, fields, divs);
   const auto forms = parameter_forms(params, dim, fields);
-  GiNaC::symtab table = residual_table(fields);
+  GiNaC::symtab table = residual_table(fields, boundary);
   std::map<std::string, GiNaC::realsymbol> placeholders;
   for (const auto& [name, form] : forms) placeholders.emplace(name, GiNaC::realsymbol(name));
   for (std::size_t k = 0; k < divs.size(); ++k)
@@ -433,6 +437,15 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
   // div(A grad w) = A lap(w) + grad(A) . grad(w), A with the parameters substituted.
   GiNaC::lst subs;
   for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);
+  if (boundary) {  // w_n = n . grad(w)
+    for (const auto& w : fields) {
+      ex dn = 0;
+      for (int i = 0; i < dim; ++i)
+        dn += variable_symbol(std::string("n") + kCoordinates[i]) *
+              named_symbol(symbol_name(w, static_cast<Derivative>(3 + i)));
+      subs.append(named_symbol(w + "_n") == dn);
+    }
+  }
   for (std::size_t k = 0; k < divs.size(); ++k) {
     std::vector<std::string> vars = {"x", "y", "t"};
     if (dim == 3) vars.push_back("z");
@@ -465,7 +478,21 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
 /// The checks of the rules in equation.hpp on the parsed residual.
 void check_residual(const ex& r, const std::string& text, int dim, const std::string& key,
                     const std::vector<std::string>& fields,
-                    const std::vector<GiNaC::realsymbol>& symbols) {
+                    const std::vector<GiNaC::realsymbol>& symbols, bool boundary) {
+  if (boundary) {
+    for (const auto& w : fields)
+      for (Derivative d : kDerivatives)
+        if ((derivative_order(d) == 2 || d == Derivative::t) &&
+            r.has(named_symbol(symbol_name(w, d))))
+          throw std::runtime_error(fmt::format(
+              "{}: \"{}\" uses {}: a boundary residual takes the fields' values and first "
+              "derivatives only (w, w_x, w_y, w_z, w_n)",
+              key, text, variable_name(w, d)));
+    if (r.has(source_symbol()))
+      throw std::runtime_error(fmt::format(
+          "{}: \"{}\" uses f, the equation's source: a boundary residual states its data itself",
+          key, text));
+  }
   if (!has_any(r, symbols))
     throw std::runtime_error(fmt::format("{}: \"{}\" does not involve {} (use {})", key, text,
                                          fields.size() == 1 ? fields[0] : "any field",
@@ -505,7 +532,8 @@ void check_residual(const ex& r, const std::string& text, int dim, const std::st
 }  // namespace
 
 Equation Equation::parse(const std::string& text, const std::map<std::string, std::string>& params,
-                         int dim, const std::string& key, const std::vector<std::string>& fields) {
+                         int dim, const std::string& key, const std::vector<std::string>& fields,
+                         bool boundary) {
   if (dim != 2 && dim != 3)
     throw std::runtime_error(fmt::format("{}: dimension must be 2 or 3, got {}", key, dim));
   if (fields.empty()) throw std::runtime_error(fmt::format("{}: no fields", key));
@@ -514,8 +542,9 @@ Equation Equation::parse(const std::string& text, const std::map<std::string, st
   im->dim = dim;
   im->fields = fields;
   im->symbols = slot_symbols(fields);
-  im->residual = parse_residual(text, params, dim, key, fields, im->unused_parameters);
-  check_residual(im->residual, text, dim, key, fields, im->symbols);
+  im->residual =
+      parse_residual(text, params, dim, key, fields, boundary, im->unused_parameters);
+  check_residual(im->residual, text, dim, key, fields, im->symbols, boundary);
   const ex& r = im->residual;
   if (r.has(source_symbol()))
     im->source_coefficient =
@@ -702,6 +731,30 @@ bool Equation::solved_by(const std::vector<Expression>& exact, std::string* resi
     }
   }
   return true;
+}
+
+Expression parse_with_parameters(const std::string& text, const std::string& key,
+                                 const std::vector<std::string>& allowed,
+                                 const std::map<std::string, std::string>& params, int dim) {
+  const auto forms = parameter_forms(params, dim, {});
+  GiNaC::symtab table;
+  for (const auto& v : allowed) table[v] = variable_symbol(v);
+  std::map<std::string, GiNaC::realsymbol> placeholders;
+  for (const auto& [name, form] : forms) placeholders.emplace(name, GiNaC::realsymbol(name));
+  for (const auto& [name, sym] : placeholders) table[name] = sym;
+  std::vector<std::string> unknown;
+  const ex e = parse_symbolic(text, key, table, unknown);
+  if (!unknown.empty()) {
+    std::string names;
+    for (const auto& v : allowed) names += v + ", ";
+    for (const auto& [name, form] : forms)
+      if (name.find('_') == std::string::npos) names += name + ", ";
+    throw std::runtime_error(fmt::format("{}: unknown name '{}' in \"{}\" (allowed: {}pi, e)",
+                                         key, unknown.front(), text, names));
+  }
+  GiNaC::lst subs;
+  for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);
+  return ExpressionAccess::make(e.subs(subs), key, text);
 }
 
 Eigen::ArrayXd evaluate_tape(const Tape& tape, const std::vector<Eigen::ArrayXd>& variables,

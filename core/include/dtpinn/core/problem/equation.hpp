@@ -108,10 +108,13 @@ class Equation {
  public:
   /// Parses and checks the residual `text` in `dim` dimensions over the unknown `fields` (valid
   /// names, checked by the caller: see valid_field_name); `params` maps names to numbers or
-  /// expressions in x, y, z, t. Throws std::runtime_error "KEY: reason" (one line).
+  /// expressions in x, y, z, t. `boundary`: a boundary condition's residual, which may also use
+  /// the outward normal nx, ny, nz and the normal derivatives w_n (= nx w_x + ny w_y [+ nz w_z]),
+  /// but no second or time derivative and no f; its coefficients then depend on the normal.
+  /// Throws std::runtime_error "KEY: reason" (one line).
   static Equation parse(const std::string& text, const std::map<std::string, std::string>& params,
                         int dim, const std::string& key = "problem.equation",
-                        const std::vector<std::string>& fields = {"u"});
+                        const std::vector<std::string>& fields = {"u"}, bool boundary = false);
   /// The residual text of a preset.
   static const char* preset(PdeKind pde);
 
@@ -173,6 +176,13 @@ class Equation {
   std::shared_ptr<const Impl> impl_;
   explicit Equation(std::shared_ptr<const Impl> impl);
 };
+
+/// Parses an expression in the variables `allowed` (a subset of expression_variables()) that
+/// may also use the parameters `params` (numbers or expressions in x, y, z, t, as in
+/// Equation::parse), substituted. Throws std::runtime_error "KEY: reason" (one line).
+Expression parse_with_parameters(const std::string& text, const std::string& key,
+                                 const std::vector<std::string>& allowed,
+                                 const std::map<std::string, std::string>& params, int dim);
 
 /// A field name: a letter, then letters or digits (no _, which starts a derivative suffix), and
 /// none of the reserved names (x, y, z, t, nx, ny, nz, f, pi, e, lap, div, grad).

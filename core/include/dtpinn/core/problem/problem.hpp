@@ -58,7 +58,11 @@ struct BoundaryCondition {
   std::string term;       ///< its loss term: "bc" (the one condition without [[bc]]) or "bc:NAME"
   std::size_t entry = 0;  ///< its [[bc]] entry (1-based); 0 for the condition without [[bc]]
   BcType type = BcType::robin;
-  double alpha = 1, beta = 1;   ///< B u = alpha du/dn + beta u
+  int field = 0;  ///< the field whose boundary rows it provides
+  /// type = expression: its residual R_b = 0 (Equation::parse with boundary = true); null for
+  /// the presets.
+  std::shared_ptr<const Equation> residual;
+  double alpha = 1, beta = 1;   ///< B u = alpha du/dn + beta u (presets; 0, 0 for expression)
   std::vector<std::string> on;  ///< its parts; empty with `where`, or for the whole boundary
   std::string where;            ///< its selector, or ""
   std::string value;            ///< g as used (the user's text or the derived form)
@@ -129,8 +133,19 @@ class Problem {
 
   /// The preset name (config.pde); the equation itself is equation().
   PdeKind pde() const;
-  /// The residual R = 0 (problem.equation, or the preset of pde).
+  /// The residual R = 0 (problem.equation, or the preset of pde); of a system, the first
+  /// equation.
   const Equation& equation() const;
+  /// The unknown fields ({"u"} for one field) and their equations (one per field, in order).
+  const std::vector<std::string>& fields() const;
+  const std::vector<Equation>& equations() const;
+  int n_fields() const;
+  /// Several fields, or a condition given as an expression: the problem needs the general
+  /// (system) path of the solve and of training.
+  bool is_system() const;
+  /// The field has at least one boundary condition (a field without, such as a pressure, is
+  /// fixed by its equations, up to a constant where only its derivatives appear).
+  bool field_has_conditions(int field) const;
   int dim() const;
   /// The boundary conditions, in [[bc]] order (one when the config has no [[bc]]).
   const std::vector<BoundaryCondition>& conditions() const;
@@ -141,11 +156,14 @@ class Problem {
 
   /// f at each row of x (N x dim), at time t (ignored for steady problems). Length N.
   Eigen::VectorXd source(const PointMatrix& x, double t = 0.0) const;
-  /// The condition of every boundary node of `nodes`. Throws std::runtime_error with one line
-  /// for a part the node set does not have (listing its parts), boundary nodes left without a
-  /// condition (naming their part and one node's coordinates), or a condition left with no
-  /// node; the key is the [[bc]] entry ("bc[2].on: ...").
-  BoundaryAssignment assign_boundary(const nodegen::NodeSet& nodes) const;
+  /// f of equation i (zeros when that equation has no f). Length N.
+  Eigen::VectorXd equation_source(int i, const PointMatrix& x, double t = 0.0) const;
+  /// The condition of every boundary node of `nodes` among the conditions of `field`. Throws
+  /// std::runtime_error with one line for a part the node set does not have (listing its
+  /// parts), boundary nodes left without a condition (naming their part and one node's
+  /// coordinates), or a condition left with no node; the key is the [[bc]] entry
+  /// ("bc[2].on: ..."). A field without conditions gets condition -1 at every node.
+  BoundaryAssignment assign_boundary(const nodegen::NodeSet& nodes, int field = 0) const;
   /// g at every boundary node of `nodes` under `assignment`, at time t. Length Nb.
   Eigen::VectorXd boundary_data(const nodegen::NodeSet& nodes, const BoundaryAssignment& assignment,
                                 double t = 0.0) const;
@@ -155,6 +173,9 @@ class Problem {
   /// u0 at x (heat). Length N.
   Eigen::VectorXd initial(const PointMatrix& x) const;
   bool has_exact() const;
+  /// Field w has an exact solution ([problem.exact]); exact_field evaluates it (throws if not).
+  bool has_exact_field(int field) const;
+  Eigen::VectorXd exact_field(int field, const PointMatrix& x, double t = 0.0) const;
   /// Pure Neumann (above): the solution is fixed only up to a constant, set by the mean rule.
   bool fixes_mean() const;
   /// The mean rule's value at the collocation points x (N x dim): the mean of exact over them,
@@ -168,12 +189,18 @@ class Problem {
   /// Human-readable f, g (and u0) as used, for logs and the saved config.
   std::string describe() const;
 
+ struct Impl;  // src/problem/problem_impl.hpp (public for the helpers of boundary.cpp)
+
  private:
-  struct Impl;  // src/problem/problem_impl.hpp
+  /// The fields and equations, the exact fields and the equations' sources of `config`.
+  static void make_equations(Impl& impl, const ProblemConfig& config);
+  static void make_exact(Impl& impl, const ProblemConfig& config, bool heat);
+  static void make_sources(Impl& impl, const ProblemConfig& config, bool heat);
   /// The conditions of `config` (boundary.cpp), once f and exact are known.
   static void make_conditions(Impl& impl, const ProblemConfig& config);
-  /// The corner rule (above) on `a` (its conditions and normals already set node by node).
-  void apply_corner_rule(const nodegen::NodeSet& nodes, BoundaryAssignment& a) const;
+  /// The corner rule (above) on `a`, among the conditions of `field` (its conditions and
+  /// normals already set node by node).
+  void apply_corner_rule(const nodegen::NodeSet& nodes, BoundaryAssignment& a, int field) const;
   std::unique_ptr<Impl> impl_;
 };
 
