@@ -3,6 +3,7 @@
 // every PINN result.
 #include "commands.hpp"
 #include "run_args.hpp"
+#include "solve_system.hpp"
 
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
@@ -60,6 +61,7 @@ void run_solve(const RunArgs& a, const std::string& out) {
   if (!log && !quality.warning.empty())  // with a log, make_collocation_nodes said it there
     std::cerr << "dtpinn solve: warning: " << quality.warning << '\n';
   const core::Problem problem(cfg.problem, nodes.dim);
+  if (problem.is_system()) return solve_system_command(a, out, cfg, nodes, quality, problem, log);
   const core::BoundaryAssignment boundary = problem.assign_boundary(nodes);
   if (log) *log << core::describe_boundary(problem, nodes, boundary) << '\n';
   if (const std::string w = core::check_robin_condition(nodes, boundary); !w.empty())

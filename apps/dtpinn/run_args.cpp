@@ -1,6 +1,8 @@
 // The flags that make a run configuration (run_args.hpp).
 #include "run_args.hpp"
 
+#include <dtpinn/core/problem/system.hpp>
+
 #include "commands.hpp"
 
 #include <fmt/format.h>
@@ -105,6 +107,8 @@ core::RunConfig make_config(const RunArgs& a, const std::string& command) {
   if (a.allow_nonuniform) c.domain.allow_nonuniform = true;
   core::resolve_paths(c, "");  // what the command line named: the current folder
   core::validate_config(c);
+  if (command == "study" && core::is_system_config(c.problem))
+    throw std::runtime_error(core::system_not_trainable(c.source));
   if (command != "config") check_fits_in_memory(c);
   for (const auto& w : core::config_warnings(c))
     std::cerr << "dtpinn " << command << ": warning: " << w << '\n';

@@ -1,6 +1,7 @@
 // The distributed `dtpinn train`: partitioned loss, the all-reduced objective, and the run, on
 // the single-process training loop and run writer.
 #include <dtpinn/core/distributed/train.hpp>
+#include <dtpinn/core/problem/system.hpp>
 #include <dtpinn/core/problem/solve.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
@@ -283,6 +284,10 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
                           const std::string& out_dir, std::ostream* log, const PlotRenderer& plot,
                           TrainResult* result, const StopCheck& stop) {
   validate_config(config);
+  if (is_system_config(config.problem))
+    throw std::runtime_error(
+        "distributed training (--nproc) of a system (several fields, expression conditions, "
+        "second partials) is not available yet: train it in one process");
   const auto env = DistributedEnv::from_environment();
   const auto& tc = config.train;
   const bool root = env.rank == 0;

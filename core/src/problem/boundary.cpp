@@ -348,7 +348,7 @@ Eigen::VectorXd Problem::boundary_data(const nodegen::NodeSet& nodes,
     throw std::invalid_argument(
         fmt::format("Problem::boundary_data: an assignment of {} nodes for {} boundary nodes",
                     assignment.condition.size(), nb));
-  Eigen::VectorXd g(nb);
+  Eigen::VectorXd g = Eigen::VectorXd::Zero(nb);
   for (std::size_t c = 0; c < impl_->conditions.size(); ++c) {
     // The nodes of condition c, evaluated together (one bulk evaluation per condition).
     std::vector<nodegen::Index> rows;

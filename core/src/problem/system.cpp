@@ -459,6 +459,37 @@ ConditionRows condition_rows(const nodegen::NodeSet& nodes, const BoundaryAssign
   return out;
 }
 
+bool is_system_config(const ProblemConfig& config) {
+  if (config.fields.size() > 1 || config.equations.size() > 1) return true;
+  for (const auto& bc : config.bc)
+    if (bc.type == BcType::expression) return true;
+  std::string text;
+  if (!config.equations.empty())
+    text = config.equations[0];
+  else if (config.equation && config.equation->find_first_not_of(" \t") != std::string::npos)
+    text = *config.equation;
+  else
+    return false;
+  try {
+    const Equation eq = Equation::parse(text, config.params, 3, "problem.equation",
+                                        config.fields.empty() ? std::vector<std::string>{"u"}
+                                                              : config.fields);
+    for (Derivative d : {Derivative::xx, Derivative::xy, Derivative::yy, Derivative::xz,
+                         Derivative::yz, Derivative::zz})
+      if (eq.uses_derivative(d)) return true;
+  } catch (const std::runtime_error&) {
+  }
+  return false;
+}
+
+std::string system_not_trainable(const std::string& what) {
+  return fmt::format(
+      "{}: this problem is a system (several fields, a condition written as an expression, or a "
+      "second partial derivative such as u_xx): `dtpinn solve`, `train` and `compare` run it; "
+      "the study does not yet",
+      what);
+}
+
 bool field_fixed_up_to_constant(const Problem& problem, int field) {
   if (problem.field_has_conditions(field)) return false;
   for (const auto& eq : problem.equations())

@@ -1,6 +1,7 @@
 // Building the training data: nodes, operators, f/g/u0 and the test reference (no LibTorch).
 #include <dtpinn/core/problem/solve.hpp>
 #include <dtpinn/core/training/dataset.hpp>
+#include <dtpinn/core/problem/system.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
@@ -351,6 +352,81 @@ std::string describe_boundary(const Problem& problem, const NodeSet& nodes,
   return out;
 }
 
+namespace {
+
+/// The reference of each field at the test nodes: its exact solution, or, when some field has
+/// none, the classical solve of the system on the test nodes (`test_with_ghosts`).
+void make_system_reference(Dataset& d, SystemData& s, const RunConfig& c,
+                           const NodeSet& test_with_ghosts, std::ostream* log) {
+  const Problem& P = *d.problem;
+  const auto M = d.test_nodes.n_collocation();
+  const int F = P.n_fields();
+  s.test_reference = Eigen::MatrixXd::Zero(M, F);
+  bool all_exact = true;
+  for (int w = 0; w < F; ++w) all_exact = all_exact && P.has_exact_field(w);
+  if (all_exact) {
+    for (int w = 0; w < F; ++w) s.test_reference.col(w) = P.exact_field(w, d.test_nodes.points);
+    d.reference_kind = "exact";
+  } else {
+    check_order_fits(c, test_with_ghosts);
+    const auto solved = solve_system(P, test_with_ghosts, rbffd_params(c));
+    s.test_reference = solved.u.topRows(M);
+    d.reference_kind = "rbffd solve";
+    say(log, fmt::format("reference: classical RBF-FD solve of the system on the {} test nodes "
+                         "({:.2f} s)",
+                         M, solved.seconds));
+  }
+  s.has_reference.assign(static_cast<std::size_t>(F), true);
+  for (int w = 0; w < F; ++w)
+    s.constant_removed.push_back(field_fixed_up_to_constant(P, w));
+  d.has_reference = true;
+  if (!s.test_reference.allFinite())
+    throw std::runtime_error("reference: the test solution is not finite at some test node");
+}
+
+}  // namespace
+
+Dataset build_system_dataset(Dataset d, const RunConfig& c, const DatasetOptions& options,
+                             std::ostream* log) {
+  const Problem& P = *d.problem;
+  if (P.is_time_dependent())
+    throw std::runtime_error("problem: time-dependent systems are not supported yet");
+  auto s = std::make_shared<SystemData>();
+  const auto params = rbffd_params(c);
+  s->boundary = field_boundaries(P, d.nodes, params);
+  d.boundary = s->boundary.front().assignment;
+  for (std::size_t k = 0; k < P.conditions().size(); ++k) {
+    const auto& bc = P.conditions()[k];
+    say(log, fmt::format("  {}: {} for {} at {} boundary nodes", bc.term, bc.describe(),
+                         P.fields()[static_cast<std::size_t>(bc.field)],
+                         s->boundary[static_cast<std::size_t>(bc.field)].assignment.counts[k]));
+  }
+  if (options.operators) {
+    const auto t0 = std::chrono::steady_clock::now();
+    s->ops = std::make_shared<const DerivativeOperators>(d.nodes, params, derivatives_used(P));
+    d.operator_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    d.has_operators = true;
+    say(log, fmt::format("operators: p = {}: {} derivative operators of the system in {:.2f} s",
+                         c.rbffd.order, derivatives_used(P).size(), d.operator_seconds));
+  }
+  const auto nc = d.nodes.n_collocation();
+  const PointMatrix xc = d.nodes.points.topRows(nc);
+  s->f.resize(nc, static_cast<Eigen::Index>(P.equations().size()));
+  for (Eigen::Index i = 0; i < s->f.cols(); ++i)
+    s->f.col(i) = P.equation_source(static_cast<int>(i), xc);
+  if (!s->f.allFinite())
+    throw std::runtime_error("problem: f is not finite at some node (check the expressions)");
+  fill_problem_data(d);
+  bool all_exact = true;
+  for (int w = 0; w < P.n_fields(); ++w) all_exact = all_exact && P.has_exact_field(w);
+  const NodeSet test_with_ghosts = make_test_nodes(d, c, !all_exact);
+  make_test_points(d);
+  make_system_reference(d, *s, c, test_with_ghosts, log);
+  d.system = std::move(s);
+  return d;
+}
+
 Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::ostream* log) {
   Dataset d;
   // Problem first: bad expressions are refused before any node is generated.
@@ -360,6 +436,7 @@ Dataset build_dataset(const RunConfig& c, const DatasetOptions& options, std::os
   if (!d.problem || d.problem->dim() != d.nodes.dim)
     d.problem = std::make_shared<Problem>(c.problem, d.nodes.dim);
   check_order_fits(c, d.nodes);
+  if (d.problem->is_system()) return build_system_dataset(std::move(d), c, options, log);
   d.boundary = d.problem->assign_boundary(d.nodes);
   say(log, describe_boundary(*d.problem, d.nodes, d.boundary));
   if (const std::string w = check_robin_condition(d.nodes, d.boundary); !w.empty()) say(log, w);

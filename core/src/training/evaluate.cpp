@@ -33,6 +33,8 @@ Network load_checkpoint(const std::string& dir, RunConfig* config) {
     m.depth = j.at("depth").get<int>();
     m.width = j.at("width").get<int>();
     m.activation = parse_option<Activation>(j.at("activation").get<std::string>());
+    m.outputs = static_cast<int>(
+        j.value("fields", std::vector<std::string>{"u"}).size());  // one output per field
     const auto lo = j.at("input_lower").get<std::vector<double>>();
     const auto hi = j.at("input_upper").get<std::vector<double>>();
     const Precision prec = parse_option<Precision>(j.at("precision").get<std::string>());
@@ -191,15 +193,19 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
     for (int j = 0; j < net.in_dim(); ++j)
       x(static_cast<Eigen::Index>(i), j) = rows[i][static_cast<std::size_t>(j)];
   warn_far_outside(x, net, dim, points_file, warn);
-  const Eigen::VectorXd u = net.evaluate(x);
+  const Eigen::MatrixXd u = net.evaluate_fields(x);
+  const auto fields = meta.value("fields", std::vector<std::string>{"u"});
   nodegen::AtomicFile out(out_file);
   const char* names[] = {"x", "y", "z"};
   for (int j = 0; j < dim; ++j) out.stream() << names[j] << ',';
   if (timed) out.stream() << "t,";
-  out.stream() << "u\n";
+  for (std::size_t w = 0; w < fields.size(); ++w) out.stream() << (w ? "," : "") << fields[w];
+  out.stream() << '\n';
   for (Eigen::Index i = 0; i < x.rows(); ++i) {
     for (int j = 0; j < net.in_dim(); ++j) out.stream() << fmt::format("{:.17g},", x(i, j));
-    out.stream() << fmt::format("{:.17g}\n", u[i]);
+    for (Eigen::Index w = 0; w < u.cols(); ++w)
+      out.stream() << fmt::format(w + 1 < u.cols() ? "{:.17g}," : "{:.17g}", u(i, w));
+    out.stream() << '\n';
   }
   out.commit();
   return x.rows();

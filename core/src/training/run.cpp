@@ -2,9 +2,12 @@
 // process and for many, and the run itself: prepare, train, write, resume. No LibTorch header
 // here: the network is used through its torch-free interface.
 #include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/system_loss.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/core/training/run_folder.hpp>
 #include <dtpinn/core/version.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
+#include <dtpinn/nodegen/node_io.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -83,6 +86,20 @@ json conditions_array(const std::vector<ConditionReport>& conditions) {
 
 /// The conditions with the network's errors at the collocation boundary nodes (at t_final).
 json boundary_results(const Dataset& d, const Network& net) {
+  if (d.system) {  // a system's conditions: where they hold (the errors are per field)
+    json list = json::array();
+    const auto& P = *d.problem;
+    for (std::size_t c = 0; c < P.conditions().size(); ++c) {
+      const auto& bc = P.conditions()[c];
+      const auto& a = d.system->boundary[static_cast<std::size_t>(bc.field)].assignment;
+      list.push_back({{"term", bc.term},
+                      {"condition", bc.describe()},
+                      {"field", P.fields()[static_cast<std::size_t>(bc.field)]},
+                      {"value", bc.value},
+                      {"nodes", a.counts.at(c)}});
+    }
+    return list;
+  }
   const auto ni = d.nodes.n_interior, nb = d.nodes.n_boundary;
   const double t = d.times.back();
   nodegen::PointMatrix x(nb, d.input_dim());
@@ -136,7 +153,29 @@ json results_json(const RunConfig& c, const Dataset& d, const TrainResult& r) {
     j["nt"] = d.problem->nt();
     j["t_final"] = d.problem->t_final();
   }
+  if (d.system) {
+    json equations = json::array();
+    for (const auto& eq : d.problem->equations()) equations.push_back(eq.text());
+    j["equations"] = equations;
+  }
   return j;
+}
+
+/// results.json "fields": each field's test error (and whether its mean was removed first).
+json fields_json(const Dataset& d, const Network& net) {
+  json out = json::object();
+  const auto& fields = d.problem->fields();
+  if (!d.system) {
+    out[fields[0]] = {{"test_rel_l2", num_or_null(test_error(net, d))},
+                      {"constant_removed", false}};
+    return out;
+  }
+  const auto e = system_test_error(net, d);
+  for (std::size_t w = 0; w < fields.size(); ++w)
+    out[fields[w]] = {{"test_rel_l2", num_or_null(w < e.field.size() ? e.field[w] : -1.0)},
+                      {"constant_removed", d.system->constant_removed[w]},
+                      {"fixed_up_to_a_constant", d.system->constant_removed[w]}};
+  return out;
 }
 
 std::string history_csv(const TrainResult& r) {
@@ -173,7 +212,8 @@ json checkpoint_json(const RunConfig& c, const Dataset& d, const Network& net) {
           {"width", c.model.width},
           {"activation", to_string(c.model.activation)},
           {"input_lower", lo},
-          {"input_upper", hi}};
+          {"input_upper", hi},
+          {"fields", d.problem->fields()}};
 }
 
 /// The solution files of the network on the test nodes at the last test time.
@@ -181,6 +221,22 @@ void write_solution(const RunFolder& folder, const Dataset& d, const Network& ne
                     const PlotRenderer& plot, std::ostream* log) {
   const auto M = d.test_nodes.n_collocation();
   const auto St = static_cast<Eigen::Index>(d.test_times.size());
+  if (d.system) {  // one folder per field: FIELD/solution.vtk and its plots
+    const Eigen::MatrixXd u = net.evaluate_fields(d.test_points.bottomRows(M));
+    for (std::size_t w = 0; w < d.problem->fields().size(); ++w) {
+      SolutionView view;
+      view.nodes = &d.test_nodes;
+      view.u = u.col(static_cast<Eigen::Index>(w));
+      if (d.system->has_reference[w])
+        view.reference = d.system->test_reference.col(static_cast<Eigen::Index>(w));
+      view.reference_name = d.reference_kind == "exact" ? "exact" : "reference";
+      view.where = "test nodes";
+      const std::string sub = nodegen::join_path(folder.stage(), d.problem->fields()[w]);
+      nodegen::make_directories(sub);
+      write_solution_files(sub, view, plot, log);
+    }
+    return;
+  }
   SolutionView view;
   view.nodes = &d.test_nodes;
   view.u = net.evaluate(d.test_points.bottomRows(M));
@@ -245,6 +301,7 @@ void write_run(const std::string& dir, const RunConfig& c, const Dataset& d, con
   write_loss_plot(folder, r, o.plot, o.log);
   json results = results_json(c, d, r);
   results["boundary_conditions"] = boundary_results(d, net);
+  results["fields"] = fields_json(d, net);
   for (const auto& [key, text] : o.extra_results) results[key] = json::parse(text);
   write_text(folder.path("results.json"), results.dump(2) + "\n");
   folder.commit();

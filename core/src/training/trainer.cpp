@@ -9,6 +9,7 @@
 #include <dtpinn/core/training/losses.hpp>
 #include <dtpinn/core/training/objective.hpp>
 #include <dtpinn/core/training/trainer.hpp>
+#include <dtpinn/core/training/system_loss.hpp>
 
 #include <torch/torch.h>
 
@@ -673,14 +674,22 @@ static bool bc_terms_present(const std::vector<std::string>& names) {
 std::vector<double> initial_loss_weights(const TrainConfig& t,
                                          const std::vector<std::string>& names) {
   std::vector<double> w(names.size(), 1.0);
-  // "bc" weighs every boundary term ("bc" or "bc:NAME") that has no weight of its own.
-  const auto bc = t.weights.find("bc");
-  if (bc != t.weights.end())
+  // "bc" weighs every boundary term ("bc" or "bc:NAME") that has no weight of its own, "pde"
+  // every equation's term of a system ("pde:FIELD").
+  for (const char* group : {"bc", "pde"}) {
+    const auto it = t.weights.find(group);
+    if (it == t.weights.end()) continue;
+    const std::string prefix = std::string(group) + ":";
     for (std::size_t i = 0; i < names.size(); ++i)
-      if (names[i].rfind("bc:", 0) == 0 && !t.weights.count(names[i])) w[i] = bc->second;
+      if (names[i].rfind(prefix, 0) == 0 && !t.weights.count(names[i])) w[i] = it->second;
+  }
   for (const auto& [key, value] : t.weights) {
     auto it = std::find(names.begin(), names.end(), key);
     if (it == names.end() && key == "bc" && bc_terms_present(names)) continue;
+    if (it == names.end() && key == "pde" &&
+        std::any_of(names.begin(), names.end(),
+                    [](const std::string& n) { return n.rfind("pde:", 0) == 0; }))
+      continue;
     if (it == names.end()) {
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -726,6 +735,7 @@ bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_sin
 
 double test_error(const Network& net, const Dataset& data) {
   if (!data.has_reference) return -1.0;
+  if (data.system) return system_test_error(net, data).all;
   const Eigen::VectorXd u = net.evaluate(data.test_points);
   const double ref = data.test_reference.norm();
   return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
@@ -780,8 +790,10 @@ Network make_network(const RunConfig& config, const Dataset& data) {
 #endif
     device = c10::Device(c10::kCUDA, 0);
   }
+  ModelConfig model = config.model;
+  model.outputs = data.problem->n_fields();  // one output per field
   try {
-    return Network(config.model, data.lower, data.upper, dtype, device, t.seed);
+    return Network(model, data.lower, data.upper, dtype, device, t.seed);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }
@@ -819,10 +831,19 @@ std::unique_ptr<Loss> checked_loss(const RunConfig& config, const Dataset& data,
   const auto& tc = config.train;
   std::unique_ptr<Loss> loss;
   try {
-    loss = make_loss(tc.method, data, net, tc.time_derivative);
+    loss = data.system ? make_system_loss(tc.method, data, net)
+                       : make_loss(tc.method, data, net, tc.time_derivative);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }
+  if (data.system && (tc.optimizer == Optimizer::gauss_newton ||
+                      tc.output_layer == OutputLayer::least_squares))
+    throw std::runtime_error(fmt::format(
+        "{}: not available for a system (several fields, expression conditions, second "
+        "partials); use train.optimizer = adam, lbfgs or adam_lbfgs with train.output_layer = "
+        "trained",
+        tc.optimizer == Optimizer::gauss_newton ? "train.optimizer = gauss_newton"
+                                                : "train.output_layer = least_squares"));
   if (tc.output_layer == OutputLayer::least_squares)
     check_least_squares_output_layer(config, data.problem->equation());
   (void)initial_loss_weights(tc, loss->names());

@@ -140,8 +140,9 @@ class Problem {
   const std::vector<std::string>& fields() const;
   const std::vector<Equation>& equations() const;
   int n_fields() const;
-  /// Several fields, or a condition given as an expression: the problem needs the general
-  /// (system) path of the solve and of training.
+  /// Several fields, a condition given as an expression, or an equation with a second partial
+  /// derivative (u_xx, ...): the problem needs the general (system) path of the solve
+  /// (system.hpp).
   bool is_system() const;
   /// The field has at least one boundary condition (a field without, such as a pressure, is
   /// fixed by its equations, up to a constant where only its derivatives appear).

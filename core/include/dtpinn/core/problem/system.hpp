@@ -80,6 +80,15 @@ struct ConditionRows {
 ConditionRows condition_rows(const nodegen::NodeSet& nodes, const BoundaryAssignment& assignment,
                              std::size_t condition);
 
+/// The config poses a system in the sense of Problem::is_system (several fields, a condition
+/// written as an expression, or an equation with a second partial derivative such as u_xx):
+/// the classical solve and single-process training handle it; the study and distributed
+/// training do not yet. False for a config whose equation does not parse (that error is
+/// reported where it is used).
+bool is_system_config(const ProblemConfig& config);
+/// One line for what cannot run a system yet: "WHAT: this problem is a system ...".
+std::string system_not_trainable(const std::string& what);
+
 /// A field is fixed only up to a constant: no condition, and no equation uses its value.
 bool field_fixed_up_to_constant(const Problem& problem, int field);
 

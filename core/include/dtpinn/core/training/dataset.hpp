@@ -13,6 +13,7 @@
 //   test_points: M x D (D = d, or d + 1 with t last), test_reference: M
 #include <dtpinn/core/problem/config.hpp>
 #include <dtpinn/core/problem/problem.hpp>
+#include <dtpinn/core/problem/system.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/nodegen/quality.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
@@ -36,6 +37,20 @@ struct NodeQuality {
 
 /// `q` as a JSON object: the report's fields, "allow_nonuniform" and "warning" (null or text).
 std::string node_quality_json(const NodeQuality& q);
+
+/// A system's data on the collocation nodes (Problem::is_system; system.hpp), in place of the
+/// scalar L, B, D, f, g.
+struct SystemData {
+  /// The operators of every derivative the system uses ((Ni + Nb) x N; DT-PINN only).
+  std::shared_ptr<const DerivativeOperators> ops;
+  std::vector<FieldBoundary> boundary;  ///< per field
+  Eigen::MatrixXd f;                    ///< (Ni + Nb) x E: each equation's source
+  /// M x F: each field's reference at the test nodes (exact, or the classical solve of the
+  /// system on the test nodes when some field has no exact solution); zero columns where none.
+  Eigen::MatrixXd test_reference;
+  std::vector<bool> has_reference;     ///< per field
+  std::vector<bool> constant_removed;  ///< per field: compared after removing the means
+};
 
 struct Dataset {
   nodegen::NodeSet nodes;       ///< collocation nodes + ghosts
@@ -64,6 +79,9 @@ struct Dataset {
   Eigen::VectorXd lower, upper;  ///< the network's input box (D entries)
 
   std::shared_ptr<const Problem> problem;
+  /// Set for a system (Problem::is_system); the scalar members above then describe its first
+  /// field only (boundary, f, g) and L, B, D are not built.
+  std::shared_ptr<const SystemData> system;
 
   int dim() const { return nodes.dim; }
   int input_dim() const { return nodes.dim + (problem && problem->is_time_dependent() ? 1 : 0); }
@@ -79,6 +97,12 @@ struct DatasetOptions {
 /// an order p whose stencil is larger than the node count, too few nodes.
 Dataset build_dataset(const RunConfig& config, const DatasetOptions& options = {},
                       std::ostream* log = nullptr);
+
+/// build_dataset's second half for a system (Problem::is_system): `d` holds the problem and
+/// the collocation nodes; fills d.system (the operators when options.operators), the test
+/// nodes and the reference of every field.
+Dataset build_system_dataset(Dataset d, const RunConfig& config, const DatasetOptions& options,
+                             std::ostream* log);
 
 /// The node set of `config.domain` (generated, read from domain.nodes or imported from
 /// domain.file), with ghost nodes. Its quality is checked (nodegen::quality_problem): beyond the
