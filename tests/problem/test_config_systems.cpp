@@ -42,9 +42,9 @@ const std::string kFlowParams = R"toml([problem.params]
 nu = 0.05
 )toml";
 const std::string kFlowExact = R"toml([problem.exact]
-u = "1 - exp(-1.8107022325*x)*cos(2*pi*y)"
-v = "-1.8107022325/(2*pi)*exp(-1.8107022325*x)*sin(2*pi*y)"
-p = "(1 - exp(-3.621404465*x))/2"
+u = "1 - exp(-1.81009812001397*x)*cos(2*pi*y)"
+v = "-1.81009812001397/(2*pi)*exp(-1.81009812001397*x)*sin(2*pi*y)"
+p = "(1 - exp(-3.62019624002793*x))/2"
 )toml";
 const std::string kFlowRest = R"toml(
 [domain]
@@ -77,7 +77,7 @@ TEST(ConfigSystems, AFlowConfigReadsAndRoundTrips) {
   // The table replaces the one-field exact solution, the default one included.
   EXPECT_FALSE(p.exact.has_value());
   ASSERT_EQ(p.exact_fields.size(), 3u);
-  EXPECT_EQ(p.exact_fields.at("p"), "(1 - exp(-3.621404465*x))/2");
+  EXPECT_EQ(p.exact_fields.at("p"), "(1 - exp(-3.62019624002793*x))/2");
   ASSERT_EQ(p.bc.size(), 3u);
   EXPECT_EQ(p.bc[0].field, "u");
   EXPECT_EQ(p.bc[1].field, "v");
@@ -91,7 +91,7 @@ TEST(ConfigSystems, AFlowConfigReadsAndRoundTrips) {
   // Written and read back: equal, field by field too.
   const std::string text = to_toml(c);
   EXPECT_CONTAINS(text, "\nfields = [\"u\", \"v\", \"p\"]");
-  EXPECT_CONTAINS(text, "\nexact = { p = \"(1 - exp(-3.621404465*x))/2\", u = ");
+  EXPECT_CONTAINS(text, "\nexact = { p = \"(1 - exp(-3.62019624002793*x))/2\", u = ");
   EXPECT_CONTAINS(text, "\nfield = ");  // quoted as toml++ writes strings
   EXPECT_CONTAINS(text, "\nresidual = ");
   const RunConfig back = parse_config(text, "saved.toml");
@@ -119,11 +119,12 @@ TEST(ConfigSystems, AFlowConfigReadsAndRoundTrips) {
   EXPECT_FALSE(changed == c);
 
   // The inline table reads as the [problem.exact] section.
-  const std::string inline_form = kFlowProblem +
-                                  "exact = { u = \"1 - exp(-1.8107022325*x)*cos(2*pi*y)\", v = "
-                                  "\"-1.8107022325/(2*pi)*exp(-1.8107022325*x)*sin(2*pi*y)\", "
-                                  "p = \"(1 - exp(-3.621404465*x))/2\" }\n" +
-                                  kFlowParams + kFlowRest;
+  const std::string inline_form =
+      kFlowProblem +
+      "exact = { u = \"1 - exp(-1.81009812001397*x)*cos(2*pi*y)\", v = "
+      "\"-1.81009812001397/(2*pi)*exp(-1.81009812001397*x)*sin(2*pi*y)\", "
+      "p = \"(1 - exp(-3.62019624002793*x))/2\" }\n" +
+      kFlowParams + kFlowRest;
   EXPECT_TRUE(parse_config(inline_form, "flow.toml") == c) << inline_form;
 }
 

@@ -18,9 +18,11 @@ std::string cell(const std::string& text) {
   return out.empty() ? "-" : out;
 }
 
-/// A default as it is written in the file (strings quoted), in backticks; "-" when none.
+/// A default as it is written in the file (strings quoted, also where a table may stand
+/// instead), in backticks; "-" when none.
 std::string default_cell(const ConfigOption& o) {
-  if (o.type == "string") return o.default_value.empty() ? "-" : "`\"" + o.default_value + "\"`";
+  if (o.type.rfind("string", 0) == 0)
+    return o.default_value.empty() ? "-" : "`\"" + o.default_value + "\"`";
   return o.default_value.empty() ? "-" : "`" + cell(o.default_value) + "`";
 }
 
@@ -39,13 +41,12 @@ constexpr const char* kExpressions = R"md(
 ## Expressions
 
 `problem.exact` (or each entry of a `[problem.exact]` table), `f`, `g`, `u0`, `[problem.params]`
-values and `[[bc]]` values are strings in
-the variables `x`, `y`, `z` (3D), `t` (time-dependent equations) and, in boundary data only, the
-outward unit normal `nx`, `ny`, `nz`; constants `pi` and `e`; operators `+ - * / ^` (or `**`);
-functions `sin cos tan asin acos atan atan2(y, x) sinh cosh tanh asinh acosh atanh exp log`
-(natural, also `ln`) `sqrt abs pow(a, b)`. An expression that is not finite at a node (`log(0)`,
-`sqrt(-1)`) stops the run naming the point. The equation itself (`problem.equation`) has its
-own syntax: [equations](equations.md).
+values and `[[bc]]` values are strings in the variables `x`, `y`, `z` (3D), `t` (time-dependent
+equations) and, in boundary data only, the outward unit normal `nx`, `ny`, `nz`; constants `pi`
+and `e`; operators `+ - * / ^` (or `**`); functions `sin cos tan asin acos atan atan2(y, x) sinh
+cosh tanh asinh acosh atanh exp log` (natural, also `ln`) `sqrt abs pow(a, b)`. An expression
+that is not finite at a node (`log(0)`, `sqrt(-1)`) stops the run naming the point. The equation
+itself (`problem.equation`) has its own syntax: [equations](equations.md).
 
 ## Systems
 
@@ -143,13 +144,13 @@ std::string config_reference() {
   out += kStopRules;
   out += fmt::format(
       "\n## [[bc]]: boundary conditions per part\n\n"
-      "One entry per boundary condition (optional for one field). Without entries, "
-      "`problem.alpha`, `beta`\nand `g` hold on the whole boundary. Entries apply in order and a "
-      "later entry wins on the nodes it\ncovers; every boundary node must end up with a "
-      "condition. With several fields, each entry names\nthe `field` it is on (a later entry "
-      "wins per field), and its default loss-term name ends in\n`.FIELD` (`bc:lid.u`). A "
-      "condition that is not a preset is `type = \"expression\"` with its\n`residual`, in the "
-      "fields, their first and normal derivatives and the normal.\n\n{}",
+      "One entry per boundary condition (optional for one field). Without entries,\n"
+      "`problem.alpha`, `beta` and `g` hold on the whole boundary. Entries apply in order and a "
+      "later\nentry wins on the nodes it covers; every boundary node must end up with a "
+      "condition. With\nseveral fields, each entry names the `field` it is on (a later entry "
+      "wins per field), and its\ndefault loss-term name ends in `.FIELD` (`bc:lid.u`). A "
+      "condition that is not a preset is\n`type = \"expression\"` with its `residual`, in the "
+      "fields, their first and normal derivatives\nand the normal.\n\n{}",
       table(bc_options(), "bc"));
   out += kExamples;
   return out;
