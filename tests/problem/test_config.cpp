@@ -55,7 +55,8 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   c.problem.f = "x*y - t";
   c.problem.g = "nx*x + ny*y";
   c.problem.u0 = "1";
-  c.problem.equation = "u_t - nu*lap(u) + bx*u_x - f";
+  c.problem.fields = {"w"};
+  c.problem.equation = "w_t - nu*lap(w) + bx*w_x - f";
   c.problem.params = {{"nu", "0.5"}, {"bx", "1 + x^2"}};
   c.problem.alpha = 0.25;
   c.problem.beta = -3.5e-7;
@@ -128,6 +129,7 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   check(                            \
       #section "." #name, [](auto& r) -> auto& { return r.section.name; })
   DTPINN_FIELD(problem, pde);
+  DTPINN_FIELD(problem, fields);
   DTPINN_FIELD(problem, equation);
   DTPINN_FIELD(problem, params);
   DTPINN_FIELD(problem, exact);
@@ -188,6 +190,18 @@ TEST(Config, RoundTripOfDefaultAndOfEveryKeyChanged) {
   DTPINN_FIELD(train, annealing_alpha);
   DTPINN_FIELD(train, annealing_every);
 #undef DTPINN_FIELD
+  // problem.equations excludes problem.equation, so it leaves its default in a config of its
+  // own; problem.exact as a table is the exact solution's other form (test_config_systems).
+  {
+    RunConfig e = d;
+    e.problem.equations = {"lap(u) + k*u - f"};
+    e.problem.params = {{"k", "2"}};
+    const RunConfig eb = parse_config(to_toml(e), "rt.toml");
+    EXPECT_EQ(eb.problem.equations, e.problem.equations);
+    EXPECT_TRUE(eb == e);
+    EXPECT_FALSE(e == d);
+    checked.insert("problem.equations");
+  }
   std::set<std::string> offered;
   for (const auto& opt : config_options()) offered.insert(opt.key);
   EXPECT_EQ(checked, offered) << "a key of config_options() has no field check here, or the "
@@ -477,8 +491,8 @@ TEST(Config, BadBoundaryConditionEntriesNameFileLineAndKey) {
   const Case cases[] = {
       {"on = \"a\"\n", "run.toml:4:1: bc[1].type: missing"},
       {"on = \"a\"\ntype = \"fixed\"\n",
-       "run.toml:6:8: bc[1].type: must be \"dirichlet\", \"neumann\", \"robin\" or \"expression\", "
-       "got \"fixed\""},
+       "run.toml:6:8: bc[1].type: must be \"dirichlet\", \"neumann\", \"robin\" or "
+       "\"expression\", got \"fixed\""},
       {"on = \"a\"\ntype = \"dirichlet\"\nalpha = 1\n",
        "bc[1].alpha: only a robin condition takes alpha and beta (this one is dirichlet)"},
       {"type = \"dirichlet\"\n", "bc[1].on: give the parts"},

@@ -195,10 +195,7 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
     BoundaryCondition bc;
     bc.entry = config.bc.empty() ? 0 : i + 1;
     bc.field = condition_field(im, e, bc.entry);
-    const std::string field_suffix = im.fields.size() > 1 && e.name.empty()
-                                         ? "." + im.fields[static_cast<std::size_t>(bc.field)]
-                                         : "";
-    bc.term = bc.entry == 0 ? "bc" : "bc:" + bc_entry_name(e, i + 1) + field_suffix;
+    bc.term = bc.entry == 0 ? "bc" : "bc:" + bc_entry_name(e, i + 1, config);
     bc.type = e.type;
     std::tie(bc.alpha, bc.beta) = coefficients(e);
     bc.on = e.on;

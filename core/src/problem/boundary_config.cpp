@@ -5,7 +5,10 @@
 #include <dtpinn/core/problem/selector.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -94,6 +97,10 @@ BoundaryConditionConfig read_entry(const toml::table& t, const std::string& orig
       bc.beta = read_real(node, origin, index, key);
     } else if (key == "name") {
       bc.name = read_string(node, origin, index, key);
+    } else if (key == "field") {
+      bc.field = read_string(node, origin, index, key);
+    } else if (key == "residual") {
+      bc.residual = read_string(node, origin, index, key);
     } else {
       std::string known;
       for (const auto& o : bc_options()) known += (known.empty() ? "" : ", ") + o.key.substr(3);
@@ -107,11 +114,74 @@ BoundaryConditionConfig read_entry(const toml::table& t, const std::string& orig
   return bc;
 }
 
-/// The checks of one entry that need no geometry; throws "bc[i].key: reason".
-void check_entry(const BoundaryConditionConfig& bc, std::size_t i, bool heat) {
+/// Whether the parentheses of `text` pair up.
+bool balanced(const std::string& text) {
+  int depth = 0;
+  for (char c : text) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    if (depth < 0) return false;
+  }
+  return depth == 0;
+}
+
+/// Whether `text` names a field or one of its first or normal derivatives (u, u_x, u_n, ...):
+/// a residual that uses none constrains nothing.
+bool uses_a_field(const std::string& text, const std::vector<std::string>& fields) {
+  static const std::set<std::string> suffixes = {"", "_x", "_y", "_z", "_n"};
+  for (std::size_t i = 0; i < text.size();) {
+    if (!std::isalpha(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+      ++end;
+    const std::string word = text.substr(i, end - i);
+    for (const auto& field : fields)
+      if (word.rfind(field, 0) == 0 && suffixes.count(word.substr(field.size()))) return true;
+    i = end;
+  }
+  return false;
+}
+
+/// The field and the residual of an entry: `field` one of the problem's, a residual exactly
+/// for the expression type, and one that could parse (the Problem parses it over the fields).
+void check_field_and_residual(const BoundaryConditionConfig& bc, std::size_t i,
+                              const std::vector<std::string>& fields) {
   auto fail = [i](const std::string& key, const std::string& why) {
     throw std::runtime_error(fmt::format("{}: {}", entry_key(i, key), why));
   };
+  if (!bc.field.empty() && std::find(fields.begin(), fields.end(), bc.field) == fields.end())
+    fail("field",
+         fmt::format("\"{}\" is not a field (fields: {})", bc.field, fmt::join(fields, ", ")));
+  const bool has_residual = bc.residual.find_first_not_of(" \t\r\n") != std::string::npos;
+  if (bc.type != BcType::expression) {
+    if (!bc.residual.empty())
+      fail("residual", fmt::format("only an expression condition takes a residual (this one is "
+                                   "{}; its data is value)",
+                                   to_string(bc.type)));
+    return;
+  }
+  if (!has_residual)
+    fail("residual",
+         "required for type = \"expression\": the expression that must vanish on these nodes, "
+         "e.g. \"u_n - 1\"");
+  if (bc.value) fail("value", "an expression condition takes no value (write it into residual)");
+  if (!balanced(bc.residual))
+    fail("residual", fmt::format("unbalanced parentheses in \"{}\"", bc.residual));
+  if (!uses_a_field(bc.residual, fields))
+    fail("residual", fmt::format("\"{}\" uses no field ({}) nor its derivatives", bc.residual,
+                                 fmt::join(fields, ", ")));
+}
+
+/// The checks of one entry that need no geometry; throws "bc[i].key: reason".
+void check_entry(const BoundaryConditionConfig& bc, std::size_t i, bool heat,
+                 const std::vector<std::string>& fields) {
+  auto fail = [i](const std::string& key, const std::string& why) {
+    throw std::runtime_error(fmt::format("{}: {}", entry_key(i, key), why));
+  };
+  check_field_and_residual(bc, i, fields);
   const bool has_where = bc.where.find_first_not_of(" \t") != std::string::npos;
   if (bc.on.empty() == !has_where)
     fail(bc.on.empty() ? "on" : "where",
@@ -151,12 +221,22 @@ std::vector<ConfigOption> bc_options() {
       {"bc.where", "string", "",
        "or a selector: the boundary nodes where it is true (instead of on)",
        "a boolean expression in x, y, z, nx, ny, nz (< <= > >= == != && || !)"},
+      {"bc.field", "string", "",
+       "the field the condition is on (default: the first field; a system names it in every "
+       "entry)",
+       "one of problem.fields"},
       {"bc.type", "string", "",
        "dirichlet (u = g) | neumann (du/dn = g) | robin "
-       "(alpha du/dn + beta u = g); required",
+       "(alpha du/dn + beta u = g) | expression (residual = 0); required",
        option_list<BcType>()},
-      {"bc.value", "string", "", "g; derived from problem.exact when not given",
+      {"bc.value", "string", "",
+       "g of a dirichlet, neumann or robin condition; derived from problem.exact when not given",
        "an expression in x, y, z, t, nx, ny, nz"},
+      {"bc.residual", "string", "",
+       "expression only (required there): what must vanish on these nodes, e.g. "
+       "\"(lam + 2*mu)*u_x*nx + mu*(u_y + v_x)*ny - 1\"",
+       "an expression in the fields, their first derivatives (u_x, u_y, u_z) and normal "
+       "derivatives (u_n), nx, ny, nz, x, y, z, t and the parameters"},
       {"bc.alpha", "real", "1.0", "robin only: the coefficient of du/dn", "any finite number"},
       {"bc.beta", "real", "1.0", "robin only: the coefficient of u", "any finite number"},
       {"bc.name", "string", "",
@@ -191,20 +271,24 @@ std::string bc_entry_name(const BoundaryConditionConfig& bc, std::size_t index) 
   return name;
 }
 
+std::string bc_entry_name(const BoundaryConditionConfig& bc, std::size_t index,
+                          const ProblemConfig& problem) {
+  const std::vector<std::string> fields = field_names(problem);
+  if (!bc.name.empty() || fields.size() == 1) return bc_entry_name(bc, index);
+  return bc_entry_name(bc, index) + "." + (bc.field.empty() ? fields.front() : bc.field);
+}
+
 void validate_bc(const ProblemConfig& problem) {
   if (problem.bc.empty()) return;
   if (problem.g)
     throw std::runtime_error(
         "problem.g: not used with [[bc]] entries: give each condition its own value");
+  const std::vector<std::string> fields = field_names(problem);
+  const bool heat = is_time_dependent(problem);
   std::set<std::string> names;
   for (std::size_t i = 0; i < problem.bc.size(); ++i) {
-    check_entry(problem.bc[i], i + 1, is_time_dependent(problem));
-    // With several fields, a default name gets the field appended (problem.hpp's terms).
-    const auto& e = problem.bc[i];
-    const std::string field =
-        e.field.empty() ? (problem.fields.empty() ? "u" : problem.fields[0]) : e.field;
-    const std::string name = bc_entry_name(e, i + 1) +
-                             (problem.fields.size() > 1 && e.name.empty() ? "." + field : "");
+    check_entry(problem.bc[i], i + 1, heat, fields);
+    const std::string name = bc_entry_name(problem.bc[i], i + 1, problem);
     if (!names.insert(name).second)
       throw std::runtime_error(fmt::format(
           "{}: two conditions are called \"{}\" (their loss terms would share a name): give one "
@@ -227,8 +311,10 @@ std::string bc_to_toml(const std::vector<BoundaryConditionConfig>& bc) {
       }
     }
     if (!e.where.empty()) out += "where = " + toml_text(e.where) + "\n";
+    if (!e.field.empty()) out += "field = " + toml_text(e.field) + "\n";
     out += fmt::format("type = \"{}\"\n", to_string(e.type));
     if (e.value) out += "value = " + toml_text(*e.value) + "\n";
+    if (!e.residual.empty()) out += "residual = " + toml_text(e.residual) + "\n";
     if (e.alpha) out += "alpha = " + toml_real(*e.alpha) + "\n";
     if (e.beta) out += "beta = " + toml_real(*e.beta) + "\n";
     if (!e.name.empty()) out += "name = " + toml_text(e.name) + "\n";
@@ -238,7 +324,8 @@ std::string bc_to_toml(const std::vector<BoundaryConditionConfig>& bc) {
 
 bool operator==(const BoundaryConditionConfig& a, const BoundaryConditionConfig& b) {
   return a.on == b.on && a.where == b.where && a.type == b.type && a.value == b.value &&
-         a.alpha == b.alpha && a.beta == b.beta && a.name == b.name;
+         a.alpha == b.alpha && a.beta == b.beta && a.name == b.name && a.field == b.field &&
+         a.residual == b.residual;
 }
 
 }  // namespace dtpinn::core

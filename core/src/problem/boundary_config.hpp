@@ -16,6 +16,7 @@ std::string toml_position(const std::string& origin, const toml::source_region& 
 /// Reads the `bc` array of tables. Throws std::runtime_error "FILE:LINE:COLUMN: bc[i].key:
 /// reason" for an unknown key, a wrong type, a bad type name, `on` and `where` both or neither
 /// given, alpha/beta on a condition that is not robin, a bad selector or value expression.
+/// `field` and `residual` are read as given; validate_bc checks them against the problem.
 std::vector<BoundaryConditionConfig> parse_bc_array(const toml::node& node,
                                                     const std::string& origin);
 
@@ -23,11 +24,17 @@ std::vector<BoundaryConditionConfig> parse_bc_array(const toml::node& node,
 std::string bc_to_toml(const std::vector<BoundaryConditionConfig>& bc);
 
 /// The checks of parse_bc_array on an entry made in code (index 1-based, for messages) and the
-/// cross checks with the problem (problem.g refused next to [[bc]] entries, names unique).
+/// cross checks with the problem (problem.g refused next to [[bc]] entries, names unique,
+/// `field` one of the problem's fields, `residual` exactly for type = "expression").
 /// Throws std::runtime_error "bc[i].key: reason".
 void validate_bc(const ProblemConfig& problem);
 
-/// The loss-term name of entry `index` (1-based): its name, or the default (config.hpp).
+/// The loss-term name of entry `index` (1-based): its name, or the default (config.hpp)
+/// without the field.
 std::string bc_entry_name(const BoundaryConditionConfig& bc, std::size_t index);
+/// Same, with ".FIELD" appended to a default name when the problem has several fields
+/// (config.hpp), e.g. "lid.u".
+std::string bc_entry_name(const BoundaryConditionConfig& bc, std::size_t index,
+                          const ProblemConfig& problem);
 
 }  // namespace dtpinn::core

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <variant>
@@ -35,8 +36,11 @@ using Weights = std::map<std::string, double>;
 /// A key's value; optional strings are "" when unset.
 /// Named parameters of the equation: name -> a number or an expression, as text.
 using Params = std::map<std::string, std::string>;
-using Value = std::variant<std::int64_t, double, bool, std::string, Weights, Params>;
-enum class Type { integer, real, boolean, string, table, params };
+/// An array of strings (problem.fields, problem.equations).
+using Strings = std::vector<std::string>;
+using Value = std::variant<std::int64_t, double, bool, std::string, Weights, Params, Strings>;
+/// `exact`: a string (one field) or a table of strings per field (read as Params).
+enum class Type { integer, real, boolean, string, table, params, strings, exact };
 
 const char* type_name(Type t) {
   switch (t) {
@@ -52,6 +56,10 @@ const char* type_name(Type t) {
       return "table";
     case Type::params:
       return "table";
+    case Type::strings:
+      return "array of strings";
+    case Type::exact:
+      return "string or table";
   }
   return "?";
 }
@@ -194,6 +202,70 @@ void check_weight(const std::string& term, double w) {
     throw RangeError(fmt::format("weight of '{}' must be finite and >= 0, got {}", term, w));
 }
 
+/// problem.fields: every name a field name (equation.hpp), none twice.
+void check_field_names(const Strings& fields) {
+  std::set<std::string> seen;
+  for (const auto& name : fields) {
+    if (!valid_field_name(name))
+      throw RangeError(fmt::format(
+          "\"{}\" is not a field name (a letter, then letters or digits; not x, y, z, t, nx, ny, "
+          "nz, f, pi, e, lap, div or grad)",
+          name));
+    if (!seen.insert(name).second) throw RangeError(fmt::format("\"{}\" is listed twice", name));
+  }
+}
+
+/// problem.equations: no empty residual (an empty list means "use problem.equation").
+void check_equation_texts(const Strings& equations) {
+  for (std::size_t i = 0; i < equations.size(); ++i)
+    if (equations[i].find_first_not_of(" \t\r\n") == std::string::npos)
+      throw RangeError(fmt::format("equation {} is empty", i + 1));
+}
+
+Key strings_key(const char* name, Strings ProblemConfig::*m, void (*check)(const Strings&),
+                const char* allowed, const char* help) {
+  return Key{"problem",
+             name,
+             Type::strings,
+             help,
+             [=](RunConfig& c, const Value& v) {
+               const auto& x = std::get<Strings>(v);
+               check(x);
+               c.problem.*m = x;
+             },
+             [=](const RunConfig& c) -> Value { return c.problem.*m; },
+             allowed};
+}
+
+/// problem.exact: one expression (a string; "" for none) or a table of one per field, which
+/// replaces the other form.
+Key exact_key() {
+  return Key{"problem",
+             "exact",
+             Type::exact,
+             "exact solution u(x, y[, z][, t]), or a table of one per field; f, g, u0 are derived "
+             "from it",
+             [](RunConfig& c, const Value& v) {
+               ProblemConfig& p = c.problem;
+               if (const auto* table = std::get_if<Params>(&v)) {
+                 p.exact_fields = *table;
+                 p.exact.reset();
+                 return;
+               }
+               const auto& x = std::get<std::string>(v);
+               p.exact_fields.clear();
+               if (x.find_first_not_of(" \t\r\n") == std::string::npos)
+                 p.exact.reset();
+               else
+                 p.exact = x;
+             },
+             [](const RunConfig& c) -> Value {
+               if (!c.problem.exact_fields.empty()) return c.problem.exact_fields;
+               return c.problem.exact.value_or(std::string());
+             },
+             "an expression in x, y, z, t, or { FIELD = an expression, ... }"};
+}
+
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = [] {
     std::vector<Key> k;
@@ -209,17 +281,23 @@ const std::vector<Key>& keys() {
     k.push_back(enum_key("problem", "pde", pr, &P::pde,
                          "poisson (Lap u = f) | nonlinear_poisson (Lap u = exp(u) + f) | heat "
                          "(u_t = Lap u + f)"));
+    k.push_back(strings_key("fields", &P::fields, check_field_names,
+                            "[] or a list of names: a letter, then letters or digits",
+                            "the unknown fields, in order, e.g. [\"u\", \"v\", \"p\"] (empty: "
+                            "one field u)"));
     k.push_back(opt_key("problem", "equation", pr, &P::equation,
                         "an equation in u, u_t, lap(u), u_x, u_y, u_z, div(A*grad(u)), f, the "
                         "parameters and x, y, z, t",
                         "the residual R = 0, e.g. \"lap(u) + k^2*u - f\" (empty: the pde preset)"));
+    k.push_back(strings_key("equations", &P::equations, check_equation_texts,
+                            "[] or one equation per field, in the fields' order",
+                            "the residuals of a system, one per field (empty: problem.equation)"));
     k.push_back(Key{"problem", "params", Type::params,
                     "named parameters of the equation: numbers or expressions in x, y, z, t",
                     [](RunConfig& c, const Value& v) { c.problem.params = std::get<Params>(v); },
                     [](const RunConfig& c) -> Value { return c.problem.params; },
                     "{ NAME = a number or an expression in x, y, z, t, ... }"});
-    k.push_back(opt_key("problem", "exact", pr, &P::exact, "an expression in x, y, z, t",
-                        "exact solution u(x, y[, z][, t]); f, g, u0 are derived from it"));
+    k.push_back(exact_key());
     k.push_back(opt_key("problem", "f", pr, &P::f, "an expression in x, y, z, t",
                         "PDE right-hand side (overrides the derived one)"));
     k.push_back(opt_key("problem", "g", pr, &P::g, "an expression in x, y, z, t, nx, ny, nz",
@@ -501,6 +579,12 @@ std::string format_weights(const Weights& w) {
   return out + " }";
 }
 
+std::string format_strings(const Strings& list) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + quote(list[i]);
+  return out + "]";
+}
+
 /// As written into TOML (strings quoted).
 std::string format_toml(const Value& v) {
   struct {
@@ -510,6 +594,7 @@ std::string format_toml(const Value& v) {
     std::string operator()(const std::string& x) const { return quote(x); }
     std::string operator()(const Weights& x) const { return format_weights(x); }
     std::string operator()(const Params& x) const { return format_params(x); }
+    std::string operator()(const Strings& x) const { return format_strings(x); }
   } visitor;
   return std::visit(visitor, v);
 }
@@ -563,6 +648,10 @@ const char* expected_text(Type t) {
       return "a table like { pde = 1.0, bc = 1.0 }";
     case Type::params:
       return "a table like { k = 2.0, kappa = \"1 + x^2\" }";
+    case Type::strings:
+      return "an array of strings like [\"u\", \"v\"]";
+    case Type::exact:
+      return "a string, or a table like { u = \"x*y\", v = \"0\" }";
   }
   return "?";
 }
@@ -570,6 +659,25 @@ const char* expected_text(Type t) {
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// A table of name -> a number or an expression (problem.params, problem.exact per field):
+/// numbers are kept as their text.
+Params convert_expression_table(const toml::table& t, const Key& key, const std::string& origin) {
+  Params p;
+  for (auto&& [name, x] : t) {
+    if (x.is_integer())
+      p[std::string(name.str())] = std::to_string(**x.as_integer());
+    else if (x.is_floating_point())
+      p[std::string(name.str())] = format_real(**x.as_floating_point());
+    else if (x.is_string())
+      p[std::string(name.str())] = **x.as_string();
+    else
+      throw ConfigError(fmt::format("{}: {}.{}: expected a number or an expression, got {}",
+                                    position(origin, x.source()), key.full(), name.str(),
+                                    node_type_name(x)));
+  }
+  return p;
+}
 
 /// Converts a TOML node to a key's value; throws ConfigError with the position.
 Value convert(const toml::node& n, const Key& key, const std::string& origin) {
@@ -616,81 +724,247 @@ Value convert(const toml::node& n, const Key& key, const std::string& origin) {
       }
       return w;
     }
-    case Type::params: {
+    case Type::params:
       if (!n.is_table()) throw wrong();
-      Params p;
-      for (auto&& [name, x] : *n.as_table()) {
-        if (x.is_integer())
-          p[std::string(name.str())] = std::to_string(**x.as_integer());
-        else if (x.is_floating_point())
-          p[std::string(name.str())] = format_real(**x.as_floating_point());
-        else if (x.is_string())
-          p[std::string(name.str())] = **x.as_string();
-        else
-          throw ConfigError(fmt::format("{}: {}.{}: expected a number or an expression, got {}",
-                                        position(origin, x.source()), key.full(), name.str(),
-                                        node_type_name(x)));
+      return convert_expression_table(*n.as_table(), key, origin);
+    case Type::strings: {
+      if (!n.is_array()) throw wrong();
+      Strings list;
+      for (const auto& item : *n.as_array()) {
+        if (!item.is_string())
+          throw ConfigError(fmt::format("{}: {}: expected an array of strings, got {} as entry {}",
+                                        position(origin, item.source()), key.full(),
+                                        node_type_name(item), list.size() + 1));
+        list.push_back(**item.as_string());
       }
-      return p;
+      return list;
     }
+    case Type::exact:
+      if (n.is_string()) return **n.as_string();
+      if (!n.is_table()) throw wrong();
+      return convert_expression_table(*n.as_table(), key, origin);
   }
   throw wrong();
 }
 
-/// Syntax and variable checks of the problem's expressions that do not need the dimension
-/// (which comes from the domain); Problem repeats them and adds the dimension check. Returns
-/// an error message, or "" if fine.
-/// Whether the equation reads f (every preset does); true for an equation that does not parse
-/// (that error is check_expressions' to report).
+bool given(const std::optional<std::string>& text) {
+  return text && text->find_first_not_of(" \t\r\n") != std::string::npos;
+}
+
+/// "u, v, p"
+std::string field_list(const std::vector<std::string>& fields) {
+  return fmt::format("{}", fmt::join(fields, ", "));
+}
+
+/// "3 equations", "1 field"
+std::string count_of(std::size_t n, const char* noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+/// One residual of the problem and the key that names it in messages.
+struct EquationText {
+  std::string key, text;
+};
+
+/// problem.equations[i] (1-based), or problem.equation, or the preset of problem.pde.
+std::vector<EquationText> equation_texts(const ProblemConfig& p) {
+  std::vector<EquationText> out;
+  for (std::size_t i = 0; i < p.equations.size(); ++i)
+    out.push_back({fmt::format("problem.equations[{}]", i + 1), p.equations[i]});
+  if (out.empty())
+    out.push_back({"problem.equation", given(p.equation) ? *p.equation : Equation::preset(p.pde)});
+  return out;
+}
+
+/// Every equation parsed over the fields. The dimension is not known here: 3D accepts every
+/// variable (Problem parses again in its dimension). Throws "KEY: reason".
+std::vector<Equation> parse_equations(const ProblemConfig& p) {
+  const std::vector<std::string> fields = field_names(p);
+  std::vector<Equation> out;
+  for (const auto& e : equation_texts(p))
+    out.push_back(Equation::parse(e.text, p.params, 3, e.key, fields));
+  return out;
+}
+
+/// No equation given: the pde preset, which needs no parse to know what it holds.
+bool uses_preset(const ProblemConfig& p) {
+  return p.equations.empty() && !given(p.equation);
+}
+
+/// Whether an equation reads f (every preset does); true for equations that do not parse (that
+/// error is reported by check_equations).
 bool equation_has_source(const ProblemConfig& p) {
-  if (!p.equation || p.equation->find_first_not_of(" \t") == std::string::npos) return true;
+  if (uses_preset(p)) return true;
   try {
-    return Equation::parse(*p.equation, p.params, 3).has_source();
+    for (const auto& e : parse_equations(p))
+      if (e.has_source()) return true;
+    return false;
   } catch (const std::runtime_error&) {
     return true;
   }
 }
 
-std::string check_expressions(const ProblemConfig& p, const std::string& key_filter = "",
-                              bool syntax_only = false) {
-  bool heat = false;
+/// "1 and 3", "2"
+std::string numbers_text(const std::vector<std::size_t>& numbers) {
+  std::string out;
+  for (std::size_t i = 0; i < numbers.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == numbers.size() ? " and " : ", ") + std::to_string(numbers[i]);
+  return out;
+}
+
+/// A system with time derivatives: refused (naming the equations that have one when not all
+/// do). "" when every equation is steady.
+std::string time_dependent_system_message(const std::vector<Equation>& equations) {
+  std::vector<std::size_t> with, without;
+  for (std::size_t i = 0; i < equations.size(); ++i)
+    (equations[i].time_dependent() ? with : without).push_back(i + 1);
+  if (with.empty()) return "";
+  const char* rule =
+      "time-dependent systems are not supported yet (every equation steady, or one field)";
+  if (without.empty()) return fmt::format("problem.equations: {}", rule);
+  return fmt::format("problem.equations: {} {} {} a time derivative and {} {} none; {}",
+                     with.size() == 1 ? "equation" : "equations", numbers_text(with),
+                     with.size() == 1 ? "has" : "have", numbers_text(without),
+                     without.size() == 1 ? "has" : "have", rule);
+}
+
+/// The fields and their equations: names against the parameters, one equation per field,
+/// every equation parses, every field is used, systems steady. "" if fine.
+std::string check_equations(const ProblemConfig& p) {
+  const std::vector<std::string> fields = field_names(p);
+  for (const auto& name : p.fields)
+    if (p.params.count(name))
+      return fmt::format(
+          "problem.fields: \"{}\" is also a parameter of [problem.params]: rename one", name);
+  if (!p.equations.empty() && given(p.equation))
+    return "problem.equation: give either problem.equation (one field) or problem.equations, not "
+           "both";
+  if (fields.size() > 1 && p.equations.empty())
+    return fmt::format(
+        "problem.fields: {} ({}) need problem.equations, one equation per field in this order",
+        count_of(fields.size(), "field"), field_list(fields));
+  if (!p.equations.empty() && p.equations.size() != fields.size())
+    return fmt::format("problem.equations: {} for {} ({})",
+                       count_of(p.equations.size(), "equation"), count_of(fields.size(), "field"),
+                       field_list(fields));
+  if (uses_preset(p) && fields != std::vector<std::string>{"u"})
+    return fmt::format(
+        "problem.fields: the preset equation of problem.pde (\"{}\") is in u: give "
+        "problem.equation in {}",
+        Equation::preset(p.pde), field_list(fields));
+  if (uses_preset(p)) return "";
+  std::vector<Equation> equations;
   try {
-    heat = is_time_dependent(p);
+    equations = parse_equations(p);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
+  for (std::size_t j = 0; j < fields.size(); ++j) {
+    bool used = false;
+    for (const auto& e : equations) used = used || e.uses_field(static_cast<int>(j));
+    if (!used) return fmt::format("problem.fields: {} is not used by any equation", fields[j]);
+  }
+  if (fields.size() > 1) return time_dependent_system_message(equations);
+  return "";
+}
+
+/// The data of a system: one exact expression per field, no problem.f (the sources come from
+/// the exact fields), [[bc]] entries instead of problem.alpha, beta, g. "" if fine.
+std::string check_system_data(const ProblemConfig& p) {
+  const std::vector<std::string> fields = field_names(p);
+  for (const auto& [name, text] : p.exact_fields)
+    if (std::find(fields.begin(), fields.end(), name) == fields.end())
+      return fmt::format("problem.exact.{}: not a field (fields: {})", name, field_list(fields));
+  if (fields.size() == 1) return "";
+  if (p.exact)
+    return fmt::format(
+        "problem.exact: one expression for {} ({}): give one per field as a table "
+        "([problem.exact] {} = \"...\"), or none (exact = \"\")",
+        count_of(fields.size(), "field"), field_list(fields), fields.front());
+  if (p.f) return "problem.f: with several fields, f is derived from [problem.exact]";
+  if (p.bc.empty()) return "[[bc]]: a system needs [[bc]] entries, each naming its field";
+  return "";
+}
+
+/// Training options that do not handle several fields yet. "" if fine.
+std::string check_system_training(const RunConfig& c) {
+  const std::vector<std::string> fields = field_names(c.problem);
+  if (fields.size() == 1) return "";
+  auto refuse = [&](const char* key, const char* value) {
+    return fmt::format("{}: \"{}\" does not support systems yet ({}: {})", key, value,
+                       count_of(fields.size(), "field"), field_list(fields));
+  };
+  if (c.train.optimizer == Optimizer::gauss_newton)
+    return refuse("train.optimizer", to_string(c.train.optimizer));
+  if (c.train.output_layer == OutputLayer::least_squares)
+    return refuse("train.output_layer", to_string(c.train.output_layer));
+  return "";
+}
+
+/// Every check of the fields, their equations and what a system supports, in the order a
+/// reader fixes them. "" if fine.
+std::string check_system(const RunConfig& c) {
+  for (const auto& check :
+       {check_equations(c.problem), check_system_data(c.problem), check_system_training(c)})
+    if (!check.empty()) return check;
+  return "";
+}
+
+/// A problem expression to check: its key, its text, whether it may use t and the normals.
+struct ExpressionItem {
+  std::string key;
+  std::optional<std::string> text;
+  bool time, normals;
+};
+
+/// Syntax and variable checks of the problem's expressions that do not need the dimension
+/// (which comes from the domain); Problem repeats them and adds the dimension check. Only the
+/// keys `key_filter` names (all for ""; "problem.exact" includes its per-field entries).
+/// `syntax_only`: no check that depends on other keys (the command line sets keys one by one).
+/// Returns an error message, or "" if fine.
+std::string check_expressions(const ProblemConfig& p, const std::string& key_filter = "",
+                              bool syntax_only = false) {
+  bool heat = false;
+  // A system's equations depend on problem.fields, which a later option may set: the
+  // equations are parsed once the whole config is known.
+  if (!syntax_only || (p.fields.empty() && p.equations.empty())) {
+    try {
+      heat = is_time_dependent(p);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+  }
+  auto selected = [&](const std::string& key) {
+    return key_filter.empty() || key == key_filter || key.rfind(key_filter + ".", 0) == 0;
+  };
   // An f the equation does not read: refused here, where the file's line is known.
-  if (p.f && !syntax_only && (key_filter.empty() || key_filter == "problem.f") &&
-      !equation_has_source(p))
+  if (p.f && !syntax_only && selected("problem.f") && !equation_has_source(p))
     return fmt::format(
         "problem.f: the equation \"{}\" has no f, so problem.f would not be used; write the "
         "equation with f (\"{} - f\") or drop problem.f",
-        *p.equation, *p.equation);
-  struct Item {
-    const char* key;
-    const std::optional<std::string>* text;
-    bool time, normals;
-  };
-  const Item items[] = {{"problem.exact", &p.exact, heat, false},
-                        {"problem.f", &p.f, heat, false},
-                        {"problem.g", &p.g, heat, true},
-                        {"problem.u0", &p.u0, false, false}};
+        equation_texts(p).front().text, equation_texts(p).front().text);
+  std::vector<ExpressionItem> items = {{"problem.exact", p.exact, heat, false}};
+  for (const auto& [field, text] : p.exact_fields)
+    items.push_back({"problem.exact." + field, text, heat, false});
+  items.push_back({"problem.f", p.f, heat, false});
+  items.push_back({"problem.g", p.g, heat, true});
+  // u0 is only read by a time-dependent problem; a steady one leaves it unchecked.
+  if (heat || !key_filter.empty()) items.push_back({"problem.u0", p.u0, false, false});
   for (const auto& it : items) {
-    if (!*it.text || (!key_filter.empty() && key_filter != it.key)) continue;
-    if (!heat && key_filter.empty() && std::string(it.key) == "problem.u0") continue;  // unused
+    if (!it.text || !selected(it.key)) continue;
     try {
-      const Expression e = Expression::parse(**it.text, it.key, expression_variables());
+      const Expression e = Expression::parse(*it.text, it.key, expression_variables());
       if (syntax_only) continue;
       for (const auto& v : e.variables()) {
         if (v == "t" && !it.time)
           return fmt::format(
-              "{}: \"{}\" uses t, but {}", it.key, **it.text,
+              "{}: \"{}\" uses t, but {}", it.key, *it.text,
               heat ? "the initial condition is at t = 0" : std::string("the equation is steady"));
         if (v[0] == 'n' && !it.normals)
           return fmt::format(
               "{}: \"{}\" uses {}: the normal components nx, ny, nz are only "
               "defined in problem.g",
-              it.key, **it.text, v);
+              it.key, *it.text, v);
       }
     } catch (const std::runtime_error& e) {
       return e.what();
@@ -699,33 +973,80 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
   return "";
 }
 
+/// What a field's data is derived from: whether the config gives its exact solution.
+bool has_exact(const ProblemConfig& p, const std::string& field) {
+  return p.exact_fields.count(field) > 0 || (p.exact && field_names(p).size() == 1);
+}
+
+/// "FIELD's data: nothing to derive it from" as the end of a message.
+std::string no_exact_reason(const ProblemConfig& p, const std::string& field) {
+  if (!p.exact && p.exact_fields.empty()) return "when problem.exact is not given";
+  return fmt::format("when [problem.exact] gives no {}", field);
+}
+
+/// The sources of a system's equations: each equation that reads f needs the exact solution
+/// of every field it uses. "" if fine.
+std::string missing_system_sources(const ProblemConfig& p) {
+  const std::vector<std::string> fields = field_names(p);
+  std::vector<Equation> equations;
+  try {
+    equations = parse_equations(p);
+  } catch (const std::runtime_error&) {
+    return "";  // check_equations reports it
+  }
+  const std::vector<EquationText> texts = equation_texts(p);
+  for (std::size_t i = 0; i < equations.size(); ++i) {
+    if (!equations[i].has_source()) continue;
+    for (std::size_t j = 0; j < fields.size(); ++j) {
+      if (!equations[i].uses_field(static_cast<int>(j)) || has_exact(p, fields[j])) continue;
+      if (p.exact_fields.empty())
+        return fmt::format("{}: uses f: give [problem.exact] to derive it", texts[i].key);
+      return fmt::format("{}: uses f, derived from [problem.exact], which gives no {}",
+                         texts[i].key, fields[j]);
+    }
+  }
+  return "";
+}
+
 std::string missing_data_message(const ProblemConfig& p) {
-  if (p.exact) return "";
-  if (!p.f && equation_has_source(p))
-    return "problem.f is required when problem.exact is not given";
-  for (std::size_t i = 0; i < p.bc.size(); ++i)
-    if (!p.bc[i].value)
-      return fmt::format("bc[{}].value is required when problem.exact is not given", i + 1);
-  if (p.bc.empty() && !p.g) return "problem.g is required when problem.exact is not given";
-  if (is_time_dependent(p) && !p.u0)
-    return "problem.u0 is required when problem.exact is not given";
+  const std::vector<std::string> fields = field_names(p);
+  const std::string& first = fields.front();
+  if (fields.size() > 1) {
+    if (std::string msg = missing_system_sources(p); !msg.empty()) return msg;
+  } else if (!has_exact(p, first) && !p.f && equation_has_source(p)) {
+    return "problem.f is required " + no_exact_reason(p, first);
+  }
+  for (std::size_t i = 0; i < p.bc.size(); ++i) {
+    const BoundaryConditionConfig& bc = p.bc[i];
+    const std::string& field = bc.field.empty() ? first : bc.field;
+    if (bc.type != BcType::expression && !bc.value && !has_exact(p, field))
+      return fmt::format("bc[{}].value is required {}", i + 1, no_exact_reason(p, field));
+  }
+  if (has_exact(p, first)) return "";
+  if (p.bc.empty() && !p.g) return "problem.g is required " + no_exact_reason(p, first);
+  if (fields.size() == 1 && is_time_dependent(p) && !p.u0)
+    return "problem.u0 is required " + no_exact_reason(p, first);
   return "";
 }
 
 }  // namespace
 
+std::vector<std::string> field_names(const ProblemConfig& problem) {
+  return problem.fields.empty() ? std::vector<std::string>{"u"} : problem.fields;
+}
+
 bool is_time_dependent(const ProblemConfig& problem) {
-  if (!problem.equation || problem.equation->find_first_not_of(" \t") == std::string::npos)
-    return problem.pde == PdeKind::heat;
-  // The dimension is not known here: parse as 3D (z allowed); Problem checks it again.
-  return Equation::parse(*problem.equation, problem.params, 3).time_dependent();
+  if (uses_preset(problem)) return problem.pde == PdeKind::heat;
+  for (const auto& e : parse_equations(problem))
+    if (e.time_dependent()) return true;
+  return false;
 }
 
 std::vector<std::string> config_warnings(const RunConfig& config) {
   std::vector<std::string> out;
   const ProblemConfig& p = config.problem;
   if (p.params.empty()) return out;
-  if (!p.equation || p.equation->find_first_not_of(" \t") == std::string::npos) {
+  if (uses_preset(p)) {
     for (const auto& [name, value] : p.params)
       out.push_back(fmt::format(
           "problem.params.{}: not used: without problem.equation the equation is the preset of "
@@ -733,14 +1054,24 @@ std::vector<std::string> config_warnings(const RunConfig& config) {
           name, to_string(p.pde), Equation::preset(p.pde)));
     return out;
   }
+  std::vector<Equation> equations;
   try {
-    // The dimension is not known here: 3D accepts every variable (Problem checks it).
-    const Equation equation = Equation::parse(*p.equation, p.params, 3);
-    for (const auto& name : equation.unused_parameters())
-      out.push_back(fmt::format("problem.params.{}: not used by problem.equation = \"{}\"", name,
-                                *p.equation));
+    equations = parse_equations(p);
   } catch (const std::runtime_error&) {
     // An equation that does not parse is refused where it is used, with its own message.
+    return out;
+  }
+  // A parameter is unused when no equation reads it.
+  std::map<std::string, std::size_t> unused_by;
+  for (const auto& e : equations)
+    for (const auto& name : e.unused_parameters()) ++unused_by[name];
+  for (const auto& [name, count] : unused_by) {
+    if (count < equations.size()) continue;
+    if (p.equations.empty())
+      out.push_back(fmt::format("problem.params.{}: not used by problem.equation = \"{}\"", name,
+                                *p.equation));
+    else
+      out.push_back(fmt::format("problem.params.{}: not used by any of problem.equations", name));
   }
   return out;
 }
@@ -750,6 +1081,23 @@ RunConfig default_config() {
   c.source = "default";
   return c;
 }
+
+namespace {
+
+/// The position of a key of the file, and of the entries of its value when it is a table
+/// ("problem.exact.u") or an array ("problem.equations[2]", 1-based).
+void record_positions(std::map<std::string, std::string>& where, const std::string& key,
+                      const toml::node& node, const std::string& origin) {
+  where[key] = position(origin, node.source());
+  if (const auto* table = node.as_table())
+    for (auto&& [name, item] : *table)
+      where[key + "." + std::string(name.str())] = position(origin, item.source());
+  if (const auto* array = node.as_array())
+    for (std::size_t i = 0; i < array->size(); ++i)
+      where[fmt::format("{}[{}]", key, i + 1)] = position(origin, (*array)[i].source());
+}
+
+}  // namespace
 
 RunConfig parse_config(const std::string& toml_text, const std::string& origin) {
   toml::table root;
@@ -763,7 +1111,7 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin) 
   c.source = origin;
   std::map<std::string, std::string> where;  // full key -> position, for later checks
   std::string problem_where = origin;
-  bool exact_named = false, data_named = false;
+  bool exact_named = false, data_named = false, system_named = false;
 
   std::vector<std::string> bc_where;  // position of each [[bc]] entry
   for (auto&& [sec_key, sec_node] : root) {
@@ -798,37 +1146,46 @@ RunConfig parse_config(const std::string& toml_text, const std::string& origin) 
         throw ConfigError(
             fmt::format("{}: {}: {}", position(origin, node.source()), k->full(), e.what()));
       }
-      where[k->full()] = position(origin, node.source());
+      record_positions(where, k->full(), node, origin);
       if (sec == "problem") {
         if (name == "exact") exact_named = true;
         if (name == "f" || name == "g" || name == "u0")
           data_named = data_named || v != Value(std::string());
+        if (name == "fields" || name == "equations")
+          system_named = system_named || v != Value(Strings());
       }
     }
   }
-  // A file that gives its own data but no exact solution has none (not the default one).
-  if (data_named && !exact_named) c.problem.exact.reset();
+  // A file that gives its own data, or its own fields and equations, but no exact solution has
+  // none (not the default one, which is a solution of the default equation in u).
+  if ((data_named || system_named) && !exact_named) c.problem.exact.reset();
 
-  try {
-    validate_bc(c.problem);
-  } catch (const std::runtime_error& e) {
-    // "bc[i].key: ..." at entry i; "problem.g: ..." at problem.g.
-    const std::string msg = e.what();
+  // Each message starts with the key it is about: "bc[i]..." is placed at entry i, a key of the
+  // file (or its table entry or array element) at that key, anything else at [problem].
+  auto place = [&](const std::string& msg) {
     std::size_t i = 0;
-    std::string at = problem_where;
     if (std::sscanf(msg.c_str(), "bc[%zu]", &i) == 1 && i >= 1 && i <= bc_where.size())
-      at = bc_where[i - 1];
-    else if (auto it = where.find("problem.g"); it != where.end())
-      at = it->second;
-    throw ConfigError(fmt::format("{}: {}", at, msg));
+      return bc_where[i - 1];
+    std::string key = msg.substr(0, msg.find(':'));
+    while (key.find(' ') == std::string::npos && !key.empty()) {
+      if (auto it = where.find(key); it != where.end()) return it->second;
+      const auto cut = key.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      key.resize(cut);
+    }
+    return problem_where;
+  };
+  std::string msg = check_system(c);
+  if (msg.empty()) {
+    try {
+      validate_bc(c.problem);
+    } catch (const std::runtime_error& e) {
+      msg = e.what();
+    }
   }
-  if (std::string msg = missing_data_message(c.problem); !msg.empty())
-    throw ConfigError(fmt::format("{}: {}", problem_where, msg));
-  if (std::string msg = check_expressions(c.problem); !msg.empty()) {
-    const std::string key = msg.substr(0, msg.find(':'));
-    auto it = where.find(key);
-    throw ConfigError(fmt::format("{}: {}", it != where.end() ? it->second : problem_where, msg));
-  }
+  if (msg.empty()) msg = missing_data_message(c.problem);
+  if (msg.empty()) msg = check_expressions(c.problem);
+  if (!msg.empty()) throw ConfigError(fmt::format("{}: {}", place(msg), msg));
   return c;
 }
 
@@ -872,6 +1229,30 @@ std::string to_toml(const RunConfig& config) {
 
 namespace {
 
+/// A string option's text: quotes around it (as a shell may pass them) dropped.
+std::string unquoted(const std::string& text) {
+  if (text.size() >= 2 && ((text.front() == '"' && text.back() == '"') ||
+                           (text.front() == '\'' && text.back() == '\'')))
+    return text.substr(1, text.size() - 2);
+  return text;
+}
+
+/// A value written as TOML (an inline table or an array) on the command line.
+template <class Bad>
+Value parse_toml_value(const Key& k, const std::string& toml_text, const Bad& bad) {
+  try {
+    const toml::table t = toml::parse("v = " + toml_text);
+    return convert(*t.get("v"), k, "--set");
+  } catch (const toml::parse_error&) {
+    throw bad();
+  } catch (const ConfigError& e) {
+    // Drop the "--set:1:5: " position: the caller names the option.
+    std::string msg = e.what();
+    const auto p = msg.find(": ");
+    throw RangeError(p == std::string::npos ? msg : msg.substr(p + 2));
+  }
+}
+
 Value parse_option_value(const Key& k, const std::string& text) {
   auto bad = [&]() {
     return RangeError(fmt::format("expected {}, got \"{}\"", expected_text(k.type), text));
@@ -896,25 +1277,23 @@ Value parse_option_value(const Key& k, const std::string& text) {
       if (text == "false" || text == "0" || text == "no" || text == "off") return false;
       throw bad();
     case Type::string:
-      if (text.size() >= 2 && ((text.front() == '"' && text.back() == '"') ||
-                               (text.front() == '\'' && text.back() == '\'')))
-        return text.substr(1, text.size() - 2);
-      return text;
+      return unquoted(text);
     case Type::table:
     case Type::params: {
       std::string body = text;
       if (body.find('{') == std::string::npos) body = "{" + body + "}";
-      try {
-        const toml::table t = toml::parse("v = " + body);
-        return convert(*t.get("v"), k, "--set");
-      } catch (const toml::parse_error&) {
+      return parse_toml_value(k, body, bad);
+    }
+    case Type::strings:
+      if (text.find_first_not_of(" \t") == std::string::npos ||
+          text[text.find_first_not_of(" \t")] != '[')
         throw bad();
-      } catch (const ConfigError& e) {
-        // Drop the "--set:1:5: " position: the caller names the option.
-        std::string msg = e.what();
-        const auto p = msg.find(": ");
-        throw RangeError(p == std::string::npos ? msg : msg.substr(p + 2));
-      }
+      return parse_toml_value(k, text, bad);
+    case Type::exact: {
+      // A table when it is written as one, else one expression.
+      const auto first = text.find_first_not_of(" \t");
+      if (first != std::string::npos && text[first] == '{') return parse_toml_value(k, text, bad);
+      return unquoted(text);
     }
   }
   throw bad();
@@ -947,6 +1326,13 @@ void set_option(RunConfig& config, const std::string& dotted_key, const std::str
       const Key* k = section.empty() ? nullptr : find_key(section, name);
       if (!k) throw RangeError(unknown_key_message(section, section.empty() ? dotted_key : name));
       k->set(updated, parse_option_value(*k, value));
+      // Fields or equations of one's own: the default exact solution (of the default equation
+      // in u) no longer applies, as in a file that names them without an exact solution.
+      if ((k->full() == "problem.fields" || k->full() == "problem.equations") &&
+          k->get(updated) != Value(Strings()) &&
+          updated.problem.exact == default_config().problem.exact &&
+          updated.problem.exact_fields.empty())
+        updated.problem.exact.reset();
       // Syntax only: the cross checks (t in a steady problem, ...) would make the result
       // depend on the order of the options; Problem makes them.
       if (section == "problem") {
@@ -991,6 +1377,7 @@ void validate_config(const RunConfig& config) {
       throw std::runtime_error(fmt::format("{}: {}", k.full(), e.what()));
     }
   }
+  if (std::string msg = check_system(config); !msg.empty()) throw std::runtime_error(msg);
   validate_bc(config.problem);
 }
 

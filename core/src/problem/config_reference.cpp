@@ -18,9 +18,11 @@ std::string cell(const std::string& text) {
   return out.empty() ? "-" : out;
 }
 
-/// A default as it is written in the file (strings quoted), in backticks; "-" when none.
+/// A default as it is written in the file (strings quoted, also where a table may stand
+/// instead), in backticks; "-" when none.
 std::string default_cell(const ConfigOption& o) {
-  if (o.type == "string") return o.default_value.empty() ? "-" : "`\"" + o.default_value + "\"`";
+  if (o.type.rfind("string", 0) == 0)
+    return o.default_value.empty() ? "-" : "`\"" + o.default_value + "\"`";
   return o.default_value.empty() ? "-" : "`" + cell(o.default_value) + "`";
 }
 
@@ -38,13 +40,25 @@ std::string table(const std::vector<ConfigOption>& options, const std::string& s
 constexpr const char* kExpressions = R"md(
 ## Expressions
 
-`problem.exact`, `f`, `g`, `u0`, `[problem.params]` values and `[[bc]]` values are strings in
-the variables `x`, `y`, `z` (3D), `t` (time-dependent equations) and, in boundary data only, the
-outward unit normal `nx`, `ny`, `nz`; constants `pi` and `e`; operators `+ - * / ^` (or `**`);
-functions `sin cos tan asin acos atan atan2(y, x) sinh cosh tanh asinh acosh atanh exp log`
-(natural, also `ln`) `sqrt abs pow(a, b)`. An expression that is not finite at a node (`log(0)`,
-`sqrt(-1)`) stops the run naming the point. The equation itself (`problem.equation`) has its
-own syntax: [equations](equations.md).
+`problem.exact` (or each entry of a `[problem.exact]` table), `f`, `g`, `u0`, `[problem.params]`
+values and `[[bc]]` values are strings in the variables `x`, `y`, `z` (3D), `t` (time-dependent
+equations) and, in boundary data only, the outward unit normal `nx`, `ny`, `nz`; constants `pi`
+and `e`; operators `+ - * / ^` (or `**`); functions `sin cos tan asin acos atan atan2(y, x) sinh
+cosh tanh asinh acosh atanh exp log` (natural, also `ln`) `sqrt abs pow(a, b)`. An expression
+that is not finite at a node (`log(0)`, `sqrt(-1)`) stops the run naming the point. The equation
+itself (`problem.equation`) has its own syntax: [equations](equations.md).
+
+## Systems
+
+Several unknown fields are named in `problem.fields`, with one residual per field, in the same
+order, in `problem.equations`; each equation may use every field and its derivatives
+(`u*u_x + v*u_y + p_x - nu*lap(u)`). The exact solution is then a table of one expression per
+field (`[problem.exact]`, or inline `exact = { u = "...", v = "..." }`), from which the sources
+of the equations that use `f` and the boundary data are derived; `problem.f` and the
+whole-boundary form (`problem.alpha`, `beta`, `g`) are for one field only, so a system has
+`[[bc]]` entries, each naming its `field`. A field without an exact expression needs a `value`
+in each preset condition on it, and the equations that use `f` need the exact expression of
+every field they use. Every field must be used by some equation; systems are steady for now.
 )md";
 
 constexpr const char* kStopRules = R"md(
@@ -130,9 +144,13 @@ std::string config_reference() {
   out += kStopRules;
   out += fmt::format(
       "\n## [[bc]]: boundary conditions per part\n\n"
-      "One entry per boundary condition (optional). Without entries, `problem.alpha`, `beta` and "
-      "`g`\nhold on the whole boundary. Entries apply in order and a later entry wins on the "
-      "nodes it\ncovers; every boundary node must end up with a condition.\n\n{}",
+      "One entry per boundary condition (optional for one field). Without entries,\n"
+      "`problem.alpha`, `beta` and `g` hold on the whole boundary. Entries apply in order and a "
+      "later\nentry wins on the nodes it covers; every boundary node must end up with a "
+      "condition. With\nseveral fields, each entry names the `field` it is on (a later entry "
+      "wins per field), and its\ndefault loss-term name ends in `.FIELD` (`bc:lid.u`). A "
+      "condition that is not a preset is\n`type = \"expression\"` with its `residual`, in the "
+      "fields, their first and normal derivatives\nand the normal.\n\n{}",
       table(bc_options(), "bc"));
   out += kExamples;
   return out;

@@ -3,8 +3,10 @@
 // `dtpinn config --reference`; examples in data/configs/),
 // every key also settable by a command-line flag. LibTorch-free.
 //
-// [problem] pde | equation (+ [problem.params]), exact | (f, g[, u0]), alpha, beta, t_final, nt
-// [[bc]]    on | where, type, value, alpha, beta, name (one entry per boundary condition)
+// [problem] pde | equation | fields + equations (+ [problem.params]), exact (a string, or a
+//           table of one per field) | (f, g[, u0]), alpha, beta, t_final, nt
+// [[bc]]    on | where, field, type, value | residual, alpha, beta, name (one entry per
+//           boundary condition)
 // [domain]  shape | file, n, seed, nodes, test_n, test_nodes, rescale
 // [rbffd]   order
 // [model]   architecture, depth, width, activation
@@ -174,12 +176,16 @@ struct RunConfig {
   std::string source;  ///< where it came from (file path or "default")
 };
 
-/// True when the problem's equation (or, without one, the pde preset) has u_t. Throws
-/// std::runtime_error "problem.equation: ..." for an equation that does not parse.
+/// The problem's fields in order: problem.fields, or {"u"} when it is empty.
+std::vector<std::string> field_names(const ProblemConfig& problem);
+
+/// True when one of the problem's equations (or, without one, the pde preset) has a time
+/// derivative. Throws std::runtime_error "problem.equation: ..." (or "problem.equations[i]:
+/// ...", 1-based) for an equation that does not parse over the fields.
 bool is_time_dependent(const ProblemConfig& problem);
 
 /// What a config holds that nothing will read, one line each (the rule, wherever a config is
-/// used: warn, and run): a parameter of problem.params that the equation does not use
+/// used: warn, and run): a parameter of problem.params that no equation uses
 /// ("problem.params.k: not used by problem.equation = ..."), or any parameter without
 /// problem.equation. Empty when there is nothing to say.
 std::vector<std::string> config_warnings(const RunConfig& config);
@@ -191,11 +197,11 @@ RunConfig default_config();
 /// Parses a TOML file. Throws std::runtime_error "FILE:LINE:COLUMN: message" on unknown keys,
 /// wrong types, values out of range or expressions that do not parse; nothing is trained before
 /// the whole file is accepted. Keys left out keep their default_config() values, except that
-/// naming any of problem.f, g, u0 without problem.exact means "no exact solution" (the default
-/// exact is dropped). An empty string clears an optional key (exact, f, g, u0, file, nodes,
-/// test_nodes). A given f, g or u0 overrides the one derived from exact.
-/// The paths of the file (domain.file, domain.nodes, domain.test_nodes) are relative to the
-/// file's own folder, and come back absolute (resolve_paths).
+/// naming any of problem.f, g, u0, fields, equations without problem.exact means "no exact
+/// solution" (the default exact is dropped). An empty string clears an optional key (exact, f, g,
+/// u0, file, nodes, test_nodes). A given f, g or u0 overrides the one derived from exact. The paths
+/// of the file (domain.file, domain.nodes, domain.test_nodes) are relative to the file's own
+/// folder, and come back absolute (resolve_paths).
 RunConfig load_config(const std::string& path);
 /// Makes the relative paths of `config` (domain.file, nodes, test_nodes) absolute, taken
 /// against `folder` (a config file's folder; "" = the current folder). Paths given on the
@@ -209,7 +215,9 @@ std::string to_toml(const RunConfig& config);
 
 /// Sets one key from the command line, `dotted_key` as in the TOML file ("train.lr",
 /// "problem.exact", "train.weights.bc"), `value` as text (strings unquoted; an empty string
-/// clears an optional key such as problem.exact). Validates like the file parser; throws
+/// clears an optional key such as problem.exact; arrays and tables as TOML: problem.fields=
+/// ["u", "v"], problem.exact={ u = "x", v = "y" }). Setting problem.fields or equations drops
+/// the default exact solution, as a file does. Validates like the file parser; throws
 /// std::runtime_error "--set KEY=VALUE: message" (unknown key with a suggestion, wrong type,
 /// out of range).
 void set_option(RunConfig& config, const std::string& dotted_key, const std::string& value);
@@ -218,8 +226,9 @@ std::string get_option(const RunConfig& config, const std::string& dotted_key);
 
 /// One settable key, for the command line (one flag per key) and the documentation.
 struct ConfigOption {
-  std::string key;            ///< "train.lr"
-  std::string type;           ///< integer | real | boolean | string | table
+  std::string key;   ///< "train.lr"
+  std::string type;  ///< integer | real | boolean | string | table | array of strings | string
+                     ///< or table
   std::string default_value;  ///< in default_config(), as get_option prints it
   std::string help;           ///< one line
   std::string allowed;        ///< the values accepted: "2 to 6", "> 0", "fp64 | fp32", ...
@@ -235,7 +244,8 @@ std::vector<ConfigOption> bc_options();
 std::string config_reference();
 
 /// Checks every key of a config made in code against the ranges and choices of the file reader
-/// (what load_config and set_option enforce); throws std::runtime_error "train.lr: must be > 0,
+/// (what load_config and set_option enforce), the fields against their equations and what a
+/// system supports, and the [[bc]] entries; throws std::runtime_error "train.lr: must be > 0,
 /// got -1". The trainer calls it, so a program cannot train on values a file could not hold.
 void validate_config(const RunConfig& config);
 
