@@ -126,8 +126,9 @@ bool balanced(const std::string& text) {
 
 /// Whether `text` names a field or one of its first or normal derivatives (u, u_x, u_n, ...):
 /// a residual that uses none constrains nothing.
+/// Whether the text names a field or one of its derivatives (any w_SUFFIX: whether the suffix
+/// is allowed there is the Problem's parser's to say, with its own message).
 bool uses_a_field(const std::string& text, const std::vector<std::string>& fields) {
-  static const std::set<std::string> suffixes = {"", "_x", "_y", "_z", "_n"};
   for (std::size_t i = 0; i < text.size();) {
     if (!std::isalpha(static_cast<unsigned char>(text[i]))) {
       ++i;
@@ -139,7 +140,7 @@ bool uses_a_field(const std::string& text, const std::vector<std::string>& field
       ++end;
     const std::string word = text.substr(i, end - i);
     for (const auto& field : fields)
-      if (word.rfind(field, 0) == 0 && suffixes.count(word.substr(field.size()))) return true;
+      if (word == field || word.rfind(field + "_", 0) == 0) return true;
     i = end;
   }
   return false;

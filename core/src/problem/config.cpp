@@ -953,7 +953,11 @@ std::string check_expressions(const ProblemConfig& p, const std::string& key_fil
   for (const auto& it : items) {
     if (!it.text || !selected(it.key)) continue;
     try {
-      const Expression e = Expression::parse(*it.text, it.key, expression_variables());
+      // The exact fields of a system may use the parameters (Kovasznay's l).
+      const bool per_field = it.key.rfind("problem.exact.", 0) == 0;
+      const Expression e =
+          per_field ? parse_with_parameters(*it.text, it.key, expression_variables(), p.params, 3)
+                    : Expression::parse(*it.text, it.key, expression_variables());
       if (syntax_only) continue;
       for (const auto& v : e.variables()) {
         if (v == "t" && !it.time)
