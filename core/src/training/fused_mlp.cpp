@@ -50,7 +50,9 @@ struct FusedTanhMlp : torch::autograd::Function<FusedTanhMlp> {
     std::vector<at::Tensor> acts;
     for (std::int64_t k = 0; k < hidden; ++k)
       acts.push_back(at::empty({n, params[2 * k].size(0)}, z.options()));
-    at::Tensor u = at::empty({n}, z.options());
+    const std::int64_t outputs = params[2 * hidden].size(0);
+    at::Tensor u =
+        outputs == 1 ? at::empty({n}, z.options()) : at::empty({n, outputs}, z.options());
     const ConstColMap zin(z.data_ptr<double>(), z.size(1), n);
     EigenSerial serial;
     at::parallel_for(0, (n + kBlock - 1) / kBlock, 1, [&](std::int64_t b0, std::int64_t b1) {
@@ -69,11 +71,19 @@ struct FusedTanhMlp : torch::autograd::Function<FusedTanhMlp> {
           tanh_in_place(a.data(), w * m);
         }
         const auto Wo = weight_map(params[2 * hidden]);
-        Eigen::Map<Eigen::RowVectorXd> ub(u.data_ptr<double>() + j0, m);
         const double* last =
             hidden > 0 ? acts[hidden - 1].data_ptr<double>() : z.data_ptr<double>();
-        ub.noalias() = Wo * ConstColMap(last + j0 * Wo.cols(), Wo.cols(), m);
-        ub.array() += params[2 * hidden + 1].data_ptr<double>()[0];
+        const ConstColMap top(last + j0 * Wo.cols(), Wo.cols(), m);
+        const double* bo = params[2 * hidden + 1].data_ptr<double>();
+        if (outputs == 1) {  // a row-vector product (GEMV)
+          Eigen::Map<Eigen::RowVectorXd> ub(u.data_ptr<double>() + j0, m);
+          ub.noalias() = Wo * top;
+          ub.array() += bo[0];
+        } else {  // u [N, F] is the column-major F x N matrix: an F x m block per node block
+          ColMap ub(u.data_ptr<double>() + j0 * outputs, outputs, m);
+          ub.noalias() = Wo * top;
+          ub.colwise() += Eigen::Map<const Eigen::VectorXd>(bo, outputs);
+        }
       }
     });
     std::vector<at::Tensor> saved = {z};
@@ -92,8 +102,9 @@ struct FusedTanhMlp : torch::autograd::Function<FusedTanhMlp> {
     const std::int64_t n = z.size(0), d = z.size(1);
     auto act = [&](std::int64_t k) -> const at::Tensor& { return saved[1 + k]; };
     auto weight = [&](std::int64_t k) -> const at::Tensor& { return saved[1 + hidden + 2 * k]; };
-    const at::Tensor gu = grad_out[0].contiguous();
+    const at::Tensor gu = grad_out[0].contiguous();  // [N] or [N, F], as u
     const double* g = gu.data_ptr<double>();
+    const std::int64_t outputs = weight(hidden).size(0);
     std::int64_t width = d;  // the widest activation (or input) of any layer
     for (std::int64_t k = 0; k <= hidden; ++k) width = std::max(width, weight(k).size(0));
 
@@ -120,12 +131,19 @@ struct FusedTanhMlp : torch::autograd::Function<FusedTanhMlp> {
           const std::int64_t w = src.size(1);
           return ConstColMap(src.data_ptr<double>() + j0 * w, w, m);
         };
-        const Eigen::Map<const Eigen::RowVectorXd> gub(g + j0, m);
-        gw[t][hidden].noalias() += gub * input(hidden).transpose();
-        gb[t][hidden][0] += gub.sum();
         const auto Wo = weight_map(weight(hidden));
         auto dl = delta.topLeftCorner(Wo.cols(), m);
-        dl.noalias() = Wo.transpose() * gub;
+        if (outputs == 1) {
+          const Eigen::Map<const Eigen::RowVectorXd> gub(g + j0, m);
+          gw[t][hidden].noalias() += gub * input(hidden).transpose();
+          gb[t][hidden][0] += gub.sum();
+          dl.noalias() = Wo.transpose() * gub;
+        } else {
+          const ConstColMap gub(g + j0 * outputs, outputs, m);
+          gw[t][hidden].noalias() += gub * input(hidden).transpose();
+          gb[t][hidden] += gub.rowwise().sum();
+          dl.noalias() = Wo.transpose() * gub;
+        }
         for (std::int64_t k = hidden - 1; k >= 0; --k) {
           const std::int64_t w = weight(k).size(0);
           auto dk = delta.topLeftCorner(w, m);
@@ -210,14 +228,14 @@ bool fused_mlp_applicable(const at::Tensor& z, const std::vector<at::Tensor>& we
       return false;
     in = w.size(0);
   }
-  return in == 1;
+  return true;
 }
 
 at::Tensor fused_tanh_mlp(const at::Tensor& z, const std::vector<at::Tensor>& weights,
                           const std::vector<at::Tensor>& biases) {
   check(fused_mlp_applicable(z, weights, biases),
-        "needs fp64 CPU contiguous tensors, z [N, D] without requires_grad, layer shapes "
-        "chaining to one output");
+        "needs fp64 CPU contiguous tensors, z [N, D] without requires_grad, chaining layer "
+        "shapes");
   std::vector<at::Tensor> params;
   for (std::size_t k = 0; k < weights.size(); ++k) {
     params.push_back(weights[k]);

@@ -19,6 +19,8 @@ namespace dtpinn::core {
 namespace {
 
 using ActFn = at::Tensor (*)(const at::Tensor&);
+/// Host points and values: one row per point.
+using HostRows = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 at::Tensor act_tanh(const at::Tensor& x) {
   return torch::tanh(x);
@@ -84,7 +86,7 @@ const ActivationFns& activation(Activation a) {
 /// encoders U and V gate every hidden layer after the first: H = (1 - Z) U + Z V.
 struct PinnModule : torch::nn::Module {
   PinnModule(const ModelConfig& c, int in_dim)
-      : modified(c.architecture == Architecture::modified_mlp) {
+      : modified(c.architecture == Architecture::modified_mlp), outputs(c.outputs) {
     shift = register_buffer("input_shift", torch::zeros({in_dim}, torch::kFloat64));
     scale = register_buffer("input_scale", torch::ones({in_dim}, torch::kFloat64));
     for (int i = 0; i < c.depth; ++i)
@@ -94,7 +96,7 @@ struct PinnModule : torch::nn::Module {
       enc_u = register_module("encoder_u", torch::nn::Linear(in_dim, c.width));
       enc_v = register_module("encoder_v", torch::nn::Linear(in_dim, c.width));
     }
-    out = register_module("output", torch::nn::Linear(c.width, 1));
+    out = register_module("output", torch::nn::Linear(c.width, c.outputs));
     act = activation(c.activation).f;
     dact = activation(c.activation).df;
     fused = c.cpu_kernel == CpuKernel::fused && c.activation == Activation::tanh;
@@ -124,7 +126,7 @@ struct PinnModule : torch::nn::Module {
     if (!modified) {
       auto [a, da] = first_layer(hidden[0], z0, column);
       for (std::size_t i = 1; i < hidden.size(); ++i) std::tie(a, da) = layer(hidden[i], a, da);
-      return {out->forward(a).squeeze(-1), torch::matmul(da, out->weight.t()).squeeze(-1)};
+      return {shaped(out->forward(a)), shaped(torch::matmul(da, out->weight.t()))};
     }
     auto [U, dU] = first_layer(enc_u, z0, column);
     auto [V, dV] = first_layer(enc_v, z0, column);
@@ -135,7 +137,22 @@ struct PinnModule : torch::nn::Module {
       H = U + Z * VU;  // = (1 - Z) U + Z V
       dH = dU + dZ * VU + Z * dVU;
     }
-    return {out->forward(H).squeeze(-1), torch::matmul(dH, out->weight.t()).squeeze(-1)};
+    return {shaped(out->forward(H)), shaped(torch::matmul(dH, out->weight.t()))};
+  }
+
+  /// d(outputs)/dx_column by autograd's double backward (activations without a closed-form
+  /// derivative): one input gradient per output, each differentiable in the weights.
+  std::pair<at::Tensor, at::Tensor> forward_autograd_derivative(const at::Tensor& x, int column) {
+    auto xr = x.detach().requires_grad_(true);
+    auto u = forward_fields(xr);
+    std::vector<at::Tensor> du;
+    for (int k = 0; k < outputs; ++k) {
+      const auto uk = u.select(1, k);
+      du.push_back(torch::autograd::grad({uk}, {xr}, {torch::ones_like(uk)}, /*retain_graph=*/true,
+                                         /*create_graph=*/true)[0]
+                       .select(1, column));
+    }
+    return {shaped(u), shaped(torch::stack(du, 1))};
   }
 
   /// The fused CPU kernel where it applies (plain tanh MLP, fp64 CPU, x constant), else
@@ -147,16 +164,19 @@ struct PinnModule : torch::nn::Module {
       for (auto& l : hidden) w.push_back(l->weight), b.push_back(l->bias);
       w.push_back(out->weight);
       b.push_back(out->bias);
-      if (fused_mlp_applicable(z, w, b)) return fused_tanh_mlp(z, w, b);
+      if (fused_mlp_applicable(z, w, b)) return fused_tanh_mlp(z, w, b);  // shaped as forward
     }
     return forward(x);
   }
 
-  at::Tensor forward(const at::Tensor& x) {
+  at::Tensor forward(const at::Tensor& x) { return shaped(forward_fields(x)); }
+
+  /// The outputs as [N, F] whatever F.
+  at::Tensor forward_fields(const at::Tensor& x) {
     auto z = (x - shift) / scale;
     if (!modified) {
       for (auto& l : hidden) z = act(l->forward(z));
-      return out->forward(z).squeeze(-1);
+      return out->forward(z);
     }
     auto U = act(enc_u->forward(z));
     auto V = act(enc_v->forward(z));
@@ -165,7 +185,12 @@ struct PinnModule : torch::nn::Module {
       auto Z = act(hidden[i]->forward(H));
       H = (1 - Z) * U + Z * V;
     }
-    return out->forward(H).squeeze(-1);
+    return out->forward(H);
+  }
+
+  /// The network's output shape from [N, F]: [N] for a single output, else unchanged.
+  at::Tensor shaped(const at::Tensor& fields) const {
+    return outputs == 1 ? fields.squeeze(-1) : fields;
   }
 
   /// A layer whose row n runs with W + dW[n], b + db[n] (dW [N, out, in], db [N, out];
@@ -196,7 +221,7 @@ struct PinnModule : torch::nn::Module {
     auto z = (x - shift) / scale;
     if (!modified) {
       for (std::size_t i = 0; i < depth; ++i) z = act(layer(i, z));
-      return layer(output, z).squeeze(-1);
+      return shaped(layer(output, z));
     }
     auto U = act(layer(depth, z));
     auto V = act(layer(depth + 1, z));
@@ -205,10 +230,11 @@ struct PinnModule : torch::nn::Module {
       auto Z = act(layer(i, H));
       H = (1 - Z) * U + Z * V;
     }
-    return layer(output, H).squeeze(-1);
+    return shaped(layer(output, H));
   }
 
   bool modified;
+  int outputs;         ///< F, the output layer's rows
   bool fused = false;  ///< forward_in_weights may use the fused CPU kernel
   ActFn act = act_tanh;
   ActDerivFn dact = dtanh;
@@ -233,6 +259,9 @@ Network::Network(const ModelConfig& config, const Eigen::VectorXd& lower,
     throw std::invalid_argument(
         fmt::format("model: depth and width must be >= 1 (got depth {}, width {})", config.depth,
                     config.width));
+  if (config.outputs < 1)
+    throw std::invalid_argument(
+        fmt::format("model: the network needs at least one output (got {})", config.outputs));
   if (config.architecture == Architecture::modified_mlp && config.depth < 2)
     throw std::invalid_argument("model.depth: modified_mlp needs depth >= 2");
   if (dtype != c10::kDouble && dtype != c10::kFloat)
@@ -295,11 +324,7 @@ std::pair<at::Tensor, at::Tensor> Network::forward_with_derivative(const at::Ten
         "Network::forward_with_derivative: column {} out of range [0, {})", column, impl_->in_dim));
   if (impl_->module->dact) return impl_->module->forward_tangent(x, column);
   // No closed-form act' (gelu): autograd with create_graph, as the vanilla PINN does.
-  auto xr = x.detach().requires_grad_(true);
-  auto u = impl_->module->forward(xr);
-  auto g = torch::autograd::grad({u}, {xr}, {torch::ones_like(u)}, /*retain_graph=*/true,
-                                 /*create_graph=*/true)[0];
-  return {u, g.select(1, column)};
+  return impl_->module->forward_autograd_derivative(x, column);
 }
 
 at::Tensor Network::forward_per_row(const at::Tensor& x,
@@ -326,26 +351,37 @@ std::int64_t Network::num_output_parameters() const {
   return impl_->module->out->weight.numel() + impl_->module->out->bias.numel();
 }
 
-Eigen::VectorXd Network::evaluate(
-    const Eigen::Ref<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>&
-        x,
-    std::int64_t batch) const {
+Eigen::MatrixXd Network::evaluate_fields(const Eigen::Ref<const HostRows>& x,
+                                         std::int64_t batch) const {
   if (x.cols() != impl_->in_dim)
-    throw std::invalid_argument(fmt::format(
-        "Network::evaluate: points have {} columns, the model takes {}", x.cols(), impl_->in_dim));
+    throw std::invalid_argument(
+        fmt::format("Network::evaluate_fields: points have {} columns, the model takes {}",
+                    x.cols(), impl_->in_dim));
+  if (batch < 1)
+    throw std::invalid_argument(
+        fmt::format("Network::evaluate_fields: batch must be >= 1, got {}", batch));
   torch::NoGradGuard ng;
-  const std::int64_t n = x.rows();
-  Eigen::VectorXd u(n);
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> xc = x;
+  const std::int64_t n = x.rows(), f = outputs();
+  Eigen::MatrixXd u(n, f);
+  HostRows xc = x;
   auto all =
       torch::from_blob(xc.data(), {n, static_cast<std::int64_t>(impl_->in_dim)}, torch::kFloat64);
   for (std::int64_t b = 0; b < n; b += batch) {
     const std::int64_t m = std::min(batch, n - b);
     auto xb = all.narrow(0, b, m).to(device(), dtype());
-    auto ub = impl_->module->forward(xb).to(torch::kCPU, torch::kFloat64).contiguous();
-    std::copy(ub.data_ptr<double>(), ub.data_ptr<double>() + m, u.data() + b);
+    auto ub = impl_->module->forward_fields(xb).to(torch::kCPU, torch::kFloat64).contiguous();
+    u.middleRows(b, m) = Eigen::Map<const HostRows>(ub.data_ptr<double>(), m, f);
   }
   return u;
+}
+
+Eigen::VectorXd Network::evaluate(const Eigen::Ref<const HostRows>& x, std::int64_t batch) const {
+  if (outputs() != 1)
+    throw std::invalid_argument(
+        fmt::format("Network::evaluate: the network has {} outputs (one per field); "
+                    "evaluate_fields gives them all",
+                    outputs()));
+  return evaluate_fields(x, batch).col(0);
 }
 
 std::vector<at::Tensor> Network::parameters() const {
@@ -360,6 +396,9 @@ std::int64_t Network::num_parameters() const {
 
 int Network::in_dim() const {
   return impl_->in_dim;
+}
+int Network::outputs() const {
+  return impl_->config.outputs;
 }
 c10::ScalarType Network::dtype() const {
   return impl_->module->shift.scalar_type();
@@ -401,12 +440,27 @@ std::string shape_text(const at::IntArrayRef& sizes) {
   return fmt::format("[{}]", fmt::join(sizes, ", "));
 }
 
+/// The output count of the network saved in `archive` (its output bias' length), -1 when the
+/// archive has no output layer.
+std::int64_t saved_outputs(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive output;
+  at::Tensor bias;
+  if (!archive.try_read("output", output) || !output.try_read("bias", bias)) return -1;
+  return bias.dim() == 1 ? bias.size(0) : -1;
+}
+
 /// LibTorch's Module::load replaces each tensor by the one read, whatever its shape, and ignores
 /// layers the module does not have: a file of another network would load "fine". Its layers
-/// (the archive's top-level names) and shapes must be this network's.
+/// (the archive's top-level names) and shapes must be this network's; another output count (a
+/// problem with other fields) is named as such.
 void check_same_network(torch::nn::Module& module, torch::serialize::InputArchive& archive,
                         const std::map<std::string, std::vector<std::int64_t>>& shapes,
                         const std::string& path) {
+  const std::int64_t outputs = shapes.at("output.bias").at(0), there = saved_outputs(archive);
+  if (there >= 0 && there != outputs)
+    throw std::runtime_error(
+        fmt::format("{}: the model there has {} output{} (fields), this one {}", path, there,
+                    there == 1 ? "" : "s", outputs));
   std::set<std::string> names;
   for (const auto& p : module.named_parameters(/*recurse=*/false)) names.insert(p.key());
   for (const auto& b : module.named_buffers(/*recurse=*/false)) names.insert(b.key());

@@ -113,6 +113,9 @@ struct ModelConfig {
   /// fused | torch: how a plain tanh MLP runs on the CPU in fp64 where only weight gradients
   /// are needed (the DT-PINN loss): the fused kernel of fused_mlp.hpp, or LibTorch's layers.
   CpuKernel cpu_kernel = CpuKernel::fused;
+  /// The number of network outputs: one per field of the problem; set by the run from
+  /// problem.fields, not a config key.
+  int outputs = 1;
 };
 
 struct TrainConfig {

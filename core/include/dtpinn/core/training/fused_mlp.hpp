@@ -8,8 +8,9 @@
 // layers on one thread, 4.4 ms against 5.9 ms on two (bench/results/optim_cpu*.md).
 //
 // Shapes: z [N, D] (already normalised network inputs), weights[k] [out_k, in_k] and biases[k]
-// [out_k] as in torch::nn::Linear, k = 0..H (H hidden layers then the linear output layer,
-// out_H = 1); the result u is [N]. fp64, CPU, contiguous. Nodes are processed in blocks of 256
+// [out_k] as in torch::nn::Linear, k = 0..H (H hidden layers then the linear output layer of
+// F = out_H outputs); the result u is [N] when F = 1, else [N, F] (as Network::forward). fp64,
+// CPU, contiguous. Nodes are processed in blocks of 256
 // across LibTorch's intra-op threads (at::parallel_for), each thread summing its own weight
 // gradients, reduced in a fixed order (deterministic for a given thread count).
 //
@@ -26,8 +27,8 @@ namespace dtpinn::core {
 bool fused_mlp_applicable(const at::Tensor& z, const std::vector<at::Tensor>& weights,
                           const std::vector<at::Tensor>& biases);
 
-/// u = W_H tanh(... tanh(W_0 z + b_0) ...) + b_H, [N]. Throws std::invalid_argument if not
-/// fused_mlp_applicable.
+/// u = W_H tanh(... tanh(W_0 z + b_0) ...) + b_H, [N] (F = 1) or [N, F]. Throws
+/// std::invalid_argument if not fused_mlp_applicable.
 at::Tensor fused_tanh_mlp(const at::Tensor& z, const std::vector<at::Tensor>& weights,
                           const std::vector<at::Tensor>& biases);
 
