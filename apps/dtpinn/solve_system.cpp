@@ -119,10 +119,10 @@ void solve_system_command(const RunArgs& a, const std::string& out, const core::
       e2 += e.difference.squaredNorm();
       x2 += e.exact.squaredNorm();
       if (log)
-        *log << fmt::format("  {}: relative l2 error {:.3e}, max error {:.3e}{}\n", fields[w],
-                            e.rel_l2, e.max_error,
-                            e.constant_removed ? " (after removing the mean: fixed up to a constant)"
-                                               : "");
+        *log << fmt::format(
+            "  {}: relative l2 error {:.3e}, max error {:.3e}{}\n", fields[w], e.rel_l2,
+            e.max_error,
+            e.constant_removed ? " (after removing the mean: fixed up to a constant)" : "");
     } else {
       all_exact = false;
     }

@@ -11,8 +11,8 @@
 
 namespace {
 
-using dtpinn::core::Equation;
 using dtpinn::core::Derivative;
+using dtpinn::core::Equation;
 using dtpinn::core::kDerivativeCount;
 using dtpinn::test::error_of;
 
@@ -60,8 +60,8 @@ TEST(Equation, TapeEvaluatesTheResidualAndItsDerivatives) {
   };
   const Eigen::ArrayXd R =
       dtpinn::core::evaluate_tape(eq.residual(), fields, f, coefficients(eq.residual()));
-  const Eigen::ArrayXd dRdu = dtpinn::core::evaluate_tape(eq.derivative(Derivative::value), fields, f,
-                                                          coefficients(eq.derivative(Derivative::value)));
+  const Eigen::ArrayXd dRdu = dtpinn::core::evaluate_tape(
+      eq.derivative(Derivative::value), fields, f, coefficients(eq.derivative(Derivative::value)));
   for (int i = 0; i < n; ++i) {
     const double px = x(i, 0), py = x(i, 1);
     const double kappa = 1 + px * px * py, kx = 2 * px * py, ky = px * px;

@@ -34,8 +34,7 @@ const std::vector<std::string> kAllSides = {"left", "right", "bottom", "top"};
 ProblemConfig kovasznay() {
   ProblemConfig c;
   c.fields = {"u", "v", "p"};
-  c.equations = {"u*u_x + v*u_y + p_x - nu*lap(u)", "u*v_x + v*v_y + p_y - nu*lap(v)",
-                 "u_x + v_y"};
+  c.equations = {"u*u_x + v*u_y + p_x - nu*lap(u)", "u*v_x + v*v_y + p_y - nu*lap(v)", "u_x + v_y"};
   c.params = {{"nu", "0.05"}, {"l", "10 - sqrt(100 + 4*pi^2)"}};
   c.exact.reset();
   c.exact_fields = {{"u", "1 - exp(l*x)*cos(2*pi*y)"},
@@ -63,12 +62,12 @@ ProblemConfig elasticity(bool traction) {
   const std::string sxy = "(mu*(0.5*cos(x + 0.5*y) - 0.7*sin(0.7*x - y)))";
   const std::string syy = "((lam + 2*mu)*sin(0.7*x - y) + lam*cos(x + 0.5*y))";
   if (traction) {
-    c.bc.push_back(condition({"right"}, "u", BcType::expression,
-                             "((lam + 2*mu)*u_x + lam*v_y)*nx + mu*(u_y + v_x)*ny - " + sxx +
-                                 "*nx - " + sxy + "*ny"));
-    c.bc.push_back(condition({"right"}, "v", BcType::expression,
-                             "mu*(u_y + v_x)*nx + ((lam + 2*mu)*v_y + lam*u_x)*ny - " + sxy +
-                                 "*nx - " + syy + "*ny"));
+    c.bc.push_back(condition(
+        {"right"}, "u", BcType::expression,
+        "((lam + 2*mu)*u_x + lam*v_y)*nx + mu*(u_y + v_x)*ny - " + sxx + "*nx - " + sxy + "*ny"));
+    c.bc.push_back(condition(
+        {"right"}, "v", BcType::expression,
+        "mu*(u_y + v_x)*nx + ((lam + 2*mu)*v_y + lam*u_x)*ny - " + sxy + "*nx - " + syy + "*ny"));
   } else {
     c.bc.push_back(condition({"right"}, "u", BcType::dirichlet));
     c.bc.push_back(condition({"right"}, "v", BcType::dirichlet));

@@ -1,8 +1,8 @@
 // The distributed `dtpinn train`: partitioned loss, the all-reduced objective, and the run, on
 // the single-process training loop and run writer.
 #include <dtpinn/core/distributed/train.hpp>
-#include <dtpinn/core/problem/system.hpp>
 #include <dtpinn/core/problem/solve.hpp>
+#include <dtpinn/core/problem/system.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 

@@ -156,7 +156,8 @@ std::string uncovered_message(const nodegen::NodeSet& nodes,
   return fmt::format(
       "bc: {} boundary node(s) have no condition{} ({}), e.g. node {} at {}: add a [[bc]] entry "
       "for them",
-      total, field.empty() ? "" : " for " + field, parts, nodes.n_interior + first, format_point(nodes, nodes.n_interior + first));
+      total, field.empty() ? "" : " for " + field, parts, nodes.n_interior + first,
+      format_point(nodes, nodes.n_interior + first));
 }
 
 /// The field a [[bc]] entry provides rows for (its `field`, default the first).
@@ -202,9 +203,8 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
     bc.where = e.where;
     Expression g;
     if (e.type == BcType::expression) {
-      bc.residual = std::make_shared<const Equation>(
-          Equation::parse(e.residual, config.params, im.dim, entry_key(bc, "residual"),
-                          im.fields, true));
+      bc.residual = std::make_shared<const Equation>(Equation::parse(
+          e.residual, config.params, im.dim, entry_key(bc, "residual"), im.fields, true));
       bc.value = e.residual;
     } else {
       const std::string value_key = entry_key(bc, bc.entry == 0 ? "g" : "value");

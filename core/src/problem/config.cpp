@@ -23,6 +23,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -1069,8 +1070,17 @@ std::vector<std::string> config_warnings(const RunConfig& config) {
   std::map<std::string, std::size_t> unused_by;
   for (const auto& e : equations)
     for (const auto& name : e.unused_parameters()) ++unused_by[name];
+  // Read elsewhere: by an exact field or a boundary residual (a word of their text).
+  const auto read_elsewhere = [&p](const std::string& name) {
+    const std::regex word("\\b" + name + "\\b");
+    for (const auto& [field, text] : p.exact_fields)
+      if (std::regex_search(text, word)) return true;
+    for (const auto& bc : p.bc)
+      if (std::regex_search(bc.residual, word)) return true;
+    return false;
+  };
   for (const auto& [name, count] : unused_by) {
-    if (count < equations.size()) continue;
+    if (count < equations.size() || read_elsewhere(name)) continue;
     if (p.equations.empty())
       out.push_back(fmt::format("problem.params.{}: not used by problem.equation = \"{}\"", name,
                                 *p.equation));

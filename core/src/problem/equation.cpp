@@ -199,8 +199,8 @@ Tape compile_tape(const ex& e, const std::string& key,
 }
 
 bool is_reserved(const std::string& name) {
-  static const std::set<std::string> reserved = {"x",  "y",  "z",   "t",   "nx",  "ny", "nz",
-                                                 "f",  "pi", "e",   "lap", "div", "grad"};
+  static const std::set<std::string> reserved = {"x", "y",  "z", "t",   "nx",  "ny",  "nz",
+                                                 "f", "pi", "e", "lap", "div", "grad"};
   return reserved.count(name) > 0;
 }
 
@@ -251,9 +251,9 @@ std::string rewrite_operators(const std::string& text, const std::string& key,
     if (!std::regex_match(inner, m,
                           std::regex(R"(\s*(?:(.*\S)\s*\*\s*)?grad\s*\(\s*(\w+)\s*\)\s*)")) ||
         std::find(fields.begin(), fields.end(), m[2].str()) == fields.end())
-      throw std::runtime_error(fmt::format(
-          "{}: \"{}\": div() takes A*grad(w) or grad(w) of a field w, got div({})", key, text,
-          inner));
+      throw std::runtime_error(
+          fmt::format("{}: \"{}\": div() takes A*grad(w) or grad(w) of a field w, got div({})", key,
+                      text, inner));
     const auto field = static_cast<std::size_t>(
         std::find(fields.begin(), fields.end(), m[2].str()) - fields.begin());
     divs.push_back({m[1].matched ? m[1].str() : "1", field});
@@ -270,8 +270,7 @@ std::string provided_variables(const std::vector<std::string>& fields, int dim) 
   std::string out;
   for (const auto& w : fields)
     for (Derivative d : kDerivatives)
-      if (dim == 3 || !derivative_uses_z(d))
-        out += (out.empty() ? "" : ", ") + variable_name(w, d);
+      if (dim == 3 || !derivative_uses_z(d)) out += (out.empty() ? "" : ", ") + variable_name(w, d);
   return out;
 }
 
@@ -347,8 +346,8 @@ const char* Equation::preset(PdeKind pde) {
 namespace {
 
 /// The parameters as GiNaC forms in x, y, z, t, with their derivatives NAME_x ... NAME_t.
-std::map<std::string, ex> parameter_forms(const std::map<std::string, std::string>& params,
-                                          int dim, const std::vector<std::string>& fields) {
+std::map<std::string, ex> parameter_forms(const std::map<std::string, std::string>& params, int dim,
+                                          const std::vector<std::string>& fields) {
   std::map<std::string, ex> out;
   std::vector<std::string> vars = {"x", "y", "t"};
   if (dim == 3) vars.insert(vars.begin() + 2, "z");
@@ -393,19 +392,18 @@ GiNaC::symtab residual_table(const std::vector<std::string>& fields, bool bounda
                                const std::string& key) {
   for (const auto& w : fields)
     if (name.rfind(w + "_", 0) == 0)
-      throw std::runtime_error(fmt::format(
-          "{}: \"{}\" uses {}, a derivative the engine does not provide (it has {})", key, text,
-          name, provided_variables(fields, dim)));
+      throw std::runtime_error(
+          fmt::format("{}: \"{}\" uses {}, a derivative the engine does not provide (it has {})",
+                      key, text, name, provided_variables(fields, dim)));
   std::string known;
   for (const auto& [p, form] : forms)
     if (p.find('_') == std::string::npos) known += ", " + p;
   std::string field_list;
   for (const auto& w : fields) field_list += (field_list.empty() ? "" : ", ") + w;
-  throw std::runtime_error(
-      fmt::format("{}: unknown name '{}' in \"{}\" (known: the field{} {} and their derivatives, "
-                  "x, y{}, t, f{})",
-                  key, name, text, fields.size() > 1 ? "s" : "", field_list,
-                  dim == 3 ? ", z" : "", known));
+  throw std::runtime_error(fmt::format(
+      "{}: unknown name '{}' in \"{}\" (known: the field{} {} and their derivatives, "
+      "x, y{}, t, f{})",
+      key, name, text, fields.size() > 1 ? "s" : "", field_list, dim == 3 ? ", z" : "", known));
 }
 
 /// R = 0 as parsed: lap(w), div(.), parameters and their derivatives substituted. The
@@ -503,8 +501,8 @@ void check_residual(const ex& r, const std::string& text, int dim, const std::st
       for (Derivative d : kDerivatives)
         z = z || (derivative_uses_z(d) && r.has(named_symbol(symbol_name(w, d))));
     if (z)
-      throw std::runtime_error(fmt::format(
-          "{}: \"{}\" uses z or a z-derivative, but the domain is 2D", key, text));
+      throw std::runtime_error(
+          fmt::format("{}: \"{}\" uses z or a z-derivative, but the domain is 2D", key, text));
   }
   auto check_linear_constant = [&](const GiNaC::realsymbol& s, const std::string& what) {
     if (!r.has(s)) return;
@@ -542,8 +540,7 @@ Equation Equation::parse(const std::string& text, const std::map<std::string, st
   im->dim = dim;
   im->fields = fields;
   im->symbols = slot_symbols(fields);
-  im->residual =
-      parse_residual(text, params, dim, key, fields, boundary, im->unused_parameters);
+  im->residual = parse_residual(text, params, dim, key, fields, boundary, im->unused_parameters);
   check_residual(im->residual, text, dim, key, fields, im->symbols, boundary);
   const ex& r = im->residual;
   if (r.has(source_symbol()))
@@ -749,8 +746,8 @@ Expression parse_with_parameters(const std::string& text, const std::string& key
     for (const auto& v : allowed) names += v + ", ";
     for (const auto& [name, form] : forms)
       if (name.find('_') == std::string::npos) names += name + ", ";
-    throw std::runtime_error(fmt::format("{}: unknown name '{}' in \"{}\" (allowed: {}pi, e)",
-                                         key, unknown.front(), text, names));
+    throw std::runtime_error(fmt::format("{}: unknown name '{}' in \"{}\" (allowed: {}pi, e)", key,
+                                         unknown.front(), text, names));
   }
   GiNaC::lst subs;
   for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);

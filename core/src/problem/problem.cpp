@@ -117,9 +117,9 @@ void Problem::make_exact(Impl& im, const ProblemConfig& config, bool heat) {
       const auto it = std::find(im.fields.begin(), im.fields.end(), name);
       if (it == im.fields.end())
         throw std::runtime_error(fmt::format("problem.exact.{}: not a field", name));
-      im.exact_fields[static_cast<std::size_t>(it - im.fields.begin())] = parse_with_parameters(
-          text, "problem.exact." + name, spatial_variables(im.dim, heat, false), config.params,
-          im.dim);
+      im.exact_fields[static_cast<std::size_t>(it - im.fields.begin())] =
+          parse_with_parameters(text, "problem.exact." + name,
+                                spatial_variables(im.dim, heat, false), config.params, im.dim);
     }
   } else if (given(config.exact) && im.fields.size() == 1) {
     im.exact_fields[0] =
@@ -164,10 +164,10 @@ void Problem::make_sources(Impl& im, const ProblemConfig& config, bool heat) {
         throw std::runtime_error(fmt::format("problem.f: the equation \"{}\" has no f", eq.text()));
       im.sources[i] = parse_problem_expression(*config.f, "problem.f", im.dim, heat, heat, false);
     } else if (eq.has_source() && all_exact) {
-      const std::string key = im.equations.size() == 1
-                                  ? "problem.f (derived from problem.exact)"
-                                  : fmt::format("f of {} (derived from problem.exact)",
-                                                equation_key(config, i));
+      const std::string key =
+          im.equations.size() == 1
+              ? "problem.f (derived from problem.exact)"
+              : fmt::format("f of {} (derived from problem.exact)", equation_key(config, i));
       im.sources[i] = eq.source_for(exact, key);
       if (i == 0) im.f_derived = true;
     } else if (eq.has_source()) {
@@ -252,8 +252,8 @@ bool Problem::has_exact_field(int field) const {
 }
 Eigen::VectorXd Problem::exact_field(int field, const PointMatrix& x, double t) const {
   if (!has_exact_field(field))
-    throw std::runtime_error(fmt::format("Problem::exact_field: field {} has no exact solution",
-                                         field));
+    throw std::runtime_error(
+        fmt::format("Problem::exact_field: field {} has no exact solution", field));
   check_points(x, impl_->dim, "exact_field");
   return impl_->exact_fields[static_cast<std::size_t>(field)]->evaluate(x, t);
 }
@@ -355,11 +355,11 @@ std::string Problem::describe() const {
                          im.fields[static_cast<std::size_t>(bc.field)]);
       continue;
     }
-    out += fmt::format("  {}: {}{}, g = {}{}\n", bc.term, bc.describe(),
-                       im.fields.size() > 1
-                           ? " for " + im.fields[static_cast<std::size_t>(bc.field)]
-                           : std::string(),
-                       bc.value, bc.value_derived ? "  (derived from exact)" : "");
+    out +=
+        fmt::format("  {}: {}{}, g = {}{}\n", bc.term, bc.describe(),
+                    im.fields.size() > 1 ? " for " + im.fields[static_cast<std::size_t>(bc.field)]
+                                         : std::string(),
+                    bc.value, bc.value_derived ? "  (derived from exact)" : "");
   }
   if (im.equation->time_dependent()) line("u0", im.u0, im.u0_derived);
   return out;

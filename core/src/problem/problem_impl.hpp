@@ -12,14 +12,14 @@ namespace dtpinn::core {
 
 struct Problem::Impl {
   PdeKind pde = PdeKind::poisson;
-  std::vector<std::string> fields;  ///< {"u"} for a scalar problem
-  std::vector<Equation> equations;  ///< one per field
+  std::vector<std::string> fields;           ///< {"u"} for a scalar problem
+  std::vector<Equation> equations;           ///< one per field
   std::shared_ptr<const Equation> equation;  ///< equations[0]
-  bool custom_equation = false;  ///< problem.equation given (else the preset of pde)
+  bool custom_equation = false;              ///< problem.equation given (else the preset of pde)
   int dim = 2;
   double t_final = 1;
   int nt = 1;
-  std::optional<Expression> exact, laplacian;  ///< of the first field
+  std::optional<Expression> exact, laplacian;           ///< of the first field
   std::vector<std::optional<Expression>> exact_fields;  ///< per field
   Expression f, u0;                                     ///< f: of the first equation
   std::vector<std::optional<Expression>> sources;       ///< per equation (none without f)

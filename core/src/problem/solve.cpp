@@ -55,7 +55,8 @@ FieldOperators field_operators(const nodegen::NodeSet& nodes, const rbffd::CsrMa
   for (Eigen::Index i = 0; i < nc; ++i) id.insert(i, i) = 1.0;
   f.op[static_cast<int>(Derivative::value)] = id;
   f.op[static_cast<int>(Derivative::lap)] = to_sparse(L);
-  f.present[static_cast<int>(Derivative::value)] = f.present[static_cast<int>(Derivative::lap)] = true;
+  f.present[static_cast<int>(Derivative::value)] = f.present[static_cast<int>(Derivative::lap)] =
+      true;
   for (int i = 0; i < nodes.dim; ++i) {
     const auto k = static_cast<int>(Derivative::x) + i;
     if (!eq.uses(static_cast<Derivative>(k))) continue;
@@ -77,7 +78,7 @@ struct TimeLevel {
 
 /// The fields at the collocation rows for node values u.
 std::vector<Eigen::ArrayXd> fields_at(const FieldOperators& f, const Eigen::VectorXd& u,
-                                                  const TimeLevel& level) {
+                                      const TimeLevel& level) {
   std::vector<Eigen::ArrayXd> out(kDerivativeCount);
   for (int k = 0; k < kDerivativeCount; ++k)
     if (f.present[k]) out[k] = (f.op[k] * u).array();
@@ -95,8 +96,8 @@ SpRow jacobian(const Equation& eq, const FieldOperators& f,
   SpRow J(f.op[0].rows(), f.op[0].cols());
   for (int k = 0; k < kDerivativeCount; ++k) {
     if (!eq.uses(static_cast<Derivative>(k))) continue;
-    const Eigen::ArrayXd c = evaluate_tape(eq.derivative(static_cast<Derivative>(k)), fields, source,
-                                           coefficients[static_cast<std::size_t>(k) + 1]);
+    const Eigen::ArrayXd c = evaluate_tape(eq.derivative(static_cast<Derivative>(k)), fields,
+                                           source, coefficients[static_cast<std::size_t>(k) + 1]);
     if (!c.allFinite())
       throw std::runtime_error(fmt::format("solve: d(R)/d({}) is not finite at some node",
                                            variable_name("u", static_cast<Derivative>(k))));
@@ -192,7 +193,8 @@ void check_compatible(const Problem& problem, const nodegen::NodeSet& nodes,
 }  // namespace
 
 bool uses_gradient(const Equation& equation) {
-  return equation.uses(Derivative::x) || equation.uses(Derivative::y) || equation.uses(Derivative::z);
+  return equation.uses(Derivative::x) || equation.uses(Derivative::y) ||
+         equation.uses(Derivative::z);
 }
 
 rbffd::SolveResult solve_equation(const Problem& problem, const nodegen::NodeSet& nodes,

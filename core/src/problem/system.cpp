@@ -150,12 +150,12 @@ class CoupledSystem {
   }
 
   SystemSolution solve(const rbffd::SolveOptions& options) {
-    const bool linear = std::all_of(
-        problem_.equations().begin(), problem_.equations().end(),
-        [](const Equation& e) { return e.linear(); });
+    const bool linear = std::all_of(problem_.equations().begin(), problem_.equations().end(),
+                                    [](const Equation& e) { return e.linear(); });
     bool linear_conditions = true;
     for (const auto& e : expressed_)
-      linear_conditions = linear_conditions && problem_.conditions()[e.condition].residual->linear();
+      linear_conditions =
+          linear_conditions && problem_.conditions()[e.condition].residual->linear();
     const bool one_step = linear && linear_conditions;
     rbffd::SparseSolveOptions sopt;
     sopt.backend = one_step ? rbffd::SparseBackend::automatic : rbffd::SparseBackend::sparse_lu;
@@ -214,8 +214,8 @@ class CoupledSystem {
       if (b.has_conditions) rows_ += nodes_.n_boundary;
     for (auto c : layout_.constant) rows_ += c >= 0 ? 1 : 0;
     if (rows_ != layout_.unknowns)
-      throw std::logic_error(fmt::format("solve: {} rows for {} unknowns", rows_,
-                                         layout_.unknowns));
+      throw std::logic_error(
+          fmt::format("solve: {} rows for {} unknowns", rows_, layout_.unknowns));
   }
 
   /// Derivative d of field w at the collocation rows.
@@ -248,17 +248,16 @@ class CoupledSystem {
     for (std::size_t i = 0; i < problem_.equations().size(); ++i) {
       const Equation& eq = problem_.equations()[i];
       const std::int64_t row0 = static_cast<std::int64_t>(i) * nc_;
-      Eigen::ArrayXd R = evaluate_tape(eq.residual(), vars, sources_[i],
-                                       coefficients_[i].residual);
+      Eigen::ArrayXd R = evaluate_tape(eq.residual(), vars, sources_[i], coefficients_[i].residual);
       for (int s : eq.slots()) {
         const int w = s / kDerivativeCount;
         const auto d = static_cast<Derivative>(s % kDerivativeCount);
         const Eigen::ArrayXd c = evaluate_tape(eq.derivative_in_slot(s), vars, sources_[i],
                                                coefficients_[i].derivative[std::size_t(s)]);
         if (!c.allFinite())
-          throw std::runtime_error(fmt::format(
-              "solve: d({})/d({}) is not finite at some node", eq.text(),
-              variable_name(problem_.fields()[static_cast<std::size_t>(w)], d)));
+          throw std::runtime_error(
+              fmt::format("solve: d({})/d({}) is not finite at some node", eq.text(),
+                          variable_name(problem_.fields()[static_cast<std::size_t>(w)], d)));
         const auto col0 = layout_.offset[static_cast<std::size_t>(w)];
         if (d == Derivative::value) {
           m.add_diagonal(i32(row0), i32(col0), c.matrix());
@@ -325,8 +324,7 @@ class CoupledSystem {
         m.add_entry(i32(row), i32(col0 + k), 1.0);
         sum += u[col0 + k];
       }
-      const double target =
-          problem_.has_exact_field(w) ? problem_.exact_field(w, xc).sum() : 0.0;
+      const double target = problem_.has_exact_field(w) ? problem_.exact_field(w, xc).sum() : 0.0;
       r[row] = sum - target;
       ++row;
     }
@@ -394,8 +392,8 @@ DerivativeOperators::DerivativeOperators(const nodegen::NodeSet& nodes,
 const rbffd::CsrMatrix& DerivativeOperators::op(Derivative d) const {
   const auto& m = ops_[static_cast<std::size_t>(d)];
   if (!m)
-    throw std::logic_error(
-        fmt::format("DerivativeOperators: the operator of {} was not built", variable_name("u", d)));
+    throw std::logic_error(fmt::format("DerivativeOperators: the operator of {} was not built",
+                                       variable_name("u", d)));
   return *m;
 }
 
@@ -424,8 +422,7 @@ std::vector<FieldBoundary> field_boundaries(const Problem& problem, const nodege
     if (b.has_conditions) {
       // Rows under an expression condition are built as identity rows, then emptied: B holds
       // the presets only.
-      rbffd::RobinCoefficients robin{b.assignment.alpha, b.assignment.beta,
-                                     b.assignment.normals};
+      rbffd::RobinCoefficients robin{b.assignment.alpha, b.assignment.beta, b.assignment.normals};
       std::vector<bool> expressed(b.assignment.condition.size(), false);
       for (std::size_t k = 0; k < expressed.size(); ++k) {
         const auto& bc = problem.conditions()[static_cast<std::size_t>(b.assignment.condition[k])];
@@ -471,9 +468,9 @@ bool is_system_config(const ProblemConfig& config) {
   else
     return false;
   try {
-    const Equation eq = Equation::parse(text, config.params, 3, "problem.equation",
-                                        config.fields.empty() ? std::vector<std::string>{"u"}
-                                                              : config.fields);
+    const Equation eq =
+        Equation::parse(text, config.params, 3, "problem.equation",
+                        config.fields.empty() ? std::vector<std::string>{"u"} : config.fields);
     for (Derivative d : {Derivative::xx, Derivative::xy, Derivative::yy, Derivative::xz,
                          Derivative::yz, Derivative::zz})
       if (eq.uses_derivative(d)) return true;

@@ -1,7 +1,7 @@
 // Building the training data: nodes, operators, f/g/u0 and the test reference (no LibTorch).
 #include <dtpinn/core/problem/solve.hpp>
-#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/problem/system.hpp>
+#include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/nodegen/generate.hpp>
 #include <dtpinn/nodegen/import.hpp>
 #include <dtpinn/nodegen/node_io.hpp>
@@ -377,8 +377,7 @@ void make_system_reference(Dataset& d, SystemData& s, const RunConfig& c,
                          M, solved.seconds));
   }
   s.has_reference.assign(static_cast<std::size_t>(F), true);
-  for (int w = 0; w < F; ++w)
-    s.constant_removed.push_back(field_fixed_up_to_constant(P, w));
+  for (int w = 0; w < F; ++w) s.constant_removed.push_back(field_fixed_up_to_constant(P, w));
   d.has_reference = true;
   if (!s.test_reference.allFinite())
     throw std::runtime_error("reference: the test solution is not finite at some test node");

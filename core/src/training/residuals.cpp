@@ -160,8 +160,8 @@ ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& b,
     } else if (field == Derivative::t) {
       JF = JUt.view({S, N, C}).narrow(1, 0, rows).permute({1, 0, 2});
     } else {
-      JF = multiply_columns(*b.D[static_cast<std::size_t>(which[i] - static_cast<int>(Derivative::x))],
-                            JUn);
+      JF = multiply_columns(
+          *b.D[static_cast<std::size_t>(which[i] - static_cast<int>(Derivative::x))], JUn);
     }
     Jpde = Jpde + dR[i].unsqueeze(-1) * JF;
   }

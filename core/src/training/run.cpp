@@ -2,9 +2,9 @@
 // process and for many, and the run itself: prepare, train, write, resume. No LibTorch header
 // here: the network is used through its torch-free interface.
 #include <dtpinn/core/training/run.hpp>
+#include <dtpinn/core/training/run_folder.hpp>
 #include <dtpinn/core/training/system_loss.hpp>
 #include <dtpinn/core/training/trainer.hpp>
-#include <dtpinn/core/training/run_folder.hpp>
 #include <dtpinn/core/version.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/node_io.hpp>

@@ -33,7 +33,8 @@ std::vector<torch::Tensor> coefficient_tensors(const Tape& tape, const nodegen::
                                                const nodegen::PointMatrix* normals,
                                                const torch::TensorOptions& o) {
   std::vector<torch::Tensor> out;
-  for (const auto& c : tape.coefficients) out.push_back(vector_tensor(c.evaluate(x, 0.0, normals), o));
+  for (const auto& c : tape.coefficients)
+    out.push_back(vector_tensor(c.evaluate(x, 0.0, normals), o));
   return out;
 }
 
@@ -46,10 +47,10 @@ torch::Tensor as_columns(const torch::Tensor& u) {
 struct ConditionTerm {
   int field = 0;
   bool expression = false;
-  const Equation* residual = nullptr;  ///< expression conditions
-  torch::Tensor rows;                  ///< int64 [k]: boundary rows (within Nb)
-  torch::Tensor g;                     ///< presets: [k]
-  torch::Tensor alpha, beta, normals;  ///< presets, vanilla: [k], [k], [k, d]
+  const Equation* residual = nullptr;       ///< expression conditions
+  torch::Tensor rows;                       ///< int64 [k]: boundary rows (within Nb)
+  torch::Tensor g;                          ///< presets: [k]
+  torch::Tensor alpha, beta, normals;       ///< presets, vanilla: [k], [k], [k, d]
   std::vector<torch::Tensor> coefficients;  ///< expression conditions: of its residual
   double count = 1;
 };
@@ -64,8 +65,8 @@ class SystemLoss : public Loss {
     const auto io = torch::TensorOptions().dtype(torch::kLong).device(net.device());
     F_ = problem_.n_fields();
     if (net.outputs() != F_)
-      throw std::invalid_argument(fmt::format("loss: a network of {} outputs for {} fields",
-                                              net.outputs(), F_));
+      throw std::invalid_argument(
+          fmt::format("loss: a network of {} outputs for {} fields", net.outputs(), F_));
     if (net.in_dim() != d.dim())
       throw std::invalid_argument("loss: the network's inputs do not match the problem");
     dim_ = d.dim();
@@ -94,11 +95,12 @@ class SystemLoss : public Loss {
       t.count = static_cast<double>(std::max<std::size_t>(1, rows.rows.size()));
       if (t.expression) {
         t.residual = bc.residual.get();
-        t.coefficients = coefficient_tensors(bc.residual->residual(), rows.points, &rows.normals, o);
+        t.coefficients =
+            coefficient_tensors(bc.residual->residual(), rows.points, &rows.normals, o);
         for (int slot : bc.residual->slots()) slots_.insert(slot);
       } else {
-        Eigen::VectorXd g(static_cast<Eigen::Index>(rows.rows.size())),
-            alpha(g.size()), beta(g.size());
+        Eigen::VectorXd g(static_cast<Eigen::Index>(rows.rows.size())), alpha(g.size()),
+            beta(g.size());
         for (std::size_t k = 0; k < rows.rows.size(); ++k) {
           g[Eigen::Index(k)] = fb.g[rows.rows[k]];
           alpha[Eigen::Index(k)] = fb.assignment.alpha[rows.rows[k]];
@@ -254,16 +256,18 @@ class SystemLoss : public Loss {
         bvars[std::size_t(slot)] = vars[std::size_t(slot)].index_select(0, boundary_rows);
       r = evaluate_tape(t.residual->residual(), bvars, at::Tensor(), t.coefficients);
     } else if (vanilla_) {
-      const auto u = vars[std::size_t(variable_slot(t.field, Derivative::value))]
-                         .index_select(0, boundary_rows);
+      const auto u = vars[std::size_t(variable_slot(t.field, Derivative::value))].index_select(
+          0, boundary_rows);
       at::Tensor dn = torch::zeros_like(u);
       for (int i = 0; i < dim_; ++i)
-        dn = dn + vars[std::size_t(variable_slot(t.field, static_cast<Derivative>(3 + i)))]
-                          .index_select(0, boundary_rows) *
-                      t.normals.select(1, i);
+        dn = dn +
+             vars[std::size_t(variable_slot(t.field, static_cast<Derivative>(3 + i)))].index_select(
+                 0, boundary_rows) *
+                 t.normals.select(1, i);
       r = t.alpha * dn + t.beta * u - t.g;
     } else {
-      const auto Bu = B_[static_cast<std::size_t>(t.field)]->apply(U.select(1, t.field).contiguous());
+      const auto Bu =
+          B_[static_cast<std::size_t>(t.field)]->apply(U.select(1, t.field).contiguous());
       r = Bu.index_select(0, t.rows) - t.g;
     }
     return r.square().sum() / t.count;

@@ -8,8 +8,8 @@
 #include <dtpinn/core/training/least_squares.hpp>
 #include <dtpinn/core/training/losses.hpp>
 #include <dtpinn/core/training/objective.hpp>
-#include <dtpinn/core/training/trainer.hpp>
 #include <dtpinn/core/training/system_loss.hpp>
+#include <dtpinn/core/training/trainer.hpp>
 
 #include <torch/torch.h>
 
@@ -836,8 +836,8 @@ std::unique_ptr<Loss> checked_loss(const RunConfig& config, const Dataset& data,
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }
-  if (data.system && (tc.optimizer == Optimizer::gauss_newton ||
-                      tc.output_layer == OutputLayer::least_squares))
+  if (data.system &&
+      (tc.optimizer == Optimizer::gauss_newton || tc.output_layer == OutputLayer::least_squares))
     throw std::runtime_error(fmt::format(
         "{}: not available for a system (several fields, expression conditions, second "
         "partials); use train.optimizer = adam, lbfgs or adam_lbfgs with train.output_layer = "

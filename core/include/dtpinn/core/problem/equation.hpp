@@ -60,8 +60,9 @@ inline int variable_slot(int field, Derivative d) {
 
 /// A residual (or one of its derivatives) as a straight-line program: instruction k makes
 /// value k from leaves or earlier values (a, b); the last value is the result. Leaves: a field
-/// (index = its variable_slot), the source f, a coefficient (index into `coefficients`: a sub-expression
-/// free of u, evaluated once at the nodes when a loss or a solve is set up) and constants.
+/// (index = its variable_slot), the source f, a coefficient (index into `coefficients`: a
+/// sub-expression free of u, evaluated once at the nodes when a loss or a solve is set up) and
+/// constants.
 struct Tape {
   enum class Op {
     field,

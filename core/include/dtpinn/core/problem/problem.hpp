@@ -190,7 +190,7 @@ class Problem {
   /// Human-readable f, g (and u0) as used, for logs and the saved config.
   std::string describe() const;
 
- struct Impl;  // src/problem/problem_impl.hpp (public for the helpers of boundary.cpp)
+  struct Impl;  // src/problem/problem_impl.hpp (public for the helpers of boundary.cpp)
 
  private:
   /// The fields and equations, the exact fields and the equations' sources of `config`.

@@ -93,7 +93,7 @@ std::string system_not_trainable(const std::string& what);
 bool field_fixed_up_to_constant(const Problem& problem, int field);
 
 struct SystemSolution {
-  Eigen::MatrixXd u;  ///< (Ni + Nb) x F: each field at the collocation nodes
+  Eigen::MatrixXd u;          ///< (Ni + Nb) x F: each field at the collocation nodes
   double residual = 0.0;      ///< relative residual of the last (scaled) linear solve
   int newton_iterations = 0;  ///< 0 for a linear system
   std::string method;         ///< the sparse solver that answered

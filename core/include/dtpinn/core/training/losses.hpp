@@ -40,9 +40,9 @@ namespace dtpinn::core {
 /// block times its scale, so with scales 1 / (global count) the blocks' terms add up to the
 /// global means above. Tensors on the network's device and dtype.
 struct LossBlock {
-  bool time_dependent = false;           ///< the equation has u_t (slices, ic)
-  const Tape* residual = nullptr;        ///< R (owned by the loss)
-  std::vector<bool> uses;  ///< the slots R uses (equation.hpp)
+  bool time_dependent = false;     ///< the equation has u_t (slices, ic)
+  const Tape* residual = nullptr;  ///< R (owned by the loss)
+  std::vector<bool> uses;          ///< the slots R uses (equation.hpp)
   /// R's coefficients at the block's rows, shaped as the fields (DT-PINN [rows] / [rows, S],
   /// vanilla [S rows]).
   std::vector<at::Tensor> coefficients;
