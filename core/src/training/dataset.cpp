@@ -340,6 +340,11 @@ void make_reference(Dataset& d, const RunConfig& c, const NodeSet& test_with_gho
 
 std::string describe_boundary(const Problem& problem, const NodeSet& nodes,
                               const BoundaryAssignment& boundary) {
+  return describe_boundary(problem, nodes, boundary.counts);
+}
+
+std::string describe_boundary(const Problem& problem, const NodeSet& nodes,
+                              const std::vector<std::int64_t>& counts_per_condition) {
   std::string parts;
   const auto counts = nodes.part_counts();
   for (std::size_t p = 0; p < counts.size(); ++p)
@@ -347,8 +352,11 @@ std::string describe_boundary(const Problem& problem, const NodeSet& nodes,
   std::string out = fmt::format("boundary: {} parts ({})", counts.size(), parts);
   const auto& conditions = problem.conditions();
   for (std::size_t c = 0; c < conditions.size(); ++c)
-    out += fmt::format("\n  {}: {}, {} nodes", conditions[c].term, conditions[c].describe(),
-                       boundary.counts[c]);
+    out += fmt::format("\n  {}: {}{}, {} nodes", conditions[c].term, conditions[c].describe(),
+                       problem.n_fields() > 1
+                           ? " for " + problem.fields()[std::size_t(conditions[c].field)]
+                           : std::string(),
+                       counts_per_condition.at(c));
   return out;
 }
 
@@ -394,12 +402,11 @@ Dataset build_system_dataset(Dataset d, const RunConfig& c, const DatasetOptions
   const auto params = rbffd_params(c);
   s->boundary = field_boundaries(P, d.nodes, params);
   d.boundary = s->boundary.front().assignment;
-  for (std::size_t k = 0; k < P.conditions().size(); ++k) {
-    const auto& bc = P.conditions()[k];
-    say(log, fmt::format("  {}: {} for {} at {} boundary nodes", bc.term, bc.describe(),
-                         P.fields()[static_cast<std::size_t>(bc.field)],
-                         s->boundary[static_cast<std::size_t>(bc.field)].assignment.counts[k]));
-  }
+  std::vector<std::int64_t> counts;
+  for (std::size_t k = 0; k < P.conditions().size(); ++k)
+    counts.push_back(
+        s->boundary[static_cast<std::size_t>(P.conditions()[k].field)].assignment.counts[k]);
+  say(log, describe_boundary(P, d.nodes, counts));
   if (options.operators) {
     const auto t0 = std::chrono::steady_clock::now();
     s->ops = std::make_shared<const DerivativeOperators>(d.nodes, params, derivatives_used(P));

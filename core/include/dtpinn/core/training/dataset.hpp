@@ -115,6 +115,10 @@ nodegen::NodeSet make_collocation_nodes(const RunConfig& config, std::ostream* l
 /// with the nodes it holds at.
 std::string describe_boundary(const Problem& problem, const nodegen::NodeSet& nodes,
                               const BoundaryAssignment& boundary);
+/// The same with the node count of each condition given (a system: each from its field's
+/// assignment).
+std::string describe_boundary(const Problem& problem, const nodegen::NodeSet& nodes,
+                              const std::vector<std::int64_t>& counts_per_condition);
 
 /// The RBF-FD parameters of `config.rbffd` (order, boundary stencil factor).
 rbffd::RbffdParams rbffd_params(const RunConfig& config);
