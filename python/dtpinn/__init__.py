@@ -496,8 +496,8 @@ def train(config: Union[Mapping[str, Any], str, os.PathLike, None] = None,
 
 class TrainedModel(torch.nn.Module):
     """A trained network from a `dtpinn train` run folder: model(x) is u at the rows of x
-    ([M, D], D = dim, or dim + 1 with t last for heat; tensor or array), shape [M],
-    differentiable in x. `config` is the run's config.toml text; `lower`/`upper` the box the
+    ([M, D], D = dim, or dim + 1 with t last for heat; tensor or array), shape [M] (a system
+    of F fields: [M, F], one column per field in the config's order), differentiable in x. `config` is the run's config.toml text; `lower`/`upper` the box the
     inputs were normalised with. The weights are the engine's (on the CPU, fp64 or fp32)."""
 
     def __init__(self, native: "_dtpinn.Network", config: str, run_dir: str):

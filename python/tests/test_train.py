@@ -74,3 +74,26 @@ def test_ctrl_c_ends_the_run_written_and_restores_python_handlers(tmp_path):
     assert r["stop_reason"] == "interrupted" and 0 < r["epochs"] < 100000
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert dtpinn.load(tmp_path / "r")(torch.zeros(1, 2, dtype=torch.float64)).shape == (1,)
+
+
+def test_a_system_trains_and_loads_with_one_output_per_field(tmp_path):
+    # Kovasznay flow (data/configs/kovasznay.toml), small: three fields, three outputs.
+    import pathlib
+    cfg = pathlib.Path(__file__).resolve().parents[2] / "data" / "configs" / "kovasznay.toml"
+    r = dtpinn.train(str(cfg), output=tmp_path / "k", log=False, plots=False,
+                     set={"domain.n": 200, "domain.test_n": 400, "model.depth": 2,
+                          "model.width": 12, "train.epochs": 3, "train.time_budget": 0.0})
+    assert set(r["fields"]) == {"u", "v", "p"}
+    assert r["fields"]["p"]["constant_removed"] and not r["fields"]["u"]["constant_removed"]
+    assert r["loss_terms"].keys() >= {"pde:u", "pde:v", "pde:p"}
+    assert r["best_test_rel_l2"] <= r["history"][0]["test_rel_l2"]
+    model = dtpinn.load(r["run_dir"])
+    pts = dtpinn.nodes("rectangle", n=120, seed=3, ghosts=False).points
+    u = model(pts)
+    assert u.shape == (len(pts), 3)
+    np.savetxt(tmp_path / "p.csv", pts, delimiter=",", header="x,y", comments="", fmt="%.17g")
+    cli("eval", r["run_dir"], "--points", tmp_path / "p.csv", "-o", tmp_path / "u.csv")
+    head = (tmp_path / "u.csv").read_text().splitlines()[0]
+    assert head == "x,y,u,v,p"
+    want = np.loadtxt(tmp_path / "u.csv", delimiter=",", skiprows=1)[:, 2:]
+    assert np.abs(u.detach().numpy() - want).max() < 1e-9 * np.abs(want).max()
