@@ -71,6 +71,12 @@ void write_csv(const std::string& path, const nodegen::NodeSet& nodes, const cor
 void solve_system_command(const RunArgs& a, const std::string& out, const core::RunConfig& cfg,
                           const nodegen::NodeSet& nodes, const core::NodeQuality& quality,
                           const core::Problem& problem, std::ostream* log) {
+  if (log) {
+    std::vector<std::int64_t> counts;
+    for (std::size_t c = 0; c < problem.conditions().size(); ++c)
+      counts.push_back(problem.assign_boundary(nodes, problem.conditions()[c].field).counts[c]);
+    *log << core::describe_boundary(problem, nodes, counts) << '\n';
+  }
   rbffd::RbffdParams params = core::rbffd_params(cfg);
   params.threads = a.threads;
   const core::SystemSolution s = core::solve_system(problem, nodes, params);

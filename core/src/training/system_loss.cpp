@@ -71,7 +71,6 @@ class SystemLoss : public Loss {
       throw std::invalid_argument("loss: the network's inputs do not match the problem");
     dim_ = d.dim();
     ni_ = d.nodes.n_interior;
-    nb_ = d.nodes.n_boundary;
     nc_ = d.nodes.n_collocation();
     const nodegen::PointMatrix xc = d.nodes.points.topRows(nc_);
     x_ = points_tensor(vanilla_ ? xc : d.nodes.points, o);
@@ -119,7 +118,7 @@ class SystemLoss : public Loss {
       names_.push_back(bc.term);
       conditions_.push_back(std::move(t));
     }
-    if (!vanilla_) make_operators(d, s, o);
+    if (!vanilla_) make_operators(s, o);
   }
 
   std::vector<at::Tensor> terms(const Network& net) const override {
@@ -150,7 +149,8 @@ class SystemLoss : public Loss {
   }
 
  private:
-  void make_operators(const Dataset& d, const SystemData& s, const torch::TensorOptions& o) {
+  /// DT-PINN: the operators of the derivatives used, and each conditioned field's B.
+  void make_operators(const SystemData& s, const torch::TensorOptions& o) {
     if (!s.ops) throw std::invalid_argument("loss: DT-PINN needs the system's operators");
     std::set<Derivative> needed;
     for (int slot : slots_) needed.insert(static_cast<Derivative>(slot % kDerivativeCount));
@@ -167,7 +167,6 @@ class SystemLoss : public Loss {
       B_.back().emplace(fb.B, o);
       B_.back()->prepare(0);
     }
-    (void)d;
   }
 
   /// DT-PINN: every derivative used, one sparse product over all F columns.
@@ -276,7 +275,7 @@ class SystemLoss : public Loss {
   bool vanilla_;
   const Problem& problem_;
   int F_ = 1, dim_ = 2;
-  std::int64_t ni_ = 0, nb_ = 0, nc_ = 0;
+  std::int64_t ni_ = 0, nc_ = 0;
   torch::Tensor x_;
   std::set<int> slots_;
   std::vector<std::vector<torch::Tensor>> residual_coefficients_;
