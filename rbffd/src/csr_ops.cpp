@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -100,6 +101,22 @@ Eigen::MatrixXd to_dense(const CsrMatrix& a) {
     for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k)
       m(r, a.col_idx[k]) += a.values[k];
   return m;
+}
+
+Eigen::VectorXd equilibrate_rows(CsrMatrix& a,
+                                 const std::function<std::string(std::int32_t)>& where) {
+  Eigen::VectorXd scale(a.rows);
+  for (std::int32_t r = 0; r < a.rows; ++r) {
+    double biggest = 0.0;
+    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k)
+      biggest = std::max(biggest, std::abs(a.values[k]));
+    if (!(biggest > 0.0) || !std::isfinite(biggest))
+      throw std::runtime_error(fmt::format("solve: row {} {} is {}: the system is singular", r,
+                                           where(r), biggest > 0.0 ? "not finite" : "zero"));
+    scale[r] = 1.0 / biggest;
+    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) a.values[k] *= scale[r];
+  }
+  return scale;
 }
 
 }  // namespace dtpinn::rbffd

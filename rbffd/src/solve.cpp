@@ -16,25 +16,6 @@ namespace dtpinn::rbffd {
 
 namespace {
 
-// The rows of `a` divided by their largest magnitude (row equilibration); returns the factors
-// 1 / max|row| and throws naming a zero or non-finite row.
-Eigen::VectorXd equilibrate(CsrMatrix& a, std::int32_t l_rows) {
-  Eigen::VectorXd scale(a.rows);
-  for (std::int32_t r = 0; r < a.rows; ++r) {
-    double biggest = 0.0;
-    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k)
-      biggest = std::max(biggest, std::abs(a.values[k]));
-    if (!(biggest > 0.0) || !std::isfinite(biggest))
-      throw std::runtime_error(
-          fmt::format("solve: row {} of [L; B] ({} row {}) is {}: the system is singular", r,
-                      r < l_rows ? "L" : "B", r < l_rows ? r : r - l_rows,
-                      biggest > 0.0 ? "not finite" : "zero"));
-    scale[r] = 1.0 / biggest;
-    for (std::int32_t k = a.row_ptr[r]; k < a.row_ptr[r + 1]; ++k) a.values[k] *= scale[r];
-  }
-  return scale;
-}
-
 // The pure Neumann system: the n equilibrated rows with a last unknown lambda (the source's
 // constant, in the first l_rows rows: s_i (L u)_i - s_i lambda = s_i f_i) and a last row that
 // pins u at node 0 (the mean is set after the solve: constants are in [L; B]'s null space).
@@ -98,7 +79,10 @@ SolveResult solve_poisson(const CsrMatrix& L, const CsrMatrix& B, const Eigen::V
   }
   const Eigen::Index n = L.cols;
   CsrMatrix a = vstack(top_rows(L, l_rows), B);
-  const Eigen::VectorXd scale = equilibrate(a, l_rows);
+  const Eigen::VectorXd scale = equilibrate_rows(a, [l_rows](std::int32_t r) {
+    return fmt::format("of [L; B] ({} row {})", r < l_rows ? "L" : "B",
+                       r < l_rows ? r : r - l_rows);
+  });
   Eigen::VectorXd rhs(n);
   rhs << f.head(l_rows), g;
   rhs = rhs.cwiseProduct(scale);

@@ -294,6 +294,10 @@ int derivative_order(Derivative d) {
   }
 }
 
+bool is_second_partial(Derivative d) {
+  return derivative_order(d) == 2 && d != Derivative::lap;
+}
+
 bool derivative_uses_z(Derivative d) {
   return d == Derivative::z || d == Derivative::xz || d == Derivative::yz || d == Derivative::zz;
 }

@@ -237,9 +237,8 @@ bool Problem::is_system() const {
   if (impl_->fields.size() > 1) return true;
   for (const auto& bc : impl_->conditions)
     if (bc.type == BcType::expression) return true;
-  for (Derivative d : {Derivative::xx, Derivative::xy, Derivative::yy, Derivative::xz,
-                       Derivative::yz, Derivative::zz})
-    if (impl_->equation->uses_derivative(d)) return true;
+  for (Derivative d : kDerivatives)
+    if (is_second_partial(d) && impl_->equation->uses_derivative(d)) return true;
   return false;
 }
 bool Problem::field_has_conditions(int field) const {

@@ -71,18 +71,6 @@ rbffd::CsrMatrix scattered_rows(const rbffd::CsrMatrix& a, nodegen::Index first,
   return b.build();
 }
 
-/// Divides each row of a and its b entry by the row's largest |entry|.
-void equilibrate(rbffd::CsrMatrix& a, Eigen::VectorXd& b) {
-  for (std::int32_t r = 0; r < a.rows; ++r) {
-    double m = 0.0;
-    for (auto j = a.row_ptr[r]; j < a.row_ptr[r + 1]; ++j) m = std::max(m, std::abs(a.values[j]));
-    if (m == 0.0)
-      throw std::runtime_error(fmt::format("solve: row {} of the system is empty (singular)", r));
-    for (auto j = a.row_ptr[r]; j < a.row_ptr[r + 1]; ++j) a.values[j] /= m;
-    b[r] /= m;
-  }
-}
-
 std::vector<Eigen::ArrayXd> coefficient_values(const Tape& tape, const nodegen::PointMatrix& x,
                                                const nodegen::PointMatrix* normals) {
   std::vector<Eigen::ArrayXd> out;
@@ -170,8 +158,8 @@ class CoupledSystem {
       if (!r.allFinite())
         throw std::runtime_error(
             fmt::format("solve: the residual is not finite at Newton iteration {}", it));
-      Eigen::VectorXd b = -r;
-      equilibrate(a, b);
+      const Eigen::VectorXd b = -r.cwiseProduct(
+          rbffd::equilibrate_rows(a, [](std::int32_t) { return std::string("of the system"); }));
       const auto step = rbffd::solve_sparse(a, b, sopt);
       u += step.x;
       out.residual = step.relative_residual;
@@ -471,9 +459,8 @@ bool is_system_config(const ProblemConfig& config) {
     const Equation eq =
         Equation::parse(text, config.params, 3, "problem.equation",
                         config.fields.empty() ? std::vector<std::string>{"u"} : config.fields);
-    for (Derivative d : {Derivative::xx, Derivative::xy, Derivative::yy, Derivative::xz,
-                         Derivative::yz, Derivative::zz})
-      if (eq.uses_derivative(d)) return true;
+    for (Derivative d : kDerivatives)
+      if (is_second_partial(d) && eq.uses_derivative(d)) return true;
   } catch (const std::runtime_error&) {
   }
   return false;

@@ -47,6 +47,8 @@ inline constexpr std::array<Derivative, kDerivativeCount> kDerivatives = {
 const char* derivative_suffix(Derivative d);
 /// Spatial order: 0 (value, t), 1 (x, y, z) or 2.
 int derivative_order(Derivative d);
+/// True for the second partials xx, xy, yy, xz, yz, zz (not lap).
+bool is_second_partial(Derivative d);
 /// True for derivatives in z (z, xz, yz, zz): 3D only.
 bool derivative_uses_z(Derivative d);
 /// How the derivative of `field` is written: "u", "u_t", "lap(u)", "u_x", "v_xy".
