@@ -144,6 +144,7 @@ void solve_system_command(const RunArgs& a, const std::string& out, const core::
   for (std::size_t w = 0; w < fields.size(); ++w) {
     core::SolutionView view;
     view.nodes = &nodes;
+    view.field = fields[w];
     view.u = s.u.col(static_cast<Eigen::Index>(w));
     if (problem.has_exact_field(static_cast<int>(w))) {
       view.reference = problem.exact_field(static_cast<int>(w), xc);

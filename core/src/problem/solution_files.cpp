@@ -24,7 +24,7 @@ std::vector<double> values(const Eigen::VectorXd& v) {
 void write_vtk(const std::string& path, const SolutionView& s, const Eigen::VectorXd& err) {
   const nodegen::NodeSet& ns = *s.nodes;
   const Index m = s.u.size();
-  std::vector<nodegen::VtkScalars> fields = {{"u", values(s.u), false}};
+  std::vector<nodegen::VtkScalars> fields = {{s.field, values(s.u), false}};
   if (s.reference.size() > 0) {
     fields.push_back({s.reference_name, values(s.reference), false});
     fields.push_back({"error", values(err), false});
@@ -44,8 +44,8 @@ void write_data(const std::string& path, const SolutionView& s, const Eigen::Vec
   const nodegen::NodeSet& ns = *s.nodes;
   const auto parts = nodegen::node_parts(ns);
   nodegen::AtomicFile f(path);
-  f.stream() << (ns.dim > 2 ? "# x y z u reference abs_error part\n"
-                            : "# x y u reference abs_error part\n");
+  f.stream() << fmt::format("# x y{} {} reference abs_error part\n", ns.dim > 2 ? " z" : "",
+                            s.field);
   for (Index i = 0; i < s.u.size(); ++i) {
     for (int j = 0; j < ns.dim; ++j) f.stream() << fmt::format("{:.10g} ", ns.points(i, j));
     f.stream() << fmt::format("{:.12g} {:.12g} {:.6e} {}\n", s.u[i], ref[i], err[i],
@@ -117,13 +117,14 @@ void write_solution_files(const std::string& folder, const SolutionView& s,
   const int dim = s.nodes->dim;
   nodegen::write_file_atomically(
       in("solution.gp"),
-      map_script(s, "solution.png", fmt::format("u ({}{})", s.where, s.when), "u", dim + 1, false));
+      map_script(s, "solution.png", fmt::format("{} ({}{})", s.field, s.where, s.when), s.field,
+                 dim + 1, false));
   if (has_ref)
     nodegen::write_file_atomically(
         in("error.gp"),
         map_script(s, "error.png",
-                   fmt::format("|u - {}| ({}{})", s.reference_name, s.where, s.when),
-                   fmt::format("|u - {}|", s.reference_name), dim + 3, true));
+                   fmt::format("|{} - {}| ({}{})", s.field, s.reference_name, s.where, s.when),
+                   fmt::format("|{} - {}|", s.field, s.reference_name), dim + 3, true));
   if (!plot) return;
   plot(folder, "solution.gp", log);
   if (has_ref) plot(folder, "error.gp", log);

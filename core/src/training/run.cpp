@@ -226,6 +226,7 @@ void write_solution(const RunFolder& folder, const Dataset& d, const Network& ne
     for (std::size_t w = 0; w < d.problem->fields().size(); ++w) {
       SolutionView view;
       view.nodes = &d.test_nodes;
+      view.field = d.problem->fields()[w];
       view.u = u.col(static_cast<Eigen::Index>(w));
       if (d.system->has_reference[w])
         view.reference = d.system->test_reference.col(static_cast<Eigen::Index>(w));

@@ -28,6 +28,7 @@ using PlotRenderer =
 /// node order; ghosts are not shown).
 struct SolutionView {
   const nodegen::NodeSet* nodes = nullptr;
+  std::string field = "u";  ///< the field's name: the VTK scalar's, the plots' titles and labels
   Eigen::VectorXd u;
   Eigen::VectorXd reference;    ///< same size as u, or empty (no error then)
   std::string reference_name;   ///< "exact" or "reference" (the VTK field's name)
