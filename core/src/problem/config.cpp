@@ -338,7 +338,8 @@ const std::vector<Key>& keys() {
                         "a node CSV path, relative to the config file",
                         "node CSV to use instead of generating nodes"));
     k.push_back(int_key("domain", "test_n", dm, &D::test_n, 10, nodegen::kMaxNodes,
-                        "nodes of the finer test set (generated with seed + 1)"));
+                        "nodes of the finer test set (generated with seed + 1); a system without an exact "
+                        "solution is tested on its collocation nodes instead"));
     k.push_back(opt_key("domain", "test_nodes", dm, &D::test_nodes,
                         "a node CSV path, relative to the config file",
                         "test node CSV to use instead of generating"));

@@ -226,8 +226,12 @@ void fill_problem_data(Dataset& d) {
 }
 
 /// The test nodes (a file, the collocation nodes, or a finer generated set with seed + 1);
-/// returns them with ghosts when the reference is a classical solve on them.
-NodeSet make_test_nodes(Dataset& d, const RunConfig& c, bool with_ghosts) {
+/// returns them with ghosts when the reference is a classical solve on them. `on_collocation`:
+/// test on the collocation nodes unless a test node file is given (a system without an exact
+/// solution: its reference, a coupled Newton solve, would cost far more on a finer set than the
+/// training it measures).
+NodeSet make_test_nodes(Dataset& d, const RunConfig& c, bool with_ghosts,
+                        bool on_collocation = false) {
   NodeSet test_with_ghosts;
   if (c.domain.test_nodes) {
     d.test_nodes = without_ghosts(nodegen::read_nodes(*c.domain.test_nodes));
@@ -237,7 +241,7 @@ NodeSet make_test_nodes(Dataset& d, const RunConfig& c, bool with_ghosts) {
       if (test_with_ghosts.n_ghost == 0)
         nodegen::add_ghost_nodes(test_with_ghosts, c.domain.ghost_distance);
     }
-  } else if (c.domain.nodes) {
+  } else if (c.domain.nodes || on_collocation) {
     // A user-supplied cloud has no generator to draw a finer set from: test on its own
     // collocation nodes (the paper does so for heat).
     d.test_nodes = without_ghosts(d.nodes);
@@ -381,8 +385,8 @@ void make_system_reference(Dataset& d, SystemData& s, const RunConfig& c,
     s.test_reference = solved.u.topRows(M);
     d.reference_kind = "rbffd solve";
     say(log, fmt::format("reference: classical RBF-FD solve of the system on the {} test nodes "
-                         "({:.2f} s)",
-                         M, solved.seconds));
+                         "({}; {:.2f} s)",
+                         M, d.test_source, solved.seconds));
   }
   s.has_reference.assign(static_cast<std::size_t>(F), true);
   for (int w = 0; w < F; ++w) s.constant_removed.push_back(field_fixed_up_to_constant(P, w));
@@ -426,7 +430,7 @@ Dataset build_system_dataset(Dataset d, const RunConfig& c, const DatasetOptions
   fill_problem_data(d);
   bool all_exact = true;
   for (int w = 0; w < P.n_fields(); ++w) all_exact = all_exact && P.has_exact_field(w);
-  const NodeSet test_with_ghosts = make_test_nodes(d, c, !all_exact);
+  const NodeSet test_with_ghosts = make_test_nodes(d, c, !all_exact, !all_exact);
   make_test_points(d);
   make_system_reference(d, *s, c, test_with_ghosts, log);
   d.system = std::move(s);
