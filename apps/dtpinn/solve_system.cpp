@@ -103,6 +103,7 @@ void solve_system_command(const RunArgs& a, const std::string& out, const core::
   res["solve_seconds"] = s.seconds;
   res["residual"] = s.residual;
   res["newton_iterations"] = s.newton_iterations;
+  res["lu_factorisations"] = s.factorisations;
   res["linear_solver"] = s.method;
   if (log)
     *log << fmt::format(
@@ -110,7 +111,8 @@ void solve_system_command(const RunArgs& a, const std::string& out, const core::
         "solve {:.3f} s ({}), relative residual {:.2e}{}\n",
         problem.equations().size(), fields.size(), nc, nodes.n_interior, nodes.n_boundary,
         nodes.n_ghost, params.order, s.seconds, s.method, s.residual,
-        s.newton_iterations > 0 ? fmt::format(", {} Newton iterations", s.newton_iterations)
+        s.newton_iterations > 0 ? fmt::format(", {} Newton iterations ({} LU factorisations)",
+                                              s.newton_iterations, s.factorisations)
                                 : std::string());
   double e2 = 0, x2 = 0;
   bool all_exact = true;

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -346,6 +347,77 @@ SparseSolveResult SparseSolver::solve(const Eigen::VectorXd& b) {
   r.seconds = s.factor_seconds +
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   s.factor_seconds = 0.0;
+  return r;
+}
+
+namespace {
+
+/// Eigen's preconditioner interface over a factorisation computed elsewhere (solve_nearby):
+/// compute() does nothing, solve() applies the held LU.
+class HeldFactorisation {
+ public:
+  template <class M>
+  HeldFactorisation& analyzePattern(const M&) {
+    return *this;
+  }
+  template <class M>
+  HeldFactorisation& factorize(const M&) {
+    return *this;
+  }
+  template <class M>
+  HeldFactorisation& compute(const M&) {
+    return *this;
+  }
+  Eigen::ComputationInfo info() const { return Eigen::Success; }
+  template <class Rhs>
+  Eigen::VectorXd solve(const Eigen::MatrixBase<Rhs>& b) const {
+    return apply(b.eval());
+  }
+
+  std::function<Eigen::VectorXd(const Eigen::VectorXd&)> apply;
+};
+
+}  // namespace
+
+std::optional<SparseSolveResult> SparseSolver::solve_nearby(const CsrMatrix& a,
+                                                            const Eigen::VectorXd& b,
+                                                            int max_iterations) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Impl& s = *impl_;
+  if (!s.factorized) throw std::logic_error("sparse solve: solve_nearby() before factorize()");
+  if (s.backend != SparseBackend::sparse_lu && s.backend != SparseBackend::umfpack)
+    throw std::logic_error("sparse solve: solve_nearby() needs an LU backend (sparselu, umfpack)");
+  check_csr(a);
+  if (a.rows != s.a.rows || a.cols != s.a.cols || b.size() != a.rows)
+    throw std::invalid_argument(
+        fmt::format("sparse solve: solve_nearby() of a {} x {} matrix with {} values near a "
+                    "{} x {} factorisation",
+                    a.rows, a.cols, b.size(), s.a.rows, s.a.cols));
+  if (!b.allFinite()) throw std::invalid_argument("sparse solve: b is not finite");
+  Eigen::BiCGSTAB<SpMat, HeldFactorisation> bicgstab;
+  bicgstab.setTolerance(options_.iterative_tolerance);
+  bicgstab.setMaxIterations(max_iterations);
+  const SpMat m = to_eigen<int>(a);
+  bicgstab.compute(m);
+  if (s.backend == SparseBackend::sparse_lu)
+    bicgstab.preconditioner().apply = [&s](const Eigen::VectorXd& v) -> Eigen::VectorXd {
+      return s.lu.solve(v);
+    };
+  else
+    bicgstab.preconditioner().apply = [&s](const Eigen::VectorXd& v) -> Eigen::VectorXd {
+      return s.umf.solve(v);
+    };
+  SparseSolveResult r;
+  r.x = bicgstab.solve(b);
+  if (bicgstab.info() != Eigen::Success || !r.x.allFinite()) return std::nullopt;
+  const double bn = b.norm(), rn = (multiply(a, r.x) - b).norm();
+  r.relative_residual = bn > 0.0 ? rn / bn : rn;
+  if (!(r.relative_residual <= options_.max_relative_residual)) return std::nullopt;
+  r.rank = a.cols;
+  r.iterations = static_cast<int>(bicgstab.iterations());
+  r.method = fmt::format("BiCGSTAB ({} iterations) preconditioned by the held {}", r.iterations,
+                         s.backend == SparseBackend::sparse_lu ? "SparseLU" : "UMFPACK");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 

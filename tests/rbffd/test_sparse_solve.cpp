@@ -145,6 +145,40 @@ TEST(SparseSolve, RefactorizingTheSamePatternSolvesTheNewMatrix) {
   }
 }
 
+// A Newton iteration's next Jacobian: the held LU preconditions BiCGSTAB on the nearby matrix
+// (a small diagonal shift, as exp(u) changes between iterations; 6 iterations here): the solution
+// of the new matrix in a few iterations; a matrix too far for the iterations allowed gives nullopt.
+TEST(SparseSolve, TheHeldFactorisationSolvesANearbyMatrix) {
+  const Scalar s = scalar_system(0.08, 1.0, 1.0);
+  const auto shifted_by = [&s](double shift) {
+    CsrMatrix m = s.a;
+    for (std::int32_t r = 0; r < m.rows; ++r)
+      for (auto k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k)
+        if (m.col_idx[k] == r) m.values[k] -= shift;
+    return m;
+  };
+  for (const auto bk : {SparseBackend::sparse_lu, SparseBackend::umfpack}) {
+    SparseSolver solver(backend(bk));
+    solver.factorize(s.a);
+    const CsrMatrix near = shifted_by(0.3);
+    const auto r = solver.solve_nearby(near, multiply(near, s.x), 40);
+    ASSERT_TRUE(r.has_value()) << to_string(bk);
+    EXPECT_LT((r->x - s.x).norm(), 1e-10 * s.x.norm()) << to_string(bk);
+    EXPECT_LE(r->relative_residual, 1e-12) << to_string(bk);
+    EXPECT_GT(r->iterations, 0);
+    EXPECT_LT(r->iterations, 15) << to_string(bk);
+    // The held factorisation is unchanged: it still solves the first matrix directly.
+    EXPECT_LT((solver.solve(multiply(s.a, s.x)).x - s.x).norm(), 1e-10 * s.x.norm());
+    const CsrMatrix far = shifted_by(5000.0);
+    EXPECT_FALSE(solver.solve_nearby(far, multiply(far, s.x), 1).has_value()) << to_string(bk);
+  }
+  SparseSolver iterative(backend(SparseBackend::bicgstab_ilut));
+  iterative.factorize(s.a);
+  EXPECT_THROW(iterative.solve_nearby(s.a, s.x, 10), std::logic_error);
+  SparseSolver lu(backend(SparseBackend::sparse_lu));
+  EXPECT_THROW(lu.solve_nearby(s.a, s.x, 10), std::logic_error);  // before factorize()
+}
+
 TEST(SparseSolve, BadInputIsNamed) {
   const Scalar s = scalar_system(0.1, 1.0, 1.0);
   const CsrMatrix wide = top_rows(s.a, s.a.rows - 1);

@@ -118,6 +118,14 @@ class SparseSolver {
   /// std::runtime_error when the result fails its residual check.
   SparseSolveResult solve(const Eigen::VectorXd& b);
 
+  /// Solves A x = b for an A near the factorised matrix (the next Jacobian of a Newton
+  /// iteration, same size): BiCGSTAB preconditioned by the held LU factorisation, to
+  /// options().iterative_tolerance. Returns std::nullopt when it does not get there in
+  /// `max_iterations` (A has drifted too far: factorize(A) then). Direct backends only
+  /// (sparse_lu, umfpack; std::logic_error otherwise); the result passes solve()'s checks.
+  std::optional<SparseSolveResult> solve_nearby(const CsrMatrix& a, const Eigen::VectorXd& b,
+                                                int max_iterations);
+
   const SparseSolveOptions& options() const { return options_; }
 
  private:

@@ -96,7 +96,10 @@ struct SystemSolution {
   Eigen::MatrixXd u;          ///< (Ni + Nb) x F: each field at the collocation nodes
   double residual = 0.0;      ///< relative residual of the last (scaled) linear solve
   int newton_iterations = 0;  ///< 0 for a linear system
-  std::string method;         ///< the sparse solver that answered
+  /// LU factorisations of the Jacobian (Newton: one Jacobian's LU preconditions the next ones
+  /// until they drift too far from it).
+  int factorisations = 0;
+  std::string method;  ///< the sparse solver that answered
   double seconds = 0.0;
 };
 
