@@ -102,6 +102,13 @@ struct Layout {
   std::vector<std::int64_t> offset, size;       ///< per field
   std::vector<std::int64_t> constant;           ///< per field: its constant's column, or -1
   std::int64_t unknowns = 0;
+  /// Rows in the order of the columns: per field w, equation w at the collocation nodes, then
+  /// field w's boundary rows (-1 without conditions); the mean rows last. Each diagonal block
+  /// is then a field's own operator with its boundary rows, as in the scalar solve, so that
+  /// an incomplete factorisation without pivoting (ILUT) finds non-zero pivots.
+  std::vector<std::int64_t> equation_row, boundary_row;  ///< per field: the first row
+  std::int64_t mean_row = 0;                             ///< the first mean row
+  std::int64_t rows = 0;
 };
 
 /// The state of the coupled solve: the problem on the node set, with every fixed piece
@@ -145,14 +152,13 @@ class CoupledSystem {
       linear_conditions =
           linear_conditions && problem_.conditions()[e.condition].residual->linear();
     const bool one_step = linear && linear_conditions;
-    rbffd::SparseSolveOptions sopt;
-    sopt.backend = one_step ? rbffd::SparseBackend::automatic : rbffd::SparseBackend::sparse_lu;
-    sopt.max_relative_residual = options.max_relative_residual;
+    const rbffd::SparseSolveOptions sopt = sparse_options(options, one_step);
     // Newton: the LU of one Jacobian preconditions BiCGSTAB on the next ones; a Jacobian that
     // has drifted too far for kNearbyIterations is factorised afresh. Lid-driven cavity,
     // Re = 100, N = 3000, p = 3: 7 Newton iterations, 2 factorisations instead of 7, CPU time
     // 15.9 s instead of 27.6 s, the same solution.
     constexpr int kNearbyIterations = 40;
+    const bool reuse_lu = !one_step && sopt.backend == rbffd::SparseBackend::sparse_lu;
     rbffd::SparseSolver solver(sopt);
     bool factorised = false;
     Eigen::VectorXd u = Eigen::VectorXd::Zero(layout_.unknowns);
@@ -168,7 +174,7 @@ class CoupledSystem {
       const Eigen::VectorXd b = -r.cwiseProduct(
           rbffd::equilibrate_rows(a, [](std::int32_t) { return std::string("of the system"); }));
       std::optional<rbffd::SparseSolveResult> nearby;
-      if (factorised) nearby = solver.solve_nearby(a, b, kNearbyIterations);
+      if (reuse_lu && factorised) nearby = solver.solve_nearby(a, b, kNearbyIterations);
       if (!nearby) {
         solver.factorize(a);
         factorised = true;
@@ -200,6 +206,36 @@ class CoupledSystem {
     TapeCoefficients coefficients;
   };
 
+  /// The sparse backend: options.linear_solver, where `automatic` is BiCGSTAB + ILUT for a
+  /// linear 2D system of at least options.iterative_min_size unknowns and SparseLU otherwise.
+  /// Measured on the plate with holes (3D elasticity, 3 fields, N = 2989, p = 3): with traction
+  /// on most faces ILUT broke down or BiCGSTAB stalled (residual 1 after 2000 iterations; 180 s
+  /// with the SparseLU fallback, SparseLU alone 22 s); clamped everywhere BiCGSTAB took 8.5 s
+  /// and SparseLU 24 s. A 3D system goes to SparseLU: a stalled iteration costs far more than
+  /// the factorisation.
+  rbffd::SparseSolveOptions sparse_options(const rbffd::SolveOptions& options, bool linear) const {
+    rbffd::SparseSolveOptions s;
+    s.max_relative_residual = options.max_relative_residual;
+    s.iterative_min_size = options.iterative_min_size;
+    s.iterative_tolerance = options.iterative_tolerance;
+    s.max_iterations = options.max_iterations;
+    s.ilut_drop_tolerance = options.ilut_drop_tolerance;
+    s.ilut_fill_factor = options.ilut_fill_factor;
+    switch (options.linear_solver) {
+      case rbffd::LinearSolver::direct:
+        s.backend = rbffd::SparseBackend::sparse_lu;
+        break;
+      case rbffd::LinearSolver::iterative:
+        s.backend = rbffd::SparseBackend::bicgstab_ilut;
+        break;
+      case rbffd::LinearSolver::automatic:
+        s.backend = linear && nodes_.dim == 2 ? rbffd::SparseBackend::automatic
+                                              : rbffd::SparseBackend::sparse_lu;
+        break;
+    }
+    return s;
+  }
+
   void make_layout() {
     const int F = problem_.n_fields();
     for (int w = 0; w < F; ++w) {
@@ -211,13 +247,18 @@ class CoupledSystem {
     }
     for (int w = 0; w < F; ++w)
       layout_.constant.push_back(field_fixed_up_to_constant(problem_, w) ? layout_.unknowns++ : -1);
-    rows_ = F * nc_;
-    for (const auto& b : boundary_)
-      if (b.has_conditions) rows_ += nodes_.n_boundary;
-    for (auto c : layout_.constant) rows_ += c >= 0 ? 1 : 0;
-    if (rows_ != layout_.unknowns)
+    for (int w = 0; w < F; ++w) {
+      layout_.equation_row.push_back(layout_.rows);
+      layout_.rows += nc_;
+      const bool has = boundary_[static_cast<std::size_t>(w)].has_conditions;
+      layout_.boundary_row.push_back(has ? layout_.rows : -1);
+      if (has) layout_.rows += nodes_.n_boundary;
+    }
+    layout_.mean_row = layout_.rows;
+    for (auto c : layout_.constant) layout_.rows += c >= 0 ? 1 : 0;
+    if (layout_.rows != layout_.unknowns)
       throw std::logic_error(
-          fmt::format("solve: {} rows for {} unknowns", rows_, layout_.unknowns));
+          fmt::format("solve: {} rows for {} unknowns", layout_.rows, layout_.unknowns));
   }
 
   /// Derivative d of field w at the collocation rows.
@@ -242,14 +283,14 @@ class CoupledSystem {
     for (int s : slots)
       vars[static_cast<std::size_t>(s)] =
           at_rows(u, s / kDerivativeCount, static_cast<Derivative>(s % kDerivativeCount));
-    rbffd::CsrBuilder m(static_cast<std::int32_t>(rows_),
+    rbffd::CsrBuilder m(static_cast<std::int32_t>(layout_.rows),
                         static_cast<std::int32_t>(layout_.unknowns));
-    r.resize(rows_);
+    r.resize(layout_.rows);
     const auto i32 = [](std::int64_t v) { return static_cast<std::int32_t>(v); };
     // The equations.
     for (std::size_t i = 0; i < problem_.equations().size(); ++i) {
       const Equation& eq = problem_.equations()[i];
-      const std::int64_t row0 = static_cast<std::int64_t>(i) * nc_;
+      const std::int64_t row0 = layout_.equation_row[i];
       Eigen::ArrayXd R = evaluate_tape(eq.residual(), vars, sources_[i], coefficients_[i].residual);
       for (int s : eq.slots()) {
         const int w = s / kDerivativeCount;
@@ -277,22 +318,19 @@ class CoupledSystem {
       r.segment(row0, nc_) = R.matrix();
     }
     // The boundary rows, field by field.
-    std::int64_t row = static_cast<std::int64_t>(F) * nc_;
-    std::vector<std::int64_t> boundary_row(static_cast<std::size_t>(F), -1);
     for (int w = 0; w < F; ++w) {
       const auto& b = boundary_[static_cast<std::size_t>(w)];
       if (!b.has_conditions) continue;
-      boundary_row[static_cast<std::size_t>(w)] = row;
+      const auto row = layout_.boundary_row[static_cast<std::size_t>(w)];
       const auto col0 = layout_.offset[static_cast<std::size_t>(w)];
       m.add(i32(row), i32(col0), b.B);
       r.segment(row, nb) =
           rbffd::multiply(b.B, u.segment(col0, layout_.size[static_cast<std::size_t>(w)])) - b.g;
-      row += nb;
     }
     for (const auto& e : expressed_) {
       const auto& bc = problem_.conditions()[e.condition];
       const Equation& res = *bc.residual;
-      const auto row0 = boundary_row[static_cast<std::size_t>(bc.field)];
+      const auto row0 = layout_.boundary_row[static_cast<std::size_t>(bc.field)];
       std::vector<Eigen::ArrayXd> bvars(vars.size());
       for (int s : res.slots())
         bvars[static_cast<std::size_t>(s)] = boundary_values(vars[std::size_t(s)], e.rows.rows);
@@ -317,6 +355,7 @@ class CoupledSystem {
       }
     }
     // The mean rows of the fields fixed up to a constant.
+    std::int64_t row = layout_.mean_row;
     const nodegen::PointMatrix xc = nodes_.points.topRows(nc_);
     for (int w = 0; w < F; ++w) {
       if (layout_.constant[static_cast<std::size_t>(w)] < 0) continue;
@@ -354,7 +393,7 @@ class CoupledSystem {
   const nodegen::NodeSet& nodes_;
   DerivativeOperators ghosted_, plain_;
   std::vector<FieldBoundary> boundary_;
-  std::int64_t nc_ = 0, rows_ = 0;
+  std::int64_t nc_ = 0;
   std::vector<Eigen::ArrayXd> sources_;
   std::vector<TapeCoefficients> coefficients_;
   std::vector<Expressed> expressed_;

@@ -14,15 +14,19 @@
 // The classical solve: unknowns field by field; a field with conditions has a value at every
 // node (ghosts included), a field without conditions (a pressure) only at the Ni + Nb
 // collocation nodes, with operators built without the ghosts (its ghost values would have no
-// equation). Rows: each equation at the Ni + Nb collocation rows, then each conditioned field's
-// Nb boundary rows (B u - g, or the expression residual). A field that appears in the equations
+// equation). Rows in the order of the unknowns: per field w, equation w at the Ni + Nb
+// collocation rows, then field w's Nb boundary rows when it has conditions (B u - g, or the
+// expression residual); the diagonal blocks are the fields' own operators, as in the scalar
+// solve. A field that appears in the equations
 // only through its derivatives is fixed up to a constant: one more unknown (a constant added to
 // the rows of the equations that use it) and one row (the mean of the field over the
 // collocation nodes = the mean of its exact solution there, else 0) make the system square and
 // nonsingular. Linear systems are one sparse solve; nonlinear ones Newton's method from zero,
 // with the Jacobian sum_{w,d} diag(dR/d(w,d)) op_w(d) from the symbolic derivatives. Every row is
 // scaled by its largest entry before the solve (the operators' rows scale like h^-2, the
-// Dirichlet rows like 1).
+// Dirichlet rows like 1). The sparse solver: SolveOptions::linear_solver; `automatic` is
+// BiCGSTAB + ILUT for a linear 2D system from iterative_min_size unknowns, SparseLU for 3D
+// systems and Newton steps.
 #include <dtpinn/core/problem/problem.hpp>
 #include <dtpinn/nodegen/node_set.hpp>
 #include <dtpinn/rbffd/csr_matrix.hpp>
