@@ -8,7 +8,9 @@
 #include <dtpinn/nodegen/generate.hpp>
 
 #include <gtest/gtest.h>
+#include <Eigen/QR>
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -282,3 +284,60 @@ TEST(SystemProblem, BadSystemsAreRefusedWithOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+/// The value at p of the quadratic least-squares fit to the 15 nodes nearest to it (the nodes
+/// are scattered; the fit's own error is O(h^3)).
+double fit_at(const NodeSet& nodes, const Eigen::VectorXd& values, double px, double py) {
+  const auto nc = nodes.n_collocation();
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(nc));
+  for (Eigen::Index i = 0; i < nc; ++i) order[static_cast<std::size_t>(i)] = i;
+  const auto dist2 = [&](Eigen::Index i) {
+    return std::pow(nodes.points(i, 0) - px, 2) + std::pow(nodes.points(i, 1) - py, 2);
+  };
+  std::partial_sort(order.begin(), order.begin() + 15, order.end(),
+                    [&](Eigen::Index a, Eigen::Index b) { return dist2(a) < dist2(b); });
+  Eigen::MatrixXd a(15, 6);
+  Eigen::VectorXd b(15);
+  for (int k = 0; k < 15; ++k) {
+    const Eigen::Index i = order[static_cast<std::size_t>(k)];
+    const double dx = nodes.points(i, 0) - px, dy = nodes.points(i, 1) - py;
+    a.row(k) << 1, dx, dy, dx * dx, dx * dy, dy * dy;
+    b[k] = values[i];
+  }
+  return a.colPivHouseholderQr().solve(b)[0];
+}
+
+}  // namespace
+
+// The shipped lid-driven cavity (data/configs/cavity.toml, Re = 100) against Ghia, Ghia & Shin
+// (1982), the centreline velocities of their Tables I and II at 5 points each, on 1500 nodes.
+// Measured (p = 3): largest deviations 0.034 (u) and 0.019 (v) at N = 1487, 0.016 and 0.022 at
+// N = 5954, 0.006 and 0.004 at N = 11992 (bench/cavity_ghia.py).
+TEST(SystemSolve, LidDrivenCavityMatchesGhiaEtAl) {
+  dtpinn::core::RunConfig c =
+      dtpinn::core::load_config(std::string(DTPINN_SOURCE_DIR) + "/data/configs/cavity.toml");
+  const NodeSet nodes = dtpinn::nodegen::make_nodes(c.domain.shape, 1500);
+  const Problem problem(c.problem, nodes.dim);
+  dtpinn::rbffd::RbffdParams params;
+  params.order = c.rbffd.order;
+  const auto solved = dtpinn::core::solve_system(problem, nodes, params);
+  // (y', u) on x' = 0.5 and (x', v) on y' = 0.5, the unit square x' = (x + 1) / 2.
+  const double u_table[5][2] = {{0.9531, 0.68717},
+                                {0.7344, 0.00332},
+                                {0.5, -0.20581},
+                                {0.2813, -0.15662},
+                                {0.1016, -0.06434}};
+  const double v_table[5][2] = {
+      {0.9063, -0.16914}, {0.8047, -0.24533}, {0.5, 0.05454}, {0.2344, 0.17527}, {0.0938, 0.12317}};
+  double du = 0, dv = 0;
+  for (const auto& [y, u] : u_table)
+    du = std::max(du, std::abs(fit_at(nodes, solved.u.col(0), 0.0, 2 * y - 1) - u));
+  for (const auto& [x, v] : v_table)
+    dv = std::max(dv, std::abs(fit_at(nodes, solved.u.col(1), 2 * x - 1, 0.0) - v));
+  std::printf("cavity, N = %ld: max |u - Ghia| %.4f, max |v - Ghia| %.4f (%d Newton iterations)\n",
+              static_cast<long>(nodes.n_collocation()), du, dv, solved.newton_iterations);
+  EXPECT_LT(du, 0.05);
+  EXPECT_LT(dv, 0.05);
+}

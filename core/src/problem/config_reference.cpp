@@ -82,6 +82,9 @@ constexpr const char* kExamples = R"md(
 | `poisson_ball.toml` | Poisson in 3D on the unit ball |
 | `poisson_rectangle_parts.toml` | three kinds of boundary condition on the rectangle's sides, plus a selector |
 | `poisson_plate_holes.toml` | a gmsh CAD part with named faces: Dirichlet on the holes, a flux elsewhere |
+| `kovasznay.toml` | a system: Kovasznay's steady Navier-Stokes flow (u, v, p), Re = 20, with its exact solution |
+| `cavity.toml` | a system: the lid-driven cavity, Re = 100, no exact solution (compare with Ghia et al.: `bench/cavity_ghia.py`) |
+| `elasticity_plate_3d.toml` | a 3D system: linear elasticity (u, v, w) on the plate with holes, traction as expression conditions |
 
 ## A complete example
 
