@@ -133,7 +133,7 @@ TEST(CliCheck, GaussNewtonForASystem) {
   EXPECT_EQ(check,
             "train.output_layer: \"least_squares\" needs a loss linear in the network's outputs, "
             "but problem.equations[1] \"u*u_x + v*u_y + p_x - nu*lap(u)\" is not linear in u, v, "
-            "p (use \"trained\")");
+            "p (use \"trained\")\n");
   EXPECT_EQ(error_line(run("train " + ls + " -o " + out.string(), true), "train"), check);
   EXPECT_FALSE(fs::exists(out / "results.json"));
 }
