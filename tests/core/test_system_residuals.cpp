@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "residual_checks.hpp"
 #include "system_configs.hpp"
 
 using namespace dtpinn;
@@ -26,6 +27,9 @@ using core::Dataset;
 using core::JacobianColumns;
 using core::Network;
 using core::RunConfig;
+using test::flat_gradient;
+using test::rel;
+using test::uneven_weights;
 
 namespace {
 
@@ -42,28 +46,6 @@ Setup make_setup(const RunConfig& c, core::Method method) {
   s.net = std::make_unique<Network>(core::make_network(c, *s.data));
   s.loss = core::make_system_loss(method, *s.data, *s.net);
   return s;
-}
-
-/// Weights that differ per term, so that a mix-up of term and weight shows.
-std::vector<double> uneven_weights(std::size_t terms) {
-  std::vector<double> w;
-  for (std::size_t i = 0; i < terms; ++i) w.push_back(0.5 + 0.75 * static_cast<double>(i));
-  return w;
-}
-
-double rel(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).norm().item<double>() / std::max(1e-300, b.norm().item<double>());
-}
-
-/// The flat gradient of a scalar in the network's parameters.
-torch::Tensor flat_gradient(const Network& net, const torch::Tensor& s) {
-  const auto params = net.parameters();
-  auto g = torch::autograd::grad({s}, params, {}, /*retain_graph=*/true, false, true);
-  std::vector<torch::Tensor> parts;
-  for (std::size_t i = 0; i < g.size(); ++i)
-    parts.push_back(g[i].defined() ? g[i].reshape({-1})
-                                   : torch::zeros({params[i].numel()}, params[i].options()));
-  return torch::cat(parts);
 }
 
 /// Parameter number k of the flat layout (a view into the network's weights).
