@@ -119,6 +119,25 @@ TEST(CliCheck, AnUnusedParameterIsAWarning) {
       << preset.out;
 }
 
+// A system trains with Gauss-Newton; the least-squares output layer needs equations linear in
+// the fields, so Kovasznay flow is refused at that key, with train's line.
+TEST(CliCheck, GaussNewtonForASystem) {
+  const std::string cfg =
+      (kSource / "data/configs/kovasznay.toml").string() + " --set domain.n=300 --set ";
+  const auto ok = run("check " + cfg + "train.optimizer=gauss_newton");
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("would start training"), std::string::npos) << ok.out;
+  const std::string ls = cfg + "train.output_layer=least_squares";
+  const auto out = tmp("check_gn") / "run";
+  const std::string check = error_line(run("check " + ls, true), "check");
+  EXPECT_EQ(check,
+            "train.output_layer: \"least_squares\" needs a loss linear in the network's outputs, "
+            "but problem.equations[1] \"u*u_x + v*u_y + p_x - nu*lap(u)\" is not linear in u, v, "
+            "p (use \"trained\")\n");
+  EXPECT_EQ(error_line(run("train " + ls + " -o " + out.string(), true), "train"), check);
+  EXPECT_FALSE(fs::exists(out / "results.json"));
+}
+
 // `dtpinn config` writes every key, reading back as the default experiment; with a file and
 // flags, that config.
 TEST(CliConfig, PrintsEveryKeyAndReadsBack) {

@@ -148,7 +148,7 @@ TEST(CliRefusals, StudyFlagsAreValidatedAsTrainsAre) {
       {"--threads -4", "--threads: must be a whole number"},
       {"--source-dir /nonexistent", "--source-dir /nonexistent: no such folder"},
       {"--output-layer least_squares --problems nonlinear",
-       "--problems nonlinear: train.output_layer = least_squares"},
+       "--problems nonlinear: train.output_layer: \"least_squares\" needs a loss linear"},
   };
   for (const auto& [args, needle] : cases) expect_refused("study", study + args, needle, {dir});
   // Every problem skipped (the 3D geometry is not under --source-dir): no run, a failure.

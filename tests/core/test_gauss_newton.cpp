@@ -19,12 +19,16 @@
 #include <string>
 
 #include "common/test_util.hpp"
+#include "residual_checks.hpp"
 
 using namespace dtpinn;
 using core::Dataset;
 using core::JacobianColumns;
 using core::Network;
 using core::RunConfig;
+using test::flat_gradient;
+using test::rel;
+using test::uneven_weights;
 
 namespace {
 
@@ -69,28 +73,6 @@ const char* name(Case k) {
       return "advection";
   }
   return "?";
-}
-
-/// Weights that differ per term, so that a mix-up of term and weight shows.
-std::vector<double> uneven_weights(std::size_t terms) {
-  std::vector<double> w;
-  for (std::size_t i = 0; i < terms; ++i) w.push_back(0.5 + 0.75 * static_cast<double>(i));
-  return w;
-}
-
-double rel(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).norm().item<double>() / std::max(1e-300, b.norm().item<double>());
-}
-
-/// The flat gradient of a scalar in the network's parameters (zeros where it does not reach).
-torch::Tensor flat_gradient(const Network& net, const torch::Tensor& s) {
-  const auto params = net.parameters();
-  auto g = torch::autograd::grad({s}, params, {}, /*retain_graph=*/true, false, true);
-  std::vector<torch::Tensor> parts;
-  for (std::size_t i = 0; i < g.size(); ++i)
-    parts.push_back(g[i].defined() ? g[i].reshape({-1})
-                                   : torch::zeros({params[i].numel()}, params[i].options()));
-  return torch::cat(parts);
 }
 
 struct Setup {
@@ -358,6 +340,8 @@ TEST(GaussNewton, RefusesWhatItCannotDo) {
             std::string::npos);
   c.problem.pde = core::PdeKind::poisson;
   c.train.optimizer = core::Optimizer::device_adam;
-  EXPECT_NE(test::error_of<std::runtime_error>([&] { run(c); }).find("not with train.optimizer"),
+  EXPECT_NE(test::error_of<std::runtime_error>([&] {
+              run(c);
+            }).find("cannot run with train.optimizer = device_adam"),
             std::string::npos);
 }

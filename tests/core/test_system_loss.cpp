@@ -14,6 +14,8 @@
 
 #include <cmath>
 
+#include "system_configs.hpp"
+
 using namespace dtpinn;
 using core::Dataset;
 using core::Derivative;
@@ -23,35 +25,7 @@ using core::RunConfig;
 namespace {
 
 RunConfig kovasznay_run() {
-  RunConfig c = core::parse_config(R"toml(
-[problem]
-fields = ["u", "v", "p"]
-equations = ["u*u_x + v*u_y + p_x - nu*lap(u)", "u*v_x + v*v_y + p_y - nu*lap(v)", "u_x + v_y"]
-[problem.params]
-nu = 0.05
-l = "10 - sqrt(100 + 4*pi^2)"
-[problem.exact]
-u = "1 - exp(l*x)*cos(2*pi*y)"
-v = "l/(2*pi)*exp(l*x)*sin(2*pi*y)"
-p = "(1 - exp(2*l*x))/2"
-[domain]
-shape = "rectangle"
-n = 300
-test_n = 600
-[model]
-depth = 2
-width = 16
-[[bc]]
-on = ["left", "right", "bottom", "top"]
-field = "u"
-type = "dirichlet"
-[[bc]]
-on = ["left", "right", "bottom", "top"]
-field = "v"
-type = "dirichlet"
-)toml",
-                                   "kovasznay.toml");
-  return c;
+  return test::kovasznay_config(300);
 }
 
 constexpr double kNu = 0.05;

@@ -188,15 +188,13 @@ TEST(ConfigSystems, FieldsAndEquationsFromTheCommandLine) {
     c.problem.bc.push_back(bc);
   }
   EXPECT_NO_THROW(validate_config(c));
-  // Options a system does not support yet, named.
+  // Gauss-Newton and (the equations being linear) the least-squares output layer train a
+  // system.
   RunConfig gn = c;
   set_option(gn, "train.optimizer", "gauss_newton");
-  EXPECT_EQ(error_of<std::runtime_error>([&] { validate_config(gn); }),
-            "train.optimizer: \"gauss_newton\" does not support systems yet (2 fields: u, v)");
-  RunConfig ls = c;
-  set_option(ls, "train.output_layer", "least_squares");
-  EXPECT_EQ(error_of<std::runtime_error>([&] { validate_config(ls); }),
-            "train.output_layer: \"least_squares\" does not support systems yet (2 fields: u, v)");
+  EXPECT_NO_THROW(validate_config(gn));
+  set_option(gn, "train.output_layer", "least_squares");
+  EXPECT_NO_THROW(validate_config(gn));
 
   // Bad values: the option and the reason, and the config unchanged.
   const RunConfig before = c;
@@ -325,12 +323,17 @@ TEST(ConfigSystems, DataRefusalsNameTheirLine) {
       {kTwoFields + kTwoExact,
        "run.toml:1:1: [[bc]]: a system needs [[bc]] entries, each naming "
        "its field"},
-      {kTwoFields + kTwoExact + kTwoBc + "[train]\noptimizer = \"gauss_newton\"\n",
-       "run.toml:16:13: train.optimizer: \"gauss_newton\" does not support systems yet (2 fields: "
-       "u, v)"},
-      {kTwoFields + kTwoExact + kTwoBc + "[train]\noutput_layer = \"least_squares\"\n",
-       "run.toml:16:16: train.output_layer: \"least_squares\" does not support systems yet (2 "
-       "fields: u, v)"},
+      // The least-squares output layer needs every equation and expression condition linear.
+      {kFlowProblem + kFlowParams + kFlowExact + kFlowRest +
+           "[train]\noptimizer = \"gauss_newton\"\noutput_layer = \"least_squares\"\n",
+       "run.toml:31:16: train.output_layer: \"least_squares\" needs a loss linear in the network's "
+       "outputs, but problem.equations[1] \"u*u_x + v*u_y + p_x - nu*lap(u)\" is not linear in "
+       "u, v, p (use \"trained\")"},
+      {kTwoFields + kTwoExact + kTwoBc +
+           "[[bc]]\non = \"right\"\nfield = \"u\"\ntype = \"expression\"\n"
+           "residual = \"u_n + u*v - x\"\n[train]\noutput_layer = \"least_squares\"\n",
+       "run.toml:21:16: train.output_layer: \"least_squares\" needs a loss linear in the network's "
+       "outputs, but bc[3].residual \"u_n + u*v - x\" is not linear in u, v (use \"trained\")"},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_error(c.text), c.expected) << c.text;
 }

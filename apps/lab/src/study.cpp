@@ -57,13 +57,7 @@ void check_problem_runs(const StudyOptions& o) {
     if (p.time_budget >= 0) c.train.time_budget = p.time_budget;
     const char* what = to_string(p.kind);
     try {
-      validate_config(c);
-      const auto& e = c.problem.equation;
-      const bool custom = e && e->find_first_not_of(" \t") != std::string::npos;
-      // Parsed in 3D: a 2D equation parses there too.
-      const Equation eq =
-          Equation::parse(custom ? *e : Equation::preset(c.problem.pde), c.problem.params, 3);
-      check_least_squares_output_layer(c, eq);
+      validate_config(c);  // the least-squares output layer against the equation included
       for (const StudyMethod m : o.methods) {
         c.train.method = engine_method(m).method;
         c.train.precision = engine_method(m).precision;

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -396,7 +397,8 @@ const std::vector<Key>& keys() {
                          "gauss_newton, auto: the largest dense Gram matrix (MB) before cg"));
     k.push_back(enum_key("train", "output_layer", tr, &T::output_layer,
                          "trained | least_squares (the output layer solved exactly for the "
-                         "current hidden layers at every evaluation; equations linear in u)"));
+                         "current hidden layers at every evaluation; every equation and "
+                         "expression condition linear in the fields)"));
     k.push_back(bool_key("train", "cuda_graph", tr, &T::cuda_graph,
                          "device_lbfgs / device_adam on cuda: capture one iteration in a CUDA "
                          "graph and replay it"));
@@ -888,18 +890,47 @@ std::string check_system_data(const ProblemConfig& p) {
   return "";
 }
 
-/// Training options that do not handle several fields yet. "" if fine.
-std::string check_system_training(const RunConfig& c) {
-  const std::vector<std::string> fields = field_names(c.problem);
-  if (fields.size() == 1) return "";
-  auto refuse = [&](const char* key, const char* value) {
-    return fmt::format("{}: \"{}\" does not support systems yet ({}: {})", key, value,
-                       count_of(fields.size(), "field"), field_list(fields));
-  };
-  if (c.train.optimizer == Optimizer::gauss_newton)
-    return refuse("train.optimizer", to_string(c.train.optimizer));
-  if (c.train.output_layer == OutputLayer::least_squares)
-    return refuse("train.output_layer", to_string(c.train.output_layer));
+/// The first residual of the problem that is not affine in the fields (its key and text), from
+/// its equations and its expression conditions; nothing when all are (or one does not parse:
+/// check_equations and the conditions' checks report that).
+std::optional<EquationText> first_nonlinear_residual(const ProblemConfig& p) {
+  std::vector<Equation> equations;
+  try {
+    equations = parse_equations(p);
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
+  const std::vector<EquationText> texts = equation_texts(p);
+  for (std::size_t i = 0; i < equations.size(); ++i)
+    if (!equations[i].linear()) return texts[i];
+  for (std::size_t i = 0; i < p.bc.size(); ++i) {
+    if (p.bc[i].type != BcType::expression) continue;
+    const std::string key = fmt::format("bc[{}].residual", i + 1);
+    try {
+      if (!Equation::parse(p.bc[i].residual, p.params, 3, key, field_names(p), true).linear())
+        return EquationText{key, p.bc[i].residual};
+    } catch (const std::runtime_error&) {
+    }
+  }
+  return std::nullopt;
+}
+
+/// The least-squares output layer: the loss must be a linear least-squares problem in the
+/// output layer (every equation and expression condition affine in the fields), and the step
+/// must not be a device optimiser's (whose CUDA graph cannot hold the solve). "" if fine.
+std::string check_output_layer(const RunConfig& c) {
+  if (c.train.output_layer != OutputLayer::least_squares) return "";
+  const Optimizer o = c.train.optimizer;
+  if (o == Optimizer::device_lbfgs || o == Optimizer::device_adam)
+    return fmt::format(
+        "train.output_layer: \"least_squares\" cannot run with train.optimizer = {} (use lbfgs, "
+        "adam, adam_lbfgs or gauss_newton)",
+        to_string(o));
+  if (const auto r = first_nonlinear_residual(c.problem))
+    return fmt::format(
+        "train.output_layer: \"least_squares\" needs a loss linear in the network's outputs, but "
+        "{} \"{}\" is not linear in {} (use \"trained\")",
+        r->key, r->text, field_list(field_names(c.problem)));
   return "";
 }
 
@@ -907,7 +938,7 @@ std::string check_system_training(const RunConfig& c) {
 /// reader fixes them. "" if fine.
 std::string check_system(const RunConfig& c) {
   for (const auto& check :
-       {check_equations(c.problem), check_system_data(c.problem), check_system_training(c)})
+       {check_equations(c.problem), check_system_data(c.problem), check_output_layer(c)})
     if (!check.empty()) return check;
   return "";
 }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "block_residuals.hpp"
+#include "residual_jacobians.hpp"
 
 namespace dtpinn::core {
 
@@ -70,9 +71,8 @@ at::Tensor weighted_jacobian(const at::Tensor& Jic, const at::Tensor& Jpde, cons
   return torch::cat(parts);
 }
 
-/// d F_n / d theta for every row n of the per-row network that F is computed from (F [N'],
-/// each entry from one row; `rows` of them in the network's input): [rows, C], the columns of
-/// the parameters that have deltas, in flat order.
+}  // namespace
+
 at::Tensor row_jacobian(const at::Tensor& F, const std::vector<at::Tensor>& deltas,
                         std::int64_t rows) {
   std::vector<at::Tensor> inputs;
@@ -90,7 +90,6 @@ at::Tensor row_jacobian(const at::Tensor& F, const std::vector<at::Tensor>& delt
   return torch::cat(cols, 1);
 }
 
-/// y = A X for X [cols, C] (or [cols, S, C]) without autograd: A applied column by column.
 at::Tensor multiply_columns(const autodiff::SparseOperator& A, const at::Tensor& X) {
   const auto flat = X.reshape({X.size(0), -1}).contiguous();
   auto y = A.multiply(flat);
@@ -99,7 +98,31 @@ at::Tensor multiply_columns(const autodiff::SparseOperator& A, const at::Tensor&
   return y.view(shape);
 }
 
-}  // namespace
+at::Tensor tape_jacobian(const Tape& tape, FieldTensors fields, const at::Tensor& source,
+                         const std::vector<at::Tensor>& coefficients,
+                         const std::function<at::Tensor(int slot)>& field_jacobian,
+                         const at::Tensor& zero) {
+  std::vector<at::Tensor> leaves;
+  std::vector<int> slots;
+  for (std::size_t k = 0; k < fields.size(); ++k)
+    if (fields[k].defined()) {
+      fields[k] = fields[k].detach().requires_grad_(true);
+      leaves.push_back(fields[k]);
+      slots.push_back(static_cast<int>(k));
+    }
+  std::vector<at::Tensor> dR(leaves.size());
+  {
+    torch::AutoGradMode on(true);
+    auto R = evaluate_tape(tape, fields, source, coefficients);
+    if (R.requires_grad())
+      dR = torch::autograd::grad({R.sum()}, leaves, {}, false, false, /*allow_unused=*/true);
+  }
+  torch::NoGradGuard ng;
+  at::Tensor J = zero;
+  for (std::size_t i = 0; i < leaves.size(); ++i)
+    if (dR[i].defined()) J = J + dR[i].unsqueeze(-1) * field_jacobian(slots[i]);
+  return J;
+}
 
 ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& b,
                                 const std::vector<double>& weights, JacobianColumns columns) {
@@ -130,41 +153,17 @@ ResidualSystem dtpinn_residuals(const Network& net, const LossBlock& b,
   auto JUn = b.time_dependent ? JU.view({S, N, C}).permute({1, 0, 2}).contiguous() : JU;
   const BlockResiduals res = dtpinn_residual_vectors(b, U, UT);
 
-  // R is pointwise in its fields: dR/dF_k per row from one reverse pass over the tape.
-  FieldTensors fields = dtpinn_fields(b, U, UT);
-  std::vector<at::Tensor> leaves;
-  std::vector<int> which;
-  for (int k = 0; k < kDerivativeCount; ++k)
-    if (fields[static_cast<std::size_t>(k)].defined()) {
-      auto& F = fields[static_cast<std::size_t>(k)];
-      F = F.detach().requires_grad_(true);
-      leaves.push_back(F);
-      which.push_back(k);
-    }
-  std::vector<at::Tensor> dR(leaves.size());
-  {
-    torch::AutoGradMode on(true);
-    auto R = evaluate_tape(*b.residual, fields, b.f, b.coefficients);
-    if (R.requires_grad())
-      dR = torch::autograd::grad({R.sum()}, leaves, {}, false, false, /*allow_unused=*/true);
-  }
-  at::Tensor Jpde = torch::zeros_like(JUn.narrow(0, 0, rows));
-  for (std::size_t i = 0; i < leaves.size(); ++i) {
-    if (!dR[i].defined()) continue;
-    const auto field = static_cast<Derivative>(which[i]);
-    at::Tensor JF;
-    if (field == Derivative::value) {
-      JF = JUn.narrow(0, 0, rows);
-    } else if (field == Derivative::lap) {
-      JF = multiply_columns(*b.L, JUn);
-    } else if (field == Derivative::t) {
-      JF = JUt.view({S, N, C}).narrow(1, 0, rows).permute({1, 0, 2});
-    } else {
-      JF = multiply_columns(
-          *b.D[static_cast<std::size_t>(which[i] - static_cast<int>(Derivative::x))], JUn);
-    }
-    Jpde = Jpde + dR[i].unsqueeze(-1) * JF;
-  }
+  // R is pointwise in its fields: J = sum_k diag(dR/dF_k) J_k, J_k from U by the operators.
+  const auto field_jacobian = [&](int k) -> at::Tensor {
+    const auto field = static_cast<Derivative>(k);
+    if (field == Derivative::value) return JUn.narrow(0, 0, rows);
+    if (field == Derivative::lap) return multiply_columns(*b.L, JUn);
+    if (field == Derivative::t) return JUt.view({S, N, C}).narrow(1, 0, rows).permute({1, 0, 2});
+    return multiply_columns(*b.D[static_cast<std::size_t>(k - static_cast<int>(Derivative::x))],
+                            JUn);
+  };
+  const at::Tensor Jpde = tape_jacobian(*b.residual, dtpinn_fields(b, U, UT), b.f, b.coefficients,
+                                        field_jacobian, torch::zeros_like(JUn.narrow(0, 0, rows)));
   auto Jbc = multiply_columns(*b.B, JUn);
   at::Tensor Jic, Jmean;
   if (b.time_dependent) Jic = -JUn.select(1, 0).narrow(0, 0, rows);

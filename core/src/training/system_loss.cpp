@@ -6,8 +6,11 @@
 
 #include <torch/torch.h>
 
+#include "residual_jacobians.hpp"
+
 #include <fmt/format.h>
 
+#include <cmath>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -80,6 +83,7 @@ class SystemLoss : public Loss {
       residual_coefficients_.push_back(coefficient_tensors(eq.residual(), xc, nullptr, o));
       sources_.push_back(vector_tensor(Eigen::VectorXd(s.f.col(static_cast<Eigen::Index>(i))), o));
       names_.push_back(F_ == 1 ? "pde" : "pde:" + problem_.fields()[i]);
+      scales_.push_back(1.0 / static_cast<double>(nc_));
       for (int slot : eq.slots()) slots_.insert(slot);
     }
     // The conditions, in the problem's order.
@@ -116,6 +120,7 @@ class SystemLoss : public Loss {
             slots_.insert(variable_slot(bc.field, static_cast<Derivative>(3 + i)));
       }
       names_.push_back(bc.term);
+      scales_.push_back(1.0 / t.count);
       conditions_.push_back(std::move(t));
     }
     if (!vanilla_) make_operators(s, o);
@@ -123,32 +128,127 @@ class SystemLoss : public Loss {
 
   std::vector<at::Tensor> terms(const Network& net) const override {
     std::vector<at::Tensor> out;
-    std::vector<at::Tensor> vars;
-    at::Tensor U;
-    if (vanilla_) {
-      const auto x = x_.detach().requires_grad_(true);
-      U = as_columns(net.forward(x));
-      vars = vanilla_variables(U, x);
-    } else {
-      U = as_columns(net.forward_in_weights(x_));
-      vars = dtpinn_variables(U);
-    }
-    for (std::size_t i = 0; i < problem_.equations().size(); ++i) {
-      const auto R = evaluate_tape(problem_.equations()[i].residual(), vars, sources_[i],
-                                   residual_coefficients_[i]);
-      out.push_back(R.square().sum() / static_cast<double>(nc_));
-    }
-    for (const auto& t : conditions_) out.push_back(condition_term(t, U, vars));
+    const auto residuals = residual_vectors(net);
+    for (std::size_t i = 0; i < residuals.size(); ++i)
+      out.push_back(residuals[i].square().sum() * scales_[i]);
     return out;
   }
 
-  ResidualSystem residuals(const Network&, const std::vector<double>&,
-                           JacobianColumns) const override {
-    throw std::invalid_argument(
-        "Gauss-Newton and the least-squares output layer are not available for systems");
+  /// r = [sqrt(w_i s_i) R_i]_i over the terms (names() order), s_i the term's 1 / rows, so
+  /// r . r = sum_i w_i term_i; J its Jacobian in the columns asked for.
+  ResidualSystem residuals(const Network& net, const std::vector<double>& weights,
+                           JacobianColumns columns) const override {
+    if (weights.size() != names_.size())
+      throw std::invalid_argument("residuals: one weight per loss term expected");
+    std::vector<double> factors;
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      factors.push_back(std::sqrt(weights[i] * scales_[i]));
+    if (columns == JacobianColumns::none) return {weighted(residual_vectors(net), factors), {}};
+    const bool output_layer = columns == JacobianColumns::output_layer;
+    const auto [r, J] =
+        vanilla_ ? vanilla_jacobians(net, output_layer) : dtpinn_jacobians(net, output_layer);
+    return {weighted(r, factors), weighted(J, factors)};
   }
 
  private:
+  /// The unweighted residual vector of every term (names() order), differentiable in the
+  /// weights.
+  std::vector<at::Tensor> residual_vectors(const Network& net) const {
+    if (vanilla_) {
+      const auto x = x_.detach().requires_grad_(true);
+      const auto U = as_columns(net.forward(x));
+      return residual_vectors(U, vanilla_variables(U, x));
+    }
+    const auto U = as_columns(net.forward_in_weights(x_));
+    return residual_vectors(U, dtpinn_variables(U));
+  }
+
+  /// The same from the outputs U and the variables made from them.
+  std::vector<at::Tensor> residual_vectors(const at::Tensor& U,
+                                           const std::vector<at::Tensor>& vars) const {
+    std::vector<at::Tensor> out;
+    for (std::size_t i = 0; i < problem_.equations().size(); ++i)
+      out.push_back(evaluate_tape(problem_.equations()[i].residual(), vars, sources_[i],
+                                  residual_coefficients_[i]));
+    for (const auto& t : conditions_) out.push_back(condition_residual(t, U, vars));
+    return out;
+  }
+
+  /// Rows [n] (or [n, C]) of each term scaled by its factor, concatenated.
+  static at::Tensor weighted(const std::vector<at::Tensor>& parts,
+                             const std::vector<double>& factors) {
+    std::vector<at::Tensor> scaled;
+    for (std::size_t i = 0; i < parts.size(); ++i) scaled.push_back(parts[i] * factors[i]);
+    return torch::cat(scaled);
+  }
+
+  /// The vanilla PINN: every residual row depends on one input row, so each term's rows of J
+  /// come from one reverse pass of its autograd residual (as the scalar loss's).
+  std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>> vanilla_jacobians(
+      const Network& net, bool output_layer) const {
+    const auto x = x_.detach().requires_grad_(true);
+    const auto deltas = net.row_deltas(nc_, output_layer);
+    const auto U = as_columns(net.forward_per_row(x, deltas));
+    const auto residuals = residual_vectors(U, vanilla_variables(U, x));
+    std::vector<at::Tensor> J;
+    for (std::size_t i = 0; i < residuals.size(); ++i) {
+      auto Ji = row_jacobian(residuals[i], deltas, nc_);
+      if (i >= problem_.equations().size())
+        Ji = Ji.index_select(0, conditions_[i - problem_.equations().size()].rows + ni_);
+      J.push_back(Ji);
+    }
+    std::vector<at::Tensor> r;
+    for (const auto& res : residuals) r.push_back(res.detach());
+    return {r, J};
+  }
+
+  /// DT-PINN: dU/dtheta at every node by one reverse pass per field, then each variable's
+  /// Jacobian by the operator that makes it (op(d) applied to all F fields' columns at once),
+  /// chained through each residual's tape.
+  std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>> dtpinn_jacobians(
+      const Network& net, bool output_layer) const {
+    const auto N = x_.size(0);
+    const auto deltas = net.row_deltas(N, output_layer);
+    const auto Uw = as_columns(net.forward_per_row(x_, deltas));  // [N, F]
+    std::vector<at::Tensor> per_field;
+    for (int w = 0; w < F_; ++w) per_field.push_back(row_jacobian(Uw.select(1, w), deltas, N));
+    torch::NoGradGuard ng;
+    const auto JU = torch::stack(per_field, 1);  // [N, F, C]
+    const auto C = JU.size(2);
+    const auto U = Uw.detach();
+    const auto vars = dtpinn_variables(U);
+    std::array<at::Tensor, kDerivativeCount> applied;  // op(d) JU: [nc, F, C]
+    const auto variable_jacobian = [&](int slot) -> at::Tensor {
+      const int w = slot / kDerivativeCount;
+      const auto dv = static_cast<Derivative>(slot % kDerivativeCount);
+      if (dv == Derivative::value) return JU.narrow(0, 0, nc_).select(1, w);
+      auto& a = applied[static_cast<std::size_t>(dv)];
+      if (!a.defined()) a = multiply_columns(*ops_[static_cast<std::size_t>(dv)], JU);
+      return a.select(1, w);
+    };
+    const auto zeros = [&](std::int64_t rows) { return torch::zeros({rows, C}, JU.options()); };
+    std::vector<at::Tensor> J;
+    for (std::size_t i = 0; i < problem_.equations().size(); ++i)
+      J.push_back(tape_jacobian(problem_.equations()[i].residual(), vars, sources_[i],
+                                residual_coefficients_[i], variable_jacobian, zeros(nc_)));
+    std::vector<at::Tensor> BJ(static_cast<std::size_t>(F_));  // B_w dU_w/dtheta: [nb, C]
+    for (const auto& t : conditions_) {
+      if (!t.expression) {
+        auto& b = BJ[static_cast<std::size_t>(t.field)];
+        if (!b.defined())
+          b = multiply_columns(*B_[static_cast<std::size_t>(t.field)], JU.select(1, t.field));
+        J.push_back(b.index_select(0, t.rows));
+        continue;
+      }
+      const auto boundary_rows = t.rows + ni_;
+      J.push_back(tape_jacobian(
+          t.residual->residual(), boundary_variables(t, vars), at::Tensor(), t.coefficients,
+          [&](int slot) { return variable_jacobian(slot).index_select(0, boundary_rows); },
+          zeros(t.rows.numel())));
+    }
+    return {residual_vectors(U, vars), J};
+  }
+
   /// DT-PINN: the operators of the derivatives used, and each conditioned field's B.
   void make_operators(const SystemData& s, const torch::TensorOptions& o) {
     if (!s.ops) throw std::invalid_argument("loss: DT-PINN needs the system's operators");
@@ -245,16 +345,24 @@ class SystemLoss : public Loss {
     return vars;
   }
 
-  at::Tensor condition_term(const ConditionTerm& t, const at::Tensor& U,
-                            const std::vector<at::Tensor>& vars) const {
+  /// An expression condition's variables: those its residual uses, at its boundary rows.
+  std::vector<at::Tensor> boundary_variables(const ConditionTerm& t,
+                                             const std::vector<at::Tensor>& vars) const {
     const auto boundary_rows = t.rows + ni_;  // rows of the collocation arrays
-    at::Tensor r;
-    if (t.expression) {
-      std::vector<at::Tensor> bvars(vars.size());
-      for (int slot : t.residual->slots())
-        bvars[std::size_t(slot)] = vars[std::size_t(slot)].index_select(0, boundary_rows);
-      r = evaluate_tape(t.residual->residual(), bvars, at::Tensor(), t.coefficients);
-    } else if (vanilla_) {
+    std::vector<at::Tensor> bvars(vars.size());
+    for (int slot : t.residual->slots())
+      bvars[std::size_t(slot)] = vars[std::size_t(slot)].index_select(0, boundary_rows);
+    return bvars;
+  }
+
+  /// A condition's residual at its rows [k].
+  at::Tensor condition_residual(const ConditionTerm& t, const at::Tensor& U,
+                                const std::vector<at::Tensor>& vars) const {
+    if (t.expression)
+      return evaluate_tape(t.residual->residual(), boundary_variables(t, vars), at::Tensor(),
+                           t.coefficients);
+    if (vanilla_) {
+      const auto boundary_rows = t.rows + ni_;
       const auto u = vars[std::size_t(variable_slot(t.field, Derivative::value))].index_select(
           0, boundary_rows);
       at::Tensor dn = torch::zeros_like(u);
@@ -263,13 +371,10 @@ class SystemLoss : public Loss {
              vars[std::size_t(variable_slot(t.field, static_cast<Derivative>(3 + i)))].index_select(
                  0, boundary_rows) *
                  t.normals.select(1, i);
-      r = t.alpha * dn + t.beta * u - t.g;
-    } else {
-      const auto Bu =
-          B_[static_cast<std::size_t>(t.field)]->apply(U.select(1, t.field).contiguous());
-      r = Bu.index_select(0, t.rows) - t.g;
+      return t.alpha * dn + t.beta * u - t.g;
     }
-    return r.square().sum() / t.count;
+    const auto Bu = B_[static_cast<std::size_t>(t.field)]->apply(U.select(1, t.field).contiguous());
+    return Bu.index_select(0, t.rows) - t.g;
   }
 
   bool vanilla_;
@@ -280,6 +385,7 @@ class SystemLoss : public Loss {
   std::set<int> slots_;
   std::vector<std::vector<torch::Tensor>> residual_coefficients_;
   std::vector<torch::Tensor> sources_;
+  std::vector<double> scales_;  ///< per term (names() order): 1 / its rows
   std::vector<ConditionTerm> conditions_;
   std::array<std::optional<SparseOperator>, kDerivativeCount> ops_;
   std::vector<std::optional<SparseOperator>> B_;

@@ -713,21 +713,6 @@ void anneal_loss_weights(std::vector<double>& w, std::size_t pde_index, double m
   }
 }
 
-void check_least_squares_output_layer(const RunConfig& config, const Equation& equation) {
-  if (config.train.output_layer != OutputLayer::least_squares) return;
-  if (!equation.linear())
-    throw std::runtime_error(fmt::format(
-        "train.output_layer = least_squares: the equation \"{}\" is not linear in u, so the loss "
-        "is not a linear least-squares problem in the output layer (use \"trained\")",
-        equation.text()));
-  const auto o = config.train.optimizer;
-  if (o == Optimizer::device_lbfgs || o == Optimizer::device_adam)
-    throw std::runtime_error(fmt::format(
-        "train.output_layer = least_squares: not with train.optimizer = {} (use lbfgs, adam, "
-        "adam_lbfgs or gauss_newton)",
-        to_string(o)));
-}
-
 bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_since_evaluation) {
   return epoch % t.eval_every == 0 ||
          (t.eval_seconds > 0 && seconds_since_evaluation >= t.eval_seconds);
@@ -824,8 +809,8 @@ void train_loop(Objective& objective, const RunConfig& config, const TrainOption
 
 namespace {
 
-/// The loss of config.train.method on `data`, with the checks that need it: the least-squares
-/// output layer, and train.weights against its terms.
+/// The loss of config.train.method on `data`, with the check that needs it: train.weights
+/// against its terms.
 std::unique_ptr<Loss> checked_loss(const RunConfig& config, const Dataset& data,
                                    const Network& net) {
   const auto& tc = config.train;
@@ -836,16 +821,6 @@ std::unique_ptr<Loss> checked_loss(const RunConfig& config, const Dataset& data,
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(e.what());
   }
-  if (data.system &&
-      (tc.optimizer == Optimizer::gauss_newton || tc.output_layer == OutputLayer::least_squares))
-    throw std::runtime_error(fmt::format(
-        "{}: not available for a system (several fields, expression conditions, second "
-        "partials); use train.optimizer = adam, lbfgs or adam_lbfgs with train.output_layer = "
-        "trained",
-        tc.optimizer == Optimizer::gauss_newton ? "train.optimizer = gauss_newton"
-                                                : "train.output_layer = least_squares"));
-  if (tc.output_layer == OutputLayer::least_squares)
-    check_least_squares_output_layer(config, data.problem->equation());
   (void)initial_loss_weights(tc, loss->names());
   return loss;
 }

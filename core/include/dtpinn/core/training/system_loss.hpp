@@ -9,8 +9,10 @@
 // included) and takes each derivative d the system uses as op(d) U, one sparse product over all
 // F columns (training/dataset.hpp: Dataset::system); the vanilla PINN takes first and second
 // derivatives of each output by autograd at the collocation nodes. Steady systems only.
-// Gauss-Newton and the least-squares output layer are not available for systems (residuals()
-// throws std::invalid_argument; the config check refuses them first).
+// residuals() (least_squares.hpp) stacks the terms' residual rows, each scaled by
+// sqrt(weight / rows), in names() order; its Jacobian is built as the scalar losses' is: DT-PINN
+// chains dR/d(variable) through op(d) dU/dtheta (one reverse pass per field), the vanilla PINN
+// takes each term's rows from one reverse pass of its autograd residual.
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/losses.hpp>
 #include <dtpinn/core/training/model.hpp>

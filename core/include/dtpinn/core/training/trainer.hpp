@@ -151,9 +151,9 @@ struct TrainingCheck {
   std::vector<double> initial_values;  ///< their values at the initial weights
 };
 /// The checks of the loss made before training: the loss of config.train.method on `data`
-/// (DT-PINN: its operators), train.weights against its terms, the least-squares output layer,
-/// and a finite loss at the initial weights. Throws std::runtime_error (one line) as the
-/// training loop would at its start.
+/// (DT-PINN: its operators), train.weights against its terms, and a finite loss at the initial
+/// weights (the config, the least-squares output layer included, by validate_config). Throws
+/// std::runtime_error (one line) as the training loop would at its start.
 TrainingCheck check_training(const RunConfig& config, const Dataset& data, const Network& net);
 
 /// One process: the loss of `config.train.method` on the whole of `data`, through train_loop.
@@ -161,12 +161,6 @@ TrainingCheck check_training(const RunConfig& config, const Dataset& data, const
 /// nothing anywhere.
 TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
                   const TrainOptions& options = {});
-
-/// Throws std::runtime_error (one line naming train.output_layer) when the least-squares output
-/// layer cannot apply: an equation not linear in u (its residuals are then not affine in the
-/// output layer), or a device optimiser (whose steps may be captured in a CUDA graph, which
-/// cannot hold the solve).
-void check_least_squares_output_layer(const RunConfig& config, const Equation& equation);
 
 /// The fixed loss weights of train.weights for these term names (missing: 1). Throws
 /// std::runtime_error naming a term the problem does not have or a negative weight.
