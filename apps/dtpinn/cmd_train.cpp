@@ -119,7 +119,8 @@ void run_train_command(const TrainArgs& a) {
 void add_eval_command(CLI::App& app) {
   struct EvalArgs {
     std::string dir, points, output;
-    double t = 0.0;  // read only when --t is given
+    double t = 0.0;                  // read only when --t is given
+    std::vector<std::string> exprs;  // --expr NAME=EXPR, in order
   };
   auto a = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand(
@@ -129,15 +130,23 @@ void add_eval_command(CLI::App& app) {
                   "node CSV (x,y[,z],kind,...) or plain x,y[,z][,t] CSV (t: time-dependent "
                   "models only)")
       ->required();
-  cmd->add_option("-o,--output", a->output, "output CSV x,y[,z][,t],u")->required();
+  cmd->add_option("-o,--output", a->output,
+                  "output CSV x,y[,z][,t], one column per field (u; u,v,p), one per --expr")
+      ->required();
+  cmd->add_option("--expr", a->exprs,
+                  "NAME=EXPR: a column NAME with EXPR of the fields and their first derivatives "
+                  "(u, u_x, u_y, u_z, v_x, ...; u_t in time), x, y, z, t and the run's "
+                  "parameters, e.g. sxx=\"(lam + 2*mu)*u_x + lam*v_y\" (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
   auto* t =
       cmd->add_option("--t", a->t, "heat: time for points without a t column (default t_final)");
   cmd->callback([a, t] {
     require_file("--points", a->points);
     std::ostringstream warn;
-    const auto n =
-        core::evaluate_checkpoint(a->dir, a->points, a->output,
-                                  t->count() ? std::optional<double>(a->t) : std::nullopt, &warn);
+    const auto n = core::evaluate_checkpoint(
+        a->dir, a->points, a->output, t->count() ? std::optional<double>(a->t) : std::nullopt,
+        &warn, a->exprs);
     if (!warn.str().empty()) std::cerr << "dtpinn eval: " << warn.str() << std::flush;
     std::cout << fmt::format("evaluated {} points -> {}\n", n, a->output);
   });

@@ -521,6 +521,34 @@ class TrainedModel(torch.nn.Module):
             raise ValueError(f"model: x must be [M, {self.in_dim}], got {list(x.shape)}")
         return self._net.forward(x.to(dtype=self.dtype, device="cpu"))
 
+    def evaluate(self, x: Union[torch.Tensor, np.ndarray, Sequence[Sequence[float]]],
+                 expr: Optional[Mapping[str, str]] = None) -> Dict[str, np.ndarray]:
+        """The columns `dtpinn eval` writes after the coordinates, at the rows of x ([M, in_dim]),
+        as {name: array [M]}: one per field (u; u, v, p for a system), then one per entry of
+        `expr` (name -> an expression of the fields' values and first derivatives u, u_x, u_y,
+        u_z, v_x, ... (u_t in time), x, y, z, t and the run's parameters, as `dtpinn eval --expr
+        NAME=EXPR`; the derivatives by autograd of the network at the points). Raises ValueError
+        ("expr NAME: ...") for a bad name or expression, or a value that is not finite."""
+        x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.in_dim:
+            raise ValueError(f"model: x must be [M, {self.in_dim}], got {list(x.shape)}")
+        with open(os.path.join(self.run_dir, "checkpoint.json")) as f:
+            fields = json.load(f).get("fields", ["u"])
+        u = self.forward(torch.tensor(x)).detach().to(torch.float64).numpy().reshape(len(x), -1)
+        out = {name: u[:, k].copy() for k, name in enumerate(fields)}
+        if expr:
+            if not isinstance(expr, Mapping):
+                raise ValueError("expr: a dict {name: expression}, e.g. {\"g\": \"u_x + 2*u\"}")
+            for name in expr:
+                if not isinstance(name, str) or "=" in name:
+                    raise ValueError(f"expr: {name!r} is not a name (a letter, then letters, "
+                                     "digits or _)")
+            definitions = [f"{name}={text}" for name, text in expr.items()]
+            values = _dtpinn.evaluate_expressions(self._net, self.run_dir, x, definitions)
+            out.update({name: values[:, k].copy() for k, name in enumerate(expr)})
+        return out
+
     def extra_repr(self) -> str:
         return f"in_dim={self.in_dim}, dtype={self.dtype}, run_dir={self.run_dir!r}"
 

@@ -357,6 +357,23 @@ PYBIND11_MODULE(_dtpinn, m) {
       .def_property_readonly("lower", &Network::lower)
       .def_property_readonly("upper", &Network::upper)
       .def_property_readonly("num_parameters", &Network::num_parameters);
+  m.def(
+      "evaluate_expressions",
+      [](const Network& n, const std::string& dir,
+         const py::array_t<double, py::array::c_style | py::array::forcecast>& x,
+         const std::vector<std::string>& definitions) {
+        return guarded([&] {
+          if (x.ndim() != 2 || x.shape(1) != n.in_dim())
+            throw std::invalid_argument(
+                fmt::format("model.evaluate: x must be [M, {}]", n.in_dim()));
+          const auto e = dtpinn::core::load_output_expressions(dir, definitions, "expr");
+          const dtpinn::nodegen::PointMatrix p =
+              Eigen::Map<const dtpinn::nodegen::PointMatrix>(x.data(), x.shape(0), x.shape(1));
+          py::gil_scoped_release no_gil;  // autograd runs without the GIL
+          return Eigen::MatrixXd(e.evaluate(n, p));
+        });
+      },
+      py::arg("network"), py::arg("run_dir"), py::arg("x"), py::arg("definitions"));
   m.def("load_checkpoint", [](const std::string& dir) {
     return guarded([&] {
       dtpinn::core::RunConfig config;

@@ -39,6 +39,19 @@ def test_train_is_the_cli_run_and_load_evaluates_it(tmp_path):
     (du,) = torch.autograd.grad(u.sum(), x)  # differentiable in x
     assert du.shape == x.shape and torch.isfinite(du).all() and du.abs().max() > 0
     assert "[train]" in model.config and len(model.weights()) == 10  # 5 layers: W, b
+    # expressions of u and its first derivatives, as `dtpinn eval --expr`: against autograd
+    got = model.evaluate(pts, expr={"g": "u_x + 2*u", "h": "x*u_y - y"})
+    assert list(got) == ["u", "g", "h"]
+    du = du.detach().numpy()
+    assert np.abs(got["u"] - u.detach().numpy()).max() < 1e-14
+    assert np.abs(got["g"] - (du[:, 0] + 2 * got["u"])).max() < 1e-12
+    assert np.abs(got["h"] - (pts[:, 0] * du[:, 1] - pts[:, 1])).max() < 1e-12
+    cli("eval", r["run_dir"], "--points", tmp_path / "p.csv", "-o", tmp_path / "g.csv",
+        "--expr", "g=u_x + 2*u")
+    assert np.abs(np.loadtxt(tmp_path / "g.csv", delimiter=",", skiprows=1)[:, -1]
+                  - got["g"]).max() < 1e-12
+    with pytest.raises(ValueError, match=r"^expr g: \"u_xx\" uses u_xx"):
+        model.evaluate(pts, expr={"g": "u_xx"})
     # a node file as `dtpinn nodes` writes it (interior rows end in an empty part field)
     ns = dtpinn.nodes("rectangle", n=120, seed=2)
     ns.write(str(tmp_path / "n.csv"))

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -116,7 +117,7 @@ TEST(Resume, InterruptedAndResumedEqualsUninterrupted) {
     // The "signal" arrives during the evaluation of epoch 3: epoch 4 does not start.
     o.test_error = [&] {
       if (++evals == 2) signal = SIGINT;
-      return core::test_error(net, data());
+      return core::test_errors(net, data());
     };
     o.stop = [&] { return signal; };
     core::TrainResult part = core::train(c, data(), net, o);
@@ -154,6 +155,66 @@ TEST(Resume, FromARunFolderEqualsOneLongRun) {
         << v;
     EXPECT_EQ(rest.train_seconds >= s.result.train_seconds, true);
   }
+}
+
+// A system's history keeps each field's test error across a resume: the rows written before
+// it come back from results.json, the resumed run equals one long run field by field, and
+// history.csv has a column per field.
+TEST(Resume, ASystemRunKeepsItsErrorPerField) {
+  core::RunConfig c = core::parse_config(R"toml(
+[problem]
+fields = ["u", "v"]
+equations = ["lap(u) + v - f", "lap(v) - f"]
+[problem.exact]
+u = "sin(x)*cos(y)"
+v = "x*y + 1"
+[domain]
+shape = "rectangle"
+n = 150
+test_n = 300
+[rbffd]
+order = 3
+[model]
+depth = 2
+width = 10
+[train]
+optimizer = "adam"
+epochs = 6
+eval_every = 2
+log_every = 1000000
+[[bc]]
+on = ["left", "right", "bottom", "top"]
+field = "u"
+type = "dirichlet"
+[[bc]]
+on = ["left", "right", "bottom", "top"]
+field = "v"
+type = "dirichlet"
+)toml",
+                                         "system.toml");
+  c.train.time_budget = 0;
+  torch::set_num_threads(1);
+  const core::Dataset d = core::build_dataset(c);
+  const std::string whole = tmp_dir("resume_system_whole"), part = tmp_dir("resume_system_part");
+  const core::TrainResult ref = core::run_train(c, whole, nullptr, &d);
+  core::RunConfig shorter = c;
+  shorter.train.epochs = 2;
+  (void)core::run_train(shorter, part, nullptr, &d);
+  const core::ResumeState s = core::load_resume_state(part);
+  EXPECT_EQ(s.result.field_names, (std::vector<std::string>{"u", "v"}));
+  ASSERT_EQ(s.result.history.size(), 2u);  // epochs 0 and 2
+  const core::TrainResult rest = core::resume_train(c, s, part, nullptr);
+  expect_same_run(ref, rest, "system");
+  ASSERT_EQ(rest.history.size(), ref.history.size());
+  for (std::size_t i = 0; i < ref.history.size(); ++i) {
+    ASSERT_EQ(ref.history[i].field_test_rel_l2.size(), 2u) << i;
+    EXPECT_GT(ref.history[i].field_test_rel_l2[0], 0) << i;
+    EXPECT_EQ(rest.history[i].field_test_rel_l2, ref.history[i].field_test_rel_l2) << i;
+  }
+  std::ifstream csv(std::filesystem::path(part) / "history.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.substr(header.find(",test_rel_l2")), ",test_rel_l2,test_rel_l2:u,test_rel_l2:v");
 }
 
 TEST(Resume, RefusesAChangedConfigAndDeviceOptimisers) {

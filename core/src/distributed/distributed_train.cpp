@@ -331,7 +331,7 @@ int run_distributed_train(const RunConfig& config, const DistributedOptions& opt
   TrainOptions to;
   to.log = rlog;
   to.label = fmt::format("{} x{}", run_label(config), comm.size());
-  to.test_error = [&] { return test_error(net, data); };
+  to.test_error = [&] { return test_errors(net, data); };
   to.stop = stop;
   train_loop(objective, config, to, r);
   comm.barrier();  // every rank finished training: only now is the run complete

@@ -203,8 +203,9 @@ void Problem::make_conditions(Impl& im, const ProblemConfig& config) {
     bc.where = e.where;
     Expression g;
     if (e.type == BcType::expression) {
-      bc.residual = std::make_shared<const Equation>(Equation::parse(
-          e.residual, config.params, im.dim, entry_key(bc, "residual"), im.fields, true));
+      bc.residual = std::make_shared<const Equation>(
+          Equation::parse(e.residual, config.params, im.dim, entry_key(bc, "residual"), im.fields,
+                          ExpressionRole::boundary));
       bc.value = e.residual;
     } else {
       const std::string value_key = entry_key(bc, bc.entry == 0 ? "g" : "value");

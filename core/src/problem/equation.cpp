@@ -265,12 +265,33 @@ std::string rewrite_operators(const std::string& text, const std::string& key,
   return s;
 }
 
-/// "u, u_t, lap(u), u_x, u_y, u_xx, u_xy, u_yy" (and the z ones in 3D) for each field.
-std::string provided_variables(const std::vector<std::string>& fields, int dim) {
+bool is_output(ExpressionRole role) {
+  return role == ExpressionRole::output || role == ExpressionRole::output_in_time;
+}
+
+/// Whether a text of `role` may use derivative d of a field (z-derivatives aside).
+bool provided(Derivative d, ExpressionRole role) {
+  switch (role) {
+    case ExpressionRole::equation:
+      return true;
+    case ExpressionRole::boundary:
+    case ExpressionRole::output:
+      return derivative_order(d) < 2 && d != Derivative::t;
+    case ExpressionRole::output_in_time:
+      return derivative_order(d) < 2;
+  }
+  return true;
+}
+
+/// What a text of `role` may use of each field: "u, u_t, lap(u), u_x, u_y, u_xx, u_xy, u_yy"
+/// (and the z ones in 3D) for an equation.
+std::string provided_variables(const std::vector<std::string>& fields, int dim,
+                               ExpressionRole role = ExpressionRole::equation) {
   std::string out;
   for (const auto& w : fields)
     for (Derivative d : kDerivatives)
-      if (dim == 3 || !derivative_uses_z(d)) out += (out.empty() ? "" : ", ") + variable_name(w, d);
+      if ((dim == 3 || !derivative_uses_z(d)) && provided(d, role))
+        out += (out.empty() ? "" : ", ") + variable_name(w, d);
   return out;
 }
 
@@ -370,11 +391,11 @@ std::map<std::string, ex> parameter_forms(const std::map<std::string, std::strin
 }
 
 /// The symbol table of a residual over `fields`: x, y, z, t, f and every field's derivatives
-/// (w_yx, w_zx, w_zy as w_xy, w_xz, w_yz).
-GiNaC::symtab residual_table(const std::vector<std::string>& fields, bool boundary) {
+/// (w_yx, w_zx, w_zy as w_xy, w_xz, w_yz); for a boundary residual also the normal and w_n.
+GiNaC::symtab residual_table(const std::vector<std::string>& fields, ExpressionRole role) {
   GiNaC::symtab table;
   for (const char* v : {"x", "y", "z", "t"}) table[v] = variable_symbol(v);
-  if (boundary) {
+  if (role == ExpressionRole::boundary) {
     for (const char* v : {"nx", "ny", "nz"}) table[v] = variable_symbol(v);
     for (const auto& w : fields) table[w + "_n"] = named_symbol(w + "_n");
   }
@@ -393,32 +414,37 @@ GiNaC::symtab residual_table(const std::vector<std::string>& fields, bool bounda
 [[noreturn]] void unknown_name(const std::string& name, const std::string& text,
                                const std::vector<std::string>& fields,
                                const std::map<std::string, ex>& forms, int dim,
-                               const std::string& key) {
+                               const std::string& key, ExpressionRole role) {
   for (const auto& w : fields)
     if (name.rfind(w + "_", 0) == 0)
       throw std::runtime_error(
           fmt::format("{}: \"{}\" uses {}, a derivative the engine does not provide (it has {})",
-                      key, text, name, provided_variables(fields, dim)));
+                      key, text, name, provided_variables(fields, dim, role)));
   std::string known;
   for (const auto& [p, form] : forms)
     if (p.find('_') == std::string::npos) known += ", " + p;
   std::string field_list;
   for (const auto& w : fields) field_list += (field_list.empty() ? "" : ", ") + w;
-  throw std::runtime_error(fmt::format(
-      "{}: unknown name '{}' in \"{}\" (known: the field{} {} and their derivatives, "
-      "x, y{}, t, f{})",
-      key, name, text, fields.size() > 1 ? "s" : "", field_list, dim == 3 ? ", z" : "", known));
+  // The variables besides x, y, z that a text of `role` may use.
+  const char* others = role == ExpressionRole::output           ? ""
+                       : role == ExpressionRole::output_in_time ? ", t"
+                                                                : ", t, f";
+  throw std::runtime_error(
+      fmt::format("{}: unknown name '{}' in \"{}\" (known: the field{} {} and their derivatives, "
+                  "x, y{}{}{})",
+                  key, name, text, fields.size() > 1 ? "s" : "", field_list, dim == 3 ? ", z" : "",
+                  others, known));
 }
 
 /// R = 0 as parsed: lap(w), div(.), parameters and their derivatives substituted. The
 /// parameters R does not use go to `unused`.
 ex parse_residual(const std::string& text, const std::map<std::string, std::string>& params,
                   int dim, const std::string& key, const std::vector<std::string>& fields,
-                  bool boundary, std::vector<std::string>& unused) {
+                  ExpressionRole role, std::vector<std::string>& unused) {
   std::vector<Divergence> divs;
   const std::string rewritten = rewrite_operators(text, key, fields, divs);
   const auto forms = parameter_forms(params, dim, fields);
-  GiNaC::symtab table = residual_table(fields, boundary);
+  GiNaC::symtab table = residual_table(fields, role);
   std::map<std::string, GiNaC::realsymbol> placeholders;
   for (const auto& [name, form] : forms) placeholders.emplace(name, GiNaC::realsymbol(name));
   for (std::size_t k = 0; k < divs.size(); ++k)
@@ -426,7 +452,7 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
   for (const auto& [name, sym] : placeholders) table[name] = sym;
   std::vector<std::string> unknown;
   ex r = parse_symbolic(rewritten, key, table, unknown);
-  if (!unknown.empty()) unknown_name(unknown.front(), text, fields, forms, dim, key);
+  if (!unknown.empty()) unknown_name(unknown.front(), text, fields, forms, dim, key, role);
   // A parameter is used when R or a div(A*grad(w)) names it or one of its derivatives.
   auto names_it = [&](const ex& e, const std::string& name) {
     for (const char* suffix : {"", "_x", "_y", "_z", "_t"})
@@ -439,7 +465,7 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
   // div(A grad w) = A lap(w) + grad(A) . grad(w), A with the parameters substituted.
   GiNaC::lst subs;
   for (const auto& [name, form] : forms) subs.append(placeholders.at(name) == form);
-  if (boundary) {  // w_n = n . grad(w)
+  if (role == ExpressionRole::boundary) {  // w_n = n . grad(w)
     for (const auto& w : fields) {
       ex dn = 0;
       for (int i = 0; i < dim; ++i)
@@ -477,11 +503,37 @@ ex parse_residual(const std::string& text, const std::map<std::string, std::stri
   return r.subs(subs).expand();
 }
 
-/// The checks of the rules in equation.hpp on the parsed residual.
+/// The rules of an output expression: values and first derivatives (w_t and t in time), no f.
+void check_output(const ex& r, const std::string& text, int dim, const std::string& key,
+                  const std::vector<std::string>& fields, ExpressionRole role) {
+  for (const auto& w : fields)
+    for (Derivative d : kDerivatives) {
+      if (provided(d, role) || !r.has(named_symbol(symbol_name(w, d)))) continue;
+      if (d == Derivative::t)
+        throw std::runtime_error(
+            fmt::format("{}: \"{}\" uses {}, but the model is steady (it has no time input)", key,
+                        text, variable_name(w, d)));
+      throw std::runtime_error(
+          fmt::format("{}: \"{}\" uses {}: an expression takes the fields' values and first "
+                      "derivatives only ({})",
+                      key, text, variable_name(w, d), provided_variables(fields, dim, role)));
+    }
+  if (r.has(source_symbol()))
+    throw std::runtime_error(fmt::format(
+        "{}: \"{}\" uses f, the equation's source, which is not an output (write it out in x, y, "
+        "z and the parameters)",
+        key, text));
+  if (role == ExpressionRole::output && r.has(variable_symbol("t")))
+    throw std::runtime_error(fmt::format(
+        "{}: \"{}\" uses t, but the model is steady (it has no time input)", key, text));
+}
+
+/// The checks of the rules in equation.hpp (and of ExpressionRole) on the parsed residual.
 void check_residual(const ex& r, const std::string& text, int dim, const std::string& key,
                     const std::vector<std::string>& fields,
-                    const std::vector<GiNaC::realsymbol>& symbols, bool boundary) {
-  if (boundary) {
+                    const std::vector<GiNaC::realsymbol>& symbols, ExpressionRole role) {
+  if (is_output(role)) check_output(r, text, dim, key, fields, role);
+  if (role == ExpressionRole::boundary) {
     for (const auto& w : fields)
       for (Derivative d : kDerivatives)
         if ((derivative_order(d) == 2 || d == Derivative::t) &&
@@ -495,7 +547,7 @@ void check_residual(const ex& r, const std::string& text, int dim, const std::st
           "{}: \"{}\" uses f, the equation's source: a boundary residual states its data itself",
           key, text));
   }
-  if (!has_any(r, symbols))
+  if (!is_output(role) && !has_any(r, symbols))
     throw std::runtime_error(fmt::format("{}: \"{}\" does not involve {} (use {})", key, text,
                                          fields.size() == 1 ? fields[0] : "any field",
                                          provided_variables(fields, dim)));
@@ -508,6 +560,7 @@ void check_residual(const ex& r, const std::string& text, int dim, const std::st
       throw std::runtime_error(
           fmt::format("{}: \"{}\" uses z or a z-derivative, but the domain is 2D", key, text));
   }
+  if (is_output(role)) return;  // no rule on how w_t and t enter
   auto check_linear_constant = [&](const GiNaC::realsymbol& s, const std::string& what) {
     if (!r.has(s)) return;
     const ex c = r.diff(s);
@@ -535,7 +588,7 @@ void check_residual(const ex& r, const std::string& text, int dim, const std::st
 
 Equation Equation::parse(const std::string& text, const std::map<std::string, std::string>& params,
                          int dim, const std::string& key, const std::vector<std::string>& fields,
-                         bool boundary) {
+                         ExpressionRole role) {
   if (dim != 2 && dim != 3)
     throw std::runtime_error(fmt::format("{}: dimension must be 2 or 3, got {}", key, dim));
   if (fields.empty()) throw std::runtime_error(fmt::format("{}: no fields", key));
@@ -544,8 +597,8 @@ Equation Equation::parse(const std::string& text, const std::map<std::string, st
   im->dim = dim;
   im->fields = fields;
   im->symbols = slot_symbols(fields);
-  im->residual = parse_residual(text, params, dim, key, fields, boundary, im->unused_parameters);
-  check_residual(im->residual, text, dim, key, fields, im->symbols, boundary);
+  im->residual = parse_residual(text, params, dim, key, fields, role, im->unused_parameters);
+  check_residual(im->residual, text, dim, key, fields, im->symbols, role);
   const ex& r = im->residual;
   if (r.has(source_symbol()))
     im->source_coefficient =

@@ -1,4 +1,5 @@
 // Checkpoints and `dtpinn eval`: a trained network from its run folder, evaluated at new points.
+#include <dtpinn/core/training/output_expressions.hpp>
 #include <dtpinn/core/training/run.hpp>
 #include <dtpinn/nodegen/atomic_file.hpp>
 #include <dtpinn/nodegen/text_fields.hpp>
@@ -83,18 +84,9 @@ bool parse_double(const std::string& s, double& v) {
   return end && *end == '\0';
 }
 
-}  // namespace
-
-std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
-                                 const std::string& out_file, std::optional<double> time,
-                                 std::ostream* warn) {
-  std::ifstream cj(join_path(dir, "checkpoint.json"));
-  Network net = load_checkpoint(dir);
-  json meta;
-  cj >> meta;
-  const int dim = meta.at("dim").get<int>();
-  const bool timed = meta.at("time_dependent").get<bool>();
-  const double t_final = meta.value("t_final", 1.0);
+/// The time of points without a t column: `time` when given (checked), else t_final.
+double default_time(std::optional<double> time, bool timed, int dim, double t_final,
+                    const std::string& dir, std::ostream* warn) {
   if (time && !timed)
     throw std::runtime_error(fmt::format(
         "--t {}: the model in {} is steady (its inputs are x, y{}): it has no time to set", *time,
@@ -108,8 +100,12 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
         "warning: --t {}: past t_final = {}, the end of the time the network was trained on; its "
         "values there are extrapolation\n",
         *time, t_final);
-  const double t_default = time ? *time : t_final;
+  return time ? *time : t_final;
+}
 
+/// The points of `points_file` as the network's inputs (N x in_dim: x, y[, z][, t]).
+nodegen::PointMatrix read_points(const std::string& points_file, int dim, bool timed,
+                                 double t_default, int in_dim) {
   std::ifstream in(points_file);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open the points file", points_file));
   std::vector<int> cols;  // input columns: x, y[, z][, t]
@@ -188,23 +184,58 @@ std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& poin
     rows.push_back(std::move(row));
   }
   if (rows.empty()) throw std::runtime_error(fmt::format("{}: no points", points_file));
-  nodegen::PointMatrix x(static_cast<Eigen::Index>(rows.size()), net.in_dim());
+  nodegen::PointMatrix x(static_cast<Eigen::Index>(rows.size()), in_dim);
   for (std::size_t i = 0; i < rows.size(); ++i)
-    for (int j = 0; j < net.in_dim(); ++j)
+    for (int j = 0; j < in_dim; ++j)
       x(static_cast<Eigen::Index>(i), j) = rows[i][static_cast<std::size_t>(j)];
+  return x;
+}
+
+}  // namespace
+
+OutputExpressions load_output_expressions(const std::string& dir,
+                                          const std::vector<std::string>& definitions,
+                                          const std::string& option) {
+  std::ifstream cj(join_path(dir, "checkpoint.json"));
+  json meta;
+  cj >> meta;
+  const auto params =
+      definitions.empty()
+          ? std::map<std::string, std::string>()
+          : load_config(join_path(dir, meta.value("config", "config.toml"))).problem.params;
+  return OutputExpressions(definitions, meta.value("fields", std::vector<std::string>{"u"}), params,
+                           meta.at("dim").get<int>(), meta.at("time_dependent").get<bool>(),
+                           option);
+}
+
+std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
+                                 const std::string& out_file, std::optional<double> time,
+                                 std::ostream* warn, const std::vector<std::string>& expressions) {
+  std::ifstream cj(join_path(dir, "checkpoint.json"));
+  Network net = load_checkpoint(dir);
+  json meta;
+  cj >> meta;
+  const int dim = meta.at("dim").get<int>();
+  const bool timed = meta.at("time_dependent").get<bool>();
+  const auto fields = meta.value("fields", std::vector<std::string>{"u"});
+  const OutputExpressions outputs = load_output_expressions(dir, expressions);
+  const double t_default = default_time(time, timed, dim, meta.value("t_final", 1.0), dir, warn);
+  const nodegen::PointMatrix x = read_points(points_file, dim, timed, t_default, net.in_dim());
   warn_far_outside(x, net, dim, points_file, warn);
   const Eigen::MatrixXd u = net.evaluate_fields(x);
-  const auto fields = meta.value("fields", std::vector<std::string>{"u"});
+  const Eigen::MatrixXd q = outputs.empty() ? Eigen::MatrixXd() : outputs.evaluate(net, x);
   nodegen::AtomicFile out(out_file);
   const char* names[] = {"x", "y", "z"};
   for (int j = 0; j < dim; ++j) out.stream() << names[j] << ',';
   if (timed) out.stream() << "t,";
   for (std::size_t w = 0; w < fields.size(); ++w) out.stream() << (w ? "," : "") << fields[w];
+  for (const auto& name : outputs.names()) out.stream() << ',' << name;
   out.stream() << '\n';
   for (Eigen::Index i = 0; i < x.rows(); ++i) {
     for (int j = 0; j < net.in_dim(); ++j) out.stream() << fmt::format("{:.17g},", x(i, j));
     for (Eigen::Index w = 0; w < u.cols(); ++w)
       out.stream() << fmt::format(w + 1 < u.cols() ? "{:.17g}," : "{:.17g}", u(i, w));
+    for (Eigen::Index e = 0; e < q.cols(); ++e) out.stream() << fmt::format(",{:.17g}", q(i, e));
     out.stream() << '\n';
   }
   out.commit();

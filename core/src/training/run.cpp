@@ -37,6 +37,16 @@ json num_or_null(double v) {
   return v >= 0 && std::isfinite(v) ? json(v) : json(nullptr);
 }
 
+/// Field w's test error in a history row (-1: none, or a row from before per-field errors).
+double field_error(const HistoryRow& row, std::size_t w) {
+  return w < row.field_test_rel_l2.size() ? row.field_test_rel_l2[w] : -1.0;
+}
+
+/// ",VALUE" of a test error in history.csv, "," when there is none.
+std::string error_cell(double v) {
+  return v >= 0 ? fmt::format(",{:.10g}", v) : std::string(",");
+}
+
 json result_summary_json(const TrainResult& r) {
   return {{"method", to_string(r.method)},
           {"precision", to_string(r.precision)},
@@ -50,6 +60,14 @@ json result_summary_json(const TrainResult& r) {
           {"epochs_to_best", r.epochs_to_best},
           {"seconds_to_best", r.seconds_to_best},
           {"stop_reason", r.stop_reason}};
+}
+
+/// A system's history row: each field's test error, as results.json "fields" has them.
+json history_fields_json(const TrainResult& r, const HistoryRow& row) {
+  json out = json::object();
+  for (std::size_t w = 0; w < r.field_names.size(); ++w)
+    out[r.field_names[w]] = {{"test_rel_l2", num_or_null(field_error(row, w))}};
+  return out;
 }
 
 json history_json(const TrainResult& r) {
@@ -68,6 +86,7 @@ json history_json(const TrainResult& r) {
                  {"weights", weights},
                  {"grad_norms", gnorm},
                  {"test_rel_l2", num_or_null(row.test_rel_l2)}});
+    if (!r.field_names.empty()) h.back()["fields"] = history_fields_json(r, row);
   }
   return h;
 }
@@ -184,13 +203,17 @@ std::string history_csv(const TrainResult& r) {
   for (const auto& n : r.term_names) s << ',' << n;
   for (const auto& n : r.term_names) s << ",w_" << n;
   for (const auto& n : r.term_names) s << ",gnorm_" << n;
-  s << ",test_rel_l2\n";
+  s << ",test_rel_l2";
+  for (const auto& f : r.field_names) s << ",test_rel_l2:" << f;
+  s << '\n';
   for (const auto& h : r.history) {
     s << fmt::format("{},{:.6g},{:.17g}", h.epoch, h.seconds, h.loss);
     for (double v : h.terms) s << fmt::format(",{:.17g}", v);
     for (double v : h.weights) s << fmt::format(",{:.10g}", v);
     for (double v : h.grad_norms) s << fmt::format(",{:.10g}", v);
-    s << (h.test_rel_l2 >= 0 ? fmt::format(",{:.10g}\n", h.test_rel_l2) : std::string(",\n"));
+    s << error_cell(h.test_rel_l2);
+    for (std::size_t w = 0; w < r.field_names.size(); ++w) s << error_cell(field_error(h, w));
+    s << '\n';
   }
   return s.str();
 }
@@ -270,12 +293,20 @@ void write_loss_plot(const RunFolder& folder, const TrainResult& r, const PlotRe
   else
     script += fmt::format("set title '{}: loss terms'\n", title);
   script += fmt::format("set ylabel 'loss (mean squared residual)'\nplot {}\n", terms);
-  if (has_error)
+  if (has_error) {
+    // A system's fields after the error over all of them, each in its history.csv column.
+    const std::size_t all = 4 + 3 * r.term_names.size();
+    std::string fields;
+    for (std::size_t w = 0; w < r.field_names.size(); ++w)
+      fields +=
+          fmt::format(", 'history.csv' using 1:{} with linespoints pt 7 ps 0.4 lw 1 title '{}'",
+                      all + 1 + w, r.field_names[w]);
     script += fmt::format(
         "set title 'test error'\nset ylabel 'test relative l2 error'\n"
         "plot 'history.csv' using 1:{} with linespoints pt 7 ps 0.5 lw 2 title 'test rel. l2 "
-        "error'\nunset multiplot\n",
-        4 + 3 * r.term_names.size());
+        "error'{}\nunset multiplot\n",
+        all, fields);
+  }
   write_text(folder.path("loss.gp"), script);
   if (plot) plot(folder.stage(), "loss.gp", log);
 }
@@ -395,6 +426,18 @@ std::vector<double> row_values(const json& obj, const std::vector<std::string>& 
   return v;
 }
 
+/// A history row's test error per field (history_fields_json), in `fields` order; -1 where
+/// none is recorded (no reference, or a run written before the per-field errors).
+std::vector<double> field_errors(const json& row, const std::vector<std::string>& fields) {
+  std::vector<double> v;
+  const auto it = row.find("fields");
+  for (const auto& f : fields) {
+    const bool known = it != row.end() && it->contains(f) && !it->at(f).at("test_rel_l2").is_null();
+    v.push_back(known ? it->at(f).at("test_rel_l2").get<double>() : -1.0);
+  }
+  return v;
+}
+
 }  // namespace
 
 TrainResult run_train(const RunConfig& config, const std::string& dir, std::ostream* log,
@@ -443,6 +486,7 @@ ResumeState load_resume_state(const std::string& dir) {
   if (!in)
     throw std::runtime_error(fmt::format(
         "--resume {}: no results.json (not a complete `dtpinn train` run folder)", dir));
+  s.config = load_config(join_path(dir, "config.toml"));
   try {
     const json j = json::parse(in);
     TrainResult& r = s.result;
@@ -454,6 +498,7 @@ ResumeState load_resume_state(const std::string& dir) {
     r.seconds_to_best = j.at("seconds_to_best").get<double>();
     r.stop_reason = j.at("stop_reason").get<std::string>();
     for (const auto& [name, v] : j.at("loss_terms").items()) r.term_names.push_back(name);
+    if (s.config.problem.fields.size() > 1) r.field_names = s.config.problem.fields;
     for (const auto& h : j.at("history")) {
       HistoryRow row;
       row.epoch = h.at("epoch").get<std::int64_t>();
@@ -463,6 +508,7 @@ ResumeState load_resume_state(const std::string& dir) {
       row.weights = row_values(h.at("weights"), r.term_names);
       row.grad_norms = row_values(h.at("grad_norms"), r.term_names);
       row.test_rel_l2 = h.at("test_rel_l2").is_null() ? -1.0 : h.at("test_rel_l2").get<double>();
+      row.field_test_rel_l2 = field_errors(h, r.field_names);
       r.history.push_back(std::move(row));
     }
     if (r.history.empty() || r.history.back().epoch != r.epochs)
@@ -472,7 +518,6 @@ ResumeState load_resume_state(const std::string& dir) {
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(fmt::format("{}: cannot resume from it ({})", results, e.what()));
   }
-  s.config = load_config(join_path(dir, "config.toml"));
   const std::string opt = join_path(dir, "optimizer.pt");
   std::ifstream o(opt, std::ios::binary);
   if (!o && !s.config.train.save_optimizer)

@@ -54,16 +54,23 @@ void RunFolder::commit() {
   // results.json last: its presence means the run folder is complete.
   std::stable_partition(files.begin(), files.end(),
                         [](const std::string& f) { return f != "results.json"; });
+  // A staged folder (a system's per-field folder, DIR/u/) replaces the old run's folder of
+  // that name; a staged file never replaces a folder.
+  const auto staged_folder = [&](const std::string& f) {
+    return nodegen::is_directory(join_path(stage_, f));
+  };
   for (const auto& f : files)
-    if (nodegen::is_directory(join_path(dir_, f)))
+    if (!staged_folder(f) && nodegen::is_directory(join_path(dir_, f)))
       throw std::runtime_error(
           fmt::format("{}: cannot write {} there: a folder of that name is in the way", dir_, f));
   std::vector<std::string> aside;
   if (nodegen::path_exists(join_path(dir_, "results.json"))) aside.push_back("results.json");
-  for (const auto& f : nodegen::list_directory(dir_))
-    if (f != "results.json" && !nodegen::is_directory(join_path(dir_, f)) &&
-        (is_run_file(f) || std::find(files.begin(), files.end(), f) != files.end()))
+  for (const auto& f : nodegen::list_directory(dir_)) {
+    const bool staged = std::find(files.begin(), files.end(), f) != files.end();
+    const bool folder = nodegen::is_directory(join_path(dir_, f));
+    if (f != "results.json" && (folder ? staged && staged_folder(f) : staged || is_run_file(f)))
       aside.push_back(f);
+  }
   const std::string old = join_path(dir_, fmt::format(".old-{}", ::getpid()));
   nodegen::remove_tree(old);
   if (!aside.empty()) nodegen::make_directories(old);
@@ -74,7 +81,7 @@ void RunFolder::commit() {
     for (; n_in < files.size(); ++n_in)
       move(join_path(stage_, files[n_in]), join_path(dir_, files[n_in]));
   } catch (...) {
-    for (std::size_t i = 0; i < n_in; ++i) std::remove(join_path(dir_, files[i]).c_str());
+    for (std::size_t i = 0; i < n_in; ++i) nodegen::remove_tree(join_path(dir_, files[i]));
     // the old run back, results.json last
     for (std::size_t i = n_aside; i-- > 0;)
       std::rename(join_path(old, aside[i]).c_str(), join_path(dir_, aside[i]).c_str());

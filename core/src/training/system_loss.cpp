@@ -397,8 +397,8 @@ std::unique_ptr<Loss> make_system_loss(Method method, const Dataset& data, const
   return std::make_unique<SystemLoss>(method, data, net);
 }
 
-SystemTestError system_test_error(const Network& net, const Dataset& data) {
-  SystemTestError e;
+TestError system_test_error(const Network& net, const Dataset& data) {
+  TestError e;
   if (!data.system || !data.has_reference) return e;
   const SystemData& s = *data.system;
   const Eigen::MatrixXd u = net.evaluate_fields(data.test_points);

@@ -594,8 +594,10 @@ class Loop {
       h.loss += h.weights[i] * h.terms[i];
       h.grad_norms.push_back(tg.grads[static_cast<std::int64_t>(i)].norm().item<double>());
     }
-    const double err = obj_.is_root() && options_.test_error ? options_.test_error() : -1.0;
-    h.test_rel_l2 = obj_.from_root(err);
+    TestError err;
+    if (obj_.is_root() && options_.test_error) err = options_.test_error();
+    h.test_rel_l2 = obj_.from_root(err.all);
+    h.field_test_rel_l2 = std::move(err.field);
     if (!std::isfinite(h.loss))
       throw std::runtime_error(
           epoch == 0 ? out_of_range_message(h.loss, options_.restricted_functions)
@@ -718,12 +720,20 @@ bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_sin
          (t.eval_seconds > 0 && seconds_since_evaluation >= t.eval_seconds);
 }
 
-double test_error(const Network& net, const Dataset& data) {
-  if (!data.has_reference) return -1.0;
-  if (data.system) return system_test_error(net, data).all;
+TestError test_errors(const Network& net, const Dataset& data) {
+  if (!data.has_reference) return {};
+  if (data.system) {
+    TestError e = system_test_error(net, data);
+    if (e.field.size() < 2) e.field.clear();  // one field: `all` is its error
+    return e;
+  }
   const Eigen::VectorXd u = net.evaluate(data.test_points);
   const double ref = data.test_reference.norm();
-  return (u - data.test_reference).norm() / (ref > 0 ? ref : 1.0);
+  return {(u - data.test_reference).norm() / (ref > 0 ? ref : 1.0), {}};
+}
+
+double test_error(const Network& net, const Dataset& data) {
+  return test_errors(net, data).all;
 }
 
 std::string signal_name(int signal) {
@@ -798,6 +808,7 @@ TrainResult describe_run(const RunConfig& config, const Dataset& data, const Net
   r.n_test = data.test_nodes.n_collocation();
   r.order = config.rbffd.order;
   r.n_parameters = net.num_parameters();
+  if (data.problem->fields().size() > 1) r.field_names = data.problem->fields();
   return r;
 }
 
@@ -860,7 +871,7 @@ TrainResult train(const RunConfig& config, const Dataset& data, Network& net,
   if (tc.output_layer == OutputLayer::least_squares) objective.set_output_layer_least_squares(true);
   TrainResult r = describe_run(config, data, net);
   TrainOptions o = options;
-  if (!o.test_error) o.test_error = [&] { return test_error(net, data); };
+  if (!o.test_error) o.test_error = [&] { return test_errors(net, data); };
   if (o.restricted_functions.empty())
     o.restricted_functions = data.problem->equation().restricted_functions_of_u();
   r.setup_seconds = std::chrono::duration<double>(Clock::now() - t0).count();

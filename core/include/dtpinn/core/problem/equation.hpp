@@ -107,17 +107,34 @@ struct Tape {
   bool empty() const { return code.empty(); }
 };
 
+/// What a parsed text is, which decides what it may use (Equation::parse).
+enum class ExpressionRole {
+  /// A PDE's residual: every derivative of the table, f, x, y, z, t, the parameters; the rules
+  /// at the top of this file.
+  equation,
+  /// A boundary condition's residual: the fields' values and first derivatives, the outward
+  /// normal nx, ny, nz and the normal derivatives w_n (= nx w_x + ny w_y [+ nz w_z]), x, y, z,
+  /// the parameters; no second or time derivative and no f. Its coefficients depend on the
+  /// normal.
+  boundary,
+  /// A quantity computed from a trained steady network (`dtpinn eval --expr`): the fields'
+  /// values and first derivatives, x, y, z and the parameters, in any combination (it need not
+  /// involve a field); no second derivative, f, normal, t or w_t.
+  output,
+  /// The same for a time-dependent network: also t and the time derivatives w_t.
+  output_in_time
+};
+
 class Equation {
  public:
   /// Parses and checks the residual `text` in `dim` dimensions over the unknown `fields` (valid
   /// names, checked by the caller: see valid_field_name); `params` maps names to numbers or
-  /// expressions in x, y, z, t. `boundary`: a boundary condition's residual, which may also use
-  /// the outward normal nx, ny, nz and the normal derivatives w_n (= nx w_x + ny w_y [+ nz w_z]),
-  /// but no second or time derivative and no f; its coefficients then depend on the normal.
+  /// expressions in x, y, z, t. `role` says what the text may use (ExpressionRole).
   /// Throws std::runtime_error "KEY: reason" (one line).
   static Equation parse(const std::string& text, const std::map<std::string, std::string>& params,
                         int dim, const std::string& key = "problem.equation",
-                        const std::vector<std::string>& fields = {"u"}, bool boundary = false);
+                        const std::vector<std::string>& fields = {"u"},
+                        ExpressionRole role = ExpressionRole::equation);
   /// The residual text of a preset.
   static const char* preset(PdeKind pde);
 

@@ -59,7 +59,7 @@ struct BoundaryCondition {
   std::size_t entry = 0;  ///< its [[bc]] entry (1-based); 0 for the condition without [[bc]]
   BcType type = BcType::robin;
   int field = 0;  ///< the field whose boundary rows it provides
-  /// type = expression: its residual R_b = 0 (Equation::parse with boundary = true); null for
+  /// type = expression: its residual R_b = 0 (Equation::parse, ExpressionRole::boundary); null for
   /// the presets.
   std::shared_ptr<const Equation> residual;
   double alpha = 1, beta = 1;   ///< B u = alpha du/dn + beta u (presets; 0, 0 for expression)

@@ -88,6 +88,15 @@ struct Dataset {
   std::int64_t n_collocation() const { return nodes.n_collocation(); }
 };
 
+/// The relative l2 error ||u - ref|| / ||ref|| of a network on the test set: `all` over every
+/// field with a reference (-1 when there is none) and, for a system (Dataset::system), each
+/// field's (-1 for a field without a reference; fields fixed up to a constant compared after
+/// removing the mean of both), in the problem's field order; `field` is empty for one field.
+struct TestError {
+  double all = -1;
+  std::vector<double> field;
+};
+
 struct DatasetOptions {
   bool operators = true;  ///< assemble L and B (DT-PINN; not needed by the vanilla PINN)
 };

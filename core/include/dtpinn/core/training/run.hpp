@@ -22,6 +22,7 @@
 #include <dtpinn/core/problem/solution_files.hpp>
 #include <dtpinn/core/training/dataset.hpp>
 #include <dtpinn/core/training/model.hpp>
+#include <dtpinn/core/training/output_expressions.hpp>
 #include <dtpinn/core/training/trainer.hpp>
 
 #include <iosfwd>
@@ -121,14 +122,26 @@ Network load_checkpoint(const std::string& dir, RunConfig* config = nullptr);
 /// Evaluates the checkpoint in `dir` at the points of `points_file` (a node CSV with header
 /// x,y[,z],kind,..., or plain x,y[,z] columns with or without a header, a UTF-8 byte-order mark
 /// allowed; for heat a t column, else t = `time` (default t_final)) and writes CSV
-/// x,y[,z][,t],u to `out_file`. Returns the number of points. Points with more coordinates than
-/// the model (x,y,z for a 2D model, a t column for a steady one) are refused, and so is a `time`
-/// that is not a finite number >= 0 or is given for a steady model ("--t: ..."); points far
-/// outside the box the network was trained on (more than one box size away from it) and times
-/// past t_final are counted in one warning each on `warn` (may be null).
+/// x,y[,z][,t] and one column per field (u; u,v,p for a system) to `out_file`. Returns the number
+/// of points. Points with more coordinates than the model (x,y,z for a 2D model, a t column for a
+/// steady one) are refused, and so is a `time` that is not a finite number >= 0 or is given for a
+/// steady model ("--t: ..."); points far outside the box the network was trained on (more than one
+/// box size away from it) and times past t_final are counted in one warning each on `warn` (may be
+/// null). `expressions`
+/// ("NAME=EXPR", output_expressions.hpp, with the run's problem.params) add one column each,
+/// after the fields, in the order given; they are checked before anything is read or written
+/// (std::runtime_error "--expr ...").
 std::int64_t evaluate_checkpoint(const std::string& dir, const std::string& points_file,
                                  const std::string& out_file,
                                  std::optional<double> time = std::nullopt,
-                                 std::ostream* warn = nullptr);
+                                 std::ostream* warn = nullptr,
+                                 const std::vector<std::string>& expressions = {});
+
+/// The output expressions `definitions` ("NAME=EXPR", output_expressions.hpp) for the network of
+/// the run folder `dir`: its fields, dimension and time input (checkpoint.json) and its
+/// problem.params (config.toml). Errors name `option` ("--expr g: ...").
+OutputExpressions load_output_expressions(const std::string& dir,
+                                          const std::vector<std::string>& definitions,
+                                          const std::string& option = "--expr");
 
 }  // namespace dtpinn::core

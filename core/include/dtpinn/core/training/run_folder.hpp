@@ -24,8 +24,9 @@ class RunFolder {
   /// Moves the staged files into DIR, results.json last. An old run there is first moved aside
   /// into DIR/.old-<pid>/ (results.json first, then its other files: those of the new run's
   /// names and every name a run writes), so DIR is never a mix of two runs that looks
-  /// complete; the old files are removed at the end. A folder in the way of a file is refused
-  /// before anything moves; a failed move puts the old run back.
+  /// complete; the old files are removed at the end. A staged folder (a system's DIR/u/)
+  /// replaces the old run's folder of that name the same way. A folder in the way of a file is
+  /// refused before anything moves; a failed move puts the old run back.
   void commit();
 
   /// Refuses an output folder that cannot be created or written, or where a folder sits in

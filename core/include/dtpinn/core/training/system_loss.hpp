@@ -26,12 +26,8 @@ namespace dtpinn::core {
 std::unique_ptr<Loss> make_system_loss(Method method, const Dataset& data, const Network& net);
 
 /// The relative l2 error of the network against data.system's reference at the test nodes,
-/// over all fields with a reference (fields fixed up to a constant compared after removing the
-/// mean of both), and per field (-1 for a field without one).
-struct SystemTestError {
-  double all = -1;
-  std::vector<double> field;
-};
-SystemTestError system_test_error(const Network& net, const Dataset& data);
+/// over all fields with a reference and per field (TestError, dataset.hpp); {-1, {}} without
+/// a reference.
+TestError system_test_error(const Network& net, const Dataset& data);
 
 }  // namespace dtpinn::core

@@ -40,6 +40,9 @@ struct HistoryRow {
   std::vector<double> weights;     ///< loss weights in force
   std::vector<double> grad_norms;  ///< ||d term / d theta||_2 per term
   double test_rel_l2 = -1.0;       ///< < 0 when there is no reference
+  /// A system's test error per field (TrainResult::field_names order; < 0: none); empty for
+  /// one field, and on the ranks other than the root of a distributed run.
+  std::vector<double> field_test_rel_l2;
 };
 
 struct TrainResult {
@@ -55,6 +58,8 @@ struct TrainResult {
   double train_seconds = 0.0, seconds_per_epoch = 0.0, setup_seconds = 0.0;
   double final_loss = 0.0;
   std::vector<std::string> term_names;
+  /// A system's fields, in order (each history row's field_test_rel_l2); empty for one field.
+  std::vector<std::string> field_names;
   std::vector<double> final_terms, final_weights;
   double test_rel_l2 = -1.0, best_test_rel_l2 = -1.0;
   std::int64_t epochs_to_best = 0;
@@ -78,9 +83,9 @@ using StopCheck = std::function<int()>;
 struct TrainOptions {
   std::ostream* log = nullptr;  ///< progress lines (null: silent)
   std::string label;            ///< prefix of progress lines ("dtpinn fp64")
-  /// The test error of the network as it is now (-1: no reference). Called on the root
-  /// process only; the loop shares the value with every rank.
-  std::function<double()> test_error;
+  /// The test error of the network as it is now (all -1: no reference; per field for a
+  /// system). Called on the root process only; the loop shares `all` with every rank.
+  std::function<TestError()> test_error;
   /// Continue this earlier run instead of starting afresh: its history, epoch count, training
   /// clock, loss weights, best error (and best_parameters) and optimizer_state. The network
   /// must already hold its last weights. Throws std::runtime_error when the optimiser has no
@@ -129,8 +134,10 @@ std::string signal_name(int signal);
 /// length). The last epoch is always evaluated as well.
 bool evaluation_due(const TrainConfig& t, std::int64_t epoch, double seconds_since_evaluation);
 
-/// The relative l2 error ||u - ref|| / ||ref|| of the network on the test set (-1 if the data
-/// has no reference).
+/// The relative l2 error ||u - ref|| / ||ref|| of the network on the test set, over all fields
+/// and (a system) per field; all = -1 if the data has no reference.
+TestError test_errors(const Network& net, const Dataset& data);
+/// test_errors(net, data).all.
 double test_error(const Network& net, const Dataset& data);
 
 /// The result's description of a run (method, precision, device, problem, node and parameter
