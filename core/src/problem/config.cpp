@@ -907,7 +907,7 @@ std::optional<EquationText> first_nonlinear_residual(const ProblemConfig& p) {
     if (p.bc[i].type != BcType::expression) continue;
     const std::string key = fmt::format("bc[{}].residual", i + 1);
     try {
-      if (!Equation::parse(p.bc[i].residual, p.params, 3, key, field_names(p), true).linear())
+      if (!Equation::parse(p.bc[i].residual, p.params, 3, key, field_names(p), ExpressionRole::boundary).linear())
         return EquationText{key, p.bc[i].residual};
     } catch (const std::runtime_error&) {
     }
