@@ -338,9 +338,10 @@ const std::vector<Key>& keys() {
     k.push_back(opt_key("domain", "nodes", dm, &D::nodes,
                         "a node CSV path, relative to the config file",
                         "node CSV to use instead of generating nodes"));
-    k.push_back(int_key("domain", "test_n", dm, &D::test_n, 10, nodegen::kMaxNodes,
-                        "nodes of the finer test set (generated with seed + 1); a system without an exact "
-                        "solution is tested on its collocation nodes instead"));
+    k.push_back(
+        int_key("domain", "test_n", dm, &D::test_n, 10, nodegen::kMaxNodes,
+                "nodes of the finer test set (generated with seed + 1); a system without an exact "
+                "solution is tested on its collocation nodes instead"));
     k.push_back(opt_key("domain", "test_nodes", dm, &D::test_nodes,
                         "a node CSV path, relative to the config file",
                         "test node CSV to use instead of generating"));
@@ -907,7 +908,9 @@ std::optional<EquationText> first_nonlinear_residual(const ProblemConfig& p) {
     if (p.bc[i].type != BcType::expression) continue;
     const std::string key = fmt::format("bc[{}].residual", i + 1);
     try {
-      if (!Equation::parse(p.bc[i].residual, p.params, 3, key, field_names(p), ExpressionRole::boundary).linear())
+      if (!Equation::parse(p.bc[i].residual, p.params, 3, key, field_names(p),
+                           ExpressionRole::boundary)
+               .linear())
         return EquationText{key, p.bc[i].residual};
     } catch (const std::runtime_error&) {
     }
