@@ -170,7 +170,8 @@ class SystemLoss : public Loss {
     for (std::size_t i = 0; i < problem_.equations().size(); ++i)
       out.push_back(evaluate_tape(problem_.equations()[i].residual(), vars, sources_[i],
                                   residual_coefficients_[i]));
-    for (const auto& t : conditions_) out.push_back(condition_residual(t, U, vars));
+    std::vector<at::Tensor> Bu(static_cast<std::size_t>(F_));  // B_w U_w, once per field
+    for (const auto& t : conditions_) out.push_back(condition_residual(t, U, vars, Bu));
     return out;
   }
 
@@ -355,9 +356,11 @@ class SystemLoss : public Loss {
     return bvars;
   }
 
-  /// A condition's residual at its rows [k].
+  /// A condition's residual at its rows [k]. `Bu`: DT-PINN's B_w U_w per field, computed by
+  /// the first preset condition on field w and shared by the others (walls and lid of u).
   at::Tensor condition_residual(const ConditionTerm& t, const at::Tensor& U,
-                                const std::vector<at::Tensor>& vars) const {
+                                const std::vector<at::Tensor>& vars,
+                                std::vector<at::Tensor>& Bu) const {
     if (t.expression)
       return evaluate_tape(t.residual->residual(), boundary_variables(t, vars), at::Tensor(),
                            t.coefficients);
@@ -373,8 +376,10 @@ class SystemLoss : public Loss {
                  t.normals.select(1, i);
       return t.alpha * dn + t.beta * u - t.g;
     }
-    const auto Bu = B_[static_cast<std::size_t>(t.field)]->apply(U.select(1, t.field).contiguous());
-    return Bu.index_select(0, t.rows) - t.g;
+    auto& b = Bu[static_cast<std::size_t>(t.field)];
+    if (!b.defined())
+      b = B_[static_cast<std::size_t>(t.field)]->apply(U.select(1, t.field).contiguous());
+    return b.index_select(0, t.rows) - t.g;
   }
 
   bool vanilla_;
