@@ -15,17 +15,12 @@ O(h^3), below the deviations measured).
 """
 import argparse
 import csv
-import datetime
 import json
-import math
 import os
-import platform
-import re
 import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_report import ROOT, machine_slug, provenance, write_lines
 
 # Ghia, Ghia & Shin (1982), Re = 100: u(0.5, y') (Table I) and v(x', 0.5) (Table II).
 GHIA_Y = [1.0, .9766, .9688, .9609, .9531, .8516, .7344, .6172, .5, .4531, .2813, .1719, .1016,
@@ -36,17 +31,6 @@ GHIA_X = [1.0, .9688, .9609, .9531, .9453, .9063, .8594, .8047, .5, .2344, .2266
           .0781, .0703, .0625, 0.0]
 GHIA_V = [0.0, -.05906, -.07391, -.08864, -.10313, -.16914, -.22445, -.24533, .05454, .17527,
           .17507, .16077, .12317, .10890, .10091, .09233, 0.0]
-
-
-def machine_slug():
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
-    except OSError:
-        pass
-    vendor = "amd-epyc" if "EPYC" in model else re.sub(r"[^a-z0-9]+", "-", model.lower())[:24]
-    return f"cpu-{os.cpu_count() or 0}core-{vendor}", model
 
 
 def solve6(a, b):
@@ -91,7 +75,7 @@ def deviations(solution_csv):
     du = [abs(fit_at(nodes, u, 0.0, 2 * y - 1) - g) for y, g in zip(GHIA_Y, GHIA_U)]
     dv = [abs(fit_at(nodes, v, 2 * x - 1, 0.0) - g) for x, g in zip(GHIA_X, GHIA_V)]
     iu, iv = max(range(len(du)), key=du.__getitem__), max(range(len(dv)), key=dv.__getitem__)
-    return du[iu], GHIA_Y[iu], dv[iv], GHIA_X[iv], max(v), min(v)
+    return du[iu], GHIA_Y[iu], dv[iv], GHIA_X[iv]
 
 
 def main():
@@ -102,7 +86,7 @@ def main():
     p.add_argument("--order", type=int, default=3)
     p.add_argument("--out", default=None, help="markdown file (default bench/results/...)")
     args = p.parse_args()
-    slug, model = machine_slug()
+    slug = machine_slug()[0]
     out = args.out or os.path.join(ROOT, "bench", "results", slug, "cavity_ghia.md")
     load_start = os.getloadavg()[0]
     rows = []
@@ -113,20 +97,15 @@ def main():
                             str(args.order), "-q", "--no-plots", "-o", folder], check=True)
             with open(os.path.join(folder, "results.json")) as f:
                 r = json.load(f)
-            du, yu, dv, xv, vmax, vmin = deviations(os.path.join(folder, "solution.csv"))
+            du, yu, dv, xv = deviations(os.path.join(folder, "solution.csv"))
             rows.append((r["n_nodes"], r["solve_seconds"], r["newton_iterations"],
                          r.get("lu_factorisations", 0), du, yu, dv, xv))
             print(f"N = {r['n_nodes']}: max |u - Ghia| {du:.4f} at y' = {yu}, max |v - Ghia| "
                   f"{dv:.4f} at x' = {xv}; solve {r['solve_seconds']:.1f} s, "
                   f"{r['newton_iterations']} Newton iterations", flush=True)
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
     lines = [
         f"# Lid-driven cavity, Re = 100, against Ghia, Ghia & Shin (1982) (p = {args.order})", "",
-        f"- command: `python3 bench/cavity_ghia.py {' '.join(sys.argv[1:])}`".rstrip(),
-        f"- machine: `{slug}`: {model}, {os.cpu_count()} logical CPUs; `{platform.platform()}`",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; commit "
-        f"{commit}; load average at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f}",
+        *provenance("cavity_ghia.py", load_start),
         "- config: data/configs/cavity.toml (the singular lid u = 1, `dtpinn solve --n N`); "
         "deviations over the 17 points of each of Ghia's centreline tables", "",
         "| N | solve s | Newton iterations | LU factorisations | max \\|u - Ghia\\| (at y') | "
@@ -134,10 +113,7 @@ def main():
         "| --- | --- | --- | --- | --- | --- |"]
     for n, s, it, lu, du, yu, dv, xv in rows:
         lines.append(f"| {n} | {s:.1f} | {it} | {lu} | {du:.4f} ({yu}) | {dv:.4f} ({xv}) |")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_lines(out, lines)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,13 @@ Variants run one after the other, alternating nothing: each is one process with 
 threads; the machine, the command, the date and the load are written with the table.
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import re
 import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_report import ROOT, machine_slug, provenance, write_lines
 
 # name: (method, precision, optimizer, output_layer)
 VARIANTS = {
@@ -39,21 +36,6 @@ VARIANTS = {
 }
 DEFAULT = ("dtpinn-lbfgs,dtpinn-lbfgs-ls,dtpinn-adam-ls,dtpinn-gn,vanilla32-lbfgs,"
            "vanilla64-lbfgs,vanilla64-lbfgs-ls,vanilla64-gn")
-
-
-def machine_slug():
-    cpus = os.cpu_count() or 0
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    vendor = "amd-epyc" if "EPYC" in model else re.sub(r"[^a-z0-9]+", "-", model.lower())[:24]
-    return f"cpu-{cpus}core-{vendor}", model
 
 
 def first_time(history, e):
@@ -104,7 +86,7 @@ def main():
     p.add_argument("--variants", default=DEFAULT)
     p.add_argument("--out", default=None, help="markdown file (default bench/results/...)")
     args = p.parse_args()
-    slug, model = machine_slug()
+    slug = machine_slug()[0]
     out = args.out or os.path.join(ROOT, "bench", "results", slug, f"optimizers_n{args.n or 'default'}_p{args.order}.md")
     load_start = os.getloadavg()[0]
     floor = floor_error(args.dtpinn, args.n, args.order)
@@ -118,15 +100,10 @@ def main():
                          first_time(h, target) if target else None))
             print(f"{name}: best {r['best_test_rel_l2']:.3e} after {r['seconds_to_best']:.1f} s, "
                   f"{r['epochs']} epochs, {r['seconds_per_epoch']:.3f} s/epoch", flush=True)
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
     lines = [
         f"# Optimisers: Gauss-Newton, least-squares output layer, L-BFGS "
         f"({rows[0][1]['n_nodes']} nodes, p = {args.order})", "",
-        f"- command: `python3 bench/optimizers.py {' '.join(sys.argv[1:])}`".rstrip(),
-        f"- machine: `{slug}`: {model}, {os.cpu_count()} logical CPUs; `{platform.platform()}`",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; commit "
-        f"{commit}; load average at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f}",
+        *provenance("optimizers.py", load_start),
         f"- problem: the default experiment (unit disk, Robin, 4 x 50 tanh, seed 0), "
         f"{args.budget:g} s of training per variant, {args.threads} threads, test error every "
         f"{args.eval_every} epochs (21 983 test nodes)",
@@ -143,10 +120,7 @@ def main():
             f"| {name} | {method} {precision} | {optimizer} | {output_layer} | {r['epochs']} | "
             f"{r['seconds_per_epoch']:.3f} | {fmt_t(t3)} | {fmt_t(t4)} | {fmt_t(tf)} | "
             f"{r['best_test_rel_l2']:.2e} ({r['seconds_to_best']:.1f} s) |")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    write_lines(out, lines)
 
 
 if __name__ == "__main__":
